@@ -1,0 +1,118 @@
+"""What every entry point does around the experiment: build from config, print it, never lose
+a result, and turn user mistakes into one readable line."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import math
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import hydra
+import torch
+from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning import Callback
+from pytorch_lightning.loggers import Logger
+from pytorch_lightning.utilities import rank_zero_only
+
+from deepdance.errors import DeepdanceError
+
+log = logging.getLogger("deepdance")
+
+
+def instantiate_group(group: DictConfig | None) -> list[Any]:
+    """Instantiate every entry of a config group (callbacks, loggers) that has a ``_target_``."""
+    if not group:
+        return []
+    return [hydra.utils.instantiate(entry) for entry in group.values() if isinstance(entry, DictConfig) and "_target_" in entry]
+
+
+def instantiate_callbacks(cfg: DictConfig) -> list[Callback]:
+    return instantiate_group(cfg.get("callbacks"))
+
+
+def instantiate_loggers(cfg: DictConfig) -> list[Logger]:
+    return instantiate_group(cfg.get("logger"))
+
+
+@rank_zero_only
+def print_config_tree(cfg: DictConfig, order: tuple[str, ...] = ("data", "model", "trainer", "callbacks", "logger", "paths")) -> None:
+    """Print the composed config as a rich tree, the groups that matter first."""
+    import rich
+    import rich.syntax
+    import rich.tree
+
+    tree = rich.tree.Tree("CONFIG", style="dim", guide_style="dim")
+    keys = [k for k in order if k in cfg] + [k for k in cfg if k not in order]
+    for key in keys:
+        branch = tree.add(str(key), style="bold")
+        value = cfg[key]
+        text = OmegaConf.to_yaml(value, resolve=False) if isinstance(value, DictConfig) else str(value)
+        branch.add(rich.syntax.Syntax(text, "yaml"))
+    rich.print(tree)
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@rank_zero_only
+def write_summary(out_dir: str | Path, metrics: dict[str, Any], **extra: Any) -> Path:
+    """``summary.json``: final metrics under their logged names, plus run facts (best_ckpt, seed, split)."""
+    path = Path(out_dir) / "summary.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {key: _number(value) for key, value in sorted(metrics.items())}
+    payload.update({key: _number(value) for key, value in extra.items()})
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def close_loggers() -> None:
+    """Finish an open W&B run so the next trial of a sweep logs to its own run."""
+    if "wandb" in sys.modules:
+        import wandb
+
+        if wandb.run is not None:
+            wandb.finish()
+
+
+def task_wrapper(task: Callable[[DictConfig], tuple[dict, dict]]) -> Callable[[DictConfig], tuple[dict, dict]]:
+    """Run a task so that a user error is one line (exit code 2), a crash is logged with the
+    run dir, and loggers are always closed, so one failed trial does not break a multirun."""
+
+    @functools.wraps(task)
+    def wrapped(cfg: DictConfig) -> tuple[dict, dict]:
+        try:
+            return task(cfg)
+        except DeepdanceError as err:
+            log.error("%s", err)
+            print(f"error: {err}", file=sys.stderr)
+            close_loggers()
+            raise SystemExit(2) from None
+        except Exception:
+            log.exception("run failed; its directory is %s", cfg.paths.get("output_dir"))
+            raise
+        finally:
+            close_loggers()
+
+    return wrapped
+
+
+def metric_value(metrics: dict[str, Any], name: str | None) -> float | None:
+    """The value a sweeper optimises, or None with a warning when the run did not log it."""
+    if not name:
+        return None
+    if name not in metrics:
+        log.warning("optimized_metric=%s was not logged; logged: %s", name, ", ".join(sorted(metrics)))
+        return None
+    return float(_number(metrics[name]))
