@@ -1,0 +1,107 @@
+"""Backbone factory, GRU head and classifier: shapes, masks, and honest weight loading."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch
+
+from deepdance.errors import DeepdanceError
+from deepdance.models.backbones import create_backbone
+from deepdance.models.genre_module import GenreClassifier
+from deepdance.models.sequence_heads import GRUHead
+
+OPTIMIZER = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-3}
+
+
+def test_head_output_shape_and_mask_ignores_padding() -> None:
+    torch.manual_seed(0)
+    head = GRUHead(32, num_classes=10).eval()
+    features = torch.randn(3, 6, 32)
+    mask = torch.tensor([[1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0], [1, 0, 0, 0, 0, 0]], dtype=torch.bool)
+    logits = head(features, mask)
+    assert logits.shape == (3, 10)
+    # Changing padded frames must not change the result; changing a real frame must.
+    noisy = features.clone()
+    noisy[1, 3:] = 100.0
+    noisy[2, 1:] = -100.0
+    assert torch.allclose(head(noisy, mask), logits, atol=1e-6)
+    noisy[1, 0, :16] += 5.0
+    assert not torch.allclose(head(noisy, mask)[1], logits[1])
+
+
+def test_head_sizes_come_from_config() -> None:
+    head = GRUHead(8, num_classes=4, gru_sizes=(12, 6, 5), dense=7)
+    assert [g.hidden_size for g in head.grus] == [12, 6, 5]
+    assert head(torch.randn(2, 4, 8), torch.ones(2, 4, dtype=torch.bool)).shape == (2, 4)
+
+
+def _classifier(**backbone) -> GenreClassifier:
+    return GenreClassifier(
+        backbone={"name": "resnet10t", "pretrained": False, **backbone},
+        head={"gru_sizes": [16, 8]}, optimizer=OPTIMIZER, img_size=32,
+    )
+
+
+def test_classifier_runs_only_real_frames_through_the_cnn() -> None:
+    model = _classifier().eval()
+    frames = torch.randint(0, 255, (2, 5, 3, 32, 32), dtype=torch.uint8)
+    mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 0, 0, 0]], dtype=torch.bool)
+    calls = []
+    model.backbone.register_forward_hook(lambda m, i, o: calls.append(i[0].shape[0]))
+    features = model.frame_features(frames, mask)
+    assert calls == [7] and features.shape == (2, 5, model.spec.num_features)
+    assert (features[1, 2:] == 0).all()
+    assert model(frames, mask).shape == (2, 10)
+
+
+def test_frozen_backbone_features_are_computed_once() -> None:
+    model = _classifier(freeze=True).train()
+    assert not model.backbone.training  # frozen BatchNorm statistics stay frozen
+    batch = {
+        "frames": torch.randint(0, 255, (2, 4, 3, 32, 32), dtype=torch.uint8),
+        "mask": torch.ones(2, 4, dtype=torch.bool),
+        "indices": torch.arange(8).view(2, 4),
+        "video": torch.tensor([0, 1]),
+        "label": torch.tensor([1, 2]),
+    }
+    calls = []
+    model.backbone.register_forward_hook(lambda m, i, o: calls.append(i[0].shape[0]))
+    model.head.eval()  # no dropout: both passes must give the same loss
+    first, _ = model._step(batch)
+    second, _ = model._step(batch)
+    assert calls == [8] and len(model.feature_cache) == 2
+    assert torch.allclose(first, second)
+
+
+def test_unknown_backbone_is_a_one_line_error() -> None:
+    with pytest.raises(DeepdanceError, match="not a timm model"):
+        create_backbone("inception_v99", pretrained=False)
+
+
+def test_missing_weights_offline_fails_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    start = time.perf_counter()
+    with pytest.raises(DeepdanceError, match="model.backbone.weights="):
+        create_backbone("inception_v3", pretrained=True)
+    assert time.perf_counter() - start < 10
+
+
+def test_local_weights_file_is_loaded(tmp_path) -> None:
+    source = create_backbone("resnet10t", pretrained=False)
+    path = tmp_path / "resnet10t.pth"
+    torch.save(source.state_dict(), path)
+    loaded = create_backbone("resnet10t", weights=str(path))
+    for name, tensor in source.state_dict().items():
+        assert torch.equal(tensor, loaded.state_dict()[name]), name
+
+
+def test_missing_local_weights_file_names_the_path(tmp_path) -> None:
+    with pytest.raises(DeepdanceError, match="no such file"):
+        create_backbone("resnet10t", weights=str(tmp_path / "nope.pth"))
+
+
+def test_image_size_below_backbone_minimum_is_refused() -> None:
+    with pytest.raises(DeepdanceError, match="minimum input size 75"):
+        GenreClassifier(backbone={"name": "inception_v3", "pretrained": False}, head={}, optimizer=OPTIMIZER, img_size=64)
