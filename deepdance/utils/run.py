@@ -86,6 +86,15 @@ def close_loggers() -> None:
             wandb.finish()
 
 
+def find_user_error(err: BaseException | None) -> DeepdanceError | None:
+    """The DeepdanceError behind ``err``, also when Hydra's instantiate wrapped it."""
+    while err is not None:
+        if isinstance(err, DeepdanceError):
+            return err
+        err = err.__cause__ or err.__context__
+    return None
+
+
 def task_wrapper(task: Callable[[DictConfig], tuple[dict, dict]]) -> Callable[[DictConfig], tuple[dict, dict]]:
     """Run a task so that a user error is one line (exit code 2), a crash is logged with the
     run dir, and loggers are always closed, so one failed trial does not break a multirun."""
@@ -94,14 +103,15 @@ def task_wrapper(task: Callable[[DictConfig], tuple[dict, dict]]) -> Callable[[D
     def wrapped(cfg: DictConfig) -> tuple[dict, dict]:
         try:
             return task(cfg)
-        except DeepdanceError as err:
-            log.error("%s", err)
-            print(f"error: {err}", file=sys.stderr)
+        except Exception as err:
+            user_error = find_user_error(err)
+            if user_error is None:
+                log.exception("run failed; its directory is %s", cfg.paths.get("output_dir"))
+                raise
+            log.error("%s", user_error)
+            print(f"error: {user_error}", file=sys.stderr)
             close_loggers()
             raise SystemExit(2) from None
-        except Exception:
-            log.exception("run failed; its directory is %s", cfg.paths.get("output_dir"))
-            raise
         finally:
             close_loggers()
 

@@ -1,0 +1,95 @@
+"""End-to-end runs of the real CLI on tiny synthetic data: train, summary.json, eval, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import TINY_SYNTHETIC, run_cli
+
+pytestmark = pytest.mark.slow
+
+
+def tiny_overrides(root: Path, run_dir: Path) -> list[str]:
+    synthetic = ",".join(f"{k}:{v}" for k, v in TINY_SYNTHETIC.items())
+    return [
+        f"data.root={root}", f"data.synthetic={{{synthetic}}}", "data.num_frames=4", "data.img_size=32",
+        "data.batch_size=8", "data.num_workers=0", "data.persistent_workers=false",
+        "model.backbone.name=resnet10t", "trainer.max_epochs=2", "trainer.accelerator=cpu",
+        "callbacks.rich_progress_bar=null", "print_config=false", f"hydra.run.dir={run_dir}",
+    ]
+
+
+@pytest.fixture(scope="module")
+def trained_run(tiny_synthetic: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run_dir = tmp_path_factory.mktemp("train_run")
+    result = run_cli("deepdance.train", *tiny_overrides(tiny_synthetic, run_dir))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return run_dir
+
+
+def test_train_writes_summary_with_logged_metric_names(trained_run: Path) -> None:
+    summary = json.loads((trained_run / "summary.json").read_text())
+    for key in ("test/acc", "test/acc_macro", "test/f1_macro", "test/acc_BR", "val/acc_best", "val/acc", "train/loss"):
+        assert key in summary and 0.0 <= summary[key] <= 10.0, key
+    assert summary["split"] == "dancer" and summary["seed"] == 12345
+    assert Path(summary["best_ckpt"]).is_file() and Path(summary["best_ckpt"]).parent == trained_run / "checkpoints"
+    assert (trained_run / "checkpoints" / "last.ckpt").is_file()
+    assert (trained_run / "confusion_matrix.png").stat().st_size > 1000
+    matrix = pd.read_csv(trained_run / "confusion_matrix.csv", index_col=0)
+    assert matrix.shape == (10, 10) and matrix.to_numpy().sum() == 10  # 10 test dancers x 1 video
+
+
+def test_default_split_shares_no_dancer_between_splits(trained_run: Path) -> None:
+    manifest = pd.read_csv(trained_run / "manifest.csv", dtype={"dancer": str})
+    assert manifest.groupby("dancer")["split"].nunique().max() == 1
+    assert set(manifest["split"]) == {"train", "val", "test"}
+    assert (manifest.groupby(["genre", "split"])["dancer"].nunique() == 1).all()  # 3 dancers: 1/1/1
+
+
+def test_eval_cli_reproduces_test_metrics_from_checkpoint(trained_run: Path, tmp_path: Path) -> None:
+    summary = json.loads((trained_run / "summary.json").read_text())
+    result = run_cli("deepdance.eval", f"ckpt_path={summary['best_ckpt']}", f"hydra.run.dir={tmp_path}", "trainer.accelerator=cpu")
+    assert result.returncode == 0, result.stderr[-3000:]
+    evaluated = json.loads((tmp_path / "summary.json").read_text())
+    assert evaluated["test/acc"] == pytest.approx(summary["test/acc"], abs=1e-6)
+    assert evaluated["ckpt_path"] == summary["best_ckpt"]
+
+
+def test_genre_gru_with_random_inception_runs_end_to_end(tiny_synthetic: Path, tmp_path: Path) -> None:
+    overrides = [o for o in tiny_overrides(tiny_synthetic, tmp_path) if not o.startswith(("data.img_size", "model.backbone.name", "trainer.max_epochs"))]
+    result = run_cli(
+        "deepdance.train", "experiment=genre_gru", "model.backbone.pretrained=false", *overrides,
+        "data.img_size=299", "data.batch_size=2", "trainer.max_epochs=1",
+        "trainer.limit_train_batches=2", "trainer.limit_val_batches=1", "trainer.limit_test_batches=1",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert "test/acc" in summary and summary["experiment"] == "genre_gru"
+
+
+def test_genre_gru_offline_without_weights_says_how_to_supply_them(tiny_synthetic: Path, tmp_path: Path) -> None:
+    result = run_cli("deepdance.train", "experiment=genre_gru", *tiny_overrides(tiny_synthetic, tmp_path), timeout=120)
+    assert result.returncode == 2
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error:") and "model.backbone.weights=" in last and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("case", ["missing", "empty", "not_a_video"])
+def test_bad_data_root_is_a_one_line_error_naming_the_path(case: str, tmp_path: Path) -> None:
+    root = tmp_path / "videos"
+    if case != "missing":
+        root.mkdir()
+    culprit = root
+    if case == "not_a_video":
+        culprit = root / "gBR_sBM_c01_d01_mBR0_ch01.mp4"
+        culprit.write_text("this is not a video")
+    result = run_cli("deepdance.train", f"data.root={root}", "data.synthetic=null", "print_config=false",
+                     f"hydra.run.dir={tmp_path / 'run'}", timeout=120)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error:") and str(culprit) in last
