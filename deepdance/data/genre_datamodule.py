@@ -26,22 +26,29 @@ from deepdance.data.aist import (
     split_at_random,
     split_by_dancer,
 )
-from deepdance.data.video import VideoInfo, probe_video, read_clip, sample_frame_indices
+from deepdance.data.video import VideoInfo, keyframe_indices, probe_video, read_clip, sample_frame_indices
 from deepdance.errors import DeepdanceError
 
 log = logging.getLogger(__name__)
 
 SplitRule = Literal["dancer", "random"]
+Sampling = Literal["exact", "keyframe"]
+SAMPLINGS = ("exact", "keyframe")
 
 
 class VideoClipDataset(Dataset):
-    """One clip per video: ``num_frames`` indices spread over it, decoded and cropped."""
+    """One clip per video: ``num_frames`` indices spread over it, decoded and cropped.
 
-    def __init__(self, manifest: pd.DataFrame, num_frames: int, img_size: int, random_offsets: bool) -> None:
+    ``sampling="keyframe"`` snaps the indices to the key frames listed in the manifest's
+    ``keyframes`` column, so each sampled frame costs a short decode.
+    """
+
+    def __init__(self, manifest: pd.DataFrame, num_frames: int, img_size: int, random_offsets: bool, sampling: Sampling = "exact") -> None:
         self.manifest = manifest.reset_index(drop=True)
         self.num_frames = num_frames
         self.img_size = img_size
         self.random_offsets = random_offsets
+        self.sampling = sampling
 
     def __len__(self) -> int:
         return len(self.manifest)
@@ -52,7 +59,8 @@ class VideoClipDataset(Dataset):
         # Drawn from torch's generator: seeded by seed_everything in the main process and
         # re-seeded per epoch and worker by the DataLoader, so jitter varies yet reproduces.
         rng = np.random.default_rng(int(torch.randint(2**62, ()).item())) if self.random_offsets else None
-        indices, mask = sample_frame_indices(info.num_frames, self.num_frames, random=self.random_offsets, rng=rng)
+        keyframes = np.asarray(row.keyframes) if self.sampling == "keyframe" else None
+        indices, mask = sample_frame_indices(info.num_frames, self.num_frames, random=self.random_offsets, rng=rng, keyframes=keyframes)
         return {
             "frames": read_clip(row.path, indices, self.img_size, info),  # (T, 3, S, S) uint8
             "mask": torch.from_numpy(mask),  # (T,)
@@ -80,8 +88,11 @@ class GenreDataModule(pl.LightningDataModule):
         val_dancers: int = 1,
         test_dancers: int = 1,
         synthetic: dict[str, Any] | None = None,
+        sampling: Sampling = "exact",
     ) -> None:
         super().__init__()
+        if sampling not in SAMPLINGS:
+            raise DeepdanceError(f"data.sampling={sampling!r} is not known; use 'exact' (default: uniform spacing) or 'keyframe' (snap to key frames: short decodes)")
         if num_frames <= 0:
             raise DeepdanceError(f"data.num_frames must be a positive integer, got {num_frames}")
         if split not in ("dancer", "random"):
@@ -112,6 +123,7 @@ class GenreDataModule(pl.LightningDataModule):
                 self.hparams.num_frames,
                 self.hparams.img_size,
                 random_offsets=(split == "train" and self.hparams.train_jitter),
+                sampling=self.hparams.sampling,
             )
 
     def _build_manifest(self) -> pd.DataFrame:
@@ -129,6 +141,8 @@ class GenreDataModule(pl.LightningDataModule):
         manifest["height"] = [i.height for i in infos]
         manifest["width"] = [i.width for i in infos]
         manifest["fps"] = [i.fps for i in infos]
+        if self.hparams.sampling == "keyframe":
+            manifest["keyframes"] = [keyframe_indices(path).tolist() for path in manifest["path"]]
         manifest["video_id"] = np.arange(len(manifest))
         if self.hparams.split == "dancer":
             manifest["split"] = split_by_dancer(manifest, self.hparams.seed, self.hparams.val_dancers, self.hparams.test_dancers)
