@@ -207,3 +207,33 @@ def find_bench_videos(folder: str | Path, limit: int | None = None) -> list[Path
     if not videos:
         raise DeepdanceError(f"bench.videos={folder}: no video files ({', '.join(sorted(VIDEO_SUFFIXES))}) under it")
     return videos[:limit] if limit else videos
+
+
+def describe_videos(name: str, videos: list[Path]) -> dict:
+    """What a reader needs to compare a set with AIST++: size, rate, length, GOP, bitrate, audio."""
+    from deepdance.data.video import keyframe_indices, probe_video
+
+    infos = [probe_video(path) for path in videos]
+    gops, audio, bits, seconds = [], [], 0.0, 0.0
+    for path, info in zip(videos, infos):
+        keys = keyframe_indices(path)
+        gops.append(float(np.diff(keys).mean()) if len(keys) > 1 else float(info.num_frames))
+        try:
+            with av.open(str(path)) as container:
+                audio.append(any(s.type == "audio" for s in container.streams))
+        except av.error.FFmpegError:
+            audio.append(False)
+        bits += path.stat().st_size * 8
+        seconds += info.num_frames / info.fps
+    return {
+        "name": name,
+        "videos": len(videos),
+        "width": infos[0].width,
+        "height": infos[0].height,
+        "fps": float(np.mean([i.fps for i in infos])),
+        "frames_per_video": float(np.mean([i.num_frames for i in infos])),
+        "keyframe_interval": round(float(np.mean(gops)), 1),
+        "bitrate_mbps": bits / seconds / 1e6,
+        "audio": all(audio),
+        "paths": [str(p) for p in videos],
+    }
