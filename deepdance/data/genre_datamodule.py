@@ -26,6 +26,7 @@ from deepdance.data.aist import (
     split_at_random,
     split_by_dancer,
 )
+from deepdance.data.augment import ClipAugment
 from deepdance.data.video import VideoInfo, keyframe_indices, probe_video, read_clip, sample_frame_indices
 from deepdance.errors import DeepdanceError
 
@@ -43,8 +44,10 @@ class VideoClipDataset(Dataset):
     ``keyframes`` column, so each sampled frame costs a short decode.
     """
 
-    def __init__(self, manifest: pd.DataFrame, num_frames: int, img_size: int, random_offsets: bool, sampling: Sampling = "exact") -> None:
+    def __init__(self, manifest: pd.DataFrame, num_frames: int, img_size: int, random_offsets: bool,
+                 augment: ClipAugment | None = None, sampling: Sampling = "exact") -> None:
         self.manifest = manifest.reset_index(drop=True)
+        self.augment = augment
         self.num_frames = num_frames
         self.img_size = img_size
         self.random_offsets = random_offsets
@@ -61,8 +64,11 @@ class VideoClipDataset(Dataset):
         rng = np.random.default_rng(int(torch.randint(2**62, ()).item())) if self.random_offsets else None
         keyframes = np.asarray(row.keyframes) if self.sampling == "keyframe" else None
         indices, mask = sample_frame_indices(info.num_frames, self.num_frames, random=self.random_offsets, rng=rng, keyframes=keyframes)
+        frames = read_clip(row.path, indices, self.img_size, info)  # (T, 3, S, S) uint8
+        if self.augment is not None:
+            frames = self.augment(frames)
         return {
-            "frames": read_clip(row.path, indices, self.img_size, info),  # (T, 3, S, S) uint8
+            "frames": frames,
             "mask": torch.from_numpy(mask),  # (T,)
             "indices": torch.from_numpy(indices),  # (T,) which frames, the feature-cache key
             "label": int(row.label),
@@ -89,6 +95,7 @@ class GenreDataModule(pl.LightningDataModule):
         test_dancers: int = 1,
         synthetic: dict[str, Any] | None = None,
         sampling: Sampling = "exact",
+        augment: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         if sampling not in SAMPLINGS:
@@ -123,6 +130,7 @@ class GenreDataModule(pl.LightningDataModule):
                 self.hparams.num_frames,
                 self.hparams.img_size,
                 random_offsets=(split == "train" and self.hparams.train_jitter),
+                augment=ClipAugment(**self.hparams.augment) if split == "train" and self.hparams.augment else None,
                 sampling=self.hparams.sampling,
             )
 
