@@ -14,7 +14,7 @@ import torch
 from conftest import run_cli
 from deepdance.bench.extraction import combined_ceiling, crop_center_square, seed_load_video, write_features
 from deepdance.bench.inputs import StandInSpec, describe_videos, ensure_standins, find_bench_videos
-from deepdance.bench.report import find_row, markdown, project_whole_aist, row
+from deepdance.bench.report import find_row, project_whole_aist, row
 from deepdance.bench.timing import interleaved_runs
 from deepdance.data.video import keyframe_indices, probe_video
 from deepdance.errors import DeepdanceError

@@ -12,6 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from deepdance.bench.extraction import (
     SAMPLINGS,
+    Backbone,
     DeepdancePipeline,
     SampledClips,
     SeedPipeline,
@@ -77,6 +78,9 @@ def run_benchmark(cfg: DictConfig) -> dict[str, Any]:
     log.info("machine: %s", facts)
 
     sets = resolve_inputs(bench)
+    training_set = bench.training.set or sets[0][0]
+    if training_set not in [name for name, _ in sets]:
+        raise DeepdanceError(f"bench.training.set={training_set!r} is not among the sets run: {', '.join(name for name, _ in sets)}")
     set_infos = [describe_videos(name, videos) for name, videos in sets]
     backbone = load_backbone(bench.backbone.name, device, str(profile.precision), channels_last=True,
                              pretrained=bench.backbone.pretrained, weights=bench.backbone.get("weights"))
@@ -93,45 +97,12 @@ def run_benchmark(cfg: DictConfig) -> dict[str, Any]:
 
     for (name, videos), info in zip(sets, set_infos):
         log.info("set %s: %d videos %dx%d", name, len(videos), info["width"], info["height"])
-        seed = SeedPipeline(seed_backbone, num_frames, img_size)
         pipelines = {s: DeepdancePipeline(backbone, SampledClips(videos, num_frames, img_size, s), store_root / name / s,
                                           int(profile.batch_videos), int(profile.num_workers)) for s in samplings}
-        runs: dict[str, Any] = {"seed": lambda: seed.run(videos)}
-        for s, pipeline in pipelines.items():
-            runs[f"deepdance_{s}"] = pipeline.run
-            runs[f"decode_only_{s}"] = lambda loader=pipeline.loader: decode_only(loader)
-        warmups = {"seed": lambda: seed.run(videos[:1])}  # the seed has no workers to start: one video warms it
-        timings = interleaved_runs(runs, repeats, warmup, device, warmups)
-        seed_stages = seed.stages  # summed over warm-up and timed runs: only the shares are used
-
-        seed_vps = len(videos) / timings["seed"].median
-        read_share = seed_stages.read / (seed_stages.read + seed_stages.model)
-        rows.append(row("extraction", "seed", "seed: OpenCV all frames, batch 1 fp32", seed_vps, "videos/s", set_name=name,
-                        s_per_video=1 / seed_vps, feature_frames_per_s=seed_vps * num_frames, seconds=timings["seed"].seconds,
-                        stages={"read_share": read_share, "decoded_frames_per_video": seed_stages.decoded_frames / seed_stages.videos}))
-        for s in samplings:
-            decode_vps = len(videos) / timings[f"decode_only_{s}"].median
-            ceiling = combined_ceiling(decode_vps, model_videos_per_s, device)
-            vps = len(videos) / timings[f"deepdance_{s}"].median
-            rows.append(row("extraction", f"deepdance_{s}", f"deepdance, {s} sampling", vps, "videos/s", set_name=name,
-                            s_per_video=1 / vps, feature_frames_per_s=vps * num_frames, vs_seed=vps / seed_vps,
-                            vs_ceiling=vps / ceiling, ceiling_videos_per_s=ceiling, seconds=timings[f"deepdance_{s}"].seconds))
-            rows.append(row("ceiling", f"decode_only_{s}", f"decode only, {s} sampling", decode_vps, "videos/s", set_name=name,
-                            s_per_video=1 / decode_vps, feature_frames_per_s=decode_vps * num_frames,
-                            seconds=timings[f"decode_only_{s}"].seconds))
-            rows.append(row("ceiling", f"ceiling_{s}", f"decode + model together, {s} "
-                            f"({'slower of the two' if device.type == 'cuda' else '1/(1/decode + 1/model)'})",
-                            ceiling, "videos/s", set_name=name, s_per_video=1 / ceiling, feature_frames_per_s=ceiling * num_frames))
-
-        if name == (bench.training.set or sets[0][0]):
-            log.info("training rows on set %s", name)
-            gru = measure_gru_epochs(pipelines["exact"], backbone, OmegaConf.to_container(bench.training.head),
-                                     int(bench.training.batch_size), repeats, warmup)
-            store_s, video_s = gru["from_store"].median, gru["from_videos"].median
-            rows.append(row("training", "gru_epoch_from_store", "GRU epoch from the feature store", store_s, "s/epoch", set_name=name,
-                            seconds=gru["from_store"].seconds, notes=f"{len(videos)} videos, {video_s / store_s:,.0f}x faster than from videos"))
-            rows.append(row("training", "gru_epoch_from_videos", "GRU epoch from videos (decode + frozen backbone)", video_s, "s/epoch",
-                            set_name=name, seconds=gru["from_videos"].seconds, notes=f"{len(videos)} videos"))
+        rows += extraction_rows(name, videos, pipelines, SeedPipeline(seed_backbone, num_frames, img_size),
+                                model_videos_per_s, repeats, warmup, device)
+        if name == training_set:
+            rows += gru_rows(name, pipelines["exact"], backbone, bench.training, repeats, warmup)
         for pipeline in pipelines.values():
             del pipeline.loader  # shuts its persistent workers down
         del pipelines
@@ -158,3 +129,51 @@ def run_benchmark(cfg: DictConfig) -> dict[str, Any]:
     write_results(results, cfg.paths.output_dir, "bench")
     log.info("results: %s, %s", json_path, md_path)
     return results
+
+
+def extraction_rows(name: str, videos: list[Path], pipelines: dict[str, DeepdancePipeline], seed: SeedPipeline,
+                    model_videos_per_s: float, repeats: int, warmup: int, device: torch.device) -> list[dict[str, Any]]:
+    """Seed, deepdance (per sampling) and decode-only, timed in turns on one set; ratios and ceilings."""
+    num_frames = seed.num_frames
+    runs: dict[str, Any] = {"seed": lambda: seed.run(videos)}
+    for s, pipeline in pipelines.items():
+        runs[f"deepdance_{s}"] = pipeline.run
+        runs[f"decode_only_{s}"] = lambda loader=pipeline.loader: decode_only(loader)
+    warmups = {"seed": lambda: seed.run(videos[:1])}  # the seed has no workers to start: one video warms it
+    timings = interleaved_runs(runs, repeats, warmup, device, warmups)
+
+    seed_vps = len(videos) / timings["seed"].median
+    stages = seed.stages  # summed over warm-up and timed runs: only the shares are used
+    rows = [row("extraction", "seed", "seed: OpenCV all frames, batch 1 fp32", seed_vps, "videos/s", set_name=name,
+                s_per_video=1 / seed_vps, feature_frames_per_s=seed_vps * num_frames, seconds=timings["seed"].seconds,
+                stages={"read_share": stages.read / (stages.read + stages.model),
+                        "decoded_frames_per_video": stages.decoded_frames / stages.videos})]
+    for s in pipelines:
+        decode_vps = len(videos) / timings[f"decode_only_{s}"].median
+        ceiling = combined_ceiling(decode_vps, model_videos_per_s, device)
+        vps = len(videos) / timings[f"deepdance_{s}"].median
+        rule = "slower of the two" if device.type == "cuda" else "1/(1/decode + 1/model)"
+        rows += [
+            row("extraction", f"deepdance_{s}", f"deepdance, {s} sampling", vps, "videos/s", set_name=name,
+                s_per_video=1 / vps, feature_frames_per_s=vps * num_frames, vs_seed=vps / seed_vps,
+                vs_ceiling=vps / ceiling, ceiling_videos_per_s=ceiling, seconds=timings[f"deepdance_{s}"].seconds),
+            row("ceiling", f"decode_only_{s}", f"decode only, {s} sampling", decode_vps, "videos/s", set_name=name,
+                s_per_video=1 / decode_vps, feature_frames_per_s=decode_vps * num_frames, seconds=timings[f"decode_only_{s}"].seconds),
+            row("ceiling", f"ceiling_{s}", f"decode + model together, {s} ({rule})", ceiling, "videos/s", set_name=name,
+                s_per_video=1 / ceiling, feature_frames_per_s=ceiling * num_frames),
+        ]
+    return rows
+
+
+def gru_rows(name: str, pipeline: DeepdancePipeline, backbone: Backbone, training: DictConfig, repeats: int, warmup: int) -> list[dict[str, Any]]:
+    """GRU epoch time from the store the extraction just filled, against from the videos."""
+    log.info("training rows on set %s", name)
+    gru = measure_gru_epochs(pipeline, backbone, OmegaConf.to_container(training.head), int(training.batch_size), repeats, warmup)
+    store_s, video_s = gru["from_store"].median, gru["from_videos"].median
+    videos = len(pipeline.dataset)
+    return [
+        row("training", "gru_epoch_from_store", "GRU epoch from the feature store", store_s, "s/epoch", set_name=name,
+            seconds=gru["from_store"].seconds, notes=f"{videos} videos, {video_s / store_s:,.0f}x faster than from videos"),
+        row("training", "gru_epoch_from_videos", "GRU epoch from videos (decode + frozen backbone)", video_s, "s/epoch",
+            set_name=name, seconds=gru["from_videos"].seconds, notes=f"{videos} videos"),
+    ]
