@@ -48,6 +48,10 @@ def test_standins_are_reused_and_regenerated_when_the_spec_changes(tmp_path: Pat
     assert ensure_standins(tmp_path, spec)[0].stat().st_mtime_ns == stamp
     (again,) = ensure_standins(tmp_path, StandInSpec("s", count=1, width=64, height=40, fps=10, seconds=1.0, audio=False, preset="ultrafast"))
     assert probe_video(again).num_frames == 10
+    (tmp_path / "s" / "standins.json").unlink()  # a file without its record (an interrupted run): not trusted
+    again.write_bytes(b"not a video")
+    (regenerated,) = ensure_standins(tmp_path, spec)
+    assert probe_video(regenerated).num_frames == 5
 
 
 def test_standin_spec_rejects_odd_sizes() -> None:
