@@ -129,14 +129,18 @@ class GenreClassifier(pl.LightningModule):
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         loss, logits = self._step(batch)
-        self.train_loss(loss)
+        self.train_loss.update(loss, weight=len(logits))
         self.train_metrics.update(logits, batch["label"])
-        self.log("train/loss", self.train_loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(logits))
         return loss
 
     def on_train_epoch_end(self) -> None:
-        self.log_dict({f"train/{k}": v for k, v in self.train_metrics.compute().items()}, sync_dist=True)
-        self.train_metrics.reset()
+        # Computed here, on every rank in the same order. Logging the metric objects from
+        # training_step instead lets the progress bar (rank 0 only, whose epoch-end hook runs
+        # first) trigger their cross-rank sync alone: a collective mismatch under DDP.
+        metrics = {f"train/{k}": v for k, v in self.train_metrics.compute().items()}
+        self.log("train/loss", self.train_loss.compute(), prog_bar=True, sync_dist=True)
+        self.log_dict(metrics, sync_dist=True)
+        self.train_metrics.reset(); self.train_loss.reset()  # noqa: E702
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         loss, logits = self._step(batch)
