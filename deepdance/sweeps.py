@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,8 +62,10 @@ def resume_study(storage: str, study_name: str, n_trials: int) -> ResumePlan:
     if killed:
         study.set_user_attr(INTERRUPTED_KEY, sorted(interrupted))
     waiting = sum(t.state == TrialState.WAITING for t in trials)
-    for trial in killed:
-        study.enqueue_trial(trial.params)
+    with warnings.catch_warnings():  # enqueue_trial is "experimental" in optuna 2.x, and what we need
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        for trial in killed:
+            study.enqueue_trial(trial.params)
     finished = sum(t.state.is_finished() and t.number not in interrupted for t in trials)
     plan = ResumePlan(remaining=max(n_trials - finished, 0), first_job=len(trials), finished=finished, rerun=len(killed))
     log.info("study %s in %s: %d of %d trials finished, %d interrupted trial(s) queued again, %d to run%s",
@@ -140,8 +143,12 @@ class SweepSummary(Callback):
             log.exception("could not summarise the sweep in %s", config.hydra.sweep.dir)
 
     def report(self, config: DictConfig) -> pd.DataFrame | None:
-        import rich
+        from rich.console import Console
         from rich.table import Table
+
+        console = Console()
+        if not console.is_terminal:  # a log file: do not squeeze the table into 80 columns
+            console = Console(width=200)
 
         sweep_dir = Path(config.hydra.sweep.dir)
         if not sweep_dir.is_dir():
@@ -163,13 +170,13 @@ class SweepSummary(Callback):
         for i, (_, row) in enumerate(table.iterrows()):
             cells = [format_cell(v) for v in row]
             view.add_row(*cells, style="bold green" if direction and i == 0 and pd.notna(row[column]) else None)
-        rich.print(view)
+        console.print(view)
 
         results_file = sweep_dir / "optimization_results.yaml"
         if results_file.is_file():
             results = OmegaConf.load(results_file)
             if "best_value" in results:
                 params = ", ".join(f"{k}={v}" for k, v in results.best_params.items())
-                rich.print(f"[bold]best {metric}[/bold] = {results.best_value:.4g} with {params}  ({results_file})")
+                console.print(f"[bold]best {metric}[/bold] = {results.best_value:.4g} with {params}  ({results_file})")
         log.info("sweep summary: %s", sweep_dir / self.filename)
         return table

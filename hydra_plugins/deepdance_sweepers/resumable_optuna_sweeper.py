@@ -29,4 +29,10 @@ class ResumableOptunaSweeper(OptunaSweeper):
             plan = resume_study(str(impl.storage), impl.study_name, impl.n_trials)
             impl.n_trials = plan.remaining
             impl.job_idx = plan.first_job  # job dirs keep the Optuna trial numbers across resumes
+            sampler = impl.config.hydra.sweeper.sampler
+            if plan.first_job and sampler.get("seed") is not None and not sampler.get("_partial_"):
+                # A seeded sampler made anew would propose the first trials' points again.
+                from hydra.utils import instantiate
+
+                impl.sampler = instantiate(sampler, seed=int(sampler.seed) + plan.first_job)
         return impl.sweep(arguments)
