@@ -175,6 +175,33 @@ def test_pin_memory_follows_the_device_unless_set(tiny_synthetic: Path) -> None:
     assert data.train_dataloader().pin_memory is False
 
 
+def test_step_timer_records_steps_after_warmup(tmp_path: Path) -> None:
+    import pytorch_lightning as pl
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from deepdance.callbacks import StepTimer
+
+    class Tiny(pl.LightningModule):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layer = torch.nn.Linear(4, 1)
+
+        def training_step(self, batch, batch_idx):
+            return self.layer(batch[0]).pow(2).mean()
+
+        def configure_optimizers(self):
+            return torch.optim.SGD(self.parameters(), lr=0.1)
+
+    loader = DataLoader(TensorDataset(torch.randn(24, 4)), batch_size=4)
+    trainer = pl.Trainer(default_root_dir=tmp_path, max_epochs=1, callbacks=[StepTimer(warmup=2)], logger=False,
+                         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False, accelerator="cpu")
+    trainer.fit(Tiny(), loader)
+    result = json.loads((tmp_path / "step_time.json").read_text())
+    assert (result["steps_timed"], result["warmup_steps"], result["batch_size"]) == (4, 2, 4)
+    assert 0 < result["step_ms_median"] <= result["loop_ms_median"] and result["samples_per_s"] > 0
+    assert result["device"] == "cpu" and result["peak_memory_mib"] is None and result["precision"] == "32-true"
+
+
 # ---------------------------------------------------------------------- end-to-end CLI runs
 @pytest.mark.slow
 def test_killed_optuna_sweep_resumes_with_only_the_remaining_trials(tiny_synthetic: Path, tmp_path: Path) -> None:
