@@ -26,6 +26,7 @@ from deepdance.data.aist import (
     split_at_random,
     split_by_dancer,
 )
+from deepdance.data.augment import ClipAugment
 from deepdance.data.video import VideoInfo, probe_video, read_clip, sample_frame_indices
 from deepdance.errors import DeepdanceError
 
@@ -37,8 +38,10 @@ SplitRule = Literal["dancer", "random"]
 class VideoClipDataset(Dataset):
     """One clip per video: ``num_frames`` indices spread over it, decoded and cropped."""
 
-    def __init__(self, manifest: pd.DataFrame, num_frames: int, img_size: int, random_offsets: bool) -> None:
+    def __init__(self, manifest: pd.DataFrame, num_frames: int, img_size: int, random_offsets: bool,
+                 augment: ClipAugment | None = None) -> None:
         self.manifest = manifest.reset_index(drop=True)
+        self.augment = augment
         self.num_frames = num_frames
         self.img_size = img_size
         self.random_offsets = random_offsets
@@ -53,8 +56,11 @@ class VideoClipDataset(Dataset):
         # re-seeded per epoch and worker by the DataLoader, so jitter varies yet reproduces.
         rng = np.random.default_rng(int(torch.randint(2**62, ()).item())) if self.random_offsets else None
         indices, mask = sample_frame_indices(info.num_frames, self.num_frames, random=self.random_offsets, rng=rng)
+        frames = read_clip(row.path, indices, self.img_size, info)  # (T, 3, S, S) uint8
+        if self.augment is not None:
+            frames = self.augment(frames)
         return {
-            "frames": read_clip(row.path, indices, self.img_size, info),  # (T, 3, S, S) uint8
+            "frames": frames,
             "mask": torch.from_numpy(mask),  # (T,)
             "indices": torch.from_numpy(indices),  # (T,) which frames, the feature-cache key
             "label": int(row.label),
@@ -80,6 +86,7 @@ class GenreDataModule(pl.LightningDataModule):
         val_dancers: int = 1,
         test_dancers: int = 1,
         synthetic: dict[str, Any] | None = None,
+        augment: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         if num_frames <= 0:
@@ -112,6 +119,7 @@ class GenreDataModule(pl.LightningDataModule):
                 self.hparams.num_frames,
                 self.hparams.img_size,
                 random_offsets=(split == "train" and self.hparams.train_jitter),
+                augment=ClipAugment(**self.hparams.augment) if split == "train" and self.hparams.augment else None,
             )
 
     def _build_manifest(self) -> pd.DataFrame:
