@@ -26,7 +26,7 @@ def tiny_overrides(root: Path, searched: bool = False) -> list[str]:
     synthetic = ",".join(f"{k}:{v}" for k, v in TINY_SYNTHETIC.items())
     overrides = [
         f"data.root={root}", f"data.synthetic={{{synthetic}}}", "data.img_size=32",
-        "data.num_workers=0", "data.persistent_workers=false", "data.train_jitter=false",
+        "data.num_workers=0", "data.persistent_workers=false", "data.train_jitter=false", "data.augment=null",
         "model.backbone.name=resnet10t", "model.backbone.freeze=true",
         "callbacks.rich_progress_bar=null", "print_config=false",
     ]
