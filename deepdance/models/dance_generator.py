@@ -106,6 +106,24 @@ class DanceGenerator:
         seconds = time.perf_counter() - start
         return Dance(mark(to_display(frames), first_generated), fps, first_generated, seconds)
 
+    @staticmethod
+    def write_strip(dance: Dance, path: str | Path, count: int = 10, rows: int = 2) -> Path:
+        """A PNG of ``count`` frames, evenly spaced from the last seed frame on, in ``rows`` rows."""
+        from PIL import Image
+
+        picks = np.linspace(max(0, dance.first_generated - 1), len(dance.frames) - 1, count).round().astype(int)
+        frames = dance.frames[picks]
+        h, w = frames.shape[1:3]
+        per_row = int(np.ceil(count / rows))
+        sheet = np.full((rows * (h + 2) - 2, per_row * (w + 2) - 2, 3), 128, dtype=np.uint8)
+        for k, frame in enumerate(frames):
+            r, c = divmod(k, per_row)
+            sheet[r * (h + 2) : r * (h + 2) + h, c * (w + 2) : c * (w + 2) + w] = frame
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(sheet).save(path, optimize=True)
+        return path
+
     def write(self, dance: Dance, out: str | Path, gif: bool = False) -> Path:
         """Write the mp4 (and a GIF beside it); sizes are padded to even for H.264."""
         from deepdance.data.video_writer import write_mp4
