@@ -119,16 +119,32 @@ def test_two_stage_experiment_then_generate(tmp_path: Path) -> None:
     assert (run_dir / "lstm" / "rollouts" / "epoch_000.mp4").is_file()
     assert list((run_dir / "lstm" / "tensorboard").glob("events.*"))
 
-    # The LSTM checkpoint alone generates: move the autoencoder's away first.
+    # The LSTM checkpoint alone generates: delete the autoencoder's first.
     for path in (run_dir / "ae" / "checkpoints").glob("*.ckpt"):
         path.unlink()
     seed_video = next((tmp_path / "data" / "silhouette_synthetic").glob("*.mp4"))
-    for seed, count in (("random", "num_frames=61"), (str(seed_video), "num_frames=53")):
-        out = tmp_path / f"dance_{len(count)}_{seed == 'random'}.mp4"
-        gen = run_cli("deepdance.generate", f"ckpt_path={ckpt}", f"seed={seed}", count, "fps=15", f"out={out}", "gif=true",
-                      f"hydra.run.dir={tmp_path / 'gen'}")
-        assert gen.returncode == 0, gen.stderr[-3000:]
-        assert "frames/s" in gen.stdout
-        reader = decord.VideoReader(str(out))
-        assert len(reader) == int(count.split("=")[1]) and reader[0].shape == (24, 40, 3)
-        assert out.with_suffix(".gif").stat().st_size > 0
+    out = tmp_path / "continued.mp4"
+    gen = run_cli("deepdance.generate", f"ckpt_path={ckpt}", f"seed={seed_video}", "num_frames=53", "fps=15", f"out={out}",
+                  "gif=true", f"strip={tmp_path / 'strip.png'}", f"hydra.run.dir={tmp_path / 'gen'}")
+    assert gen.returncode == 0, gen.stderr[-3000:]
+    assert "frames/s" in gen.stdout
+    reader = decord.VideoReader(str(out))
+    assert len(reader) == 53 and reader[0].shape == (24, 40, 3)
+    assert out.with_suffix(".gif").stat().st_size > 0 and (tmp_path / "strip.png").stat().st_size > 0
+
+    from deepdance.generate import load_lstm  # the other seed kind, in process: same code path as the CLI
+
+    generator = DanceGenerator(load_lstm(ckpt))
+    dance = generator.generate(generator.seed_random(torch.Generator().manual_seed(1)), steps=5, fps=6)
+    invented = generator.write(dance, tmp_path / "invented.mp4")
+    assert len(decord.VideoReader(str(invented))) == len(dance.frames) == (10 + 5 - 1) * 2 + 1
+
+
+def test_generate_names_a_wrong_checkpoint(tmp_path: Path) -> None:
+    from deepdance.generate import load_lstm
+
+    with pytest.raises(DeepdanceError, match="no such checkpoint"):
+        load_lstm(tmp_path / "missing.ckpt")
+    torch.save({"deepdance": {"model_target": "deepdance.models.autoencoder_module.SilhouetteAEModule"}}, tmp_path / "ae.ckpt")
+    with pytest.raises(DeepdanceError, match="not a latent LSTM checkpoint"):
+        load_lstm(tmp_path / "ae.ckpt")
