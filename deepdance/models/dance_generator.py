@@ -113,6 +113,8 @@ class DanceGenerator:
 
         picks = np.linspace(max(0, dance.first_generated - 1), len(dance.frames) - 1, count).round().astype(int)
         frames = dance.frames[picks]
+        if frames.shape[1] < 100:  # small frames: show each pixel as 2x2
+            frames = frames.repeat(2, axis=1).repeat(2, axis=2)
         h, w = frames.shape[1:3]
         per_row = int(np.ceil(count / rows))
         sheet = np.full((rows * (h + 2) - 2, per_row * (w + 2) - 2, 3), 128, dtype=np.uint8)
