@@ -23,6 +23,15 @@ def _conv(cin: int, cout: int, transposed: bool = False) -> nn.Module:
     return nn.Sequential(layer(cin, cout, 3, padding=1), nn.ReLU(inplace=True))
 
 
+def _he_init(module: nn.Module) -> None:
+    if isinstance(module, (nn.Conv2d, nn.Linear)):
+        nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+        nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.ConvTranspose2d):  # weight is (in, out, k, k): fan_out is its fan-in
+        nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+        nn.init.zeros_(module.bias)
+
+
 class SilhouetteAutoencoder(nn.Module):
     """``encode``: (B, 1, H, W) in [0, 1] -> (B, latent_dim); ``decode``: back to (B, 1, H, W)."""
 
@@ -71,6 +80,7 @@ class SilhouetteAutoencoder(nn.Module):
             decoder += [nn.Upsample(scale_factor=2, mode="nearest"), _conv(channels, channels, True), _conv(channels, channels, True)]
         decoder += [nn.ConvTranspose2d(channels, 1, 3, padding=1)]  # logits; sigmoid in decode()
         self.decoder = nn.Sequential(*decoder)
+        self.apply(_he_init)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder(x)
