@@ -4,8 +4,11 @@ Default layout as in the original Keras model (akashraj9828/Deep-Dance, 128-d ve
 encoder 2 x (conv 32, conv 32, max-pool) x 3, conv 32, conv 8, dense 512, dense 128;
 decoder dense 512, dense to an (H/8, W/8, 4) map, transposed convs with three 2x nearest
 upsamplings back to (H, W), sigmoid. Every size is a parameter so tests can use tiny ones.
-One deliberate change: the latent is linear (the original ended in a ReLU), because dead
-latent units cannot be predicted, interpolated or sampled, and the LSTM works on latents.
+Two deliberate changes: the latent is linear (the original ended in a ReLU), because dead
+latent units cannot be predicted, interpolated or sampled, and the LSTM works on latents; and
+weights start with He initialisation: with PyTorch's default the signal shrinks through the
+~20 ReLU layers and the decoder settles on the mean frame (measured on the real clips: IoU
+0.56 after 300 steps with the default, 0.82 with He).
 """
 
 from __future__ import annotations
