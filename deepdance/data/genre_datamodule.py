@@ -80,7 +80,7 @@ class GenreDataModule(pl.LightningDataModule):
         seed: int = 0,
         batch_size: int = 8,
         num_workers: int = 2,
-        pin_memory: bool = False,
+        pin_memory: bool | None = None,
         persistent_workers: bool = False,
         train_jitter: bool = True,
         val_dancers: int = 1,
@@ -152,6 +152,14 @@ class GenreDataModule(pl.LightningDataModule):
                 raise DeepdanceError(f"data root {self.root}: the {split} split is empty; it needs at least 3 dancers per genre (found {manifest['dancer'].nunique()} dancers)")
         return manifest
 
+    def _pin_memory(self) -> bool:
+        """``pin_memory: null`` pins exactly when batches go to a GPU (page-locked copies are
+        faster to transfer and pointless on CPU)."""
+        if self.hparams.pin_memory is not None:
+            return bool(self.hparams.pin_memory)
+        trainer = getattr(self, "trainer", None)
+        return trainer is not None and trainer.strategy.root_device.type == "cuda"
+
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         workers = self.hparams.num_workers
         return DataLoader(
@@ -159,7 +167,7 @@ class GenreDataModule(pl.LightningDataModule):
             batch_size=self.hparams.batch_size,
             shuffle=shuffle,
             num_workers=workers,
-            pin_memory=self.hparams.pin_memory,
+            pin_memory=self._pin_memory(),
             persistent_workers=self.hparams.persistent_workers and workers > 0,
         )
 
