@@ -88,10 +88,18 @@ def sample_frame_indices(
     return indices, mask
 
 
+# Decode widths at which decord's resize returns a wrongly sized array (measured with decord
+# 0.6.0 for widths 8..200: these even widths fail, every odd width works).
+DECORD_BAD_DECODE_WIDTHS = frozenset({8, 12, 16, 24, 48, 72})
+
+
 def decode_size(height: int, width: int, img_size: int) -> tuple[int, int]:
     """Decode-time size whose short side is ``img_size``: decord resizes for free."""
     scale = img_size / min(height, width)
-    return max(img_size, round(height * scale)), max(img_size, round(width * scale))
+    height, width = max(img_size, round(height * scale)), max(img_size, round(width * scale))
+    if width in DECORD_BAD_DECODE_WIDTHS:
+        width += 1  # one column wider (the centre crop drops it) rather than a misread frame
+    return height, width
 
 
 def read_clip(path: str | Path, indices: np.ndarray, img_size: int, info: VideoInfo | None = None) -> torch.Tensor:
