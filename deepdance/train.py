@@ -15,6 +15,7 @@ import hydra
 import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf
 
+from deepdance.features.extract import prepare_feature_store
 from deepdance.utils.run import (
     instantiate_callbacks,
     instantiate_loggers,
@@ -42,6 +43,9 @@ def train(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     for logger in loggers:
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
 
+    # A frozen backbone reads its features from the store (filled here on first use), never the videos.
+    splits = ("train", "val", "test") if cfg.get("train", True) else ("test",)
+    prepare_feature_store(datamodule, model, cfg.trainer, splits, fast_dev_run=bool(cfg.trainer.get("fast_dev_run")))
     if cfg.get("train", True):
         trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     save_manifest(datamodule, cfg.paths.output_dir)

@@ -88,18 +88,18 @@ def sample_frame_indices(
     return indices, mask
 
 
-# Output widths at which decord 0.6's decode-time resize returns a wrongly sized buffer
-# (measured over widths 8..400 here); one pixel wider decodes fine and is cropped away.
-DECORD_BAD_RESIZE_WIDTHS = frozenset({8, 12, 16, 24, 48, 72})
+# Decode widths at which decord's resize returns a wrongly sized array (measured with decord
+# 0.6.0 for widths 8..200: these even widths fail, every odd width works).
+DECORD_BAD_DECODE_WIDTHS = frozenset({8, 12, 16, 24, 48, 72})
 
 
 def decode_size(height: int, width: int, img_size: int) -> tuple[int, int]:
     """Decode-time size whose short side is ``img_size``: decord resizes for free."""
     scale = img_size / min(height, width)
-    out_height, out_width = max(img_size, round(height * scale)), max(img_size, round(width * scale))
-    if out_width in DECORD_BAD_RESIZE_WIDTHS:
-        out_width += 1
-    return out_height, out_width
+    height, width = max(img_size, round(height * scale)), max(img_size, round(width * scale))
+    if width in DECORD_BAD_DECODE_WIDTHS:
+        width += 1  # one column wider (the centre crop drops it) rather than a misread frame
+    return height, width
 
 
 def read_clip(path: str | Path, indices: np.ndarray, img_size: int, info: VideoInfo | None = None) -> torch.Tensor:
