@@ -40,7 +40,7 @@ from deepdance.data.video_writer import write_mp4
 log = logging.getLogger(__name__)
 
 # Bump when the rendered videos change for the same config: stored datasets then regenerate.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 MANIFEST_NAME = "synthetic.json"
 # Frame widths that decord (0.6.0 and decord2 3.4.0) decodes as a wrong-sized 4-channel array
 # (measured over even widths 16..256); PyAV decodes them fine.
@@ -98,7 +98,9 @@ def _kicks(th: np.ndarray) -> dict[str, np.ndarray]:
     return {  # each leg chambers (knee bent) on the way up and comes down straight
         "l_hip": 0.85 * _pos(s), "l_knee": 2.4 * _pos(s) * _pos(c),
         "r_hip": 0.85 * _pos(-s), "r_knee": 2.4 * _pos(-s) * _pos(-c),
-        "torso": 0.22 * c, "head": 0.1 * s,
+        # Between kicks the body leans one way, then the other (hips shifting against the lean):
+        # the held poses between kicks differ, so the order of the key poses shows the direction.
+        "torso": 0.35 * c, "sway": 0.15 * c, "head": 0.15 * c,
     }
 
 
@@ -671,6 +673,14 @@ def _write_job_star(args: tuple[Path, SyntheticConfig, VideoJob]) -> Path:
     return _write_job(*args)
 
 
+def _available_cores() -> int:
+    """Cores this process may run on (a container's CPU set, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def _init_worker() -> None:
     cv2.setNumThreads(1)  # one process per core already
 
@@ -686,7 +696,7 @@ def generate_dataset(root: str | Path, config: SyntheticConfig | None = None, wo
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     jobs = video_jobs(config) if jobs is None else jobs
-    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    workers = max(1, min(workers or _available_cores(), len(jobs)))
     tasks = [(root, config, job) for job in jobs]
     if workers == 1:
         _init_worker()
@@ -694,6 +704,18 @@ def generate_dataset(root: str | Path, config: SyntheticConfig | None = None, wo
     ctx = multiprocessing.get_context("spawn")  # fork is unsafe once torch/OpenMP threads exist
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker) as pool:
         return list(pool.map(_write_job_star, tasks, chunksize=max(1, len(tasks) // (8 * workers))))
+
+
+def _read_manifest(manifest: Path) -> dict | None:
+    """The stored record, or None when there is none or it is unreadable (then all is regenerated)."""
+    if not manifest.exists():
+        return None
+    try:
+        record = json.loads(manifest.read_text())
+    except (OSError, ValueError) as err:
+        log.warning("ignoring unreadable %s (%s): regenerating the dataset", manifest, err)
+        return None
+    return record if isinstance(record, dict) else None
 
 
 @contextlib.contextmanager
@@ -726,13 +748,14 @@ def ensure_synthetic_dataset(root: str | Path, config: SyntheticConfig | None = 
     manifest = root / MANIFEST_NAME
     with _locked(root):
         jobs = video_jobs(config)
-        stored = json.loads(manifest.read_text()) if manifest.exists() else None
+        stored = _read_manifest(manifest)
         if stored is not None and stored.get("config") != config.to_json():
             log.info("synthetic dataset in %s was made with %s; regenerating for %s", root, stored.get("config"), config.to_json())
             for name in stored.get("files", []):
                 (root / Path(name).name).unlink(missing_ok=True)
             manifest.unlink()
             stored = None
+        # Without a record, same-named files may be stale (an interrupted or older run): rewrite all.
         missing = [job for job in jobs if stored is None or not (root / job.name.filename()).exists()]
         if not missing:
             log.info("reusing synthetic dataset in %s (%d videos)", root, len(jobs))
