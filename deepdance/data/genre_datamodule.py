@@ -173,7 +173,7 @@ class GenreDataModule(pl.LightningDataModule):
         for split in ("train", "val", "test"):
             part = manifest[manifest["split"] == split]
             if split == "test":
-                self.datasets[split] = MultiClipVideoDataset(part, self.hparams.num_frames, self.hparams.img_size, plan)
+                self.datasets[split] = MultiClipVideoDataset(part, self.hparams.num_frames, self.hparams.img_size, plan, self.hparams.sampling)
                 continue
             self.datasets[split] = VideoClipDataset(
                 part,
