@@ -93,3 +93,18 @@ class StepTimer(pl.Callback):
         }
         path = Path(trainer.default_root_dir) / self.filename
         path.write_text(json.dumps(result, indent=2) + "\n")
+
+
+class EpochTimer(pl.Callback):
+    """Log each training epoch's wall time (``time/train_epoch_s``, without validation), so the
+    cost of an epoch that decodes videos and one that reads stored features can be compared."""
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        import time
+
+        self._start = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        import time
+
+        pl_module.log("time/train_epoch_s", time.perf_counter() - self._start, on_epoch=True, sync_dist=True)

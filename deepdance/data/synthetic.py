@@ -40,7 +40,7 @@ from deepdance.data.video_writer import write_mp4
 log = logging.getLogger(__name__)
 
 # Bump when the rendered videos change for the same config: stored datasets then regenerate.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 4
 MANIFEST_NAME = "synthetic.json"
 # Frame widths that decord (0.6.0 and decord2 3.4.0) decodes as a wrong-sized 4-channel array
 # (measured over even widths 16..256); PyAV decodes them fine.
@@ -98,7 +98,9 @@ def _kicks(th: np.ndarray) -> dict[str, np.ndarray]:
     return {  # each leg chambers (knee bent) on the way up and comes down straight
         "l_hip": 0.85 * _pos(s), "l_knee": 2.4 * _pos(s) * _pos(c),
         "r_hip": 0.85 * _pos(-s), "r_knee": 2.4 * _pos(-s) * _pos(-c),
-        "torso": 0.22 * c, "head": 0.1 * s,
+        # Between kicks the body leans one way, then the other (hips shifting against the lean):
+        # the held poses between kicks differ, so the order of the key poses shows the direction.
+        "torso": 0.35 * c, "sway": 0.15 * c, "head": 0.15 * c,
     }
 
 
@@ -350,8 +352,8 @@ class Appearance:
         colours = {
             "skin": SKIN_TONES[rng.integers(len(SKIN_TONES))],
             "hair": HAIR_COLOURS[rng.integers(len(HAIR_COLOURS))],
-            "top": _hsv_rgb(rng, (0.55, 0.9), (0.5, 0.9), hue=(0, 15)),
-            "bottom": _hsv_rgb(rng, (0.3, 0.7), (0.18, 0.42), hue=(100, 125)),
+            "top": _hsv_rgb(rng, (0.7, 0.9), (0.6, 0.85), hue=(0, 8)),
+            "bottom": _hsv_rgb(rng, (0.45, 0.65), (0.22, 0.36), hue=(108, 118)),
             "shoe": (30, 30, 30),
         }
         return cls(body=Body.sample(rng), colours=colours)
@@ -542,7 +544,11 @@ def render_dance(
     look = Appearance.sample(dancer_seed)
     background = _background(view_rng, height * SUPERSAMPLE, width * SUPERSAMPLE,
                              int(framing.ground * height * SUPERSAMPLE), [look.colours[k] for k in ("top", "bottom", "skin")])
-    return render_frames(performance.angles(t), look, framing, height, width, background, drift)
+    frames = render_frames(performance.angles(t), look, framing, height, width, background, drift)
+    # Each camera renders colours a little differently (white balance, exposure): exact colours
+    # then identify neither the dancer nor the video.
+    gain = view_rng.uniform(0.92, 1.08, 3) * view_rng.uniform(0.92, 1.08)
+    return np.clip(frames * gain.astype(np.float32), 0, 255).astype(np.uint8)
 
 
 def render_silhouettes(
@@ -671,6 +677,14 @@ def _write_job_star(args: tuple[Path, SyntheticConfig, VideoJob]) -> Path:
     return _write_job(*args)
 
 
+def _available_cores() -> int:
+    """Cores this process may run on (a container's CPU set, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def _init_worker() -> None:
     cv2.setNumThreads(1)  # one process per core already
 
@@ -686,7 +700,7 @@ def generate_dataset(root: str | Path, config: SyntheticConfig | None = None, wo
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     jobs = video_jobs(config) if jobs is None else jobs
-    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    workers = max(1, min(workers or _available_cores(), len(jobs)))
     tasks = [(root, config, job) for job in jobs]
     if workers == 1:
         _init_worker()
@@ -694,6 +708,18 @@ def generate_dataset(root: str | Path, config: SyntheticConfig | None = None, wo
     ctx = multiprocessing.get_context("spawn")  # fork is unsafe once torch/OpenMP threads exist
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker) as pool:
         return list(pool.map(_write_job_star, tasks, chunksize=max(1, len(tasks) // (8 * workers))))
+
+
+def _read_manifest(manifest: Path) -> dict | None:
+    """The stored record, or None when there is none or it is unreadable (then all is regenerated)."""
+    if not manifest.exists():
+        return None
+    try:
+        record = json.loads(manifest.read_text())
+    except (OSError, ValueError) as err:
+        log.warning("ignoring unreadable %s (%s): regenerating the dataset", manifest, err)
+        return None
+    return record if isinstance(record, dict) else None
 
 
 @contextlib.contextmanager
@@ -726,13 +752,14 @@ def ensure_synthetic_dataset(root: str | Path, config: SyntheticConfig | None = 
     manifest = root / MANIFEST_NAME
     with _locked(root):
         jobs = video_jobs(config)
-        stored = json.loads(manifest.read_text()) if manifest.exists() else None
+        stored = _read_manifest(manifest)
         if stored is not None and stored.get("config") != config.to_json():
             log.info("synthetic dataset in %s was made with %s; regenerating for %s", root, stored.get("config"), config.to_json())
             for name in stored.get("files", []):
                 (root / Path(name).name).unlink(missing_ok=True)
             manifest.unlink()
             stored = None
+        # Without a record, same-named files may be stale (an interrupted or older run): rewrite all.
         missing = [job for job in jobs if stored is None or not (root / job.name.filename()).exists()]
         if not missing:
             log.info("reusing synthetic dataset in %s (%d videos)", root, len(jobs))
