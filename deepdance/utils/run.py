@@ -119,7 +119,7 @@ def task_wrapper(task: Callable[[DictConfig], tuple[dict, dict]]) -> Callable[[D
         exit_code = 1
         use_compile_cache(cfg.paths.get("compile_cache_dir"))
         try:
-            with ddp_job_scope(entry_module=task.__module__):
+            with ddp_job_scope():
                 result = task(cfg)
             exit_code = 0
             return result
