@@ -127,7 +127,9 @@ class GenreClassifier(pl.LightningModule):
         logits = self.head(features.float(), batch["mask"])
         return self.criterion(logits.float(), batch["label"]), logits
 
-    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+    def training_step(self, batch: dict[str, torch.Tensor] | None, batch_idx: int) -> torch.Tensor | None:
+        if batch is None:  # every clip of the batch was a bad video (data.on_bad_video=skip)
+            return None
         loss, logits = self._step(batch)
         self.train_loss(loss)
         self.train_metrics.update(logits, batch["label"])
@@ -138,7 +140,9 @@ class GenreClassifier(pl.LightningModule):
         self.log_dict({f"train/{k}": v for k, v in self.train_metrics.compute().items()}, sync_dist=True)
         self.train_metrics.reset()
 
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+    def validation_step(self, batch: dict[str, torch.Tensor] | None, batch_idx: int) -> None:
+        if batch is None:
+            return
         loss, logits = self._step(batch)
         self.val_loss(loss)
         self.val_metrics.update(logits, batch["label"])
@@ -152,7 +156,9 @@ class GenreClassifier(pl.LightningModule):
             self.val_acc_best(metrics["acc"])
         self.log("val/acc_best", self.val_acc_best.compute() if self.val_acc_best.update_called else metrics["acc"], sync_dist=True)
 
-    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+    def test_step(self, batch: dict[str, torch.Tensor] | None, batch_idx: int) -> None:
+        if batch is None:
+            return
         loss, logits = self._step(batch)
         self.test_loss(loss)
         self.test_metrics.update(logits, batch["label"])
@@ -172,6 +178,17 @@ class GenreClassifier(pl.LightningModule):
 
             figure = save_confusion_matrix(matrix, names, Path(self.trainer.default_root_dir), title=f"test accuracy {float(metrics['test/acc']):.3f}")
             log_figure(self.loggers, "test/confusion_matrix", figure)
+
+    # ------------------------------------------------------------------------ checkpoints
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # torchmetrics states are not in the state_dict: keep the best val accuracy so a resumed
+        # run reports the same val/acc_best as an uninterrupted one.
+        if self.val_acc_best.update_called:
+            checkpoint["val_acc_best"] = float(self.val_acc_best.compute())
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        if checkpoint.get("val_acc_best") is not None:
+            self.val_acc_best.update(torch.tensor(checkpoint["val_acc_best"]))
 
     # ------------------------------------------------------------------------ optimisers
     def configure_optimizers(self) -> dict[str, Any]:

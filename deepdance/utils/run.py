@@ -7,6 +7,7 @@ import functools
 import json
 import logging
 import math
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -95,6 +96,16 @@ def find_user_error(err: BaseException | None) -> DeepdanceError | None:
     return None
 
 
+def one_line(err: BaseException) -> str:
+    """The message of a user error on one line, also when a DataLoader worker raised it
+    (PyTorch re-raises it with the worker's traceback in the message)."""
+    text = str(err).strip()
+    if "Original Traceback" in text:
+        last = text.splitlines()[-1]
+        text = re.sub(r"^[\w.]+: ", "", last, count=1)
+    return " ".join(text.split())
+
+
 def task_wrapper(task: Callable[[DictConfig], tuple[dict, dict]]) -> Callable[[DictConfig], tuple[dict, dict]]:
     """Run a task so that a user error is one line (exit code 2), a crash is logged with the
     run dir, and loggers are always closed, so one failed trial does not break a multirun."""
@@ -108,8 +119,9 @@ def task_wrapper(task: Callable[[DictConfig], tuple[dict, dict]]) -> Callable[[D
             if user_error is None:
                 log.exception("run failed; its directory is %s", cfg.paths.get("output_dir"))
                 raise
-            log.error("%s", user_error)
-            print(f"error: {user_error}", file=sys.stderr)
+            message = one_line(user_error)
+            log.error("%s", message)
+            print(f"error: {message}", file=sys.stderr)
             close_loggers()
             raise SystemExit(2) from None
         finally:
