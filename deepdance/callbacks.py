@@ -48,7 +48,7 @@ class CheckpointOnInterrupt(pl.Callback):
     def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException) -> None:
         if trainer.state.fn != "fit" or trainer.global_step == 0:
             return
-        trainer.save_checkpoint(self.ckpt_path)
+        trainer.save_checkpoint(self.ckpt_path, weights_only=False)  # the full training state
         why = "SIGTERM" if isinstance(exception, SIGTERMException) else type(exception).__name__
         log.warning("%s at epoch %d, step %d: saved %s; resume with ckpt_path=last", why, trainer.current_epoch, trainer.global_step, self.ckpt_path)
 

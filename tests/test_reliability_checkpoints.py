@@ -21,7 +21,7 @@ from deepdance.utils.checkpoints import (
 )
 
 GENRE = "deepdance.models.genre_module.GenreClassifier"
-GENERATOR = "deepdance.models.latent_lstm_module.LatentLSTM"
+GENERATOR = "deepdance.models.latent_lstm_module.LatentLSTMModule"
 
 
 class Payload:
@@ -171,3 +171,14 @@ def test_unknown_genre_stops_before_any_data_is_generated(tmp_path: Path) -> Non
     last = result.stderr.strip().splitlines()[-1]
     assert last == "error: data.genres: unknown genre 'XX'; AIST++ genres are BR, PO, LO, MH, LH, HO, WA, KR, JS, JB"
     assert not root.exists()
+
+
+def test_a_trusted_old_checkpoint_converts_to_plain_data(tmp_path: Path) -> None:
+    from deepdance.utils.checkpoints import convert_trusted_checkpoint
+
+    old = tmp_path / "old.ckpt"
+    torch.save({"state_dict": {"w": torch.ones(1)}, "datamodule_hyper_parameters": {"synthetic": OmegaConf.create({"seed": 1})}}, old)
+    with pytest.raises(UnsafeCheckpoint, match="DictConfig.*python -m deepdance.utils.checkpoints"):
+        load_checkpoint(old)
+    new = convert_trusted_checkpoint(old, tmp_path / "new.ckpt")
+    assert load_checkpoint(new)["datamodule_hyper_parameters"] == {"synthetic": {"seed": 1}}

@@ -54,6 +54,9 @@ def runs(tiny_synthetic: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
                         ("C", signal_at(5, "SIGTERM")), ("C2", ["ckpt_path=last"])]:
         run = "C" if name == "C2" else name  # C2 is C requeued: same command, same run dir
         out[name] = train(*overrides(tiny_synthetic, logs, run), *extra)
+        if name == "C":  # before C2 overwrites it
+            last = logs / "train" / "runs" / "C" / "checkpoints" / "last.ckpt"
+            out["C_step"] = torch.load(last, weights_only=True)["global_step"] if last.is_file() else None
     return out
 
 
@@ -80,8 +83,10 @@ def test_sigkill_then_ckpt_path_last_resumes_to_exactly_the_same_metrics(runs: d
 def test_sigterm_mid_epoch_saves_a_checkpoint_and_exits_cleanly(runs: dict) -> None:
     result = runs["C"]
     assert result.returncode == 143, result.stderr[-2000:]
-    assert "Traceback" not in result.stderr
-    assert "SIGTERM at epoch 1, step 5: saved" in result.stderr and "resume with ckpt_path=last" in result.stderr
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output
+    assert "SIGTERM at epoch 1, step 5: saved" in output and "resume with ckpt_path=last" in output
+    assert runs["C_step"] == 5  # mid-epoch 1: last.ckpt was saved by the SIGTERM, not at an epoch end
     resumed = runs["C2"]
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     checkpoints = run_dir(runs, "C") / "checkpoints"

@@ -57,11 +57,12 @@ class UnsafeCheckpoint(DeepdanceError):
 
 
 def _unsafe_reason(err: Exception) -> str:
-    text = str(err)
-    for line in text.splitlines():
-        if "Unsupported global" in line or "Unsupported operand" in line or "not an allowed global" in line:
-            return line.strip().removeprefix("WeightsUnpickler error:").strip()[:240]
-    return text.strip().splitlines()[-1][:240] if text.strip() else type(err).__name__
+    """The line of torch's weights_only message that names the refused global."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    for line in lines:
+        if "GLOBAL" in line or "global" in line.lower() and "Weights only load failed" not in line:
+            return line.removeprefix("WeightsUnpickler error:").strip()[:240]
+    return lines[-1][:240] if lines else type(err).__name__
 
 
 def load_checkpoint(path: str | Path, setting: str = "ckpt_path") -> dict[str, Any]:
@@ -80,8 +81,8 @@ def load_checkpoint(path: str | Path, setting: str = "ckpt_path") -> dict[str, A
     except pickle.UnpicklingError as err:
         raise UnsafeCheckpoint(
             f"{setting}={path}: refused to load: it holds pickled objects outside deepdance's allow-list "
-            f"({_unsafe_reason(err)}); checkpoints must be plain data (tensors, dicts, numbers, strings). "
-            "If you wrote this file yourself and trust it, re-save its state_dict with plain values"
+            f"({_unsafe_reason(err)}); checkpoints must be plain data. Only if you trust its origin (e.g. written by an "
+            f"older deepdance), convert it once: python -m deepdance.utils.checkpoints {path} CONVERTED.ckpt"
         ) from None
     except (RuntimeError, zipfile.BadZipFile, EOFError, ValueError) as err:
         reason = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
@@ -102,8 +103,8 @@ def read_deepdance_metadata(path: str | Path, setting: str = "ckpt_path") -> dic
 # Friendly names of the model families, by the LightningModule class path.
 MODEL_FAMILIES: dict[str, str] = {
     "deepdance.models.genre_module.GenreClassifier": "genre classifier",
-    "deepdance.models.autoencoder_module.SilhouetteAutoencoder": "Deep-Dance silhouette autoencoder (generator family)",
-    "deepdance.models.latent_lstm_module.LatentLSTM": "Deep-Dance latent LSTM (generator family)",
+    "deepdance.models.autoencoder_module.SilhouetteAEModule": "Deep-Dance silhouette autoencoder (generator family)",
+    "deepdance.models.latent_lstm_module.LatentLSTMModule": "Deep-Dance latent LSTM (generator family)",
 }
 
 
@@ -192,3 +193,26 @@ class AtomicCheckpointIO(TorchCheckpointIO):
             checkpoint.pop("hparams_type")  # a class object: plain dicts load as they are
         with atomic_output(path, "wb") as handle:
             torch.save(checkpoint, handle)
+
+
+def convert_trusted_checkpoint(source: str | Path, target: str | Path) -> Path:
+    """Re-save a checkpoint you trust (full unpickling!) as plain data that loads with weights_only."""
+    checkpoint = torch.load(source, map_location="cpu", weights_only=False)  # the one trusted load
+    AtomicCheckpointIO().save_checkpoint(checkpoint, target)
+    load_checkpoint(target, setting="target")  # proves the result is plain data
+    return Path(target)
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Convert a checkpoint you trust (e.g. written by an older deepdance, "
+                                     "with OmegaConf objects inside) into plain data that deepdance loads with weights_only=True.")
+    parser.add_argument("source", type=Path)
+    parser.add_argument("target", type=Path)
+    args = parser.parse_args(argv)
+    print(f"wrote {convert_trusted_checkpoint(args.source, args.target)}")
+
+
+if __name__ == "__main__":
+    main()
