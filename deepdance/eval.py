@@ -17,6 +17,7 @@ import pytorch_lightning as pl
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
+from deepdance.features.extract import prepare_feature_store
 from deepdance.utils.checkpoints import check_data_target, read_deepdance_metadata
 from deepdance.utils.run import instantiate_loggers, print_config_tree, task_wrapper, write_summary
 from deepdance.utils.run_info import write_run_info
@@ -56,6 +57,7 @@ def evaluate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     model_class = hydra.utils.get_class(metadata["model_target"])
     model = model_class.load_from_checkpoint(cfg.ckpt_path, map_location="cpu", weights_only=True, **model_class.checkpoint_overrides())
     trainer: pl.Trainer = hydra.utils.instantiate(cfg.trainer, logger=instantiate_loggers(cfg) or False)
+    prepare_feature_store(datamodule, model, cfg.trainer, ("test",), fast_dev_run=bool(cfg.trainer.get("fast_dev_run")))
     trainer.test(model, datamodule=datamodule)
     metrics = dict(trainer.callback_metrics)
     write_summary(cfg.paths.output_dir, metrics, ckpt_path=str(cfg.ckpt_path), seed=cfg.get("seed"), split=data_cfg.get("split"))

@@ -2,6 +2,7 @@
 
     python -m deepdance.train                          # embedded default (synthetic dancers)
     python -m deepdance.train experiment=genre_gru data=aist data.root=/path/to/aist
+    python -m deepdance.train experiment=deep_dance     # two stages, see deepdance/pipelines.py
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from deepdance.utils.cache_io import atomic_write_text
 from deepdance.utils.checkpoints import check_model_target, load_checkpoint, resolve_ckpt_path
+from deepdance.features.extract import prepare_feature_store
 from deepdance.utils.run import (
     instantiate_callbacks,
     instantiate_loggers,
@@ -49,6 +51,9 @@ def train(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     for logger in loggers:
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
 
+    # A frozen backbone reads its features from the store (filled here on first use), never the videos.
+    splits = ("train", "val", "test") if cfg.get("train", True) else ("test",)
+    prepare_feature_store(datamodule, model, cfg.trainer, splits, fast_dev_run=bool(cfg.trainer.get("fast_dev_run")))
     if cfg.get("train", True):
         try:
             trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
@@ -85,7 +90,12 @@ def save_manifest(datamodule: pl.LightningDataModule, out_dir: str) -> None:
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")
 def main(cfg: DictConfig) -> float | None:
-    metrics, _ = train(cfg)
+    if cfg.get("stages"):  # several runs in one command (experiment=deep_dance)
+        from deepdance.pipelines import run_stages
+
+        metrics, _ = run_stages(cfg)
+    else:
+        metrics, _ = train(cfg)
     return metric_value(metrics, cfg.get("optimized_metric"))
 
 

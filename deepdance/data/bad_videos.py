@@ -31,7 +31,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
-from torch.utils.data import default_collate
+from torch.utils.data import Dataset, default_collate
 
 from deepdance.data.video import VideoInfo, probe_video
 from deepdance.errors import DeepdanceError, VideoError
@@ -159,6 +159,36 @@ def probe_videos(paths: Iterable[str | Path], workers: int = 1, on_bad_video: On
         else:
             bad.append((path, "probe", reason))
     return infos, bad
+
+
+class SkipBadVideos(Dataset):
+    """Wrap a clip dataset (one manifest row per item) so that a video failing to decode is
+    recorded in the report and returned as ``None`` (``skip``), or stops the run with one line
+    naming it (``error``). ``collate_skipping_bad`` then drops the ``None`` from its batch."""
+
+    def __init__(self, dataset: Dataset, on_bad_video: OnBadVideo = "skip", report: BadVideoReport | None = None) -> None:
+        check_policy(on_bad_video)
+        self.dataset = dataset
+        self.on_bad_video = on_bad_video
+        self.report = report if report is not None else BadVideoReport(None)
+
+    def __len__(self) -> int:
+        return len(self.dataset)  # type: ignore[arg-type]
+
+    def __getattr__(self, name: str) -> Any:  # manifest, num_frames, ... of the wrapped dataset
+        if name == "dataset":
+            raise AttributeError(name)
+        return getattr(self.dataset, name)
+
+    def __getitem__(self, index: int) -> Any:
+        try:
+            return self.dataset[index]
+        except VideoError as err:
+            path = str(self.dataset.manifest.iloc[index]["path"])  # type: ignore[attr-defined]
+            if self.on_bad_video == "error":
+                raise VideoError(stop_message(path, reason_of(err, path))) from None
+            self.report.record(path, "decode", reason_of(err, path))
+            return None
 
 
 def collate_skipping_bad(batch: list[dict[str, Any] | None]) -> dict[str, Any] | None:
