@@ -157,7 +157,7 @@ def extraction_trainer(trainer_cfg: DictConfig | dict[str, Any]) -> pl.Trainer:
     nothing that would cut it short (fast_dev_run, batch limits) or log it."""
     return hydra.utils.instantiate(
         trainer_cfg, logger=False, callbacks=None, enable_checkpointing=False, enable_model_summary=False,
-        fast_dev_run=False, limit_predict_batches=None, inference_mode=True,
+        fast_dev_run=False, limit_predict_batches=None, inference_mode=True, sync_batchnorm=False,
     )
 
 
