@@ -2,6 +2,7 @@
 
     python -m deepdance.train                          # embedded default (synthetic dancers)
     python -m deepdance.train experiment=genre_gru data=aist data.root=/path/to/aist
+    python -m deepdance.train experiment=deep_dance     # two stages, see deepdance/pipelines.py
 """
 
 from __future__ import annotations
@@ -73,7 +74,12 @@ def save_manifest(datamodule: pl.LightningDataModule, out_dir: str) -> None:
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")
 def main(cfg: DictConfig) -> float | None:
-    metrics, _ = train(cfg)
+    if cfg.get("stages"):  # several runs in one command (experiment=deep_dance)
+        from deepdance.pipelines import run_stages
+
+        metrics, _ = run_stages(cfg)
+    else:
+        metrics, _ = train(cfg)
     return metric_value(metrics, cfg.get("optimized_metric"))
 
 

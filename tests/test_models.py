@@ -97,3 +97,11 @@ def test_missing_local_weights_file_names_the_path(tmp_path) -> None:
 def test_image_size_below_backbone_minimum_is_refused() -> None:
     with pytest.raises(DeepdanceError, match="minimum input size 75"):
         GenreClassifier(backbone={"name": "inception_v3", "pretrained": False}, head={}, optimizer=OPTIMIZER, img_size=64)
+
+
+@pytest.mark.parametrize("name", ["lcnet_050", "resnet10t"])
+def test_feature_width_matches_what_the_backbone_returns(name: str) -> None:
+    from deepdance.models.backbones import backbone_spec
+
+    model = create_backbone(name, pretrained=False).eval()
+    assert model(torch.zeros(1, 3, 64, 64)).shape[-1] == backbone_spec(model, name).num_features

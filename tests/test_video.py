@@ -44,3 +44,17 @@ def test_rejects_non_positive_frame_counts(bad: int) -> None:
 def test_decode_size_keeps_aspect_with_short_side_at_target() -> None:
     assert decode_size(1080, 1920, 299) == (299, 532)
     assert decode_size(300, 200, 100) == (150, 100)
+
+
+@pytest.mark.parametrize("img_size", [24, 48, 64, 72])
+def test_read_clip_returns_requested_size_even_at_decord_bad_widths(tmp_path, img_size: int) -> None:
+    from deepdance.data.video import read_clip
+    from deepdance.data.video_writer import write_mp4
+
+    frames = np.zeros((6, 90, 160, 3), dtype=np.uint8)
+    frames[:, :, 70:90] = 255  # a white bar in the centre
+    path = write_mp4(tmp_path / "bar.mp4", frames, fps=10)
+    clip = read_clip(path, np.array([0, 2, 5]), img_size)
+    assert clip.shape == (3, 3, img_size, img_size)
+    centre = clip[0, :, :, img_size // 2].float().mean()
+    assert centre > 200  # the crop is centred on the bar

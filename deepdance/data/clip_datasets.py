@@ -25,11 +25,12 @@ def _common(row: Any) -> dict[str, Any]:
 class MultiClipVideoDataset(Dataset):
     """Test clips at the plan's offsets, decoded in one pass: frames ``(K, T, 3, S, S)``."""
 
-    def __init__(self, manifest: pd.DataFrame, num_frames: int, img_size: int, plan: EvalClipPlan) -> None:
+    def __init__(self, manifest: pd.DataFrame, num_frames: int, img_size: int, plan: EvalClipPlan, sampling: str = "exact") -> None:
         self.manifest = manifest.reset_index(drop=True)
         self.num_frames = num_frames
         self.img_size = img_size
         self.plan = plan
+        self.sampling = sampling
 
     def __len__(self) -> int:
         return len(self.manifest)
@@ -37,7 +38,8 @@ class MultiClipVideoDataset(Dataset):
     def __getitem__(self, index: int) -> dict[str, Any]:
         row = self.manifest.iloc[index]
         info = VideoInfo(int(row.frames), int(row.height), int(row.width), float(row.fps))
-        picks = [sample_frame_indices(info.num_frames, self.num_frames, random=False, offset=o) for o in self.plan.offsets]
+        keyframes = np.asarray(row.keyframes) if self.sampling == "keyframe" else None
+        picks = [sample_frame_indices(info.num_frames, self.num_frames, random=False, offset=o, keyframes=keyframes) for o in self.plan.offsets]
         indices = np.stack([p[0] for p in picks])  # (K, T)
         mask = np.stack([p[1] for p in picks])  # (K, T)
         unique, inverse = np.unique(indices.ravel(), return_inverse=True)  # clips overlap on short videos

@@ -30,9 +30,10 @@ from deepdance.data.aist import (
     split_by_dancer,
     split_by_files,
 )
+from deepdance.data.augment import ClipAugment
 from deepdance.data.clip_datasets import MultiClipVideoDataset, StoredClipDataset
 from deepdance.data.clips import plan_eval_clips
-from deepdance.data.video import VideoInfo, probe_video, read_clip, sample_frame_indices
+from deepdance.data.video import VideoInfo, keyframe_indices, probe_video, read_clip, sample_frame_indices
 from deepdance.errors import DeepdanceError
 
 log = logging.getLogger(__name__)
@@ -40,16 +41,25 @@ log = logging.getLogger(__name__)
 SplitRule = Literal["dancer", "random", "files"]
 # How frozen-backbone features are stored (deepdance.features); see conf/data/*.yaml.
 FEATURE_DEFAULTS: dict[str, Any] = {"use": "auto", "dir": "data/features", "clips": 5, "batch_size": 2, "inference_batch_size": 64}
+Sampling = Literal["exact", "keyframe"]
+SAMPLINGS = ("exact", "keyframe")
 
 
 class VideoClipDataset(Dataset):
-    """One clip per video: ``num_frames`` indices spread over it, decoded and cropped."""
+    """One clip per video: ``num_frames`` indices spread over it, decoded and cropped.
 
-    def __init__(self, manifest: pd.DataFrame, num_frames: int, img_size: int, random_offsets: bool) -> None:
+    ``sampling="keyframe"`` snaps the indices to the key frames listed in the manifest's
+    ``keyframes`` column, so each sampled frame costs a short decode.
+    """
+
+    def __init__(self, manifest: pd.DataFrame, num_frames: int, img_size: int, random_offsets: bool,
+                 augment: ClipAugment | None = None, sampling: Sampling = "exact") -> None:
         self.manifest = manifest.reset_index(drop=True)
+        self.augment = augment
         self.num_frames = num_frames
         self.img_size = img_size
         self.random_offsets = random_offsets
+        self.sampling = sampling
 
     def __len__(self) -> int:
         return len(self.manifest)
@@ -60,9 +70,13 @@ class VideoClipDataset(Dataset):
         # Drawn from torch's generator: seeded by seed_everything in the main process and
         # re-seeded per epoch and worker by the DataLoader, so jitter varies yet reproduces.
         rng = np.random.default_rng(int(torch.randint(2**62, ()).item())) if self.random_offsets else None
-        indices, mask = sample_frame_indices(info.num_frames, self.num_frames, random=self.random_offsets, rng=rng)
+        keyframes = np.asarray(row.keyframes) if self.sampling == "keyframe" else None
+        indices, mask = sample_frame_indices(info.num_frames, self.num_frames, random=self.random_offsets, rng=rng, keyframes=keyframes)
+        frames = read_clip(row.path, indices, self.img_size, info)  # (T, 3, S, S) uint8
+        if self.augment is not None:
+            frames = self.augment(frames)
         return {
-            "frames": read_clip(row.path, indices, self.img_size, info),  # (T, 3, S, S) uint8
+            "frames": frames,
             "mask": torch.from_numpy(mask),  # (T,)
             "indices": torch.from_numpy(indices),  # (T,) which frames, the feature-cache key
             "label": int(row.label),
@@ -82,12 +96,14 @@ class GenreDataModule(pl.LightningDataModule):
         seed: int = 0,
         batch_size: int = 8,
         num_workers: int = 2,
-        pin_memory: bool = False,
+        pin_memory: bool | None = None,
         persistent_workers: bool = False,
         train_jitter: bool = True,
         val_dancers: int = 1,
         test_dancers: int = 1,
         synthetic: dict[str, Any] | None = None,
+        sampling: Sampling = "exact",
+        augment: dict[str, Any] | None = None,
         split_dir: str | None = None,
         split_set: str = "crossmodal",
         cameras: list[int | str] | None = None,
@@ -97,6 +113,8 @@ class GenreDataModule(pl.LightningDataModule):
         features: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
+        if sampling not in SAMPLINGS:
+            raise DeepdanceError(f"data.sampling={sampling!r} is not known; use 'exact' (default: uniform spacing) or 'keyframe' (snap to key frames: short decodes)")
         if num_frames <= 0:
             raise DeepdanceError(f"data.num_frames must be a positive integer, got {num_frames}")
         if split not in ("dancer", "random", "files"):
@@ -149,17 +167,21 @@ class GenreDataModule(pl.LightningDataModule):
             return
         if "frames" not in manifest.columns:
             self._probe_videos(manifest)
+        if self.hparams.sampling == "keyframe" and "keyframes" not in manifest.columns:
+            manifest["keyframes"] = [keyframe_indices(path).tolist() for path in manifest["path"]]
         plan = plan_eval_clips(self.hparams.test_clips)
         for split in ("train", "val", "test"):
             part = manifest[manifest["split"] == split]
             if split == "test":
-                self.datasets[split] = MultiClipVideoDataset(part, self.hparams.num_frames, self.hparams.img_size, plan)
+                self.datasets[split] = MultiClipVideoDataset(part, self.hparams.num_frames, self.hparams.img_size, plan, self.hparams.sampling)
                 continue
             self.datasets[split] = VideoClipDataset(
                 part,
                 self.hparams.num_frames,
                 self.hparams.img_size,
                 random_offsets=(split == "train" and self.hparams.train_jitter),
+                augment=ClipAugment(**self.hparams.augment) if split == "train" and self.hparams.augment else None,
+                sampling=self.hparams.sampling,
             )
 
     def _setup_from_store(self, manifest: pd.DataFrame) -> None:
@@ -253,6 +275,14 @@ class GenreDataModule(pl.LightningDataModule):
         manifest["width"] = [i.width for i in infos]
         manifest["fps"] = [i.fps for i in infos]
 
+    def _pin_memory(self) -> bool:
+        """``pin_memory: null`` pins exactly when batches go to a GPU (page-locked copies are
+        faster to transfer and pointless on CPU)."""
+        if self.hparams.pin_memory is not None:
+            return bool(self.hparams.pin_memory)
+        trainer = getattr(self, "trainer", None)
+        return trainer is not None and trainer.strategy.root_device.type == "cuda"
+
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         workers = self.hparams.num_workers
         return DataLoader(
@@ -260,7 +290,7 @@ class GenreDataModule(pl.LightningDataModule):
             batch_size=self.hparams.batch_size,
             shuffle=shuffle,
             num_workers=workers,
-            pin_memory=self.hparams.pin_memory,
+            pin_memory=self._pin_memory(),
             persistent_workers=self.hparams.persistent_workers and workers > 0,
         )
 

@@ -101,7 +101,9 @@ def backbone_spec(model: nn.Module, name: str) -> BackboneSpec:
     config = timm.data.resolve_model_data_config(model)
     family = name.split(".")[0]
     return BackboneSpec(
-        num_features=int(model.num_features),
+        # With num_classes=0 timm returns pre-logits, wider than num_features for some
+        # families (MobileNetV3, LCNet add a 1x1 conv head): head_hidden_size is that width.
+        num_features=int(getattr(model, "head_hidden_size", None) or model.num_features),
         mean=tuple(float(m) for m in config["mean"]),
         std=tuple(float(s) for s in config["std"]),
         min_size=_MIN_SIZE.get(family, 16),

@@ -56,13 +56,15 @@ class GenreClassifier(pl.LightningModule):
         img_size: int | None = None,
         class_names: list[str] | None = None,
         channels_last: bool = True,
+        compile: bool = False,
         weights_from_checkpoint: bool = False,
     ) -> None:
         super().__init__()
         backbone, head, optimizer, scheduler = map(_plain, (backbone, head, optimizer, scheduler))
         class_names = list(class_names or GENRES)
         self.save_hyperparameters({"backbone": backbone, "head": head, "optimizer": optimizer, "scheduler": scheduler,
-                                   "img_size": img_size, "class_names": class_names, "channels_last": channels_last})
+                                   "img_size": img_size, "class_names": class_names, "channels_last": channels_last,
+                                   "compile": compile})
         # Loading a checkpoint brings its own weights: fetching pretrained ones first would be waste.
         self.backbone = create_backbone(**{**backbone, "pretrained": False, "weights": None} if weights_from_checkpoint else backbone)
         self.spec = backbone_spec(self.backbone, backbone["name"])
@@ -74,6 +76,8 @@ class GenreClassifier(pl.LightningModule):
         self.register_buffer("std", torch.tensor(self.spec.std).view(1, 3, 1, 1) * 255, persistent=False)
         if channels_last:
             self.backbone = self.backbone.to(memory_format=torch.channels_last)
+        if compile:  # in place: state_dict keys stay those of the eager model, checkpoints interchange
+            self.backbone.compile()  # kernels cached in TORCHINDUCTOR_CACHE_DIR (paths.compile_cache_dir)
         self.criterion = nn.CrossEntropyLoss()
         num_classes = len(class_names)
 
@@ -98,7 +102,7 @@ class GenreClassifier(pl.LightningModule):
     @staticmethod
     def checkpoint_overrides() -> dict[str, Any]:
         """Keyword arguments for ``load_from_checkpoint``: weights come from the file."""
-        return {"weights_from_checkpoint": True}
+        return {"weights_from_checkpoint": True, "compile": False}  # a single test pass does not repay compiling
 
     # ----------------------------------------------------------------------------- forward
     def train(self, mode: bool = True) -> "GenreClassifier":
@@ -140,14 +144,18 @@ class GenreClassifier(pl.LightningModule):
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         loss, logits = self._step(batch)
-        self.train_loss(loss)
+        self.train_loss.update(loss, weight=len(logits))
         self.train_metrics.update(logits, batch["label"])
-        self.log("train/loss", self.train_loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(logits))
         return loss
 
     def on_train_epoch_end(self) -> None:
-        self.log_dict({f"train/{k}": v for k, v in self.train_metrics.compute().items()}, sync_dist=True)
-        self.train_metrics.reset()
+        # Computed here, on every rank in the same order. Logging the metric objects from
+        # training_step instead lets the progress bar (rank 0 only, whose epoch-end hook runs
+        # first) trigger their cross-rank sync alone: a collective mismatch under DDP.
+        metrics = {f"train/{k}": v for k, v in self.train_metrics.compute().items()}
+        self.log("train/loss", self.train_loss.compute(), prog_bar=True, sync_dist=True)
+        self.log_dict(metrics, sync_dist=True)
+        self.train_metrics.reset(); self.train_loss.reset()  # noqa: E702
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         loss, logits = self._step(batch)

@@ -1,0 +1,30 @@
+"""Benchmark feature extraction and training speed; results under experiments/bench/.
+
+    python -m deepdance.bench                         # AIST++-shaped stand-ins, inception_v3 at 299
+    python -m deepdance.bench bench=smoke             # a few tiny videos, seconds
+    python -m deepdance.bench bench.videos=/path/to/videos
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import hydra
+from omegaconf import DictConfig
+
+from deepdance.bench.runner import run_benchmark
+from deepdance.utils.run import task_wrapper
+
+
+@task_wrapper
+def bench(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    return run_benchmark(cfg), {"cfg": cfg}
+
+
+@hydra.main(version_base="1.3", config_path="../../conf", config_name="bench")
+def main(cfg: DictConfig) -> None:
+    bench(cfg)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,298 @@
+"""The two feature-extraction pipelines the benchmark compares, and the ceilings they share.
+
+* :class:`SeedPipeline` re-implements the original Keras notebook in PyTorch: OpenCV reads
+  *every* frame in order, each is centre-cropped and resized in Python, and the CNN is
+  called on one frame at a time (batch 1, fp32) for the first ``num_frames`` frames.
+* :class:`DeepdancePipeline` is deepdance's path: indices first, then decord decodes only
+  those (``read_clip``, exact or key-frame sampling) in DataLoader workers, and the CNN runs
+  batched under ``inference_mode`` with channels_last (bf16 autocast on a GPU); features
+  are written to a store, one file per video.
+* The ceilings: the same sampled decoding with no model, and the model alone on
+  preloaded tensors of the same shape at its best batch size.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from deepdance.bench.timing import Timing, synchronize, time_runs
+from deepdance.data.video import keyframe_indices, probe_video, read_clip, sample_frame_indices
+from deepdance.errors import DeepdanceError, VideoError
+
+log = logging.getLogger(__name__)
+
+SAMPLINGS = ("exact", "keyframe")
+PRECISIONS = ("fp32", "bf16")
+
+
+# ------------------------------------------------------------------------------------------
+# The backbone, as both pipelines use it
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Backbone:
+    """A frozen per-frame CNN with its normalisation, on its device, at one precision."""
+
+    model: nn.Module
+    mean: torch.Tensor  # (1, 3, 1, 1), in 0..255 units
+    std: torch.Tensor
+    device: torch.device
+    precision: str = "fp32"
+    channels_last: bool = True
+
+    def autocast(self):
+        if self.precision == "bf16":
+            return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
+        return nullcontext()
+
+    def __call__(self, frames: torch.Tensor) -> torch.Tensor:
+        """uint8 (N, 3, S, S) already on the device -> features (N, D) float32."""
+        x = (frames.float() - self.mean) / self.std
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with self.autocast():
+            return self.model(x).float()
+
+
+def load_backbone(name: str, device: torch.device, precision: str, channels_last: bool, pretrained: bool = False,
+                  weights: str | None = None) -> Backbone:
+    """timm backbone in eval mode; random weights by default (speed does not depend on them)."""
+    from deepdance.models.backbones import backbone_spec, create_backbone
+
+    if precision not in PRECISIONS:
+        raise DeepdanceError(f"bench precision={precision!r} is not known; use one of {', '.join(PRECISIONS)}")
+    model = create_backbone(name, pretrained=pretrained, weights=weights, freeze=True).to(device)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    spec = backbone_spec(model, name)
+    mean = torch.tensor(spec.mean, device=device).view(1, 3, 1, 1) * 255
+    std = torch.tensor(spec.std, device=device).view(1, 3, 1, 1) * 255
+    return Backbone(model.eval(), mean, std, device, precision, channels_last)
+
+
+# ------------------------------------------------------------------------------------------
+# Features to the store
+# ------------------------------------------------------------------------------------------
+
+
+def feature_path(store_dir: Path, video: Path) -> Path:
+    return store_dir / f"{video.stem}.npy"
+
+
+def write_features(store_dir: Path, video: Path, features: np.ndarray) -> Path:
+    """One ``(T, D)`` float16 array per video, written under a temporary name and renamed, so
+    a crash never leaves a half-written file that a later run would trust."""
+    path = feature_path(store_dir, video)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npy")
+    np.save(tmp, features.astype(np.float16, copy=False))
+    os.replace(tmp, path)
+    return path
+
+
+# ------------------------------------------------------------------------------------------
+# Seed pipeline: the original notebook
+# ------------------------------------------------------------------------------------------
+
+
+def crop_center_square(frame: np.ndarray) -> np.ndarray:
+    """The notebook's crop: the largest centred square."""
+    y, x = frame.shape[0:2]
+    side = min(y, x)
+    start_x, start_y = (x // 2) - (side // 2), (y // 2) - (side // 2)
+    return frame[start_y : start_y + side, start_x : start_x + side]
+
+
+def seed_load_video(path: Path, img_size: int) -> np.ndarray:
+    """The notebook's ``load_video``: read every frame in order with OpenCV, crop, resize,
+    BGR -> RGB, all in Python. Returns (F, S, S, 3) uint8 for all F frames of the video."""
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        raise VideoError(f"{path}: OpenCV cannot open it")
+    frames = []
+    try:
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            frame = crop_center_square(frame)
+            frame = cv2.resize(frame, (img_size, img_size))
+            frames.append(frame[:, :, [2, 1, 0]])
+    finally:
+        capture.release()
+    if not frames:
+        raise VideoError(f"{path}: OpenCV read no frames")
+    return np.array(frames)
+
+
+@dataclass
+class StageSeconds:
+    """Where a pass spent its time, summed over videos."""
+
+    read: float = 0.0
+    model: float = 0.0
+    videos: int = 0
+    decoded_frames: int = 0
+
+
+class SeedPipeline:
+    """The notebook's feature extraction, faithfully: no batching, no sampling, fp32."""
+
+    def __init__(self, backbone: Backbone, num_frames: int, img_size: int) -> None:
+        self.backbone = backbone
+        self.num_frames = num_frames
+        self.img_size = img_size
+        self.stages = StageSeconds()
+
+    def video_features(self, path: Path) -> np.ndarray:
+        start = time.perf_counter()
+        frames = seed_load_video(path, self.img_size)  # (F, S, S, 3): the whole video
+        read_done = time.perf_counter()
+        features = []
+        with torch.no_grad():  # Keras predict(): no gradients, but no inference_mode either
+            for j in range(min(self.num_frames, len(frames))):
+                x = torch.from_numpy(frames[j]).to(self.backbone.device).permute(2, 0, 1)[None]  # (1, 3, S, S)
+                features.append(self.backbone(x).cpu().numpy()[0])  # predict() returns numpy: a sync per frame
+        self.stages.read += read_done - start
+        self.stages.model += time.perf_counter() - read_done
+        self.stages.videos += 1
+        self.stages.decoded_frames += len(frames)
+        return np.stack(features)
+
+    def run(self, videos: list[Path]) -> list[np.ndarray]:
+        return [self.video_features(path) for path in videos]
+
+
+# ------------------------------------------------------------------------------------------
+# deepdance pipeline
+# ------------------------------------------------------------------------------------------
+
+
+class SampledClips(Dataset):
+    """One clip per video: probe, choose indices (exact or snapped to key frames), decode
+    only those with decord. Every per-video cost happens here, inside the timed loop."""
+
+    def __init__(self, videos: list[Path], num_frames: int, img_size: int, sampling: str) -> None:
+        if sampling not in SAMPLINGS:
+            raise DeepdanceError(f"bench sampling={sampling!r} is not known; use one of {', '.join(SAMPLINGS)}")
+        self.videos = list(videos)
+        self.num_frames = num_frames
+        self.img_size = img_size
+        self.sampling = sampling
+
+    def __len__(self) -> int:
+        return len(self.videos)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        path = self.videos[index]
+        info = probe_video(path)
+        keyframes = keyframe_indices(path) if self.sampling == "keyframe" else None
+        indices, mask = sample_frame_indices(info.num_frames, self.num_frames, random=False, keyframes=keyframes)
+        return {
+            "frames": read_clip(path, indices, self.img_size, info),  # (T, 3, S, S) uint8
+            "mask": torch.from_numpy(mask),  # (T,)
+            "video": index,
+        }
+
+
+def clip_loader(dataset: SampledClips, batch_videos: int, num_workers: int, pin_memory: bool) -> DataLoader:
+    """Persistent workers: started once (in the warm-up), as in an extraction over many videos."""
+    return DataLoader(dataset, batch_size=batch_videos, shuffle=False, num_workers=num_workers, pin_memory=pin_memory,
+                      persistent_workers=num_workers > 0, prefetch_factor=2 if num_workers > 0 else None)
+
+
+class DeepdancePipeline:
+    """Sampled decoding in workers -> batched backbone -> features in the store."""
+
+    def __init__(self, backbone: Backbone, dataset: SampledClips, store_dir: Path, batch_videos: int, num_workers: int) -> None:
+        self.backbone = backbone
+        self.dataset = dataset
+        self.store_dir = Path(store_dir)
+        self.store_dir.mkdir(parents=True, exist_ok=True)
+        self.loader = clip_loader(dataset, batch_videos, num_workers, pin_memory=backbone.device.type == "cuda")
+
+    @torch.inference_mode()
+    def run(self) -> int:
+        """One pass over every video; returns the number of feature files written."""
+        written = 0
+        for batch in self.loader:
+            frames = batch["frames"].to(self.backbone.device, non_blocking=True)  # (B, T, 3, S, S) uint8
+            batch_size, num_frames = frames.shape[:2]
+            features = self.backbone(frames.flatten(0, 1)).view(batch_size, num_frames, -1)  # (B, T, D)
+            features = features.to("cpu", torch.float16).numpy()
+            for row, video, mask in zip(features, batch["video"].tolist(), batch["mask"].numpy()):
+                write_features(self.store_dir, self.dataset.videos[video], row[mask])
+                written += 1
+        return written
+
+
+def decode_only(loader: DataLoader) -> int:
+    """The decode ceiling: the same loader, the frames touched and dropped."""
+    frames = 0
+    for batch in loader:
+        frames += int(batch["mask"].sum())
+    return frames
+
+
+# ------------------------------------------------------------------------------------------
+# Model ceiling
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ModelCeiling:
+    """Backbone frames/s on preloaded tensors, for each batch size tried."""
+
+    frames_per_s: dict[int, float] = field(default_factory=dict)
+    timings: dict[int, Timing] = field(default_factory=dict)
+
+    @property
+    def best_batch(self) -> int:
+        return max(self.frames_per_s, key=self.frames_per_s.get)
+
+    @property
+    def best(self) -> float:
+        return self.frames_per_s[self.best_batch]
+
+
+def measure_model_ceiling(backbone: Backbone, img_size: int, batch_sizes: list[int], repeats: int, warmup: int) -> ModelCeiling:
+    """The backbone alone on uint8 tensors already on its device (normalisation included,
+    as in the pipeline), at each batch size; the best is the ceiling."""
+    if not batch_sizes or min(batch_sizes) < 1:
+        raise DeepdanceError(f"bench model_batch_sizes must be a non-empty list of positive integers, got {batch_sizes}")
+    ceiling = ModelCeiling()
+    generator = torch.Generator().manual_seed(0)
+    for batch_size in batch_sizes:
+        frames = torch.randint(0, 256, (batch_size, 3, img_size, img_size), dtype=torch.uint8, generator=generator)
+        frames = frames.to(backbone.device)
+
+        @torch.inference_mode()
+        def forward(frames: torch.Tensor = frames) -> None:
+            backbone(frames)
+
+        timing = time_runs(forward, repeats, warmup, backbone.device)
+        ceiling.timings[batch_size] = timing
+        ceiling.frames_per_s[batch_size] = batch_size / timing.median
+        log.info("model-only batch %d: %.1f frames/s", batch_size, ceiling.frames_per_s[batch_size])
+    synchronize(backbone.device)
+    return ceiling
+
+
+def combined_ceiling(decode_videos_per_s: float, model_videos_per_s: float, device: torch.device) -> float:
+    """What the two stages allow together: on a GPU they run on separate hardware and overlap,
+    so the slower one bounds; on a CPU they share the cores, so their times add."""
+    if device.type == "cuda":
+        return min(decode_videos_per_s, model_videos_per_s)
+    return 1.0 / (1.0 / decode_videos_per_s + 1.0 / model_videos_per_s)

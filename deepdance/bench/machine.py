@@ -1,0 +1,77 @@
+"""Facts about the machine a benchmark ran on, recorded with every result.
+
+Throughput means nothing without the hardware and the load beside it: a shared 2-core box
+can be several times slower than the same box idle, so the load average is kept too.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from importlib import metadata
+from typing import Any
+
+import torch
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _cpu_model() -> str:
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (the affinity mask), not the host's total."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def load_average() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def machine_facts(device: torch.device) -> dict[str, Any]:
+    """CPU, GPU, library versions and load: enough to tell whether two results compare."""
+    import cv2
+    import decord
+
+    facts: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "host": platform.node(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu_model": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "usable_cpus": usable_cpus(),
+        "torch_threads": torch.get_num_threads(),
+        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1) if hasattr(os, "sysconf") else None,
+        "load_average_1_5_15": load_average(),
+        "device": str(device),
+        "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
+        "cuda": torch.version.cuda if device.type == "cuda" else None,
+        "torch": torch.__version__,
+        "decord": getattr(decord, "__version__", None) or _version("decord") or _version("decord2"),
+        "decord_package": "decord2" if _version("decord2") else "decord",
+        "opencv": cv2.__version__,
+        "av": _version("av"),
+        "timm": _version("timm"),
+        "numpy": _version("numpy"),
+    }
+    return facts

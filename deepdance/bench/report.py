@@ -1,0 +1,159 @@
+"""Benchmark results as data (JSON) and as a table a person reads (Markdown), plus the
+whole-AIST++ projection derived from them."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+AIST_VIDEOS = 12_670
+AIST_FRAMES = 10_100_000
+
+
+def row(section: str, name: str, label: str, value: float | None, unit: str, *, set_name: str | None = None,
+        status: str = "measured", **extra: Any) -> dict[str, Any]:
+    """One result. ``value`` is the row's headline number (higher is better for rates)."""
+    return {"section": section, "set": set_name, "row": name, "label": label, "value": value, "unit": unit,
+            "status": status, **extra}
+
+
+def find_row(rows: list[dict[str, Any]], name: str, set_name: str | None = None) -> dict[str, Any] | None:
+    for r in rows:
+        if r["row"] == name and (set_name is None or r["set"] == set_name):
+            return r
+    return None
+
+
+def project_whole_aist(rows: list[dict[str, Any]], sets: list[dict[str, Any]], samplings: list[str], device_type: str,
+                       num_frames: int, videos: int = AIST_VIDEOS, frames: int = AIST_FRAMES) -> list[dict[str, Any]]:
+    """Projected wall time for the whole AIST++ from each set's measured per-video costs.
+
+    The stand-ins are shorter than the average AIST++ video (10.1 M / 12,670 = 797 frames),
+    so the part of a pipeline's cost that grows with video length is scaled by the length
+    ratio: the seed pipeline's read stage (it decodes every frame), and exact sampling's
+    decode (over 2 s GOPs it decodes most frames anyway); key-frame sampling decodes about
+    ``num_frames`` frames whatever the length, and the model cost is per sampled frame.
+    """
+    mean_frames = frames / videos
+    model = find_row(rows, "model_only")
+    out = []
+    for info in sets:
+        name = info["name"]
+        length_ratio = mean_frames / info["frames_per_video"]
+        seed = find_row(rows, "seed", name)
+        if seed and seed["status"] == "measured":
+            read_share = seed["stages"]["read_share"]
+            per_video = seed["s_per_video"] * (read_share * length_ratio + (1 - read_share))
+            out.append({"set": name, "pipeline": "seed", "s_per_video": per_video, "hours": per_video * videos / 3600})
+        for sampling in samplings:
+            dd, decode = find_row(rows, f"deepdance_{sampling}", name), find_row(rows, f"decode_only_{sampling}", name)
+            if not (dd and decode and model):
+                continue
+            decode_s = 1.0 / decode["value"]
+            model_s = num_frames / model["value"]
+            grow = length_ratio if sampling == "exact" else 1.0
+            if device_type == "cuda":
+                factor = max(model_s, decode_s * grow) / max(model_s, decode_s)
+            else:
+                factor = (model_s + decode_s * grow) / (model_s + decode_s)
+            per_video = dd["s_per_video"] * factor
+            out.append({"set": name, "pipeline": f"deepdance_{sampling}", "s_per_video": per_video, "hours": per_video * videos / 3600})
+    seeds = {p["set"]: p for p in out if p["pipeline"] == "seed"}
+    for p in out:
+        base = seeds.get(p["set"])
+        p["speedup_vs_seed"] = base["hours"] / p["hours"] if base else None
+    return out
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    if value is None:
+        return "-"
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.{digits}f}" if value >= 0.01 else f"{value:.2g}"
+
+
+def _duration(hours: float) -> str:
+    if hours >= 48:
+        return f"{hours / 24:.1f} days"
+    if hours >= 1:
+        return f"{hours:.1f} h"
+    return f"{hours * 60:.0f} min"
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The human-readable report: machine, one extraction table per video set, training, projection."""
+    m, cfg, rows = results["machine"], results["config"], results["rows"]
+    lines = [f"# deepdance benchmark: {results['name']}", ""]
+    lines += [f"Command: `{results['command']}`", ""]
+    lines += [
+        f"Machine: {m['cpu_model']}, {m['usable_cpus']} usable CPUs (of {m['cpu_count']}), {m['memory_gb']} GiB; "
+        f"GPU: {m['gpu'] or 'none'}; torch {m['torch']} ({m['torch_threads']} threads), {m['decord_package']} {m['decord']}, "
+        f"OpenCV {m['opencv']}, timm {m['timm']}; {m['date']}.",
+        f"Load average (1/5/15 min) at start {m['load_average_1_5_15']}, at end {results.get('load_average_end')}"
+        f"{' (a shared machine: absolute numbers move with the load, ratios are from one interleaved run)' if m['usable_cpus'] and (m['load_average_1_5_15'] or [0])[0] > m['usable_cpus'] else ''}.",
+        "",
+        f"Backbone `{cfg['backbone']}` at {cfg['img_size']} px (random weights: speed does not depend on them), "
+        f"{cfg['num_frames']} frames per video, device `{m['device']}`, deepdance precision {cfg['precision']}, "
+        f"{cfg['batch_videos']} videos ({cfg['batch_videos'] * cfg['num_frames']} frames) per backbone call, {cfg['num_workers']} DataLoader workers. "
+        f"Each figure: median of {cfg['repeats']} runs after {cfg['warmup']} warm-up, pipelines timed in turns.",
+        "",
+    ]
+    model = find_row(rows, "model_only")
+    for info in results["sets"]:
+        name = info["name"]
+        lines += [
+            f"## Extraction: `{name}` ({info['videos']} videos, {info['width']}x{info['height']} at {info['fps']:.2f} fps, "
+            f"{info['frames_per_video']:.0f} frames, key frame every {info['keyframe_interval']} frames, "
+            f"{info['bitrate_mbps']:.1f} Mbit/s, audio: {'yes' if info['audio'] else 'no'})",
+            "",
+            "| pipeline | videos/s | feature frames/s | s/video | x seed | / ceiling |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for r in rows:
+            if r["set"] != name or r["section"] != "extraction":
+                continue
+            lines.append(f"| {r['label']} | {_num(r['value'], 3)} | {_num(r.get('feature_frames_per_s'))} | {_num(r.get('s_per_video'))} | "
+                         f"{_num(r.get('vs_seed'))} | {_num(r.get('vs_ceiling'))} |")
+        for r in rows:
+            if r["set"] == name and r["section"] == "ceiling":
+                lines.append(f"| *ceiling:* {r['label']} | {_num(r['value'], 3)} | {_num(r.get('feature_frames_per_s'))} | "
+                             f"{_num(r.get('s_per_video'))} | | |")
+        if model:
+            lines.append(f"| *ceiling:* {model['label']} | {_num(model['value'] / cfg['num_frames'], 3)} | {_num(model['value'])} | "
+                         f"{_num(cfg['num_frames'] / model['value'])} | | |")
+        lines.append("")
+    if model:
+        sizes = ", ".join(f"{b}: {_num(v)}" for b, v in model["frames_per_s_by_batch"].items())
+        lines += [f"Model-only frames/s by batch size: {sizes} (best {model['best_batch']}).", ""]
+    training = [r for r in rows if r["section"] == "training"]
+    if training:
+        lines += ["## Training", "", "| row | value | unit | notes |", "| --- | ---: | --- | --- |"]
+        for r in training:
+            value = _num(r["value"], 3) if r["status"] == "measured" else r["status"]
+            lines.append(f"| {r['label']} | {value} | {r['unit']} | {r.get('notes', '')} |")
+        lines.append("")
+    if results.get("projection"):
+        lines += [f"## Projection: the whole AIST++ ({AIST_VIDEOS:,} videos, {AIST_FRAMES / 1e6:.1f} M frames) on this machine", "",
+                  "| from set | pipeline | s/video (797-frame video) | wall time | x seed |", "| --- | --- | ---: | ---: | ---: |"]
+        for p in results["projection"]:
+            lines.append(f"| `{p['set']}` | {p['pipeline']} | {_num(p['s_per_video'])} | {_duration(p['hours'])} | {_num(p['speedup_vs_seed'])} |")
+        lines += ["", "Length-dependent costs (seed read, exact-sampling decode) are scaled from the stand-in length to the "
+                  "AIST++ mean of 797 frames; key-frame decode and model costs are per sampled frame."]
+    return "\n".join(lines) + "\n"
+
+
+def write_results(results: dict[str, Any], out_dir: str | Path, name: str) -> tuple[Path, Path]:
+    """``<name>.json`` and ``<name>.md`` under ``out_dir``, each written atomically."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = (out_dir / f"{name}.json", out_dir / f"{name}.md")
+    for path, text in zip(paths, (json.dumps(results, indent=2, default=str) + "\n", markdown(results))):
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    return paths

@@ -1,0 +1,179 @@
+"""Run the whole benchmark from a composed config and assemble its rows."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from deepdance.bench.extraction import (
+    SAMPLINGS,
+    Backbone,
+    DeepdancePipeline,
+    SampledClips,
+    SeedPipeline,
+    combined_ceiling,
+    decode_only,
+    load_backbone,
+    measure_model_ceiling,
+)
+from deepdance.bench.inputs import StandInSpec, describe_videos, ensure_standins, find_bench_videos
+from deepdance.bench.machine import load_average, machine_facts
+from deepdance.bench.report import project_whole_aist, row, write_results
+from deepdance.bench.timing import interleaved_runs
+from deepdance.bench.training import generator_available, measure_gru_epochs
+from deepdance.errors import DeepdanceError
+
+log = logging.getLogger("deepdance.bench")
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise DeepdanceError(f"bench.device={name}: no CUDA device is visible here; use bench.device=auto or cpu")
+    if name != "cpu" and not name.startswith("cuda"):
+        raise DeepdanceError(f"bench.device={name!r} is not known; use auto, cpu or cuda")
+    return torch.device(name)
+
+
+def resolve_inputs(bench: DictConfig) -> list[tuple[str, list[Path]]]:
+    """``bench.videos=synthetic``: the stand-in sets (generated once); otherwise a folder."""
+    if str(bench.videos) == "synthetic":
+        if not bench.sets:
+            raise DeepdanceError("bench.videos=synthetic needs at least one set name in bench.sets")
+        sets = []
+        for name in bench.sets:
+            if name not in bench.inputs:
+                raise DeepdanceError(f"bench.sets: {name!r} is not a stand-in set; defined: {', '.join(bench.inputs)}")
+            standin = StandInSpec(name=str(name), **OmegaConf.to_container(bench.inputs[name], resolve=True))
+            sets.append((standin.name, ensure_standins(bench.inputs_dir, standin, workers=bench.generate_workers)))
+        return sets
+    folder = Path(str(bench.videos)).expanduser()
+    return [(folder.name or "videos", find_bench_videos(folder, bench.get("limit")))]
+
+
+def run_benchmark(cfg: DictConfig) -> dict[str, Any]:
+    """Measure every row on every set, in one process; write JSON + Markdown; return the results."""
+    bench = cfg.bench
+    device = resolve_device(str(bench.device))
+    if str(device.type) not in bench.profiles:
+        raise DeepdanceError(f"bench.profiles has no entry for device type {device.type!r}")
+    profile = bench.profiles[device.type]
+    samplings = list(bench.samplings)
+    for sampling in samplings:
+        if sampling not in SAMPLINGS:
+            raise DeepdanceError(f"bench.samplings: {sampling!r} is not known; use any of {', '.join(SAMPLINGS)}")
+    if "exact" not in samplings:
+        raise DeepdanceError("bench.samplings must include 'exact' (the training rows and the ceiling use it)")
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed shapes; TensorFlow (the notebook) autotunes too
+    repeats, warmup = int(bench.repeats), int(bench.warmup)
+    num_frames, img_size = int(bench.num_frames), int(bench.img_size)
+    facts = machine_facts(device)
+    log.info("machine: %s", facts)
+
+    sets = resolve_inputs(bench)
+    training_set = bench.training.set or sets[0][0]
+    if training_set not in [name for name, _ in sets]:
+        raise DeepdanceError(f"bench.training.set={training_set!r} is not among the sets run: {', '.join(name for name, _ in sets)}")
+    set_infos = [describe_videos(name, videos) for name, videos in sets]
+    backbone = load_backbone(bench.backbone.name, device, str(profile.precision), channels_last=True,
+                             pretrained=bench.backbone.pretrained, weights=bench.backbone.get("weights"))
+    seed_backbone = load_backbone(bench.backbone.name, device, "fp32", channels_last=False,
+                                  pretrained=bench.backbone.pretrained, weights=bench.backbone.get("weights"))
+
+    log.info("model-only ceiling, batch sizes %s", list(profile.model_batch_sizes))
+    model = measure_model_ceiling(backbone, img_size, list(profile.model_batch_sizes), repeats, warmup)
+    rows = [row("ceiling_model", "model_only", f"model only (batch {model.best_batch})", model.best, "frames/s",
+                best_batch=model.best_batch, frames_per_s_by_batch=model.frames_per_s,
+                seconds={b: t.seconds for b, t in model.timings.items()})]
+    model_videos_per_s = model.best / num_frames
+    store_root = Path(str(bench.store_dir))
+
+    for (name, videos), info in zip(sets, set_infos):
+        log.info("set %s: %d videos %dx%d", name, len(videos), info["width"], info["height"])
+        pipelines = {s: DeepdancePipeline(backbone, SampledClips(videos, num_frames, img_size, s), store_root / name / s,
+                                          int(profile.batch_videos), int(profile.num_workers)) for s in samplings}
+        rows += extraction_rows(name, videos, pipelines, SeedPipeline(seed_backbone, num_frames, img_size),
+                                model_videos_per_s, repeats, warmup, device)
+        if name == training_set:
+            rows += gru_rows(name, pipelines["exact"], backbone, bench.training, repeats, warmup)
+        for pipeline in pipelines.values():
+            del pipeline.loader  # shuts its persistent workers down
+        del pipelines
+
+    if generator_available():
+        log.warning("the Deep-Dance generator is in this checkout but the benchmark has no rows for it yet")
+    reason = "pending: the Deep-Dance generator (issue 4) is not in this checkout yet"
+    rows.append(row("training", "autoencoder_train", "autoencoder training", None, "frames/s", status="pending", notes=reason))
+    rows.append(row("training", "generation", "generation (real-time factor vs 30 fps)", None, "frames/s", status="pending", notes=reason))
+
+    results = {
+        "name": str(bench.name or f"{bench.label}-{device.type}"),
+        "command": " ".join(["python -m deepdance.bench", *sys.argv[1:]]),
+        "machine": facts,
+        "load_average_end": load_average(),
+        "config": {"backbone": bench.backbone.name, "img_size": img_size, "num_frames": num_frames, "repeats": repeats,
+                   "warmup": warmup, "precision": str(profile.precision), "batch_videos": int(profile.batch_videos),
+                   "num_workers": int(profile.num_workers), "samplings": samplings},
+        "sets": set_infos,
+        "rows": rows,
+    }
+    results["projection"] = project_whole_aist(rows, set_infos, samplings, device.type, num_frames)
+    json_path, md_path = write_results(results, bench.out_dir, results["name"])
+    write_results(results, cfg.paths.output_dir, "bench")
+    log.info("results: %s, %s", json_path, md_path)
+    return results
+
+
+def extraction_rows(name: str, videos: list[Path], pipelines: dict[str, DeepdancePipeline], seed: SeedPipeline,
+                    model_videos_per_s: float, repeats: int, warmup: int, device: torch.device) -> list[dict[str, Any]]:
+    """Seed, deepdance (per sampling) and decode-only, timed in turns on one set; ratios and ceilings."""
+    num_frames = seed.num_frames
+    runs: dict[str, Any] = {"seed": lambda: seed.run(videos)}
+    for s, pipeline in pipelines.items():
+        runs[f"deepdance_{s}"] = pipeline.run
+        runs[f"decode_only_{s}"] = lambda loader=pipeline.loader: decode_only(loader)
+    warmups = {"seed": lambda: seed.run(videos[:1])}  # the seed has no workers to start: one video warms it
+    timings = interleaved_runs(runs, repeats, warmup, device, warmups)
+
+    seed_vps = len(videos) / timings["seed"].median
+    stages = seed.stages  # summed over warm-up and timed runs: only the shares are used
+    rows = [row("extraction", "seed", "seed: OpenCV all frames, batch 1 fp32", seed_vps, "videos/s", set_name=name,
+                s_per_video=1 / seed_vps, feature_frames_per_s=seed_vps * num_frames, seconds=timings["seed"].seconds,
+                stages={"read_share": stages.read / (stages.read + stages.model),
+                        "decoded_frames_per_video": stages.decoded_frames / stages.videos})]
+    for s in pipelines:
+        decode_vps = len(videos) / timings[f"decode_only_{s}"].median
+        ceiling = combined_ceiling(decode_vps, model_videos_per_s, device)
+        vps = len(videos) / timings[f"deepdance_{s}"].median
+        rule = "slower of the two" if device.type == "cuda" else "1/(1/decode + 1/model)"
+        rows += [
+            row("extraction", f"deepdance_{s}", f"deepdance, {s} sampling", vps, "videos/s", set_name=name,
+                s_per_video=1 / vps, feature_frames_per_s=vps * num_frames, vs_seed=vps / seed_vps,
+                vs_ceiling=vps / ceiling, ceiling_videos_per_s=ceiling, seconds=timings[f"deepdance_{s}"].seconds),
+            row("ceiling", f"decode_only_{s}", f"decode only, {s} sampling", decode_vps, "videos/s", set_name=name,
+                s_per_video=1 / decode_vps, feature_frames_per_s=decode_vps * num_frames, seconds=timings[f"decode_only_{s}"].seconds),
+            row("ceiling", f"ceiling_{s}", f"decode + model together, {s} ({rule})", ceiling, "videos/s", set_name=name,
+                s_per_video=1 / ceiling, feature_frames_per_s=ceiling * num_frames),
+        ]
+    return rows
+
+
+def gru_rows(name: str, pipeline: DeepdancePipeline, backbone: Backbone, training: DictConfig, repeats: int, warmup: int) -> list[dict[str, Any]]:
+    """GRU epoch time from the store the extraction just filled, against from the videos."""
+    log.info("training rows on set %s", name)
+    gru = measure_gru_epochs(pipeline, backbone, OmegaConf.to_container(training.head), int(training.batch_size), repeats, warmup)
+    store_s, video_s = gru["from_store"].median, gru["from_videos"].median
+    videos = len(pipeline.dataset)
+    return [
+        row("training", "gru_epoch_from_store", "GRU epoch from the feature store", store_s, "s/epoch", set_name=name,
+            seconds=gru["from_store"].seconds, notes=f"{videos} videos, {video_s / store_s:,.0f}x faster than from videos"),
+        row("training", "gru_epoch_from_videos", "GRU epoch from videos (decode + frozen backbone)", video_s, "s/epoch",
+            set_name=name, seconds=gru["from_videos"].seconds, notes=f"{videos} videos"),
+    ]

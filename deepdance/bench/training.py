@@ -1,0 +1,106 @@
+"""Training-side rows: what the feature store saves a GRU epoch, and (once the generator is
+in the framework) autoencoder training and dance generation speed.
+
+A frozen backbone means the head trains on fixed features: reading them from the store
+makes an epoch cost the GRU alone, instead of a decode + CNN pass over every video.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from deepdance.bench.extraction import Backbone, DeepdancePipeline, feature_path
+from deepdance.bench.timing import Timing, time_runs
+from deepdance.data.aist import GENRES, parse_aist_name
+from deepdance.errors import DeepdanceError
+from deepdance.models.sequence_heads import GRUHead
+
+log = logging.getLogger(__name__)
+
+
+def genre_labels(videos: list[Path]) -> torch.Tensor:
+    """Genre of each AIST++-named video; other names get a label by position (speed only)."""
+    labels = []
+    for i, path in enumerate(videos):
+        try:
+            labels.append(GENRES.index(parse_aist_name(path.name).genre))
+        except (ValueError, KeyError):
+            labels.append(i % len(GENRES))
+    return torch.tensor(labels)
+
+
+class GruEpochBench:
+    """One training epoch of the GRU head, from stored features or from the videos."""
+
+    def __init__(self, num_features: int, head: dict[str, Any], batch_size: int, lr: float = 1e-3, seed: int = 0) -> None:
+        torch.manual_seed(seed)
+        self.head = GRUHead(num_features, len(GENRES), **head)
+        self.optimizer = torch.optim.Adam(self.head.parameters(), lr=lr)
+        self.criterion = nn.CrossEntropyLoss()
+        self.batch_size = batch_size
+
+    def step(self, features: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor) -> float:
+        self.head.train()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = self.criterion(self.head(features.float(), mask), labels)
+        loss.backward()
+        self.optimizer.step()
+        return float(loss.detach())
+
+    def epoch_from_store(self, store_dir: Path, videos: list[Path], labels: torch.Tensor) -> None:
+        """Read every video's features from the store, then one shuffled pass of minibatches."""
+        arrays = []
+        for video in videos:
+            path = feature_path(store_dir, video)
+            if not path.is_file():
+                raise DeepdanceError(f"feature store {store_dir}: no features for {video.name} (run the extraction first)")
+            arrays.append(np.load(path))
+        length = max(a.shape[0] for a in arrays)
+        features = torch.zeros(len(arrays), length, arrays[0].shape[1])  # (N, T, D)
+        mask = torch.zeros(len(arrays), length, dtype=torch.bool)
+        for i, array in enumerate(arrays):
+            features[i, : len(array)] = torch.from_numpy(array.astype(np.float32))
+            mask[i, : len(array)] = True
+        device = next(self.head.parameters()).device
+        features, mask, labels = features.to(device), mask.to(device), labels.to(device)
+        order = torch.randperm(len(arrays), device=device)
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            self.step(features[rows], mask[rows], labels[rows])
+
+    def epoch_from_videos(self, pipeline: DeepdancePipeline, backbone: Backbone, labels: torch.Tensor) -> None:
+        """Decode and run the frozen backbone for every batch, as training without a store does."""
+        for batch in pipeline.loader:
+            frames = batch["frames"].to(backbone.device, non_blocking=True)  # (B, T, 3, S, S)
+            batch_size, num_frames = frames.shape[:2]
+            with torch.inference_mode():
+                features = backbone(frames.flatten(0, 1)).view(batch_size, num_frames, -1)  # (B, T, D)
+            head_device = next(self.head.parameters()).device
+            self.step(features.clone().to(head_device), batch["mask"].to(head_device), labels[batch["video"]].to(head_device))
+
+
+def measure_gru_epochs(
+    pipeline: DeepdancePipeline, backbone: Backbone, head: dict[str, Any], batch_size: int, repeats: int, warmup: int,
+) -> dict[str, Timing]:
+    """Epoch seconds from the store (``pipeline.store_dir`` must hold this set's features) and from videos."""
+    videos = pipeline.dataset.videos
+    labels = genre_labels(videos)
+    num_features = int(backbone.model.num_features)
+    bench = GruEpochBench(num_features, head, batch_size)
+    bench.head.to(backbone.device)
+    from_store = time_runs(lambda: bench.epoch_from_store(pipeline.store_dir, videos, labels),
+                           repeats, warmup, backbone.device)
+    from_videos = time_runs(lambda: bench.epoch_from_videos(pipeline, backbone, labels), repeats, warmup, backbone.device)
+    return {"from_store": from_store, "from_videos": from_videos}
+
+
+def generator_available() -> bool:
+    """The Deep-Dance generator (autoencoder + latent LSTM) is part of this checkout."""
+    return all(importlib.util.find_spec(name) is not None for name in ("deepdance.models.autoencoder", "deepdance.models.dance_generator"))

@@ -1,0 +1,181 @@
+"""The benchmark: stand-in inputs, the seed re-implementation, ceilings, projection, and the
+smoke run of the real CLI (every row produced and positive)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import torch
+
+from conftest import run_cli
+from deepdance.bench.extraction import combined_ceiling, crop_center_square, seed_load_video, write_features
+from deepdance.bench.inputs import StandInSpec, describe_videos, ensure_standins, find_bench_videos
+from deepdance.bench.report import find_row, project_whole_aist, row
+from deepdance.bench.timing import interleaved_runs
+from deepdance.data.video import keyframe_indices, probe_video
+from deepdance.errors import DeepdanceError
+
+EXTRACTION_ROWS = ("seed", "deepdance_exact", "deepdance_keyframe", "decode_only_exact", "decode_only_keyframe",
+                   "ceiling_exact", "ceiling_keyframe")
+
+
+@pytest.fixture(scope="module")
+def standin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    spec = StandInSpec("mini", count=1, width=128, height=80, fps=59.94, seconds=1.0, gop_seconds=0.5, preset="ultrafast")
+    return ensure_standins(tmp_path_factory.mktemp("standins"), spec)[0]
+
+
+def test_standin_is_shaped_like_aist(standin: Path) -> None:
+    info = probe_video(standin)
+    assert (info.width, info.height, info.num_frames) == (128, 80, 60)
+    assert info.fps == pytest.approx(59.94, abs=0.01)
+    assert keyframe_indices(standin).tolist() == [0, 30]  # a key frame every 0.5 s, none from scene cuts
+    with av.open(str(standin)) as container:
+        audio = [s for s in container.streams if s.type == "audio"]
+        assert audio and audio[0].codec_context.name == "aac" and audio[0].rate == 48_000
+    described = describe_videos("mini", [standin])
+    assert described["audio"] and described["keyframe_interval"] == 30 and described["bitrate_mbps"] > 0
+
+
+def test_standins_are_reused_and_regenerated_when_the_spec_changes(tmp_path: Path) -> None:
+    spec = StandInSpec("s", count=1, width=64, height=40, fps=10, seconds=0.5, audio=False, preset="ultrafast")
+    (path,) = ensure_standins(tmp_path, spec)
+    stamp = path.stat().st_mtime_ns
+    assert ensure_standins(tmp_path, spec)[0].stat().st_mtime_ns == stamp
+    (again,) = ensure_standins(tmp_path, StandInSpec("s", count=1, width=64, height=40, fps=10, seconds=1.0, audio=False, preset="ultrafast"))
+    assert probe_video(again).num_frames == 10
+    (tmp_path / "s" / "standins.json").unlink()  # a file without its record (an interrupted run): not trusted
+    again.write_bytes(b"not a video")
+    (regenerated,) = ensure_standins(tmp_path, spec)
+    assert probe_video(regenerated).num_frames == 5
+
+
+def test_standin_spec_rejects_odd_sizes() -> None:
+    with pytest.raises(DeepdanceError, match="bench.inputs.odd: width and height must be even"):
+        StandInSpec("odd", width=641, height=360)
+
+
+def test_seed_reads_every_frame_cropped_and_resized(standin: Path) -> None:
+    frames = seed_load_video(standin, 32)
+    assert frames.shape == (60, 32, 32, 3) and frames.dtype == np.uint8  # all frames, not a sample
+    square = crop_center_square(np.zeros((80, 128, 3)))
+    assert square.shape == (80, 80, 3)
+
+
+def test_find_bench_videos_errors_name_the_folder(tmp_path: Path) -> None:
+    with pytest.raises(DeepdanceError, match=f"bench.videos={tmp_path / 'nope'}: not a directory"):
+        find_bench_videos(tmp_path / "nope")
+    with pytest.raises(DeepdanceError, match="no video files"):
+        find_bench_videos(tmp_path)
+
+
+def test_ceiling_adds_times_on_cpu_and_takes_the_slower_stage_on_gpu() -> None:
+    assert combined_ceiling(2.0, 2.0, torch.device("cpu")) == pytest.approx(1.0)
+    assert combined_ceiling(2.0, 6.0, torch.device("cuda")) == pytest.approx(2.0)
+
+
+def test_features_are_written_atomically(tmp_path: Path) -> None:
+    path = write_features(tmp_path, Path("/videos/a.mp4"), np.ones((3, 5), dtype=np.float32))
+    assert path == tmp_path / "a.npy" and np.load(path).dtype == np.float16
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npy"]  # no temporary file left
+
+
+def test_interleaved_runs_time_each_run_after_warmup() -> None:
+    calls: list[str] = []
+    timings = interleaved_runs({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, repeats=2, warmup=1,
+                               warmup_runs={"a": lambda: calls.append("wa")})
+    assert calls == ["wa", "b", "a", "b", "a", "b"]
+    assert len(timings["a"].seconds) == 2 and timings["b"].median >= 0
+
+
+def test_projection_scales_length_dependent_costs_only() -> None:
+    sets = [{"name": "s", "frames_per_video": 797.2 / 2}]  # stand-ins half as long as AIST++'s mean
+    rows = [
+        row("ceiling_model", "model_only", "model", 20.0, "frames/s"),  # 1 s per 20-frame video
+        row("extraction", "seed", "seed", 0.25, "videos/s", set_name="s", s_per_video=4.0, stages={"read_share": 0.5}),
+        row("extraction", "deepdance_exact", "dd", 0.5, "videos/s", set_name="s", s_per_video=2.0),
+        row("ceiling", "decode_only_exact", "dec", 1.0, "videos/s", set_name="s"),
+        row("extraction", "deepdance_keyframe", "dd", 1.0, "videos/s", set_name="s", s_per_video=1.0),
+        row("ceiling", "decode_only_keyframe", "dec", 4.0, "videos/s", set_name="s"),
+    ]
+    projected = {p["pipeline"]: p for p in project_whole_aist(rows, sets, ["exact", "keyframe"], "cpu", 20, videos=100, frames=79_720)}
+    assert projected["seed"]["s_per_video"] == pytest.approx(4.0 * (0.5 * 2 + 0.5))  # read doubles, model does not
+    assert projected["deepdance_exact"]["s_per_video"] == pytest.approx(2.0 * (1 + 1 * 2) / (1 + 1))
+    assert projected["deepdance_keyframe"]["s_per_video"] == pytest.approx(1.0)
+    assert projected["deepdance_keyframe"]["hours"] == pytest.approx(100 / 3600)
+    assert projected["deepdance_keyframe"]["speedup_vs_seed"] == pytest.approx(6.0)
+
+
+# ------------------------------------------------------------------------------ the real CLI
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path, Path]:
+    root = tmp_path_factory.mktemp("bench")
+    out, run = root / "out", root / "run"
+    result = run_cli("deepdance.bench", "bench=smoke", f"bench.out_dir={out}", f"bench.inputs_dir={root / 'inputs'}",
+                     f"hydra.run.dir={run}", timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads((out / "smoke-cpu.json").read_text()), out, run
+
+
+@pytest.mark.slow
+def test_smoke_produces_every_row_positive(smoke: tuple[dict, Path, Path]) -> None:
+    results, _, _ = smoke
+    rows = results["rows"]
+    for name in EXTRACTION_ROWS:
+        found = find_row(rows, name, "tiny")
+        assert found is not None and found["status"] == "measured" and found["value"] > 0, name
+        assert found["s_per_video"] > 0 and found["feature_frames_per_s"] > 0
+    for name in ("model_only", "gru_epoch_from_store", "gru_epoch_from_videos"):
+        assert find_row(rows, name)["value"] > 0, name
+    for name in ("deepdance_exact", "deepdance_keyframe"):
+        assert find_row(rows, name, "tiny")["vs_seed"] > 0 and find_row(rows, name, "tiny")["vs_ceiling"] > 0
+    measured = [r for r in rows if r["status"] == "measured"]
+    assert all(r["value"] > 0 for r in measured)
+    pending = {r["row"] for r in rows if r["status"] != "measured"}
+    assert pending <= {"autoencoder_train", "generation"}
+    assert {p["pipeline"] for p in results["projection"]} == {"seed", "deepdance_exact", "deepdance_keyframe"}
+    assert all(p["hours"] > 0 for p in results["projection"])
+
+
+@pytest.mark.slow
+def test_smoke_records_machine_facts_and_writes_markdown_and_features(smoke: tuple[dict, Path, Path]) -> None:
+    results, out, run = smoke
+    machine = results["machine"]
+    for key in ("cpu_count", "torch", "decord", "opencv", "load_average_1_5_15", "device"):
+        assert machine[key], key
+    assert "gpu" in machine
+    (tiny,) = results["sets"]
+    assert tiny["audio"] and tiny["videos"] == 2 and tiny["keyframe_interval"] == 30
+    text = (out / "smoke-cpu.md").read_text()
+    for r in results["rows"]:
+        assert r["label"] in text, r["label"]
+    assert "Projection" in text and "Load average" in text
+    features = sorted((run / "features" / "tiny" / "keyframe").glob("*.npy"))
+    assert len(features) == 2 and np.load(features[0]).shape == (4, 512)  # 4 frames x resnet10t features
+    assert (run / "bench.json").is_file()
+
+
+@pytest.mark.slow
+def test_bench_cli_names_a_bad_video_folder(tmp_path: Path) -> None:
+    result = run_cli("deepdance.bench", "bench=smoke", f"bench.videos={tmp_path}/none", f"bench.out_dir={tmp_path}",
+                     f"hydra.run.dir={tmp_path}/run")
+    assert result.returncode == 2
+    assert f"error: bench.videos={tmp_path}/none: not a directory" in result.stderr
+
+
+@pytest.mark.gpu
+@pytest.mark.slow
+def test_smoke_on_gpu_uses_bf16_and_records_the_gpu(tmp_path: Path) -> None:
+    result = run_cli("deepdance.bench", "bench=smoke", "bench.device=cuda", f"bench.out_dir={tmp_path}",
+                     f"bench.inputs_dir={tmp_path / 'inputs'}", f"hydra.run.dir={tmp_path / 'run'}", timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    results = json.loads((tmp_path / "smoke-cuda.json").read_text())
+    assert results["machine"]["gpu"] and results["config"]["precision"] == "bf16"
+    assert all(r["value"] > 0 for r in results["rows"] if r["status"] == "measured")
+    assert "slower of the two" in find_row(results["rows"], "ceiling_exact", "tiny")["label"]
