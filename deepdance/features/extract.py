@@ -146,7 +146,7 @@ class ExtractionReport:
     store: str
     total: int
     reused: int
-    computed: int  # entries written by this process (its shard under DDP)
+    computed: int  # entries computed now (by all ranks under DDP)
     recomputed: list[tuple[str, str]] = field(default_factory=list)  # (video, why) stale or corrupt before
     failed: list[tuple[str, str]] = field(default_factory=list)  # (video, reason) still without an entry
 
@@ -202,7 +202,7 @@ def extract_missing(store: FeatureStore, videos: Iterable[tuple[str, str]], mode
     failures = dict(extractor.failures)
     failed = [(path, failures.get(path, f"{state}: {reason} (see the log of the rank that read it)"))
               for state in ("missing", "stale", "corrupt") for _, path, reason in after[state]]
-    return ExtractionReport(store=str(store.dir), total=len(videos), reused=len(found["ok"]), computed=extractor.written,
+    return ExtractionReport(store=str(store.dir), total=len(videos), reused=len(found["ok"]), computed=len(redo) - len(failed),
                             recomputed=recomputed, failed=failed)
 
 
