@@ -24,7 +24,7 @@ from omegaconf import DictConfig
 
 from deepdance.data.aist import GENRE_NAMES, find_videos, parse_aist_name
 from deepdance.data.clips import clip_offsets
-from deepdance.data.video import probe_video, read_clip, sample_frame_indices
+from deepdance.data.video import keyframe_indices, probe_video, read_clip, sample_frame_indices
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.eval import read_checkpoint_metadata
 from deepdance.utils.checkpoints import describe_model
@@ -57,10 +57,12 @@ def load_classifier(ckpt_path: str | Path, device: torch.device) -> tuple[torch.
 
 
 @torch.inference_mode()
-def genre_probabilities(model: Any, path: str | Path, num_frames: int, img_size: int, clips: int) -> tuple[torch.Tensor, Any]:
+def genre_probabilities(model: Any, path: str | Path, num_frames: int, img_size: int, clips: int,
+                        sampling: str = "exact") -> tuple[torch.Tensor, Any]:
     """Class probabilities (C,) of one video, averaged over ``clips`` offset clips, and its ``VideoInfo``."""
     info = probe_video(path)
-    picks = [sample_frame_indices(info.num_frames, num_frames, random=False, offset=o) for o in clip_offsets(clips)]
+    keyframes = keyframe_indices(path) if sampling == "keyframe" else None  # as the checkpoint was trained
+    picks = [sample_frame_indices(info.num_frames, num_frames, random=False, offset=o, keyframes=keyframes) for o in clip_offsets(clips)]
     indices = np.stack([p[0] for p in picks])  # (K, T)
     mask = torch.from_numpy(np.stack([p[1] for p in picks])).to(model.device)  # (K, T)
     unique, inverse = np.unique(indices.ravel(), return_inverse=True)  # each frame decoded and embedded once
@@ -85,7 +87,8 @@ def predict_videos(model: Any, data: dict[str, Any], videos: list[Path], clips: 
     results = []
     for path in videos:
         try:
-            probs, info = genre_probabilities(model, path, int(data["num_frames"]), int(data["img_size"]), clips)
+            probs, info = genre_probabilities(model, path, int(data["num_frames"]), int(data["img_size"]), clips,
+                                              data.get("sampling", "exact"))
         except VideoError as err:
             results.append(VideoPrediction(video=str(path), true_genre=_true_genre(path), error=str(err)))
             continue
