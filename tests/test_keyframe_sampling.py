@@ -91,12 +91,12 @@ def test_datamodule_keyframe_sampling(tiny_synthetic: Path) -> None:
     dm.setup()
     assert "keyframes" in dm.manifest and all(k[0] == 0 for k in dm.manifest["keyframes"])
     item = dm.datasets["test"][0]
-    assert item["indices"].tolist() == [0, 1, 2, 3]  # 1 s clips: a single key frame at 0
-    assert item["frames"].shape == (4, 3, 32, 32)
+    assert item["indices"].tolist() == [[0, 1, 2, 3]]  # (clips, T); 1 s clips: a single key frame at 0
+    assert item["frames"].shape == (1, 4, 3, 32, 32)
     exact = GenreDataModule(str(tiny_synthetic), num_frames=4, img_size=32, num_workers=0)
     exact.setup()
     assert exact.hparams.sampling == "exact" and "keyframes" not in exact.manifest
-    assert exact.datasets["test"][0]["indices"].tolist() != [0, 1, 2, 3]
+    assert exact.datasets["test"][0]["indices"].tolist() != [[0, 1, 2, 3]]
 
 
 def test_datamodule_rejects_unknown_sampling(tiny_synthetic: Path) -> None:

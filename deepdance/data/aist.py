@@ -182,3 +182,110 @@ def describe_split(manifest: pd.DataFrame) -> str:
         dancers = ",".join(sorted(part["dancer"].unique()))
         lines.append(f"{split:>5}: {len(part):5d} videos, {part['dancer'].nunique():3d} dancers [{dancers}], {part['genre'].nunique()} genres")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# Filters and the official AIST++ split files
+# --------------------------------------------------------------------------------------------
+
+SPLIT_SETS: tuple[str, ...] = ("crossmodal", "pose")
+IGNORE_LIST = "ignore_list.txt"
+
+
+def normalise_cameras(cameras: Iterable[int | str]) -> list[str]:
+    """``[1, "02", "c03"]`` -> ``["01", "02", "03"]``; anything else is a ``ValueError``."""
+    out = []
+    for camera in cameras:
+        text = str(camera).strip()
+        digits = text[1:] if text.lower().startswith("c") else text
+        if not digits.isdigit() or not 0 <= int(digits) <= 99:
+            raise ValueError(f"camera {camera!r} is not a camera id; use numbers or names like 1, '01' or 'c01'")
+        out.append(f"{int(digits):02d}")
+    return out
+
+
+def normalise_situations(situations: Iterable[str]) -> list[str]:
+    """``["BM", "sFM"]`` -> ``["BM", "FM"]``; unknown situations are a ``ValueError``."""
+    out = []
+    for situation in situations:
+        text = str(situation).strip()
+        code = text[1:] if len(text) == 3 and text[0] == "s" else text
+        if code not in SITUATIONS:
+            raise ValueError(f"situation {situation!r} is not known; AIST++ situations are {', '.join(SITUATIONS)}")
+        out.append(code)
+    return out
+
+
+def filter_manifest(manifest: pd.DataFrame, cameras: Iterable[int | str] | None = None,
+                    situations: Iterable[str] | None = None) -> pd.DataFrame:
+    """Keep only the given cameras and situations (``None`` keeps all)."""
+    keep = pd.Series(True, index=manifest.index)
+    if cameras is not None:
+        keep &= manifest["camera"].isin(normalise_cameras(cameras))
+    if situations is not None:
+        keep &= manifest["situation"].isin(normalise_situations(situations))
+    return manifest[keep]
+
+
+def sequence_name(name: str) -> str:
+    """The ``cAll`` sequence of a video or sequence name: ``gBR_sBM_c01_..`` -> ``gBR_sBM_cAll_..``."""
+    stem = Path(name.strip()).name
+    for suffix in (*VIDEO_SUFFIXES, ".pkl", ".txt"):
+        if stem.lower().endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    return parse_aist_name(re.sub(r"_cAll_", "_c01_", stem)).sequence
+
+
+def read_sequence_list(path: Path) -> list[str]:
+    """Sequence names from an AIST++ list file (one a line; ``#`` comments and blanks skipped).
+
+    Lines may name a sequence (``gBR_sBM_cAll_d04_mBR0_ch01``) or one camera's video;
+    a line that is neither is an error naming the file and line.
+    """
+    names = []
+    for number, line in enumerate(Path(path).read_text().splitlines(), start=1):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        try:
+            names.append(sequence_name(text))
+        except ValueError as err:
+            raise ValueError(f"{path}:{number}: {err}") from None
+    return names
+
+
+def split_files(split_dir: Path, split_set: str) -> dict[str, Path]:
+    """The three files of ``split_set`` in ``split_dir``; a missing one is a ``FileNotFoundError``."""
+    if split_set not in SPLIT_SETS:
+        raise ValueError(f"split set {split_set!r} is not known; AIST++ ships {', '.join(SPLIT_SETS)}")
+    files = {split: Path(split_dir) / f"{split_set}_{split}.txt" for split in ("train", "val", "test")}
+    for path in files.values():
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"split file {path} does not exist; a split dir holds {split_set}_train.txt, {split_set}_val.txt, "
+                f"{split_set}_test.txt and optionally {IGNORE_LIST} (the AIST++ annotations' splits/ folder)"
+            )
+    return files
+
+
+def split_by_files(manifest: pd.DataFrame, split_dir: Path, split_set: str = "crossmodal") -> pd.Series:
+    """Assign each video the split its sequence is listed in (``cAll`` = every camera).
+
+    Sequences in ``ignore_list.txt`` (if the folder has one) and videos whose sequence is in
+    no list get no split (NaN): the caller drops them and says how many.
+    """
+    split_of: dict[str, str] = {}
+    for split, path in split_files(split_dir, split_set).items():
+        for sequence in read_sequence_list(path):
+            if split_of.get(sequence, split) != split:
+                raise ValueError(f"{path}: sequence {sequence} is also listed in {split_set}_{split_of[sequence]}.txt")
+            split_of[sequence] = split
+    ignore_path = Path(split_dir) / IGNORE_LIST
+    ignored = set(read_sequence_list(ignore_path)) if ignore_path.is_file() else set()
+    sequences = manifest["name"].map(sequence_name)
+    split = sequences.map(split_of).where(~sequences.isin(ignored)).rename("split")
+    log.info("split files %s/%s_*.txt: %d sequences listed, %d ignored by %s; %d of %d videos matched, %d listed sequences have no video here",
+             split_dir, split_set, len(split_of), len(ignored), IGNORE_LIST, int(split.notna().sum()), len(manifest),
+             len(set(split_of) - set(sequences)))
+    return split

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import hydra
+import numpy as np
 import pytorch_lightning as pl
 import torch
 from omegaconf import DictConfig, OmegaConf
@@ -22,6 +23,14 @@ from deepdance.models.sequence_heads import GRUHead
 log = logging.getLogger(__name__)
 
 
+def view_vote_accuracy(outputs: dict[str, torch.Tensor]) -> float:
+    """Accuracy when the K-clip probabilities of all cameras of one sequence are averaged."""
+    sequences, inverse = torch.unique(outputs["sequence"], return_inverse=True)
+    summed = torch.zeros(len(sequences), outputs["clips"].shape[-1]).index_add_(0, inverse, outputs["clips"].float())
+    labels = torch.zeros(len(sequences), dtype=torch.long).index_copy_(0, inverse, outputs["label"].long())
+    return float((summed.argmax(-1) == labels).float().mean())
+
+
 def _plain(value: Any) -> Any:
     """Hydra configs become plain dicts so checkpoints hold data, not OmegaConf objects."""
     return OmegaConf.to_container(value, resolve=True) if isinstance(value, DictConfig) else value
@@ -30,8 +39,12 @@ def _plain(value: Any) -> Any:
 class GenreClassifier(pl.LightningModule):
     """Frames ``(B, T, 3, S, S)`` uint8 with a frame mask ``(B, T)`` -> genre logits ``(B, C)``.
 
-    With a frozen backbone each clip's features are computed once and kept (float16, CPU)
-    for later epochs: only the GRU head trains, so recomputing them would be pure waste.
+    Batches hold either decoded ``frames`` or precomputed ``features`` ``(B, T, D)``: with a
+    frozen backbone the datamodule reads them from the feature store (``deepdance.features``),
+    so only the GRU head runs per step. Test batches carry a clip axis (``(B, K, ...)`` and
+    ``multi``): clip 0 gives the single-clip metrics ``test/*``, the averaged probabilities
+    of the ``multi`` clips give ``test/*_clips{K}``, and with ``view_vote`` the cameras of a
+    sequence are averaged too (``test/acc_views``).
     """
 
     def __init__(
@@ -43,13 +56,15 @@ class GenreClassifier(pl.LightningModule):
         img_size: int | None = None,
         class_names: list[str] | None = None,
         channels_last: bool = True,
+        compile: bool = False,
         weights_from_checkpoint: bool = False,
     ) -> None:
         super().__init__()
         backbone, head, optimizer, scheduler = map(_plain, (backbone, head, optimizer, scheduler))
         class_names = list(class_names or GENRES)
         self.save_hyperparameters({"backbone": backbone, "head": head, "optimizer": optimizer, "scheduler": scheduler,
-                                   "img_size": img_size, "class_names": class_names, "channels_last": channels_last})
+                                   "img_size": img_size, "class_names": class_names, "channels_last": channels_last,
+                                   "compile": compile})
         # Loading a checkpoint brings its own weights: fetching pretrained ones first would be waste.
         self.backbone = create_backbone(**{**backbone, "pretrained": False, "weights": None} if weights_from_checkpoint else backbone)
         self.spec = backbone_spec(self.backbone, backbone["name"])
@@ -61,7 +76,8 @@ class GenreClassifier(pl.LightningModule):
         self.register_buffer("std", torch.tensor(self.spec.std).view(1, 3, 1, 1) * 255, persistent=False)
         if channels_last:
             self.backbone = self.backbone.to(memory_format=torch.channels_last)
-        self.feature_cache: dict[tuple[int, bytes], torch.Tensor] = {}
+        if compile:  # in place: state_dict keys stay those of the eager model, checkpoints interchange
+            self.backbone.compile()  # kernels cached in TORCHINDUCTOR_CACHE_DIR (paths.compile_cache_dir)
         self.criterion = nn.CrossEntropyLoss()
         num_classes = len(class_names)
 
@@ -77,13 +93,16 @@ class GenreClassifier(pl.LightningModule):
         self.test_metrics = summary_metrics()
         self.train_loss, self.val_loss, self.test_loss = MeanMetric(), MeanMetric(), MeanMetric()
         self.val_acc_best = MaxMetric()
+        self.test_metrics_clips = summary_metrics()  # K-clip averaged probabilities
+        self.test_outputs: list[dict[str, torch.Tensor]] = []  # per-video probabilities for view voting and the CSV
+        self.test_num_clips = 1
         self.test_per_class = MulticlassAccuracy(num_classes, average=None)
         self.test_confusion = ConfusionMatrix(task="multiclass", num_classes=num_classes)
 
     @staticmethod
     def checkpoint_overrides() -> dict[str, Any]:
         """Keyword arguments for ``load_from_checkpoint``: weights come from the file."""
-        return {"weights_from_checkpoint": True}
+        return {"weights_from_checkpoint": True, "compile": False}  # a single test pass does not repay compiling
 
     # ----------------------------------------------------------------------------- forward
     def train(self, mode: bool = True) -> "GenreClassifier":
@@ -92,53 +111,57 @@ class GenreClassifier(pl.LightningModule):
             self.backbone.eval()  # frozen means frozen BatchNorm statistics too
         return self
 
-    def frame_features(self, frames: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """uint8 frames (B, T, 3, S, S) -> features (B, T, D); padded frames stay zero."""
-        valid = frames[mask]  # (N, 3, S, S): only real frames go through the CNN
-        x = (valid.float() - self.mean) / self.std
+    def embed_frames(self, frames: torch.Tensor) -> torch.Tensor:
+        """uint8 frames (N, 3, S, S) -> backbone features (N, D), normalised on the model's device."""
+        x = (frames.float() - self.mean) / self.std
         if self.hparams.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
-            features = self.backbone(x)  # (N, D)
+            return self.backbone(x)
+
+    def frame_features(self, frames: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """uint8 frames (B, T, 3, S, S) -> features (B, T, D); padded frames stay zero."""
+        features = self.embed_frames(frames[mask])  # (N, D): only real frames go through the CNN
         out = features.new_zeros(*mask.shape, features.shape[-1])
         out[mask] = features
         return out
-
-    def cached_features(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Frozen backbone: look clip features up by (video, frame indices), compute the missing ones."""
-        keys = [(int(v), idx.cpu().numpy().tobytes()) for v, idx in zip(batch["video"], batch["indices"])]
-        missing = [i for i, key in enumerate(keys) if key not in self.feature_cache]
-        if missing:
-            rows = torch.tensor(missing, device=batch["frames"].device)
-            fresh = self.frame_features(batch["frames"][rows], batch["mask"][rows])
-            for i, features in zip(missing, fresh):
-                self.feature_cache[keys[i]] = features.detach().to("cpu", torch.float16)
-        return torch.stack([self.feature_cache[key] for key in keys]).to(self.device, torch.float32)
 
     def forward(self, frames: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return self.head(self.frame_features(frames, mask), mask)
 
     # ------------------------------------------------------------------------------ steps
-    def _step(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        if self.frozen and "indices" in batch:
-            features = self.cached_features(batch)
+    def _logits(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Logits (B, C) from stored ``features`` (B, T, D) or decoded ``frames`` (B, T, 3, S, S)."""
+        if "features" in batch:
+            features = batch["features"].float()
         else:
             features = self.frame_features(batch["frames"], batch["mask"])
-        logits = self.head(features.float(), batch["mask"])
-        return self.criterion(logits.float(), batch["label"]), logits
+        return self.head(features.float(), batch["mask"]).float()
 
-    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+    def _step(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        logits = self._logits(batch)
+        return self.criterion(logits, batch["label"]), logits
+
+    def training_step(self, batch: dict[str, torch.Tensor] | None, batch_idx: int) -> torch.Tensor | None:
+        if batch is None:  # every clip of the batch was a bad video (data.on_bad_video=skip)
+            return None
         loss, logits = self._step(batch)
-        self.train_loss(loss)
+        self.train_loss.update(loss, weight=len(logits))
         self.train_metrics.update(logits, batch["label"])
-        self.log("train/loss", self.train_loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(logits))
         return loss
 
     def on_train_epoch_end(self) -> None:
-        self.log_dict({f"train/{k}": v for k, v in self.train_metrics.compute().items()}, sync_dist=True)
-        self.train_metrics.reset()
+        # Computed here, on every rank in the same order. Logging the metric objects from
+        # training_step instead lets the progress bar (rank 0 only, whose epoch-end hook runs
+        # first) trigger their cross-rank sync alone: a collective mismatch under DDP.
+        metrics = {f"train/{k}": v for k, v in self.train_metrics.compute().items()}
+        self.log("train/loss", self.train_loss.compute(), prog_bar=True, sync_dist=True)
+        self.log_dict(metrics, sync_dist=True)
+        self.train_metrics.reset(); self.train_loss.reset()  # noqa: E702
 
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+    def validation_step(self, batch: dict[str, torch.Tensor] | None, batch_idx: int) -> None:
+        if batch is None:
+            return
         loss, logits = self._step(batch)
         self.val_loss(loss)
         self.val_metrics.update(logits, batch["label"])
@@ -152,26 +175,96 @@ class GenreClassifier(pl.LightningModule):
             self.val_acc_best(metrics["acc"])
         self.log("val/acc_best", self.val_acc_best.compute() if self.val_acc_best.update_called else metrics["acc"], sync_dist=True)
 
-    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        loss, logits = self._step(batch)
-        self.test_loss(loss)
-        self.test_metrics.update(logits, batch["label"])
-        self.test_per_class.update(logits, batch["label"])
-        self.test_confusion.update(logits, batch["label"])
-        self.log("test/loss", self.test_loss, on_step=False, on_epoch=True, batch_size=len(logits))
+    def test_step(self, batch: dict[str, torch.Tensor] | None, batch_idx: int) -> None:
+        if batch is None:
+            return
+        if "multi" not in batch:  # a plain single-clip batch
+            batch = {**{k: v.unsqueeze(1) for k, v in batch.items() if k in ("frames", "features", "mask")},
+                     **{k: v for k, v in batch.items() if k not in ("frames", "features", "mask")},
+                     "multi": torch.ones(len(batch["label"]), 1, dtype=torch.bool, device=batch["label"].device)}
+        data_key = "features" if "features" in batch else "frames"
+        clips = batch[data_key].shape[:2]  # (B, K)
+        flat = {data_key: batch[data_key].flatten(0, 1), "mask": batch["mask"].flatten(0, 1)}
+        logits = self._logits(flat).view(*clips, -1)  # (B, K, C)
+        probs = logits.softmax(dim=-1)
+        multi = batch["multi"].to(probs.dtype).unsqueeze(-1)  # (B, K, 1)
+        clip_probs = (probs * multi).sum(dim=1) / multi.sum(dim=1)  # (B, C): averaged probabilities
+        single, labels = logits[:, 0], batch["label"]
+        self.test_num_clips = int(batch["multi"][0].sum())
+        self.test_loss(self.criterion(single, labels))
+        self.test_metrics.update(single, labels)
+        self.test_metrics_clips.update(clip_probs, labels)
+        self.test_per_class.update(single, labels)
+        self.test_confusion.update(single, labels)
+        self.test_outputs.append({"video": batch["video"], "sequence": batch.get("sequence", batch["video"]), "label": labels,
+                                  "single": probs[:, 0].detach(), "clips": clip_probs.detach()})
+        self.log("test/loss", self.test_loss, on_step=False, on_epoch=True, batch_size=len(labels))
 
     def on_test_epoch_end(self) -> None:
         metrics = {f"test/{k}": v for k, v in self.test_metrics.compute().items()}
         names = self.hparams.class_names
         metrics.update({f"test/acc_{name}": acc for name, acc in zip(names, self.test_per_class.compute())})
+        if self.test_num_clips > 1:
+            metrics.update({f"test/{k}_clips{self.test_num_clips}": v for k, v in self.test_metrics_clips.compute().items()})
+        outputs = self._gather_test_outputs()
+        if self._view_vote_enabled() and outputs is not None:
+            metrics["test/acc_views"] = torch.tensor(view_vote_accuracy(outputs), device=self.device)
         self.log_dict(metrics, sync_dist=True)
         matrix = self.test_confusion.compute().cpu()
-        self.test_metrics.reset(); self.test_per_class.reset(); self.test_confusion.reset()  # noqa: E702
+        for metric in (self.test_metrics, self.test_metrics_clips, self.test_per_class, self.test_confusion):
+            metric.reset()
         if self.trainer.is_global_zero:
             from deepdance.utils.plots import log_figure, save_confusion_matrix
 
-            figure = save_confusion_matrix(matrix, names, Path(self.trainer.default_root_dir), title=f"test accuracy {float(metrics['test/acc']):.3f}")
+            out_dir = Path(self.trainer.default_root_dir)
+            figure = save_confusion_matrix(matrix, names, out_dir, title=f"test accuracy {float(metrics['test/acc']):.3f}")
             log_figure(self.loggers, "test/confusion_matrix", figure)
+            if outputs is not None:
+                self._write_test_predictions(outputs, out_dir / "test_predictions.csv")
+
+    def _view_vote_enabled(self) -> bool:
+        datamodule = getattr(self.trainer, "datamodule", None)
+        return bool(datamodule is not None and datamodule.hparams.get("view_vote", False))
+
+    def _gather_test_outputs(self) -> dict[str, torch.Tensor] | None:
+        """Per-video test outputs from every rank, each video once (samplers pad with repeats)."""
+        if not self.test_outputs:
+            return None
+        local = {key: torch.cat([o[key] for o in self.test_outputs]) for key in self.test_outputs[0]}
+        self.test_outputs.clear()
+        if self.trainer.world_size > 1:  # (W, N, ...) -> (W * N, ...); DistributedSampler gives every rank N
+            local = {key: value.flatten(0, 1) for key, value in self.all_gather(local).items()}
+        _, first = np.unique(local["video"].cpu().numpy(), return_index=True)
+        index = torch.as_tensor(first, device=local["video"].device)
+        return {key: value[index].cpu() for key, value in local.items()}
+
+    def _write_test_predictions(self, outputs: dict[str, torch.Tensor], path: Path) -> None:
+        """One row per test video: true genre, single-clip and K-clip predictions, and their probabilities."""
+        import pandas as pd
+
+        names = self.hparams.class_names
+        table = pd.DataFrame({
+            "video_id": outputs["video"].numpy(),
+            "genre": [names[i] for i in outputs["label"].tolist()],
+            "pred_single": [names[i] for i in outputs["single"].argmax(-1).tolist()],
+            f"pred_clips{self.test_num_clips}": [names[i] for i in outputs["clips"].argmax(-1).tolist()],
+            f"prob_clips{self.test_num_clips}": outputs["clips"].max(-1).values.numpy().round(4),
+        })
+        manifest = getattr(getattr(self.trainer, "datamodule", None), "manifest", None)
+        if manifest is not None and "video_id" in manifest:
+            table.insert(1, "name", manifest.set_index("video_id").loc[table["video_id"], "name"].to_numpy())
+        table.to_csv(path, index=False)
+
+    # ------------------------------------------------------------------------ checkpoints
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # torchmetrics states are not in the state_dict: keep the best val accuracy so a resumed
+        # run reports the same val/acc_best as an uninterrupted one.
+        if self.val_acc_best.update_called:
+            checkpoint["val_acc_best"] = float(self.val_acc_best.compute())
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        if checkpoint.get("val_acc_best") is not None:
+            self.val_acc_best.update(torch.tensor(checkpoint["val_acc_best"]))
 
     # ------------------------------------------------------------------------ optimisers
     def configure_optimizers(self) -> dict[str, Any]:

@@ -7,6 +7,8 @@ import functools
 import json
 import logging
 import math
+import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,8 +22,12 @@ from pytorch_lightning.loggers import Logger
 from pytorch_lightning.utilities import rank_zero_only
 
 from deepdance.errors import DeepdanceError
+from deepdance.utils.distributed import ddp_job_scope
+from deepdance.utils.resolvers import register_resolvers
 
 log = logging.getLogger("deepdance")
+
+register_resolvers()  # before Hydra composes any entry point's config (they all import this module)
 
 
 def instantiate_group(group: DictConfig | None) -> list[Any]:
@@ -77,13 +83,14 @@ def write_summary(out_dir: str | Path, metrics: dict[str, Any], **extra: Any) ->
     return path
 
 
-def close_loggers() -> None:
-    """Finish an open W&B run so the next trial of a sweep logs to its own run."""
+def close_loggers(exit_code: int | None = None) -> None:
+    """Finish an open W&B run so the next trial of a sweep logs to its own run; a non-zero
+    ``exit_code`` marks the run failed in the dashboard."""
     if "wandb" in sys.modules:
         import wandb
 
         if wandb.run is not None:
-            wandb.finish()
+            wandb.finish(exit_code=exit_code)
 
 
 def find_user_error(err: BaseException | None) -> DeepdanceError | None:
@@ -95,25 +102,50 @@ def find_user_error(err: BaseException | None) -> DeepdanceError | None:
     return None
 
 
+def one_line(err: BaseException) -> str:
+    """The message of a user error on one line, also when a DataLoader worker raised it
+    (PyTorch re-raises it with the worker's traceback in the message)."""
+    text = str(err).strip()
+    if "Original Traceback" in text:
+        last = text.splitlines()[-1]
+        text = re.sub(r"^[\w.]+: ", "", last, count=1)
+    return " ".join(text.split())
+
+
+def use_compile_cache(cache_dir: str | None) -> None:
+    """Keep torch.compile's kernels (model.compile=true) in ``paths.compile_cache_dir`` so later
+    runs, sweep trials and DDP ranks start warm; a TORCHINDUCTOR_CACHE_DIR already set wins."""
+    if cache_dir:
+        os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(Path(cache_dir).resolve()))
+
+
 def task_wrapper(task: Callable[[DictConfig], tuple[dict, dict]]) -> Callable[[DictConfig], tuple[dict, dict]]:
     """Run a task so that a user error is one line (exit code 2), a crash is logged with the
-    run dir, and loggers are always closed, so one failed trial does not break a multirun."""
+    run dir, loggers are always closed (a failed run is marked failed), and DDP children re-run
+    exactly this job and leave no state for the next one, so one run of a multirun is one
+    output dir and one logger run, and a failed trial does not spill into the next."""
 
     @functools.wraps(task)
     def wrapped(cfg: DictConfig) -> tuple[dict, dict]:
+        exit_code = 1
+        use_compile_cache(cfg.paths.get("compile_cache_dir"))
         try:
-            return task(cfg)
+            with ddp_job_scope():
+                result = task(cfg)
+            exit_code = 0
+            return result
         except Exception as err:
             user_error = find_user_error(err)
             if user_error is None:
                 log.exception("run failed; its directory is %s", cfg.paths.get("output_dir"))
                 raise
-            log.error("%s", user_error)
-            print(f"error: {user_error}", file=sys.stderr)
-            close_loggers()
+            message = one_line(user_error)
+            log.error("%s", message)
+            print(f"error: {message}", file=sys.stderr)
+            close_loggers(exit_code=2)
             raise SystemExit(2) from None
         finally:
-            close_loggers()
+            close_loggers(exit_code=exit_code)
 
     return wrapped
 

@@ -1,0 +1,335 @@
+"""Download the AIST++ videos from the AIST Dance Video Database, resumably and verified.
+
+    python -m deepdance.data.download_aist --root data/aist --accept-terms --workers 8
+    python -m deepdance.data.download_aist --root data/aist --genres BR PO --cameras 1 --situations BM --max-videos 50
+
+The official list (``--list``: a URL or a local file) names one video per line; a name is
+fetched from ``--base-url`` + name + ``.mp4``, a full URL as it is. Every file is written to
+``NAME.mp4.part`` and renamed only once complete and verified (decord opens it and it has
+frames), so an interrupted run leaves no half file under a final name: the next run skips
+complete files and resumes ``.part`` files with an HTTP Range request. Network errors are
+retried with exponential backoff; a 404 is not. A table at the end says what was
+downloaded, skipped and failed (with reasons); the exit code is 1 when anything failed.
+
+The AIST Dance Video Database asks every user to accept its Terms of Use before
+downloading: the command asks, or takes ``--accept-terms`` for non-interactive use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import random
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from http.client import HTTPException
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+from deepdance.data.aist import GENRES, normalise_cameras, normalise_situations, parse_aist_name
+
+log = logging.getLogger(__name__)
+
+# Those of the official AIST++ downloader (github.com/google/aistplusplus_api, downloader.py).
+LIST_URL = "https://storage.googleapis.com/aist_plusplus_public/20121228/video_list.txt"
+SOURCE_URL = "https://aistdancedb.ongaaccel.jp/v1.0.0/video/10M/"
+TERMS_URL = "https://aistdancedb.ongaaccel.jp/terms_of_use/"
+CHUNK = 1 << 20
+PERMANENT_HTTP_ERRORS = {400, 401, 403, 404, 410}
+
+
+class DownloadError(Exception):
+    """A download attempt that failed; ``retry`` says whether another attempt may succeed."""
+
+    def __init__(self, reason: str, retry: bool = True) -> None:
+        super().__init__(reason)
+        self.retry = retry
+
+
+@dataclass(frozen=True)
+class VideoSource:
+    name: str  # file name, e.g. gBR_sBM_c01_d04_mBR0_ch01.mp4
+    url: str
+
+
+@dataclass
+class Outcome:
+    source: VideoSource
+    status: str  # downloaded | skipped | failed
+    reason: str = ""
+    bytes: int = 0
+    attempts: int = 0
+
+
+# --------------------------------------------------------------------------------------------
+# The video list
+# --------------------------------------------------------------------------------------------
+
+
+def read_list(location: str, timeout: float = 60.0, retries: int = 3) -> list[str]:
+    """Lines of the video list from a URL or a local file (blank lines and ``#`` comments skipped)."""
+    if "://" in location and not location.startswith("file://"):
+        text = None
+        for attempt in range(retries + 1):
+            try:
+                with urllib.request.urlopen(location, timeout=timeout) as response:
+                    text = response.read().decode("utf-8")
+                break
+            except (urllib.error.URLError, HTTPException, OSError) as err:
+                if attempt == retries or (isinstance(err, urllib.error.HTTPError) and err.code in PERMANENT_HTTP_ERRORS):
+                    raise SystemExit(f"error: cannot read the video list {location}: {err}") from None
+                time.sleep(min(30.0, 2.0**attempt))
+    else:
+        path = Path(location.removeprefix("file://")).expanduser()
+        if not path.is_file():
+            raise SystemExit(f"error: --list {location}: no such file (give a URL or a text file with one video name or URL per line)")
+        text = path.read_text()
+    lines = [line.split("#", 1)[0].strip() for line in text.splitlines()]
+    return [line for line in lines if line]
+
+
+def to_source(line: str, base_url: str) -> VideoSource:
+    """A list line (a name like ``gBR_sBM_c01_d04_mBR0_ch01`` or a full URL) -> file name and URL."""
+    if "://" in line:
+        name = Path(urlparse(line).path).name
+        return VideoSource(name=name, url=line)
+    name = line if Path(line).suffix else f"{line}.mp4"
+    return VideoSource(name=Path(name).name, url=urljoin(base_url if base_url.endswith("/") else base_url + "/", name))
+
+
+def select(sources: list[VideoSource], genres: list[str] | None, situations: list[str] | None,
+           cameras: list[str] | None, max_videos: int | None) -> list[VideoSource]:
+    """Keep the videos whose AIST++ name matches every filter given, then the first ``max_videos``."""
+    if genres or situations or cameras:
+        kept = []
+        for source in sources:
+            try:
+                fields = parse_aist_name(source.name)
+            except ValueError:
+                continue  # a filter asks for AIST++ fields this name does not have
+            if genres and fields.genre not in genres:
+                continue
+            if situations and fields.situation not in situations:
+                continue
+            if cameras and fields.camera not in cameras:
+                continue
+            kept.append(source)
+        sources = kept
+    return sources[:max_videos] if max_videos is not None else sources
+
+
+# --------------------------------------------------------------------------------------------
+# One video
+# --------------------------------------------------------------------------------------------
+
+
+def verify_video(path: Path) -> None:
+    """Raise ``DownloadError`` unless decord opens ``path`` and it has frames."""
+    from deepdance.data.video import VideoError, probe_video
+
+    try:
+        probe_video(path)
+    except VideoError as err:
+        raise DownloadError(str(err).replace(str(path), path.name), retry=True) from None
+
+
+def _fetch_into(source: VideoSource, part: Path, timeout: float, progress: Callable[[int], None]) -> None:
+    """One HTTP attempt: append to ``part`` from where it stops; raise ``DownloadError`` on any failure."""
+    have = part.stat().st_size if part.exists() else 0
+    headers = {"User-Agent": "deepdance-download-aist/1"}
+    if have:
+        headers["Range"] = f"bytes={have}-"
+    request = urllib.request.Request(source.url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            length = response.headers.get("Content-Length")
+            if have and response.status == 206:
+                start = response.headers.get("Content-Range", "").split(" ")[-1].split("-")[0]
+                if start.isdigit() and int(start) != have:
+                    raise DownloadError(f"server resumed at byte {start}, not {have}")
+                mode = "ab"
+            else:  # 200: the whole file (the server ignored or was not asked for a range)
+                have, mode = 0, "wb"
+            expected = have + int(length) if length and length.isdigit() else None
+            with open(part, mode) as handle:
+                while True:
+                    chunk = response.read(CHUNK)
+                    if not chunk:
+                        break
+                    handle.write(chunk)
+                    progress(len(chunk))
+    except urllib.error.HTTPError as err:
+        if err.code == 416 and have:  # nothing left past our offset: the .part may already be whole
+            return
+        raise DownloadError(f"HTTP {err.code} {err.reason}", retry=err.code not in PERMANENT_HTTP_ERRORS) from None
+    except DownloadError:
+        raise
+    except (urllib.error.URLError, HTTPException, OSError) as err:  # refused, reset, timeout, dropped mid-file
+        reason = getattr(err, "reason", None) or err
+        raise DownloadError(f"connection failed ({type(err).__name__}: {str(reason)[:120]})") from None
+    size = part.stat().st_size
+    if expected is not None and size != expected:
+        raise DownloadError(f"connection dropped at byte {size} of {expected}")
+
+
+def download_one(source: VideoSource, root: Path, retries: int = 5, timeout: float = 60.0, backoff: float = 1.0,
+                 verify: bool = True, progress: Callable[[int], None] = lambda n: None) -> Outcome:
+    """Download one video to ``root/name`` via ``name.part``; skip it if already complete."""
+    dest = root / source.name
+    if dest.exists():
+        return Outcome(source, "skipped", "already complete")
+    part = dest.with_name(dest.name + ".part")
+    reason = ""
+    for attempt in range(1, retries + 2):
+        try:
+            _fetch_into(source, part, timeout, progress)
+            if verify:
+                try:
+                    verify_video(part)
+                except DownloadError:
+                    part.unlink(missing_ok=True)  # a whole file that is not a video: start over
+                    raise
+            size = part.stat().st_size
+            os.replace(part, dest)
+            return Outcome(source, "downloaded", bytes=size, attempts=attempt)
+        except DownloadError as err:
+            reason = str(err)
+            if not err.retry or attempt == retries + 1:
+                break
+            delay = backoff * 2 ** (attempt - 1) * (1 + random.random())  # exponential, with jitter
+            log.info("%s: attempt %d failed (%s); retrying in %.1f s", source.name, attempt, reason, delay)
+            time.sleep(delay)
+    if part.exists() and part.stat().st_size == 0:
+        part.unlink()
+    return Outcome(source, "failed", f"{reason} (after {attempt} attempt{'s' if attempt > 1 else ''})", attempts=attempt)
+
+
+# --------------------------------------------------------------------------------------------
+# Many videos
+# --------------------------------------------------------------------------------------------
+
+
+def download_all(sources: list[VideoSource], root: Path, workers: int = 8, retries: int = 5, timeout: float = 60.0,
+                 backoff: float = 1.0, verify: bool = True, show_progress: bool = True) -> list[Outcome]:
+    """Download ``sources`` with ``workers`` threads (network-bound), with a progress bar."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    root.mkdir(parents=True, exist_ok=True)
+    outcomes: list[Outcome] = []
+    received = [0]
+    lock = threading.Lock()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[mb]:.1f} MB"),
+               TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, disable=not show_progress, transient=False) as bar:
+        task = bar.add_task("AIST++ videos", total=len(sources), mb=0.0)
+
+        def progress(n: int) -> None:
+            with lock:
+                received[0] += n
+                bar.update(task, mb=received[0] / 1e6)
+
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            futures = [pool.submit(download_one, s, root, retries, timeout, backoff, verify, progress) for s in sources]
+            for future in as_completed(futures):
+                outcome = future.result()
+                outcomes.append(outcome)
+                if outcome.status == "failed":
+                    log.warning("%s failed: %s", outcome.source.name, outcome.reason)
+                bar.advance(task)
+    order = {s.name: i for i, s in enumerate(sources)}
+    return sorted(outcomes, key=lambda o: order[o.source.name])
+
+
+def print_summary(outcomes: list[Outcome], root: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"AIST++ download into {root}")
+    for column in ("status", "videos", "MB"):
+        table.add_column(column, justify="left" if column == "status" else "right")
+    for status in ("downloaded", "skipped", "failed"):
+        chosen = [o for o in outcomes if o.status == status]
+        table.add_row(status, str(len(chosen)), f"{sum(o.bytes for o in chosen) / 1e6:.1f}" if status == "downloaded" else "")
+    console.print(table)
+    failed = [o for o in outcomes if o.status == "failed"]
+    if failed:
+        reasons = Table(title="failed downloads")
+        reasons.add_column("video")
+        reasons.add_column("reason")
+        reasons.add_column("url")
+        for outcome in failed:
+            reasons.add_row(outcome.source.name, outcome.reason, outcome.source.url)
+        console.print(reasons)
+
+
+def accept_terms(accepted: bool) -> bool:
+    """The AIST Dance DB Terms of Use step of the official downloader: ask, or take ``--accept-terms``."""
+    if accepted:
+        print(f"AIST Dance Video Database Terms of Use accepted with --accept-terms ({TERMS_URL})", file=sys.stderr)
+        return True
+    message = (f"The AIST Dance Video Database may be used only under its Terms of Use:\n\n    {TERMS_URL}\n\n"
+               "Read them before downloading.")
+    if not sys.stdin or not sys.stdin.isatty():
+        print(f"{message}\nerror: not a terminal, so nobody can answer; pass --accept-terms to accept them", file=sys.stderr)
+        return False
+    answer = input(f"{message}\nDo you agree with the Terms of Use? [y/N] ").strip().lower()
+    return answer in ("y", "yes")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m deepdance.data.download_aist", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--root", required=True, type=Path, help="folder for the .mp4 files")
+    parser.add_argument("--list", default=LIST_URL, help="video list: URL or local file, one name or URL per line")
+    parser.add_argument("--base-url", default=SOURCE_URL, help="prefix of names in the list (name + .mp4 is appended)")
+    parser.add_argument("--workers", type=int, default=8, help="parallel downloads")
+    parser.add_argument("--retries", type=int, default=5, help="retries per video after the first attempt")
+    parser.add_argument("--backoff", type=float, default=1.0, help="first retry delay in seconds; doubles each retry")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds without data before a connection counts as dropped")
+    parser.add_argument("--genres", nargs="+", metavar="G", help=f"only these genres ({' '.join(GENRES)})")
+    parser.add_argument("--situations", nargs="+", metavar="S", help="only these situations (BM FM ...)")
+    parser.add_argument("--cameras", nargs="+", metavar="C", help="only these cameras (1 2 or c01 c02)")
+    parser.add_argument("--max-videos", type=int, default=None, help="at most this many videos (after the filters)")
+    parser.add_argument("--no-verify", action="store_true", help="skip opening each file with decord")
+    parser.add_argument("--accept-terms", action="store_true", help=f"accept the AIST Dance DB Terms of Use ({TERMS_URL})")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        genres = [g.upper() for g in args.genres] if args.genres else None
+        unknown = sorted(set(genres or []) - set(GENRES))
+        if unknown:
+            raise ValueError(f"--genres: unknown genre(s) {unknown}; AIST++ genres are {' '.join(GENRES)}")
+        situations = normalise_situations(args.situations) if args.situations else None
+        cameras = normalise_cameras(args.cameras) if args.cameras else None
+        if args.max_videos is not None and args.max_videos < 1:
+            raise ValueError(f"--max-videos must be >= 1, got {args.max_videos}")
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if not accept_terms(args.accept_terms):
+        print("Terms of Use not accepted: nothing downloaded.", file=sys.stderr)
+        return 2
+    lines = read_list(args.list, timeout=args.timeout)
+    sources = select([to_source(line, args.base_url) for line in lines], genres, situations, cameras, args.max_videos)
+    log.info("%d videos in the list, %d selected, into %s", len(lines), len(sources), args.root)
+    outcomes = download_all(sources, args.root, args.workers, args.retries, args.timeout, args.backoff,
+                            verify=not args.no_verify, show_progress=not args.no_progress)
+    print_summary(outcomes, args.root)
+    return 1 if any(o.status == "failed" for o in outcomes) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""Silhouette frames of one long video (or a folder of them), split in time, as a DataModule.
+
+Frames of a dance a third of a second apart are nearly identical, so a random frame split
+would test on frames the model has practically seen. Splits here are chronological per
+video: the first part trains, the end of it validates, the last part tests, and no frame or
+prediction target crosses a cut. In ``context_frames`` mode an item is a window of
+consecutive frames whose *last* frame (the prediction target) lies in the split; its context
+may reach back over the cut, as a forecaster at that moment would see it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from deepdance.data.aist import find_videos
+from deepdance.data.silhouette_preprocess import SilhouetteCache, SilhouetteSettings
+from deepdance.errors import DeepdanceError
+
+log = logging.getLogger(__name__)
+
+SPLITS = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Frames ``[start, stop)`` of video ``video`` belong to one split."""
+
+    video: int
+    start: int
+    stop: int
+
+    def __len__(self) -> int:
+        return max(0, self.stop - self.start)
+
+
+def chronological_split(num_frames: int, test_fraction: float, val_fraction: float) -> dict[str, tuple[int, int]]:
+    """``{split: (start, stop)}`` for one video: train, then val (end of train), then test."""
+    n_test = int(round(num_frames * test_fraction))
+    n_trainval = num_frames - n_test
+    n_val = int(round(n_trainval * val_fraction))
+    n_train = n_trainval - n_val
+    return {"train": (0, n_train), "val": (n_train, n_trainval), "test": (n_trainval, num_frames)}
+
+
+class SilhouetteFrames(Dataset):
+    """Single frames of some segments: ``{"frame": (1, H, W) uint8, "video", "index"}``."""
+
+    def __init__(self, videos: list[np.ndarray], segments: list[Segment], flip: bool = False) -> None:
+        self.videos = videos
+        self.items = [(s.video, i) for s in segments for i in range(s.start, s.stop)]
+        self.flip = flip
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        video, i = self.items[index]
+        frame = torch.from_numpy(np.array(self.videos[video][i]))  # copy out of the memory map
+        if self.flip and torch.rand(()) < 0.5:  # a mirrored dancer is still a dancer
+            frame = frame.flip(-1)
+        return {"frame": frame[None], "video": video, "index": i}
+
+
+class SilhouetteWindows(Dataset):
+    """Windows of ``context + 1`` consecutive frames whose last frame lies in a segment.
+
+    ``{"frames": (context + 1, H, W) uint8, "video", "target"}``; ``target`` is the index
+    of the last frame, so a model can look up cached latents of the whole window.
+    """
+
+    def __init__(self, videos: list[np.ndarray], segments: list[Segment], context: int) -> None:
+        self.videos = videos
+        self.context = context
+        self.items = [(s.video, t) for s in segments for t in range(max(s.start, context), s.stop)]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        video, t = self.items[index]
+        frames = torch.from_numpy(np.array(self.videos[video][t - self.context : t + 1]))
+        return {"frames": frames, "video": video, "target": t}
+
+
+class SilhouetteDataModule(pl.LightningDataModule):
+    """Silhouettes of ``root`` (a video file or a folder of videos), or of a generated
+    synthetic dance when ``root`` is null, cached once and split chronologically."""
+
+    def __init__(
+        self,
+        root: str | None = None,
+        cache_dir: str = "data/silhouette_cache",
+        fps: float | None = 3.0,
+        height: int = 120,
+        width: int = 200,
+        threshold_rule: str = "fixed",
+        threshold: float = 128.0,
+        polarity: str = "dark",
+        crop: list[int] | None = None,
+        ignore_boxes: list[list[int]] | None = None,
+        start_seconds: float = 0.0,
+        test_fraction: float = 0.1,
+        val_fraction: float = 0.1,
+        context_frames: int | None = None,
+        flip: bool = False,
+        batch_size: int = 32,
+        num_workers: int = 0,
+        pin_memory: bool = False,
+        persistent_workers: bool = False,
+        synthetic: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        if not 0 < test_fraction < 1 or not 0 < val_fraction < 1:
+            raise DeepdanceError(f"data.test_fraction={test_fraction} and data.val_fraction={val_fraction} must both be in (0, 1)")
+        if context_frames is not None and context_frames < 1:
+            raise DeepdanceError(f"data.context_frames={context_frames} must be >= 1 (or null for single frames)")
+        self.save_hyperparameters(logger=False)
+        self.settings = SilhouetteSettings(fps=fps, height=height, width=width, threshold_rule=threshold_rule,  # type: ignore[arg-type]
+                                           threshold=threshold, polarity=polarity, crop=crop,  # type: ignore[arg-type]
+                                           ignore_boxes=tuple(ignore_boxes or ()), start_seconds=start_seconds)
+        self.cache = SilhouetteCache(cache_dir)
+        self.paths: list[Path] = []
+        self.videos: list[np.ndarray] = []
+        self.segments: dict[str, list[Segment]] = {}
+        self.datasets: dict[str, Dataset] = {}
+
+    # --------------------------------------------------------------------------- sources
+    def video_paths(self) -> list[Path]:
+        if self.hparams.root is None:
+            from deepdance.data.silhouette_synthetic import ensure_synthetic_silhouettes
+
+            synthetic = dict(self.hparams.synthetic or {})
+            directory = synthetic.pop("dir", Path(self.hparams.cache_dir).parent / "silhouette_synthetic")
+            return [ensure_synthetic_silhouettes(directory, **synthetic)]
+        try:
+            return find_videos(Path(self.hparams.root))
+        except FileNotFoundError as err:
+            raise DeepdanceError(f"data.root: {err}") from None
+
+    def prepare_data(self) -> None:
+        """Decode and cache every video once (rank 0 only; the others read the cache)."""
+        for path in self.video_paths():
+            self.cache.load(path, self.settings)
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.videos:
+            return
+        self.paths = self.video_paths()
+        self.videos = [self.cache.load(path, self.settings) for path in self.paths]
+        need = 3 + (self.hparams.context_frames or 0)
+        self.segments = {split: [] for split in SPLITS}
+        for v, (path, frames) in enumerate(zip(self.paths, self.videos)):
+            parts = chronological_split(len(frames), self.hparams.test_fraction, self.hparams.val_fraction)
+            if min(b - a for a, b in parts.values()) < 1 or len(frames) < need:
+                log.warning("%s: only %d silhouette frames at %s fps; too short to split, left out", path, len(frames), self.settings.fps)
+                continue
+            for split, (start, stop) in parts.items():
+                self.segments[split].append(Segment(v, start, stop))
+        context = self.hparams.context_frames
+        for split in SPLITS:
+            if context:
+                self.datasets[split] = SilhouetteWindows(self.videos, self.segments[split], context)
+            else:
+                self.datasets[split] = SilhouetteFrames(self.videos, self.segments[split], flip=self.hparams.flip and split == "train")
+            if len(self.datasets[split]) == 0:
+                raise DeepdanceError(
+                    f"data.root={self.hparams.root}: the {split} split has no {'windows' if context else 'frames'} "
+                    f"({sum(len(v) for v in self.videos)} frames in {len(self.videos)} video(s) at data.fps={self.settings.fps}; "
+                    f"context_frames={context}); use longer videos, a higher data.fps or a larger data.{split if split != 'train' else 'test'}_fraction"
+                )
+        log.info("silhouettes: %d video(s), %s", len(self.videos), ", ".join(f"{s} {len(self.datasets[s])}" for s in SPLITS))
+
+    @property
+    def preprocessing(self) -> dict[str, Any]:
+        """The settings a checkpoint needs to turn a new video into the same kind of frames."""
+        return self.settings.to_json()
+
+    # ------------------------------------------------------------------------ loaders
+    def _loader(self, split: str, shuffle: bool) -> DataLoader:
+        workers = self.hparams.num_workers
+        return DataLoader(self.datasets[split], batch_size=self.hparams.batch_size, shuffle=shuffle, num_workers=workers,
+                          pin_memory=self.hparams.pin_memory, persistent_workers=self.hparams.persistent_workers and workers > 0)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val", shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", shuffle=False)

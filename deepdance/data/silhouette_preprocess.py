@@ -1,0 +1,231 @@
+"""Turn a video into a stack of silhouette frames, once, and keep it on disk.
+
+A silhouette model trains for many epochs on the same few thousand frames: decoding,
+thresholding and resizing them every epoch would cost more than the model. So each video is
+processed once into a uint8 array (255 = dancer, 0 = background), saved as ``.npy`` and
+memory-mapped afterwards. The cache key is the video's content hash plus every preprocessing
+setting, so changing a threshold or a crop box never reuses stale frames, and renaming or
+moving a video never recomputes them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import cv2
+import numpy as np
+
+from deepdance.data.video import open_video
+from deepdance.errors import DeepdanceError, VideoError
+
+log = logging.getLogger(__name__)
+
+# Bump when the same settings would produce different frames: old caches are then ignored.
+PREPROCESS_VERSION = 1
+DECODE_CHUNK = 64  # frames decoded at once: bounds memory on hour-long videos
+
+ThresholdRule = Literal["fixed", "otsu", "background"]
+Polarity = Literal["dark", "light"]
+Box = tuple[int, int, int, int]  # (top, left, bottom, right) in source pixels, bottom/right exclusive
+
+
+def _box(value: Any, name: str) -> Box | None:
+    if value is None:
+        return None
+    box = tuple(int(v) for v in value)
+    if len(box) != 4 or box[0] < 0 or box[1] < 0 or box[2] <= box[0] or box[3] <= box[1]:
+        raise DeepdanceError(f"{name}={list(value)} is not a box; give [top, left, bottom, right] in source pixels with bottom > top and right > left")
+    return box  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class SilhouetteSettings:
+    """Everything that decides the cached frames; two runs with equal settings share a cache.
+
+    ``threshold_rule``: ``fixed`` compares gray levels with ``threshold``; ``otsu`` picks a
+    threshold per frame; ``background`` compares each pixel with the video's median frame
+    (the static background) and marks differences above ``threshold``. ``polarity`` says
+    whether the dancer is darker (``dark``, a shadow dancer on a lit screen) or lighter than
+    the background. ``crop`` keeps only a box of the source frame (the plot area of a figure);
+    ``ignore_boxes`` are painted as background before thresholding (a label, a logo).
+    ``start_seconds`` drops the start of every video (a fade-in, noise).
+    """
+
+    fps: float | None = 3.0
+    height: int = 120
+    width: int = 200
+    threshold_rule: ThresholdRule = "fixed"
+    threshold: float = 128.0
+    polarity: Polarity = "dark"
+    crop: Box | None = None
+    ignore_boxes: tuple[Box, ...] = field(default_factory=tuple)
+    start_seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.fps is not None and self.fps <= 0:
+            raise DeepdanceError(f"data.fps={self.fps} must be positive (or null for every frame)")
+        if self.height < 8 or self.width < 8:
+            raise DeepdanceError(f"data.height x data.width = {self.height}x{self.width} is too small (min 8x8)")
+        if self.threshold_rule not in ("fixed", "otsu", "background"):
+            raise DeepdanceError(f"data.threshold_rule={self.threshold_rule!r} is not known; use fixed, otsu or background")
+        if self.polarity not in ("dark", "light"):
+            raise DeepdanceError(f"data.polarity={self.polarity!r} is not known; use dark (dancer darker than background) or light")
+        if not 0 <= self.threshold <= 255:
+            raise DeepdanceError(f"data.threshold={self.threshold} must be a gray level in 0..255")
+        if self.start_seconds < 0:
+            raise DeepdanceError(f"data.start_seconds={self.start_seconds} must be >= 0")
+        object.__setattr__(self, "crop", _box(self.crop, "data.crop"))
+        object.__setattr__(self, "ignore_boxes", tuple(_box(b, "data.ignore_boxes[]") for b in (self.ignore_boxes or ())))
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "SilhouetteSettings":
+        """Settings from a data config (or a checkpoint's copy of it); other keys are ignored."""
+        names = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in config.items() if k in names})
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["crop"] = list(self.crop) if self.crop else None
+        data["ignore_boxes"] = [list(b) for b in self.ignore_boxes]
+        return data
+
+
+def sampled_indices(num_frames: int, video_fps: float, fps: float | None, start_seconds: float = 0.0) -> np.ndarray:
+    """Source frame indices at ``fps`` (nearest frame to each sampling time) from ``start_seconds`` on."""
+    first = int(np.ceil(start_seconds * video_fps - 1e-9))
+    if fps is None:
+        return np.arange(first, num_frames, dtype=np.int64)
+    duration = num_frames / video_fps
+    times = np.arange(start_seconds, duration, 1.0 / fps)
+    indices = np.round(times * video_fps).astype(np.int64)
+    return np.unique(indices[indices < num_frames])
+
+
+def to_silhouettes(frames: np.ndarray, settings: SilhouetteSettings, background: np.ndarray | None = None) -> np.ndarray:
+    """RGB frames (T, H, W, 3) uint8 -> silhouettes (T, height, width) uint8, 255 = dancer.
+
+    Thresholding happens at source resolution (crisp edges), then the mask is area-resized,
+    so edges of the small frame are anti-aliased grays rather than jagged steps.
+    """
+    gray = np.asarray(frames, dtype=np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)  # (T, H, W)
+    fill = 255.0 if settings.polarity == "dark" else 0.0
+    for top, left, bottom, right in settings.ignore_boxes:
+        gray[:, top:bottom, left:right] = fill if background is None else background[top:bottom, left:right]
+    if settings.crop is not None:
+        top, left, bottom, right = settings.crop
+        gray = gray[:, top:bottom, left:right]
+        background = background[top:bottom, left:right] if background is not None else None
+    sign = 1.0 if settings.polarity == "dark" else -1.0  # dark: dancer where gray is low
+    if settings.threshold_rule == "fixed":
+        mask = sign * (settings.threshold - gray) > 0
+    elif settings.threshold_rule == "background":
+        if background is None:
+            raise ValueError("threshold_rule=background needs the video's background frame")
+        mask = sign * (background - gray) > settings.threshold
+    else:  # otsu, per frame
+        mask = np.empty(gray.shape, dtype=bool)
+        for i, frame in enumerate(gray.round().clip(0, 255).astype(np.uint8)):
+            flag = cv2.THRESH_BINARY_INV if settings.polarity == "dark" else cv2.THRESH_BINARY
+            mask[i] = cv2.threshold(frame, 0, 1, flag | cv2.THRESH_OTSU)[1].astype(bool)
+    out = np.empty((len(mask), settings.height, settings.width), dtype=np.uint8)
+    for i, m in enumerate(mask):
+        out[i] = cv2.resize(m.astype(np.uint8) * 255, (settings.width, settings.height), interpolation=cv2.INTER_AREA)
+    return out
+
+
+def _check_boxes(path: Path, settings: SilhouetteSettings, height: int, width: int) -> None:
+    for name, box in [("data.crop", settings.crop), *[("data.ignore_boxes[]", b) for b in settings.ignore_boxes]]:
+        if box is not None and (box[2] > height or box[3] > width):
+            raise DeepdanceError(f"{path}: {name}={list(box)} reaches outside the {height}x{width} (H x W) frame")
+
+
+def extract_silhouettes(path: str | Path, settings: SilhouetteSettings) -> np.ndarray:
+    """Decode ``path`` at ``settings.fps`` and return its silhouettes (T, height, width) uint8."""
+    path = Path(path)
+    reader = open_video(path)
+    num_frames = len(reader)
+    if num_frames == 0:
+        raise VideoError(f"{path}: the video stream has no frames")
+    video_fps = float(reader.get_avg_fps())
+    height, width = reader[0].shape[:2]
+    _check_boxes(path, settings, height, width)
+    indices = sampled_indices(num_frames, video_fps, settings.fps, settings.start_seconds)
+    if len(indices) == 0:
+        raise DeepdanceError(f"{path}: no frames left after data.start_seconds={settings.start_seconds} ({num_frames} frames at {video_fps:g} fps)")
+
+    def decode(chunk: np.ndarray) -> np.ndarray:
+        try:
+            return reader.get_batch(list(map(int, chunk))).asnumpy()
+        except Exception as err:
+            raise VideoError(f"{path}: decoding frames {int(chunk[0])}..{int(chunk[-1])} failed ({str(err).strip()[:160]})") from None
+
+    chunks = [indices[i : i + DECODE_CHUNK] for i in range(0, len(indices), DECODE_CHUNK)]
+    background = None
+    if settings.threshold_rule == "background":  # the median over the sampled frames is the static scene
+        probe = np.linspace(0, len(indices) - 1, min(len(indices), 101)).astype(int)
+        gray = decode(indices[probe]).astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        background = np.median(gray, axis=0)
+    return np.concatenate([to_silhouettes(decode(chunk), settings, background) for chunk in chunks])
+
+
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def file_digest(path: str | Path) -> str:
+    """SHA-256 of the file's bytes (memoised per process by path, size and mtime)."""
+    path = Path(path)
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _DIGESTS:
+        sha = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 22), b""):
+                sha.update(block)
+        _DIGESTS[key] = sha.hexdigest()
+    return _DIGESTS[key]
+
+
+def cache_key(path: str | Path, settings: SilhouetteSettings) -> str:
+    """Content hash of the video + preprocessing settings + code version, as 24 hex digits."""
+    payload = json.dumps({"video": file_digest(path), "settings": settings.to_json(), "version": PREPROCESS_VERSION}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+class SilhouetteCache:
+    """``.npy`` silhouette stacks under ``root``, one per (video contents, settings)."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def path_for(self, video: str | Path, settings: SilhouetteSettings) -> Path:
+        return self.root / f"{Path(video).stem[:60]}-{cache_key(video, settings)}.npy"
+
+    def load(self, video: str | Path, settings: SilhouetteSettings) -> np.ndarray:
+        """Memory-mapped (T, height, width) uint8 frames of ``video``, built on first use.
+
+        Written under a temporary name and renamed, so a crash or a concurrent run (DDP
+        ranks, a sweep) never reads a half-written file.
+        """
+        target = self.path_for(video, settings)
+        if not target.exists():
+            frames = extract_silhouettes(video, settings)
+            self.root.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.stem}.{os.getpid()}.tmp.npy")
+            try:
+                np.save(tmp, frames)
+                meta = {"video": str(video), "frames": int(len(frames)), "settings": settings.to_json(), "version": PREPROCESS_VERSION}
+                target.with_suffix(".json").write_text(json.dumps(meta, indent=1))
+                os.replace(tmp, target)
+            finally:
+                tmp.unlink(missing_ok=True)
+            log.info("cached %d silhouettes of %s in %s", len(frames), video, target)
+        frames = np.load(target, mmap_mode="r")
+        if frames.ndim != 3 or frames.shape[1:] != (settings.height, settings.width) or frames.dtype != np.uint8:
+            raise DeepdanceError(f"{target}: cached frames have shape {frames.shape} {frames.dtype}, expected (T, {settings.height}, {settings.width}) uint8; delete the file")
+        return frames

@@ -1,0 +1,127 @@
+"""A generated stand-in for AIST++ files: synthetic dancers in the real videos' container format.
+
+Real AIST++ videos are 1920x1080 at 59.94 fps, H.264 with an AAC audio track. The stand-in
+renders the synthetic dancers (``deepdance.data.synthetic``) small, upscales every frame to the
+target size while encoding, and muxes a tone whose pitch depends on the music id, so the
+decoding cost, the audio stream and the file names are those of the real database and the
+whole pipeline (download verification, feature extraction, training, prediction) runs on it.
+
+    python -m deepdance.data.standin --root data/aist_standin --dancers-per-genre 4 --cameras 5 --seconds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import multiprocessing
+import os
+import time
+import zlib
+from concurrent.futures import ProcessPoolExecutor
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+AUDIO_RATE = 44100
+
+
+def write_video_with_audio(path: str | Path, frames: np.ndarray, fps: float, size: tuple[int, int] | None = None,
+                           tone_hz: float | None = 440.0, crf: int = 23, preset: str = "ultrafast") -> Path:
+    """Encode RGB ``frames`` (T, h, w, 3) as H.264 (upscaled to ``size`` = (H, W) if given) with an
+    AAC stereo tone track (``tone_hz=None``: no audio), via a temporary file renamed when done."""
+    path = Path(path)
+    height, width = size or frames.shape[1:3]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix or '.mp4'}")
+    try:
+        with av.open(str(tmp), mode="w", format="mp4") as container:
+            video = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001), options={"crf": str(crf), "preset": preset})
+            video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+            audio = container.add_stream("aac", rate=AUDIO_RATE) if tone_hz else None
+            if audio is not None:
+                audio.layout = "stereo"
+            for frame in frames:
+                if frame.shape[:2] != (height, width):
+                    frame = cv2.resize(frame, (width, height), interpolation=cv2.INTER_LINEAR)
+                for packet in video.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")):
+                    container.mux(packet)
+            for packet in video.encode():
+                container.mux(packet)
+            if audio is not None:
+                samples = int(round(len(frames) / fps * AUDIO_RATE))
+                t = np.arange(samples) / AUDIO_RATE
+                tone = (0.2 * np.sin(2 * np.pi * tone_hz * t)).astype(np.float32)
+                for start in range(0, samples, 1024):
+                    chunk = np.stack([tone[start:start + 1024]] * 2)  # (2, n) planar stereo
+                    frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
+                    frame.sample_rate, frame.pts = AUDIO_RATE, start
+                    for packet in audio.encode(frame):
+                        container.mux(packet)
+                for packet in audio.encode():
+                    container.mux(packet)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _render_job(args: tuple) -> str:
+    root, job, seconds, fps, render_size, size = args
+    from deepdance.data.synthetic import render_dance
+
+    cv2.setNumThreads(1)
+    path = Path(root) / job.name.filename()
+    if path.exists():
+        return str(path)
+    num_frames = max(1, int(round(seconds * fps)))
+    frames = render_dance(job.name.genre, job.dancer_seed, job.camera, job.music, num_frames, fps, render_size, job.rng_seed)
+    tone = 220.0 * 2 ** ((zlib.crc32(job.name.music.encode()) % 12) / 12)  # one pitch per music id
+    write_video_with_audio(path, frames, fps, size=size, tone_hz=tone)
+    return str(path)
+
+
+def make_standin(root: str | Path, dancers_per_genre: int = 4, cameras: int = 5, musics: int = 1, seconds: float = 3.0,
+                 fps: float = 60.0, size: tuple[int, int] = (1080, 1920), render_size: tuple[int, int] = (270, 480),
+                 seed: int = 0, workers: int | None = None) -> list[Path]:
+    """Write ``10 x dancers_per_genre x cameras x musics`` AIST++-named stand-in videos; existing files are kept."""
+    from deepdance.data.synthetic import SyntheticConfig, video_jobs
+
+    config = SyntheticConfig(seed=seed, dancers_per_genre=dancers_per_genre, cameras=cameras, musics=musics, seconds=seconds,
+                             fps=int(round(fps)), size=64)
+    jobs = [(str(root), job, seconds, fps, render_size, size) for job in video_jobs(config)]
+    Path(root).mkdir(parents=True, exist_ok=True)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    if workers == 1:
+        return [Path(_render_job(job)) for job in jobs]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return [Path(p) for p in pool.map(_render_job, jobs)]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--root", required=True, type=Path)
+    parser.add_argument("--dancers-per-genre", type=int, default=4)
+    parser.add_argument("--cameras", type=int, default=5)
+    parser.add_argument("--musics", type=int, default=1)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--fps", type=float, default=60.0)
+    parser.add_argument("--height", type=int, default=1080)
+    parser.add_argument("--width", type=int, default=1920)
+    parser.add_argument("--workers", type=int, default=None)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    start = time.perf_counter()
+    paths = make_standin(args.root, args.dancers_per_genre, args.cameras, args.musics, args.seconds, args.fps,
+                         (args.height, args.width), workers=args.workers)
+    print(f"{len(paths)} stand-in videos ({args.width}x{args.height}, {args.fps} fps, {args.seconds} s, H.264 + AAC) "
+          f"in {args.root} after {time.perf_counter() - start:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,304 @@
+"""Train the latent LSTM on a frozen autoencoder's latents; judge it in pixels against baselines.
+
+Every frame is encoded once (the encoder is frozen), so an epoch costs only the LSTM. A
+checkpoint holds the autoencoder's weights, its architecture and the preprocessing settings
+beside the LSTM: ``deepdance.generate`` needs nothing else.
+
+Validation and test decode each prediction and compare it with the real next frame (MSE,
+IoU, SSIM) next to, on the very same frames: the real last frame repeated (``_repeat``),
+linear extrapolation of the last two latents (``_extrap``), a ridge regression from the same
+latents (``_ridge``), and the autoencoder's reconstruction of the true next frame
+(``_recon``, the floor any latent forecaster can reach). Test also rolls the LSTM out from
+every test position and reports the error after 1, 5, 10 and 30 steps.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import hydra
+import numpy as np
+import pytorch_lightning as pl
+import torch
+import torch.nn.functional as F
+from omegaconf import DictConfig, OmegaConf
+
+from deepdance.data.silhouette_preprocess import SilhouetteSettings
+from deepdance.errors import DeepdanceError
+from deepdance.models.autoencoder import SilhouetteAutoencoder
+from deepdance.models.latent_lstm import LatentLSTM, RidgeForecaster, extrapolate, rollout
+from deepdance.models.silhouette_metrics import frame_iou, silhouette_metrics
+
+log = logging.getLogger(__name__)
+
+METHODS = {"model": "", "repeat": "_repeat", "extrap": "_extrap", "ridge": "_ridge", "recon": "_recon"}
+
+
+def _plain(value: Any) -> Any:
+    return OmegaConf.to_container(value, resolve=True) if isinstance(value, DictConfig) else value
+
+
+def read_autoencoder_checkpoint(path: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor], dict[str, Any]]:
+    """(architecture, weights, preprocessing settings) of an autoencoder checkpoint."""
+    path = Path(path)
+    if not path.is_file():
+        raise DeepdanceError(f"model.autoencoder_ckpt={path}: no such checkpoint file (train one with experiment=deep_dance_ae)")
+    from deepdance.utils.checkpoints import load_checkpoint
+
+    checkpoint = load_checkpoint(path, setting="model.autoencoder_ckpt")  # data only: refuses pickled code
+    net = checkpoint.get("hyper_parameters", {}).get("net")
+    data = checkpoint.get("deepdance", {}).get("data")
+    if net is None or data is None:
+        raise DeepdanceError(f"{path}: not a silhouette autoencoder checkpoint written by deepdance.train (no net settings or data metadata)")
+    weights = {k[len("net."):]: v for k, v in checkpoint["state_dict"].items() if k.startswith("net.")}
+    return dict(net), weights, SilhouetteSettings.from_config(data).to_json()
+
+
+class LatentLSTMModule(pl.LightningModule):
+    """Windows ``{"frames": (B, L + 1, H, W) uint8, "video", "target"}`` -> next-frame forecasts."""
+
+    def __init__(
+        self,
+        net: dict[str, Any],
+        optimizer: dict[str, Any],
+        autoencoder_ckpt: str | None = None,
+        scheduler: dict[str, Any] | None = None,
+        look_back: int = 10,
+        ridge_alpha: float = 1.0,
+        rollout_horizons: list[int] | tuple[int, ...] = (1, 5, 10, 30),
+        video_every_n_epochs: int = 5,
+        video_steps: int = 20,
+        autoencoder: dict[str, Any] | None = None,
+        preprocessing: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        net, optimizer, scheduler, autoencoder, preprocessing = map(_plain, (net, optimizer, scheduler, autoencoder, preprocessing))
+        weights = None
+        if autoencoder_ckpt is not None:
+            autoencoder, weights, preprocessing = read_autoencoder_checkpoint(autoencoder_ckpt)
+        if autoencoder is None or preprocessing is None:
+            raise DeepdanceError("model.autoencoder_ckpt is required: the path of a checkpoint from experiment=deep_dance_ae")
+        if look_back < 2:
+            raise DeepdanceError(f"model.look_back={look_back} must be >= 2 (the extrapolation baseline needs two latents)")
+        self.save_hyperparameters({
+            "net": net, "optimizer": optimizer, "scheduler": scheduler, "look_back": look_back, "ridge_alpha": ridge_alpha,
+            "rollout_horizons": sorted(int(h) for h in rollout_horizons), "video_every_n_epochs": video_every_n_epochs,
+            "video_steps": video_steps, "autoencoder": autoencoder, "preprocessing": preprocessing,
+            "autoencoder_ckpt": str(autoencoder_ckpt) if autoencoder_ckpt else None,
+        })
+        self.autoencoder = SilhouetteAutoencoder(**autoencoder)
+        if weights is not None:
+            self.autoencoder.load_state_dict(weights)
+        self.autoencoder.requires_grad_(False)
+        latent_dim = self.autoencoder.config["latent_dim"]
+        self.lstm = LatentLSTM(latent_dim=latent_dim, **net)
+        self.ridge = RidgeForecaster(look_back, latent_dim, ridge_alpha)
+        self.register_buffer("latent_mean", torch.zeros(latent_dim))
+        self.register_buffer("latent_std", torch.ones(latent_dim))
+        self.register_buffer("latent_table", torch.zeros(0, latent_dim), persistent=False)  # every frame's latent
+        self.video_offsets: list[int] = []
+        self.metrics = torch.nn.ModuleDict({
+            f"{split}_{method}": silhouette_metrics(full=False) for split in ("val", "test") for method in METHODS
+        })
+
+    @staticmethod
+    def checkpoint_overrides() -> dict[str, Any]:
+        """The checkpoint holds the autoencoder: never read the (maybe moved) original file."""
+        return {"autoencoder_ckpt": None}
+
+    def train(self, mode: bool = True) -> "LatentLSTMModule":
+        super().train(mode)
+        self.autoencoder.eval()  # frozen
+        return self
+
+    # --------------------------------------------------------------------- latents
+    def normalize(self, z: torch.Tensor) -> torch.Tensor:
+        return (z - self.latent_mean) / self.latent_std
+
+    def denormalize(self, z: torch.Tensor) -> torch.Tensor:
+        return z * self.latent_std + self.latent_mean
+
+    @torch.no_grad()
+    def encode_frames(self, frames: np.ndarray | torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+        """uint8 (T, H, W), 255 = dancer -> latents (T, D) on this module's device."""
+        out = []
+        for i in range(0, len(frames), batch_size):
+            chunk = torch.as_tensor(np.asarray(frames[i : i + batch_size]), device=self.device)
+            out.append(self.autoencoder.encode(chunk[:, None].float() / 255.0))
+        return torch.cat(out)
+
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Raw latents (..., D) -> frames (..., 1, H, W) in [0, 1]."""
+        flat = z.reshape(-1, z.shape[-1])
+        frames = self.autoencoder.decode(flat)
+        return frames.reshape(*z.shape[:-1], *frames.shape[1:])
+
+    def _check_data(self, datamodule: Any) -> None:
+        ours = self.hparams.preprocessing
+        theirs = datamodule.preprocessing
+        differ = sorted(k for k in ours if ours[k] != theirs.get(k))
+        if differ:
+            detail = ", ".join(f"data.{k}={theirs.get(k)} (autoencoder: {ours[k]})" for k in differ)
+            raise DeepdanceError(f"the data is preprocessed unlike the autoencoder's training data: {detail}; use the autoencoder's settings")
+        if datamodule.hparams.context_frames != self.hparams.look_back:
+            raise DeepdanceError(f"data.context_frames={datamodule.hparams.context_frames} must equal model.look_back={self.hparams.look_back}")
+
+    def setup(self, stage: str) -> None:
+        """Encode every frame once; on fit, standardise with train statistics and fit the ridge."""
+        datamodule = self.trainer.datamodule if self.trainer is not None else None
+        if datamodule is None or self.video_offsets:
+            return
+        datamodule.setup(stage)
+        self._check_data(datamodule)
+        latents = [self.encode_frames(frames) for frames in datamodule.videos]
+        self.video_offsets = list(np.cumsum([0] + [len(z) for z in latents[:-1]]))
+        self.latent_table = torch.cat(latents)
+        if stage == "fit":
+            train = torch.cat([latents[s.video][s.start : s.stop] for s in datamodule.segments["train"]])
+            self.latent_mean.copy_(train.mean(0))
+            self.latent_std.copy_(train.std(0).clamp(min=1e-4))
+            context, target = self._segment_windows(datamodule.segments["train"])
+            self.ridge.fit(self.normalize(context), self.normalize(target))
+            log.info("latents: %d frames encoded; ridge fitted on %d train windows", len(self.latent_table), len(target))
+
+    def _segment_windows(self, segments: list[Any]) -> tuple[torch.Tensor, torch.Tensor]:
+        """All (context, target) latent windows whose target lies in ``segments``."""
+        L = self.hparams.look_back
+        index = torch.tensor([self.video_offsets[s.video] + t for s in segments for t in range(max(s.start, L), s.stop)], dtype=torch.long)
+        window = index[:, None] + torch.arange(-L, 1)  # (N, L + 1)
+        z = self.latent_table[window.to(self.latent_table.device)]
+        return z[:, :L], z[:, L]
+
+    def batch_latents(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Cached raw latents of each window, (B, L + 1, D)."""
+        L = self.hparams.look_back
+        offsets = torch.tensor(self.video_offsets, device=self.latent_table.device)[batch["video"].to(self.latent_table.device)]
+        index = (offsets + batch["target"].to(offsets.device))[:, None] + torch.arange(-L, 1, device=offsets.device)
+        return self.latent_table[index].to(self.device)
+
+    # ----------------------------------------------------------------------- steps
+    def forward(self, context: torch.Tensor) -> torch.Tensor:
+        """Raw latents (B, L, D) -> raw next latent (B, D)."""
+        return self.denormalize(self.lstm(self.normalize(context)))
+
+    def ridge_forecast(self, context: torch.Tensor) -> torch.Tensor:
+        return self.denormalize(self.ridge(self.normalize(context)))
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        z = self.normalize(self.batch_latents(batch))
+        loss = F.mse_loss(self.lstm(z[:, :-1]), z[:, -1])
+        self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(z))
+        return loss
+
+    def _eval_step(self, split: str, batch: dict[str, torch.Tensor]) -> None:
+        z = self.batch_latents(batch)
+        context, true_next = z[:, :-1], z[:, -1]
+        pred = self(context)
+        self.log(f"{split}/loss", F.mse_loss(self.normalize(pred), self.normalize(true_next)), on_step=False, on_epoch=True,
+                 prog_bar=True, batch_size=len(z), sync_dist=True)
+        frames = batch["frames"].float()[:, :, None] / 255.0  # (B, L + 1, 1, H, W)
+        target = frames[:, -1]
+        candidates = {
+            "model": self.decode(pred),
+            "repeat": frames[:, -2],
+            "extrap": self.decode(extrapolate(context)),
+            "ridge": self.decode(self.ridge_forecast(context)),
+            "recon": self.decode(true_next),
+        }
+        for method, frame in candidates.items():
+            self.metrics[f"{split}_{method}"].update(frame, target)
+
+    def _log_metrics(self, split: str) -> None:
+        values = {}
+        for method, suffix in METHODS.items():
+            for name, value in self.metrics[f"{split}_{method}"].compute().items():
+                values[f"{split}/next_{name}{suffix}"] = value
+            self.metrics[f"{split}_{method}"].reset()
+        self.log_dict(values, sync_dist=True)
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._eval_step("val", batch)
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_metrics("val")
+        every = self.hparams.video_every_n_epochs
+        if every and not self.trainer.sanity_checking and self.trainer.is_global_zero and self.current_epoch % every == 0:
+            self._log_rollout_video()
+
+    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._eval_step("test", batch)
+
+    def on_test_epoch_end(self) -> None:
+        self._log_metrics("test")
+        self.log_dict(self.rollout_errors(self.trainer.datamodule.segments["test"]), sync_dist=True)
+
+    # --------------------------------------------------------------------- rollouts
+    @torch.no_grad()
+    def rollout_errors(self, segments: list[Any], batch_size: int = 256) -> dict[str, float]:
+        """Roll out from every position of ``segments`` (context = the real frames before it)
+        and measure the decoded frame after h steps against the real one, for each horizon h
+        that fits in the segment; the held real last frame is the reference."""
+        L, horizons = self.hparams.look_back, self.hparams.rollout_horizons
+        sums: dict[str, list[float]] = {}
+        datamodule = self.trainer.datamodule
+        for seg in segments:
+            offset = self.video_offsets[seg.video]
+            starts = list(range(max(seg.start, L), seg.stop))
+            usable = [h for h in horizons if starts and starts[0] + h - 1 < seg.stop]
+            if not usable:
+                continue
+            video = datamodule.videos[seg.video]
+            for i in range(0, len(starts), batch_size):
+                chunk = torch.tensor(starts[i : i + batch_size])
+                index = offset + chunk[:, None] + torch.arange(-L, 0)
+                predicted = rollout(self, self.latent_table[index].to(self.device), max(usable))  # (S, H, D)
+                for h in usable:
+                    keep = (chunk + h - 1 < seg.stop).nonzero().flatten()
+                    if len(keep) == 0:
+                        continue
+                    real = torch.as_tensor(np.asarray(video[(chunk[keep] + h - 1).numpy()]), device=self.device).float()[:, None] / 255
+                    held = torch.as_tensor(np.asarray(video[(chunk[keep] - 1).numpy()]), device=self.device).float()[:, None] / 255
+                    frames = self.decode(predicted[keep.to(self.device), h - 1])
+                    for name, pred in (("", frames), ("_repeat", held)):
+                        acc = sums.setdefault(f"{h}{name}", [0.0, 0.0, 0.0])
+                        acc[0] += float(((pred - real) ** 2).flatten(1).mean(1).sum())
+                        acc[1] += float(frame_iou(pred, real).sum())
+                        acc[2] += len(keep)
+        metrics = {}
+        for key, (mse, iou, n) in sums.items():
+            h, _, name = key.partition("_")
+            suffix = f"_{name}" if name else ""
+            metrics[f"test/rollout{h}_mse{suffix}"] = mse / n
+            metrics[f"test/rollout{h}_iou{suffix}"] = iou / n
+        skipped = [h for h in horizons if f"{h}" not in sums]
+        if skipped:
+            log.warning("test segments are too short for rollout horizons %s: not reported", skipped)
+        return metrics
+
+    def _log_rollout_video(self) -> None:
+        """A short rollout from the first validation window, to the loggers and the run dir."""
+        from deepdance.models.dance_generator import DanceGenerator
+
+        segment = self.trainer.datamodule.segments["val"][0]
+        L = self.hparams.look_back
+        start = max(segment.start, L)
+        context = self.latent_table[self.video_offsets[segment.video] + start - L : self.video_offsets[segment.video] + start]
+        out = Path(self.trainer.default_root_dir) / "rollouts" / f"epoch_{self.current_epoch:03d}.mp4"
+        generator = DanceGenerator(self)
+        dance = generator.generate(context.to(self.device), self.hparams.video_steps)
+        generator.write(dance, out)
+        from deepdance.utils.media import log_video
+
+        log_video(self.loggers, "val/rollout", dance.frames, dance.fps, self.global_step, mp4=out)
+
+    # ---------------------------------------------------------------------- optim
+    def configure_optimizers(self) -> dict[str, Any]:
+        params = [p for p in self.parameters() if p.requires_grad]
+        optimizer = hydra.utils.instantiate(self.hparams.optimizer)(params=params)
+        if not self.hparams.scheduler:
+            return {"optimizer": optimizer}
+        scheduler = hydra.utils.instantiate(self.hparams.scheduler)(optimizer=optimizer)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "monitor": "val/loss", "interval": "epoch"}}

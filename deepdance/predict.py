@@ -1,0 +1,168 @@
+"""Rank the genres of any video (or every video in a folder) with a trained checkpoint.
+
+    python -m deepdance.predict ckpt_path=logs/.../checkpoints/epoch_007.ckpt video=dance.mp4
+    python -m deepdance.predict ckpt_path=... video=/folder/of/videos output=predictions.json clips=5
+
+Any resolution, aspect, frame rate, with or without audio, AIST++ name or not: frames are
+decoded with the checkpoint's own sampling (``num_frames`` per clip, short side resized to
+``img_size``, centre crop), and the class probabilities of ``clips`` temporally offset clips
+are averaged. An AIST++ file name also gives the true genre, shown beside the prediction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import hydra
+import numpy as np
+import torch
+from omegaconf import DictConfig
+
+from deepdance.data.aist import GENRE_NAMES, find_videos, parse_aist_name
+from deepdance.data.clips import clip_offsets
+from deepdance.data.video import keyframe_indices, probe_video, read_clip, sample_frame_indices
+from deepdance.errors import DeepdanceError, VideoError
+from deepdance.eval import read_checkpoint_metadata
+from deepdance.utils.checkpoints import describe_model
+from deepdance.utils.run import task_wrapper
+
+log = logging.getLogger("deepdance.predict")
+
+
+@dataclass
+class VideoPrediction:
+    """One video's ranked genres (probabilities averaged over its clips), or why it failed."""
+
+    video: str
+    genres: list[dict[str, Any]] = field(default_factory=list)  # [{genre, name, probability}], best first
+    true_genre: str | None = None
+    frames: int | None = None
+    fps: float | None = None
+    size: str | None = None
+    error: str | None = None
+
+
+def load_classifier(ckpt_path: str | Path, device: torch.device) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """The checkpoint's model in eval mode on ``device``, and its stored data settings."""
+    metadata = read_checkpoint_metadata(ckpt_path)
+    model_class = hydra.utils.get_class(metadata["model_target"])
+    if not hasattr(model_class, "embed_frames"):
+        raise DeepdanceError(f"ckpt_path={ckpt_path} holds a {describe_model(metadata['model_target'])} checkpoint; predict needs a genre classifier checkpoint")
+    model = model_class.load_from_checkpoint(ckpt_path, map_location=device, weights_only=True, **model_class.checkpoint_overrides())
+    return model.eval().to(device), metadata["data"]
+
+
+@torch.inference_mode()
+def genre_probabilities(model: Any, path: str | Path, num_frames: int, img_size: int, clips: int,
+                        sampling: str = "exact") -> tuple[torch.Tensor, Any]:
+    """Class probabilities (C,) of one video, averaged over ``clips`` offset clips, and its ``VideoInfo``."""
+    info = probe_video(path)
+    keyframes = keyframe_indices(path) if sampling == "keyframe" else None  # as the checkpoint was trained
+    picks = [sample_frame_indices(info.num_frames, num_frames, random=False, offset=o, keyframes=keyframes) for o in clip_offsets(clips)]
+    indices = np.stack([p[0] for p in picks])  # (K, T)
+    mask = torch.from_numpy(np.stack([p[1] for p in picks])).to(model.device)  # (K, T)
+    unique, inverse = np.unique(indices.ravel(), return_inverse=True)  # each frame decoded and embedded once
+    frames = read_clip(path, unique, img_size, info).to(model.device)  # (U, 3, S, S) uint8
+    with torch.autocast(model.device.type, dtype=torch.bfloat16, enabled=model.device.type == "cuda"):
+        embedded = model.embed_frames(frames).float()  # (U, D)
+    features = embedded[torch.from_numpy(inverse.reshape(indices.shape)).to(model.device)]  # (K, T, D)
+    features[~mask] = 0
+    logits = model.head(features, mask).float()  # (K, C)
+    return logits.softmax(dim=-1).mean(dim=0).cpu(), info
+
+
+def _true_genre(path: Path) -> str | None:
+    try:
+        return parse_aist_name(path.name).genre
+    except ValueError:
+        return None
+
+
+def predict_videos(model: Any, data: dict[str, Any], videos: list[Path], clips: int) -> list[VideoPrediction]:
+    names = list(model.hparams.class_names)
+    results = []
+    for path in videos:
+        try:
+            probs, info = genre_probabilities(model, path, int(data["num_frames"]), int(data["img_size"]), clips,
+                                              data.get("sampling", "exact"))
+        except VideoError as err:
+            results.append(VideoPrediction(video=str(path), true_genre=_true_genre(path), error=str(err)))
+            continue
+        order = probs.argsort(descending=True).tolist()
+        genres = [{"genre": names[i], "name": GENRE_NAMES.get(names[i], names[i]), "probability": round(float(probs[i]), 5)} for i in order]
+        results.append(VideoPrediction(video=str(path), genres=genres, true_genre=_true_genre(path), frames=info.num_frames,
+                                       fps=round(info.fps, 3), size=f"{info.width}x{info.height}"))
+    return results
+
+
+def print_predictions(results: list[VideoPrediction], top: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if len(results) == 1 and results[0].error is None:
+        result = results[0]
+        title = f"{result.video} ({result.size}, {result.frames} frames at {result.fps} fps)"
+        if result.true_genre:
+            title += f", true genre {result.true_genre}"
+        table = Table(title=title)
+        for column in ("rank", "genre", "name", "probability"):
+            table.add_column(column, justify="right" if column in ("rank", "probability") else "left")
+        for rank, genre in enumerate(result.genres[:top], start=1):
+            table.add_row(str(rank), genre["genre"], genre["name"], f"{genre['probability']:.3f}")
+        console.print(table)
+        return
+    table = Table(title=f"{len(results)} videos")
+    for column in ("video", "genre", "probability", "runner-up", "true genre"):
+        table.add_column(column)
+    for result in results:
+        if result.error is not None:
+            table.add_row(Path(result.video).name, "error", result.error, "", result.true_genre or "")
+            continue
+        best, second = result.genres[0], result.genres[1] if len(result.genres) > 1 else {"genre": "", "probability": 0.0}
+        table.add_row(Path(result.video).name, best["genre"], f"{best['probability']:.3f}",
+                      f"{second['genre']} {second['probability']:.3f}", result.true_genre or "")
+    console.print(table)
+    labelled = [r for r in results if r.error is None and r.true_genre]
+    if labelled:
+        correct = sum(r.genres[0]["genre"] == r.true_genre for r in labelled)
+        console.print(f"top-1 correct on {correct} of {len(labelled)} AIST++-named videos")
+
+
+@task_wrapper
+def predict(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    device = torch.device("cuda" if cfg.device == "auto" and torch.cuda.is_available() else "cpu" if cfg.device == "auto" else cfg.device)
+    model, data = load_classifier(cfg.ckpt_path, device)
+    clips = int(cfg.clips if cfg.clips is not None else data.get("test_clips", 1))
+    if clips < 1:
+        raise DeepdanceError(f"clips={clips}: use 1 or more clips per video")
+    target = Path(str(cfg.video)).expanduser()
+    try:
+        videos = find_videos(target)
+    except FileNotFoundError as err:
+        raise DeepdanceError(f"video={cfg.video}: {err}") from None
+    results = predict_videos(model, data, videos, clips)
+    if len(results) == 1 and results[0].error is not None:
+        raise DeepdanceError(results[0].error)
+    print_predictions(results, int(cfg.top))
+    payload = {"checkpoint": str(cfg.ckpt_path), "clips": clips, "num_frames": int(data["num_frames"]),
+               "img_size": int(data["img_size"]), "videos": [asdict(r) for r in results]}
+    if cfg.get("output"):
+        out = Path(str(cfg.output)).expanduser()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(payload, indent=1) + "\n")
+        print(f"wrote {out}")
+    return payload, {"model": model}
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="predict")
+def main(cfg: DictConfig) -> None:
+    predict(cfg)
+
+
+if __name__ == "__main__":
+    main()

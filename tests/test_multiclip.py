@@ -1,0 +1,84 @@
+"""Multi-clip test evaluation: which clips are read, how their probabilities are averaged,
+and the view vote across cameras."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from deepdance.data.clips import clip_offsets, nearest_clips, plan_eval_clips
+from deepdance.models.genre_module import GenreClassifier, view_vote_accuracy
+
+
+def test_clip_offsets_and_plans() -> None:
+    assert clip_offsets(1) == [0.5]
+    assert clip_offsets(4) == [0.125, 0.375, 0.625, 0.875]
+    odd = plan_eval_clips(3)  # the centre is one of the three clips
+    assert odd.offsets == pytest.approx((0.5, 1 / 6, 5 / 6)) and odd.multi == (True, True, True) and odd.num_multi == 3
+    even = plan_eval_clips(2)  # the centre clip is read only for the single-clip metric
+    assert even.offsets == (0.5, 0.25, 0.75) and even.multi == (False, True, True) and even.num_multi == 2
+    assert plan_eval_clips(1).offsets == (0.5,) and plan_eval_clips(1).multi == (True,)
+    with pytest.raises(ValueError):
+        clip_offsets(0)
+
+
+def test_nearest_stored_clips() -> None:
+    stored = clip_offsets(5)  # 0.1 0.3 0.5 0.7 0.9
+    assert nearest_clips(stored, [0.5]) == [2]
+    assert nearest_clips(stored, clip_offsets(3)) == [0, 2, 4]
+    assert nearest_clips(stored, clip_offsets(5)) == [0, 1, 2, 3, 4]
+
+
+def _model() -> GenreClassifier:
+    return GenreClassifier(backbone={"name": "resnet10t", "pretrained": False, "freeze": True}, head={"gru_sizes": [8]},
+                           optimizer={"_target_": "torch.optim.Adam", "_partial_": True}, img_size=32, class_names=["A", "B", "C"])
+
+
+def test_k_clip_probabilities_are_averaged_and_only_over_multi_clips(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = _model()
+    # Two videos (label 0), three clips each: clip 0 is the centre (single-clip metric).
+    logits = torch.tensor([
+        [[0.0, 5.0, 0.0], [9.0, 0.0, 0.0], [9.0, 0.0, 0.0]],  # centre says B, the average A
+        [[0.0, 0.0, 5.0], [0.0, 0.0, 4.0], [9.0, 0.0, 0.0]],  # centre C; multi excludes clip 0: C (clip 1) vs A (clip 2)
+    ])
+    monkeypatch.setattr(model, "_logits", lambda batch: logits.flatten(0, 1))
+    batch = {
+        "features": torch.zeros(2, 3, 4, 8), "mask": torch.ones(2, 3, 4, dtype=torch.bool),
+        "multi": torch.tensor([[True, True, True], [False, True, True]]),
+        "label": torch.tensor([0, 0]), "video": torch.tensor([0, 1]), "sequence": torch.tensor([0, 0]),
+    }
+    model.test_step(batch, 0)
+    assert model.test_metrics.compute()["acc"] == 0.0  # both centre clips are wrong
+    probs = logits.softmax(-1)
+    expected_first = probs[0].mean(0).argmax()
+    expected_second = probs[1, 1:].mean(0).argmax()
+    assert (int(expected_first), int(expected_second)) == (0, 0)
+    assert model.test_metrics_clips.compute()["acc"] == 1.0
+    averaged = model.test_outputs[0]["clips"]
+    torch.testing.assert_close(averaged[1], probs[1, 1:].mean(0))
+
+
+def test_view_vote_averages_cameras_of_a_sequence() -> None:
+    outputs = {
+        "sequence": torch.tensor([0, 0, 0, 1, 1]),
+        "label": torch.tensor([1, 1, 1, 0, 0]),
+        "clips": torch.tensor([[0.6, 0.4], [0.3, 0.7], [0.2, 0.8],  # one camera wrong, the vote right
+                               [0.45, 0.55], [0.9, 0.1]]),  # one wrong again, the vote right
+    }
+    per_video = float((outputs["clips"].argmax(-1) == outputs["label"]).float().mean())
+    assert per_video == pytest.approx(0.6)
+    assert view_vote_accuracy(outputs) == 1.0
+
+
+def test_video_mode_test_items_hold_every_planned_clip(tiny_synthetic) -> None:
+    from deepdance.data.genre_datamodule import GenreDataModule
+
+    datamodule = GenreDataModule(root=str(tiny_synthetic), num_frames=4, img_size=32, num_workers=0, test_clips=2)
+    datamodule.setup("test")
+    item = datamodule.datasets["test"][0]
+    assert item["frames"].shape == (3, 4, 3, 32, 32) and item["multi"].tolist() == [False, True, True]
+    frames = item["frames"]  # clip 0 (centre) must differ from the offset clips on a moving dancer
+    assert not torch.equal(frames[0], frames[1])
+    centre = np.asarray(item["indices"][0])
+    assert centre.tolist() == [1, 5, 9, 13]  # 15 frames in 4 segments: centres of [0,3.75) [3.75,7.5) ...
