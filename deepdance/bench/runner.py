@@ -25,7 +25,7 @@ from deepdance.bench.inputs import StandInSpec, describe_videos, ensure_standins
 from deepdance.bench.machine import load_average, machine_facts
 from deepdance.bench.report import project_whole_aist, row, write_results
 from deepdance.bench.timing import interleaved_runs
-from deepdance.bench.training import generator_available, measure_gru_epochs
+from deepdance.bench.training import generator_available, measure_autoencoder_training, measure_generation, measure_gru_epochs
 from deepdance.errors import DeepdanceError
 
 log = logging.getLogger("deepdance.bench")
@@ -108,11 +108,7 @@ def run_benchmark(cfg: DictConfig) -> dict[str, Any]:
             del pipeline.loader  # shuts its persistent workers down
         del pipelines
 
-    if generator_available():
-        log.warning("the Deep-Dance generator is in this checkout but the benchmark has no rows for it yet")
-    reason = "pending: the Deep-Dance generator (issue 4) is not in this checkout yet"
-    rows.append(row("training", "autoencoder_train", "autoencoder training", None, "frames/s", status="pending", notes=reason))
-    rows.append(row("training", "generation", "generation (real-time factor vs 30 fps)", None, "frames/s", status="pending", notes=reason))
+    rows += generator_rows(bench.generator, device, repeats, warmup)
 
     results = {
         "name": str(bench.name or f"{bench.label}-{device.type}"),
@@ -177,4 +173,25 @@ def gru_rows(name: str, pipeline: DeepdancePipeline, backbone: Backbone, trainin
             seconds=gru["from_store"].seconds, notes=f"{videos} videos, {video_s / store_s:,.0f}x faster than from videos"),
         row("training", "gru_epoch_from_videos", "GRU epoch from videos (decode + frozen backbone)", video_s, "s/epoch",
             set_name=name, seconds=gru["from_videos"].seconds, notes=f"{videos} videos"),
+    ]
+
+
+def generator_rows(settings: DictConfig, device: torch.device, repeats: int, warmup: int) -> list[dict[str, Any]]:
+    """Deep-Dance: autoencoder training frames/s, and generation frames/s against real time."""
+    if not generator_available():
+        reason = "pending: the Deep-Dance generator (issue 4) is not in this checkout"
+        return [row("training", "autoencoder_train", "autoencoder training", None, "frames/s", status="pending", notes=reason),
+                row("training", "generation", "dance generation", None, "frames/s", status="pending", notes=reason)]
+    log.info("generator rows: %dx%d silhouettes", settings.height, settings.width)
+    size = f"{settings.height}x{settings.width}"
+    train_fps = measure_autoencoder_training(device, settings.height, settings.width, int(settings.batch_size), repeats, warmup)
+    gen_fps = measure_generation(device, settings.height, settings.width, float(settings.seconds), float(settings.output_fps),
+                                 float(settings.model_fps), int(settings.look_back), repeats, warmup)
+    realtime = gen_fps / float(settings.playback_fps)
+    return [
+        row("training", "autoencoder_train", "autoencoder training", train_fps, "frames/s",
+            notes=f"{size} silhouettes, batch {settings.batch_size}, BCE + Adam"),
+        row("training", "generation", f"dance generation ({realtime:,.1f}x real time at {settings.playback_fps:g} fps)", gen_fps,
+            "frames/s", realtime_factor=realtime,
+            notes=f"{settings.seconds:g} s at {settings.output_fps:g} fps: LSTM at {settings.model_fps:g} fps, interpolated, decoded"),
     ]

@@ -103,4 +103,54 @@ def measure_gru_epochs(
 
 def generator_available() -> bool:
     """The Deep-Dance generator (autoencoder + latent LSTM) is part of this checkout."""
-    return all(importlib.util.find_spec(name) is not None for name in ("deepdance.models.autoencoder", "deepdance.models.dance_generator"))
+    return all(importlib.util.find_spec(name) is not None for name in ("deepdance.models.autoencoder", "deepdance.models.latent_lstm",
+                                                                         "deepdance.models.dance_generator"))
+
+
+def measure_autoencoder_training(device: torch.device, height: int, width: int, batch_size: int, repeats: int, warmup: int) -> float:
+    """Silhouette-autoencoder training frames/s: one Adam step (BCE on logits, as
+    ``model=silhouette_ae`` trains) on a batch of near-binary frames, at the default size."""
+    from deepdance.models.autoencoder import SilhouetteAutoencoder
+
+    torch.manual_seed(0)
+    net = SilhouetteAutoencoder(height=height, width=width).to(device).train()
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+    frames = (torch.rand(batch_size, 1, height, width, device=device) > 0.8).float()  # (B, 1, H, W)
+
+    def step() -> None:
+        optimizer.zero_grad(set_to_none=True)
+        loss = nn.functional.binary_cross_entropy_with_logits(net.decode_logits(net.encode(frames)), frames)
+        loss.backward()
+        optimizer.step()
+
+    return batch_size / time_runs(step, repeats, warmup, device).median
+
+
+def measure_generation(device: torch.device, height: int, width: int, seconds: float, output_fps: float, model_fps: float,
+                       look_back: int, repeats: int, warmup: int) -> float:
+    """Generation frames/s as ``DanceGenerator.generate`` times it: latent LSTM rollout at the
+    model rate, latents interpolated up to the output rate, every frame decoded. Random
+    weights: the cost does not depend on them."""
+    from deepdance.models.autoencoder import SilhouetteAutoencoder
+    from deepdance.models.dance_generator import interpolate_latents
+    from deepdance.models.latent_lstm import LatentLSTM, rollout
+
+    torch.manual_seed(0)
+    net = SilhouetteAutoencoder(height=height, width=width).to(device).eval()
+    lstm = LatentLSTM(latent_dim=128).to(device).eval()
+    per_step = max(1, round(output_fps / model_fps))
+    num_frames = int(round(seconds * output_fps))
+    steps = -(-(num_frames - 1) // per_step) + 1 - look_back
+    if steps < 1:
+        raise DeepdanceError(f"bench.generator.seconds={seconds:g} at {output_fps:g} fps leaves no frame after the seed's "
+                             f"{(look_back - 1) * per_step + 1}; ask for a longer dance")
+    seed = torch.randn(1, look_back, 128, device=device)  # (1, L, D)
+
+    @torch.no_grad()
+    def generate() -> None:
+        keys = torch.cat([seed[0], rollout(lstm, seed, steps)[0]])  # (L + steps, D)
+        latents = interpolate_latents(keys, per_step)[:num_frames]
+        for chunk in latents.split(256):
+            net.decode(chunk)
+
+    return num_frames / time_runs(generate, repeats, warmup, device).median
