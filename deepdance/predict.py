@@ -24,9 +24,10 @@ from omegaconf import DictConfig
 
 from deepdance.data.aist import GENRE_NAMES, find_videos, parse_aist_name
 from deepdance.data.clips import clip_offsets
-from deepdance.data.video import probe_video, read_clip, sample_frame_indices
+from deepdance.data.video import keyframe_indices, probe_video, read_clip, sample_frame_indices
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.eval import read_checkpoint_metadata
+from deepdance.utils.checkpoints import describe_model
 from deepdance.utils.run import task_wrapper
 
 log = logging.getLogger("deepdance.predict")
@@ -50,16 +51,18 @@ def load_classifier(ckpt_path: str | Path, device: torch.device) -> tuple[torch.
     metadata = read_checkpoint_metadata(ckpt_path)
     model_class = hydra.utils.get_class(metadata["model_target"])
     if not hasattr(model_class, "embed_frames"):
-        raise DeepdanceError(f"{ckpt_path}: a {metadata['model_target']} checkpoint; predict needs a genre classifier checkpoint")
-    model = model_class.load_from_checkpoint(ckpt_path, map_location=device, weights_only=False, **model_class.checkpoint_overrides())
+        raise DeepdanceError(f"ckpt_path={ckpt_path} holds a {describe_model(metadata['model_target'])} checkpoint; predict needs a genre classifier checkpoint")
+    model = model_class.load_from_checkpoint(ckpt_path, map_location=device, weights_only=True, **model_class.checkpoint_overrides())
     return model.eval().to(device), metadata["data"]
 
 
 @torch.inference_mode()
-def genre_probabilities(model: Any, path: str | Path, num_frames: int, img_size: int, clips: int) -> tuple[torch.Tensor, Any]:
+def genre_probabilities(model: Any, path: str | Path, num_frames: int, img_size: int, clips: int,
+                        sampling: str = "exact") -> tuple[torch.Tensor, Any]:
     """Class probabilities (C,) of one video, averaged over ``clips`` offset clips, and its ``VideoInfo``."""
     info = probe_video(path)
-    picks = [sample_frame_indices(info.num_frames, num_frames, random=False, offset=o) for o in clip_offsets(clips)]
+    keyframes = keyframe_indices(path) if sampling == "keyframe" else None  # as the checkpoint was trained
+    picks = [sample_frame_indices(info.num_frames, num_frames, random=False, offset=o, keyframes=keyframes) for o in clip_offsets(clips)]
     indices = np.stack([p[0] for p in picks])  # (K, T)
     mask = torch.from_numpy(np.stack([p[1] for p in picks])).to(model.device)  # (K, T)
     unique, inverse = np.unique(indices.ravel(), return_inverse=True)  # each frame decoded and embedded once
@@ -84,7 +87,8 @@ def predict_videos(model: Any, data: dict[str, Any], videos: list[Path], clips: 
     results = []
     for path in videos:
         try:
-            probs, info = genre_probabilities(model, path, int(data["num_frames"]), int(data["img_size"]), clips)
+            probs, info = genre_probabilities(model, path, int(data["num_frames"]), int(data["img_size"]), clips,
+                                              data.get("sampling", "exact"))
         except VideoError as err:
             results.append(VideoPrediction(video=str(path), true_genre=_true_genre(path), error=str(err)))
             continue

@@ -122,9 +122,24 @@ def test_predict_folder_and_any_video(trained: Path, store: dict, tmp_path: Path
     assert [g["probability"] for g in good["genres"]] == sorted((g["probability"] for g in good["genres"]), reverse=True)
     assert rows["gBR_sBM_c01_d01_mBR0_ch01.mp4"]["true_genre"] == "BR"
     assert "not a readable video" in rows["broken.mp4"]["error"]
-    single = run_cli("deepdance.predict", f"ckpt_path={summary['best_ckpt']}", f"video={folder / 'my dance.mp4'}", "clips=1",
-                     f"hydra.run.dir={tmp_path / 'run1'}")
-    assert single.returncode == 0 and "probability" in single.stdout and "1280x720" in single.stdout
-    missing = run_cli("deepdance.predict", f"ckpt_path={summary['best_ckpt']}", f"video={tmp_path / 'nope.mp4'}",
-                      f"hydra.run.dir={tmp_path / 'run2'}")
-    assert missing.returncode == 2 and missing.stderr.strip().splitlines()[-1].startswith("error: video=")
+
+
+def test_predict_one_video_prints_ranked_genres_and_bad_paths_are_one_line_errors(trained: Path, tmp_path: Path, capsys) -> None:
+    from omegaconf import OmegaConf
+
+    from deepdance.data.standin import write_video_with_audio
+    from deepdance.predict import predict
+
+    summary = json.loads((trained / "summary.json").read_text())
+    video = write_video_with_audio(tmp_path / "clip.mp4", np.full((12, 90, 120, 3), 90, np.uint8), fps=10, tone_hz=None)  # 4:3, no audio
+    cfg = OmegaConf.create({"ckpt_path": summary["best_ckpt"], "video": str(video), "output": None, "clips": 1, "top": 3,
+                            "device": "cpu", "paths": {"output_dir": str(tmp_path)}})
+    payload, _ = predict(cfg)
+    out = capsys.readouterr().out
+    assert payload["clips"] == 1 and payload["videos"][0]["size"] == "120x90"
+    assert "rank" in out and "probability" in out and out.count("│") >= 3 * 5  # a 3-row table
+    cfg.video = str(tmp_path / "nope.mp4")
+    with pytest.raises(SystemExit) as exit_info:
+        predict(cfg)
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].startswith(f"error: video={tmp_path / 'nope.mp4'}")

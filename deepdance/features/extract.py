@@ -24,7 +24,7 @@ from omegaconf import DictConfig
 from torch.utils.data import DataLoader, Dataset
 
 from deepdance.data.clips import clip_offsets
-from deepdance.data.video import VideoError, probe_video, read_clip, sample_frame_indices
+from deepdance.data.video import VideoError, keyframe_indices, probe_video, read_clip, sample_frame_indices
 from deepdance.errors import DeepdanceError
 from deepdance.features.store import FeatureKey, FeatureStore, VideoStamp, weights_digest
 
@@ -42,7 +42,7 @@ def _decoder_version() -> str:
     return "decord unknown"
 
 
-def feature_key(model: Any, img_size: int, num_frames: int, clips: int, precision: str) -> FeatureKey:
+def feature_key(model: Any, img_size: int, num_frames: int, clips: int, precision: str, sampling: str = "exact") -> FeatureKey:
     """The store key of a frozen ``GenreClassifier`` backbone under these data settings."""
     return FeatureKey(
         backbone=str(model.hparams.backbone["name"]),
@@ -50,7 +50,7 @@ def feature_key(model: Any, img_size: int, num_frames: int, clips: int, precisio
         img_size=int(img_size),
         num_frames=int(num_frames),
         clips=int(clips),
-        sampling=SAMPLING_RULE,
+        sampling=f"{SAMPLING_RULE}; data.sampling={sampling}",
         decoder=f"{_decoder_version()}; short side resized while decoding, centre square crop (deepdance.data.video.read_clip v1)",
         normalisation=f"mean={list(model.spec.mean)} std={list(model.spec.std)}",
         precision=precision,
@@ -62,11 +62,13 @@ class VideoClipSetDataset(Dataset):
     clip frames map onto them (``inverse`` ``(C, T)``). A video that cannot be read gives an
     item with ``error`` instead, so one bad file does not stop the others."""
 
-    def __init__(self, videos: list[tuple[str, str]], num_frames: int, img_size: int, offsets: list[float]) -> None:
+    def __init__(self, videos: list[tuple[str, str]], num_frames: int, img_size: int, offsets: list[float],
+                 sampling: str = "exact") -> None:
         self.videos = videos
         self.num_frames = num_frames
         self.img_size = img_size
         self.offsets = offsets
+        self.sampling = sampling  # exact | keyframe (indices snapped to key frames, as in the video datasets)
 
     def __len__(self) -> int:
         return len(self.videos)
@@ -76,7 +78,9 @@ class VideoClipSetDataset(Dataset):
         try:
             stamp = VideoStamp.of(path)
             info = probe_video(path)
-            picks = [sample_frame_indices(info.num_frames, self.num_frames, random=False, offset=o) for o in self.offsets]
+            keyframes = keyframe_indices(path) if self.sampling == "keyframe" else None
+            picks = [sample_frame_indices(info.num_frames, self.num_frames, random=False, offset=o, keyframes=keyframes)
+                     for o in self.offsets]
             indices = np.stack([p[0] for p in picks])  # (C, T)
             mask = np.stack([p[1] for p in picks])  # (C, T)
             unique, inverse = np.unique(indices.ravel(), return_inverse=True)
@@ -142,7 +146,7 @@ class ExtractionReport:
     store: str
     total: int
     reused: int
-    computed: int  # entries written by this process (its shard under DDP)
+    computed: int  # entries computed now (by all ranks under DDP)
     recomputed: list[tuple[str, str]] = field(default_factory=list)  # (video, why) stale or corrupt before
     failed: list[tuple[str, str]] = field(default_factory=list)  # (video, reason) still without an entry
 
@@ -157,7 +161,7 @@ def extraction_trainer(trainer_cfg: DictConfig | dict[str, Any]) -> pl.Trainer:
     nothing that would cut it short (fast_dev_run, batch limits) or log it."""
     return hydra.utils.instantiate(
         trainer_cfg, logger=False, callbacks=None, enable_checkpointing=False, enable_model_summary=False,
-        fast_dev_run=False, limit_predict_batches=None, inference_mode=True,
+        fast_dev_run=False, limit_predict_batches=None, inference_mode=True, sync_batchnorm=False,
     )
 
 
@@ -167,14 +171,15 @@ def store_precision(trainer: pl.Trainer) -> str:
     return "bf16" if isinstance(trainer.accelerator, CUDAAccelerator) else "fp32"
 
 
-def open_store(settings: dict[str, Any], model: Any, img_size: int, num_frames: int, trainer: pl.Trainer) -> FeatureStore:
+def open_store(settings: dict[str, Any], model: Any, img_size: int, num_frames: int, trainer: pl.Trainer,
+               sampling: str = "exact") -> FeatureStore:
     precision = store_precision(trainer)
-    return FeatureStore(settings["dir"], feature_key(model, img_size, num_frames, settings["clips"], precision))
+    return FeatureStore(settings["dir"], feature_key(model, img_size, num_frames, settings["clips"], precision, sampling))
 
 
 def extract_missing(store: FeatureStore, videos: Iterable[tuple[str, str]], model: pl.LightningModule, trainer: pl.Trainer,
                     num_frames: int, img_size: int, batch_size: int = 2, num_workers: int = 0,
-                    inference_batch_size: int = 64) -> ExtractionReport:
+                    inference_batch_size: int = 64, sampling: str = "exact") -> ExtractionReport:
     """Compute the entries of ``videos`` that are missing, stale or corrupt; reuse the rest."""
     videos = sorted(set(videos))
     if trainer.is_global_zero:
@@ -189,7 +194,7 @@ def extract_missing(store: FeatureStore, videos: Iterable[tuple[str, str]], mode
     log.info("feature store %s: %d of %d videos stored, %d to compute", store.dir, len(found["ok"]), len(videos), len(redo))
     extractor = FeatureExtractor(model, store, clip_offsets(store.key.clips), inference_batch_size)
     if redo:
-        loader = DataLoader(VideoClipSetDataset(redo, num_frames, img_size, extractor.offsets), batch_size=batch_size,
+        loader = DataLoader(VideoClipSetDataset(redo, num_frames, img_size, extractor.offsets, sampling), batch_size=batch_size,
                             num_workers=num_workers, collate_fn=keep_as_list, shuffle=False)
         trainer.predict(extractor, dataloaders=loader, return_predictions=False)
         trainer.strategy.barrier("feature extraction")
@@ -197,7 +202,7 @@ def extract_missing(store: FeatureStore, videos: Iterable[tuple[str, str]], mode
     failures = dict(extractor.failures)
     failed = [(path, failures.get(path, f"{state}: {reason} (see the log of the rank that read it)"))
               for state in ("missing", "stale", "corrupt") for _, path, reason in after[state]]
-    return ExtractionReport(store=str(store.dir), total=len(videos), reused=len(found["ok"]), computed=extractor.written,
+    return ExtractionReport(store=str(store.dir), total=len(videos), reused=len(found["ok"]), computed=len(redo) - len(failed),
                             recomputed=recomputed, failed=failed)
 
 
@@ -227,12 +232,13 @@ def fill_feature_store(datamodule: Any, model: Any, trainer_cfg: DictConfig | di
     videos = datamodule.video_refs(manifest[manifest["split"].isin(splits)])
     settings = datamodule.feature_settings
     trainer = extraction_trainer(trainer_cfg)
-    store = open_store(settings, model, datamodule.hparams.img_size, datamodule.hparams.num_frames, trainer)
+    sampling = datamodule.hparams.get("sampling", "exact")
+    store = open_store(settings, model, datamodule.hparams.img_size, datamodule.hparams.num_frames, trainer, sampling)
     if only_if_complete and any(store.check(rel, path)[0] != "ok" for rel, path in videos):
         return store, None
     report = extract_missing(store, videos, model, trainer, datamodule.hparams.num_frames, datamodule.hparams.img_size,
                              batch_size=int(settings["batch_size"]), num_workers=int(datamodule.hparams.num_workers),
-                             inference_batch_size=int(settings["inference_batch_size"]))
+                             inference_batch_size=int(settings["inference_batch_size"]), sampling=sampling)
     return store, report
 
 

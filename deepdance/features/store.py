@@ -20,6 +20,7 @@ Why this shape:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -61,7 +62,7 @@ class FeatureKey:
     precision: str  # fp32 | bf16: the arithmetic of the extraction
     version: int = STORE_VERSION
 
-    @property
+    @functools.cached_property
     def digest(self) -> str:
         text = json.dumps(asdict(self), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]

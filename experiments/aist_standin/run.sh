@@ -22,7 +22,8 @@ WORKERS=${WORKERS:-2}
 COMMON=(data=aist "data.root=$ROOT" model=genre_gru "model.backbone.name=$BACKBONE" model.backbone.pretrained=false
         "data.img_size=$IMG" "data.num_frames=$FRAMES" "data.features.clips=$CLIPS" "data.test_clips=$CLIPS"
         "data.features.dir=$OUT/features" "data.num_workers=$WORKERS" data.batch_size=8 trainer.accelerator=cpu
-        print_config=false "+callbacks.epoch_timer._target_=deepdance.callbacks.EpochTimer" callbacks.rich_progress_bar=null)
+        print_config=false)
+TRAIN=("${COMMON[@]}" "+callbacks.epoch_timer._target_=deepdance.callbacks.EpochTimer" callbacks.rich_progress_bar=null)
 
 step() { echo; echo "=== $*"; }
 step "1. stand-in videos"
@@ -30,15 +31,17 @@ time $PY -m deepdance.data.standin --root "$ROOT" --dancers-per-genre "$DANCERS"
 step "2. extract_features (frozen $BACKBONE over every video's $CLIPS clips x $FRAMES frames)"
 time $PY -m deepdance.extract_features "${COMMON[@]}" "hydra.run.dir=$OUT/extract"
 step "3. train from the store ($EPOCHS epochs; no video is opened)"
-time $PY -m deepdance.train "${COMMON[@]}" "trainer.max_epochs=$EPOCHS" "hydra.run.dir=$OUT/train_store"
+time $PY -m deepdance.train "${TRAIN[@]}" "trainer.max_epochs=$EPOCHS" "hydra.run.dir=$OUT/train_store"
 step "4. one epoch that decodes the videos (data.features.use=false), for the epoch-time comparison"
-time $PY -m deepdance.train "${COMMON[@]}" data.features.use=false trainer.max_epochs=1 trainer.limit_val_batches=0 test=false \
+time $PY -m deepdance.train "${TRAIN[@]}" data.features.use=false trainer.max_epochs=1 trainer.limit_val_batches=0 test=false \
+    callbacks.early_stopping=null callbacks.model_checkpoint=null \
     "hydra.run.dir=$OUT/train_decode"
 CKPT=$($PY -c "import json; print(json.load(open('$OUT/train_store/summary.json'))['best_ckpt'])")
 step "5. eval: $CLIPS test clips and the view vote across cameras"
 time $PY -m deepdance.eval "ckpt_path=$CKPT" "data.test_clips=$CLIPS" data.view_vote=true trainer.accelerator=cpu "hydra.run.dir=$OUT/eval"
 step "6. predict one video"
-VIDEO=$(ls "$ROOT"/*.mp4 | head -1)
+VIDEOS=("$ROOT"/*.mp4)  # (not ls | head: under pipefail a SIGPIPE would end the script)
+VIDEO=${VIDEOS[0]}
 time $PY -m deepdance.predict "ckpt_path=$CKPT" "video=$VIDEO" "output=$OUT/predict.json" "hydra.run.dir=$OUT/predict"
 step "7. epoch times and test metrics"
 $PY experiments/aist_standin/report.py "$OUT"
