@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+import random
+import shutil
+from pathlib import Path
 import time
 from typing import Any
 
+import numpy as np
 import pytorch_lightning as pl
+import torch
 from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.utilities.exceptions import SIGTERMException
+
+log = logging.getLogger(__name__)
 
 
 class RunMetadata(pl.Callback):
@@ -21,6 +30,99 @@ class RunMetadata(pl.Callback):
 
     def on_save_checkpoint(self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]) -> None:
         checkpoint["deepdance"] = self.metadata
+
+
+class CheckpointOnInterrupt(pl.Callback):
+    """Save ``<dirpath>/last.ckpt`` when fitting stops early: SIGTERM (``kill``, ``timeout``,
+    Kubernetes, SLURM), Ctrl-C, or a crash, so ``ckpt_path=last`` resumes from that point.
+
+    Lightning turns SIGTERM into a clean stop after the current batch on any machine (not only
+    under SLURM); this callback adds the checkpoint. Nothing is saved before the first
+    optimiser step (a config or data error at start-up leaves the last good checkpoint alone).
+    Unlike Lightning's ``OnExceptionCheckpoint`` it neither deletes the file after a
+    successful fit nor makes a later ``fit(ckpt_path=None)`` resume from it silently.
+    """
+
+    def __init__(self, dirpath: str, filename: str = "last") -> None:
+        self.ckpt_path = str(Path(dirpath) / f"{filename}.ckpt")
+
+    def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException) -> None:
+        if trainer.state.fn != "fit" or trainer.global_step == 0:
+            return
+        trainer.save_checkpoint(self.ckpt_path, weights_only=False)  # the full training state
+        why = "SIGTERM" if isinstance(exception, SIGTERMException) else type(exception).__name__
+        log.warning("%s at epoch %d, step %d: saved %s; resume with ckpt_path=last", why, trainer.current_epoch, trainer.global_step, self.ckpt_path)
+
+
+class ResumableRandomness(pl.Callback):
+    """Store the torch / numpy / python random states in every checkpoint and restore them
+    when training resumes, so a resumed run draws the same shuffles, jitter and dropout as an
+    uninterrupted one (exactly so from an end-of-epoch checkpoint with ``trainer.deterministic``).
+    """
+
+    def __init__(self) -> None:
+        self._pending: dict[str, Any] | None = None
+
+    def state_dict(self) -> dict[str, Any]:
+        kind, keys, pos, has_gauss, gauss = np.random.get_state()
+        state = {
+            "torch": torch.get_rng_state(),
+            "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos), "has_gauss": int(has_gauss), "gauss": float(gauss)},
+            "python": random.getstate(),
+        }
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            state["cuda"] = torch.cuda.get_rng_state_all()
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self._pending = state_dict
+
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        # Lightning loads callback states before this hook and creates the first epoch's data
+        # iterator (which draws a worker seed) after it, exactly where the uninterrupted run
+        # draws it after its end-of-epoch checkpoint: so the streams line up from here.
+        state, self._pending = self._pending, None
+        if not state:
+            return
+        torch.set_rng_state(state["torch"])
+        numpy_state = state["numpy"]
+        np.random.set_state((numpy_state["kind"], numpy_state["keys"].numpy().astype(np.uint32), numpy_state["pos"], numpy_state["has_gauss"], numpy_state["gauss"]))
+        version, internal, gauss = state["python"]
+        random.setstate((version, tuple(internal), gauss))
+        if "cuda" in state and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda"])
+
+
+class ModelCheckpoint(pl.callbacks.ModelCheckpoint):
+    """Lightning's ModelCheckpoint, except that resuming another run's checkpoint in a new run
+    dir (``ckpt_path=last`` found an earlier run) keeps its best-k bookkeeping: the best
+    checkpoints are copied into this run's ``checkpoints/`` and tracked from there, so "best"
+    still means best over the whole training and the earlier run dir is never modified.
+    (Lightning alone forgets the best scores when the directory changes.)"""
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        old_dir = state_dict.get("dirpath")
+        if old_dir is None or self.dirpath is None or Path(old_dir) == Path(self.dirpath):
+            return super().load_state_dict(state_dict)
+        new_dir = Path(self.dirpath)
+        new_dir.mkdir(parents=True, exist_ok=True)
+
+        def moved(path: str) -> str:
+            if not path or Path(path).parent != Path(old_dir):
+                return path
+            target = new_dir / Path(path).name
+            if Path(path).is_file() and not target.exists():
+                shutil.copy2(path, target)
+            return str(target)
+
+        state = dict(state_dict)
+        state["dirpath"] = self.dirpath
+        state["best_k_models"] = {moved(p): score for p, score in (state_dict.get("best_k_models") or {}).items()}
+        state["best_model_path"] = moved(state_dict.get("best_model_path", ""))
+        state["kth_best_model_path"] = moved(state_dict.get("kth_best_model_path", ""))
+        state["last_model_path"] = ""  # this run writes its own last.ckpt
+        log.info("resuming %s in %s: copied its best checkpoint(s) here", old_dir, new_dir)
+        super().load_state_dict(state)
 
 
 class StepTimer(pl.Callback):

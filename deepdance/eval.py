@@ -14,26 +14,20 @@ from typing import Any
 
 import hydra
 import pytorch_lightning as pl
-import torch
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from deepdance.errors import DeepdanceError
 from deepdance.features.extract import prepare_feature_store
+from deepdance.utils.checkpoints import check_data_target, read_deepdance_metadata
 from deepdance.utils.run import instantiate_loggers, print_config_tree, task_wrapper, write_summary
+from deepdance.utils.run_info import write_run_info
 
 log = logging.getLogger("deepdance.eval")
 
 
 def read_checkpoint_metadata(ckpt_path: str | Path) -> dict[str, Any]:
-    path = Path(ckpt_path)
-    if not path.is_file():
-        raise DeepdanceError(f"ckpt_path={ckpt_path}: no such checkpoint file")
-    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
-    metadata = checkpoint.get("deepdance")
-    if not metadata:
-        raise DeepdanceError(f"{path}: not a deepdance checkpoint (no 'deepdance' metadata: was it written by deepdance.train?)")
-    return metadata
+    """The checkpoint's ``deepdance`` metadata, read as data (``weights_only``, allow-listed)."""
+    return read_deepdance_metadata(ckpt_path)
 
 
 def data_config(stored: dict[str, Any], cfg: DictConfig) -> DictConfig:
@@ -53,13 +47,15 @@ def data_config(stored: dict[str, Any], cfg: DictConfig) -> DictConfig:
 def evaluate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True)
+    write_run_info(cfg.paths.output_dir, cfg)
     metadata = read_checkpoint_metadata(cfg.ckpt_path)
     data_cfg = data_config(metadata["data"], cfg)
+    check_data_target(metadata, data_cfg.get("_target_"), cfg.ckpt_path)
     if cfg.get("print_config"):
         print_config_tree(OmegaConf.merge(cfg, {"data": data_cfg}))
     datamodule: pl.LightningDataModule = hydra.utils.instantiate(data_cfg)
     model_class = hydra.utils.get_class(metadata["model_target"])
-    model = model_class.load_from_checkpoint(cfg.ckpt_path, map_location="cpu", weights_only=False, **model_class.checkpoint_overrides())
+    model = model_class.load_from_checkpoint(cfg.ckpt_path, map_location="cpu", weights_only=True, **model_class.checkpoint_overrides())
     trainer: pl.Trainer = hydra.utils.instantiate(cfg.trainer, logger=instantiate_loggers(cfg) or False)
     prepare_feature_store(datamodule, model, cfg.trainer, ("test",), fast_dev_run=bool(cfg.trainer.get("fast_dev_run")))
     trainer.test(model, datamodule=datamodule)

@@ -29,14 +29,15 @@ def load_lstm(ckpt_path: str | Path, device: str = "cpu") -> torch.nn.Module:
     """The LSTM module with its autoencoder, from its checkpoint alone."""
     from deepdance.models.latent_lstm_module import LatentLSTMModule
 
+    from deepdance.utils.checkpoints import describe_model, load_checkpoint
+
     path = Path(ckpt_path)
-    if not path.is_file():
-        raise DeepdanceError(f"ckpt_path={ckpt_path}: no such checkpoint file")
-    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    checkpoint = load_checkpoint(path)  # data only: refuses pickled code
     target = checkpoint.get("deepdance", {}).get("model_target", "")
     if not target.endswith("LatentLSTMModule"):
-        raise DeepdanceError(f"{path}: not a latent LSTM checkpoint (model {target or 'unknown'}); use the best_ckpt of experiment=deep_dance or deep_dance_lstm")
-    return LatentLSTMModule.load_from_checkpoint(path, map_location=device, weights_only=False, **LatentLSTMModule.checkpoint_overrides()).eval()
+        raise DeepdanceError(f"ckpt_path={path}: not a latent LSTM checkpoint (it holds a {describe_model(target) if target else 'non-deepdance'} one); "
+                             "use the best_ckpt of experiment=deep_dance or deep_dance_lstm")
+    return LatentLSTMModule.load_from_checkpoint(path, map_location=device, weights_only=True, **LatentLSTMModule.checkpoint_overrides()).eval()
 
 
 @task_wrapper

@@ -27,6 +27,7 @@ from deepdance.data.clips import clip_offsets
 from deepdance.data.video import keyframe_indices, probe_video, read_clip, sample_frame_indices
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.eval import read_checkpoint_metadata
+from deepdance.utils.checkpoints import describe_model
 from deepdance.utils.run import task_wrapper
 
 log = logging.getLogger("deepdance.predict")
@@ -50,8 +51,8 @@ def load_classifier(ckpt_path: str | Path, device: torch.device) -> tuple[torch.
     metadata = read_checkpoint_metadata(ckpt_path)
     model_class = hydra.utils.get_class(metadata["model_target"])
     if not hasattr(model_class, "embed_frames"):
-        raise DeepdanceError(f"{ckpt_path}: a {metadata['model_target']} checkpoint; predict needs a genre classifier checkpoint")
-    model = model_class.load_from_checkpoint(ckpt_path, map_location=device, weights_only=False, **model_class.checkpoint_overrides())
+        raise DeepdanceError(f"ckpt_path={ckpt_path} holds a {describe_model(metadata['model_target'])} checkpoint; predict needs a genre classifier checkpoint")
+    model = model_class.load_from_checkpoint(ckpt_path, map_location=device, weights_only=True, **model_class.checkpoint_overrides())
     return model.eval().to(device), metadata["data"]
 
 

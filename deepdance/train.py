@@ -14,7 +14,10 @@ from typing import Any
 import hydra
 import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.utilities.exceptions import SIGTERMException
 
+from deepdance.utils.cache_io import atomic_write_text
+from deepdance.utils.checkpoints import check_model_target, load_checkpoint, resolve_ckpt_path
 from deepdance.features.extract import prepare_feature_store
 from deepdance.utils.run import (
     instantiate_callbacks,
@@ -24,6 +27,7 @@ from deepdance.utils.run import (
     task_wrapper,
     write_summary,
 )
+from deepdance.utils.run_info import manifest_hash, write_run_info
 
 log = logging.getLogger("deepdance.train")
 
@@ -35,6 +39,10 @@ def train(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
         pl.seed_everything(cfg.seed, workers=True)
     if cfg.get("print_config"):
         print_config_tree(cfg)
+    write_run_info(cfg.paths.output_dir, cfg)
+    ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), cfg.paths.output_dir, cfg.paths.log_dir, cfg.task_name)
+    if ckpt_path is not None:  # refuse an unsafe file or another model family before any heavy work
+        check_model_target(load_checkpoint(ckpt_path).get("deepdance") or {}, cfg.model._target_, ckpt_path)
     datamodule: pl.LightningDataModule = hydra.utils.instantiate(cfg.data)
     model: pl.LightningModule = hydra.utils.instantiate(cfg.model, _recursive_=False)
     callbacks = instantiate_callbacks(cfg)
@@ -47,7 +55,11 @@ def train(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     splits = ("train", "val", "test") if cfg.get("train", True) else ("test",)
     prepare_feature_store(datamodule, model, cfg.trainer, splits, fast_dev_run=bool(cfg.trainer.get("fast_dev_run")))
     if cfg.get("train", True):
-        trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+        try:
+            trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+        except SIGTERMException:
+            log.warning("stopped by SIGTERM; run the same command with ckpt_path=last (and the same hydra.run.dir) to resume")
+            raise SystemExit(143) from None  # 128 + SIGTERM: "terminated", not "failed"
     save_manifest(datamodule, cfg.paths.output_dir)
     metrics = dict(trainer.callback_metrics)
     best_ckpt = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
@@ -55,21 +67,25 @@ def train(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
         ckpt = best_ckpt or None
         if ckpt is None:
             log.warning("no best checkpoint was saved; testing the weights in memory")
-        trainer.test(model, datamodule=datamodule, ckpt_path=ckpt, weights_only=False)
+        trainer.test(model, datamodule=datamodule, ckpt_path=ckpt, weights_only=True)
         metrics.update(trainer.callback_metrics)
+    bad_videos = getattr(datamodule, "bad_videos", None)
     write_summary(
         cfg.paths.output_dir, metrics,
         best_ckpt=best_ckpt, seed=cfg.get("seed"), split=cfg.data.get("split"), experiment=cfg.get("task_name"),
+        resumed_from=str(ckpt_path) if ckpt_path else None,
+        **({"bad_videos": len(bad_videos.read())} if bad_videos is not None else {}),
     )
     log.info("summary: %s", Path(cfg.paths.output_dir) / "summary.json")
     return metrics, {"cfg": cfg, "datamodule": datamodule, "model": model, "trainer": trainer}
 
 
 def save_manifest(datamodule: pl.LightningDataModule, out_dir: str) -> None:
-    """Keep the exact videos and split of the run beside its results."""
+    """Keep the exact videos and split of the run beside its results; its hash goes in run_info.json."""
     manifest = getattr(datamodule, "manifest", None)
     if manifest is not None and getattr(datamodule, "trainer", None) is not None and datamodule.trainer.is_global_zero:
-        manifest.to_csv(Path(out_dir) / "manifest.csv", index=False)
+        atomic_write_text(Path(out_dir) / "manifest.csv", manifest.to_csv(index=False))  # its bytes are what is hashed
+        write_run_info(out_dir, manifest_sha256=manifest_hash(manifest), videos=len(manifest))
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")

@@ -163,7 +163,7 @@ def test_training_and_testing_from_the_store_never_open_a_video(filled: tuple[Pa
     report = prepare_feature_store(datamodule, model, CPU_TRAINER)
     assert (report.reused, report.computed) == (30, 0)
     trainer = pl.Trainer(accelerator="cpu", max_epochs=2, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                         enable_model_summary=False)
+                         enable_model_summary=False, default_root_dir=str(features_dir.parent / "run"))
     trainer.fit(model, datamodule=datamodule)
     assert {"train/loss", "val/acc"} <= set(trainer.callback_metrics)
     trainer.test(model, datamodule=datamodule, verbose=False)

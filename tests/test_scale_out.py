@@ -26,7 +26,7 @@ def tiny_overrides(root: Path, searched: bool = False) -> list[str]:
     synthetic = ",".join(f"{k}:{v}" for k, v in TINY_SYNTHETIC.items())
     overrides = [
         f"data.root={root}", f"data.synthetic={{{synthetic}}}", "data.img_size=32",
-        "data.num_workers=0", "data.persistent_workers=false", "data.train_jitter=false",
+        "data.num_workers=0", "data.persistent_workers=false", "data.train_jitter=false", "data.augment=null",
         "model.backbone.name=resnet10t", "model.backbone.freeze=true",
         "callbacks.rich_progress_bar=null", "print_config=false",
     ]
@@ -97,6 +97,53 @@ def test_resume_study_counts_finished_trials_and_requeues_the_interrupted_one(tm
     assert trials[2].system_attrs["fixed_params"] == {"lr": killed_lr}  # the same point runs again
     again = resume_study(storage, "s", 3)  # resuming twice does not count the interrupted trial
     assert (again.remaining, again.rerun) == (2, 0)
+
+
+@pytest.mark.parametrize("experiment, search", [("genre_small", "genre_gru_optuna"), ("genre_gru", "genre_gru_optuna"),
+                                                ("deep_dance_lstm", "deep_dance_optuna")])
+def test_search_spaces_name_keys_of_their_experiment(experiment: str, search: str) -> None:
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    import deepdance.utils.run  # noqa: F401  (resolvers)
+
+    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+        cfg = compose("train", overrides=[f"experiment={experiment}", f"hparams_search={search}"], return_hydra_config=True)
+    for key in cfg.hydra.sweeper.params:
+        assert OmegaConf.select(cfg, key, throw_on_missing=False) is not None, f"{search} searches {key}, absent from {experiment}"
+    monitored = cfg.callbacks.model_checkpoint.monitor
+    direction = "maximize" if cfg.callbacks.model_checkpoint.mode == "max" else "minimize"
+    assert cfg.optimized_metric in (monitored, f"{monitored}_best") and cfg.hydra.sweeper.direction == direction
+    assert cfg.hydra.sweeper.study_name and cfg.hydra.mode.name == "MULTIRUN"
+
+
+def test_ddp_child_command_reruns_exactly_this_job_of_a_sweep(tmp_path: Path) -> None:
+    from hydra import compose, initialize_config_dir
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+    from omegaconf import open_dict
+
+    from deepdance.utils.distributed import hydra_task_module, job_command
+
+    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+        cfg = compose("train", overrides=["seed=2", "trainer=ddp_sim", "hparams_search=genre_gru_optuna"], return_hydra_config=True)
+    with open_dict(cfg):
+        cfg.hydra.mode = RunMode.MULTIRUN
+        cfg.hydra.runtime.output_dir = str(tmp_path / "sweep" / "3")
+        cfg.hydra.overrides.hydra = ["hydra/launcher=joblib", "hydra.sweep.dir=/x", "hydra.job_logging.root.level=DEBUG"]
+        cfg.hydra.job.config_name = "train"
+    HydraConfig.instance().set_config(cfg)
+    command, _ = job_command(1, entry_module="deepdance.train")
+    assert command[1:3] == ["-m", "deepdance.train"] and "--multirun" not in command
+    assert "seed=2" in command and "hparams_search=genre_gru_optuna" in command  # this job's overrides only
+    assert "hydra.job_logging.root.level=DEBUG" in command and not any(a.startswith(("hydra/launcher", "hydra.sweep.")) for a in command)
+    assert command[-4:] == [f'hydra.run.dir="{tmp_path}/sweep/3"', "hydra.job.name=train_ddp_process_1", "hydra.output_subdir=null",
+                            "hydra.mode=RUN"]
+
+    def run_job(task_function):  # the name and argument Hydra's launchers call a job with
+        return hydra_task_module()
+
+    assert run_job(task_function=test_ddp_child_command_reruns_exactly_this_job_of_a_sweep) == __name__
 
 
 def test_sweep_summary_table_is_best_first_and_keeps_only_swept_settings(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -51,7 +51,8 @@ def resolve_inputs(bench: DictConfig) -> list[tuple[str, list[Path]]]:
             if name not in bench.inputs:
                 raise DeepdanceError(f"bench.sets: {name!r} is not a stand-in set; defined: {', '.join(bench.inputs)}")
             standin = StandInSpec(name=str(name), **OmegaConf.to_container(bench.inputs[name], resolve=True))
-            sets.append((standin.name, ensure_standins(bench.inputs_dir, standin, workers=bench.generate_workers)))
+            videos = ensure_standins(bench.inputs_dir, standin, workers=bench.generate_workers)
+            sets.append((standin.name, videos[: bench.limit] if bench.get("limit") else videos))
         return sets
     folder = Path(str(bench.videos)).expanduser()
     return [(folder.name or "videos", find_bench_videos(folder, bench.get("limit")))]

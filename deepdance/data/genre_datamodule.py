@@ -2,13 +2,17 @@
 official split files), and clips decoded with decord or read from the feature store.
 
 The dataset is map-style over an explicit manifest (one row per video), so epoch length,
-DDP sharding and worker counts are plain Lightning behaviour.
+DDP sharding and worker counts are plain Lightning behaviour. Bad videos are left out at
+probe time and dropped from their batch at decode time (``data.on_bad_video``, see
+``deepdance/data/bad_videos.py``).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import signal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pytorch_lightning as pl
 import torch
+from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import DataLoader, Dataset
 
 from deepdance.data.aist import (
@@ -31,9 +36,10 @@ from deepdance.data.aist import (
     split_by_files,
 )
 from deepdance.data.augment import ClipAugment
+from deepdance.data.bad_videos import REPORT_NAME, BadVideoReport, OnBadVideo, SkipBadVideos, check_policy, collate_skipping_bad, probe_videos
 from deepdance.data.clip_datasets import MultiClipVideoDataset, StoredClipDataset
 from deepdance.data.clips import plan_eval_clips
-from deepdance.data.video import VideoInfo, keyframe_indices, probe_video, read_clip, sample_frame_indices
+from deepdance.data.video import VideoInfo, keyframe_indices, read_clip, sample_frame_indices
 from deepdance.errors import DeepdanceError
 
 log = logging.getLogger(__name__)
@@ -111,6 +117,9 @@ class GenreDataModule(pl.LightningDataModule):
         test_clips: int = 1,
         view_vote: bool = False,
         features: dict[str, Any] | None = None,
+        genres: list[str] | None = None,
+        on_bad_video: OnBadVideo = "skip",
+        report_dir: str | None = None,
     ) -> None:
         super().__init__()
         if sampling not in SAMPLINGS:
@@ -127,17 +136,25 @@ class GenreDataModule(pl.LightningDataModule):
         unknown = set(features or {}) - set(FEATURE_DEFAULTS)
         if unknown:
             raise DeepdanceError(f"data.features has unknown setting(s) {sorted(unknown)}; known: {', '.join(FEATURE_DEFAULTS)}")
-        self.save_hyperparameters(logger=False)
+        check_policy(on_bad_video)
+        genres = check_genres(genres)
+        synthetic = OmegaConf.to_container(synthetic, resolve=True) if isinstance(synthetic, DictConfig) else synthetic
+        self.save_hyperparameters(logger=False)  # the checked, plain values above: checkpoints hold data
         self.root = Path(root)
         self.manifest: pd.DataFrame | None = None
         self.rejected: list[tuple[Path, str]] = []
         self.datasets: dict[str, Dataset] = {}
         self.feature_settings: dict[str, Any] = {**FEATURE_DEFAULTS, **(features or {})}
         self.store = None  # a deepdance.features.FeatureStore once use_feature_store() is called
+        self.bad_videos = BadVideoReport(None)
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.hparams.genres or GENRES)
 
     @property
     def num_classes(self) -> int:
-        return len(GENRES)
+        return len(self.class_names)
 
     def prepare_data(self) -> None:
         if self.hparams.synthetic is not None:
@@ -167,7 +184,7 @@ class GenreDataModule(pl.LightningDataModule):
             self._setup_from_store(manifest)
             return
         if "frames" not in manifest.columns:
-            self._probe_videos(manifest)
+            self.manifest = manifest = self._probe_videos(manifest)
         self._check_splits(manifest)
         if self.hparams.sampling == "keyframe" and "keyframes" not in manifest.columns:
             manifest["keyframes"] = [keyframe_indices(path).tolist() for path in manifest["path"]]
@@ -175,16 +192,24 @@ class GenreDataModule(pl.LightningDataModule):
         for split in ("train", "val", "test"):
             part = manifest[manifest["split"] == split]
             if split == "test":
-                self.datasets[split] = MultiClipVideoDataset(part, self.hparams.num_frames, self.hparams.img_size, plan, self.hparams.sampling)
-                continue
-            self.datasets[split] = VideoClipDataset(
-                part,
-                self.hparams.num_frames,
-                self.hparams.img_size,
-                random_offsets=(split == "train" and self.hparams.train_jitter),
-                augment=ClipAugment(**self.hparams.augment) if split == "train" and self.hparams.augment else None,
-                sampling=self.hparams.sampling,
-            )
+                dataset = MultiClipVideoDataset(part, self.hparams.num_frames, self.hparams.img_size, plan, self.hparams.sampling)
+            else:
+                dataset = VideoClipDataset(
+                    part,
+                    self.hparams.num_frames,
+                    self.hparams.img_size,
+                    random_offsets=(split == "train" and self.hparams.train_jitter),
+                    augment=ClipAugment(**self.hparams.augment) if split == "train" and self.hparams.augment else None,
+                    sampling=self.hparams.sampling,
+                )
+            self.datasets[split] = SkipBadVideos(dataset, self.hparams.on_bad_video, self.bad_videos)
+
+    def teardown(self, stage: str | None = None) -> None:
+        skipped = self.bad_videos.read()
+        if skipped:
+            stages = pd.Series([row["stage"] for row in skipped]).value_counts()
+            log.warning("%d bad video(s) skipped so far (%s); listed in %s", len(skipped),
+                        ", ".join(f"{n} at {stage}" for stage, n in stages.items()), self.bad_videos.path or "memory (no run dir)")
 
     def _setup_from_store(self, manifest: pd.DataFrame) -> None:
         """Datasets over stored features; the video facts in the manifest come from entry headers."""
@@ -246,7 +271,12 @@ class GenreDataModule(pl.LightningDataModule):
                 raise DeepdanceError(f"data root {self.root}: the {split} split is empty; it needs {need} (found {len(manifest)} videos of {manifest['dancer'].nunique()} dancers)")
 
     def _filter(self, manifest: pd.DataFrame) -> pd.DataFrame:
-        """``data.cameras`` / ``data.situations``: keep only those videos."""
+        """``data.genres`` / ``data.cameras`` / ``data.situations``: keep only those videos."""
+        if self.hparams.genres:
+            manifest = manifest[manifest["genre"].isin(self.hparams.genres)].reset_index(drop=True)
+            manifest["label"] = manifest["genre"].map({g: i for i, g in enumerate(self.hparams.genres)})  # class order = list order
+            if manifest.empty:
+                raise DeepdanceError(f"data root {self.root}: no video of data.genres={self.hparams.genres}")
         cameras, situations = self.hparams.cameras, self.hparams.situations
         if cameras is None and situations is None:
             return manifest
@@ -272,13 +302,33 @@ class GenreDataModule(pl.LightningDataModule):
             log.info("%d video(s) are in no %s split file or in ignore_list.txt: left out", int(dropped.sum()), self.hparams.split_set)
         return manifest[~dropped]
 
-    def _probe_videos(self, manifest: pd.DataFrame) -> None:
-        """Length, size and frame rate of every video: what the clip sampler needs."""
-        infos = [probe_video(path) for path in manifest["path"]]
-        manifest["frames"] = [i.num_frames for i in infos]
-        manifest["height"] = [i.height for i in infos]
-        manifest["width"] = [i.width for i in infos]
-        manifest["fps"] = [i.fps for i in infos]
+    def _report_path(self) -> Path | None:
+        """``bad_videos.csv`` in ``data.report_dir``, else in the trainer's run dir."""
+        if self.hparams.report_dir:
+            return Path(self.hparams.report_dir) / REPORT_NAME
+        trainer = getattr(self, "trainer", None)
+        return Path(trainer.default_root_dir) / REPORT_NAME if trainer is not None else None
+
+    def _probe_videos(self, manifest: pd.DataFrame) -> pd.DataFrame:
+        """Length, size and frame rate of every video (what the clip sampler needs), probed on
+        ``data.num_workers`` processes; bad videos leave the manifest (or stop the run)."""
+        self.bad_videos = BadVideoReport(self._report_path())
+        infos, bad = probe_videos(manifest["path"], workers=self.hparams.num_workers, on_bad_video=self.hparams.on_bad_video)
+        trainer = getattr(self, "trainer", None)
+        if trainer is None or trainer.is_global_zero:
+            self.bad_videos.start(bad)
+        if bad:
+            log.warning("%d of %d videos are bad and left out (data.on_bad_video=skip); listed in %s", len(bad), len(manifest),
+                        self.bad_videos.path or "memory (no run dir)")
+        manifest = manifest[manifest["path"].isin(infos)].reset_index(drop=True)
+        for split in ("train", "val", "test"):
+            if not (manifest["split"] == split).any():
+                raise DeepdanceError(f"data root {self.root}: the {split} split is empty once bad videos are left out (first bad: {bad[0][0]}: {bad[0][2]})")
+        manifest["frames"] = [infos[p].num_frames for p in manifest["path"]]
+        manifest["height"] = [infos[p].height for p in manifest["path"]]
+        manifest["width"] = [infos[p].width for p in manifest["path"]]
+        manifest["fps"] = [infos[p].fps for p in manifest["path"]]
+        return manifest
 
     def _pin_memory(self) -> bool:
         """``pin_memory: null`` pins exactly when batches go to a GPU (page-locked copies are
@@ -297,6 +347,8 @@ class GenreDataModule(pl.LightningDataModule):
             num_workers=workers,
             pin_memory=self._pin_memory(),
             persistent_workers=self.hparams.persistent_workers and workers > 0,
+            collate_fn=collate_skipping_bad,
+            worker_init_fn=functools.partial(init_worker, rank=self.trainer.global_rank if self.trainer else 0) if workers > 0 else None,
         )
 
     def train_dataloader(self) -> DataLoader:
@@ -307,3 +359,27 @@ class GenreDataModule(pl.LightningDataModule):
 
     def test_dataloader(self) -> DataLoader:
         return self._loader("test", shuffle=False)
+
+
+def check_genres(genres: list[str] | None) -> list[str] | None:
+    """``data.genres``: a subset of the ten AIST++ genre codes (class order = list order)."""
+    if genres is None:
+        return None
+    genres = [str(g) for g in genres]
+    unknown = [g for g in genres if g not in GENRES]
+    if unknown:
+        raise DeepdanceError(f"data.genres: unknown genre {', '.join(map(repr, unknown))}; AIST++ genres are {', '.join(GENRES)}")
+    if len(set(genres)) != len(genres) or len(genres) < 2:
+        raise DeepdanceError(f"data.genres={genres}: give at least two distinct genres of {', '.join(GENRES)}")
+    return genres
+
+
+def init_worker(worker_id: int, rank: int = 0) -> None:
+    """DataLoader worker start-up: leave SIGTERM to the main process (``timeout``, SLURM and
+    ``kill -- -PGID`` signal the whole process group), which stops after the batch and saves a
+    checkpoint; then seed like Lightning does under ``seed_everything(workers=True)``."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if os.environ.get("PL_SEED_WORKERS") == "1":
+        from lightning_fabric.utilities.seed import pl_worker_init_function
+
+        pl_worker_init_function(worker_id, rank=rank)

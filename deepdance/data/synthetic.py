@@ -11,6 +11,10 @@ single frame. Here the ten genres are five *movement families* x two *directions
   apart (single-frame accuracy is capped near 0.5); two frames a fraction of a period apart
   can, because the limbs go round their loop the other way.
 
+A dance period lasts 1.3-2 s (2 beats at 80-92 BPM, or 4 beats at 120-130 BPM), so frames
+sampled every ~0.2-0.4 s (8-16 over a 3 s clip) are well under half a period apart and the
+direction of the loops is recoverable; shorter periods alias when sampling jitters.
+
 Appearance (body proportions, clothes, skin, background, camera framing) is drawn from one
 pool shared by every genre, and cameras never mirror (a mirror would swap left and right
 limbs and so the direction of the loops). Each dancer keeps one appearance in all videos;
@@ -40,7 +44,7 @@ from deepdance.data.video_writer import write_mp4
 log = logging.getLogger(__name__)
 
 # Bump when the rendered videos change for the same config: stored datasets then regenerate.
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 5
 MANIFEST_NAME = "synthetic.json"
 # Frame widths that decord (0.6.0 and decord2 3.4.0) decodes as a wrong-sized 4-channel array
 # (measured over even widths 16..256); PyAV decodes them fine.
@@ -81,8 +85,9 @@ class Family:
     description: str
     base: dict[str, float]  # the pose the motion oscillates around (REST for joints not named)
     motion: Motion  # phase theta (rad) -> deviations from base, per joint
-    tempo_bpm: tuple[float, float]  # music tempo range; one dance period = 2 beats
+    tempo_bpm: tuple[float, float]  # music tempo range (within 80-130 BPM)
     accent: str  # "smooth" (sine-like) or "hit" (snap to a key pose, then hold: popping)
+    beats: int  # beats per dance period: 2 at slow tempi, 4 (half time) at fast ones
 
 
 def _windmill(th: np.ndarray) -> dict[str, np.ndarray]:
@@ -106,17 +111,17 @@ def _kicks(th: np.ndarray) -> dict[str, np.ndarray]:
 
 def _sway(th: np.ndarray) -> dict[str, np.ndarray]:
     return {
-        "torso": 0.38 * np.sin(th), "sway": 0.22 * np.cos(th), "head": 0.3 * np.sin(th - np.pi / 2),
-        "l_arm": 0.35 * np.sin(th + np.pi / 2), "r_arm": 0.35 * np.sin(th - np.pi / 2),
-        "l_elbow": 0.4 * np.sin(th), "r_elbow": 0.4 * np.sin(th + np.pi),
+        "torso": 0.45 * np.sin(th), "sway": 0.3 * np.cos(th), "head": 0.3 * np.sin(th - np.pi / 2),
+        "l_arm": 0.4 * np.sin(th + np.pi / 2), "r_arm": 0.4 * np.sin(th - np.pi / 2),
+        "l_elbow": 0.3 * np.sin(th), "r_elbow": 0.3 * np.sin(th + np.pi),
         "l_knee": 0.3 * _pos(np.sin(2 * th)), "r_knee": 0.3 * _pos(np.sin(2 * th)),
     }
 
 
 def _waack(th: np.ndarray) -> dict[str, np.ndarray]:
     return {  # each hand circles: upper-arm raise and forearm bend a quarter period apart
-        "l_arm": 0.45 * np.sin(th), "l_elbow": 1.0 * np.sin(th + np.pi / 2),
-        "r_arm": 0.45 * np.sin(th + np.pi), "r_elbow": 1.0 * np.sin(th + 3 * np.pi / 2),
+        "l_arm": 0.6 * np.sin(th), "l_elbow": 1.0 * np.sin(th + np.pi / 2),
+        "r_arm": 0.6 * np.sin(th + np.pi), "r_elbow": 1.0 * np.sin(th + 3 * np.pi / 2),
         "l_knee": 0.2 * _pos(np.sin(2 * th)), "r_knee": 0.2 * _pos(np.sin(2 * th)),
         "torso": 0.06 * np.sin(th + np.pi / 2),
     }
@@ -133,21 +138,21 @@ def _plie(th: np.ndarray) -> dict[str, np.ndarray]:
 
 FAMILIES: tuple[Family, ...] = (
     Family("windmill", ("BR", "PO"), "straight arms swing overhead, left and right a quarter period apart",
-           {"l_arm": 1.55, "r_arm": 1.55, "l_elbow": 0.2, "r_elbow": 0.2}, _windmill, (84, 112), "smooth"),
+           {"l_arm": 1.55, "r_arm": 1.55, "l_elbow": 0.2, "r_elbow": 0.2}, _windmill, (120, 130), "smooth", 4),
     Family("kicks", ("LO", "MH"), "alternating side kicks with a chambered knee, hands on hips, torso counter-lean",
-           {"l_arm": 0.6, "r_arm": 0.6, "l_elbow": -1.6, "r_elbow": -1.6}, _kicks, (96, 124), "hit"),
+           {"l_arm": 0.6, "r_arm": 0.6, "l_elbow": -1.6, "r_elbow": -1.6}, _kicks, (80, 88), "hit", 2),
     Family("sway", ("LH", "HO"), "torso lean and hip shift a quarter period apart, loose arms, double bounce",
-           {"l_arm": 0.4, "r_arm": 0.4, "l_elbow": 0.5, "r_elbow": 0.5}, _sway, (88, 116), "smooth"),
+           {"l_arm": 0.4, "r_arm": 0.4, "l_elbow": 0.5, "r_elbow": 0.5}, _sway, (120, 130), "smooth", 4),
     Family("waack", ("WA", "KR"), "arms out at shoulder height, forearms whip round in circles, opposite arms",
-           {"l_arm": 1.45, "r_arm": 1.45, "l_elbow": 1.0, "r_elbow": 1.0}, _waack, (100, 128), "hit"),
+           {"l_arm": 1.45, "r_arm": 1.45, "l_elbow": 1.0, "r_elbow": 1.0}, _waack, (80, 88), "hit", 2),
     Family("plie", ("JS", "JB"), "deep knee bends with both arms rising and falling, a hop when straight",
            {"l_knee": 0.7, "r_knee": 0.7, "l_arm": 1.25, "r_arm": 1.25, "l_elbow": 0.3, "r_elbow": 0.3},
-           _plie, (80, 108), "smooth"),
+           _plie, (84, 92), "smooth", 2),
 )
 GENRE_FAMILY: dict[str, Family] = {g: f for f in FAMILIES for g in f.genres}
 assert sorted(GENRE_FAMILY) == sorted(GENRES), "every genre needs exactly one family"
 
-HIT_KEYS = 4  # key poses per period for "hit" accents (a period is 2 beats: a hit per half beat)
+HIT_KEYS = 4  # key poses per period for "hit" accents (hit families: 2 beats a period, a hit per half beat)
 HIT_SNAP = 0.45  # fraction of each key-to-key interval spent moving; the rest is held
 
 
@@ -192,7 +197,7 @@ def joint_angles(
 ) -> np.ndarray:
     """Joint values (len(t), len(JOINTS)) of ``genre`` at times ``t`` (seconds).
 
-    ``tempo_bpm`` defaults to the middle of the family's range; one period is 2 beats.
+    ``tempo_bpm`` defaults to the middle of the family's range; one period is ``family.beats`` beats.
     ``phase`` (rad) offsets the dance; ``amplitude`` scales each joint's deviation from the
     family's base pose (scalar or one factor per joint). The backward genre evaluates the
     forward motion at ``phase - w t`` instead of ``phase + w t``: same poses, reversed order.
@@ -201,7 +206,7 @@ def joint_angles(
     if tempo_bpm is None:
         tempo_bpm = sum(family.tempo_bpm) / 2
     t = np.atleast_1d(np.asarray(t, dtype=np.float64))
-    omega = 2 * np.pi * tempo_bpm / 60.0 / 2.0
+    omega = 2 * np.pi * tempo_bpm / 60.0 / family.beats
     theta = _warp(phase + direction_of(genre) * omega * t, family.accent)
     base = np.array([family.base.get(name, REST[name]) for name in JOINTS])
     deviation = np.zeros((t.size, len(JOINTS)))
@@ -380,7 +385,7 @@ class Framing:
 
 
 CAMERAS: tuple[Framing, ...] = (  # c01, c02, c03: frontal/close, oblique left, oblique right/far
-    Framing(scale=0.72, dx=0.0, ground=0.94, squash=1.0),
+    Framing(scale=0.70, dx=0.0, ground=0.94, squash=1.0),
     Framing(scale=0.67, dx=-0.04, ground=0.92, squash=0.86),
     Framing(scale=0.62, dx=0.04, ground=0.9, squash=0.77),
 )
@@ -433,45 +438,48 @@ def _shade(colour: tuple[int, int, int], factor: float) -> tuple[int, int, int]:
     return tuple(int(c * factor) for c in colour)
 
 
-def _fixed(p: np.ndarray) -> tuple[int, int]:
-    return int(round(p[0] * _ONE)), int(round(p[1] * _ONE))
+def _canvas_points(pts: dict[str, np.ndarray], body: Body, framing: Framing, px: float,
+                   origin_x: np.ndarray, origin_y: float) -> dict[str, np.ndarray]:
+    """Canvas coordinates (T, 2) of every point drawn: joints, torso corners and head discs."""
+    c = {name: np.stack([origin_x + framing.squash * px * p[:, 0], origin_y - px * p[:, 1]], axis=-1) for name, p in pts.items()}
+    axis = c["neck"] - c["pelvis"]
+    axis /= np.maximum(np.linalg.norm(axis, axis=1, keepdims=True), 1e-6)
+    across = np.stack([axis[:, 1], -axis[:, 0]], axis=-1)
+    top, waist = c["neck"] - axis * 0.01 * px, c["pelvis"] + axis * 0.02 * px
+    shoulder_half, waist_half = (body.shoulder + body.arm_w / 2) * px, body.waist_w * px
+    c.update({
+        "torso_0": top - across * shoulder_half, "torso_1": top + across * shoulder_half,
+        "torso_2": waist + across * waist_half, "torso_3": waist - across * waist_half,
+        "hair": c["head"] + axis * 0.015 * px, "face": c["head"] - axis * 0.01 * px,  # hair: a cap above the face
+    })
+    return c
 
 
-def _draw_figure(canvas: np.ndarray, pts: dict[str, np.ndarray], look: Appearance, px: float) -> None:
-    """Draw one pose (points in canvas pixels) as filled, anti-aliased limbs, far side first."""
+def _draw_figure(canvas: np.ndarray, at: dict[str, tuple[int, int]], look: Appearance, px: float) -> None:
+    """Draw one pose (fixed-point canvas points) as filled, anti-aliased limbs, far side first."""
     b, col = look.body, look.colours
 
     def limb(p: str, q: str, colour: tuple[int, int, int], width: float) -> None:
-        cv2.line(canvas, _fixed(pts[p]), _fixed(pts[q]), colour, max(1, int(round(width * px))), cv2.LINE_AA, SHIFT)
+        cv2.line(canvas, at[p], at[q], colour, max(1, int(round(width * px))), cv2.LINE_AA, SHIFT)
 
-    def disc(p: np.ndarray, colour: tuple[int, int, int], radius: float) -> None:
-        cv2.circle(canvas, _fixed(p), int(round(radius * px * _ONE)), colour, -1, cv2.LINE_AA, SHIFT)
+    def disc(p: str, colour: tuple[int, int, int], radius: float) -> None:
+        cv2.circle(canvas, at[p], int(round(radius * px * _ONE)), colour, -1, cv2.LINE_AA, SHIFT)
 
     for side, shade in (("l", look.far_shade), ("r", 1.0)):  # legs
         limb(f"{side}_ankle", f"{side}_toe", _shade(col["shoe"], shade), 0.6 * b.leg_w)
         limb(f"{side}_knee", f"{side}_ankle", _shade(col["bottom"], shade), 0.85 * b.leg_w)
         limb(f"{side}_hip", f"{side}_knee", _shade(col["bottom"], shade), b.leg_w)
     limb("l_hip", "r_hip", col["bottom"], b.leg_w * 1.1)  # pelvis / waistband
-    # torso: a trapezoid from the shoulders to the waist, in the top's colour
-    neck, pelvis = pts["neck"], pts["pelvis"]
-    axis = (neck - pelvis) / max(np.linalg.norm(neck - pelvis), 1e-6)
-    across = np.array([axis[1], -axis[0]])
-    shoulder_half = (b.shoulder + b.arm_w / 2) * px
-    waist_half = b.waist_w * px
-    top_c = neck - axis * 0.01 * px
-    waist_c = pelvis + axis * 0.02 * px
-    quad = np.array([top_c - across * shoulder_half, top_c + across * shoulder_half,
-                     waist_c + across * waist_half, waist_c - across * waist_half])
-    cv2.fillConvexPoly(canvas, np.round(quad * _ONE).astype(np.int32), col["top"], cv2.LINE_AA, SHIFT)
+    quad = np.array([at[f"torso_{k}"] for k in range(4)], dtype=np.int32)
+    cv2.fillConvexPoly(canvas, quad, col["top"], cv2.LINE_AA, SHIFT)
     limb("l_shoulder", "r_shoulder", col["top"], b.arm_w)  # rounded shoulders
     limb("neck", "head", col["skin"], 0.45 * b.arm_w + 0.01)
-    head = pts["head"]
-    disc(head + axis * 0.015 * px, col["hair"], b.head_r)  # hair shows as a cap above the face
-    disc(head - axis * 0.01 * px, col["skin"], b.head_r * 0.9)
+    disc("hair", col["hair"], b.head_r)
+    disc("face", col["skin"], b.head_r * 0.9)
     for side, shade in (("l", look.far_shade), ("r", 1.0)):  # arms in front of the torso
         limb(f"{side}_elbow", f"{side}_wrist", _shade(col["top"], shade), 0.85 * b.arm_w)
         limb(f"{side}_shoulder", f"{side}_elbow", _shade(col["top"], shade), b.arm_w)
-        disc(pts[f"{side}_wrist"], _shade(col["skin"], shade), 0.55 * b.arm_w)
+        disc(f"{side}_wrist", _shade(col["skin"], shade), 0.55 * b.arm_w)
 
 
 def render_frames(
@@ -491,18 +499,17 @@ def render_frames(
     sh, sw = height * SUPERSAMPLE, width * SUPERSAMPLE
     if background is None:
         background = np.full((sh, sw, 3), 255, dtype=np.uint8)
-    pts = forward_kinematics(angles, look.body)
     px = framing.scale * sh / _stand_height(look.body)  # pixels per body unit
     T = angles.shape[0]
     walk = np.linspace(-0.5, 0.5, T) * drift * sw if T > 1 else np.zeros(1)
-    origin_x = sw * (0.5 + framing.dx) + walk
-    origin_y = framing.ground * sh
+    points = _canvas_points(forward_kinematics(angles, look.body), look.body, framing, px, sw * (0.5 + framing.dx) + walk,
+                            framing.ground * sh)
+    names = list(points)
+    fixed = np.round(np.stack([points[n] for n in names], axis=1) * _ONE).astype(np.int64).tolist()  # (T, K, 2)
     frames = np.empty((T, height, width, 3), dtype=np.uint8)
     for i in range(T):
-        frame_pts = {name: np.array([origin_x[i] + framing.squash * px * p[i, 0], origin_y - px * p[i, 1]])
-                     for name, p in pts.items()}
         canvas = background.copy()
-        _draw_figure(canvas, frame_pts, look, px)
+        _draw_figure(canvas, {n: tuple(xy) for n, xy in zip(names, fixed[i], strict=True)}, look, px)
         frames[i] = cv2.resize(canvas, (width, height), interpolation=cv2.INTER_AREA)
     return frames
 
@@ -548,7 +555,8 @@ def render_dance(
     # Each camera renders colours a little differently (white balance, exposure): exact colours
     # then identify neither the dancer nor the video.
     gain = view_rng.uniform(0.92, 1.08, 3) * view_rng.uniform(0.92, 1.08)
-    return np.clip(frames * gain.astype(np.float32), 0, 255).astype(np.uint8)
+    lut = np.clip(np.arange(256)[:, None] * gain[None, :], 0, 255).astype(np.uint8)[:, None, :]  # (256, 1, 3)
+    return cv2.LUT(frames.reshape(-1, width, 3), lut).reshape(frames.shape)
 
 
 def render_silhouettes(
@@ -670,7 +678,7 @@ def video_jobs(config: SyntheticConfig) -> list[VideoJob]:
 def _write_job(root: Path, config: SyntheticConfig, job: VideoJob) -> Path:
     frames = render_dance(job.name.genre, job.dancer_seed, job.camera, job.music, config.num_frames,
                           config.fps, config.size, job.rng_seed, config.silhouette)
-    return write_mp4(root / job.name.filename(), frames, fps=config.fps)
+    return write_mp4(root / job.name.filename(), frames, fps=config.fps, preset="veryfast")
 
 
 def _write_job_star(args: tuple[Path, SyntheticConfig, VideoJob]) -> Path:

@@ -27,7 +27,27 @@ class VideoInfo:
     fps: float
 
 
-def _open(path: str | Path, **kwargs):
+# decord's messages carry a timestamp and C++ source location; these say what they mean.
+_DECODER_MESSAGES = (
+    ("cannot find video stream", "no video stream (an audio-only or data-only file)"),
+    ("av_read_frame failed", "truncated or corrupt stream (reading packets failed)"),
+    ("avcodec_send_packet", "corrupt video packets (the decoder rejected one)"),
+    ("Error reading", "not a readable video container (truncated, or not a video at all)"),
+)
+
+
+def decoder_reason(err: BaseException, opening: bool) -> str:
+    """A short human reason for a decord failure, with decord's own words in brackets."""
+    text = " ".join(str(err).split())
+    detail = text.rsplit(": ", 1)[-1][:120] if text else type(err).__name__
+    for needle, meaning in _DECODER_MESSAGES:
+        if needle in text:
+            return f"{meaning} [{detail}]"
+    return f"{'not a readable video' if opening else 'decoder error'} [{detail}]"
+
+
+def open_video(path: str | Path, **kwargs):
+    """A decord ``VideoReader`` (one thread), or a ``VideoError`` whose message starts with the path."""
     import decord  # imported lazily: worker processes and tests that never decode skip it
 
     path = Path(path)
@@ -35,16 +55,20 @@ def _open(path: str | Path, **kwargs):
         raise VideoError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise VideoError(f"{path}: empty file (0 bytes)")
+    try:  # decord reports a permission problem as an unreadable format; say what it is
+        with open(path, "rb") as handle:
+            handle.read(1)
+    except PermissionError:
+        raise VideoError(f"{path}: permission denied (the file is not readable by this user)") from None
     try:
         return decord.VideoReader(str(path), ctx=decord.cpu(0), num_threads=1, **kwargs)
     except Exception as err:  # decord raises its own DECORDError / RuntimeError types
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise VideoError(f"{path}: not a readable video ({reason[:160]})") from None
+        raise VideoError(f"{path}: {decoder_reason(err, opening=True)}") from None
 
 
 def probe_video(path: str | Path) -> VideoInfo:
     """Open a video once and read its length, size and frame rate."""
-    reader = _open(path)
+    reader = open_video(path)
     num_frames = len(reader)
     if num_frames == 0:
         raise VideoError(f"{path}: the video stream has no frames")
@@ -135,7 +159,7 @@ def snap_to_keyframes(indices: np.ndarray, keyframes: np.ndarray, video_frames: 
 
 def keyframe_indices(path: str | Path) -> np.ndarray:
     """The video's key-frame indices from its container index (no frame is decoded)."""
-    keys = np.asarray(_open(path).get_key_indices(), dtype=np.int64)
+    keys = np.asarray(open_video(path).get_key_indices(), dtype=np.int64)
     if keys.size == 0:
         raise VideoError(f"{path}: the container lists no key frames; use data.sampling=exact")
     return keys
@@ -158,11 +182,11 @@ def read_clip(path: str | Path, indices: np.ndarray, img_size: int, info: VideoI
     """
     info = info or probe_video(path)
     height, width = decode_size(info.height, info.width, img_size)
-    reader = _open(path, height=height, width=width)
+    reader = open_video(path, height=height, width=width)
     try:
         frames = reader.get_batch(list(map(int, indices))).asnumpy()  # (T, H, W, 3)
     except Exception as err:
-        raise VideoError(f"{path}: decoding frames {int(indices.min())}..{int(indices.max())} failed ({str(err).strip()[:160]})") from None
+        raise VideoError(f"{path}: decoding frames {int(indices.min())}..{int(indices.max())} failed: {decoder_reason(err, opening=False)}") from None
     top, left = (frames.shape[1] - img_size) // 2, (frames.shape[2] - img_size) // 2
     frames = frames[:, top : top + img_size, left : left + img_size]
     clip = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2)  # (T, 3, S, S)

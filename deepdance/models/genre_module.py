@@ -142,7 +142,9 @@ class GenreClassifier(pl.LightningModule):
         logits = self._logits(batch)
         return self.criterion(logits, batch["label"]), logits
 
-    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+    def training_step(self, batch: dict[str, torch.Tensor] | None, batch_idx: int) -> torch.Tensor | None:
+        if batch is None:  # every clip of the batch was a bad video (data.on_bad_video=skip)
+            return None
         loss, logits = self._step(batch)
         self.train_loss.update(loss, weight=len(logits))
         self.train_metrics.update(logits, batch["label"])
@@ -157,7 +159,9 @@ class GenreClassifier(pl.LightningModule):
         self.log_dict(metrics, sync_dist=True)
         self.train_metrics.reset(); self.train_loss.reset()  # noqa: E702
 
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+    def validation_step(self, batch: dict[str, torch.Tensor] | None, batch_idx: int) -> None:
+        if batch is None:
+            return
         loss, logits = self._step(batch)
         self.val_loss(loss)
         self.val_metrics.update(logits, batch["label"])
@@ -171,7 +175,9 @@ class GenreClassifier(pl.LightningModule):
             self.val_acc_best(metrics["acc"])
         self.log("val/acc_best", self.val_acc_best.compute() if self.val_acc_best.update_called else metrics["acc"], sync_dist=True)
 
-    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+    def test_step(self, batch: dict[str, torch.Tensor] | None, batch_idx: int) -> None:
+        if batch is None:
+            return
         if "multi" not in batch:  # a plain single-clip batch
             batch = {**{k: v.unsqueeze(1) for k, v in batch.items() if k in ("frames", "features", "mask")},
                      **{k: v for k, v in batch.items() if k not in ("frames", "features", "mask")},
@@ -248,6 +254,17 @@ class GenreClassifier(pl.LightningModule):
         if manifest is not None and "video_id" in manifest:
             table.insert(1, "name", manifest.set_index("video_id").loc[table["video_id"], "name"].to_numpy())
         table.to_csv(path, index=False)
+
+    # ------------------------------------------------------------------------ checkpoints
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # torchmetrics states are not in the state_dict: keep the best val accuracy so a resumed
+        # run reports the same val/acc_best as an uninterrupted one.
+        if self.val_acc_best.update_called:
+            checkpoint["val_acc_best"] = float(self.val_acc_best.compute())
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        if checkpoint.get("val_acc_best") is not None:
+            self.val_acc_best.update(torch.tensor(checkpoint["val_acc_best"]))
 
     # ------------------------------------------------------------------------ optimisers
     def configure_optimizers(self) -> dict[str, Any]:

@@ -45,7 +45,9 @@ def read_autoencoder_checkpoint(path: str | Path) -> tuple[dict[str, Any], dict[
     path = Path(path)
     if not path.is_file():
         raise DeepdanceError(f"model.autoencoder_ckpt={path}: no such checkpoint file (train one with experiment=deep_dance_ae)")
-    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    from deepdance.utils.checkpoints import load_checkpoint
+
+    checkpoint = load_checkpoint(path, setting="model.autoencoder_ckpt")  # data only: refuses pickled code
     net = checkpoint.get("hyper_parameters", {}).get("net")
     data = checkpoint.get("deepdance", {}).get("data")
     if net is None or data is None:

@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 # What Lightning's subprocess launcher writes into the parent's environment.
 LAUNCHER_ENV = ("MASTER_ADDR", "MASTER_PORT", "NODE_RANK", "LOCAL_RANK", "WORLD_SIZE")
+_depth = 0  # ddp_job_scope nesting in this process
+
 # Hydra settings of the sweep itself: a child runs one job, never the sweep again.
 SWEEP_ONLY_OVERRIDES = ("hydra.mode", "hydra.sweep", "hydra/sweeper", "hydra.sweeper", "hydra/launcher", "hydra.launcher",
                         "hydra.run.dir", "hydra.job.name", "hydra.output_subdir", "hydra.job.num", "hydra.job.id")
@@ -39,8 +41,9 @@ def job_command(local_rank: int, entry_module: str | None = None) -> tuple[Seque
     """The command line that makes rank ``local_rank`` of the current Hydra job (Lightning's
     ``_hydra_subprocess_cmd`` contract: ``(command, cwd)``).
 
-    ``entry_module`` is the module whose ``@hydra.main`` runs the job (``deepdance.train``):
-    under the joblib and submitit launchers ``__main__`` is the launcher's worker, not ours.
+    ``entry_module`` is the module whose ``@hydra.main`` function runs the job (``deepdance.train``):
+    under the joblib and submitit launchers ``__main__`` is the launcher's worker, not ours;
+    ``__main__`` (``python -m deepdance.train`` itself) falls back to ``__main__.__spec__``.
     """
     import __main__
     from hydra.core.hydra_config import HydraConfig
@@ -69,6 +72,19 @@ def job_command(local_rank: int, entry_module: str | None = None) -> tuple[Seque
     return command, get_original_cwd()
 
 
+def hydra_task_module() -> str | None:
+    """The module of the function Hydra runs as this job (``deepdance.train``), read from the
+    ``task_function`` of Hydra's ``run_job`` up the stack: the same under every launcher."""
+    import inspect
+
+    frame = inspect.currentframe()
+    while frame is not None:
+        if frame.f_code.co_name == "run_job" and "task_function" in frame.f_locals:
+            return getattr(frame.f_locals["task_function"], "__module__", None)
+        frame = frame.f_back
+    return None
+
+
 def _install_job_command(entry_module: str | None) -> None:
     """Point Lightning's DDP launchers at ``job_command`` (they import the builder by name)."""
     import lightning_fabric.strategies.launchers.subprocess_script as fabric_launcher
@@ -91,20 +107,27 @@ def release_process_group() -> None:
 
 
 @contextmanager
-def ddp_job_scope(entry_module: str | None = None) -> Iterator[None]:
+def ddp_job_scope() -> Iterator[None]:
     """Run one Hydra job so its DDP children re-run exactly it, and leave no DDP state behind.
 
     Variables that were set before the job (by SLURM, torchrun, or the parent of a DDP
-    child) are kept: only what Lightning's launcher added during the job is removed.
+    child) are kept: only what Lightning's launcher added during the job is removed. Nested
+    scopes (the stages of one job) leave all of it to the outermost one.
     """
     from hydra.core.hydra_config import HydraConfig
 
+    global _depth
+    if _depth:  # a stage of a pipeline (experiment=deep_dance): its ranks live on to the next stage
+        yield
+        return
     if HydraConfig.initialized():
-        _install_job_command(entry_module)
+        _install_job_command(hydra_task_module())
     before = {key: os.environ.get(key) for key in LAUNCHER_ENV}
+    _depth += 1
     try:
         yield
     finally:
+        _depth -= 1
         if before["LOCAL_RANK"] is None:  # this process launched the ranks: it owns their state
             release_process_group()
             for key, value in before.items():

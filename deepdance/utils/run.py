@@ -8,6 +8,7 @@ import json
 import logging
 import math
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -101,6 +102,16 @@ def find_user_error(err: BaseException | None) -> DeepdanceError | None:
     return None
 
 
+def one_line(err: BaseException) -> str:
+    """The message of a user error on one line, also when a DataLoader worker raised it
+    (PyTorch re-raises it with the worker's traceback in the message)."""
+    text = str(err).strip()
+    if "Original Traceback" in text:
+        last = text.splitlines()[-1]
+        text = re.sub(r"^[\w.]+: ", "", last, count=1)
+    return " ".join(text.split())
+
+
 def use_compile_cache(cache_dir: str | None) -> None:
     """Keep torch.compile's kernels (model.compile=true) in ``paths.compile_cache_dir`` so later
     runs, sweep trials and DDP ranks start warm; a TORCHINDUCTOR_CACHE_DIR already set wins."""
@@ -119,7 +130,7 @@ def task_wrapper(task: Callable[[DictConfig], tuple[dict, dict]]) -> Callable[[D
         exit_code = 1
         use_compile_cache(cfg.paths.get("compile_cache_dir"))
         try:
-            with ddp_job_scope(entry_module=task.__module__):
+            with ddp_job_scope():
                 result = task(cfg)
             exit_code = 0
             return result
@@ -128,8 +139,9 @@ def task_wrapper(task: Callable[[DictConfig], tuple[dict, dict]]) -> Callable[[D
             if user_error is None:
                 log.exception("run failed; its directory is %s", cfg.paths.get("output_dir"))
                 raise
-            log.error("%s", user_error)
-            print(f"error: {user_error}", file=sys.stderr)
+            message = one_line(user_error)
+            log.error("%s", message)
+            print(f"error: {message}", file=sys.stderr)
             close_loggers(exit_code=2)
             raise SystemExit(2) from None
         finally:

@@ -1,0 +1,1 @@
+"""Video reading, AIST++ names and splits, datamodules and synthetic dancers."""

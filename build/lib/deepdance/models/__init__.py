@@ -1,0 +1,1 @@
+"""Backbones, sequence heads and LightningModules."""

@@ -1,0 +1,129 @@
+"""Caches: atomic writes, checked entries (truncation is detected and recomputed with a
+warning), a lock so two processes filling the same entry compute it once, and the synthetic
+dataset's own lock under two concurrent generators."""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from deepdance.utils.cache_io import (
+    HEADER_SIZE,
+    CorruptEntry,
+    atomic_output,
+    load_or_compute,
+    load_or_compute_array,
+    read_entry,
+    settings_key,
+    write_entry,
+)
+
+
+def test_atomic_output_leaves_the_old_file_when_writing_fails(tmp_path: Path) -> None:
+    target = tmp_path / "entry.bin"
+    target.write_bytes(b"old")
+    with pytest.raises(RuntimeError):
+        with atomic_output(target) as handle:
+            handle.write(b"half of the new")
+            raise RuntimeError("killed mid-write")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["entry.bin"]  # no temporary file left
+    with atomic_output(target) as handle:
+        handle.write(b"new")
+    assert target.read_bytes() == b"new" and (target.stat().st_mode & 0o777) != 0o600
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (lambda b: b[: len(b) - 10], "truncated"),
+        (lambda b: b[:20], "shorter than the 48-byte header"),
+        (lambda b: b[:-1] + bytes([b[-1] ^ 1]), "checksum mismatch"),
+        (lambda b: b"PK" + b[2:], "not a deepdance cache entry"),
+    ],
+)
+def test_damaged_entries_are_detected(tmp_path: Path, damage, reason: str) -> None:
+    path = write_entry(tmp_path / "e", b"x" * 1000)
+    assert read_entry(path) == b"x" * 1000
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(CorruptEntry, match=reason):
+        read_entry(path)
+
+
+def test_truncated_entry_is_recomputed_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "features.npy"
+    calls = []
+
+    def compute() -> np.ndarray:
+        calls.append(1)
+        return np.arange(12, dtype=np.float16).reshape(3, 4)
+
+    first = load_or_compute_array(path, compute)
+    again = load_or_compute_array(path, compute)
+    assert len(calls) == 1 and np.array_equal(first, again)
+    path.write_bytes(path.read_bytes()[: HEADER_SIZE + 30])  # a killed copy, a full disk
+    with caplog.at_level(logging.WARNING, logger="deepdance.utils.cache_io"):
+        repaired = load_or_compute_array(path, compute)
+    assert len(calls) == 2 and np.array_equal(repaired, first)
+    assert any("corrupt cache entry, recomputing" in r.message and str(path) in r.message for r in caplog.records)
+    assert np.array_equal(load_or_compute_array(path, compute), first) and len(calls) == 2
+
+
+def _fill(path: str, log_path: str, start_at: float) -> bytes:
+    time.sleep(max(0.0, start_at - time.time()))  # both processes ask at the same moment
+
+    def compute() -> bytes:
+        with open(log_path, "a") as handle:
+            handle.write("computed\n")
+        time.sleep(0.5)  # long enough that the other process waits on the lock
+        return b"value " * 100_000
+
+    return load_or_compute(path, compute)
+
+
+def test_two_processes_filling_the_same_entry_compute_it_once(tmp_path: Path) -> None:
+    path, log_path = tmp_path / "shared.bin", tmp_path / "computations.log"
+    start_at = time.time() + 1.0
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        results = pool.starmap(_fill, [(str(path), str(log_path), start_at)] * 2)
+    assert results[0] == results[1] == b"value " * 100_000
+    assert log_path.read_text().count("computed") == 1
+    assert read_entry(path) == results[0]
+
+
+def test_settings_key_changes_with_any_setting() -> None:
+    base = {"backbone": "inception_v3", "img_size": 299, "num_frames": 20, "decoder": "decord-0.6.0"}
+    assert settings_key(base) == settings_key(dict(reversed(list(base.items()))))
+    assert len({settings_key({**base, key: "other"}) for key in base} | {settings_key(base)}) == len(base) + 1
+
+
+def _ensure(root: str, log_path: str, start_at: float) -> None:
+    from deepdance.data.synthetic import SyntheticConfig, ensure_synthetic_dataset
+
+    handler = logging.FileHandler(log_path)
+    logging.getLogger("deepdance.data.synthetic").addHandler(handler)
+    logging.getLogger("deepdance.data.synthetic").setLevel(logging.INFO)
+    time.sleep(max(0.0, start_at - time.time()))
+    ensure_synthetic_dataset(root, SyntheticConfig(seed=1, dancers_per_genre=1, cameras=1, musics=1, seconds=0.4, fps=10, size=32), workers=1)
+    handler.close()
+
+
+def test_synthetic_dataset_lock_makes_two_concurrent_generators_write_once(tmp_path: Path) -> None:
+    root = tmp_path / "synthetic"
+    start_at = time.time() + 2.0
+    logs = [tmp_path / f"gen{i}.log" for i in range(2)]
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        pool.starmap(_ensure, [(str(root), str(log), start_at) for log in logs])
+    text = "".join(log.read_text() for log in logs)
+    assert text.count("generating 10 of 10") == 1 and text.count("reusing synthetic dataset") == 1
+    record = json.loads((root / "synthetic.json").read_text())
+    from deepdance.data.video import probe_video
+
+    assert len(record["files"]) == 10 and all(probe_video(root / name).num_frames == 4 for name in record["files"])
+    assert not list(root.glob(".*tmp*"))  # no temporary files left behind

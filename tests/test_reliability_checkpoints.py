@@ -1,0 +1,184 @@
+"""Checkpoints are data, not code; ckpt_path=last; config errors before heavy work."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from omegaconf import OmegaConf
+
+from conftest import run_cli
+from deepdance.errors import DeepdanceError
+from deepdance.utils.checkpoints import (
+    AtomicCheckpointIO,
+    UnsafeCheckpoint,
+    load_checkpoint,
+    resolve_ckpt_path,
+)
+
+GENRE = "deepdance.models.genre_module.GenreClassifier"
+GENERATOR = "deepdance.models.latent_lstm_module.LatentLSTMModule"
+
+
+class Payload:
+    """Unpickling this runs ``touch marker``: what a malicious checkpoint would do."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def crafted_checkpoint(tmp_path: Path) -> tuple[Path, Path]:
+    marker = tmp_path / "payload_ran"
+    path = tmp_path / "evil.ckpt"
+    torch.save({"state_dict": {}, "deepdance": {"model_target": GENRE, "data": {}}, "hyper_parameters": Payload(marker)}, path)
+    assert not marker.exists()
+    return path, marker
+
+
+def test_crafted_checkpoint_is_refused_and_its_payload_never_runs(tmp_path: Path) -> None:
+    path, marker = crafted_checkpoint(tmp_path)
+    with pytest.raises(UnsafeCheckpoint) as err:
+        load_checkpoint(path)
+    message = str(err.value)
+    assert message.startswith(f"ckpt_path={path}: refused to load") and "system" in message and "\n" not in message
+    from deepdance.models.genre_module import GenreClassifier
+
+    with pytest.raises(Exception):  # Lightning's own loader, as deepdance calls it
+        GenreClassifier.load_from_checkpoint(path, weights_only=True)
+    assert not marker.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("module", ["deepdance.eval", "deepdance.train"])
+def test_cli_refuses_crafted_checkpoint_in_one_line(module: str, tmp_path: Path) -> None:
+    path, marker = crafted_checkpoint(tmp_path)
+    result = run_cli(module, f"ckpt_path={path}", f"hydra.run.dir={tmp_path / 'run'}", "print_config=false", f"data.root={tmp_path / 'never'}", timeout=180)
+    assert result.returncode == 2, result.stderr[-2000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: ckpt_path={path}: refused to load") and "Traceback" not in result.stderr
+    assert not marker.exists() and not (tmp_path / "never").exists()
+
+
+def fake_checkpoint(path: Path, model_target: str, data_target: str) -> Path:
+    torch.save({"state_dict": {"w": torch.zeros(2)}, "deepdance": {"model_target": model_target, "data": {"_target_": data_target}}}, path)
+    return path
+
+
+@pytest.mark.slow
+def test_checkpoint_of_the_other_model_family_is_a_one_line_error(tmp_path: Path) -> None:
+    generator = fake_checkpoint(tmp_path / "generator.ckpt", GENERATOR, "deepdance.data.silhouette.SilhouetteDataModule")
+    result = run_cli("deepdance.train", f"ckpt_path={generator}", f"hydra.run.dir={tmp_path / 'train'}", "print_config=false",
+                     f"data.root={tmp_path / 'never'}", timeout=180)
+    assert result.returncode == 2, result.stderr[-2000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert f"ckpt_path={generator} holds a {GENERATOR} (Deep-Dance latent LSTM (generator family)) checkpoint" in last
+    assert f"this run's model is {GENRE} (genre classifier)" in last and not (tmp_path / "never").exists()
+
+    result = run_cli("deepdance.eval", f"ckpt_path={generator}", "data=synthetic", f"hydra.run.dir={tmp_path / 'eval'}", timeout=180)
+    assert result.returncode == 2, result.stderr[-2000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert "trained on deepdance.data.silhouette.SilhouetteDataModule, but the data config builds deepdance.data.genre_datamodule.GenreDataModule" in last
+
+
+def test_truncated_or_foreign_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
+    good = fake_checkpoint(tmp_path / "good.ckpt", GENRE, "x")
+    assert load_checkpoint(good)["deepdance"]["model_target"] == GENRE
+    truncated = tmp_path / "truncated.ckpt"
+    truncated.write_bytes(good.read_bytes()[:200])
+    with pytest.raises(DeepdanceError, match="not a readable PyTorch checkpoint"):
+        load_checkpoint(truncated)
+    (tmp_path / "empty.ckpt").write_bytes(b"")
+    with pytest.raises(DeepdanceError, match="empty file"):
+        load_checkpoint(tmp_path / "empty.ckpt")
+    with pytest.raises(DeepdanceError, match="no such checkpoint file"):
+        load_checkpoint(tmp_path / "missing.ckpt")
+
+
+def test_atomic_checkpoint_io_writes_plain_data_that_loads_weights_only(tmp_path: Path) -> None:
+    checkpoint = {"state_dict": {"w": torch.ones(3)}, "hyper_parameters": {"data": OmegaConf.create({"root": "/x", "sizes": [1, 2]}),
+                  "where": Path("/tmp"), "score": np.float64(0.5)}, "hparams_type": dict}
+    AtomicCheckpointIO().save_checkpoint(checkpoint, tmp_path / "c.ckpt")
+    loaded = torch.load(tmp_path / "c.ckpt", weights_only=True)
+    assert loaded["hyper_parameters"] == {"data": {"root": "/x", "sizes": [1, 2]}, "where": "/tmp", "score": 0.5}
+    assert "hparams_type" not in loaded and [p.name for p in tmp_path.iterdir()] == ["c.ckpt"]
+
+
+def test_ckpt_path_last_prefers_this_run_then_the_newest_run_of_the_task(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    runs = logs / "train" / "runs"
+    for i, name in enumerate(["2026-01-01_10-00-00", "2026-01-02_10-00-00", "other"]):
+        path = runs / name / "checkpoints" / "last.ckpt"
+        path.parent.mkdir(parents=True)
+        path.write_bytes(b"x")
+        os.utime(path, (time.time() - 100 + 10 * i,) * 2)
+    (logs / "genre_gru" / "runs" / "newer" / "checkpoints").mkdir(parents=True)
+    (logs / "genre_gru" / "runs" / "newer" / "checkpoints" / "last.ckpt").write_bytes(b"x")  # another task: ignored
+    me = runs / "now"
+    me.mkdir()
+    assert resolve_ckpt_path("last", me, logs, "train") == runs / "other" / "checkpoints" / "last.ckpt"
+    (me / "checkpoints").mkdir()
+    (me / "checkpoints" / "last.ckpt").write_bytes(b"x")
+    assert resolve_ckpt_path("last", me, logs, "train") == me / "checkpoints" / "last.ckpt"
+    (me / "hpc_ckpt_1.ckpt").write_bytes(b"x")  # Lightning's SLURM requeue checkpoint, newer
+    assert resolve_ckpt_path("last", me, logs, "train") == me / "hpc_ckpt_1.ckpt"
+    assert resolve_ckpt_path(None, me, logs, "train") is None
+    assert resolve_ckpt_path("/a/b.ckpt", me, logs, "train") == Path("/a/b.ckpt")
+    with pytest.raises(DeepdanceError, match="ckpt_path=last: no .* no earlier run of task 'nothing'"):
+        resolve_ckpt_path("last", tmp_path / "x", logs, "nothing")
+
+
+# ----------------------------------------------------------------------------------------- config errors
+def test_config_errors_are_one_line_and_say_what_is_accepted() -> None:
+    from deepdance.data.genre_datamodule import GenreDataModule
+    from deepdance.models.genre_module import GenreClassifier
+
+    head = {"gru_sizes": [4], "dense": 4, "dropout": 0.0, "input_norm": True}
+    opt = {"_target_": "torch.optim.Adam", "_partial_": True}
+    cases = [
+        (lambda: GenreClassifier({"name": "resnet_999", "pretrained": False}, head, opt), "model.backbone.name='resnet_999' is not a timm model"),
+        (lambda: GenreClassifier({"name": "inception_v3", "pretrained": False}, head, opt, img_size=64), "data.img_size=64 is below inception_v3's minimum input size 75"),
+        (lambda: GenreDataModule("/x", num_frames=0), "data.num_frames must be a positive integer, got 0"),
+        (lambda: GenreDataModule("/x", genres=["BR", "XX"]), "data.genres: unknown genre 'XX'; AIST++ genres are BR, PO, LO"),
+        (lambda: GenreDataModule("/x", genres=["BR"]), "at least two distinct genres"),
+    ]
+    for build, expected in cases:
+        with pytest.raises(DeepdanceError) as err:
+            build()
+        assert expected in str(err.value) and "\n" not in str(err.value)
+
+
+def test_genre_filter_relabels_classes_in_list_order(tiny_synthetic: Path, tmp_path: Path) -> None:
+    from deepdance.data.genre_datamodule import GenreDataModule
+
+    dm = GenreDataModule(str(tiny_synthetic), num_frames=4, img_size=32, num_workers=0, genres=["PO", "BR"], report_dir=str(tmp_path))
+    dm.setup("fit")
+    assert set(dm.manifest["genre"]) == {"PO", "BR"} and dm.class_names == ["PO", "BR"] and dm.num_classes == 2
+    assert dict(zip(dm.manifest["genre"], dm.manifest["label"])) == {"PO": 0, "BR": 1}
+
+
+@pytest.mark.slow
+def test_unknown_genre_stops_before_any_data_is_generated(tmp_path: Path) -> None:
+    root = tmp_path / "synthetic"
+    result = run_cli("deepdance.train", f"data.root={root}", "data.genres=[BR,XX]", f"hydra.run.dir={tmp_path / 'run'}", timeout=180)
+    assert result.returncode == 2
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == "error: data.genres: unknown genre 'XX'; AIST++ genres are BR, PO, LO, MH, LH, HO, WA, KR, JS, JB"
+    assert not root.exists()
+
+
+def test_a_trusted_old_checkpoint_converts_to_plain_data(tmp_path: Path) -> None:
+    from deepdance.utils.checkpoints import convert_trusted_checkpoint
+
+    old = tmp_path / "old.ckpt"
+    torch.save({"state_dict": {"w": torch.ones(1)}, "datamodule_hyper_parameters": {"synthetic": OmegaConf.create({"seed": 1})}}, old)
+    with pytest.raises(UnsafeCheckpoint, match="DictConfig.*python -m deepdance.utils.checkpoints"):
+        load_checkpoint(old)
+    new = convert_trusted_checkpoint(old, tmp_path / "new.ckpt")
+    assert load_checkpoint(new)["datamodule_hyper_parameters"] == {"synthetic": {"seed": 1}}
