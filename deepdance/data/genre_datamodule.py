@@ -180,10 +180,12 @@ class GenreDataModule(pl.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         manifest = self.load_manifest()
         if self.store is not None:
+            self._check_splits(manifest)
             self._setup_from_store(manifest)
             return
         if "frames" not in manifest.columns:
             self.manifest = manifest = self._probe_videos(manifest)
+        self._check_splits(manifest)
         if self.hparams.sampling == "keyframe" and "keyframes" not in manifest.columns:
             manifest["keyframes"] = [keyframe_indices(path).tolist() for path in manifest["path"]]
         plan = plan_eval_clips(self.hparams.test_clips)
@@ -259,11 +261,14 @@ class GenreDataModule(pl.LightningDataModule):
         if shared and self.hparams.split == "files":
             log.warning("split files share %d dancer(s) between splits (the official crossmodal split differs only in music): "
                         "genre accuracy on it partly measures recognising dancers; data.split=dancer holds dancers out", len(shared))
+        return manifest
+
+    def _check_splits(self, manifest: pd.DataFrame) -> None:
+        """Every split needs videos; checked after probing, so an unreadable file is named first."""
         for split in ("train", "val", "test"):
             if not (manifest["split"] == split).any():
                 need = "its split files to list videos found here" if self.hparams.split == "files" else "at least 3 dancers per genre"
                 raise DeepdanceError(f"data root {self.root}: the {split} split is empty; it needs {need} (found {len(manifest)} videos of {manifest['dancer'].nunique()} dancers)")
-        return manifest
 
     def _filter(self, manifest: pd.DataFrame) -> pd.DataFrame:
         """``data.genres`` / ``data.cameras`` / ``data.situations``: keep only those videos."""
