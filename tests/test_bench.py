@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from conftest import run_cli
-from deepdance.bench.extraction import combined_ceiling, crop_center_square, seed_load_video, write_features
+from deepdance.bench.extraction import combined_ceiling, crop_center_square, seed_load_video
 from deepdance.bench.inputs import StandInSpec, describe_videos, ensure_standins, find_bench_videos
 from deepdance.bench.report import find_row, project_whole_aist, row
 from deepdance.bench.timing import interleaved_runs
@@ -77,12 +77,6 @@ def test_find_bench_videos_errors_name_the_folder(tmp_path: Path) -> None:
 def test_ceiling_adds_times_on_cpu_and_takes_the_slower_stage_on_gpu() -> None:
     assert combined_ceiling(2.0, 2.0, torch.device("cpu")) == pytest.approx(1.0)
     assert combined_ceiling(2.0, 6.0, torch.device("cuda")) == pytest.approx(2.0)
-
-
-def test_features_are_written_atomically(tmp_path: Path) -> None:
-    path = write_features(tmp_path, Path("/videos/a.mp4"), np.ones((3, 5), dtype=np.float32))
-    assert path == tmp_path / "a.npy" and np.load(path).dtype == np.float16
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npy"]  # no temporary file left
 
 
 def test_interleaved_runs_time_each_run_after_warmup() -> None:
@@ -159,8 +153,14 @@ def test_smoke_records_machine_facts_and_writes_markdown_and_features(smoke: tup
     for r in results["rows"]:
         assert r["label"] in text, r["label"]
     assert "Projection" in text and "Load average" in text
-    features = sorted((run / "features" / "tiny" / "keyframe").glob("*.npy"))
-    assert len(features) == 2 and np.load(features[0]).shape == (4, 512)  # 4 frames x resnet10t features
+    stores = sorted((run / "features" / "tiny").iterdir())  # one feature-store key per sampling
+    assert len(stores) == 2 and all(len(list(d.glob("*.safetensors"))) == 2 for d in stores)
+    keys = [json.loads((d / "key.json").read_text()) for d in stores]
+    assert sorted("data.sampling=keyframe" in k["sampling"] for k in keys) == [False, True]
+    from safetensors.torch import load_file
+
+    entry = load_file(str(next(stores[0].glob("*.safetensors"))))
+    assert entry["features"].shape == (1, 4, 512) and entry["mask"].all()  # 1 clip x 4 frames x resnet10t features
     assert (run / "bench.json").is_file()
 
 

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from torch.utils.data import DataLoader, Dataset
 from deepdance.bench.timing import Timing, synchronize, time_runs
 from deepdance.data.video import keyframe_indices, probe_video, read_clip, sample_frame_indices
 from deepdance.errors import DeepdanceError, VideoError
+from deepdance.features.store import FeatureKey, FeatureStore, VideoStamp, weights_digest
 
 log = logging.getLogger(__name__)
 
@@ -88,18 +88,28 @@ def load_backbone(name: str, device: torch.device, precision: str, channels_last
 # ------------------------------------------------------------------------------------------
 
 
-def feature_path(store_dir: Path, video: Path) -> Path:
-    return store_dir / f"{video.stem}.npy"
+def bench_store(store_dir: Path, backbone: "Backbone", name: str, img_size: int, num_frames: int, sampling: str) -> FeatureStore:
+    """deepdance's feature store (``deepdance.features.store``), keyed like ``extract_features``
+    keys a one-clip extraction, so the entries written here are ordinary store entries."""
+    from deepdance.features.extract import SAMPLING_RULE, _decoder_version
+
+    key = FeatureKey(
+        backbone=name,
+        weights=weights_digest(backbone.model),
+        img_size=int(img_size),
+        num_frames=int(num_frames),
+        clips=1,
+        sampling=f"{SAMPLING_RULE}; data.sampling={sampling}",
+        decoder=f"{_decoder_version()}; short side resized while decoding, centre square crop (deepdance.data.video.read_clip v1)",
+        normalisation=f"mean={(backbone.mean / 255).flatten().tolist()} std={(backbone.std / 255).flatten().tolist()}",
+        precision=backbone.precision,
+    )
+    return FeatureStore(store_dir, key)
 
 
-def write_features(store_dir: Path, video: Path, features: np.ndarray) -> Path:
-    """One ``(T, D)`` float16 array per video, written under a temporary name and renamed, so
-    a crash never leaves a half-written file that a later run would trust."""
-    path = feature_path(store_dir, video)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npy")
-    np.save(tmp, features.astype(np.float16, copy=False))
-    os.replace(tmp, path)
-    return path
+def video_record(path: Path) -> dict[str, Any]:
+    stamp = VideoStamp.of(path)
+    return {"path": str(path), "size": stamp.size, "mtime": stamp.mtime}
 
 
 # ------------------------------------------------------------------------------------------
@@ -203,6 +213,7 @@ class SampledClips(Dataset):
         return {
             "frames": read_clip(path, indices, self.img_size, info),  # (T, 3, S, S) uint8
             "mask": torch.from_numpy(mask),  # (T,)
+            "indices": torch.from_numpy(indices),  # (T,)
             "video": index,
         }
 
@@ -214,26 +225,26 @@ def clip_loader(dataset: SampledClips, batch_videos: int, num_workers: int, pin_
 
 
 class DeepdancePipeline:
-    """Sampled decoding in workers -> batched backbone -> features in the store."""
+    """Sampled decoding in workers -> batched backbone -> features in the feature store."""
 
-    def __init__(self, backbone: Backbone, dataset: SampledClips, store_dir: Path, batch_videos: int, num_workers: int) -> None:
+    def __init__(self, backbone: Backbone, dataset: SampledClips, store: FeatureStore, batch_videos: int, num_workers: int) -> None:
         self.backbone = backbone
         self.dataset = dataset
-        self.store_dir = Path(store_dir)
-        self.store_dir.mkdir(parents=True, exist_ok=True)
+        self.store = store
         self.loader = clip_loader(dataset, batch_videos, num_workers, pin_memory=backbone.device.type == "cuda")
 
     @torch.inference_mode()
     def run(self) -> int:
-        """One pass over every video; returns the number of feature files written."""
+        """One pass over every video; returns the number of store entries written."""
         written = 0
         for batch in self.loader:
             frames = batch["frames"].to(self.backbone.device, non_blocking=True)  # (B, T, 3, S, S) uint8
             batch_size, num_frames = frames.shape[:2]
             features = self.backbone(frames.flatten(0, 1)).view(batch_size, num_frames, -1)  # (B, T, D)
-            features = features.to("cpu", torch.float16).numpy()
-            for row, video, mask in zip(features, batch["video"].tolist(), batch["mask"].numpy()):
-                write_features(self.store_dir, self.dataset.videos[video], row[mask])
+            features = features.to("cpu", torch.float16)
+            for row, video, mask, indices in zip(features, batch["video"].tolist(), batch["mask"], batch["indices"]):
+                path = self.dataset.videos[video]
+                self.store.write(path.name, video_record(path), [0.5], indices[None], mask[None], row[None])  # one clip
                 written += 1
         return written
 

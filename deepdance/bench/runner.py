@@ -16,6 +16,7 @@ from deepdance.bench.extraction import (
     DeepdancePipeline,
     SampledClips,
     SeedPipeline,
+    bench_store,
     combined_ceiling,
     decode_only,
     load_backbone,
@@ -98,7 +99,8 @@ def run_benchmark(cfg: DictConfig) -> dict[str, Any]:
 
     for (name, videos), info in zip(sets, set_infos):
         log.info("set %s: %d videos %dx%d", name, len(videos), info["width"], info["height"])
-        pipelines = {s: DeepdancePipeline(backbone, SampledClips(videos, num_frames, img_size, s), store_root / name / s,
+        pipelines = {s: DeepdancePipeline(backbone, SampledClips(videos, num_frames, img_size, s),
+                                          bench_store(store_root / name, backbone, str(bench.backbone.name), img_size, num_frames, s),
                                           int(profile.batch_videos), int(profile.num_workers)) for s in samplings}
         rows += extraction_rows(name, videos, pipelines, SeedPipeline(seed_backbone, num_frames, img_size),
                                 model_videos_per_s, repeats, warmup, device)

@@ -12,14 +12,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
-from deepdance.bench.extraction import Backbone, DeepdancePipeline, feature_path
+from deepdance.bench.extraction import Backbone, DeepdancePipeline
 from deepdance.bench.timing import Timing, time_runs
 from deepdance.data.aist import GENRES, parse_aist_name
 from deepdance.errors import DeepdanceError
+from deepdance.features.store import FeatureStore
 from deepdance.models.sequence_heads import GRUHead
 
 log = logging.getLogger(__name__)
@@ -54,23 +54,14 @@ class GruEpochBench:
         self.optimizer.step()
         return float(loss.detach())
 
-    def epoch_from_store(self, store_dir: Path, videos: list[Path], labels: torch.Tensor) -> None:
-        """Read every video's features from the store, then one shuffled pass of minibatches."""
-        arrays = []
-        for video in videos:
-            path = feature_path(store_dir, video)
-            if not path.is_file():
-                raise DeepdanceError(f"feature store {store_dir}: no features for {video.name} (run the extraction first)")
-            arrays.append(np.load(path))
-        length = max(a.shape[0] for a in arrays)
-        features = torch.zeros(len(arrays), length, arrays[0].shape[1])  # (N, T, D)
-        mask = torch.zeros(len(arrays), length, dtype=torch.bool)
-        for i, array in enumerate(arrays):
-            features[i, : len(array)] = torch.from_numpy(array.astype(np.float32))
-            mask[i, : len(array)] = True
+    def epoch_from_store(self, store: FeatureStore, videos: list[Path], labels: torch.Tensor) -> None:
+        """Load (and verify) every video's entry from the store, then one shuffled pass of minibatches."""
+        entries = [store.load(video.name) for video in videos]  # each (1, T, D) float16, mask (1, T)
+        features = torch.stack([e.features[0].float() for e in entries])  # (N, T, D)
+        mask = torch.stack([e.mask[0] for e in entries])  # (N, T)
         device = next(self.head.parameters()).device
         features, mask, labels = features.to(device), mask.to(device), labels.to(device)
-        order = torch.randperm(len(arrays), device=device)
+        order = torch.randperm(len(entries), device=device)
         for start in range(0, len(order), self.batch_size):
             rows = order[start : start + self.batch_size]
             self.step(features[rows], mask[rows], labels[rows])
@@ -89,13 +80,13 @@ class GruEpochBench:
 def measure_gru_epochs(
     pipeline: DeepdancePipeline, backbone: Backbone, head: dict[str, Any], batch_size: int, repeats: int, warmup: int,
 ) -> dict[str, Timing]:
-    """Epoch seconds from the store (``pipeline.store_dir`` must hold this set's features) and from videos."""
+    """Epoch seconds from the store (``pipeline.store`` must hold this set's entries) and from videos."""
     videos = pipeline.dataset.videos
     labels = genre_labels(videos)
     num_features = int(backbone.model.num_features)
     bench = GruEpochBench(num_features, head, batch_size)
     bench.head.to(backbone.device)
-    from_store = time_runs(lambda: bench.epoch_from_store(pipeline.store_dir, videos, labels),
+    from_store = time_runs(lambda: bench.epoch_from_store(pipeline.store, videos, labels),
                            repeats, warmup, backbone.device)
     from_videos = time_runs(lambda: bench.epoch_from_videos(pipeline, backbone, labels), repeats, warmup, backbone.device)
     return {"from_store": from_store, "from_videos": from_videos}
