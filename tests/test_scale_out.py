@@ -27,6 +27,7 @@ def tiny_overrides(root: Path, searched: bool = False) -> list[str]:
     overrides = [
         f"data.root={root}", f"data.synthetic={{{synthetic}}}", "data.img_size=32",
         "data.num_workers=0", "data.persistent_workers=false", "data.train_jitter=false", "data.augment=null",
+        "data.features.use=false",  # decode the clips: the feature store (deepdance.features) is tested on its own
         "model.backbone.name=resnet10t", "model.backbone.freeze=true",
         "callbacks.rich_progress_bar=null", "print_config=false",
     ]
@@ -38,9 +39,19 @@ def job_dirs(sweep_dir: Path) -> list[Path]:
 
 
 # ------------------------------------------------------------------------ W&B offline runs
-def wandb_run_records(run_dir: Path) -> dict[str, object]:
+def wandb_run_records(run_dir: Path, timeout: float = 30) -> dict[str, object]:
     """The run record (id, group, job type, name) and exit code of an offline W&B run, read from
-    its transaction log (LevelDB log format: 32 KiB blocks of crc32/length/type-framed chunks)."""
+    its transaction log; wandb-core may still be flushing it just after ``wandb.finish``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = _read_wandb_log(run_dir)
+        if "exit_code" in found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.5)
+
+
+def _read_wandb_log(run_dir: Path) -> dict[str, object]:
+    """LevelDB log format: 32 KiB blocks of crc32/length/type-framed chunks of protobuf Records."""
     from wandb.proto import wandb_internal_pb2 as pb
 
     data = next(run_dir.glob("*.wandb")).read_bytes()

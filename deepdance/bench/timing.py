@@ -7,12 +7,15 @@ selection and DataLoader worker start-up, none of which a long extraction pays p
 
 from __future__ import annotations
 
+import logging
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
+
+log = logging.getLogger(__name__)
 
 
 def synchronize(device: torch.device) -> None:
@@ -71,11 +74,12 @@ def interleaved_runs(runs: dict[str, Callable[[], object]], repeats: int, warmup
             warmup_runs.get(name, run)()
             synchronize(device)
     timings = {name: Timing() for name in runs}
-    for _ in range(repeats):
+    for repeat in range(repeats):
         for name, run in runs.items():
             synchronize(device)
             start = time.perf_counter()
             run()
             synchronize(device)
             timings[name].seconds.append(time.perf_counter() - start)
+            log.info("run %d/%d of %s: %.2f s", repeat + 1, repeats, name, timings[name].seconds[-1])
     return timings

@@ -128,7 +128,7 @@ def task_wrapper(task: Callable[[DictConfig], tuple[dict, dict]]) -> Callable[[D
     @functools.wraps(task)
     def wrapped(cfg: DictConfig) -> tuple[dict, dict]:
         exit_code = 1
-        use_compile_cache(cfg.paths.get("compile_cache_dir"))
+        use_compile_cache(OmegaConf.select(cfg, "paths.compile_cache_dir", default=None))
         try:
             with ddp_job_scope():
                 result = task(cfg)
