@@ -64,6 +64,7 @@ def test_genre_gru_with_random_inception_runs_end_to_end(tiny_synthetic: Path, t
     result = run_cli(
         "deepdance.train", "experiment=genre_gru", "model.backbone.pretrained=false", *overrides,
         "data.img_size=299", "data.batch_size=2", "trainer.max_epochs=1",
+        "data.features.clips=1", "data.test_clips=1",  # the feature store runs InceptionV3 over every video once: keep it small
         "trainer.limit_train_batches=2", "trainer.limit_val_batches=1", "trainer.limit_test_batches=1",
     )
     assert result.returncode == 0, result.stderr[-3000:]
