@@ -248,7 +248,8 @@ def prepare_feature_store(datamodule: Any, model: Any, trainer_cfg: DictConfig |
     datamodule at the store so training and testing never decode a video. Returns ``None``
     (and leaves the datamodule decoding videos) when the store is not wanted, or under
     ``fast_dev_run`` when it is not complete yet (a one-batch check should not fill it)."""
-    if not wants_feature_store(datamodule.feature_settings, model):
+    settings = getattr(datamodule, "feature_settings", None)  # only genre datamodules store features
+    if settings is None or not wants_feature_store(settings, model):
         return None
     store, report = fill_feature_store(datamodule, model, trainer_cfg, splits, only_if_complete=fast_dev_run)
     if report is None:
