@@ -312,6 +312,8 @@ def test_ddp_on_two_cpu_processes_matches_a_single_process_in_one_run_dir(tiny_s
     assert "GLOBAL_RANK: 1" in ddp.stderr + ddp.stdout  # two processes really ran
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("summary.json")) == ["ddp/summary.json", "single/summary.json"]
     assert not (tmp_path / "logs").exists()  # rank 1 made no run dir of its own
+    command = json.loads((tmp_path / "ddp" / "run_info.json").read_text())["command"]
+    assert not any("train_ddp_process" in arg for arg in command)  # the user's command, not rank 1's
     assert len(list((tmp_path / "ddp").rglob(".hydra"))) == 1 and len(list((tmp_path / "ddp").rglob("metrics.csv"))) == 1
     one, two = (json.loads((tmp_path / d / "summary.json").read_text()) for d in ("single", "ddp"))
     assert two["test/acc"] == pytest.approx(one["test/acc"], abs=0.02)

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.utilities import rank_zero_only
 
 from deepdance.utils.cache_io import atomic_write_text
 
@@ -79,6 +80,7 @@ def collect_run_info(cfg: DictConfig | None = None) -> dict[str, Any]:
     return info
 
 
+@rank_zero_only  # a DDP rank re-runs the command with its own arguments: the run's facts are rank 0's
 def write_run_info(out_dir: str | Path, cfg: DictConfig | None = None, **extra: Any) -> Path:
     """Given ``cfg``: write a fresh ``run_info.json`` and ``resolved_config.yaml``. Without it:
     add ``extra`` (e.g. the manifest hash, known once the data is set up) to the existing file."""
