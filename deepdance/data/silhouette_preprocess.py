@@ -21,7 +21,7 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 
-from deepdance.data.video import _open
+from deepdance.data.video import open_video
 from deepdance.errors import DeepdanceError, VideoError
 
 log = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ def _check_boxes(path: Path, settings: SilhouetteSettings, height: int, width: i
 def extract_silhouettes(path: str | Path, settings: SilhouetteSettings) -> np.ndarray:
     """Decode ``path`` at ``settings.fps`` and return its silhouettes (T, height, width) uint8."""
     path = Path(path)
-    reader = _open(path)
+    reader = open_video(path)
     num_frames = len(reader)
     if num_frames == 0:
         raise VideoError(f"{path}: the video stream has no frames")

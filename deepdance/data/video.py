@@ -159,7 +159,7 @@ def snap_to_keyframes(indices: np.ndarray, keyframes: np.ndarray, video_frames: 
 
 def keyframe_indices(path: str | Path) -> np.ndarray:
     """The video's key-frame indices from its container index (no frame is decoded)."""
-    keys = np.asarray(_open(path).get_key_indices(), dtype=np.int64)
+    keys = np.asarray(open_video(path).get_key_indices(), dtype=np.int64)
     if keys.size == 0:
         raise VideoError(f"{path}: the container lists no key frames; use data.sampling=exact")
     return keys
