@@ -138,7 +138,7 @@ def test_skip_leaves_bad_videos_out_and_lists_each_with_its_reason(bad_root: tup
         for batch in dm._loader(split, shuffle=False):
             if batch is not None:
                 seen += batch["video"].tolist()
-                assert batch["frames"].shape[-4:] == (4, 3, 32, 32)  # test batches carry a clip axis
+                assert batch["frames"].shape[-4:] == (4, 3, 32, 32)  # (B, [K,] T, 3, S, S)
     corrupt_id = int(dm.manifest.loc[dm.manifest["path"] == str(paths["corrupt_middle"]), "video_id"].iloc[0])
     assert corrupt_id not in seen and len(seen) == len(dm.manifest) - 1
     decode_rows = [r for r in _rows(tmp_path / "bad_videos.csv") if r["stage"] == "decode"]
