@@ -4,10 +4,13 @@ workers, and by the scan CLI; skip lists them, error stops with one line naming 
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import multiprocessing
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -148,6 +151,7 @@ def test_skip_leaves_bad_videos_out_and_lists_each_with_its_reason(bad_root: tup
 
 def test_error_stops_at_the_first_bad_video_in_probe_and_in_a_worker(bad_root: tuple[Path, dict[str, Path]], tmp_path: Path) -> None:
     root, paths = bad_root
+    children_before = set(multiprocessing.active_children())
     with pytest.raises(VideoError) as err:
         probe_videos(sorted(root.glob("*.mp4")), workers=2, on_bad_video="error")
     first = min(str(p) for p in expected_bad(paths).values() if p != paths["corrupt_middle"])
@@ -166,6 +170,30 @@ def test_error_stops_at_the_first_bad_video_in_probe_and_in_a_worker(bad_root: t
                 pass
     line = one_line(err.value)
     assert line.startswith(str(only_decode_bad / paths["corrupt_middle"].name)) and "corrupt video packets" in line
+    err.value.__traceback__ = None  # the traceback holds the loader's iterator, and with it its workers
+    del err
+    gc.collect()
+    assert set(multiprocessing.active_children()) <= children_before, "the failed loader's workers were shut down"
+
+
+WORKER_LEFT_AT_EXIT = """
+import sys
+import torch
+from torch.utils.data import DataLoader
+from deepdance.data.genre_datamodule import init_worker
+loader = DataLoader(list(range(64)), batch_size=2, num_workers=2, persistent_workers=True, worker_init_fn=init_worker)
+iterator = iter(loader)
+next(iterator)
+sys.modules["__main__"].kept = iterator  # alive until interpreter exit, as after an error in a worker
+print("exiting", flush=True)
+"""
+
+
+def test_process_exits_while_a_loader_still_holds_workers_that_ignore_sigterm() -> None:
+    """Workers ignore SIGTERM (the main process saves a checkpoint first); at exit they are
+    killed instead of being joined forever by multiprocessing's exit handler (a hang seen in CI)."""
+    result = subprocess.run([sys.executable, "-c", WORKER_LEFT_AT_EXIT], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "exiting" in result.stdout, result.stderr[-2000:]
 
 
 def test_collate_drops_a_batch_made_only_of_bad_videos() -> None:

@@ -1,3 +1,0 @@
-"""deepdance: PyTorch Lightning + Hydra experiments on dance videos."""
-
-__version__ = "0.1.0"

@@ -1,1 +1,0 @@
-"""Video reading, AIST++ names and splits, datamodules and synthetic dancers."""

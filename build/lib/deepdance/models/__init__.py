@@ -1,1 +1,0 @@
-"""Backbones, sequence heads and LightningModules."""

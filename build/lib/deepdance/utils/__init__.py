@@ -1,1 +1,0 @@
-"""Run plumbing shared by the entry points: config printing, loggers, summaries, plots."""
