@@ -67,6 +67,29 @@ def test_stored_features_skip_the_backbone() -> None:
     assert calls == [] and logits.shape == (2, 10) and loss.requires_grad  # only the head runs, and it trains
 
 
+def test_frame_diff_shows_the_backbone_each_frame_and_its_change_since_the_previous_one() -> None:
+    model = GenreClassifier(backbone={"name": "resnet10t", "pretrained": False}, head={"gru_sizes": [16, 8]}, optimizer=OPTIMIZER,
+                            img_size=32, frame_diff=True, channels_last=False).eval()
+    seen = []
+    model.backbone.register_forward_hook(lambda m, i, o: seen.append(i[0]))
+    frames = torch.randint(0, 255, (2, 4, 3, 32, 32), dtype=torch.uint8)
+    mask = torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]], dtype=torch.bool)
+    assert model(frames, mask).shape == (2, 10)
+    x = seen[0]
+    assert x.shape == (7, 6, 32, 32)  # real frames only, 6 channels
+    normalised = (frames.float() - model.mean) / model.std
+    assert torch.allclose(x[:4, :3], normalised[0], atol=1e-5)
+    assert torch.allclose(x[1:4, 3:], normalised[0, 1:] - normalised[0, :3], atol=1e-5)  # change since the previous frame
+    assert (x[0, 3:] == 0).all() and (x[4, 3:] == 0).all()  # a clip's first frame: no motion yet
+    still = frames[:, :1].expand(-1, 4, -1, -1, -1)  # the same frame 4 times: no motion at all
+    seen.clear()
+    model(still, torch.ones(2, 4, dtype=torch.bool))
+    assert (seen[0][:, 3:] == 0).all()
+    with pytest.raises(DeepdanceError, match="freeze=false"):
+        GenreClassifier(backbone={"name": "resnet10t", "pretrained": False, "freeze": True}, head={}, optimizer=OPTIMIZER,
+                        img_size=32, frame_diff=True)
+
+
 def test_unknown_backbone_is_a_one_line_error() -> None:
     with pytest.raises(DeepdanceError, match="not a timm model"):
         create_backbone("inception_v99", pretrained=False)

@@ -28,7 +28,7 @@ def tiny_overrides(root: Path, searched: bool = False) -> list[str]:
         f"data.root={root}", f"data.synthetic={{{synthetic}}}", "data.img_size=32",
         "data.num_workers=0", "data.persistent_workers=false", "data.train_jitter=false", "data.augment=null",
         "data.features.use=false",  # decode the clips: the feature store (deepdance.features) is tested on its own
-        "model.backbone.name=resnet10t", "model.backbone.freeze=true",
+        "model.backbone.name=resnet10t", "model.backbone.freeze=true", "model.frame_diff=false",
         "callbacks.rich_progress_bar=null", "print_config=false",
     ]
     return overrides if searched else [*overrides, "data.num_frames=4", "model.head.dropout=0"]

@@ -22,6 +22,7 @@ from deepdance.data.synthetic import (
     main,
     render_dance,
     render_silhouettes,
+    speed_of,
     video_jobs,
 )
 from deepdance.data.video_writer import write_mp4
@@ -73,8 +74,9 @@ def test_render_silhouettes(genre: str | None) -> None:
 
 
 def _period_samples(genre: str, n: int = 4000) -> tuple[np.ndarray, float]:
+    """``n`` poses evenly over one period of ``genre``'s own motion (half as long in double time)."""
     tempo = 100.0
-    period = family_of(genre).beats * 60.0 / tempo
+    period = family_of(genre).beats * 60.0 / tempo / speed_of(genre)
     t = np.arange(n) / n * period
     return joint_angles(genre, t, tempo_bpm=tempo, phase=0.3), period
 
@@ -85,7 +87,7 @@ def _signed_area(x: np.ndarray, y: np.ndarray) -> float:
 
 
 @pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.name)
-def test_family_pair_same_poses_opposite_direction(family) -> None:
+def test_family_pair_same_poses_opposite_direction_double_time(family) -> None:
     forward, backward = (_period_samples(g)[0] for g in family.genres)
     # A single frame cannot tell them apart: identical per-joint pose statistics over a period.
     np.testing.assert_allclose(forward.mean(axis=0), backward.mean(axis=0), atol=1e-3)
@@ -96,6 +98,7 @@ def test_family_pair_same_poses_opposite_direction(family) -> None:
     assert abs(area) > 0.1, f"{family.name}: no joint pair moves in a loop"
     assert _signed_area(backward[:, i], backward[:, j]) == pytest.approx(-area, rel=1e-3)
     assert direction_of(family.genres[0]) == 1 and direction_of(family.genres[1]) == -1
+    assert speed_of(family.genres[0]) == 1 and speed_of(family.genres[1]) == 2
 
 
 @settings(max_examples=40, deadline=None)
@@ -105,9 +108,19 @@ def test_family_pair_same_poses_opposite_direction(family) -> None:
     tempo=st.floats(80.0, 130.0),
     phase=st.floats(0.0, 2 * np.pi),
 )
-def test_backward_genre_is_forward_genre_played_backwards(pair, t: float, tempo: float, phase: float) -> None:
-    forward, backward = pair.genres
-    np.testing.assert_allclose(joint_angles(backward, t, tempo, phase), joint_angles(forward, -t, tempo, phase), atol=1e-9)
+def test_second_genre_is_first_genre_played_backwards_in_double_time(pair, t: float, tempo: float, phase: float) -> None:
+    first, second = pair.genres
+    np.testing.assert_allclose(joint_angles(second, t, tempo, phase), joint_angles(first, -2 * t, tempo, phase), atol=1e-9)
+
+
+def test_double_time_moves_further_between_sampled_frames() -> None:
+    """The cue a multi-frame model can use: at 12 frames over 3 s, the second genre's pose
+    changes more from one sampled frame to the next (mean absolute joint change), at every phase."""
+    t = (np.arange(12) + 0.5) * 3.0 / 12
+    for family in FAMILIES:
+        for phase in np.linspace(0, 2 * np.pi, 8, endpoint=False):
+            first, second = (np.abs(np.diff(joint_angles(g, t, phase=phase), axis=0)).mean() for g in family.genres)
+            assert second > 1.3 * first, (family.name, phase)
 
 
 def test_families_move_different_limbs() -> None:
@@ -120,11 +133,13 @@ def test_families_move_different_limbs() -> None:
 
 
 def test_dance_periods_suit_sparse_frame_sampling() -> None:
-    """8-16 frames over 3 s are 0.2-0.4 s apart: a period of 1.3-2 s keeps them under half of it."""
+    """12 frames over 3 s are 0.25 s apart: periods of 1.3-2 s (first genre) and 0.65-1 s
+    (double time) keep them under half a period apart, so neither timing aliases."""
     for family in FAMILIES:
         lo, hi = family.tempo_bpm
         assert 80 <= lo <= hi <= 130
         assert 1.3 <= family.beats * 60 / hi and family.beats * 60 / lo <= 2.0 * 1.01, family.name
+        assert family.beats * 60 / hi / speed_of(family.genres[1]) > 2 * 0.25, family.name
 
 
 def test_every_genre_has_a_family() -> None:

@@ -1,19 +1,21 @@
 """Synthetic dancers whose genre shows only in their motion, written as AIST++-named mp4 files.
 
 Why this design: a genre classifier that sees frames over time should beat one that sees a
-single frame. Here the ten genres are five *movement families* x two *directions*:
+single frame. Here the ten genres are five *movement families* x two *timings*:
 
 * a family fixes which big limbs move (arms windmilling overhead, side kicks, torso sway,
   waacking forearms, plie bounce with arms), so one frame usually tells the family;
-* the two genres of a family perform the very same periodic motion, one of them played
-  backwards in time (genre B's pose at time t is genre A's pose at time -t). With a uniformly
-  random phase, every pose is equally likely in both, so a single frame cannot tell them
-  apart (single-frame accuracy is capped near 0.5); two frames a fraction of a period apart
-  can, because the limbs go round their loop the other way.
+* the two genres of a family perform the very same periodic motion to the same music; the
+  second dances it in *double time* (twice as many moves per beat) and backwards
+  (genre B's pose at time t is genre A's pose at time -2t). With a uniformly random phase,
+  every pose is equally likely in both, so a single frame cannot tell them apart
+  (single-frame accuracy is capped near 0.5); two frames a fraction of a period apart can:
+  the limbs move twice as far between them, and round their loops the other way.
 
-A dance period lasts 1.3-2 s (2 beats at 80-92 BPM, or 4 beats at 120-130 BPM), so frames
-sampled every ~0.2-0.4 s (8-16 over a 3 s clip) are well under half a period apart and the
-direction of the loops is recoverable; shorter periods alias when sampling jitters.
+A dance period lasts 1.3-2 s in the family's first genre (2 beats at 80-92 BPM, or 4 beats at
+120-130 BPM) and 0.65-1 s in double time, so frames sampled every ~0.25 s (12 over a 3 s clip)
+stay under half a period apart; heavier sampling jitter aliases the fast genre, which still
+moves more between frames.
 
 Appearance (body proportions, clothes, skin, background, camera framing) is drawn from one
 pool shared by every genre, and cameras never mirror (a mirror would swap left and right
@@ -44,7 +46,7 @@ from deepdance.data.video_writer import write_mp4
 log = logging.getLogger(__name__)
 
 # Bump when the rendered videos change for the same config: stored datasets then regenerate.
-GENERATOR_VERSION = 5
+GENERATOR_VERSION = 6
 MANIFEST_NAME = "synthetic.json"
 # Frame widths that decord (0.6.0 and decord2 3.4.0) decodes as a wrong-sized 4-channel array
 # (measured over even widths 16..256); PyAV decodes them fine.
@@ -78,7 +80,7 @@ def _pos(x: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Family:
-    """One movement vocabulary, danced forwards by ``genres[0]`` and backwards by ``genres[1]``."""
+    """One movement vocabulary, danced by ``genres[0]``, and backwards in double time by ``genres[1]``."""
 
     name: str
     genres: tuple[str, str]
@@ -168,11 +170,16 @@ def direction_of(genre: str) -> int:
     return 1 if family_of(genre).genres[0] == genre else -1
 
 
+def speed_of(genre: str) -> int:
+    """Moves per beat relative to the family's first genre: 1 for it, 2 (double time) for the second."""
+    return 1 if family_of(genre).genres[0] == genre else 2
+
+
 def music_tempo(genre: str, music: int) -> float:
     """Tempo (BPM) of music ``music`` (0-based, as in ``mBR0``) of ``genre``.
 
-    Depends on the family only, so both genres of a family dance to the same tempi (a tempo
-    difference would be a single-frame-free but motion-free cue). Successive music ids spread
+    Depends on the family only: both genres of a family dance to the same music, the second in
+    double time, so the timing of the moves, not the music, tells them apart. Successive music ids spread
     over the family's range by the golden ratio, so any number of musics get distinct tempi.
     """
     lo, hi = family_of(genre).tempo_bpm
@@ -197,16 +204,17 @@ def joint_angles(
 ) -> np.ndarray:
     """Joint values (len(t), len(JOINTS)) of ``genre`` at times ``t`` (seconds).
 
-    ``tempo_bpm`` defaults to the middle of the family's range; one period is ``family.beats`` beats.
+    ``tempo_bpm`` defaults to the middle of the family's range; one period is ``family.beats`` beats
+    (half as many in double time, see ``speed_of``).
     ``phase`` (rad) offsets the dance; ``amplitude`` scales each joint's deviation from the
-    family's base pose (scalar or one factor per joint). The backward genre evaluates the
-    forward motion at ``phase - w t`` instead of ``phase + w t``: same poses, reversed order.
+    family's base pose (scalar or one factor per joint). The second genre evaluates the
+    first's motion at ``phase - 2 w t`` instead of ``phase + w t``: same poses, reversed order, twice as fast.
     """
     family = family_of(genre)
     if tempo_bpm is None:
         tempo_bpm = sum(family.tempo_bpm) / 2
     t = np.atleast_1d(np.asarray(t, dtype=np.float64))
-    omega = 2 * np.pi * tempo_bpm / 60.0 / family.beats
+    omega = 2 * np.pi * tempo_bpm / 60.0 / family.beats * speed_of(genre)
     theta = _warp(phase + direction_of(genre) * omega * t, family.accent)
     base = np.array([family.base.get(name, REST[name]) for name in JOINTS])
     deviation = np.zeros((t.size, len(JOINTS)))

@@ -65,12 +65,13 @@ def create_backbone(
     weights: str | None = None,
     freeze: bool = False,
     drop_rate: float = 0.0,
+    in_chans: int = 3,
 ) -> nn.Module:
-    """A timm model with its classifier removed: ``(N, 3, H, W) -> (N, num_features)``."""
+    """A timm model with its classifier removed: ``(N, in_chans, H, W) -> (N, num_features)``."""
     if not timm.is_model(name):
         close = timm.list_models(f"*{name.split('_')[0]}*")[:8]
         raise DeepdanceError(f"model.backbone.name={name!r} is not a timm model; similar names: {', '.join(close) or 'none'} (see timm.list_models())")
-    kwargs: dict = {"num_classes": 0, "drop_rate": drop_rate}
+    kwargs: dict = {"num_classes": 0, "drop_rate": drop_rate, "in_chans": in_chans}
     if weights:
         path = Path(weights).expanduser()
         if not path.is_file():

@@ -57,6 +57,7 @@ class GenreClassifier(pl.LightningModule):
         class_names: list[str] | None = None,
         channels_last: bool = True,
         compile: bool = False,
+        frame_diff: bool = False,
         weights_from_checkpoint: bool = False,
     ) -> None:
         super().__init__()
@@ -64,9 +65,12 @@ class GenreClassifier(pl.LightningModule):
         class_names = list(class_names or GENRES)
         self.save_hyperparameters({"backbone": backbone, "head": head, "optimizer": optimizer, "scheduler": scheduler,
                                    "img_size": img_size, "class_names": class_names, "channels_last": channels_last,
-                                   "compile": compile})
+                                   "compile": compile, "frame_diff": frame_diff})
         # Loading a checkpoint brings its own weights: fetching pretrained ones first would be waste.
-        self.backbone = create_backbone(**{**backbone, "pretrained": False, "weights": None} if weights_from_checkpoint else backbone)
+        if frame_diff and backbone.get("freeze", False):
+            raise DeepdanceError("model.frame_diff feeds the backbone 6-channel frames it must learn from: it needs model.backbone.freeze=false")
+        backbone_args = {**backbone, "pretrained": False, "weights": None} if weights_from_checkpoint else backbone
+        self.backbone = create_backbone(**backbone_args, in_chans=6 if frame_diff else 3)
         self.spec = backbone_spec(self.backbone, backbone["name"])
         if img_size is not None and img_size < self.spec.min_size:
             raise DeepdanceError(f"data.img_size={img_size} is below {backbone['name']}'s minimum input size {self.spec.min_size}")
@@ -112,8 +116,12 @@ class GenreClassifier(pl.LightningModule):
         return self
 
     def embed_frames(self, frames: torch.Tensor) -> torch.Tensor:
-        """uint8 frames (N, 3, S, S) -> backbone features (N, D), normalised on the model's device."""
-        x = (frames.float() - self.mean) / self.std
+        """uint8 frames (N, 3, S, S) -> backbone features (N, D), normalised on the model's device.
+
+        With ``frame_diff`` each frame arrives as (N, 6, S, S), itself then the frame before it,
+        and the backbone sees the frame and its difference from the previous sampled frame."""
+        x = (frames.float().unflatten(1, (-1, 3)) - self.mean.unsqueeze(1)) / self.std.unsqueeze(1)  # (N, 1|2, 3, S, S)
+        x = torch.cat([x[:, 0], x[:, 0] - x[:, 1]], dim=1) if x.shape[1] == 2 else x[:, 0]
         if self.hparams.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
@@ -121,6 +129,8 @@ class GenreClassifier(pl.LightningModule):
 
     def frame_features(self, frames: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """uint8 frames (B, T, 3, S, S) -> features (B, T, D); padded frames stay zero."""
+        if self.hparams.frame_diff:  # pair each frame with the previous one (the first with itself: no motion yet)
+            frames = torch.cat([frames, torch.cat([frames[:, :1], frames[:, :-1]], dim=1)], dim=2)  # (B, T, 6, S, S)
         features = self.embed_frames(frames[mask])  # (N, D): only real frames go through the CNN
         out = features.new_zeros(*mask.shape, features.shape[-1])
         out[mask] = features
