@@ -13,8 +13,8 @@ single frame. Here the ten genres are five *movement families* x two *timings*:
   the limbs move twice as far between them, and round their loops the other way.
 
 A dance period lasts 1.3-2 s in the family's first genre (2 beats at 80-92 BPM, or 4 beats at
-120-130 BPM) and 0.65-1 s in double time, so frames sampled every ~0.25 s (12 over a 3 s clip)
-stay under half a period apart; heavier sampling jitter aliases the fast genre, which still
+120-130 BPM) and 0.65-1 s in double time, so frames sampled every 0.19-0.25 s (16 or 12 over a
+3 s clip) stay under half a period apart; heavier sampling jitter aliases the fast genre, which still
 moves more between frames.
 
 Appearance (body proportions, clothes, skin, background, camera framing) is drawn from one
