@@ -80,8 +80,9 @@ def test_sigkill_then_ckpt_path_last_resumes_to_exactly_the_same_metrics(runs: d
     assert metrics(run_dir(runs, "B2")) == metrics(run_dir(runs, "A"))
 
 
-@pytest.mark.xfail(reason="after the final merges the resumed run's last.ckpt records epoch 3 instead of 2 (global_step 9 is right); "
-                   "seen once in the integrated slow suite, not yet diagnosed: see the issue-7 note", strict=False)
+@pytest.mark.xfail(reason="resumed from the mid-epoch SIGTERM checkpoint, the final last.ckpt records epoch 3 instead of 2 "
+                   "(global_step 9 is right); fails every run since the merges; consistent with Lightning's open mid-epoch "
+                   "resume off-by-one (Lightning-AI/pytorch-lightning#19367), not yet pinned down", strict=False)
 def test_sigterm_mid_epoch_saves_a_checkpoint_and_exits_cleanly(runs: dict) -> None:
     result = runs["C"]
     assert result.returncode == 143, result.stderr[-2000:]
