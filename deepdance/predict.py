@@ -65,12 +65,15 @@ def genre_probabilities(model: Any, path: str | Path, num_frames: int, img_size:
     picks = [sample_frame_indices(info.num_frames, num_frames, random=False, offset=o, keyframes=keyframes) for o in clip_offsets(clips)]
     indices = np.stack([p[0] for p in picks])  # (K, T)
     mask = torch.from_numpy(np.stack([p[1] for p in picks])).to(model.device)  # (K, T)
-    unique, inverse = np.unique(indices.ravel(), return_inverse=True)  # each frame decoded and embedded once
+    unique, inverse = np.unique(indices.ravel(), return_inverse=True)  # each frame decoded once (embedded once without frame_diff)
     frames = read_clip(path, unique, img_size, info).to(model.device)  # (U, 3, S, S) uint8
+    clip_index = torch.from_numpy(inverse.reshape(indices.shape)).to(model.device)  # (K, T) into the unique frames
     with torch.autocast(model.device.type, dtype=torch.bfloat16, enabled=model.device.type == "cuda"):
-        embedded = model.embed_frames(frames).float()  # (U, D)
-    features = embedded[torch.from_numpy(inverse.reshape(indices.shape)).to(model.device)]  # (K, T, D)
-    features[~mask] = 0
+        if model.hparams.get("frame_diff", False):  # a frame's input depends on the frame before it in its clip
+            features = model.frame_features(frames[clip_index], mask).float()  # (K, T, D)
+        else:
+            features = model.embed_frames(frames).float()[clip_index]  # (K, T, D)
+            features[~mask] = 0
     logits = model.head(features, mask).float()  # (K, C)
     return logits.softmax(dim=-1).mean(dim=0).cpu(), info
 

@@ -90,6 +90,31 @@ def test_frame_diff_shows_the_backbone_each_frame_and_its_change_since_the_previ
                         img_size=32, frame_diff=True)
 
 
+def test_predict_runs_a_frame_diff_model_clip_by_clip(tiny_synthetic) -> None:
+    """Single-video prediction of a frame_diff model equals its forward pass on the same clips
+    (its per-frame input depends on the previous frame, so frames cannot be embedded alone)."""
+    import numpy as np
+
+    from deepdance.data.clips import clip_offsets
+    from deepdance.data.video import probe_video, read_clip, sample_frame_indices
+    from deepdance.predict import genre_probabilities
+
+    torch.manual_seed(0)
+    model = GenreClassifier(backbone={"name": "resnet10t", "pretrained": False}, head={"gru_sizes": [16, 8]}, optimizer=OPTIMIZER,
+                            img_size=32, frame_diff=True).eval()
+    video = sorted(tiny_synthetic.glob("*.mp4"))[0]
+    probs, _ = genre_probabilities(model, video, num_frames=4, img_size=32, clips=2)
+    info = probe_video(video)
+    picks = [sample_frame_indices(info.num_frames, 4, random=False, offset=o) for o in clip_offsets(2)]
+    clips = torch.stack([read_clip(video, indices, 32, info) for indices, _ in picks])  # (2, 4, 3, 32, 32)
+    mask = torch.from_numpy(np.stack([m for _, m in picks]))
+    with torch.no_grad():
+        expected = model(clips, mask).softmax(dim=-1).mean(dim=0)
+    assert torch.allclose(probs, expected, atol=1e-5)
+    with pytest.raises(DeepdanceError, match="frame_features"):
+        model.embed_frames(clips[0])
+
+
 def test_unknown_backbone_is_a_one_line_error() -> None:
     with pytest.raises(DeepdanceError, match="not a timm model"):
         create_backbone("inception_v99", pretrained=False)

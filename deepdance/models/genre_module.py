@@ -115,23 +115,35 @@ class GenreClassifier(pl.LightningModule):
             self.backbone.eval()  # frozen means frozen BatchNorm statistics too
         return self
 
-    def embed_frames(self, frames: torch.Tensor) -> torch.Tensor:
-        """uint8 frames (N, 3, S, S) -> backbone features (N, D), normalised on the model's device.
+    def normalise(self, frames: torch.Tensor) -> torch.Tensor:
+        """uint8 frames (..., 3, S, S) -> float, normalised with the backbone's mean/std on the model's device."""
+        return (frames.float() - self.mean) / self.std
 
-        With ``frame_diff`` each frame arrives as (N, 6, S, S), itself then the frame before it,
-        and the backbone sees the frame and its difference from the previous sampled frame."""
-        x = (frames.float().unflatten(1, (-1, 3)) - self.mean.unsqueeze(1)) / self.std.unsqueeze(1)  # (N, 1|2, 3, S, S)
-        x = torch.cat([x[:, 0], x[:, 0] - x[:, 1]], dim=1) if x.shape[1] == 2 else x[:, 0]
+    def run_backbone(self, x: torch.Tensor) -> torch.Tensor:
+        """Normalised inputs (N, C, S, S) -> backbone features (N, D); no gradient when frozen."""
         if self.hparams.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
             return self.backbone(x)
 
+    def embed_frames(self, frames: torch.Tensor) -> torch.Tensor:
+        """uint8 frames (N, 3, S, S) -> backbone features (N, D), each frame on its own
+        (a ``frame_diff`` model needs a frame's clip: use ``frame_features``)."""
+        if self.hparams.frame_diff:
+            raise DeepdanceError("a model.frame_diff=true classifier embeds frames within their clip: call frame_features")
+        return self.run_backbone(self.normalise(frames))
+
     def frame_features(self, frames: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """uint8 frames (B, T, 3, S, S) -> features (B, T, D); padded frames stay zero."""
-        if self.hparams.frame_diff:  # pair each frame with the previous one (the first with itself: no motion yet)
-            frames = torch.cat([frames, torch.cat([frames[:, :1], frames[:, :-1]], dim=1)], dim=2)  # (B, T, 6, S, S)
-        features = self.embed_frames(frames[mask])  # (N, D): only real frames go through the CNN
+        """uint8 frames (B, T, 3, S, S) -> features (B, T, D); padded frames stay zero.
+
+        With ``frame_diff`` the backbone sees each frame and its difference from the previous
+        sampled frame of the clip (the first frame's difference is zero: no motion yet)."""
+        if self.hparams.frame_diff:
+            x = self.normalise(frames)  # (B, T, 3, S, S), each frame normalised once
+            previous = torch.cat([x[:, :1], x[:, :-1]], dim=1)
+            features = self.run_backbone(torch.cat([x, x - previous], dim=2)[mask])  # (N, 6, S, S) -> (N, D)
+        else:
+            features = self.embed_frames(frames[mask])  # (N, D): only real frames go through the CNN
         out = features.new_zeros(*mask.shape, features.shape[-1])
         out[mask] = features
         return out
