@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import pytorch_lightning as pl
 import torch
 from omegaconf import OmegaConf
 
@@ -182,3 +183,60 @@ def test_a_trusted_old_checkpoint_converts_to_plain_data(tmp_path: Path) -> None
         load_checkpoint(old)
     new = convert_trusted_checkpoint(old, tmp_path / "new.ckpt")
     assert load_checkpoint(new)["datamodule_hyper_parameters"] == {"synthetic": {"seed": 1}}
+
+
+class WorseningModel(pl.LightningModule):
+    """A tiny regression whose monitored ``val/acc`` gets worse every epoch, so only epoch 0
+    is ever the best: the case where Lightning 2.6 stops refreshing ``last.ckpt``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.layer = torch.nn.Linear(4, 1)
+
+    def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
+        loss = self.layer(batch).pow(2).mean()
+        self.log("train/acc", -float(self.current_epoch), on_step=False, on_epoch=True)
+        return loss
+
+    def validation_step(self, batch: torch.Tensor, batch_idx: int) -> None:
+        self.log("val/acc", -float(self.current_epoch))
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.SGD(self.parameters(), lr=0.01)
+
+
+def fit_worsening(tmp_path: Path, max_epochs: int, validate: bool, ckpt_path: str | None = None,
+                  extra_callbacks: tuple = ()) -> pl.Trainer:
+    from torch.utils.data import DataLoader
+
+    from deepdance.callbacks import CheckpointOnInterrupt, ModelCheckpoint
+
+    data = DataLoader(torch.randn(12, 4), batch_size=4)  # 3 steps per epoch
+    checkpoint = ModelCheckpoint(dirpath=tmp_path, filename="epoch_{epoch:03d}", monitor="val/acc" if validate else "train/acc",
+                                 mode="max", save_last=True, auto_insert_metric_name=False)
+    trainer = pl.Trainer(max_epochs=max_epochs, accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False,
+                         num_sanity_val_steps=0, limit_val_batches=2 if validate else 0,
+                         callbacks=[checkpoint, CheckpointOnInterrupt(str(tmp_path)), *extra_callbacks])
+    trainer.fit(WorseningModel(), train_dataloaders=data, val_dataloaders=data if validate else None, ckpt_path=ckpt_path, weights_only=True)
+    return trainer
+
+
+@pytest.mark.parametrize("validate", [True, False], ids=["saved-after-validation", "saved-at-train-epoch-end"])
+def test_last_ckpt_is_the_newest_epoch_even_when_the_metric_got_worse(tmp_path: Path, validate: bool) -> None:
+    trainer = fit_worsening(tmp_path, max_epochs=3, validate=validate)
+    last = torch.load(tmp_path / "last.ckpt", weights_only=True)
+    assert (last["global_step"], last["epoch"]) == (9, 2)  # Lightning 2.6 alone: (3, 0), a copy of the best
+    assert Path(trainer.checkpoint_callback.best_model_path).name == "epoch_000.ckpt"  # best still means best
+
+
+def test_resume_after_sigterm_mid_epoch_ends_with_the_same_last_ckpt_as_an_uninterrupted_run(tmp_path: Path) -> None:
+    from pytorch_lightning.utilities.exceptions import SIGTERMException
+
+    from interrupt_helpers import SignalAt
+
+    with pytest.raises(SIGTERMException):
+        fit_worsening(tmp_path, max_epochs=3, validate=True, extra_callbacks=(SignalAt(5, "SIGTERM"),))
+    assert torch.load(tmp_path / "last.ckpt", weights_only=True)["global_step"] == 5  # saved by CheckpointOnInterrupt
+    fit_worsening(tmp_path, max_epochs=3, validate=True, ckpt_path=str(tmp_path / "last.ckpt"))
+    last = torch.load(tmp_path / "last.ckpt", weights_only=True)
+    assert (last["global_step"], last["epoch"]) == (9, 2)  # Lightning 2.6 alone: (9, 3), written by on_train_end
