@@ -56,8 +56,9 @@ class CheckpointOnInterrupt(pl.Callback):
 
 class ResumableRandomness(pl.Callback):
     """Store the torch / numpy / python random states in every checkpoint and restore them
-    when training resumes, so a resumed run draws the same shuffles, jitter and dropout as an
-    uninterrupted one (exactly so from an end-of-epoch checkpoint with ``trainer.deterministic``).
+    when training resumes, so a resumed run draws the same dropout (and anything else the model
+    draws) as an uninterrupted one; with ``trainer.deterministic`` and the datamodules'
+    ``ResumableTrainOrder`` (shuffles and per-clip draws), exactly so, mid-epoch included.
     """
 
     def __init__(self) -> None:
@@ -78,9 +79,9 @@ class ResumableRandomness(pl.Callback):
         self._pending = state_dict
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        # Lightning loads callback states before this hook and creates the first epoch's data
-        # iterator (which draws a worker seed) after it, exactly where the uninterrupted run
-        # draws it after its end-of-epoch checkpoint: so the streams line up from here.
+        # Lightning loads callback states before this hook and builds the data iterators after
+        # it; our loaders draw their worker seeds from their own generator, so from here the
+        # global stream is the model's alone, as in the uninterrupted run.
         state, self._pending = self._pending, None
         if not state:
             return

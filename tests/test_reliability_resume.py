@@ -80,7 +80,7 @@ def test_sigkill_then_ckpt_path_last_resumes_to_exactly_the_same_metrics(runs: d
     assert metrics(run_dir(runs, "B2")) == metrics(run_dir(runs, "A"))
 
 
-def test_sigterm_mid_epoch_saves_a_checkpoint_and_exits_cleanly(runs: dict) -> None:
+def test_sigterm_mid_epoch_saves_a_checkpoint_exits_cleanly_and_resumes_exactly(runs: dict) -> None:
     result = runs["C"]
     assert result.returncode == 143, result.stderr[-2000:]
     output = result.stdout + result.stderr
@@ -95,6 +95,7 @@ def test_sigterm_mid_epoch_saves_a_checkpoint_and_exits_cleanly(runs: dict) -> N
     final = torch.load(checkpoints / "last.ckpt", weights_only=True)
     assert final["global_step"] == 9 and final["epoch"] == 2  # the same 3 x 3 steps as an uninterrupted run
     assert final["epoch"] == torch.load(run_dir(runs, "A") / "checkpoints" / "last.ckpt", weights_only=True)["epoch"]
+    assert metrics(run_dir(runs, "C")) == metrics(run_dir(runs, "A"))  # resumed mid-epoch, yet exactly the same run
 
 
 def test_every_run_dir_records_config_commit_versions_and_manifest_hash(runs: dict) -> None:

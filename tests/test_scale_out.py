@@ -227,7 +227,7 @@ def test_pin_memory_follows_the_device_unless_set(tiny_synthetic: Path) -> None:
     data = GenreDataModule(root=str(tiny_synthetic), num_frames=2, img_size=32, num_workers=0)
     data.setup()
     for device, expected in (("cpu", False), ("cuda", True)):
-        data.trainer = SimpleNamespace(strategy=SimpleNamespace(root_device=torch.device(device)))
+        data.trainer = SimpleNamespace(strategy=SimpleNamespace(root_device=torch.device(device)), world_size=1, global_rank=0)
         assert data.train_dataloader().pin_memory is expected
     data.hparams.pin_memory = False
     assert data.train_dataloader().pin_memory is False

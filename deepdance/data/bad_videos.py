@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 from torch.utils.data import Dataset, default_collate
 
+from deepdance.data.resumable import Item, item_index
 from deepdance.data.video import VideoInfo, probe_video
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.utils.cache_io import atomic_write_text, locked
@@ -180,11 +181,11 @@ class SkipBadVideos(Dataset):
             raise AttributeError(name)
         return getattr(self.dataset, name)
 
-    def __getitem__(self, index: int) -> Any:
+    def __getitem__(self, item: Item) -> Any:
         try:
-            return self.dataset[index]
+            return self.dataset[item]
         except VideoError as err:
-            path = str(self.dataset.manifest.iloc[index]["path"])  # type: ignore[attr-defined]
+            path = str(self.dataset.manifest.iloc[item_index(item)]["path"])  # type: ignore[attr-defined]
             if self.on_bad_video == "error":
                 raise VideoError(stop_message(path, reason_of(err, path))) from None
             self.report.record(path, "decode", reason_of(err, path))

@@ -15,6 +15,7 @@ import torch
 from torch.utils.data import Dataset
 
 from deepdance.data.clips import CENTRE, EvalClipPlan, nearest_clips
+from deepdance.data.resumable import Item, item_generator
 from deepdance.data.video import VideoInfo, read_clip, sample_frame_indices
 
 
@@ -70,12 +71,13 @@ class StoredClipDataset(Dataset):
     def __len__(self) -> int:
         return len(self.manifest)
 
-    def __getitem__(self, index: int) -> dict[str, Any]:
+    def __getitem__(self, item: Item) -> dict[str, Any]:
+        index, generator = item_generator(item)  # training items carry their own seed (ResumableSampler)
         row = self.manifest.iloc[index]
         entry = self.store.load(row.entry, row.path)
         if self.plan is None:
             if self.random_clip:
-                clip = int(torch.randint(len(entry.offsets), ()).item())  # seeded per epoch and worker by the DataLoader
+                clip = int(torch.randint(len(entry.offsets), (), generator=generator).item())
             else:
                 clip = nearest_clips(entry.offsets, [CENTRE])[0]
             return {"features": entry.features[clip], "mask": entry.mask[clip], **_common(row)}  # (T, D), (T,)

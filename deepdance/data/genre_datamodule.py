@@ -41,6 +41,7 @@ from deepdance.data.augment import ClipAugment
 from deepdance.data.bad_videos import REPORT_NAME, BadVideoReport, OnBadVideo, SkipBadVideos, check_policy, collate_skipping_bad, probe_videos
 from deepdance.data.clip_datasets import MultiClipVideoDataset, StoredClipDataset
 from deepdance.data.clips import plan_eval_clips
+from deepdance.data.resumable import Item, ResumableTrainOrder, item_generator
 from deepdance.data.video import VideoInfo, keyframe_indices, read_clip, sample_frame_indices
 from deepdance.errors import DeepdanceError
 
@@ -72,17 +73,18 @@ class VideoClipDataset(Dataset):
     def __len__(self) -> int:
         return len(self.manifest)
 
-    def __getitem__(self, index: int) -> dict[str, Any]:
+    def __getitem__(self, item: Item) -> dict[str, Any]:
+        # Training items carry their own seed (ResumableSampler): jitter and augmentation vary
+        # per epoch yet do not depend on workers, prefetching or a mid-epoch resume.
+        index, generator = item_generator(item)
         row = self.manifest.iloc[index]
         info = VideoInfo(int(row.frames), int(row.height), int(row.width), float(row.fps))
-        # Drawn from torch's generator: seeded by seed_everything in the main process and
-        # re-seeded per epoch and worker by the DataLoader, so jitter varies yet reproduces.
-        rng = np.random.default_rng(int(torch.randint(2**62, ()).item())) if self.random_offsets else None
+        rng = np.random.default_rng(int(torch.randint(2**62, (), generator=generator).item())) if self.random_offsets else None
         keyframes = np.asarray(row.keyframes) if self.sampling == "keyframe" else None
         indices, mask = sample_frame_indices(info.num_frames, self.num_frames, random=self.random_offsets, rng=rng, keyframes=keyframes)
         frames = read_clip(row.path, indices, self.img_size, info)  # (T, 3, S, S) uint8
         if self.augment is not None:
-            frames = self.augment(frames)
+            frames = self.augment(frames, generator=generator)
         return {
             "frames": frames,
             "mask": torch.from_numpy(mask),  # (T,)
@@ -92,7 +94,7 @@ class VideoClipDataset(Dataset):
         }
 
 
-class GenreDataModule(pl.LightningDataModule):
+class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
     """AIST++-named videos under ``root`` (or generated synthetic dancers) split by dancer."""
 
     def __init__(
@@ -342,10 +344,12 @@ class GenreDataModule(pl.LightningDataModule):
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         workers = self.hparams.num_workers
+        dataset = self.datasets[split]
         return DataLoader(
-            self.datasets[split],
+            dataset,
             batch_size=self.hparams.batch_size,
-            shuffle=shuffle,
+            sampler=self.train_sampler(dataset) if shuffle else None,  # resumable mid-epoch, see deepdance/data/resumable.py
+            generator=torch.Generator().manual_seed(self.order_seed()),  # worker seeds: leave the global RNG to the model
             num_workers=workers,
             pin_memory=self._pin_memory(),
             persistent_workers=self.hparams.persistent_workers and workers > 0,

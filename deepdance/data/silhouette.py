@@ -21,6 +21,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from deepdance.data.aist import find_videos
+from deepdance.data.resumable import Item, ResumableTrainOrder, item_generator, item_index
 from deepdance.data.silhouette_preprocess import SilhouetteCache, SilhouetteSettings
 from deepdance.errors import DeepdanceError
 
@@ -61,10 +62,11 @@ class SilhouetteFrames(Dataset):
     def __len__(self) -> int:
         return len(self.items)
 
-    def __getitem__(self, index: int) -> dict[str, Any]:
+    def __getitem__(self, item: Item) -> dict[str, Any]:
+        index, generator = item_generator(item)  # training items carry their own seed (ResumableSampler)
         video, i = self.items[index]
         frame = torch.from_numpy(np.array(self.videos[video][i]))  # copy out of the memory map
-        if self.flip and torch.rand(()) < 0.5:  # a mirrored dancer is still a dancer
+        if self.flip and torch.rand((), generator=generator) < 0.5:  # a mirrored dancer is still a dancer
             frame = frame.flip(-1)
         return {"frame": frame[None], "video": video, "index": i}
 
@@ -84,13 +86,13 @@ class SilhouetteWindows(Dataset):
     def __len__(self) -> int:
         return len(self.items)
 
-    def __getitem__(self, index: int) -> dict[str, Any]:
-        video, t = self.items[index]
+    def __getitem__(self, item: Item) -> dict[str, Any]:
+        video, t = self.items[item_index(item)]  # draws nothing: a seeded training item needs only its index
         frames = torch.from_numpy(np.array(self.videos[video][t - self.context : t + 1]))
         return {"frames": frames, "video": video, "target": t}
 
 
-class SilhouetteDataModule(pl.LightningDataModule):
+class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
     """Silhouettes of ``root`` (a video file or a folder of videos), or of a generated
     synthetic dance when ``root`` is null, cached once and split chronologically."""
 
@@ -186,7 +188,9 @@ class SilhouetteDataModule(pl.LightningDataModule):
     # ------------------------------------------------------------------------ loaders
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         workers = self.hparams.num_workers
-        return DataLoader(self.datasets[split], batch_size=self.hparams.batch_size, shuffle=shuffle, num_workers=workers,
+        dataset = self.datasets[split]
+        return DataLoader(dataset, batch_size=self.hparams.batch_size, sampler=self.train_sampler(dataset) if shuffle else None,
+                          generator=torch.Generator().manual_seed(self.order_seed()), num_workers=workers,
                           pin_memory=self.hparams.pin_memory, persistent_workers=self.hparams.persistent_workers and workers > 0)
 
     def train_dataloader(self) -> DataLoader:
