@@ -113,3 +113,13 @@ def test_sigterm_then_resume_trains_exactly_the_uninterrupted_weights(tmp_path: 
     resumed = fit(tmp_path / "b", workers, ckpt_path=str(last))
     for a, b in zip(uninterrupted.state_dict().values(), resumed.state_dict().values()):
         assert torch.equal(a, b)
+
+
+def test_resuming_mid_epoch_with_another_batch_size_says_so(caplog: pytest.LogCaptureFixture) -> None:
+    data = NoisyData(0, False)
+    stored = {"train_order": {"seed": 1, "epoch": 2, "items_done": 8, "batch_size": 8, "world_size": 1}}
+    with caplog.at_level("WARNING", logger="deepdance.data.resumable"):
+        data.load_state_dict(stored)
+    assert "batch size / processes (4, 1) instead of (8, 1)" in caplog.text and "epoch 2" in caplog.text
+    sampler = data.train_sampler(NoisyItems())
+    assert (sampler.seed, sampler.epoch, len(list(sampler))) == (1, 2, 24 - 8)  # the stored position is still used

@@ -19,6 +19,7 @@ prefetch included. Here both are functions of ``(seed, epoch)`` alone:
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 from collections.abc import Iterator, Sized
@@ -28,6 +29,7 @@ import torch
 from torch.utils.data import DistributedSampler
 
 Item = int | tuple[int, int]
+log = logging.getLogger(__name__)
 
 
 def item_index(item: Item) -> int:
@@ -119,7 +121,9 @@ class ResumableTrainOrder:
         position = training_position(getattr(self, "trainer", None), int(self.hparams.batch_size))
         if position is None:
             return {}
-        return {"train_order": {"seed": self.order_seed(), "epoch": position[0], "items_done": position[1]}}
+        trainer = self.trainer
+        return {"train_order": {"seed": self.order_seed(), "epoch": position[0], "items_done": position[1],
+                                "batch_size": int(self.hparams.batch_size), "world_size": int(trainer.world_size)}}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         order = state_dict.get("train_order")
@@ -127,6 +131,11 @@ class ResumableTrainOrder:
         if order and (trainer is None or trainer.state.fn == "fit"):  # testing a checkpoint resumes nothing
             self._order_seed = int(order["seed"])
             self._resume_at = (int(order["epoch"]), int(order["items_done"]))
+            saved = (order.get("batch_size"), order.get("world_size"))
+            now = (int(self.hparams.batch_size), int(trainer.world_size) if trainer is not None else 1)
+            if self._resume_at[1] and saved != now:
+                log.warning("resuming mid-epoch with batch size / processes %s instead of %s: the rest of epoch %d will "
+                            "not be exactly the items the interrupted run had left", now, saved, self._resume_at[0])
             # Lightning looks for state_dict() on the DataLoader only and would warn that this
             # mid-epoch resume is unreliable; it is exact (tests/test_resumable_order.py).
             warnings.filterwarnings("ignore", message="You're resuming from a checkpoint that ended before the epoch ended")
