@@ -123,3 +123,16 @@ def test_resuming_mid_epoch_with_another_batch_size_says_so(caplog: pytest.LogCa
     assert "batch size / processes (4, 1) instead of (8, 1)" in caplog.text and "epoch 2" in caplog.text
     sampler = data.train_sampler(NoisyItems())
     assert (sampler.seed, sampler.epoch, len(list(sampler))) == (1, 2, 24 - 8)  # the stored position is still used
+
+
+def test_without_a_global_seed_one_process_shuffles_per_run_and_ranks_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    monkeypatch.delenv("PL_GLOBAL_SEED", raising=False)
+    torch.manual_seed(77)  # stands in for the random seed torch starts each process with
+    assert NoisyData(0, False).order_seed() == 77
+    ranked = NoisyData(0, False)
+    ranked.trainer = SimpleNamespace(world_size=2, global_rank=1)
+    assert ranked.order_seed() == 0
+    monkeypatch.setenv("PL_GLOBAL_SEED", "12345")
+    assert NoisyData(0, False).order_seed() == 12345

@@ -105,9 +105,15 @@ class ResumableTrainOrder:
 
     def order_seed(self) -> int:
         """``seed_everything``'s seed (``PL_GLOBAL_SEED``, the one Lightning's own distributed
-        sampler uses, the same on every rank), fixed at first use and kept by checkpoints."""
+        sampler uses, the same on every rank), fixed at first use and kept by checkpoints.
+        Without one (``seed=null``) a single process shuffles differently every run (torch's
+        random initial seed); several processes use 0, as Lightning does, so they agree."""
         if self._order_seed is None:
-            self._order_seed = int(os.environ.get("PL_GLOBAL_SEED", 0))
+            seed = os.environ.get("PL_GLOBAL_SEED")
+            trainer = getattr(self, "trainer", None)
+            if seed is None:
+                seed = 0 if trainer is not None and trainer.world_size > 1 else torch.initial_seed() % 2**31
+            self._order_seed = int(seed)
         return self._order_seed
 
     def train_sampler(self, dataset: Sized) -> ResumableSampler:
