@@ -73,8 +73,8 @@ class NoisyData(ResumableTrainOrder, pl.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         dataset = NoisyItems()
-        return DataLoader(dataset, batch_size=4, sampler=self.train_sampler(dataset), num_workers=self.hparams.num_workers,
-                          persistent_workers=self.hparams.persistent_workers, generator=torch.Generator().manual_seed(self.order_seed()))
+        return DataLoader(dataset, batch_size=4, **self.loader_order(dataset, shuffle=True), num_workers=self.hparams.num_workers,
+                          persistent_workers=self.hparams.persistent_workers)
 
 
 class DropoutRegression(pl.LightningModule):

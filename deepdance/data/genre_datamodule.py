@@ -348,8 +348,7 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
         return DataLoader(
             dataset,
             batch_size=self.hparams.batch_size,
-            sampler=self.train_sampler(dataset) if shuffle else None,  # resumable mid-epoch, see deepdance/data/resumable.py
-            generator=torch.Generator().manual_seed(self.order_seed()),  # worker seeds: leave the global RNG to the model
+            **self.loader_order(dataset, shuffle),  # resumable mid-epoch, see deepdance/data/resumable.py
             num_workers=workers,
             pin_memory=self._pin_memory(),
             persistent_workers=self.hparams.persistent_workers and workers > 0,

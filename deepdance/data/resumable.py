@@ -123,6 +123,12 @@ class ResumableTrainOrder:
                                 num_replicas=trainer.world_size if trainer is not None else 1,
                                 rank=trainer.global_rank if trainer is not None else 0)
 
+    def loader_order(self, dataset: Sized, shuffle: bool) -> dict[str, Any]:
+        """``DataLoader`` keywords: the resumable sampler when shuffling (training), and a generator
+        of the loader's own for worker seeds, so the global RNG is left to the model."""
+        return {"sampler": self.train_sampler(dataset) if shuffle else None,
+                "generator": torch.Generator().manual_seed(self.order_seed())}
+
     def state_dict(self) -> dict[str, Any]:
         position = training_position(getattr(self, "trainer", None), int(self.hparams.batch_size))
         if position is None:

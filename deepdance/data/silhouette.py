@@ -189,8 +189,7 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         workers = self.hparams.num_workers
         dataset = self.datasets[split]
-        return DataLoader(dataset, batch_size=self.hparams.batch_size, sampler=self.train_sampler(dataset) if shuffle else None,
-                          generator=torch.Generator().manual_seed(self.order_seed()), num_workers=workers,
+        return DataLoader(dataset, batch_size=self.hparams.batch_size, **self.loader_order(dataset, shuffle), num_workers=workers,
                           pin_memory=self.hparams.pin_memory, persistent_workers=self.hparams.persistent_workers and workers > 0)
 
     def train_dataloader(self) -> DataLoader:
