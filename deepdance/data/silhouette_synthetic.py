@@ -2,36 +2,29 @@
 
 It is written as a real video and read back through decord like any user's file, so the
 default run exercises exactly the path real inputs take (decoding, thresholding, caching).
+The folder (``data.synthetic.dir``) is owned like the synthetic dancers' folder
+(``deepdance.data.owned_folder``): a video there that ``synthetic.json`` does not list stops
+the run before anything is written.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from pathlib import Path
-from typing import Iterator
 
+from deepdance.data.owned_folder import OwnedFolder, file_facts
 from deepdance.data.synthetic import GENERATOR_VERSION, render_silhouettes
 from deepdance.data.video_writer import write_mp4
 
 log = logging.getLogger(__name__)
 
+RECORD_NAME = "synthetic.json"
 
-@contextlib.contextmanager
-def _locked(directory: Path) -> Iterator[None]:
-    """One writer at a time (DDP ranks, parallel tests); the others then find the file."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX
-        yield
-        return
-    with open(directory / ".silhouette_synthetic.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+
+def _hint(directory: Path) -> str:
+    return (f"to train on these videos use data.root={directory} (data=silhouette) or data=deep_dance_clips; "
+            "for the synthetic dance give data.synthetic.dir an empty or new folder")
 
 
 def ensure_synthetic_silhouettes(
@@ -46,15 +39,24 @@ def ensure_synthetic_silhouettes(
     """Path of the synthetic silhouette video for these settings, rendering it if missing.
 
     The name holds every setting and the generator version, so a change makes a new file.
+    One writer at a time (DDP ranks, parallel tests) under the folder's lock; the others
+    then find the file.
     """
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     name = f"silhouettes_v{GENERATOR_VERSION}_s{seed}_{genre or 'mix'}_{num_frames}f_{fps:g}fps_{height}x{width}.mp4"
     path = directory / name
-    with _locked(directory):
-        if not path.exists():
-            start = time.perf_counter()
-            frames = render_silhouettes(num_frames, height=height, width=width, fps=fps, seed=seed, genre=genre)
-            write_mp4(path, frames, fps=fps, crf=12)
-            log.info("rendered %d synthetic silhouette frames to %s in %.1f s", num_frames, path, time.perf_counter() - start)
+    folder = OwnedFolder(directory, RECORD_NAME, _hint(directory))
+    with folder.claimed() as record:
+        if name in record.files:
+            folder.save(record)
+            return path
+        start = time.perf_counter()
+        frames = render_silhouettes(num_frames, height=height, width=width, fps=fps, seed=seed, genre=genre)
+        # Recorded before writing, so an interrupted run leaves a folder the next run knows as its own.
+        record.files[name] = None
+        folder.save(record)
+        write_mp4(path, frames, fps=fps, crf=12, overwrite=False)
+        record.files[name] = file_facts(path)
+        folder.save(record)
+        log.info("rendered %d synthetic silhouette frames to %s in %.1f s", num_frames, path, time.perf_counter() - start)
     return path

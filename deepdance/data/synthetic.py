@@ -26,8 +26,6 @@ dancer ids are disjoint per genre as in AIST++. Everything is deterministic from
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
 import logging
 import multiprocessing
 import os
@@ -41,6 +39,7 @@ import cv2
 import numpy as np
 
 from deepdance.data.aist import GENRES, AistName
+from deepdance.data.owned_folder import OwnedFolder, file_facts
 from deepdance.data.video_writer import write_mp4
 
 log = logging.getLogger(__name__)
@@ -686,7 +685,8 @@ def video_jobs(config: SyntheticConfig) -> list[VideoJob]:
 def _write_job(root: Path, config: SyntheticConfig, job: VideoJob) -> Path:
     frames = render_dance(job.name.genre, job.dancer_seed, job.camera, job.music, config.num_frames,
                           config.fps, config.size, job.rng_seed, config.silhouette)
-    return write_mp4(root / job.name.filename(), frames, fps=config.fps, preset="veryfast")
+    path = root / job.name.filename()
+    return write_mp4(path, frames, fps=config.fps, preset="veryfast", overwrite=False)
 
 
 def _write_job_star(args: tuple[Path, SyntheticConfig, VideoJob]) -> Path:
@@ -705,90 +705,71 @@ def _init_worker() -> None:
     cv2.setNumThreads(1)  # one process per core already
 
 
-def generate_dataset(root: str | Path, config: SyntheticConfig | None = None, workers: int | None = None,
-                     jobs: list[VideoJob] | None = None) -> list[Path]:
-    """Render and write the videos of ``config`` (or only ``jobs``) under ``root``; return their paths.
-
-    ``workers`` processes (default: all cores) each render whole videos; the output does not
-    depend on how many there are.
-    """
-    config = config or SyntheticConfig()
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    jobs = video_jobs(config) if jobs is None else jobs
+def _render_jobs(root: Path, config: SyntheticConfig, jobs: list[VideoJob], workers: int | None) -> Iterator[Path]:
+    """Render and write ``jobs`` under ``root`` (never over an existing file), yielding each path
+    as it is written. ``workers`` processes (default: all cores) each render whole videos; the
+    output does not depend on how many there are."""
     workers = max(1, min(workers or _available_cores(), len(jobs)))
     tasks = [(root, config, job) for job in jobs]
     if workers == 1:
         _init_worker()
-        return [_write_job_star(task) for task in tasks]
-    ctx = multiprocessing.get_context("spawn")  # fork is unsafe once torch/OpenMP threads exist
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker) as pool:
-        return list(pool.map(_write_job_star, tasks, chunksize=max(1, len(tasks) // (8 * workers))))
-
-
-def _read_manifest(manifest: Path) -> dict | None:
-    """The stored record, or None when there is none or it is unreadable (then all is regenerated)."""
-    if not manifest.exists():
-        return None
-    try:
-        record = json.loads(manifest.read_text())
-    except (OSError, ValueError) as err:
-        log.warning("ignoring unreadable %s (%s): regenerating the dataset", manifest, err)
-        return None
-    return record if isinstance(record, dict) else None
-
-
-@contextlib.contextmanager
-def _locked(root: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``root`` so concurrent callers (DDP ranks) generate once."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: no locking
-        yield
+        yield from map(_write_job_star, tasks)
         return
-    with open(root / ".synthetic.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    # fork is unsafe once torch/OpenMP threads exist
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker) as pool:
+        yield from pool.map(_write_job_star, tasks, chunksize=max(1, len(tasks) // (8 * workers)))
+
+
+def generate_dataset(root: str | Path, config: SyntheticConfig | None = None, workers: int | None = None) -> list[Path]:
+    """The paths of every video of ``config`` under ``root``, written where missing
+    (``ensure_synthetic_dataset``: only into a folder the generator owns)."""
+    config = config or SyntheticConfig()
+    root = ensure_synthetic_dataset(root, config, workers)
+    return [root / job.name.filename() for job in video_jobs(config)]
+
+
+def _hint(root: Path) -> str:
+    return (f"for real AIST++ videos use data=aist data.root={root}; "
+            "for synthetic dancers give data.root an empty or new folder")
 
 
 def ensure_synthetic_dataset(root: str | Path, config: SyntheticConfig | None = None, workers: int | None = None) -> Path:
     """Generate the dataset under ``root`` on first use and reuse it afterwards; return ``root``.
 
-    ``synthetic.json`` in ``root`` records the config and the files. Same config with every
-    file present: nothing is written. Same config with files missing: only those are written.
-    A different config (or generator version): the recorded files are deleted and all
-    regenerated. Other files in ``root`` are never touched.
+    ``root`` must be absent, empty of videos, or a folder this generator made: any video
+    that ``synthetic.json`` does not list stops the run with one line, before anything is
+    written (``deepdance.data.owned_folder``). The record holds the config and each file's
+    size and SHA-256. Same config with every file present: nothing is written. Same config
+    with files missing: only those are written. A different config (or generator version):
+    the recorded files whose size and hash still match are deleted and all regenerated (a
+    changed one stops the run, untouched). Other files in ``root`` are never touched.
     """
     config = config or SyntheticConfig()
     root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    manifest = root / MANIFEST_NAME
-    with _locked(root):
+    folder = OwnedFolder(root, MANIFEST_NAME, _hint(root))
+    with folder.claimed() as record:
         jobs = video_jobs(config)
-        stored = _read_manifest(manifest)
-        if stored is not None and stored.get("config") != config.to_json():
-            log.info("synthetic dataset in %s was made with %s; regenerating for %s", root, stored.get("config"), config.to_json())
-            for name in stored.get("files", []):
-                (root / Path(name).name).unlink(missing_ok=True)
-            manifest.unlink()
-            stored = None
-        # Without a record, same-named files may be stale (an interrupted or older run): rewrite all.
-        missing = [job for job in jobs if stored is None or not (root / job.name.filename()).exists()]
+        if record.files and record.config != config.to_json():
+            log.info("synthetic dataset in %s was made with %s; regenerating for %s",
+                     root, record.config, config.to_json())
+            folder.remove_recorded(record)
+        record.config = config.to_json()
+        missing = [job for job in jobs if job.name.filename() not in record.files]
         if not missing:
             log.info("reusing synthetic dataset in %s (%d videos)", root, len(jobs))
+            folder.save(record)
             return root
         start = time.perf_counter()
         log.info("generating %d of %d synthetic videos in %s", len(missing), len(jobs), root)
-        generate_dataset(root, config, workers, jobs=missing)
-        record = {"config": config.to_json(), "files": [job.name.filename() for job in jobs],
-                  "seconds_to_generate": round(time.perf_counter() - start, 2)}
-        tmp = manifest.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(record, indent=1))
-        os.replace(tmp, manifest)
-        log.info("wrote %d synthetic videos in %.1f s", len(missing), record["seconds_to_generate"])
+        # Recorded before writing, so an interrupted run leaves a folder the next run knows as its own.
+        record.files.update({job.name.filename(): None for job in missing})
+        folder.save(record)
+        for path in _render_jobs(root, config, missing, workers):
+            record.files[path.name] = file_facts(path)
+        record.extra["seconds_to_generate"] = round(time.perf_counter() - start, 2)
+        folder.save(record)
+        log.info("wrote %d synthetic videos in %.1f s", len(missing), record.extra["seconds_to_generate"])
     return root
 
 

@@ -4,11 +4,16 @@ entries that carry their own length and checksum so a truncated or corrupt one i
 Why: a killed job, a full disk or two DDP ranks writing the same entry must never leave a
 file that a later run silently reads back as valid. The rules, in one place:
 
-* **Atomic writes** (``atomic_output`` / ``atomic_write_bytes``): write a temporary file in
-  the same directory, flush and fsync it, then ``os.replace`` it over the target. Readers
-  see the old file or the complete new one, never a half-written one.
-* **Locks** (``file_lock``): an ``fcntl``-style lock on ``<entry>.lock`` (via ``filelock``)
-  so two processes filling the same entry compute it once; the second waits, then reads.
+* **Atomic writes** (``atomic_path`` / ``atomic_output`` / ``atomic_write_bytes`` /
+  ``atomic_write_text``): the one place deepdance writes a file. Write a temporary file in the
+  same directory, fsync it, then publish it under the target name. Readers see the old file or
+  the complete new one, never a half-written one. ``overwrite=False`` publishes only if the
+  target does not exist (a hard link, atomic on POSIX file systems), so a file that some other
+  program put there meanwhile is never replaced.
+* **Locks** (``file_lock``): an ``flock`` on ``<entry>.lock`` (via ``filelock``) so two
+  processes filling the same entry compute it once; the second waits, then reads. flock
+  locks are seen by every node of an NFSv4 mount (Linux emulates them as POSIX locks), so
+  they also decide, across nodes, whether a temporary file still has a live writer.
 * **Checked entries** (``write_entry`` / ``read_entry``): a 48-byte header (magic, payload
   length, SHA-256 of the payload) in front of the payload. A short, altered or foreign file
   raises ``CorruptEntry`` naming the file and what is wrong.
@@ -21,6 +26,7 @@ file that a later run silently reads back as valid. The rules, in one place:
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import io
 import json
@@ -46,28 +52,65 @@ class CorruptEntry(Exception):
     """A cache entry that is truncated, altered, or not a deepdance cache file."""
 
 
+class TargetExists(FileExistsError):
+    """``overwrite=False`` and the target already exists: nothing was written."""
+
+
 @contextlib.contextmanager
-def atomic_output(path: str | Path, mode: str = "wb") -> Iterator[Any]:
-    """Open a temporary file beside ``path`` for writing; on success it replaces ``path``.
+def atomic_path(path: str | Path, *, overwrite: bool = True, suffix: str = ".tmp") -> Iterator[Path]:
+    """A temporary file name beside ``path`` for writers that want a name, not a handle
+    (video encoders, safetensors); when the block ends without error it becomes ``path``.
 
     On any exception (including KeyboardInterrupt) the temporary file is removed and
-    ``path`` is left as it was. The data is fsynced before the rename so a power loss
-    cannot leave a renamed but empty file.
+    ``path`` is left as it was. The temporary name is hidden (``.<name>.<random><suffix>``)
+    and, with the default suffix, has no video extension, so no video scan picks it up.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; give the usual permissions
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    # mkstemp makes 0600 files; give the usual permissions
+    os.chmod(tmp, 0o666 & ~_UMASK)
     try:
-        with os.fdopen(fd, mode) as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        yield tmp
+        _fsync(tmp)
+        _publish(tmp, path, overwrite)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | Path, mode: str = "wb", *, overwrite: bool = True) -> Iterator[Any]:
+    """Open a temporary file beside ``path`` for writing; on success it replaces ``path``
+    (``overwrite=False``: only if there is no ``path`` yet, else ``TargetExists``)."""
+    with atomic_path(path, overwrite=overwrite) as tmp, open(tmp, mode) as handle:
+        yield handle
+
+
+def _fsync(path: Path) -> None:
+    """Flush the data to disk before the rename, so a power loss cannot leave a renamed but empty file."""
+    with open(path, "rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def _publish(tmp: Path, path: Path, overwrite: bool) -> None:
+    if overwrite:
+        os.replace(tmp, path)
+        return
+    try:
+        # link() fails if ``path`` exists: check and publish in one step
+        os.link(tmp, path)
+    except FileExistsError:
+        raise TargetExists(errno.EEXIST, "exists; not replaced", str(path)) from None
+    except OSError:
+        # a file system without hard links: check, then rename (a small window)
+        if path.exists():
+            raise TargetExists(errno.EEXIST, "exists; not replaced", str(path)) from None
+        os.replace(tmp, path)
+        return
+    tmp.unlink()
 
 
 def _umask() -> int:
@@ -79,14 +122,14 @@ def _umask() -> int:
 _UMASK = _umask()  # read once at import: os.umask is process-wide, not thread-safe to probe later
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    with atomic_output(path, "wb") as handle:
+def atomic_write_bytes(path: str | Path, data: bytes, *, overwrite: bool = True) -> Path:
+    with atomic_output(path, "wb", overwrite=overwrite) as handle:
         handle.write(data)
     return Path(path)
 
 
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    with atomic_output(path, "w") as handle:
+def atomic_write_text(path: str | Path, text: str, *, overwrite: bool = True) -> Path:
+    with atomic_output(path, "w", overwrite=overwrite) as handle:
         handle.write(text)
     return Path(path)
 
@@ -97,13 +140,14 @@ def lock_path(path: str | Path) -> Path:
 
 
 @contextlib.contextmanager
-def file_lock(path: str | Path, timeout: float = -1) -> Iterator[None]:
-    """Hold an exclusive inter-process lock for ``path`` (on ``<path>.lock``).
+def file_lock(path: str | Path, timeout: float = -1, *, lock_file: str | Path | None = None) -> Iterator[None]:
+    """Hold an exclusive inter-process lock for ``path`` (on ``<path>.lock``, or on ``lock_file``).
 
-    ``timeout`` seconds (-1: wait forever). The lock file is left in place on purpose:
-    deleting it while another process waits on it would let a third take a second lock.
+    ``timeout`` seconds (-1: wait forever; 0: raise ``filelock.Timeout`` at once if held).
+    The lock file is left in place on purpose: deleting it while another process waits on
+    it would let a third take a second lock.
     """
-    target = lock_path(path)
+    target = Path(lock_file) if lock_file is not None else lock_path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(target), timeout=timeout):
         yield
@@ -111,18 +155,11 @@ def file_lock(path: str | Path, timeout: float = -1) -> Iterator[None]:
 
 @contextlib.contextmanager
 def locked(handle: Any) -> Iterator[Any]:
-    """Hold an exclusive ``flock`` on an open file (e.g. while appending a line to a shared log)."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: appends of one short line are atomic enough
-        yield handle
-        return
-    fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-    try:
+    """Hold ``file_lock`` on an open file's path while appending to it (a log shared by
+    DataLoader workers), then flush before the lock is released."""
+    with file_lock(handle.name):
         yield handle
         handle.flush()
-    finally:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def _digest(payload: bytes | memoryview) -> bytes:
