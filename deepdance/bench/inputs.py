@@ -9,9 +9,7 @@ work: a large intra frame every GOP, then cheap predicted frames around a moving
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
@@ -23,6 +21,7 @@ import cv2
 import numpy as np
 
 from deepdance.data.aist import GENRES, VIDEO_SUFFIXES, AistName
+from deepdance.data.owned_folder import OwnedFolder, file_facts
 from deepdance.data.synthetic import (
     SUPERSAMPLE,
     Appearance,
@@ -31,6 +30,7 @@ from deepdance.data.synthetic import (
     music_tempo,
     render_frames,
 )
+from deepdance.data.video_writer import new_video_file
 from deepdance.errors import DeepdanceError
 
 log = logging.getLogger(__name__)
@@ -145,36 +145,30 @@ def _click_track(seconds: float, tempo_bpm: float, seed: int) -> np.ndarray:
 
 def write_standin(path: Path, spec: StandInSpec, index: int) -> Path:
     """Encode one stand-in: libx264 with a fixed GOP (no scene-cut key frames) and AAC audio."""
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.mp4")
-    try:
-        with av.open(str(tmp), mode="w", format="mp4") as container:
-            video = container.add_stream("libx264", rate=spec.rate, options={
-                "crf": str(spec.crf), "preset": spec.preset,
-                "x264-params": f"keyint={spec.gop}:min-keyint={spec.gop}:scenecut=0",
-            })
-            video.width, video.height, video.pix_fmt = spec.width, spec.height, "yuv420p"
-            audio = container.add_stream("aac", rate=AUDIO_RATE, layout="stereo") if spec.audio else None
-            for frame in _frames(spec, index):
-                for packet in video.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
-                    container.mux(packet)
-            for packet in video.encode():
+    options = {"crf": str(spec.crf), "preset": spec.preset,
+               "x264-params": f"keyint={spec.gop}:min-keyint={spec.gop}:scenecut=0"}
+    with new_video_file(path) as tmp, av.open(str(tmp), mode="w", format="mp4") as container:
+        video = container.add_stream("libx264", rate=spec.rate, options=options)
+        video.width, video.height, video.pix_fmt = spec.width, spec.height, "yuv420p"
+        audio = container.add_stream("aac", rate=AUDIO_RATE, layout="stereo") if spec.audio else None
+        for frame in _frames(spec, index):
+            for packet in video.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
                 container.mux(packet)
-            if audio is not None:
-                genre = GENRES[index % len(GENRES)]
-                samples = _click_track(spec.num_frames / float(spec.rate), music_tempo(genre, 0), index)
-                block = 1024  # AAC frame size
-                for start in range(0, samples.shape[1], block):
-                    chunk = np.ascontiguousarray(samples[:, start : start + block])
-                    frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
-                    frame.sample_rate, frame.pts = AUDIO_RATE, start
-                    for packet in audio.encode(frame):
-                        container.mux(packet)
-                for packet in audio.encode():
+        for packet in video.encode():
+            container.mux(packet)
+        if audio is not None:
+            genre = GENRES[index % len(GENRES)]
+            samples = _click_track(spec.num_frames / float(spec.rate), music_tempo(genre, 0), index)
+            # AAC frame size
+            block = 1024
+            for start in range(0, samples.shape[1], block):
+                chunk = np.ascontiguousarray(samples[:, start : start + block])
+                frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
+                frame.sample_rate, frame.pts = AUDIO_RATE, start
+                for packet in audio.encode(frame):
                     container.mux(packet)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+            for packet in audio.encode():
+                container.mux(packet)
     return path
 
 
@@ -183,36 +177,45 @@ def _write_star(args: tuple[Path, StandInSpec, int]) -> Path:
     return write_standin(*args)
 
 
-def ensure_standins(root: str | Path, spec: StandInSpec, workers: int = 1) -> list[Path]:
-    """Generate the set under ``root/spec.name`` on first use; reuse it while the spec matches."""
-    folder = Path(root) / spec.name
-    folder.mkdir(parents=True, exist_ok=True)
-    record_path = folder / MANIFEST_NAME
-    wanted = {"version": INPUTS_VERSION, **asdict(spec)}
-    paths = [folder / name for name in spec.filenames()]
-    stored = json.loads(record_path.read_text()) if record_path.exists() else None
-    if stored != wanted:  # no record or another spec: no file here can be trusted
-        if stored is not None:
-            log.info("stand-ins in %s were made with %s; regenerating", folder, stored)
-        for old in paths:
-            old.unlink(missing_ok=True)
-        # Recorded before writing: each video appears atomically (temporary name, then rename),
-        # so after an interruption every file present is complete and only the rest are made.
-        tmp = record_path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(wanted, indent=1))
-        os.replace(tmp, record_path)
-    missing = [(path, spec, i) for i, path in enumerate(paths) if not path.exists()]
-    if missing:
-        log.info("generating %d stand-in video(s) %dx%d@%.2f fps, %.0f s each, in %s (cached afterwards)",
-                 len(missing), spec.width, spec.height, spec.fps, spec.seconds, folder)
-        if workers > 1 and len(missing) > 1:
-            import multiprocessing
+def _write_all(jobs: list[tuple[Path, StandInSpec, int]], workers: int) -> Iterator[Path]:
+    if workers > 1 and len(jobs) > 1:
+        import multiprocessing
 
-            with ProcessPoolExecutor(min(workers, len(missing)), mp_context=multiprocessing.get_context("spawn")) as pool:
-                list(pool.map(_write_star, missing))
-        else:
-            for job in missing:
-                _write_star(job)
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context) as pool:
+            yield from pool.map(_write_star, jobs)
+    else:
+        yield from map(_write_star, jobs)
+
+
+def ensure_standins(root: str | Path, spec: StandInSpec, workers: int = 1) -> list[Path]:
+    """Generate the set under ``root/spec.name`` on first use; reuse it while the spec matches.
+
+    The folder is owned (``deepdance.data.owned_folder``, record ``standins.json``): a video
+    there that the record does not list stops the run before anything is written, and a
+    changed spec deletes only recorded files whose size and hash still match.
+    """
+    folder_path = Path(root) / spec.name
+    hint = (f"bench.inputs_dir is for generated stand-ins (delete {folder_path} if an older deepdance made it); "
+            f"to time your own videos use bench.videos={folder_path}")
+    folder = OwnedFolder(folder_path, MANIFEST_NAME, hint)
+    wanted = {"version": INPUTS_VERSION, **asdict(spec)}
+    paths = [folder_path / name for name in spec.filenames()]
+    with folder.claimed() as record:
+        if record.files and record.config != wanted:
+            log.info("stand-ins in %s were made with %s; regenerating", folder_path, record.config)
+            folder.remove_recorded(record)
+        record.config = wanted
+        missing = [(path, spec, i) for i, path in enumerate(paths) if path.name not in record.files]
+        if missing:
+            log.info("generating %d stand-in video(s) %dx%d@%.2f fps, %.0f s each, in %s (cached afterwards)",
+                     len(missing), spec.width, spec.height, spec.fps, spec.seconds, folder_path)
+            # Recorded before writing, so an interrupted run leaves a folder the next run knows as its own.
+            record.files.update({path.name: None for path, _, _ in missing})
+            folder.save(record)
+            for path in _write_all(missing, workers):
+                record.files[path.name] = file_facts(path)
+        folder.save(record)
     return paths
 
 

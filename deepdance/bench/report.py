@@ -4,10 +4,13 @@ whole-AIST++ projection derived from them."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from deepdance.errors import DeepdanceError
+from deepdance.utils.cache_io import atomic_write_text
+
+MARKDOWN_TITLE = "# deepdance benchmark: "
 AIST_VIDEOS = 12_670
 AIST_FRAMES = 10_100_000
 
@@ -88,7 +91,7 @@ def _duration(hours: float) -> str:
 def markdown(results: dict[str, Any]) -> str:
     """The human-readable report: machine, one extraction table per video set, training, projection."""
     m, cfg, rows = results["machine"], results["config"], results["rows"]
-    lines = [f"# deepdance benchmark: {results['name']}", ""]
+    lines = [f"{MARKDOWN_TITLE}{results['name']}", ""]
     lines += [f"Command: `{results['command']}`", ""]
     lines += [
         f"Machine: {m['cpu_model']}, {m['usable_cpus']} usable CPUs (of {m['cpu_count']}), {m['memory_gb']} GiB; "
@@ -147,13 +150,36 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _ours(path: Path) -> bool:
+    """Is ``path`` a result this module wrote (JSON with machine and rows, or its Markdown)?"""
+    try:
+        text = path.read_text()
+        if path.suffix == ".md":
+            return text.startswith(MARKDOWN_TITLE)
+        data = json.loads(text)
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and {"machine", "rows"} <= set(data)
+
+
+def result_paths(out_dir: str | Path, name: str) -> tuple[Path, Path]:
+    return Path(out_dir) / f"{name}.json", Path(out_dir) / f"{name}.md"
+
+
+def check_replaceable(out_dir: str | Path, name: str) -> None:
+    """Refuse, before any measurement, an explicit ``bench.out_dir`` whose result names hold
+    files deepdance did not write: results replace only earlier results."""
+    for path in result_paths(out_dir, name):
+        if path.exists() and not _ours(path):
+            raise DeepdanceError(f"bench.out_dir={out_dir}: {path} exists and is not a deepdance benchmark result, "
+                                 "so it is not replaced; choose another bench.out_dir or bench.name")
+
+
 def write_results(results: dict[str, Any], out_dir: str | Path, name: str) -> tuple[Path, Path]:
-    """``<name>.json`` and ``<name>.md`` under ``out_dir``, each written atomically."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = (out_dir / f"{name}.json", out_dir / f"{name}.md")
-    for path, text in zip(paths, (json.dumps(results, indent=2, default=str) + "\n", markdown(results))):
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(text)
-        os.replace(tmp, path)
+    """``<name>.json`` and ``<name>.md`` under ``out_dir``, each written atomically; an existing
+    file there is replaced only if it is an earlier result."""
+    check_replaceable(out_dir, name)
+    paths = result_paths(out_dir, name)
+    atomic_write_text(paths[0], json.dumps(results, indent=2, default=str) + "\n")
+    atomic_write_text(paths[1], markdown(results))
     return paths

@@ -24,9 +24,14 @@ from deepdance.bench.extraction import (
 )
 from deepdance.bench.inputs import StandInSpec, describe_videos, ensure_standins, find_bench_videos
 from deepdance.bench.machine import load_average, machine_facts
-from deepdance.bench.report import project_whole_aist, row, write_results
+from deepdance.bench.report import check_replaceable, project_whole_aist, row, write_results
 from deepdance.bench.timing import interleaved_runs
-from deepdance.bench.training import generator_available, measure_autoencoder_training, measure_generation, measure_gru_epochs
+from deepdance.bench.training import (
+    generator_available,
+    measure_autoencoder_training,
+    measure_generation,
+    measure_gru_epochs,
+)
 from deepdance.errors import DeepdanceError
 
 log = logging.getLogger("deepdance.bench")
@@ -40,6 +45,11 @@ def resolve_device(name: str) -> torch.device:
     if name != "cpu" and not name.startswith("cuda"):
         raise DeepdanceError(f"bench.device={name!r} is not known; use auto, cpu or cuda")
     return torch.device(name)
+
+
+def result_name(bench: DictConfig, device: torch.device) -> str:
+    """``bench.name``, or ``<label>-<device type>``: the stem of the result files."""
+    return str(bench.name or f"{bench.label}-{device.type}")
 
 
 def resolve_inputs(bench: DictConfig) -> list[tuple[str, list[Path]]]:
@@ -76,6 +86,8 @@ def run_benchmark(cfg: DictConfig) -> dict[str, Any]:
         torch.backends.cudnn.benchmark = True  # fixed shapes; TensorFlow (the notebook) autotunes too
     repeats, warmup = int(bench.repeats), int(bench.warmup)
     num_frames, img_size = int(bench.num_frames), int(bench.img_size)
+    if bench.get("out_dir"):
+        check_replaceable(bench.out_dir, result_name(bench, device))
     facts = machine_facts(device)
     log.info("machine: %s", facts)
 
@@ -113,7 +125,7 @@ def run_benchmark(cfg: DictConfig) -> dict[str, Any]:
     rows += generator_rows(bench.generator, device, repeats, warmup)
 
     results = {
-        "name": str(bench.name or f"{bench.label}-{device.type}"),
+        "name": result_name(bench, device),
         "command": " ".join(["python -m deepdance.bench", *sys.argv[1:]]),
         "machine": facts,
         "load_average_end": load_average(),
@@ -124,9 +136,11 @@ def run_benchmark(cfg: DictConfig) -> dict[str, Any]:
         "rows": rows,
     }
     results["projection"] = project_whole_aist(rows, set_infos, samplings, device.type, num_frames)
-    json_path, md_path = write_results(results, bench.out_dir, results["name"])
-    write_results(results, cfg.paths.output_dir, "bench")
+    # A user's results belong in its run directory; only an explicit bench.out_dir also writes elsewhere.
+    json_path, md_path = write_results(results, cfg.paths.output_dir, results["name"])
     log.info("results: %s, %s", json_path, md_path)
+    if bench.get("out_dir"):
+        log.info("copied to %s", ", ".join(map(str, write_results(results, bench.out_dir, results["name"]))))
     return results
 
 

@@ -10,10 +10,10 @@ moving a video never recomputes them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +23,7 @@ import numpy as np
 
 from deepdance.data.video import open_video
 from deepdance.errors import DeepdanceError, VideoError
+from deepdance.utils.cache_io import TargetExists, atomic_output, atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class SilhouetteSettings:
         object.__setattr__(self, "ignore_boxes", tuple(_box(b, "data.ignore_boxes[]") for b in (self.ignore_boxes or ())))
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "SilhouetteSettings":
+    def from_config(cls, config: dict[str, Any]) -> SilhouetteSettings:
         """Settings from a data config (or a checkpoint's copy of it); other keys are ignored."""
         names = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in config.items() if k in names})
@@ -209,21 +210,20 @@ class SilhouetteCache:
     def load(self, video: str | Path, settings: SilhouetteSettings) -> np.ndarray:
         """Memory-mapped (T, height, width) uint8 frames of ``video``, built on first use.
 
-        Written under a temporary name and renamed, so a crash or a concurrent run (DDP
-        ranks, a sweep) never reads a half-written file.
+        Written under a temporary name and renamed (``atomic_output``), so a crash or a
+        concurrent run (DDP ranks, a sweep) never reads a half-written file; only files named
+        ``<video stem>-<24-hex key>.npy/.json`` are written, and nothing is ever deleted.
         """
         target = self.path_for(video, settings)
         if not target.exists():
             frames = extract_silhouettes(video, settings)
-            self.root.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.stem}.{os.getpid()}.tmp.npy")
-            try:
-                np.save(tmp, frames)
-                meta = {"video": str(video), "frames": int(len(frames)), "settings": settings.to_json(), "version": PREPROCESS_VERSION}
-                target.with_suffix(".json").write_text(json.dumps(meta, indent=1))
-                os.replace(tmp, target)
-            finally:
-                tmp.unlink(missing_ok=True)
+            meta = {"video": str(video), "frames": len(frames), "settings": settings.to_json(),
+                    "version": PREPROCESS_VERSION}
+            # The name holds a hash of the video's bytes and the settings: a file by that name is
+            # this same entry (another rank's), so the meta is replaced and the array kept.
+            atomic_write_text(target.with_suffix(".json"), json.dumps(meta, indent=1))
+            with contextlib.suppress(TargetExists), atomic_output(target, "wb", overwrite=False) as handle:
+                np.save(handle, frames)
             log.info("cached %d silhouettes of %s in %s", len(frames), video, target)
         frames = np.load(target, mmap_mode="r")
         if frames.ndim != 3 or frames.shape[1:] != (settings.height, settings.width) or frames.dtype != np.uint8:

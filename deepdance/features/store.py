@@ -8,11 +8,14 @@ size/mtime, length, resolution and frame rate and a CRC32 of the features.
 Why this shape:
 * a key digest over everything that changes the numbers (backbone name and weight digest,
   image size, frames per clip, clips per video and the sampling rule, the decoder, the
-  normalisation, the extraction precision): change any of them and a new directory fills,
-  never a silent mix;
-* one file per video, written to a temporary name and renamed: a killed run leaves only
-  complete entries, and the next run computes just the missing ones; several writers (DDP
-  ranks) never share a file;
+  normalisation, the extraction precision, and the torch, timm and decoder versions): change
+  any of them, upgrades included, and a new directory fills, never a silent mix;
+* one file per video, written to a temporary name and renamed while its writer holds the
+  entry's lock (``.locks/<entry>.lock``): a killed run leaves only complete entries, and the
+  next run computes just the missing ones; several writers (DDP ranks, nodes) never share a
+  file. A temporary file whose entry lock is free has no live writer on any node (flock
+  locks are shared over NFS), so it is an orphan and is deleted; process ids would only
+  tell about this node;
 * safetensors headers are read without the tensors, so checking 12,670 entries is cheap; a
   truncated file fails its header check, a flipped bit fails the CRC on load; a video file
   that changed (size or mtime) makes its entry stale. Entries hold data only, never pickles.
@@ -27,14 +30,17 @@ import logging
 import os
 import re
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Literal
 
 import torch
+from filelock import Timeout
 from torch import nn
 
 from deepdance.errors import DeepdanceError
+from deepdance.utils.cache_io import atomic_path, atomic_write_text, file_lock
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +67,8 @@ class FeatureKey:
     normalisation: str  # mean/std applied before the backbone
     precision: str  # fp32 | bf16: the arithmetic of the extraction
     version: int = STORE_VERSION
+    # torch, timm and decoder releases: an upgrade can change the numbers, so it never reuses entries
+    libraries: str = field(default_factory=lambda: library_versions())
 
     @functools.cached_property
     def digest(self) -> str:
@@ -70,6 +78,17 @@ class FeatureKey:
     @property
     def dirname(self) -> str:
         return f"{re.sub(r'[^A-Za-z0-9_.-]', '_', self.backbone)}-{self.digest}"
+
+
+def library_versions() -> str:
+    """The installed releases that compute the features: torch, timm, and the decord package."""
+    found = [f"torch {torch.__version__}"]
+    for dist in ("timm", "decord", "decord2"):
+        try:
+            found.append(f"{dist} {metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return "; ".join(found)
 
 
 def weights_digest(module: nn.Module) -> str:
@@ -130,16 +149,15 @@ class FeatureStore:
     # ---------------------------------------------------------------------------- writing
     def _write_key(self) -> None:
         path = self.dir / "key.json"
-        if path.is_file():
-            return
-        self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.dir / f".key.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps({"digest": self.key.digest, **asdict(self.key)}, indent=1) + "\n")
-        os.replace(tmp, path)
+        if not path.is_file():
+            atomic_write_text(path, json.dumps({"digest": self.key.digest, **asdict(self.key)}, indent=1) + "\n")
+
+    def _lock_file(self, entry: str) -> Path:
+        return self.dir / ".locks" / f"{entry}.lock"
 
     def write(self, relative_path: str, video: dict, offsets: list[float], indices: torch.Tensor,
               mask: torch.Tensor, features: torch.Tensor) -> Path:
-        """Store one video's features atomically (temporary file, then rename)."""
+        """Store one video's features atomically, holding the entry's lock while its temporary file exists."""
         from safetensors.torch import save_file
 
         self._write_key()
@@ -158,23 +176,24 @@ class FeatureStore:
             "crc32": str(zlib.crc32(features.reshape(-1).view(torch.uint8).numpy().tobytes())),
         }
         path = self.entry_path(relative_path)
-        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
-        try:
+        with file_lock(path, lock_file=self._lock_file(path.name)), atomic_path(path) as tmp:
             save_file({"features": features, "mask": mask, "indices": indices}, str(tmp), metadata=metadata)
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
         return path
 
     def remove_orphans(self) -> int:
-        """Delete temporary files left by killed writers (their process is gone); return how many."""
+        """Delete temporary files whose writer is gone (its entry lock is free); return how many.
+
+        Only ``.<entry>.<random>.tmp`` files in this key's directory are considered: the
+        store deletes nothing else.
+        """
         removed = 0
-        for tmp in self.dir.glob(".*.tmp") if self.dir.is_dir() else []:
-            match = re.search(r"\.(\d+)\.tmp$", tmp.name)
-            if match and _process_alive(int(match.group(1))):
+        for tmp in self.dir.glob(f".*{SUFFIX}.*.tmp") if self.dir.is_dir() else []:
+            entry = tmp.name[1:].rsplit(".", 2)[0]
+            try:
+                with file_lock(self.dir / entry, timeout=0, lock_file=self._lock_file(entry)):
+                    tmp.unlink(missing_ok=True)
+            except Timeout:
                 continue
-            tmp.unlink(missing_ok=True)
             removed += 1
         return removed
 
@@ -240,14 +259,3 @@ class FeatureStore:
             found[state].append((relative_path, str(video_path), reason))
         return found
 
-
-def _process_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

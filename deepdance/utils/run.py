@@ -22,6 +22,7 @@ from pytorch_lightning.loggers import Logger
 from pytorch_lightning.utilities import rank_zero_only
 
 from deepdance.errors import DeepdanceError
+from deepdance.utils.cache_io import atomic_write_text
 from deepdance.utils.distributed import ddp_job_scope
 from deepdance.utils.resolvers import register_resolvers
 
@@ -74,13 +75,9 @@ def _number(value: Any) -> Any:
 def write_summary(out_dir: str | Path, metrics: dict[str, Any], **extra: Any) -> Path:
     """``summary.json``: final metrics under their logged names, plus run facts (best_ckpt, seed, split)."""
     path = Path(out_dir) / "summary.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {key: _number(value) for key, value in sorted(metrics.items())}
     payload.update({key: _number(value) for key, value in extra.items()})
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n")
-    tmp.replace(path)
-    return path
+    return atomic_write_text(path, json.dumps(payload, indent=2, default=str) + "\n")
 
 
 def close_loggers(exit_code: int | None = None) -> None:
