@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import run_cli
+from conftest import REPO, run_cli
 from deepdance.bench.extraction import combined_ceiling, crop_center_square, seed_load_video
 from deepdance.bench.inputs import StandInSpec, describe_videos, ensure_standins, find_bench_videos
 from deepdance.bench.report import find_row, project_whole_aist, row
@@ -49,10 +49,11 @@ def test_standins_are_reused_and_regenerated_when_the_spec_changes(tmp_path: Pat
     assert ensure_standins(tmp_path, spec)[0].stat().st_mtime_ns == stamp
     (again,) = ensure_standins(tmp_path, StandInSpec("s", count=1, width=64, height=40, fps=10, seconds=1.0, audio=False, preset="ultrafast"))
     assert probe_video(again).num_frames == 10
-    (tmp_path / "s" / "standins.json").unlink()  # a file without its record (an interrupted run): not trusted
-    again.write_bytes(b"not a video")
-    (regenerated,) = ensure_standins(tmp_path, spec)
-    assert probe_video(regenerated).num_frames == 5
+    # A video the record does not list (a user's, or a lost record): refused, untouched.
+    (tmp_path / "s" / "standins.json").unlink()
+    with pytest.raises(DeepdanceError, match=f"{again} is a video that standins.json does not list"):
+        ensure_standins(tmp_path, spec)
+    assert probe_video(again).num_frames == 10
 
 
 def test_standin_spec_rejects_odd_sizes() -> None:
@@ -109,18 +110,21 @@ def test_projection_scales_length_dependent_costs_only() -> None:
 
 
 @pytest.fixture(scope="module")
-def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path, Path]:
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
     root = tmp_path_factory.mktemp("bench")
-    out, run = root / "out", root / "run"
-    result = run_cli("deepdance.bench", "bench=smoke", f"bench.out_dir={out}", f"bench.inputs_dir={root / 'inputs'}",
+    run = root / "run"
+    source_tree = sorted((REPO / "experiments").rglob("*"))
+    result = run_cli("deepdance.bench", "bench=smoke", f"bench.inputs_dir={root / 'inputs'}",
                      f"hydra.run.dir={run}", timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads((out / "smoke-cpu.json").read_text()), out, run
+    # Results in the run dir only (no bench.out_dir given): nothing new in the source tree.
+    assert sorted((REPO / "experiments").rglob("*")) == source_tree
+    return json.loads((run / "smoke-cpu.json").read_text()), run
 
 
 @pytest.mark.slow
-def test_smoke_produces_every_row_positive(smoke: tuple[dict, Path, Path]) -> None:
-    results, _, _ = smoke
+def test_smoke_produces_every_row_positive(smoke: tuple[dict, Path]) -> None:
+    results, _ = smoke
     rows = results["rows"]
     for name in EXTRACTION_ROWS:
         found = find_row(rows, name, "tiny")
@@ -141,15 +145,15 @@ def test_smoke_produces_every_row_positive(smoke: tuple[dict, Path, Path]) -> No
 
 
 @pytest.mark.slow
-def test_smoke_records_machine_facts_and_writes_markdown_and_features(smoke: tuple[dict, Path, Path]) -> None:
-    results, out, run = smoke
+def test_smoke_records_machine_facts_and_writes_markdown_and_features(smoke: tuple[dict, Path]) -> None:
+    results, run = smoke
     machine = results["machine"]
     for key in ("cpu_count", "torch", "decord", "opencv", "load_average_1_5_15", "device"):
         assert machine[key], key
     assert "gpu" in machine
     (tiny,) = results["sets"]
     assert tiny["audio"] and tiny["videos"] == 2 and tiny["keyframe_interval"] == 30
-    text = (out / "smoke-cpu.md").read_text()
+    text = (run / "smoke-cpu.md").read_text()
     for r in results["rows"]:
         assert r["label"] in text, r["label"]
     assert "Projection" in text and "Load average" in text
@@ -161,7 +165,7 @@ def test_smoke_records_machine_facts_and_writes_markdown_and_features(smoke: tup
 
     entry = load_file(str(next(stores[0].glob("*.safetensors"))))
     assert entry["features"].shape == (1, 4, 512) and entry["mask"].all()  # 1 clip x 4 frames x resnet10t features
-    assert (run / "bench.json").is_file()
+    assert (run / "smoke-cpu.json").is_file()
 
 
 @pytest.mark.slow

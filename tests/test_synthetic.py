@@ -26,6 +26,7 @@ from deepdance.data.synthetic import (
     video_jobs,
 )
 from deepdance.data.video_writer import write_mp4
+from deepdance.errors import DeepdanceError
 
 TINY = SyntheticConfig(seed=3, dancers_per_genre=3, cameras=1, musics=1, seconds=1.0, fps=30, size=64)
 
@@ -206,9 +207,9 @@ def test_reuse_and_regeneration(tmp_path: Path, capsys: pytest.CaptureFixture) -
     assert (tmp_path / "notes.txt").read_text() == "keep me"
 
     (tmp_path / "synthetic.json").write_text("{not json")
-    ensure_synthetic_dataset(tmp_path, SyntheticConfig(**{**config.__dict__, "seed": 1}), workers=1)
-    assert all(v != changed[k] for k, v in _mtimes(tmp_path).items()), "an unreadable record regenerates all"
-    assert json.loads((tmp_path / "synthetic.json").read_text())["config"]["seed"] == 1
+    with pytest.raises(DeepdanceError, match="synthetic.json is not a record deepdance can read"):
+        ensure_synthetic_dataset(tmp_path, SyntheticConfig(**{**config.__dict__, "seed": 1}), workers=1)
+    assert _mtimes(tmp_path) == changed, "an unreadable record proves nothing: no file is touched"
 
 
 def test_config_validation() -> None:

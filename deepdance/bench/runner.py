@@ -136,12 +136,17 @@ def run_benchmark(cfg: DictConfig) -> dict[str, Any]:
         "rows": rows,
     }
     results["projection"] = project_whole_aist(rows, set_infos, samplings, device.type, num_frames)
-    # A user's results belong in its run directory; only an explicit bench.out_dir also writes elsewhere.
-    json_path, md_path = write_results(results, cfg.paths.output_dir, results["name"])
-    log.info("results: %s, %s", json_path, md_path)
-    if bench.get("out_dir"):
-        log.info("copied to %s", ", ".join(map(str, write_results(results, bench.out_dir, results["name"]))))
+    log.info("results: %s", ", ".join(map(str, save_results(results, bench, cfg.paths.output_dir))))
     return results
+
+
+def save_results(results: dict[str, Any], bench: DictConfig, run_dir: str | Path) -> list[Path]:
+    """JSON and Markdown in the run directory, where a user's results belong; a copy in
+    ``bench.out_dir`` only when it is set (e.g. ``experiments/bench`` for the committed tables)."""
+    paths = list(write_results(results, run_dir, results["name"]))
+    if bench.get("out_dir"):
+        paths += write_results(results, bench.out_dir, results["name"])
+    return paths
 
 
 def extraction_rows(name: str, videos: list[Path], pipelines: dict[str, DeepdancePipeline], seed: SeedPipeline,
