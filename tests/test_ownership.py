@@ -182,6 +182,24 @@ def test_video_writer_and_atomic_writer_never_replace_an_existing_file(tmp_path:
     assert out.stat().st_size > 100 and sorted(p.name for p in tmp_path.iterdir()) == ["dance.mp4"]
 
 
+def test_generated_dance_never_replaces_the_users_mp4_or_gif(tmp_path: Path) -> None:
+    from deepdance.models.dance_generator import Dance, DanceGenerator
+
+    dance = Dance(frames=np.zeros((3, 16, 16, 3), np.uint8), fps=10.0, first_generated=1, seconds=0.1)
+    (tmp_path / "dance.gif").write_bytes(b"my gif")
+    with pytest.raises(DeepdanceError, match="dance.gif exists"):
+        DanceGenerator.write(None, dance, tmp_path / "dance.mp4", gif=True)  # type: ignore[arg-type]
+    # checked before anything is written: no mp4 either
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dance.gif"]
+    assert (tmp_path / "dance.gif").read_bytes() == b"my gif"
+    DanceGenerator.write(None, dance, tmp_path / "new.mp4", gif=True)  # type: ignore[arg-type]
+    assert (tmp_path / "new.mp4").stat().st_size > 0 and (tmp_path / "new.gif").stat().st_size > 0
+    (tmp_path / "strip.png").write_bytes(b"my png")
+    with pytest.raises(DeepdanceError, match="strip.png exists"):
+        DanceGenerator.write_strip(dance, tmp_path / "strip.png", count=2)
+    assert (tmp_path / "strip.png").read_bytes() == b"my png"
+
+
 # ------------------------------------------------------------------- feature store orphans
 
 HOLD_LOCK = """

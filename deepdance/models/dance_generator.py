@@ -21,6 +21,7 @@ import torch
 from deepdance.data.silhouette_preprocess import SilhouetteSettings, extract_silhouettes
 from deepdance.errors import DeepdanceError
 from deepdance.models.latent_lstm import rollout
+from deepdance.utils.cache_io import atomic_output, atomic_write_bytes
 from deepdance.utils.media import gif_bytes, to_display
 
 SEED_COLOUR = (40, 90, 220)
@@ -122,8 +123,8 @@ class DanceGenerator:
             r, c = divmod(k, per_row)
             sheet[r * (h + 2) : r * (h + 2) + h, c * (w + 2) : c * (w + 2) + w] = frame
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(sheet).save(path, optimize=True)
+        with atomic_output(refuse_existing(path), "wb", overwrite=False) as handle:
+            Image.fromarray(sheet).save(handle, format="PNG", optimize=True)
         return path
 
     def write(self, dance: Dance, out: str | Path, gif: bool = False) -> Path:
@@ -131,10 +132,20 @@ class DanceGenerator:
         from deepdance.data.video_writer import write_mp4
 
         out = Path(out)
+        # Both names checked before either is written: a user's file is never replaced.
+        gif_path = refuse_existing(out.with_suffix(".gif")) if gif else None
         write_mp4(out, dance.frames, fps=dance.fps, pad_odd=True)
-        if gif:
-            out.with_suffix(".gif").write_bytes(gif_bytes(dance.frames, dance.fps))
+        if gif_path is not None:
+            atomic_write_bytes(gif_path, gif_bytes(dance.frames, dance.fps), overwrite=False)
         return out
+
+
+def refuse_existing(path: Path) -> Path:
+    """``path``, or a one-line error if a file is there: generated media never replace a file."""
+    if path.exists():
+        raise DeepdanceError(f"{path} exists; deepdance does not replace a file it was not asked to replace: "
+                             "delete or move it, or write to another name")
+    return path
 
 
 def mark(frames: np.ndarray, first_generated: int, bar: int | None = None) -> np.ndarray:
