@@ -27,6 +27,7 @@ from deepdance.data.clips import clip_offsets
 from deepdance.data.video import keyframe_indices, probe_video, read_clip, sample_frame_indices
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.eval import read_checkpoint_metadata
+from deepdance.utils.cache_io import atomic_write_text
 from deepdance.utils.checkpoints import describe_model
 from deepdance.utils.run import task_wrapper
 
@@ -155,11 +156,21 @@ def predict(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     payload = {"checkpoint": str(cfg.ckpt_path), "clips": clips, "num_frames": int(data["num_frames"]),
                "img_size": int(data["img_size"]), "videos": [asdict(r) for r in results]}
     if cfg.get("output"):
-        out = Path(str(cfg.output)).expanduser()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(payload, indent=1) + "\n")
-        print(f"wrote {out}")
+        print(f"wrote {write_output(Path(str(cfg.output)).expanduser(), payload)}")
     return payload, {"model": model}
+
+
+def write_output(out: Path, payload: dict[str, Any]) -> Path:
+    """``output=``: replaces only an earlier prediction file, never another file."""
+    if out.exists():
+        try:
+            earlier = json.loads(out.read_text())
+        except (OSError, ValueError):
+            earlier = None
+        if not (isinstance(earlier, dict) and {"checkpoint", "videos"} <= set(earlier)):
+            raise DeepdanceError(f"output={out} exists and is not an earlier deepdance prediction, so it is not "
+                                 "replaced; choose another output path")
+    return atomic_write_text(out, json.dumps(payload, indent=1) + "\n")
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="predict")

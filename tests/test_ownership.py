@@ -200,6 +200,20 @@ def test_generated_dance_never_replaces_the_users_mp4_or_gif(tmp_path: Path) -> 
     assert (tmp_path / "strip.png").read_bytes() == b"my png"
 
 
+def test_predict_output_replaces_only_an_earlier_prediction(tmp_path: Path) -> None:
+    from deepdance.predict import write_output
+
+    out = tmp_path / "genres.json"
+    write_output(out, {"checkpoint": "a.ckpt", "videos": []})
+    write_output(out, {"checkpoint": "b.ckpt", "videos": []})
+    assert json.loads(out.read_text())["checkpoint"] == "b.ckpt"
+    mine = tmp_path / "notes.json"
+    mine.write_text('{"my": "notes"}')
+    with pytest.raises(DeepdanceError, match="is not an earlier deepdance prediction"):
+        write_output(mine, {"checkpoint": "c.ckpt", "videos": []})
+    assert mine.read_text() == '{"my": "notes"}'
+
+
 # ------------------------------------------------------------------- feature store orphans
 
 HOLD_LOCK = """
