@@ -168,8 +168,8 @@ def write_output(out: Path, payload: dict[str, Any]) -> Path:
         except (OSError, ValueError):
             earlier = None
         if not (isinstance(earlier, dict) and {"checkpoint", "videos"} <= set(earlier)):
-            raise DeepdanceError(f"output={out} exists and is not an earlier deepdance prediction, so it is not "
-                                 "replaced; choose another output path")
+            raise DeepdanceError(f"output={out} exists and is not an earlier deepdance prediction, so it is "
+                                 "not replaced; choose another output path")
     return atomic_write_text(out, json.dumps(payload, indent=1) + "\n")
 
 

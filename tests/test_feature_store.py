@@ -76,7 +76,8 @@ def test_entry_roundtrip_and_every_kind_of_bad_entry(tmp_path: Path) -> None:
 def test_key_changes_with_every_setting_and_with_the_weights() -> None:
     digests = {KEY.digest}
     for name, value in [("backbone", "resnet18"), ("weights", "v" * 64), ("img_size", 64), ("num_frames", 8), ("clips", 5),
-                        ("sampling", "other"), ("decoder", "pyav"), ("normalisation", "none"), ("precision", "bf16"), ("version", 2),
+                        ("sampling", "other"), ("decoder", "pyav"), ("normalisation", "none"),
+                        ("precision", "bf16"), ("version", 2),
                         ("libraries", KEY.libraries.replace("torch ", "torch 0.0.0+"))]:
         digests.add(dataclasses.replace(KEY, **{name: value}).digest)
     assert len(digests) == 12

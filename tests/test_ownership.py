@@ -60,7 +60,8 @@ def test_synthetic_generator_refuses_a_folder_of_real_videos(user_folder: Path) 
     with pytest.raises(DeepdanceError) as err:
         ensure_synthetic_dataset(user_folder, TINY, workers=1)
     _assert_one_line_refusal(err, user_folder, "data=aist")
-    assert snapshot(user_folder) == before  # byte for byte, and no record or lock file created
+    # byte for byte, and no record or lock file created
+    assert snapshot(user_folder) == before
 
 
 def test_train_config_with_data_root_under_default_synthetic_data_is_refused(user_folder: Path) -> None:
@@ -68,7 +69,8 @@ def test_train_config_with_data_root_under_default_synthetic_data_is_refused(use
     before = snapshot(user_folder)
     with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
         cfg = compose("train", overrides=[f"data.root={user_folder}"])
-    assert cfg.data.synthetic is not None  # the default data=synthetic is what makes this dangerous
+    # the default data=synthetic is what makes this dangerous
+    assert cfg.data.synthetic is not None
     datamodule = instantiate(cfg.data)
     with pytest.raises(DeepdanceError) as err:
         datamodule.prepare_data()
@@ -87,7 +89,8 @@ def test_silhouette_default_refuses_a_folder_of_real_videos(tmp_path: Path) -> N
     with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
         cfg = compose("train", overrides=["experiment=deep_dance_ae", f"data.synthetic.dir={folder}",
                                           f"data.cache_dir={tmp_path / 'cache'}"])
-    assert cfg.data.root is None  # conf/data/silhouette.yaml's default: the synthetic dance
+    # conf/data/silhouette.yaml's default: the synthetic dance
+    assert cfg.data.root is None
     datamodule = instantiate(cfg.data)
     with pytest.raises(DeepdanceError) as err:
         datamodule.prepare_data()
@@ -104,8 +107,9 @@ def test_regeneration_deletes_only_recorded_files_whose_hash_matches(tmp_path: P
     record = json.loads((root / "synthetic.json").read_text())
     names = sorted(record["files"])
     assert len(names) == 10 and not record["pending"]
-    assert all(record["files"][n] == {"size": (root / n).stat().st_size,
-                                      "sha256": hashlib.sha256((root / n).read_bytes()).hexdigest()} for n in names)
+    for name in names:
+        data = (root / name).read_bytes()
+        assert record["files"][name] == {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
     # A recorded file changed by the user, same size: only the hash tells. Refused, nothing touched.
     victim = root / names[3]
@@ -138,7 +142,8 @@ def test_unreadable_record_is_refused_not_overwritten(tmp_path: Path) -> None:
     assert snapshot(root) == before
 
 
-def test_interrupted_generation_resumes_in_its_own_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_generation_resumes_in_its_own_folder(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """Names are recorded as pending before writing: a run killed half-way leaves a folder
     that the next run knows as its own and completes without rewriting what is there."""
     root = tmp_path / "synthetic"
@@ -256,11 +261,11 @@ def test_store_deletes_an_orphan_but_not_a_file_whose_writer_holds_the_lock(tmp_
 
 
 def _results(name: str) -> dict:
-    machine = {"cpu_model": "cpu", "usable_cpus": 2, "cpu_count": 2, "memory_gb": 1, "gpu": None, "torch": "t",
-               "torch_threads": 2, "decord_package": "decord", "decord": "d", "opencv": "o", "timm": "t",
-               "date": "today", "load_average_1_5_15": [0.1, 0.1, 0.1], "device": "cpu"}
-    config = {"backbone": "resnet10t", "img_size": 64, "num_frames": 4, "precision": "fp32", "batch_videos": 2,
-              "num_workers": 1, "repeats": 1, "warmup": 1, "samplings": ["exact"]}
+    machine = {"cpu_model": "cpu", "usable_cpus": 2, "cpu_count": 2, "memory_gb": 1, "gpu": None,
+               "torch": "t", "torch_threads": 2, "decord_package": "decord", "decord": "d", "opencv": "o",
+               "timm": "t", "date": "today", "load_average_1_5_15": [0.1, 0.1, 0.1], "device": "cpu"}
+    config = {"backbone": "resnet10t", "img_size": 64, "num_frames": 4, "precision": "fp32",
+              "batch_videos": 2, "num_workers": 1, "repeats": 1, "warmup": 1, "samplings": ["exact"]}
     return {"name": name, "command": "python -m deepdance.bench bench=smoke", "machine": machine,
             "config": config, "sets": [], "rows": [], "projection": []}
 
@@ -274,7 +279,8 @@ def test_bench_results_go_to_the_run_dir_not_the_source_tree(tmp_path: Path) -> 
     source_tree = snapshot(REPO / "experiments")
     run = tmp_path / "run"
     paths = save_results(_results("smoke-cpu"), cfg.bench, run)
-    assert sorted(p.name for p in paths) == ["smoke-cpu.json", "smoke-cpu.md"] and all(p.parent == run for p in paths)
+    assert sorted(p.name for p in paths) == ["smoke-cpu.json", "smoke-cpu.md"]
+    assert all(p.parent == run for p in paths)
     assert json.loads((run / "smoke-cpu.json").read_text())["name"] == "smoke-cpu"
     assert snapshot(REPO / "experiments") == source_tree
 

@@ -196,8 +196,8 @@ def ensure_standins(root: str | Path, spec: StandInSpec, workers: int = 1) -> li
     changed spec deletes only recorded files whose size and hash still match.
     """
     folder_path = Path(root) / spec.name
-    hint = (f"bench.inputs_dir is for generated stand-ins (delete {folder_path} if an older deepdance made it); "
-            f"to time your own videos use bench.videos={folder_path}")
+    hint = (f"bench.inputs_dir is for generated stand-ins (delete {folder_path} if an older deepdance "
+            f"made it); to time your own videos use bench.videos={folder_path}")
     folder = OwnedFolder(folder_path, MANIFEST_NAME, hint)
     wanted = {"version": INPUTS_VERSION, **asdict(spec)}
     paths = [folder_path / name for name in spec.filenames()]

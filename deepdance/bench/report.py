@@ -171,8 +171,8 @@ def check_replaceable(out_dir: str | Path, name: str) -> None:
     files deepdance did not write: results replace only earlier results."""
     for path in result_paths(out_dir, name):
         if path.exists() and not _ours(path):
-            raise DeepdanceError(f"bench.out_dir={out_dir}: {path} exists and is not a deepdance benchmark result, "
-                                 "so it is not replaced; choose another bench.out_dir or bench.name")
+            raise DeepdanceError(f"bench.out_dir={out_dir}: {path} exists and is not a deepdance benchmark "
+                                 "result, so it is not replaced; choose another bench.out_dir or bench.name")
 
 
 def write_results(results: dict[str, Any], out_dir: str | Path, name: str) -> tuple[Path, Path]:

@@ -59,7 +59,8 @@ class Record:
     def to_json(self) -> dict[str, Any]:
         files = {name: facts for name, facts in sorted(self.files.items()) if facts is not None}
         pending = sorted(name for name, facts in self.files.items() if facts is None)
-        return {"format": RECORD_FORMAT, "config": self.config, "files": files, "pending": pending, **self.extra}
+        return {"format": RECORD_FORMAT, "config": self.config, "files": files, "pending": pending,
+                **self.extra}
 
 
 class OwnedFolder:
@@ -75,8 +76,9 @@ class OwnedFolder:
         self._saved: dict[str, Any] | None = None
 
     def _refuse(self, why: str) -> DeepdanceError:
-        return DeepdanceError(f"{why}; deepdance's generator writes only into an empty folder or one it made "
-                              f"(listed in {self.record_path.name}) and leaves other files alone; {self.hint}")
+        listed = self.record_path.name
+        return DeepdanceError(f"{why}; deepdance's generator writes only into an empty folder or one it "
+                              f"made (listed in {listed}) and leaves other files alone; {self.hint}")
 
     def videos(self) -> list[Path]:
         """Every video file under the folder, as the data loaders would find them."""
@@ -92,9 +94,13 @@ class OwnedFolder:
             data = json.loads(self.record_path.read_text())
             files = data["files"]
         except (OSError, ValueError, KeyError, TypeError) as err:
-            raise self._refuse(f"{self.record_path} is not a record deepdance can read ({type(err).__name__})") from None
+            why = f"{self.record_path} is not a record deepdance can read ({type(err).__name__})"
+            raise self._refuse(why) from None
         # format 1 (older deepdance): a list of names without sizes or hashes
-        named = {str(n): None for n in files} if isinstance(files, list) else {str(n): f for n, f in files.items()}
+        if isinstance(files, list):
+            named = {str(n): None for n in files}
+        else:
+            named = {str(n): f for n, f in files.items()}
         named.update({str(n): None for n in data.get("pending", [])})
         extra = {k: v for k, v in data.items() if k not in ("format", "config", "files", "pending")}
         return Record(config=data.get("config"), files=named, extra=extra)
@@ -142,9 +148,9 @@ class OwnedFolder:
         for name, facts in present.items():
             path = self.root / name
             if facts is None or file_facts(path) != facts:
-                raise self._refuse(f"{path} was changed after deepdance wrote it (its size or SHA-256 differs "
-                                   f"from {self.record_path.name}), so it is kept and nothing was regenerated: "
-                                   "move it away to regenerate here")
+                raise self._refuse(f"{path} was changed after deepdance wrote it (its size or SHA-256 "
+                                   f"differs from {self.record_path.name}), so it is kept and nothing was "
+                                   "regenerated: move it away to regenerate here")
         for name in present:
             (self.root / name).unlink()
         record.files.clear()

@@ -58,5 +58,6 @@ def ensure_synthetic_silhouettes(
         write_mp4(path, frames, fps=fps, crf=12, overwrite=False)
         record.files[name] = file_facts(path)
         folder.save(record)
-        log.info("rendered %d synthetic silhouette frames to %s in %.1f s", num_frames, path, time.perf_counter() - start)
+        log.info("rendered %d synthetic silhouette frames to %s in %.1f s",
+                 num_frames, path, time.perf_counter() - start)
     return path

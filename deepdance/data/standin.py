@@ -53,7 +53,8 @@ def write_video_with_audio(path: str | Path, frames: np.ndarray, fps: float, siz
         for frame in frames:
             if frame.shape[:2] != (height, width):
                 frame = cv2.resize(frame, (width, height), interpolation=cv2.INTER_LINEAR)
-            for packet in video.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")):
+            picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+            for packet in video.encode(picture):
                 container.mux(packet)
         for packet in video.encode():
             container.mux(packet)
@@ -113,7 +114,7 @@ def make_standin(root: str | Path, dancers_per_genre: int = 4, cameras: int = 5,
                              fps=round(fps), size=64)
     settings = {"config": config.to_json(), "fps": fps, "size": list(size), "render_size": list(render_size)}
     root = Path(root)
-    hint = f"for real AIST++ videos there is nothing to make: use data=aist data.root={root}; or pick an empty --root"
+    hint = f"for real AIST++ videos use data=aist data.root={root}; for stand-ins give an empty --root"
     folder = OwnedFolder(root, RECORD_NAME, hint)
     paths = [root / job.name.filename() for job in video_jobs(config)]
     with folder.claimed() as record:

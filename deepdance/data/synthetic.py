@@ -705,7 +705,8 @@ def _init_worker() -> None:
     cv2.setNumThreads(1)  # one process per core already
 
 
-def _render_jobs(root: Path, config: SyntheticConfig, jobs: list[VideoJob], workers: int | None) -> Iterator[Path]:
+def _render_jobs(root: Path, config: SyntheticConfig, jobs: list[VideoJob],
+                 workers: int | None) -> Iterator[Path]:
     """Render and write ``jobs`` under ``root`` (never over an existing file), yielding each path
     as it is written. ``workers`` processes (default: all cores) each render whole videos; the
     output does not depend on how many there are."""
@@ -721,7 +722,8 @@ def _render_jobs(root: Path, config: SyntheticConfig, jobs: list[VideoJob], work
         yield from pool.map(_write_job_star, tasks, chunksize=max(1, len(tasks) // (8 * workers)))
 
 
-def generate_dataset(root: str | Path, config: SyntheticConfig | None = None, workers: int | None = None) -> list[Path]:
+def generate_dataset(root: str | Path, config: SyntheticConfig | None = None,
+                     workers: int | None = None) -> list[Path]:
     """The paths of every video of ``config`` under ``root``, written where missing
     (``ensure_synthetic_dataset``: only into a folder the generator owns)."""
     config = config or SyntheticConfig()

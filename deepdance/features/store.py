@@ -150,7 +150,8 @@ class FeatureStore:
     def _write_key(self) -> None:
         path = self.dir / "key.json"
         if not path.is_file():
-            atomic_write_text(path, json.dumps({"digest": self.key.digest, **asdict(self.key)}, indent=1) + "\n")
+            key = {"digest": self.key.digest, **asdict(self.key)}
+            atomic_write_text(path, json.dumps(key, indent=1) + "\n")
 
     def _lock_file(self, entry: str) -> Path:
         return self.dir / ".locks" / f"{entry}.lock"

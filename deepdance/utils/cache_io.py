@@ -140,7 +140,8 @@ def lock_path(path: str | Path) -> Path:
 
 
 @contextlib.contextmanager
-def file_lock(path: str | Path, timeout: float = -1, *, lock_file: str | Path | None = None) -> Iterator[None]:
+def file_lock(path: str | Path, timeout: float = -1, *,
+              lock_file: str | Path | None = None) -> Iterator[None]:
     """Hold an exclusive inter-process lock for ``path`` (on ``<path>.lock``, or on ``lock_file``).
 
     ``timeout`` seconds (-1: wait forever; 0: raise ``filelock.Timeout`` at once if held).
