@@ -28,6 +28,7 @@ import numpy as np
 
 from deepdance.data.owned_folder import OwnedFolder, file_facts
 from deepdance.data.video_writer import new_video_file
+from deepdance.errors import DeepdanceError
 
 log = logging.getLogger(__name__)
 
@@ -145,8 +146,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     start = time.perf_counter()
-    paths = make_standin(args.root, args.dancers_per_genre, args.cameras, args.musics, args.seconds, args.fps,
-                         (args.height, args.width), workers=args.workers)
+    try:
+        paths = make_standin(args.root, args.dancers_per_genre, args.cameras, args.musics, args.seconds, args.fps,
+                             (args.height, args.width), workers=args.workers)
+    except DeepdanceError as err:
+        parser.exit(2, f"error: {err}\n")
     print(f"{len(paths)} stand-in videos ({args.width}x{args.height}, {args.fps} fps, {args.seconds} s, H.264 + AAC) "
           f"in {args.root} after {time.perf_counter() - start:.1f} s")
 

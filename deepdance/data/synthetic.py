@@ -41,6 +41,7 @@ import numpy as np
 from deepdance.data.aist import GENRES, AistName
 from deepdance.data.owned_folder import OwnedFolder, file_facts
 from deepdance.data.video_writer import write_mp4
+from deepdance.errors import DeepdanceError
 
 log = logging.getLogger(__name__)
 
@@ -794,7 +795,10 @@ def main(argv: list[str] | None = None) -> None:
                              musics=args.musics, seconds=args.seconds, fps=args.fps, size=args.size,
                              silhouette=args.silhouette)
     start = time.perf_counter()
-    root = ensure_synthetic_dataset(args.root, config, args.workers)
+    try:
+        root = ensure_synthetic_dataset(args.root, config, args.workers)
+    except DeepdanceError as err:
+        parser.exit(2, f"error: {err}\n")
     n = len(video_jobs(config))
     print(f"{n} videos ({config.num_frames} frames of {config.size}x{config.size} at {config.fps} fps) "
           f"in {root} after {time.perf_counter() - start:.1f} s")
