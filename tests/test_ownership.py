@@ -130,7 +130,9 @@ def test_regeneration_deletes_only_recorded_files_whose_hash_matches(tmp_path: P
     after = snapshot(root)
     assert (root / "notes.txt").read_text() == "keep me" and moved.read_bytes() == bytes(data)
     assert all(after[n] != before[n] for n in names if n != victim.name)
-    assert json.loads((root / "synthetic.json").read_text())["config"]["seed"] == 1
+    record = json.loads((root / "synthetic.json").read_text())
+    assert record["config"]["seed"] == 1 and not record["pending"]
+    assert sorted(record["files"]) == names
 
 
 def test_unreadable_record_is_refused_not_overwritten(tmp_path: Path) -> None:

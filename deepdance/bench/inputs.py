@@ -206,7 +206,7 @@ def ensure_standins(root: str | Path, spec: StandInSpec, workers: int = 1) -> li
             log.info("stand-ins in %s were made with %s; regenerating", folder_path, record.config)
             folder.remove_recorded(record)
         record.config = wanted
-        missing = [(path, spec, i) for i, path in enumerate(paths) if path.name not in record.files]
+        missing = [(path, spec, i) for i, path in enumerate(paths) if record.files.get(path.name) is None]
         if missing:
             log.info("generating %d stand-in video(s) %dx%d@%.2f fps, %.0f s each, in %s (cached afterwards)",
                      len(missing), spec.width, spec.height, spec.fps, spec.seconds, folder_path)

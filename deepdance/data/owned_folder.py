@@ -49,7 +49,8 @@ class Record:
     """What ``synthetic.json`` says: the settings, and each file written with its facts.
 
     ``files`` maps a name to ``{"size", "sha256"}``, or to ``None`` for a name recorded
-    without facts (``pending``, or a record written by an older deepdance).
+    without facts (``pending``: about to be written, or just deleted; or a name from a record
+    of an older deepdance). The next claim hashes such a file if it is there, else drops it.
     """
 
     config: Any = None
@@ -107,8 +108,11 @@ class OwnedFolder:
 
     def audit(self) -> Record:
         """Check that every video in the folder is on the record, creating nothing; the record."""
+        # Videos first, record second: a concurrent generator records a name before publishing
+        # its file, so every video listed here is on the record read after it.
+        videos = self.videos()
         record = self.read() or Record()
-        foreign = [v for v in self.videos() if v.relative_to(self.root).as_posix() not in record.files]
+        foreign = [v for v in videos if v.relative_to(self.root).as_posix() not in record.files]
         if foreign:
             more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
             raise self._refuse(f"{foreign[0]} is a video that {self.record_path.name} does not list{more}")
@@ -153,5 +157,7 @@ class OwnedFolder:
                                    "regenerated: move it away to regenerate here")
         for name in present:
             (self.root / name).unlink()
-        record.files.clear()
+        # The deleted names stay on the record (without facts) until the next claim drops them:
+        # a concurrent audit that listed the files just before they went still finds them.
+        record.files = dict.fromkeys(present)
         self.save(record)

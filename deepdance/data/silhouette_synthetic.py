@@ -47,7 +47,7 @@ def ensure_synthetic_silhouettes(
     path = directory / name
     folder = OwnedFolder(directory, RECORD_NAME, _hint(directory))
     with folder.claimed() as record:
-        if name in record.files:
+        if record.files.get(name) is not None:
             folder.save(record)
             return path
         start = time.perf_counter()

@@ -123,7 +123,7 @@ def make_standin(root: str | Path, dancers_per_genre: int = 4, cameras: int = 5,
             folder.remove_recorded(record)
         record.config = settings
         jobs = [(str(root), job, seconds, fps, render_size, size)
-                for job in video_jobs(config) if job.name.filename() not in record.files]
+                for job in video_jobs(config) if record.files.get(job.name.filename()) is None]
         record.files.update({job[1].name.filename(): None for job in jobs})
         folder.save(record)
         for path in _render_all(jobs, workers):

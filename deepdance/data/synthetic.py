@@ -758,7 +758,8 @@ def ensure_synthetic_dataset(root: str | Path, config: SyntheticConfig | None = 
                      root, record.config, config.to_json())
             folder.remove_recorded(record)
         record.config = config.to_json()
-        missing = [job for job in jobs if job.name.filename() not in record.files]
+        # written and recorded with its facts, or still to write
+        missing = [job for job in jobs if record.files.get(job.name.filename()) is None]
         if not missing:
             log.info("reusing synthetic dataset in %s (%d videos)", root, len(jobs))
             folder.save(record)
