@@ -17,8 +17,10 @@ from deepdance.utils.cache_io import (
     HEADER_SIZE,
     CorruptEntry,
     atomic_output,
+    file_lock,
     load_or_compute,
     load_or_compute_array,
+    locked,
     read_entry,
     settings_key,
     write_entry,
@@ -37,6 +39,19 @@ def test_atomic_output_leaves_the_old_file_when_writing_fails(tmp_path: Path) ->
     with atomic_output(target) as handle:
         handle.write(b"new")
     assert target.read_bytes() == b"new" and (target.stat().st_mode & 0o777) != 0o600
+
+
+def test_locked_append_holds_the_same_filelock_as_file_lock(tmp_path: Path) -> None:
+    """Appends to a shared log go through filelock too (no second, fcntl-only lock helper)."""
+    from filelock import Timeout
+
+    log_file = tmp_path / "bad_videos.csv"
+    with open(log_file, "a") as handle, locked(handle):
+        handle.write("row\n")
+        with pytest.raises(Timeout), file_lock(log_file, timeout=0):
+            pass
+    with file_lock(log_file, timeout=0):
+        assert log_file.read_text() == "row\n"
 
 
 @pytest.mark.parametrize(
