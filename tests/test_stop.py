@@ -97,3 +97,20 @@ def test_bench_timing_stops_after_the_run_in_hand() -> None:
     with pytest.raises(SystemExit), StopOnSigterm("bench", "again"):
         interleaved_runs({"a": first.call, "b": second.call}, repeats=10, warmup=0)
     assert (first.calls, second.calls) == (2, 1)
+
+
+def test_a_worker_forked_inside_dies_on_sigterm_as_usual() -> None:
+    """DataLoader and process-pool workers are forked while the handler is installed; they must
+    not run on after SIGTERM (nor outlive multiprocessing's terminate() at exit)."""
+    import multiprocessing
+    import time
+
+    with StopOnSigterm("loop", "again") as stop:
+        worker = multiprocessing.get_context("fork").Process(target=time.sleep, args=(30,), daemon=True)
+        worker.start()
+        # Past the fork (Python drops a signal that arrives while the child is being set up).
+        time.sleep(0.5)
+        worker.terminate()
+        worker.join(timeout=10)
+        assert worker.exitcode == -signal.SIGTERM
+        assert not stop.requested  # the main process was not asked to stop

@@ -37,7 +37,6 @@ from deepdance.data.resumable import Item, item_index
 from deepdance.data.video import VideoInfo, probe_video
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.utils.cache_io import atomic_write_text, locked
-from deepdance.utils.stop import default_sigterm
 
 log = logging.getLogger(__name__)
 
@@ -133,8 +132,7 @@ def iter_probes(paths: list[str], workers: int, check: Any = _probe_one) -> Iter
         yield from map(check, paths)
         return
     chunk = max(1, min(32, len(paths) // (workers * 8)))
-    # Forked workers would inherit a StopOnSigterm handler and run on after SIGTERM.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(), initializer=default_sigterm) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
         results = pool.map(check, paths, chunksize=chunk)
         try:
             yield from results

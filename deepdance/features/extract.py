@@ -27,7 +27,7 @@ from deepdance.data.clips import clip_offsets
 from deepdance.data.video import VideoError, keyframe_indices, probe_video, read_clip, sample_frame_indices
 from deepdance.errors import DeepdanceError
 from deepdance.features.store import FeatureKey, FeatureStore, VideoStamp, weights_digest
-from deepdance.utils.stop import StopOnSigterm, check_stop, ignore_sigterm
+from deepdance.utils.stop import StopOnSigterm, check_stop
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +200,7 @@ def extract_missing(store: FeatureStore, videos: Iterable[tuple[str, str]], mode
     if redo:
         loader = DataLoader(VideoClipSetDataset(redo, num_frames, img_size, extractor.offsets, sampling),
                             batch_size=batch_size, num_workers=num_workers, collate_fn=keep_as_list,
-                            shuffle=False, worker_init_fn=ignore_sigterm)
+                            shuffle=False)
         stop = StopOnSigterm("feature extraction",
                              "run the same command again: stored videos are not computed again")
         stop.kept = lambda: (f"{len(found['ok']) + extractor.written} of {len(videos)} videos' features "

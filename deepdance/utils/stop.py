@@ -8,13 +8,15 @@ the context turns that into one line on stderr (what was kept, how to resume) an
 143 (128 + SIGTERM: "terminated", not "failed").
 
 Lightning's signal connector keeps a handler it finds installed and calls it after its own, so
-the flag is also set while a Trainer runs. An error raised after SIGTERM arrived (a worker
-process killed by the same signal, say) is taken as part of the stop, not as a crash.
+the flag is also set while a Trainer runs. Worker processes forked meanwhile inherit the handler
+but die on SIGTERM as usual; an error raised after SIGTERM arrived (such a worker gone, say) is
+taken as part of the stop, not as a crash.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -46,16 +48,25 @@ class StopOnSigterm:
         self.requested = False
         self._previous: Any = None
         self._installed = False
+        self._pid = 0
 
     def __enter__(self) -> Self:
         # Python lets only the main thread install signal handlers.
         if threading.current_thread() is threading.main_thread():
+            self._pid = os.getpid()
             self._previous = signal.signal(signal.SIGTERM, self._handle)
             self._installed = True
         _active.append(self)
         return self
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if os.getpid() != self._pid:
+            # A forked worker (DataLoader, process pool) inherited this handler: it dies as it
+            # would without it, so SIGTERM to the process group or multiprocessing's terminate()
+            # ends it, and the main process stops on the error that follows.
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
         if not self.requested:
             log.warning("SIGTERM: %s stops after the current batch", self.what)
         self.requested = True
@@ -90,13 +101,3 @@ def check_stop() -> None:
         stop.check()
 
 
-def ignore_sigterm(*_: Any) -> None:
-    """DataLoader worker start-up: leave SIGTERM to the main process, which stops after the
-    batch and shuts its workers down (each finishes the item in hand)."""
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-
-
-def default_sigterm() -> None:
-    """Process-pool worker start-up: a forked worker inherits the main process's handler and
-    would run on; with the default it dies at once and the main process stops."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
