@@ -26,12 +26,7 @@ from deepdance.bench.inputs import StandInSpec, describe_videos, ensure_standins
 from deepdance.bench.machine import load_average, machine_facts
 from deepdance.bench.report import project_whole_aist, row, write_results
 from deepdance.bench.timing import interleaved_runs
-from deepdance.bench.training import (
-    generator_available,
-    measure_autoencoder_training,
-    measure_generation,
-    measure_gru_epochs,
-)
+from deepdance.bench.training import generator_available, measure_autoencoder_training, measure_generation, measure_gru_epochs
 from deepdance.errors import DeepdanceError
 from deepdance.utils.stop import StopOnSigterm
 
