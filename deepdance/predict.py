@@ -30,6 +30,7 @@ from deepdance.eval import read_checkpoint_metadata
 from deepdance.utils.cache_io import atomic_write_text
 from deepdance.utils.checkpoints import describe_model
 from deepdance.utils.run import task_wrapper
+from deepdance.utils.stop import StopOnSigterm, check_stop
 
 log = logging.getLogger("deepdance.predict")
 
@@ -87,20 +88,29 @@ def _true_genre(path: Path) -> str | None:
 
 
 def predict_videos(model: Any, data: dict[str, Any], videos: list[Path], clips: int) -> list[VideoPrediction]:
+    """Each video's ranked genres; SIGTERM stops after the video in hand (exit code 143)."""
     names = list(model.hparams.class_names)
-    results = []
-    for path in videos:
-        try:
-            probs, info = genre_probabilities(model, path, int(data["num_frames"]), int(data["img_size"]), clips,
-                                              data.get("sampling", "exact"))
-        except VideoError as err:
-            results.append(VideoPrediction(video=str(path), true_genre=_true_genre(path), error=str(err)))
-            continue
-        order = probs.argsort(descending=True).tolist()
-        genres = [{"genre": names[i], "name": GENRE_NAMES.get(names[i], names[i]), "probability": round(float(probs[i]), 5)} for i in order]
-        results.append(VideoPrediction(video=str(path), genres=genres, true_genre=_true_genre(path), frames=info.num_frames,
-                                       fps=round(info.fps, 3), size=f"{info.width}x{info.height}"))
+    results: list[VideoPrediction] = []
+    stop = StopOnSigterm("predict", "run the command again")
+    stop.kept = lambda: f"nothing ({len(results)} of {len(videos)} videos predicted, none written)"
+    with stop:
+        for path in videos:
+            results.append(_predict_one(model, data, path, clips, names))
+            check_stop()
     return results
+
+
+def _predict_one(model: Any, data: dict[str, Any], path: Path, clips: int, names: list[str]) -> VideoPrediction:
+    try:
+        probs, info = genre_probabilities(model, path, int(data["num_frames"]), int(data["img_size"]), clips,
+                                          data.get("sampling", "exact"))
+    except VideoError as err:
+        return VideoPrediction(video=str(path), true_genre=_true_genre(path), error=str(err))
+    order = probs.argsort(descending=True).tolist()
+    genres = [{"genre": names[i], "name": GENRE_NAMES.get(names[i], names[i]),
+               "probability": round(float(probs[i]), 5)} for i in order]
+    return VideoPrediction(video=str(path), genres=genres, true_genre=_true_genre(path), frames=info.num_frames,
+                           fps=round(info.fps, 3), size=f"{info.width}x{info.height}")
 
 
 def print_predictions(results: list[VideoPrediction], top: int) -> None:

@@ -1,5 +1,8 @@
 """Train a model from a composed Hydra config, test its best checkpoint, write summary.json.
 
+Re-running a finished run with ``ckpt_path=last`` trains nothing and keeps its results: the
+summary carries the finished run's metrics over (``carry_finished_metrics``).
+
     python -m deepdance.train                          # embedded default (synthetic dancers)
     python -m deepdance.train experiment=genre_gru data=aist data.root=/path/to/aist
     python -m deepdance.train experiment=deep_dance     # two stages, see deepdance/pipelines.py
@@ -7,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -54,6 +58,8 @@ def train(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     # A frozen backbone reads its features from the store (filled here on first use), never the videos.
     splits = ("train", "val", "test") if cfg.get("train", True) else ("test",)
     prepare_feature_store(datamodule, model, cfg.trainer, splits, fast_dev_run=bool(cfg.trainer.get("fast_dev_run")))
+    # Read before fit, which overwrites last.ckpt: did this invocation train at all?
+    steps_before = checkpoint_steps(ckpt_path)
     if cfg.get("train", True):
         try:
             trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
@@ -69,6 +75,8 @@ def train(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
             log.warning("no best checkpoint was saved; testing the weights in memory")
         trainer.test(model, datamodule=datamodule, ckpt_path=ckpt, weights_only=True)
         metrics.update(trainer.callback_metrics)
+    if cfg.get("train", True) and steps_before is not None and trainer.global_step == steps_before:
+        metrics = carry_finished_metrics(metrics, cfg.paths.output_dir, ckpt_path)
     bad_videos = getattr(datamodule, "bad_videos", None)
     write_summary(
         cfg.paths.output_dir, metrics,
@@ -78,6 +86,30 @@ def train(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     )
     log.info("summary: %s", Path(cfg.paths.output_dir) / "summary.json")
     return metrics, {"cfg": cfg, "datamodule": datamodule, "model": model, "trainer": trainer}
+
+
+def checkpoint_steps(ckpt_path: str | Path | None) -> int | None:
+    """The optimizer steps a checkpoint has done (``None`` without one)."""
+    if ckpt_path is None:
+        return None
+    return int(load_checkpoint(ckpt_path).get("global_step", 0))
+
+
+def carry_finished_metrics(metrics: dict[str, Any], out_dir: str, ckpt_path: str | Path) -> dict[str, Any]:
+    """Re-running a finished run (``ckpt_path=last``, the requeue command) trains nothing, so it
+    logs no ``train/`` or ``val/`` metric: take every metric of the finished run's summary.json
+    (this run dir's, else the one beside the checkpoint's ``checkpoints/`` folder), and let the
+    metrics of this invocation (the test, run again on the same checkpoint) replace theirs."""
+    for run_dir in (Path(out_dir), Path(ckpt_path).resolve().parent.parent):
+        summary = run_dir / "summary.json"
+        if summary.is_file():
+            previous = {k: v for k, v in json.loads(summary.read_text()).items() if "/" in k}
+            log.warning("%s had already finished training: nothing trained now; its train/ and val/ metrics "
+                        "are carried over from %s", ckpt_path, summary)
+            return {**previous, **metrics}
+    log.warning("%s had already finished training, and no summary.json of that run was found: "
+                "summary.json holds only the metrics of this invocation", ckpt_path)
+    return metrics
 
 
 def save_manifest(datamodule: pl.LightningDataModule, out_dir: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -90,7 +91,7 @@ def test_resume_study_counts_finished_trials_and_requeues_the_interrupted_one(tm
     import optuna
     from optuna.trial import TrialState
 
-    from deepdance.sweeps import resume_study
+    from deepdance.sweeps import heartbeat_path, resume_study, write_heartbeat
 
     storage = f"sqlite:///{tmp_path / 'study.db'}"
     assert resume_study(storage, "s", 5).remaining == 5  # no study yet: the whole budget
@@ -100,14 +101,93 @@ def test_resume_study_counts_finished_trials_and_requeues_the_interrupted_one(tm
     study.tell(done, 0.5)
     killed = study.ask()  # a kill leaves it RUNNING
     killed_lr = killed.suggest_float("lr", 1e-4, 1e-2, log=True)
+    # Its driver ran it in-process on this host (basic launcher) and is gone.
+    driver = subprocess.Popen([sys.executable, "-c", "pass"])
+    driver.wait()
+    write_heartbeat(heartbeat_path(tmp_path, killed.number), "launched", "s", driver.pid)
 
-    plan = resume_study(storage, "s", 3)
+    plan = resume_study(storage, "s", 3, tmp_path)
     assert (plan.remaining, plan.first_job, plan.finished, plan.rerun) == (2, 2, 1, 1)
     trials = optuna.load_study(study_name="s", storage=storage).get_trials(deepcopy=False)
     assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.FAIL, TrialState.WAITING]
     assert trials[2].system_attrs["fixed_params"] == {"lr": killed_lr}  # the same point runs again
-    again = resume_study(storage, "s", 3)  # resuming twice does not count the interrupted trial
+    again = resume_study(storage, "s", 3, tmp_path)  # resuming twice does not count the interrupted trial
     assert (again.remaining, again.rerun) == (2, 0)
+
+
+def test_resume_reruns_only_trials_whose_jobs_are_known_dead(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    import optuna
+    from optuna.trial import TrialState
+
+    from deepdance import sweeps
+
+    storage, sweep_dir = f"sqlite:///{tmp_path / 'study.db'}", tmp_path / "sweep"
+    study = optuna.create_study(study_name="s", storage=storage, direction="maximize")
+    trials = [study.ask() for _ in range(6)]
+    for trial in trials:
+        trial.suggest_float("lr", 1e-4, 1e-2, log=True)
+    study.tell(trials[0], 0.5)
+    real = time.time()
+
+    def beat(job: int, path: Path | None = None, **fields: object) -> None:
+        path = path or sweeps.heartbeat_path(sweep_dir, job)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        base = {"state": "running", "study": "s", "host": "node17", "pid": 4242, "value": None}
+        path.write_text(json.dumps({**base, **fields}))
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    # Now = 1000 s after the trials started; timeout 900 s.
+    beat(1, time=real + 990)                                   # 1: another node, fresh: alive
+    beat(2, time=real + 50)                                    # 2: another node, 950 s silent: dead
+    elsewhere = tmp_path / "other_sweep_dir" / "3.json"        # 3: found through the study's record
+    beat(3, elsewhere, time=real + 990, host=socket.gethostname(), pid=dead.pid)  # this host, pid gone
+    study.set_user_attr(sweeps.heartbeat_key(3), str(elsewhere))
+    beat(4, time=real + 500, state="done", value=0.7)          # 4: finished after its driver died
+    # 5: no heartbeat at all, asked 1000 s ago: dead
+    monkeypatch.setattr(sweeps, "time", types.SimpleNamespace(time=lambda: real + 1000))
+
+    plan = sweeps.resume_study(storage, "s", 8, sweep_dir, timeout_s=900)
+    assert (plan.finished, plan.live, plan.rerun, plan.remaining, plan.first_job) == (2, 1, 3, 5, 6)
+    after = optuna.load_study(study_name="s", storage=storage).get_trials()
+    assert [t.state for t in after] == [TrialState.COMPLETE, TrialState.RUNNING, *[TrialState.FAIL] * 2,
+                                        TrialState.COMPLETE, TrialState.FAIL, *[TrialState.WAITING] * 3]
+    assert after[4].value == 0.7
+    assert [t.system_attrs["fixed_params"] for t in after[6:]] == [trials[n].params for n in (2, 3, 5)]
+
+
+def test_trial_heartbeat_beats_while_the_job_runs_and_records_its_end(tmp_path: Path) -> None:
+    from hydra.core.utils import JobReturn, JobStatus
+    from omegaconf import OmegaConf
+
+    from deepdance.sweeps import TrialHeartbeat, heartbeat_path, read_heartbeat
+
+    hydra = {"mode": "MULTIRUN", "sweep": {"dir": "sweep"}, "runtime": {"cwd": str(tmp_path)},
+             "job": {"num": 3}, "sweeper": {"study_name": "s"}}
+    config = OmegaConf.create({"hydra": hydra})
+    callback = TrialHeartbeat(interval_s=0.05, timeout_s=1)
+    callback.on_job_start(config)
+    path = heartbeat_path(tmp_path / "sweep", 3)
+    first = read_heartbeat(path)
+    assert first["state"] == "running" and first["pid"] == os.getpid() and first["study"] == "s"
+    time.sleep(0.3)
+    assert read_heartbeat(path)["time"] > first["time"]  # refreshed by the beat thread
+    ended = JobReturn(status=JobStatus.COMPLETED, _return_value=0.8)
+    callback.on_job_end(config, ended)
+    last = read_heartbeat(path)
+    assert (last["state"], last["value"]) == ("done", 0.8)
+    time.sleep(0.2)
+    assert read_heartbeat(path) == last  # the beat stopped with the job
+    callback.on_job_end(config, JobReturn(status=JobStatus.FAILED, _return_value=ValueError("x")))
+    assert read_heartbeat(path)["state"] == "failed"
+    single = OmegaConf.create({"hydra": {**hydra, "mode": "RUN", "job": {"num": 4}}})
+    callback.on_job_start(single)
+    callback.on_job_end(single, ended)
+    assert not heartbeat_path(tmp_path / "sweep", 4).exists()  # single runs keep no heartbeat
+    with pytest.raises(ValueError, match="interval_s < timeout_s"):
+        TrialHeartbeat(interval_s=60, timeout_s=30)
 
 
 @pytest.mark.parametrize("experiment, search", [("genre_small", "genre_gru_optuna"), ("genre_gru", "genre_gru_optuna"),

@@ -1,5 +1,5 @@
-"""Official AIST++ split files (cAll expanded per camera, ignore_list.txt) and the camera and
-situation filters, on the parser and through the datamodule."""
+"""Official AIST++ split files (a cAll line covers every camera, a camera line that camera only;
+ignore_list.txt) and the camera and situation filters, on the parser and through the datamodule."""
 
 from __future__ import annotations
 
@@ -8,7 +8,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from deepdance.data.aist import build_manifest, filter_manifest, normalise_cameras, sequence_name, split_by_files
+from deepdance.data.aist import (
+    build_manifest,
+    filter_manifest,
+    normalise_cameras,
+    sequence_name,
+    split_by_files,
+)
 from deepdance.data.genre_datamodule import GenreDataModule
 from deepdance.errors import DeepdanceError
 
@@ -30,22 +36,37 @@ def _split_dir(tmp_path: Path, ignore: list[str] | None = None, prefix: str = "c
     return tmp_path
 
 
-def test_call_sequences_expand_to_every_camera(tmp_path: Path) -> None:
+def test_call_lines_cover_every_camera_and_camera_lines_one_camera(tmp_path: Path) -> None:
     manifest = _manifest()
     split = split_by_files(manifest, _split_dir(tmp_path))
-    counts = split.value_counts().to_dict()
-    assert counts == {"train": 6, "val": 3, "test": 6}  # 2 and 1 and 2 sequences x 3 cameras
-    assert split.isna().sum() == 3  # gPO_sFM: in no list, left out
+    # train: 2 cAll sequences x 3 cameras; val: 1 x 3; test: 1 cAll x 3 + the one camera line gLO_sFM_c02
+    assert split.value_counts().to_dict() == {"train": 6, "val": 3, "test": 4}
     assert set(manifest.loc[split == "train", "camera"]) == {"01", "02", "03"}
+    test_sfm = manifest.loc[(split == "test") & (manifest["situation"] == "FM"), "name"]
+    assert list(test_sfm) == ["gLO_sFM_c02_d03_mLO0_ch01"]
+    # gPO_sFM (3 cameras) is in no list; gLO_sFM c01 and c03 are not covered by the c02 line
+    assert split.isna().sum() == 5
 
 
-def test_ignore_list_removes_sequences(tmp_path: Path) -> None:
-    split = split_by_files(_manifest(), _split_dir(tmp_path, ignore=["gBR_sFM_cAll_d01_mBR0_ch01", "gLO_sBM_c01_d03_mLO0_ch01.pkl"]))
+def test_camera_line_and_its_call_line_in_two_splits_is_refused(tmp_path: Path) -> None:
+    _split_dir(tmp_path)
+    (tmp_path / "crossmodal_val.txt").write_text("gPO_sBM_cAll_d02_mPO0_ch01\ngBR_sBM_c02_d01_mBR0_ch01\n")
+    with pytest.raises(ValueError, match="gBR_sBM_c02_d01_mBR0_ch01 is listed in crossmodal_val.txt but its sequence"):
+        split_by_files(_manifest(), tmp_path)
+
+
+def test_ignore_list_removes_sequences_or_single_cameras(tmp_path: Path) -> None:
+    manifest = _manifest()
+    ignore = ["gBR_sFM_cAll_d01_mBR0_ch01", "gLO_sBM_c01_d03_mLO0_ch01.pkl"]
+    split = split_by_files(manifest, _split_dir(tmp_path, ignore=ignore))
     assert split.value_counts().to_dict() == {"train": 3, "val": 3, "test": 3}
+    # the c01 ignore line drops that camera only: gLO_sBM c02 and c03 stay in test
+    kept = manifest.loc[(split == "test") & (manifest["situation"] == "BM"), "camera"]
+    assert sorted(kept) == ["02", "03"]
 
 
 def test_pose_split_set_and_errors_name_the_file(tmp_path: Path) -> None:
-    assert split_by_files(_manifest(), _split_dir(tmp_path, prefix="pose"), "pose").notna().sum() == 15
+    assert split_by_files(_manifest(), _split_dir(tmp_path, prefix="pose"), "pose").notna().sum() == 13
     with pytest.raises(FileNotFoundError, match="crossmodal_train.txt does not exist"):
         split_by_files(_manifest(), tmp_path, "crossmodal")
     (tmp_path / "pose_val.txt").write_text("gPO_sBM_cAll_d02_mPO0_ch01\nnot_a_sequence\n")
@@ -76,7 +97,7 @@ def _write_split_files(tiny_synthetic: Path, tmp_path: Path) -> tuple[Path, dict
         by_split[("test", "val", "train")[i % 3]].add(sequence)
     for split, names in by_split.items():
         (tmp_path / f"crossmodal_{split}.txt").write_text("\n".join(sorted(names)) + "\n")
-    ignored = sorted(by_split["train"])[0]
+    ignored = min(by_split["train"])
     (tmp_path / "ignore_list.txt").write_text(ignored + "\n")
     by_split["train"].discard(ignored)
     return tmp_path, by_split

@@ -70,6 +70,41 @@ def test_resumed_extraction_computes_only_what_is_missing(store: dict) -> None:
     assert "reused" in store["stdout"] and "computed" in store["stdout"]
 
 
+def test_sigterm_stops_extraction_within_a_batch_and_keeps_finished_entries(tiny_synthetic: Path,
+                                                                            tmp_path: Path) -> None:
+    """SLURM preemption or ``timeout``: SIGTERM ends the run after the batch in hand (one video
+    here), exit code 143 and one line; a re-run reuses every stored entry. The train split
+    only (10 videos), to keep it short."""
+    features, run_dir = tmp_path / "features", tmp_path / "runs"
+    small = {"data.img_size=96": "data.img_size=64", "data.features.clips=5": "data.features.clips=2"}
+    data = [small.get(o, o) for o in _data(tiny_synthetic, features)] + ["splits=[train]"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "WANDB_MODE": "offline"}
+    process = subprocess.Popen([sys.executable, "-m", "deepdance.extract_features", *data,
+                                f"hydra.run.dir={run_dir / 'stopped'}"], cwd=REPO, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while len(_entries(features)) < 2 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert process.poll() is None, process.stderr.read()[-2000:]
+    process.send_signal(signal.SIGTERM)
+    sent = time.monotonic()
+    _, stderr = process.communicate(timeout=60)
+    assert time.monotonic() - sent < 10, "still running long after SIGTERM"
+    assert process.returncode == 143, stderr[-2000:]
+    last = stderr.strip().splitlines()[-1]
+    kept = len(_entries(features))
+    assert 2 <= kept < 10
+    assert last.startswith("stopped by SIGTERM: feature extraction; kept ") and f"kept {kept} of 10 videos" in last
+    assert "run the same command again" in last and "Traceback" not in stderr
+    assert not (run_dir / "stopped" / "extract_report.json").exists()
+
+    result = run_cli("deepdance.extract_features", *data, f"hydra.run.dir={run_dir / 'again'}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads((run_dir / "again" / "extract_report.json").read_text())
+    # every entry the stopped run kept is valid: reused, none recomputed
+    assert (report["total"], report["reused"], report["recomputed"], report["computed"]) == (10, kept, 0, 10 - kept)
+
+
 @pytest.fixture(scope="module")
 def trained(store: dict, tmp_path_factory: pytest.TempPathFactory) -> Path:
     run_dir = tmp_path_factory.mktemp("train_from_store")

@@ -33,6 +33,7 @@ from deepdance.bench.training import (
     measure_gru_epochs,
 )
 from deepdance.errors import DeepdanceError
+from deepdance.utils.stop import StopOnSigterm
 
 log = logging.getLogger("deepdance.bench")
 
@@ -70,7 +71,15 @@ def resolve_inputs(bench: DictConfig) -> list[tuple[str, list[Path]]]:
 
 
 def run_benchmark(cfg: DictConfig) -> dict[str, Any]:
-    """Measure every row on every set, in one process; write JSON + Markdown; return the results."""
+    """Measure every row on every set, in one process; write JSON + Markdown; return the results.
+    SIGTERM stops it after the timed run in hand (``check_stop`` in ``timing``), exit code 143."""
+    stop = StopOnSigterm("bench", "run the command again")
+    stop.kept = "nothing (results are written when every row is measured)"
+    with stop:
+        return _measure_and_write(cfg)
+
+
+def _measure_and_write(cfg: DictConfig) -> dict[str, Any]:
     bench = cfg.bench
     device = resolve_device(str(bench.device))
     if str(device.type) not in bench.profiles:

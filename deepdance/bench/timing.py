@@ -1,4 +1,5 @@
-"""Repeated wall-clock timing: warm-up first, then the median of several runs.
+"""Repeated wall-clock timing: warm-up first, then the median of several runs. Each run ends
+at a batch boundary for SIGTERM (``deepdance.utils.stop``).
 
 The median, not the mean, because on a shared machine one run can stall on somebody
 else's job; the warm-up pays for lazy imports, allocator growth, oneDNN/cuDNN kernel
@@ -14,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
+
+from deepdance.utils.stop import check_stop
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,7 @@ def time_runs(run: Callable[[], object], repeats: int, warmup: int = 1, device: 
     for _ in range(warmup):
         (warmup_run or run)()
         synchronize(device)
+        check_stop()
     timing = Timing()
     for _ in range(repeats):
         synchronize(device)
@@ -55,6 +59,7 @@ def time_runs(run: Callable[[], object], repeats: int, warmup: int = 1, device: 
         run()
         synchronize(device)
         timing.seconds.append(time.perf_counter() - start)
+        check_stop()
     return timing
 
 
@@ -73,6 +78,7 @@ def interleaved_runs(runs: dict[str, Callable[[], object]], repeats: int, warmup
         for _ in range(warmup):
             warmup_runs.get(name, run)()
             synchronize(device)
+            check_stop()
     timings = {name: Timing() for name in runs}
     for repeat in range(repeats):
         for name, run in runs.items():
@@ -82,4 +88,5 @@ def interleaved_runs(runs: dict[str, Callable[[], object]], repeats: int, warmup
             synchronize(device)
             timings[name].seconds.append(time.perf_counter() - start)
             log.info("run %d/%d of %s: %.2f s", repeat + 1, repeats, name, timings[name].seconds[-1])
+            check_stop()
     return timings

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -161,8 +162,8 @@ def split_at_random(manifest: pd.DataFrame, seed: int = 0, val_fraction: float =
     for _, group in manifest.groupby("genre", sort=True):
         index = group.index.to_numpy().copy()
         rng.shuffle(index)
-        n_test = int(round(len(index) * test_fraction))
-        n_val = int(round(len(index) * val_fraction))
+        n_test = round(len(index) * test_fraction)
+        n_val = round(len(index) * val_fraction)
         split.loc[index[:n_test]] = "test"
         split.loc[index[n_test : n_test + n_val]] = "val"
     return split
@@ -237,11 +238,24 @@ def sequence_name(name: str) -> str:
     return parse_aist_name(re.sub(r"_cAll_", "_c01_", stem)).sequence
 
 
-def read_sequence_list(path: Path) -> list[str]:
-    """Sequence names from an AIST++ list file (one a line; ``#`` comments and blanks skipped).
+def list_entry(name: str) -> str:
+    """The video or sequence a list line names: ``gBR_sBM_c01_..`` stays that one camera's video,
+    ``gBR_sBM_cAll_..`` is the sequence seen by every camera (suffixes such as ``.pkl`` dropped)."""
+    stem = Path(name.strip()).name
+    for suffix in (*VIDEO_SUFFIXES, ".pkl", ".txt"):
+        if stem.lower().endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    fields = parse_aist_name(re.sub(r"_cAll_", "_c01_", stem))
+    return fields.sequence if "_cAll_" in stem else fields.filename("")
 
-    Lines may name a sequence (``gBR_sBM_cAll_d04_mBR0_ch01``) or one camera's video;
-    a line that is neither is an error naming the file and line.
+
+def read_sequence_list(path: Path) -> list[str]:
+    """The entries of an AIST++ list file (one a line; ``#`` comments and blanks skipped).
+
+    A line names a sequence (``gBR_sBM_cAll_d04_mBR0_ch01``: every camera) or one camera's
+    video (``gBR_sBM_c01_d04_mBR0_ch01``: that camera only); see ``list_entry``. A line that
+    is neither is an error naming the file and line.
     """
     names = []
     for number, line in enumerate(Path(path).read_text().splitlines(), start=1):
@@ -249,7 +263,7 @@ def read_sequence_list(path: Path) -> list[str]:
         if not text:
             continue
         try:
-            names.append(sequence_name(text))
+            names.append(list_entry(text))
         except ValueError as err:
             raise ValueError(f"{path}:{number}: {err}") from None
     return names
@@ -269,23 +283,43 @@ def split_files(split_dir: Path, split_set: str) -> dict[str, Path]:
     return files
 
 
-def split_by_files(manifest: pd.DataFrame, split_dir: Path, split_set: str = "crossmodal") -> pd.Series:
-    """Assign each video the split its sequence is listed in (``cAll`` = every camera).
+def _entry_of(name: str, entries: dict[str, str] | set[str]) -> str | None:
+    """The list entry that covers video ``name``: its own camera line first, else its ``cAll`` line."""
+    for key in (name, sequence_name(name)):
+        if key in entries:
+            return key
+    return None
 
-    Sequences in ``ignore_list.txt`` (if the folder has one) and videos whose sequence is in
-    no list get no split (NaN): the caller drops them and says how many.
+
+def split_by_files(manifest: pd.DataFrame, split_dir: Path, split_set: str = "crossmodal") -> pd.Series:
+    """Assign each video the split of the list line that covers it.
+
+    AIST++ convention: a ``cAll`` line covers every camera of its sequence; a line naming one
+    camera (``c01``) covers that camera's video only. ``ignore_list.txt`` (if the folder has
+    one) follows the same rule. Videos no line covers, and ignored ones, get no split (NaN):
+    the caller drops them and says how many.
     """
     split_of: dict[str, str] = {}
     for split, path in split_files(split_dir, split_set).items():
-        for sequence in read_sequence_list(path):
-            if split_of.get(sequence, split) != split:
-                raise ValueError(f"{path}: sequence {sequence} is also listed in {split_set}_{split_of[sequence]}.txt")
-            split_of[sequence] = split
+        for entry in read_sequence_list(path):
+            if split_of.get(entry, split) != split:
+                raise ValueError(f"{path}: {entry} is also listed in {split_set}_{split_of[entry]}.txt")
+            split_of[entry] = split
+    # A camera line in one split and its cAll line in another leave that video's split ambiguous.
+    for entry, split in split_of.items():
+        whole = sequence_name(entry)
+        if whole != entry and split_of.get(whole, split) != split:
+            raise ValueError(f"{split_dir}: {entry} is listed in {split_set}_{split}.txt "
+                             f"but its sequence {whole} is in {split_set}_{split_of[whole]}.txt")
     ignore_path = Path(split_dir) / IGNORE_LIST
     ignored = set(read_sequence_list(ignore_path)) if ignore_path.is_file() else set()
-    sequences = manifest["name"].map(sequence_name)
-    split = sequences.map(split_of).where(~sequences.isin(ignored)).rename("split")
-    log.info("split files %s/%s_*.txt: %d sequences listed, %d ignored by %s; %d of %d videos matched, %d listed sequences have no video here",
-             split_dir, split_set, len(split_of), len(ignored), IGNORE_LIST, int(split.notna().sum()), len(manifest),
-             len(set(split_of) - set(sequences)))
+    names = manifest["name"]
+    covered = names.map(lambda name: _entry_of(name, split_of))
+    is_ignored = names.map(lambda name: _entry_of(name, ignored) is not None).astype(bool)
+    split = covered.map(split_of).where(~is_ignored).rename("split")
+    unseen = set(split_of) - set(covered.dropna())
+    log.info("split files %s/%s_*.txt: %d lines, %d ignored by %s; %d of %d videos matched, "
+             "%d listed names have no video here",
+             split_dir, split_set, len(split_of), len(ignored), IGNORE_LIST, int(split.notna().sum()),
+             len(manifest), len(unseen))
     return split

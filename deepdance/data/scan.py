@@ -32,6 +32,7 @@ from deepdance.data.video import open_video
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.utils.cache_io import atomic_write_text
 from deepdance.utils.run import task_wrapper
+from deepdance.utils.stop import StopOnSigterm, check_stop
 
 log = logging.getLogger("deepdance.scan")
 
@@ -93,7 +94,13 @@ def scan_videos(root: str | Path, workers: int = 4, decode_frames: int = 8, num_
 
     decord.logging.set_level(decord.logging.QUIET)  # FFmpeg's per-packet complaints: the reasons are in the report
     check = functools.partial(check_video, decode_frames=decode_frames, num_frames=num_frames)
-    rows = list(iter_probes(videos, workers, check=_as_probe(check)))
+    rows: list[tuple[str, dict[str, Any], None]] = []
+    stop = StopOnSigterm("scan", "run the command again")
+    stop.kept = lambda: f"nothing ({len(rows)} of {len(videos)} videos scanned, none written)"
+    with stop:
+        for probe in iter_probes(videos, workers, check=_as_probe(check)):
+            rows.append(probe)
+            check_stop()
     table = pd.DataFrame([row for _, row, _ in rows], columns=SCAN_COLUMNS)
     for i, path in enumerate(table["path"]):
         try:

@@ -40,6 +40,7 @@ import numpy as np
 
 from deepdance.data.aist import GENRES, AistName
 from deepdance.data.owned_folder import OwnedFolder, file_facts
+from deepdance.data.video import DECORD_BAD_WIDTHS
 from deepdance.data.video_writer import write_mp4
 from deepdance.errors import DeepdanceError
 
@@ -48,9 +49,6 @@ log = logging.getLogger(__name__)
 # Bump when the rendered videos change for the same config: stored datasets then regenerate.
 GENERATOR_VERSION = 6
 MANIFEST_NAME = "synthetic.json"
-# Frame widths that decord (0.6.0 and decord2 3.4.0) decodes as a wrong-sized 4-channel array
-# (measured over even widths 16..256); PyAV decodes them fine.
-DECORD_BAD_WIDTHS = frozenset({16, 24, 48, 72})
 
 # --------------------------------------------------------------------------------------------
 # Motion: joint angles as functions of the dance phase

@@ -7,6 +7,7 @@ indices costs only what the codec needs to reach them.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,8 @@ import torch
 import torch.nn.functional as F
 
 from deepdance.errors import VideoError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -118,9 +121,12 @@ def sample_frame_indices(
     return indices, mask
 
 
-# Decode widths at which decord's resize returns a wrongly sized array (measured with decord
-# 0.6.0 for widths 8..200: these even widths fail, every odd width works).
-DECORD_BAD_DECODE_WIDTHS = frozenset({8, 12, 16, 24, 48, 72})
+# Output widths at which decord's get_batch fails ("DECORDArrayCopyFromTo: The size must
+# exactly match") or returns a wrong-sized array, whether the width is the file's own or a
+# decode-time resize. Measured with decord 0.6.0 over widths 4..519 at heights 17, 32 and 224
+# (the height does not matter; every other width works); decord2 3.4.0 fails at 16, 24, 48, 72.
+# The one list: decode_size steps around them, the synthetic generator refuses such sizes.
+DECORD_BAD_WIDTHS = frozenset({4, 6, 8, 12, 16, 24, 48, 72})
 
 
 def snap_to_keyframes(indices: np.ndarray, keyframes: np.ndarray, video_frames: int) -> np.ndarray:
@@ -169,7 +175,7 @@ def decode_size(height: int, width: int, img_size: int) -> tuple[int, int]:
     """Decode-time size whose short side is ``img_size``: decord resizes for free."""
     scale = img_size / min(height, width)
     height, width = max(img_size, round(height * scale)), max(img_size, round(width * scale))
-    if width in DECORD_BAD_DECODE_WIDTHS:
+    if width in DECORD_BAD_WIDTHS:
         width += 1  # one column wider (the centre crop drops it) rather than a misread frame
     return height, width
 
@@ -187,9 +193,13 @@ def read_clip(path: str | Path, indices: np.ndarray, img_size: int, info: VideoI
         frames = reader.get_batch(list(map(int, indices))).asnumpy()  # (T, H, W, 3)
     except Exception as err:
         raise VideoError(f"{path}: decoding frames {int(indices.min())}..{int(indices.max())} failed: {decoder_reason(err, opening=False)}") from None
-    top, left = (frames.shape[1] - img_size) // 2, (frames.shape[2] - img_size) // 2
+    top, left = max(0, (frames.shape[1] - img_size) // 2), max(0, (frames.shape[2] - img_size) // 2)
     frames = frames[:, top : top + img_size, left : left + img_size]
     clip = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2)  # (T, 3, S, S)
-    if clip.shape[-1] != img_size or clip.shape[-2] != img_size:  # decoders may round odd sizes
+    if clip.shape[-1] != img_size or clip.shape[-2] != img_size:
+        # A decoder that did not honour the requested size (one that rounds odd sizes, say).
+        log.warning("%s: decoded at %dx%d instead of the %dx%d asked for; resizing the %dx%d crop to %d",
+                    path, frames.shape[2], frames.shape[1], width, height, clip.shape[-1], clip.shape[-2],
+                    img_size)
         clip = F.interpolate(clip.float(), size=(img_size, img_size), mode="bilinear", antialias=True).round().clamp(0, 255).byte()
     return clip

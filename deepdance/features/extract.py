@@ -27,6 +27,7 @@ from deepdance.data.clips import clip_offsets
 from deepdance.data.video import VideoError, keyframe_indices, probe_video, read_clip, sample_frame_indices
 from deepdance.errors import DeepdanceError
 from deepdance.features.store import FeatureKey, FeatureStore, VideoStamp, weights_digest
+from deepdance.utils.stop import StopOnSigterm, check_stop
 
 log = logging.getLogger(__name__)
 
@@ -129,13 +130,16 @@ class FeatureExtractor(pl.LightningModule):
                 self.failures.append((item["path"], item["error"]))
         items = [item for item in batch if "error" not in item]
         if not items:
+            check_stop()
             return 0
         features = self.embed(torch.cat([item["frames"] for item in items]))  # (sum U, D)
         for item, chunk in zip(items, features.split([len(item["frames"]) for item in items])):
             per_clip = chunk[item["inverse"]]  # (C, T, D)
             per_clip[~item["mask"]] = 0  # padding of short videos
             self.store.write(item["relative_path"], item["video"], self.offsets, item["indices"], item["mask"], per_clip)
-        self.written += len(items)
+            self.written += 1
+        # A batch boundary: after SIGTERM, stop here with this batch's entries stored.
+        check_stop()
         return len(items)
 
 
@@ -194,9 +198,15 @@ def extract_missing(store: FeatureStore, videos: Iterable[tuple[str, str]], mode
     log.info("feature store %s: %d of %d videos stored, %d to compute", store.dir, len(found["ok"]), len(videos), len(redo))
     extractor = FeatureExtractor(model, store, clip_offsets(store.key.clips), inference_batch_size)
     if redo:
-        loader = DataLoader(VideoClipSetDataset(redo, num_frames, img_size, extractor.offsets, sampling), batch_size=batch_size,
-                            num_workers=num_workers, collate_fn=keep_as_list, shuffle=False)
-        trainer.predict(extractor, dataloaders=loader, return_predictions=False)
+        loader = DataLoader(VideoClipSetDataset(redo, num_frames, img_size, extractor.offsets, sampling),
+                            batch_size=batch_size, num_workers=num_workers, collate_fn=keep_as_list,
+                            shuffle=False)
+        stop = StopOnSigterm("feature extraction",
+                             "run the same command again: stored videos are not computed again")
+        stop.kept = lambda: (f"{len(found['ok']) + extractor.written} of {len(videos)} videos' features "
+                             f"in the store {store.dir}" + (" (this rank)" if trainer.world_size > 1 else ""))
+        with stop:
+            trainer.predict(extractor, dataloaders=loader, return_predictions=False)
         trainer.strategy.barrier("feature extraction")
     after = store.scan(redo)
     failures = dict(extractor.failures)
