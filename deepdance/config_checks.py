@@ -328,14 +328,30 @@ def check_genre_data(cfg: DictConfig) -> None:
             "data=synthetic generates them"
         )
         existing_path(cfg, "data.root", kind="any", hint=root_hint)
+        check_split_from_names(cfg)
         return
     if not isinstance(synthetic, dict):
         raise _bad("data.synthetic", synthetic, "null (real videos) or a mapping of generator settings")
     known_keys(
         cfg, "data.synthetic", (f.name for f in dataclasses.fields(SyntheticConfig)), "SyntheticConfig"
     )
-    wrapped("data.synthetic", SyntheticConfig, **synthetic)
+    config = wrapped("data.synthetic", SyntheticConfig, **synthetic)
     text(cfg, "data.root")
+    test_dancers = setting(cfg, "data.test_dancers", default=1)
+    if split == "dancer" and config.dancers_per_genre < test_dancers + 2:
+        raise DeepdanceError(
+            f"data.synthetic.dancers_per_genre={config.dancers_per_genre}: expected >= {test_dancers + 2} "
+            f"with data.split=dancer and data.test_dancers={test_dancers} (train, val and test each need a dancer)"
+        )
+
+
+def check_split_from_names(cfg: DictConfig) -> None:
+    """Real videos: the manifest and its split, from the file names alone (nothing decoded), so
+    an empty split stops the run before hours of probing or feature extraction."""
+    from deepdance.data.genre_datamodule import GenreDataModule
+
+    settings = {k: v for k, v in setting(cfg, "data").items() if k not in HYDRA_KEYS}
+    GenreDataModule(**settings).load_manifest()
 
 
 def check_silhouette_data(cfg: DictConfig) -> None:
@@ -542,8 +558,9 @@ def validate_train(cfg: DictConfig, allow_missing: Iterable[str] = ()) -> None:
     check_trainer(cfg)
     ckpt = setting(cfg, "ckpt_path", default=None)
     if ckpt not in (None, "", "last"):
-        # the model family is checked by train once ``last`` is resolved too
-        existing_path(cfg, "ckpt_path", kind="file", hint="a checkpoint of this model, or last, or null")
+        # ``last`` is resolved (and its family checked) by train itself
+        path = existing_path(cfg, "ckpt_path", kind="file", hint="a checkpoint of this model, or last, or null")
+        check_family(path, text(cfg, "model._target_"))
 
 
 def validate_stages(cfg: DictConfig, compose: Any) -> None:
