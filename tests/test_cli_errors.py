@@ -17,22 +17,33 @@ from typing import Any
 
 import pytest
 import torch
+from conftest import REPO, run_cli
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException
 from omegaconf import DictConfig, open_dict
 
-from conftest import REPO, run_cli
 from deepdance import config_checks
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.utils.checkpoints import MODEL_FAMILIES
 from deepdance.utils.run import find_user_error
 
-CLASSIFIER, AUTOENCODER, LSTM = (config_checks.CLASSIFIER, config_checks.AUTOENCODER, config_checks.LATENT_LSTM)
+CLASSIFIER, AUTOENCODER, LSTM = (
+    config_checks.CLASSIFIER,
+    config_checks.AUTOENCODER,
+    config_checks.LATENT_LSTM,
+)
 assert {CLASSIFIER, AUTOENCODER, LSTM} == set(MODEL_FAMILIES)
-GENRE_DATA = {"_target_": config_checks.GENRE_DATA, "root": "unused", "num_frames": 8, "img_size": 64,
-              "batch_size": 2, "num_workers": 0, "synthetic": {"seed": 0, "dancers_per_genre": 3}}
+GENRE_DATA = {
+    "_target_": config_checks.GENRE_DATA,
+    "root": "unused",
+    "num_frames": 8,
+    "img_size": 64,
+    "batch_size": 2,
+    "num_workers": 0,
+    "synthetic": {"seed": 0, "dancers_per_genre": 3},
+}
 SILHOUETTE_DATA = {"_target_": config_checks.SILHOUETTE_DATA, "root": None, "batch_size": 4}
 
 
@@ -56,8 +67,13 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     five = root / "five_clips"
     five.mkdir()
     # five AIST++ names, two dancers per genre at most: too few for a dancer split (never decoded)
-    for name in ("gBR_sBM_c01_d04_mBR0_ch01", "gBR_sBM_c01_d05_mBR0_ch01", "gPO_sBM_c01_d06_mPO0_ch01",
-                 "gPO_sBM_c01_d07_mPO0_ch01", "gLO_sBM_c01_d13_mLO0_ch01"):
+    for name in (
+        "gBR_sBM_c01_d04_mBR0_ch01",
+        "gBR_sBM_c01_d05_mBR0_ch01",
+        "gPO_sBM_c01_d06_mPO0_ch01",
+        "gPO_sBM_c01_d07_mPO0_ch01",
+        "gLO_sBM_c01_d13_mLO0_ch01",
+    ):
         (five / f"{name}.mp4").write_bytes(b"not decoded")
     (root / "empty.ckpt").write_bytes(b"")
     (root / "plain.txt").write_text("a file, not a folder\n")
@@ -98,8 +114,11 @@ def composed(hydra_conf: None) -> Iterator[Callable[[str, list[str]], DictConfig
 
 def validate_stages(cfg: DictConfig) -> None:
     """As run_stages does: each stage's experiment and overrides, composed, then checked."""
+
     def compose_stage(name: str, stage: DictConfig) -> DictConfig:
-        return compose(config_name="train", overrides=[f"experiment={stage.experiment}", *stage.get("overrides", [])])
+        return compose(
+            config_name="train", overrides=[f"experiment={stage.experiment}", *stage.get("overrides", [])]
+        )
 
     config_checks.validate_stages(cfg, compose_stage)
 
@@ -149,13 +168,27 @@ BAD_COMMANDS: list[tuple[str, list[str], str]] = [
     ("train", ["ckpt_path={missing}"], "ckpt_path={missing}: no such file"),
     ("train", ["ckpt_path={lstm}"], "ckpt_path={lstm} holds a deepdance.models.latent_lstm_module"),
     ("train", ["experiment=deep_dance_lstm"], "model.autoencoder_ckpt is required"),
-    ("train", ["experiment=deep_dance_lstm", "model.autoencoder_ckpt={classifier}"],
-     "model.autoencoder_ckpt={classifier} holds a deepdance.models.genre_module.GenreClassifier"),
-    ("train", ["experiment=deep_dance_ae", "data.test_fraction=0.6", "data.val_fraction=0.5"],
-     "data.test_fraction=0.6 + data.val_fraction=0.5: expected a sum below 1"),
+    (
+        "train",
+        ["experiment=deep_dance_lstm", "model.autoencoder_ckpt={classifier}"],
+        "model.autoencoder_ckpt={classifier} holds a deepdance.models.genre_module.GenreClassifier",
+    ),
+    (
+        "train",
+        ["experiment=deep_dance_ae", "data.test_fraction=0.6", "data.val_fraction=0.5"],
+        "data.test_fraction=0.6 + data.val_fraction=0.5: expected a sum below 1",
+    ),
     ("train", ["experiment=deep_dance_ae", "model.loss=l1"], "model.loss='l1': expected one of bce, mse"),
-    ("stages", ["experiment=deep_dance", "stages.ae.overrides=['model.net.channels=0']"], "model.net.channels=0"),
-    ("stages", ["experiment=deep_dance", "stages.lstm.autoencoder_from=nope"], "stages.lstm.autoencoder_from='nope'"),
+    (
+        "stages",
+        ["experiment=deep_dance", "stages.ae.overrides=['model.net.channels=0']"],
+        "model.net.channels=0",
+    ),
+    (
+        "stages",
+        ["experiment=deep_dance", "stages.lstm.autoencoder_from=nope"],
+        "stages.lstm.autoencoder_from='nope'",
+    ),
     ("eval", [], "ckpt_path is required"),
     ("eval", ["ckpt_path={missing}"], "ckpt_path={missing}: no such file"),
     ("eval", ["ckpt_path={empty}"], "ckpt_path={empty}: empty file"),
@@ -165,7 +198,11 @@ BAD_COMMANDS: list[tuple[str, list[str], str]] = [
     ("predict", [], "ckpt_path is required"),
     ("predict", ["ckpt_path={classifier}"], "video is required"),
     ("predict", ["ckpt_path={classifier}", "video={missing}"], "video={missing}: no such file or folder"),
-    ("predict", ["ckpt_path={lstm}", "video={dir}"], "ckpt_path={lstm} holds a deepdance.models.latent_lstm_module"),
+    (
+        "predict",
+        ["ckpt_path={lstm}", "video={dir}"],
+        "ckpt_path={lstm} holds a deepdance.models.latent_lstm_module",
+    ),
     ("predict", ["ckpt_path={classifier}", "video={dir}", "clips=0"], "clips=0: expected an integer >= 1"),
     ("predict", ["ckpt_path={classifier}", "video={dir}", "device=tpu"], "device='tpu'"),
     ("generate", [], "ckpt_path is required"),
@@ -174,10 +211,18 @@ BAD_COMMANDS: list[tuple[str, list[str], str]] = [
     ("generate", ["ckpt_path={lstm}", "steps=0"], "steps=0: expected an integer >= 1"),
     ("generate", ["ckpt_path={lstm}", "fps=-30"], "fps=-30"),
     ("generate", ["ckpt_path={lstm}", "seed={missing}"], "seed={missing}: no such file"),
-    ("extract_features", ["experiment=genre_gru", "model.backbone.freeze=false"], "model.backbone.freeze=false"),
+    (
+        "extract_features",
+        ["experiment=genre_gru", "model.backbone.freeze=false"],
+        "model.backbone.freeze=false",
+    ),
     ("extract_features", ["experiment=genre_gru", "splits=[train,dev]"], "splits=['train', 'dev']"),
     ("extract_features", ["experiment=genre_gru", "data.features.clips=0"], "data.features.clips=0"),
-    ("extract_features", ["experiment=genre_gru", "+data.features.dirr=x"], "data.features.dirr: not a setting"),
+    (
+        "extract_features",
+        ["experiment=genre_gru", "+data.features.dirr=x"],
+        "data.features.dirr: not a setting",
+    ),
     ("scan", ["data.root={missing}"], "data.root={missing}: no such file or folder"),
     ("scan", ["data.root={dir}", "workers=0"], "workers=0: expected an integer >= 1"),
     ("scan", ["data.root={dir}", "decode_frames=0"], "decode_frames=0"),
@@ -187,14 +232,22 @@ BAD_COMMANDS: list[tuple[str, list[str], str]] = [
     ("bench", ["bench=smoke", "bench.repeats=0"], "bench.repeats=0"),
     ("bench", ["bench.backbone.name=notamodel"], "bench.backbone.name='notamodel'"),
     ("bench", ["bench.samplings=[keyframe]"], "bench.samplings=['keyframe']"),
-    ("bench", ["bench=smoke", "bench.inputs.tiny.width=33"], "bench.inputs.tiny: width and height must be even"),
+    (
+        "bench",
+        ["bench=smoke", "bench.inputs.tiny.width=33"],
+        "bench.inputs.tiny: width and height must be even",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("entry", "overrides", "expected"), BAD_COMMANDS,
-                         ids=[f"{e}:{' '.join(o) or '(none)'}" for e, o, _ in BAD_COMMANDS])
-def test_bad_command_is_one_line_naming_the_key(entry: str, overrides: list[str], expected: str,
-                                                files: dict[str, str], composed: Callable) -> None:
+@pytest.mark.parametrize(
+    ("entry", "overrides", "expected"),
+    BAD_COMMANDS,
+    ids=[f"{e}:{' '.join(o) or '(none)'}" for e, o, _ in BAD_COMMANDS],
+)
+def test_bad_command_is_one_line_naming_the_key(
+    entry: str, overrides: list[str], expected: str, files: dict[str, str], composed: Callable
+) -> None:
     cfg = composed("train" if entry == "stages" else entry, [fill(o, files) for o in overrides])
     with pytest.raises(DeepdanceError) as caught:
         VALIDATORS[entry](cfg)
@@ -203,26 +256,42 @@ def test_bad_command_is_one_line_naming_the_key(entry: str, overrides: list[str]
     assert "\n" not in message
 
 
-@pytest.mark.parametrize(("entry", "overrides"), [
-    ("train", []), ("train", ["experiment=genre_gru"]), ("train", ["experiment=deep_dance_ae"]),
-    ("train", ["data.augment={crop_scale:[0.7,1.0],brightness:0.15}"]), ("stages", ["experiment=deep_dance"]),
-    ("extract_features", ["experiment=genre_gru"]), ("bench", []), ("bench", ["bench=smoke"]),
-    ("eval", ["ckpt_path={classifier}"]), ("eval", ["ckpt_path={lstm}"]),
-    ("predict", ["ckpt_path={classifier}", "video={dir}"]), ("generate", ["ckpt_path={lstm}"]),
-    ("scan", ["data.root={dir}"]),
-])
-def test_good_commands_pass_the_same_checks(entry: str, overrides: list[str], files: dict[str, str],
-                                            composed: Callable) -> None:
+@pytest.mark.parametrize(
+    ("entry", "overrides"),
+    [
+        ("train", []),
+        ("train", ["experiment=genre_gru"]),
+        ("train", ["experiment=deep_dance_ae"]),
+        ("train", ["data.augment={crop_scale:[0.7,1.0],brightness:0.15}"]),
+        ("stages", ["experiment=deep_dance"]),
+        ("extract_features", ["experiment=genre_gru"]),
+        ("bench", []),
+        ("bench", ["bench=smoke"]),
+        ("eval", ["ckpt_path={classifier}"]),
+        ("eval", ["ckpt_path={lstm}"]),
+        ("predict", ["ckpt_path={classifier}", "video={dir}"]),
+        ("generate", ["ckpt_path={lstm}"]),
+        ("scan", ["data.root={dir}"]),
+    ],
+)
+def test_good_commands_pass_the_same_checks(
+    entry: str, overrides: list[str], files: dict[str, str], composed: Callable
+) -> None:
     cfg = composed("train" if entry == "stages" else entry, [fill(o, files) for o in overrides])
     VALIDATORS[entry](cfg)
 
 
-@pytest.mark.parametrize(("overrides", "expected"), [
-    (["experiment=genre_gruu"], "genre_gruu"),
-    (["data.num_frame=3"], "data.num_frame"),
-    (["ckpt_paht=x"], "ckpt_paht"),
-])
-def test_hydra_refuses_unknown_options_and_keys_itself(overrides: list[str], expected: str, hydra_conf: None) -> None:
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (["experiment=genre_gruu"], "genre_gruu"),
+        (["data.num_frame=3"], "data.num_frame"),
+        (["ckpt_paht=x"], "ckpt_paht"),
+    ],
+)
+def test_hydra_refuses_unknown_options_and_keys_itself(
+    overrides: list[str], expected: str, hydra_conf: None
+) -> None:
     with pytest.raises(HydraException, match=expected):
         compose(config_name="train", overrides=overrides)
 
@@ -241,8 +310,9 @@ DOWNLOAD_ARGS: list[tuple[list[str], str]] = [
 
 
 @pytest.mark.parametrize(("args", "expected"), DOWNLOAD_ARGS, ids=[" ".join(a) for a, _ in DOWNLOAD_ARGS])
-def test_download_aist_arguments_are_one_line(args: list[str], expected: str, files: dict[str, str], tmp_path: Path,
-                                              capsys: pytest.CaptureFixture) -> None:
+def test_download_aist_arguments_are_one_line(
+    args: list[str], expected: str, files: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     from deepdance.data import download_aist
 
     args = [fill(a, files) for a in args]
@@ -279,8 +349,8 @@ def test_user_error_is_found_only_through_explicit_causes() -> None:
         try:
             raise VideoError("clip.mp4: cannot decode")
         except VideoError:
-            _ = [][1]
-    except IndexError as bug:
+            {}["missing key"]
+    except KeyError as bug:
         assert bug.__context__ is not None and find_user_error(bug) is None
 
 
@@ -289,7 +359,11 @@ CLI_ROWS = [
     ("deepdance.eval", [], "ckpt_path is required"),
     ("deepdance.generate", ["ckpt_path={classifier}"], "ckpt_path={classifier} holds a"),
     ("deepdance.data.scan", ["data.root={missing}"], "data.root={missing}"),
-    ("deepdance.data.download_aist", ["--root", "{dir}", "--workers", "abc"], "argument --workers: invalid int value"),
+    (
+        "deepdance.data.download_aist",
+        ["--root", "{dir}", "--workers", "abc"],
+        "argument --workers: invalid int value",
+    ),
 ]
 
 
@@ -303,9 +377,9 @@ def time_limit() -> float:
 
 
 @pytest.mark.parametrize(("module", "args", "expected"), CLI_ROWS, ids=[m for m, _, _ in CLI_ROWS])
-def test_real_commands_end_with_one_error_line_and_exit_code_2(module: str, args: list[str], expected: str,
-                                                               files: dict[str, str], tmp_path: Path,
-                                                               time_limit: float) -> None:
+def test_real_commands_end_with_one_error_line_and_exit_code_2(
+    module: str, args: list[str], expected: str, files: dict[str, str], tmp_path: Path, time_limit: float
+) -> None:
     args = [fill(a, files) for a in args]
     if module != "deepdance.data.download_aist":
         args.append(f"hydra.run.dir={tmp_path / 'run'}")
@@ -326,8 +400,9 @@ def test_hydra_composition_error_has_no_traceback(tmp_path: Path) -> None:
     assert "Could not find 'experiment/genre_gruu'" in result.stderr
 
 
-def test_nothing_heavy_happens_before_the_error(files: dict[str, str], tmp_path: Path, composed: Callable,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_nothing_heavy_happens_before_the_error(
+    files: dict[str, str], tmp_path: Path, composed: Callable, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A bad value with the default synthetic data: no dataset rendered into data.root, no
     datamodule or model built, no video opened; the run ends with exit code 2."""
     import hydra
@@ -342,8 +417,10 @@ def test_nothing_heavy_happens_before_the_error(files: dict[str, str], tmp_path:
     monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "inductor"))
     root = tmp_path / "data_root"
     root.mkdir()
-    for entry, task, overrides in (("train", train, ["data.batch_size=0"]),
-                                   ("extract_features", extract, ["experiment=genre_gru", "data.num_frames=abc"])):
+    for entry, task, overrides in (
+        ("train", train, ["data.batch_size=0"]),
+        ("extract_features", extract, ["experiment=genre_gru", "data.num_frames=abc"]),
+    ):
         cfg = composed(entry, [f"data.root={root}", *overrides])
         with pytest.raises(SystemExit) as stopped:
             task(cfg)
