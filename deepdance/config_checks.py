@@ -559,8 +559,10 @@ def validate_train(cfg: DictConfig, allow_missing: Iterable[str] = ()) -> None:
     ckpt = setting(cfg, "ckpt_path", default=None)
     if ckpt not in (None, "", "last"):
         # ``last`` is resolved (and its family checked) by train itself
+        from deepdance.utils.checkpoints import check_model_target, load_checkpoint
+
         path = existing_path(cfg, "ckpt_path", kind="file", hint="a checkpoint of this model, or last, or null")
-        check_family(path, text(cfg, "model._target_"))
+        check_model_target(load_checkpoint(path).get("deepdance") or {}, text(cfg, "model._target_"), path)
 
 
 def validate_stages(cfg: DictConfig, compose: Any) -> None:
