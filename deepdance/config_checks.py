@@ -341,7 +341,8 @@ def check_genre_data(cfg: DictConfig) -> None:
     if split == "dancer" and config.dancers_per_genre < test_dancers + 2:
         raise DeepdanceError(
             f"data.synthetic.dancers_per_genre={config.dancers_per_genre}: expected >= {test_dancers + 2} "
-            f"with data.split=dancer and data.test_dancers={test_dancers} (train, val and test each need a dancer)"
+            f"with data.split=dancer and data.test_dancers={test_dancers} "
+            "(train, val and test each need a dancer)"
         )
 
 
@@ -561,7 +562,8 @@ def validate_train(cfg: DictConfig, allow_missing: Iterable[str] = ()) -> None:
         # ``last`` is resolved (and its family checked) by train itself
         from deepdance.utils.checkpoints import check_model_target, load_checkpoint
 
-        path = existing_path(cfg, "ckpt_path", kind="file", hint="a checkpoint of this model, or last, or null")
+        hint = "a checkpoint of this model, or last, or null"
+        path = existing_path(cfg, "ckpt_path", kind="file", hint=hint)
         check_model_target(load_checkpoint(path).get("deepdance") or {}, text(cfg, "model._target_"), path)
 
 
