@@ -696,7 +696,11 @@ def validate_bench(cfg: DictConfig) -> None:
             spec = {"name": str(name), **(inputs[name] or {})}
             wrapped(f"bench.inputs.{name}", StandInSpec, **spec)
     else:
-        existing_path(cfg, "bench.videos", kind="dir", hint="bench.videos=synthetic or a folder of videos")
+        # the runner's own wording (deepdance/bench/inputs.py), said before anything is measured
+        if not Path(str(videos)).expanduser().is_dir():
+            raise DeepdanceError(
+                f"bench.videos={videos}: not a directory (use 'synthetic' or a folder of video files)"
+            )
     integer(cfg, "bench.limit", low=1, optional=True, default=None)
     integer(cfg, "bench.generate_workers", low=1, default=1)
     name = text(cfg, "bench.backbone.name")

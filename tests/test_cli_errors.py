@@ -227,7 +227,7 @@ BAD_COMMANDS: list[tuple[str, list[str], str]] = [
     ("scan", ["data.root={dir}", "workers=0"], "workers=0: expected an integer >= 1"),
     ("scan", ["data.root={dir}", "decode_frames=0"], "decode_frames=0"),
     ("scan", ["data.root={dir}", "decode_frames=abc"], "decode_frames='abc'"),
-    ("bench", ["bench.videos={missing}"], "bench.videos={missing}: no such folder"),
+    ("bench", ["bench.videos={missing}"], "bench.videos={missing}: not a directory"),
     ("bench", ["bench.sets=[nope]"], "bench.sets=['nope']"),
     ("bench", ["bench=smoke", "bench.repeats=0"], "bench.repeats=0"),
     ("bench", ["bench.backbone.name=notamodel"], "bench.backbone.name='notamodel'"),
