@@ -188,7 +188,7 @@ def existing_path(
 ) -> Path | None:
     """A path that exists: ``kind`` file, dir or any."""
     value = setting(cfg, key, hint=hint, default=default)
-    if value is None and optional:
+    if value in (None, "") and optional:
         return None
     if not isinstance(value, str) or not value:
         raise _bad(
