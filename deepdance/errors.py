@@ -9,3 +9,8 @@ class DeepdanceError(Exception):
 
 class VideoError(DeepdanceError):
     """A video file that cannot be opened or decoded; the message starts with its path."""
+
+
+class SettingError(DeepdanceError, ValueError):
+    """A value a settings object refuses (still a ValueError for callers that catch one);
+    the start-up checks prefix it with the config key it came from."""

@@ -17,8 +17,9 @@ import pytorch_lightning as pl
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
+from deepdance.config_checks import validate_eval
 from deepdance.features.extract import prepare_feature_store
-from deepdance.utils.checkpoints import check_data_target, read_deepdance_metadata
+from deepdance.utils.checkpoints import read_deepdance_metadata
 from deepdance.utils.run import instantiate_loggers, print_config_tree, task_wrapper, write_summary
 from deepdance.utils.run_info import write_run_info
 
@@ -45,12 +46,11 @@ def data_config(stored: dict[str, Any], cfg: DictConfig) -> DictConfig:
 
 @task_wrapper
 def evaluate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    # the checkpoint (its family, read as data) and the data it is tested on, before anything heavy
+    metadata, data_cfg = validate_eval(cfg)
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True)
     write_run_info(cfg.paths.output_dir, cfg)
-    metadata = read_checkpoint_metadata(cfg.ckpt_path)
-    data_cfg = data_config(metadata["data"], cfg)
-    check_data_target(metadata, data_cfg.get("_target_"), cfg.ckpt_path)
     if cfg.get("print_config"):
         print_config_tree(OmegaConf.merge(cfg, {"data": data_cfg}))
     datamodule: pl.LightningDataModule = hydra.utils.instantiate(data_cfg)

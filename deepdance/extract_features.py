@@ -21,6 +21,7 @@ import hydra
 import pytorch_lightning as pl
 from omegaconf import DictConfig
 
+from deepdance.config_checks import validate_extract_features
 from deepdance.errors import DeepdanceError
 from deepdance.features.extract import fill_feature_store
 from deepdance.utils.run import print_config_tree, task_wrapper
@@ -30,6 +31,7 @@ log = logging.getLogger("deepdance.extract_features")
 
 @task_wrapper
 def extract(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    validate_extract_features(cfg)
     if cfg.get("seed") is not None:  # same seed as train: a randomly initialised backbone gets the same weights
         pl.seed_everything(cfg.seed, workers=True)
     if cfg.get("print_config"):

@@ -18,6 +18,7 @@ import hydra
 import torch
 from omegaconf import DictConfig
 
+from deepdance.config_checks import validate_generate
 from deepdance.errors import DeepdanceError
 from deepdance.models.dance_generator import DanceGenerator
 from deepdance.utils.run import task_wrapper
@@ -42,6 +43,7 @@ def load_lstm(ckpt_path: str | Path, device: str = "cpu") -> torch.nn.Module:
 
 @task_wrapper
 def generate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    validate_generate(cfg)
     module = load_lstm(cfg.ckpt_path, cfg.device)
     generator = DanceGenerator(module)
     rng = torch.Generator().manual_seed(int(cfg.rng_seed))

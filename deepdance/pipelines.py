@@ -18,6 +18,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
+from deepdance.config_checks import validate_stages
 from deepdance.errors import DeepdanceError
 from deepdance.train import train
 from deepdance.utils.run import task_wrapper, write_summary
@@ -51,9 +52,19 @@ def run_stages(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     metrics: dict[str, Any] = {}
     objects: dict[str, Any] = {}
     names = list(cfg.stages)
+
+    def stage_overrides(name: str, stage: DictConfig) -> list[str]:
+        return [f"experiment={stage.experiment}", *shared, *stage.get("overrides", []),
+                f"paths.output_dir={_quoted(str(out_dir / name))}"]
+
+    # Every stage's settings are checked before the first one trains.
+    def compose(name: str, stage: DictConfig) -> DictConfig:
+        return hydra.compose(config_name="train", overrides=stage_overrides(name, stage))
+
+    validate_stages(cfg, compose)
     for index, name in enumerate(names):
         stage = cfg.stages[name]
-        overrides = [f"experiment={stage.experiment}", *shared, *stage.get("overrides", []), f"paths.output_dir={_quoted(str(out_dir / name))}"]
+        overrides = stage_overrides(name, stage)
         source = stage.get("autoencoder_from")
         if source:
             if not best.get(source):

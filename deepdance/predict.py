@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from omegaconf import DictConfig
 
+from deepdance.config_checks import validate_predict
 from deepdance.data.aist import GENRE_NAMES, find_videos, parse_aist_name
 from deepdance.data.clips import clip_offsets
 from deepdance.data.video import keyframe_indices, probe_video, read_clip, sample_frame_indices
@@ -149,6 +150,7 @@ def print_predictions(results: list[VideoPrediction], top: int) -> None:
 
 @task_wrapper
 def predict(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    validate_predict(cfg)
     device = torch.device("cuda" if cfg.device == "auto" and torch.cuda.is_available() else "cpu" if cfg.device == "auto" else cfg.device)
     model, data = load_classifier(cfg.ckpt_path, device)
     clips = int(cfg.clips if cfg.clips is not None else data.get("test_clips", 1))

@@ -20,6 +20,7 @@ import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
+from deepdance.config_checks import validate_train
 from deepdance.utils.cache_io import atomic_write_text
 from deepdance.utils.checkpoints import check_model_target, load_checkpoint, resolve_ckpt_path
 from deepdance.features.extract import prepare_feature_store
@@ -39,6 +40,7 @@ log = logging.getLogger("deepdance.train")
 @task_wrapper
 def train(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     """Fit, then test with the best checkpoint; returns (metrics, objects)."""
+    validate_train(cfg)
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True)
     if cfg.get("print_config"):

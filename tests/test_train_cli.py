@@ -86,8 +86,10 @@ def test_bad_data_root_is_a_one_line_error_naming_the_path(case: str, tmp_path: 
         root.mkdir()
     culprit = root
     if case == "not_a_video":
-        culprit = root / "gBR_sBM_c01_d01_mBR0_ch01.mp4"
-        culprit.write_text("this is not a video")
+        # three dancers, so the split (made from the names first) is whole and probing names the file
+        for dancer in ("03", "02", "01"):
+            culprit = root / f"gBR_sBM_c01_d{dancer}_mBR0_ch01.mp4"
+            culprit.write_text("this is not a video")
     result = run_cli("deepdance.train", f"data.root={root}", "data.synthetic=null", "print_config=false",
                      f"hydra.run.dir={tmp_path / 'run'}", timeout=120)
     assert result.returncode == 2, result.stderr[-2000:]

@@ -14,11 +14,13 @@ import hydra
 from omegaconf import DictConfig
 
 from deepdance.bench.runner import run_benchmark
+from deepdance.config_checks import validate_bench
 from deepdance.utils.run import task_wrapper
 
 
 @task_wrapper
 def bench(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    validate_bench(cfg)
     return run_benchmark(cfg), {"cfg": cfg}
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from deepdance.errors import SettingError
+
 
 @dataclass
 class ClipAugment:
@@ -27,9 +29,21 @@ class ClipAugment:
     contrast: float = 0.4
 
     def __post_init__(self) -> None:
-        low, high = self.crop_scale
+        try:
+            low, high = (float(v) for v in self.crop_scale)
+        except (TypeError, ValueError):
+            accepted = "expected [low, high] with 0 < low <= high <= 1"
+            raise SettingError(f"crop_scale={self.crop_scale!r}: {accepted}") from None
         if not 0 < low <= high <= 1:
-            raise ValueError(f"crop_scale must satisfy 0 < low <= high <= 1, got {self.crop_scale}")
+            raise SettingError(f"crop_scale={list(self.crop_scale)}: expected 0 < low <= high <= 1")
+        for name in ("grayscale_p", "invert_p"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise SettingError(f"{name}={value!r}: expected a probability in [0, 1]")
+        for name in ("brightness", "contrast"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise SettingError(f"{name}={value!r}: expected a number in [0, 1]")
 
     def __call__(self, clip: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """uint8 ``(T, 3, S, S)`` -> augmented uint8 clip of the same shape."""

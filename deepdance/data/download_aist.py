@@ -34,6 +34,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 from deepdance.data.aist import GENRES, normalise_cameras, normalise_situations, parse_aist_name
+from deepdance.errors import DeepdanceError
 
 log = logging.getLogger(__name__)
 
@@ -284,9 +285,18 @@ def accept_terms(accepted: bool) -> bool:
     return answer in ("y", "yes")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose mistakes end like every deepdance CLI's: ``error: ...``, exit code 2."""
+
+    def error(self, message: str) -> None:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"error: {message}\n")
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m deepdance.data.download_aist", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = OneLineParser(prog="python -m deepdance.data.download_aist",
+                           description=__doc__.split("\n\n")[0],
+                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--root", required=True, type=Path, help="folder for the .mp4 files")
     parser.add_argument("--list", default=LIST_URL, help="video list: URL or local file, one name or URL per line")
     parser.add_argument("--base-url", default=SOURCE_URL, help="prefix of names in the list (name + .mp4 is appended)")
@@ -305,9 +315,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from deepdance.config_checks import validate_download_args
+
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
+        validate_download_args(args)
         genres = [g.upper() for g in args.genres] if args.genres else None
         unknown = sorted(set(genres or []) - set(GENRES))
         if unknown:
@@ -316,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         cameras = normalise_cameras(args.cameras) if args.cameras else None
         if args.max_videos is not None and args.max_videos < 1:
             raise ValueError(f"--max-videos must be >= 1, got {args.max_videos}")
-    except ValueError as err:
+    except (DeepdanceError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if not accept_terms(args.accept_terms):

@@ -265,10 +265,13 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
         if shared and self.hparams.split == "files":
             log.warning("split files share %d dancer(s) between splits (the official crossmodal split differs only in music): "
                         "genre accuracy on it partly measures recognising dancers; data.split=dancer holds dancers out", len(shared))
+        # From the file names alone: an empty split stops the run before any video is probed
+        # or any feature computed.
+        self._check_splits(manifest)
         return manifest
 
     def _check_splits(self, manifest: pd.DataFrame) -> None:
-        """Every split needs videos; checked after probing, so an unreadable file is named first."""
+        """Every split needs videos: checked on the names (no video opened), and again after probing."""
         for split in ("train", "val", "test"):
             if not (manifest["split"] == split).any():
                 need = "its split files to list videos found here" if self.hparams.split == "files" else "at least 3 dancers per genre"

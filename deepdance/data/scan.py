@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
+from deepdance.config_checks import validate_scan
 from deepdance.data.aist import find_videos, parse_aist_name
 from deepdance.data.bad_videos import REPORT_COLUMNS, iter_probes, reason_of
 from deepdance.data.video import open_video
@@ -145,6 +146,7 @@ def print_report(table: pd.DataFrame, out_dir: Path, seconds: float) -> None:
 
 @task_wrapper
 def scan(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    validate_scan(cfg)
     start = time.perf_counter()
     table = scan_videos(cfg.data.root, workers=int(cfg.workers), decode_frames=int(cfg.decode_frames), num_frames=int(cfg.data.num_frames))
     out_dir = Path(cfg.paths.output_dir)

@@ -42,7 +42,7 @@ from deepdance.data.aist import GENRES, AistName
 from deepdance.data.owned_folder import OwnedFolder, file_facts
 from deepdance.data.video import DECORD_BAD_WIDTHS
 from deepdance.data.video_writer import write_mp4
-from deepdance.errors import DeepdanceError
+from deepdance.errors import DeepdanceError, SettingError
 
 log = logging.getLogger(__name__)
 
@@ -631,15 +631,17 @@ class SyntheticConfig:
 
     def __post_init__(self) -> None:
         if self.dancers_per_genre < 1 or self.dancers_per_genre * len(GENRES) > 99:
-            raise ValueError(f"dancers_per_genre must be in 1..{99 // len(GENRES)} (AIST++ dancer ids are 2 digits)")
+            limit = 99 // len(GENRES)
+            raise SettingError(f"dancers_per_genre must be in 1..{limit} (AIST++ dancer ids are 2 digits)")
         if not 1 <= self.cameras <= 99 or not 1 <= self.musics <= 10:
-            raise ValueError("cameras must be in 1..99 and musics in 1..10 (one digit in m{genre}{music})")
+            raise SettingError("cameras must be in 1..99 and musics in 1..10 (one digit in m{genre}{music})")
         if self.size % 2 or self.size < 16:
-            raise ValueError(f"size must be even and >= 16 (H.264 yuv420p), got {self.size}")
+            raise SettingError(f"size must be even and >= 16 (H.264 yuv420p), got {self.size}")
         if self.size in DECORD_BAD_WIDTHS:
-            raise ValueError(f"size {self.size}: decord misreads videos of width {sorted(DECORD_BAD_WIDTHS)}; pick another")
+            bad = sorted(DECORD_BAD_WIDTHS)
+            raise SettingError(f"size {self.size}: decord misreads videos of width {bad}; pick another")
         if self.seconds <= 0 or self.fps <= 0:
-            raise ValueError("seconds and fps must be positive")
+            raise SettingError("seconds and fps must be positive")
 
     @property
     def num_frames(self) -> int:

@@ -8,6 +8,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
+from deepdance.errors import SettingError
+
 
 class GRUHead(nn.Module):
     """Stacked GRUs over frame features, then dropout and a small dense classifier.
@@ -27,8 +29,11 @@ class GRUHead(nn.Module):
         input_norm: bool = True,
     ) -> None:
         super().__init__()
-        if not gru_sizes:
-            raise ValueError("gru_sizes needs at least one layer")
+        if not gru_sizes or not all(isinstance(s, int) and s >= 1 for s in gru_sizes):
+            sizes = list(gru_sizes or [])
+            raise SettingError(f"gru_sizes={sizes}: expected a non-empty list of layer sizes >= 1")
+        if not 0 <= dropout < 1:
+            raise SettingError(f"dropout={dropout}: expected a probability in [0, 1)")
         self.input_norm = nn.LayerNorm(in_features) if input_norm else nn.Identity()
         sizes = [in_features, *gru_sizes]
         self.grus = nn.ModuleList(nn.GRU(a, b, batch_first=True) for a, b in zip(sizes[:-1], sizes[1:]))

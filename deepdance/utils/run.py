@@ -91,11 +91,14 @@ def close_loggers(exit_code: int | None = None) -> None:
 
 
 def find_user_error(err: BaseException | None) -> DeepdanceError | None:
-    """The DeepdanceError behind ``err``, also when Hydra's instantiate wrapped it."""
+    """The DeepdanceError behind ``err``, also when Hydra's instantiate wrapped it.
+
+    Only explicit causes (``raise ... from err``, as instantiate does) are followed: an error
+    raised while handling a DeepdanceError (``__context__``) is a bug with its own traceback."""
     while err is not None:
         if isinstance(err, DeepdanceError):
             return err
-        err = err.__cause__ or err.__context__
+        err = err.__cause__
     return None
 
 
