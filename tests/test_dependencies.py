@@ -112,7 +112,8 @@ def test_every_imported_package_is_declared() -> None:
         if not owners:
             missing.append(f"{modules[0]} imports {name}, which no installed distribution provides")
         elif not owners & deps:
-            missing.append(f"{modules[0]} imports {name}: declare {' or '.join(sorted(owners))} in pyproject.toml")
+            choices = " or ".join(sorted(owners))
+            missing.append(f"{modules[0]} imports {name}: declare {choices} in pyproject.toml")
     assert not missing, "\n".join(missing)
 
 
@@ -134,4 +135,5 @@ def test_lightning_is_bound_to_the_series_whose_internals_are_patched() -> None:
     lower, upper = re.findall(r"(>=|<)\s*([\d.]+)", spec)
     installed = tuple(int(p) for p in importlib.metadata.version("pytorch-lightning").split(".")[:2])
     assert lower[0] == ">=" and upper[0] == "<", spec
-    assert tuple(int(p) for p in lower[1].split(".")) <= installed < tuple(int(p) for p in upper[1].split(".")), spec
+    low, high = (tuple(int(p) for p in bound[1].split(".")) for bound in (lower, upper))
+    assert low <= installed < high, spec

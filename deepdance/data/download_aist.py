@@ -10,8 +10,9 @@ frames), so an interrupted run leaves no half file under a final name: the next 
 complete files and resumes ``.part`` files with an HTTP Range request. Retries follow one
 urllib3 ``Retry`` per video (exponential backoff): refused connections, timeouts and 408/429/5xx
 answers are retried inside urllib3, and a connection dropped mid-file or a file that is not a
-video spend the same budget, resuming from where the ``.part`` stops; a 404 is not retried. A table at the end says what was
-downloaded, skipped and failed (with reasons); the exit code is 1 when anything failed.
+video spend the same budget, resuming from where the ``.part`` stops; a 404 is not retried.
+A table at the end says what was downloaded, skipped and failed (with reasons); the exit code
+is 1 when anything failed.
 
 The AIST Dance Video Database asks every user to accept its Terms of Use before
 downloading: the command asks, or takes ``--accept-terms`` for non-interactive use.
@@ -82,8 +83,10 @@ def retry_policy(retries: int, backoff: float) -> Retry:
     """urllib3's retry budget for one download: ``retries`` after the first attempt. The first
     retry is immediate, retry n waits ``backoff * 2**(n-1)`` s plus up to ``backoff`` s of
     jitter (at most 120 s), or what a server's Retry-After asks."""
-    return Retry(total=retries, backoff_factor=backoff, backoff_jitter=backoff, status_forcelist=RETRY_STATUSES,
-                 allowed_methods={"GET"}, raise_on_status=False, respect_retry_after_header=True)
+    return Retry(
+        total=retries, backoff_factor=backoff, backoff_jitter=backoff, status_forcelist=RETRY_STATUSES,
+        allowed_methods={"GET"}, raise_on_status=False, respect_retry_after_header=True,
+    )
 
 
 def _describe(err: BaseException) -> str:
@@ -102,7 +105,8 @@ def read_list(location: str, timeout: float = 60.0, retries: int = 3) -> list[st
         except HTTPError as err:
             raise SystemExit(f"error: cannot read the video list {location}: {_describe(err)}") from None
         if response.status != 200:
-            raise SystemExit(f"error: cannot read the video list {location}: HTTP {response.status} {response.reason}")
+            answer = f"HTTP {response.status} {response.reason}"
+            raise SystemExit(f"error: cannot read the video list {location}: {answer}")
         text = response.data.decode("utf-8")
     else:
         path = Path(location.removeprefix("file://")).expanduser()
@@ -253,7 +257,8 @@ def download_one(source: VideoSource, root: Path, retries: int = 5, timeout: flo
             retry.sleep()
     if part.exists() and part.stat().st_size == 0:
         part.unlink()
-    return Outcome(source, "failed", f"{reason} (after {attempts} attempt{'s' if attempts > 1 else ''})", attempts=attempts)
+    plural = "s" if attempts > 1 else ""
+    return Outcome(source, "failed", f"{reason} (after {attempts} attempt{plural})", attempts=attempts)
 
 
 # --------------------------------------------------------------------------------------------
@@ -340,7 +345,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--base-url", default=SOURCE_URL, help="prefix of names in the list (name + .mp4 is appended)")
     parser.add_argument("--workers", type=int, default=8, help="parallel downloads")
     parser.add_argument("--retries", type=int, default=5, help="retries per video after the first attempt")
-    parser.add_argument("--backoff", type=float, default=1.0, help="urllib3 backoff factor: retry n>1 waits backoff * 2**(n-1) s")
+    parser.add_argument("--backoff", type=float, default=1.0,
+                        help="urllib3 backoff factor: retry n>1 waits backoff * 2**(n-1) s")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds without data before a connection counts as dropped")
     parser.add_argument("--genres", nargs="+", metavar="G", help=f"only these genres ({' '.join(GENRES)})")
     parser.add_argument("--situations", nargs="+", metavar="S", help="only these situations (BM FM ...)")
