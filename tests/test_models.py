@@ -126,7 +126,8 @@ def test_unknown_backbone_is_a_one_line_error() -> None:
 
 def _full_timm_state(name: str) -> dict[str, torch.Tensor]:
     """A timm model's whole state dict, classifier included, as a weights file holds it."""
-    return {key: value.contiguous() for key, value in timm.create_model(name, pretrained=False).state_dict().items()}
+    model = timm.create_model(name, pretrained=False)
+    return {key: value.contiguous() for key, value in model.state_dict().items()}
 
 
 def _assert_backbone_holds(state: dict[str, torch.Tensor], backbone: torch.nn.Module) -> None:

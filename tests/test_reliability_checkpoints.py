@@ -54,7 +54,8 @@ def test_crafted_checkpoint_is_refused_and_its_payload_never_runs(tmp_path: Path
 
     # Lightning's own loader, as deepdance calls it: torch's weights-only unpickler refuses the
     # os.system global by name before anything runs
-    with pytest.raises(pickle.UnpicklingError, match=r"(?s)Weights only load failed.*GLOBAL (posix|nt)\.system"):
+    refusal = r"(?s)Weights only load failed.*GLOBAL (posix|nt)\.system"
+    with pytest.raises(pickle.UnpicklingError, match=refusal):
         GenreClassifier.load_from_checkpoint(path, weights_only=True)
     assert not marker.exists()
 

@@ -60,7 +60,8 @@ def clip_reads(tiny_synthetic: Path) -> pd.DataFrame:
     infos, bad = probe_videos(manifest["path"], workers=2)
     assert not bad
     for key in ("num_frames", "height", "width", "fps"):
-        manifest["frames" if key == "num_frames" else key] = [getattr(infos[p], key) for p in manifest["path"]]
+        column = "frames" if key == "num_frames" else key
+        manifest[column] = [getattr(infos[p], key) for p in manifest["path"]]
     repeats = -(-CLIPS // len(manifest))
     reads = pd.concat([manifest] * repeats, ignore_index=True).head(CLIPS)
     reads["video_id"] = range(len(reads))
