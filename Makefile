@@ -1,4 +1,5 @@
-# make train: run the embedded default experiment; make test: run the test suite.
+# make train: run the embedded default experiment; make test: run the test suite;
+# make lint: ruff with the rule set in pyproject.toml.
 # Both install the project into .venv first if it is not there yet.
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +8,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE ?= 1
 export WANDB_MODE ?= offline
 
-.PHONY: install train test test-fast clean
+.PHONY: install train test test-fast lint clean
 
 install: $(STAMP)
 
@@ -25,6 +26,9 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow" $(ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check deepdance tests hydra_plugins
 
 clean:
 	rm -rf logs outputs .pytest_cache

@@ -23,10 +23,13 @@ GARBAGE = "gKR_sBM_c01_d25_mKR0_ch01"  # the server sends bytes that are not a v
 class FakeAistServer:
     """Serves generated mp4s with HTTP Range support; records every request."""
 
-    def __init__(self, files: dict[str, bytes], drop_first: set[str], ignore_range: bool = False) -> None:
+    def __init__(self, files: dict[str, bytes], drop_first: set[str], ignore_range: bool = False,
+                 busy: dict[str, int] | None = None) -> None:
         self.files = files
         self.drop_first = set(drop_first)
         self.ignore_range = ignore_range
+        # name -> how many GETs of it are answered 503 before it is served
+        self.busy = dict(busy or {})
         self.requests: list[tuple[str, str | None]] = []
         server = self
 
@@ -39,6 +42,12 @@ class FakeAistServer:
                 server.requests.append((name, self.headers.get("Range")))
                 if name not in server.files:
                     self.send_error(404, "Not Found")
+                    return
+                if server.busy.get(name, 0) > 0:
+                    server.busy[name] -= 1
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
                     return
                 data = server.files[name]
                 start, status = 0, 200
@@ -186,3 +195,25 @@ def test_bad_arguments_are_one_line_errors(tmp_path: Path, capsys) -> None:
     assert "unknown genre" in capsys.readouterr().err
     assert download_aist.main(["--root", str(tmp_path), "--list", str(tmp_path / "nope.txt"), "--accept-terms"]) == 2
     assert "no such file" in capsys.readouterr().err.splitlines()[-1]
+
+
+def test_busy_answers_and_refused_connections_spend_one_retry_budget(videos, tmp_path: Path) -> None:
+    name = f"{NAMES[0]}.mp4"
+    for folder in ("ok", "busy", "gone"):
+        (tmp_path / folder).mkdir()
+    with FakeAistServer(videos, drop_first=set(), busy={name: 2}) as server:
+        source = download_aist.VideoSource(name, f"{server.url}{name}")
+        # two 503s, then the file: urllib3 retries the request itself
+        outcome = download_aist.download_one(source, tmp_path / "ok", retries=2, backoff=0.01)
+        assert (outcome.status, outcome.attempts) == ("downloaded", 3)
+        assert (tmp_path / "ok" / name).read_bytes() == videos[name]
+        server.busy[name] = 3
+        outcome = download_aist.download_one(source, tmp_path / "busy", retries=2, backoff=0.01)
+    assert (outcome.status, outcome.attempts) == ("failed", 3)
+    assert outcome.reason.startswith("HTTP 503")
+    assert [r for n, r in server.requests if n == name] == [None] * 6
+    assert not any((tmp_path / "busy").iterdir())
+    # the server is gone: every attempt is refused
+    outcome = download_aist.download_one(source, tmp_path / "gone", retries=2, backoff=0.01)
+    assert (outcome.status, outcome.attempts) == ("failed", 3)
+    assert outcome.reason.startswith("connection failed") and "3 attempts" in outcome.reason

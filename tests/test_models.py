@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 import time
 
+import huggingface_hub.constants
 import pytest
+import timm
 import torch
+from safetensors.torch import save_file
 
 from deepdance.errors import DeepdanceError
 from deepdance.models.backbones import create_backbone
@@ -120,21 +124,78 @@ def test_unknown_backbone_is_a_one_line_error() -> None:
         create_backbone("inception_v99", pretrained=False)
 
 
-def test_missing_weights_offline_fails_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+def _full_timm_state(name: str) -> dict[str, torch.Tensor]:
+    """A timm model's whole state dict, classifier included, as a weights file holds it."""
+    model = timm.create_model(name, pretrained=False)
+    return {key: value.contiguous() for key, value in model.state_dict().items()}
+
+
+def _assert_backbone_holds(state: dict[str, torch.Tensor], backbone: torch.nn.Module) -> None:
+    loaded = backbone.state_dict()
+    # the factory drops the classifier (num_classes=0); every other tensor comes from the file
+    assert set(loaded) == {key for key in state if not key.startswith("fc.")}
+    for key, tensor in loaded.items():
+        assert torch.equal(tensor, state[key]), key
+
+
+@pytest.fixture
+def hub_cache(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    """An empty Hugging Face cache in tmp_path, in place of the user's."""
+    cache = tmp_path / "hub"
+    cache.mkdir()
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
+    return cache
+
+
+def test_uncached_weights_without_a_hub_are_a_one_line_error_before_timm_tries(
+    hub_cache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Not HF_HUB_OFFLINE's shortcut: the reachability check itself, on a node with no network.
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    dialled = []
+
+    def unreachable(address, timeout=None, *args, **kwargs):
+        dialled.append(address)
+        raise OSError("Network is unreachable")
+
+    monkeypatch.setattr(socket, "create_connection", unreachable)
+    monkeypatch.setattr(timm, "create_model", lambda *a, **k: pytest.fail("timm was asked to download"))
     start = time.perf_counter()
-    with pytest.raises(DeepdanceError, match="model.backbone.weights="):
+    with pytest.raises(DeepdanceError) as err:
         create_backbone("inception_v3", pretrained=True)
+    message = str(err.value)
+    assert dialled == [("huggingface.co", 443)]
+    assert "\n" not in message and "not cached" in message
+    assert "model.backbone.weights=/path/to/inception_v3.safetensors" in message
     assert time.perf_counter() - start < 10
 
 
-def test_local_weights_file_is_loaded(tmp_path) -> None:
-    source = create_backbone("resnet10t", pretrained=False)
-    path = tmp_path / "resnet10t.pth"
-    torch.save(source.state_dict(), path)
-    loaded = create_backbone("resnet10t", weights=str(path))
-    for name, tensor in source.state_dict().items():
-        assert torch.equal(tensor, loaded.state_dict()[name]), name
+def test_cached_hub_weights_load_offline(hub_cache) -> None:
+    # What a user gets after downloading once: timm's hub file in the HF cache, used offline.
+    torch.manual_seed(1)
+    state = _full_timm_state("resnet10t")
+    hub_id = timm.models.get_pretrained_cfg("resnet10t").hf_hub_id
+    revision = "0" * 40
+    repo = hub_cache / f"models--{hub_id.replace('/', '--')}"
+    (repo / "snapshots" / revision).mkdir(parents=True)
+    save_file(state, repo / "snapshots" / revision / "model.safetensors")
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(revision)
+    _assert_backbone_holds(state, create_backbone("resnet10t", pretrained=True))
+
+
+@pytest.mark.parametrize("suffix", [".pth", ".safetensors"])
+def test_local_weights_file_is_loaded(tmp_path, suffix: str) -> None:
+    torch.manual_seed(2)
+    state = _full_timm_state("resnet10t")
+    path = tmp_path / f"resnet10t{suffix}"
+    if suffix == ".pth":
+        torch.save(state, path)
+    else:
+        save_file(state, path)
+    # the factory's own random init would differ from the file's
+    torch.manual_seed(3)
+    _assert_backbone_holds(state, create_backbone("resnet10t", weights=str(path)))
 
 
 def test_missing_local_weights_file_names_the_path(tmp_path) -> None:

@@ -61,14 +61,77 @@ def test_k_clip_probabilities_are_averaged_and_only_over_multi_clips(monkeypatch
 
 def test_view_vote_averages_cameras_of_a_sequence() -> None:
     outputs = {
-        "sequence": torch.tensor([0, 0, 0, 1, 1]),
-        "label": torch.tensor([1, 1, 1, 0, 0]),
-        "clips": torch.tensor([[0.6, 0.4], [0.3, 0.7], [0.2, 0.8],  # one camera wrong, the vote right
-                               [0.45, 0.55], [0.9, 0.1]]),  # one wrong again, the vote right
+        "sequence": torch.tensor([0, 0, 0, 1, 1, 1, 2, 2, 2]),
+        "label": torch.tensor([1, 1, 1, 0, 0, 0, 0, 0, 0]),
+        "clips": torch.tensor([
+            # one camera wrong, the vote right
+            [0.6, 0.4], [0.3, 0.7], [0.2, 0.8],
+            # two cameras narrowly wrong, one sure: a majority would say 1, the average says 0
+            [0.9, 0.1], [0.45, 0.55], [0.45, 0.55],
+            # every camera wrong: no vote helps
+            [0.4, 0.6], [0.3, 0.7], [0.45, 0.55],
+        ]),
     }
     per_video = float((outputs["clips"].argmax(-1) == outputs["label"]).float().mean())
-    assert per_video == pytest.approx(0.6)
-    assert view_vote_accuracy(outputs) == 1.0
+    assert per_video == pytest.approx(3 / 9)
+    # averaged probabilities: right, right, wrong (a majority vote would give 1/3)
+    assert view_vote_accuracy(outputs) == pytest.approx(2 / 3)
+
+
+@pytest.fixture(scope="module")
+def three_cameras(tmp_path_factory: pytest.TempPathFactory):
+    """Tiny synthetic dancers seen by three cameras (the conftest set has one)."""
+    from deepdance.data.synthetic import SyntheticConfig, ensure_synthetic_dataset
+
+    root = tmp_path_factory.mktemp("three_cameras")
+    config = SyntheticConfig(seed=3, dancers_per_genre=3, cameras=3, musics=1, seconds=1.0, fps=15, size=64)
+    ensure_synthetic_dataset(root, config)
+    return root
+
+
+def test_view_vote_through_the_test_loop_on_three_cameras(three_cameras, tmp_path) -> None:
+    """The datamodule groups the cameras of one sequence and the test loop averages them:
+    camera 1 is sure of the right genre, cameras 2 and 3 narrowly wrong, so each sequence has
+    one right video in three and a right vote."""
+    import pytorch_lightning as pl
+
+    from deepdance.data.genre_datamodule import GenreDataModule
+
+    datamodule = GenreDataModule(root=str(three_cameras), genres=["BR", "KR"], num_frames=4, img_size=32,
+                                 batch_size=4, num_workers=0, persistent_workers=False, test_clips=1,
+                                 view_vote=True)
+    model = GenreClassifier(backbone={"name": "resnet10t", "pretrained": False}, head={"gru_sizes": [8]},
+                            optimizer={"_target_": "torch.optim.Adam", "_partial_": True}, img_size=32,
+                            class_names=["BR", "KR"])
+    batch_videos: list[torch.Tensor] = []
+    original_step = model.test_step
+
+    def test_step(batch: dict, batch_idx: int):
+        batch_videos.append(batch["video"])
+        return original_step(batch, batch_idx)
+
+    def camera_logits(flat: dict) -> torch.Tensor:
+        # (B * K) rows, clip-major within each video; K = 1 here
+        manifest = datamodule.manifest.set_index("video_id")
+        rows = manifest.loc[batch_videos[-1].tolist()]
+        right = torch.tensor([0.9 if camera == "01" else 0.45 for camera in rows["camera"]])
+        right = right.repeat_interleave(len(flat["mask"]) // len(rows))
+        labels = torch.tensor(rows["label"].to_numpy()).repeat_interleave(len(flat["mask"]) // len(rows))
+        columns = [torch.where(labels == genre, right, 1 - right) for genre in (0, 1)]
+        probs = torch.stack(columns, dim=-1)
+        return probs.log()
+
+    model.test_step = test_step
+    model._logits = camera_logits
+    trainer = pl.Trainer(accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
+                         enable_progress_bar=False, enable_model_summary=False,
+                         default_root_dir=str(tmp_path))
+    (metrics,) = trainer.test(model, datamodule=datamodule)
+    test = datamodule.manifest[datamodule.manifest["split"] == "test"]
+    # 2 genres x 1 test dancer x 3 cameras
+    assert len(test) == 6 and test.groupby("sequence_id")["camera"].nunique().tolist() == [3, 3]
+    assert metrics["test/acc"] == pytest.approx(1 / 3)
+    assert metrics["test/acc_views"] == 1.0
 
 
 def test_video_mode_test_items_hold_every_planned_clip(tiny_synthetic) -> None:

@@ -474,12 +474,54 @@ def test_compiled_backbone_matches_eager_on_gpu() -> None:
         assert torch.allclose(eager(frames, mask), compiled(frames, mask), atol=1e-3)
 
 
+def _one_step_dtypes(root: Path, out_dir: Path, *overrides: str) -> tuple[dict[str, torch.dtype], object]:
+    """Fit one step of the composed train config (its trainer group, its precision) with forward
+    hooks on the backbone's first convolution and on the head: the dtypes that actually ran,
+    not what the config says. Returns them and the trainer."""
+    import hydra.utils
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+        cfg = compose("train", overrides=[*tiny_overrides(root), "data.batch_size=4", *overrides])
+    datamodule = hydra.utils.instantiate(cfg.data)
+    model = hydra.utils.instantiate(cfg.model, _recursive_=False)
+    seen: dict[str, torch.dtype] = {}
+
+    def record(name: str):
+        # a forward hook that returns something replaces the output: this one returns None
+        def hook(module: torch.nn.Module, args: tuple, out: torch.Tensor) -> None:
+            seen.setdefault(name, out.dtype)
+
+        return hook
+
+    conv = next(m for m in model.backbone.modules() if isinstance(m, torch.nn.Conv2d))
+    conv.register_forward_hook(record("conv"))
+    model.head.register_forward_hook(record("head"))
+    trainer = hydra.utils.instantiate(
+        cfg.trainer, default_root_dir=str(out_dir), max_steps=1, limit_val_batches=0, logger=False,
+        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+    )
+    trainer.fit(model, datamodule=datamodule)
+    # autocast leaves the weights and the optimiser in fp32
+    assert next(model.head.parameters()).dtype == torch.float32
+    return seen, trainer
+
+
+@pytest.mark.parametrize("precision, dtype", [("32", torch.float32), ("bf16-mixed", torch.bfloat16)])
+def test_cpu_trainer_precision_is_the_dtype_the_forward_pass_runs_in(
+    tiny_synthetic: Path, tmp_path: Path, precision: str, dtype: torch.dtype
+) -> None:
+    seen, _ = _one_step_dtypes(tiny_synthetic, tmp_path, "trainer=cpu", f"trainer.precision={precision}")
+    assert seen == {"conv": dtype, "head": dtype}
+
+
 @pytest.mark.gpu
 @pytest.mark.slow
 def test_gpu_trainer_trains_in_bf16_with_pinned_memory(tiny_synthetic: Path, tmp_path: Path) -> None:
-    result = run_cli("deepdance.train", "trainer=gpu", *tiny_overrides(tiny_synthetic), "data.batch_size=10", "trainer.max_epochs=1",
-                     f"hydra.run.dir={tmp_path}")
+    seen, trainer = _one_step_dtypes(tiny_synthetic, tmp_path / "step", "trainer=gpu")
+    assert seen == {"conv": torch.bfloat16, "head": torch.bfloat16}
+    assert trainer.train_dataloader.pin_memory
+    result = run_cli("deepdance.train", "trainer=gpu", *tiny_overrides(tiny_synthetic), "data.batch_size=10",
+                     "trainer.max_epochs=1", f"hydra.run.dir={tmp_path / 'run'}")
     assert result.returncode == 0, result.stderr[-3000:]
-    config = yaml.safe_load((tmp_path / ".hydra" / "config.yaml").read_text())
-    assert config["trainer"]["precision"] == "bf16-mixed" and config["data"]["pin_memory"] is None
-    assert "test/acc" in json.loads((tmp_path / "summary.json").read_text())
+    assert "test/acc" in json.loads((tmp_path / "run" / "summary.json").read_text())

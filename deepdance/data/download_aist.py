@@ -7,9 +7,12 @@ The official list (``--list``: a URL or a local file) names one video per line; 
 fetched from ``--base-url`` + name + ``.mp4``, a full URL as it is. Every file is written to
 ``NAME.mp4.part`` and renamed only once complete and verified (decord opens it and it has
 frames), so an interrupted run leaves no half file under a final name: the next run skips
-complete files and resumes ``.part`` files with an HTTP Range request. Network errors are
-retried with exponential backoff; a 404 is not. A table at the end says what was
-downloaded, skipped and failed (with reasons); the exit code is 1 when anything failed.
+complete files and resumes ``.part`` files with an HTTP Range request. Retries follow one
+urllib3 ``Retry`` per video (exponential backoff): refused connections, timeouts and 408/429/5xx
+answers are retried inside urllib3, and a connection dropped mid-file or a file that is not a
+video spend the same budget, resuming from where the ``.part`` stops; a 404 is not retried.
+A table at the end says what was downloaded, skipped and failed (with reasons); the exit code
+is 1 when anything failed.
 
 The AIST Dance Video Database asks every user to accept its Terms of Use before
 downloading: the command asks, or takes ``--accept-terms`` for non-interactive use.
@@ -20,18 +23,17 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import random
 import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from http.client import HTTPException
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
+
+import urllib3
+from urllib3.exceptions import HTTPError, MaxRetryError
+from urllib3.util import Retry, Timeout
 
 from deepdance.data.aist import GENRES, normalise_cameras, normalise_situations, parse_aist_name
 from deepdance.errors import DeepdanceError
@@ -43,15 +45,19 @@ LIST_URL = "https://storage.googleapis.com/aist_plusplus_public/20121228/video_l
 SOURCE_URL = "https://aistdancedb.ongaaccel.jp/v1.0.0/video/10M/"
 TERMS_URL = "https://aistdancedb.ongaaccel.jp/terms_of_use/"
 CHUNK = 1 << 20
-PERMANENT_HTTP_ERRORS = {400, 401, 403, 404, 410}
+# Answers that a later attempt may not get; any other non-2xx (404, 403, ...) is final.
+RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
+USER_AGENT = "deepdance-download-aist/1"
 
 
 class DownloadError(Exception):
-    """A download attempt that failed; ``retry`` says whether another attempt may succeed."""
+    """A download attempt that failed; ``retry`` says whether another attempt may succeed;
+    ``left`` is the retry state after urllib3's own retries of the request (None: unknown)."""
 
-    def __init__(self, reason: str, retry: bool = True) -> None:
+    def __init__(self, reason: str, retry: bool = True, left: Retry | None = None) -> None:
         super().__init__(reason)
         self.retry = retry
+        self.left = left
 
 
 @dataclass(frozen=True)
@@ -74,19 +80,35 @@ class Outcome:
 # --------------------------------------------------------------------------------------------
 
 
+def retry_policy(retries: int, backoff: float) -> Retry:
+    """urllib3's retry budget for one download: ``retries`` after the first attempt. The first
+    retry is immediate, retry n waits ``backoff * 2**(n-1)`` s plus up to ``backoff`` s of
+    jitter (at most 120 s), or what a server's Retry-After asks."""
+    return Retry(
+        total=retries, backoff_factor=backoff, backoff_jitter=backoff, status_forcelist=RETRY_STATUSES,
+        allowed_methods={"GET"}, raise_on_status=False, respect_retry_after_header=True,
+    )
+
+
+def _describe(err: BaseException) -> str:
+    """A short reason for a failed request: the innermost cause urllib3 wraps."""
+    if isinstance(err, MaxRetryError) and err.reason is not None:
+        err = err.reason
+    return f"{type(err).__name__}: {str(err)[:120]}"
+
+
 def read_list(location: str, timeout: float = 60.0, retries: int = 3) -> list[str]:
     """Lines of the video list from a URL or a local file (blank lines and ``#`` comments skipped)."""
     if "://" in location and not location.startswith("file://"):
-        text = None
-        for attempt in range(retries + 1):
-            try:
-                with urllib.request.urlopen(location, timeout=timeout) as response:
-                    text = response.read().decode("utf-8")
-                break
-            except (urllib.error.URLError, HTTPException, OSError) as err:
-                if attempt == retries or (isinstance(err, urllib.error.HTTPError) and err.code in PERMANENT_HTTP_ERRORS):
-                    raise SystemExit(f"error: cannot read the video list {location}: {err}") from None
-                time.sleep(min(30.0, 2.0**attempt))
+        pool = urllib3.PoolManager(headers={"User-Agent": USER_AGENT})
+        try:
+            response = pool.request("GET", location, retries=retry_policy(retries, 1.0), timeout=timeout)
+        except HTTPError as err:
+            raise SystemExit(f"error: cannot read the video list {location}: {_describe(err)}") from None
+        if response.status != 200:
+            answer = f"HTTP {response.status} {response.reason}"
+            raise SystemExit(f"error: cannot read the video list {location}: {answer}")
+        text = response.data.decode("utf-8")
     else:
         path = Path(location.removeprefix("file://")).expanduser()
         if not path.is_file():
@@ -141,75 +163,103 @@ def verify_video(path: Path) -> None:
         raise DownloadError(str(err).replace(str(path), path.name), retry=True) from None
 
 
-def _fetch_into(source: VideoSource, part: Path, timeout: float, progress: Callable[[int], None]) -> None:
-    """One HTTP attempt: append to ``part`` from where it stops; raise ``DownloadError`` on any failure."""
+def _fetch_into(pool: urllib3.PoolManager, source: VideoSource, part: Path, retry: Retry, timeout: float,
+                progress: Callable[[int], None]) -> Retry:
+    """One request, retried by urllib3 until it gets an answer: append to ``part`` from where it
+    stops. Returns the retry state left (urllib3 may have spent some); raises ``DownloadError``."""
     have = part.stat().st_size if part.exists() else 0
-    headers = {"User-Agent": "deepdance-download-aist/1"}
-    if have:
-        headers["Range"] = f"bytes={have}-"
-    request = urllib.request.Request(source.url, headers=headers)
+    headers = {"Range": f"bytes={have}-"} if have else {}
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            length = response.headers.get("Content-Length")
-            if have and response.status == 206:
-                start = response.headers.get("Content-Range", "").split(" ")[-1].split("-")[0]
-                if start.isdigit() and int(start) != have:
-                    raise DownloadError(f"server resumed at byte {start}, not {have}")
-                mode = "ab"
-            else:  # 200: the whole file (the server ignored or was not asked for a range)
-                have, mode = 0, "wb"
-            expected = have + int(length) if length and length.isdigit() else None
+        response = pool.request("GET", source.url, headers=headers, retries=retry, preload_content=False,
+                                timeout=Timeout(connect=timeout, read=timeout))
+    except MaxRetryError as err:
+        # urllib3 already spent the whole budget on refused connections or timeouts
+        raise DownloadError(f"connection failed ({_describe(err)})", retry=False) from None
+    except HTTPError as err:
+        raise DownloadError(f"connection failed ({_describe(err)})") from None
+    left = response.retries or retry
+    try:
+        # nothing left past our offset: the .part may already be whole (the verify step decides)
+        if response.status == 416 and have:
+            return left
+        if response.status not in (200, 206):
+            # a RETRY_STATUSES answer here means urllib3 has used up the budget
+            raise DownloadError(f"HTTP {response.status} {response.reason}", retry=False)
+        if have and response.status == 206:
+            start = response.headers.get("Content-Range", "").split(" ")[-1].split("-")[0]
+            if start.isdigit() and int(start) != have:
+                raise DownloadError(f"server resumed at byte {start}, not {have}")
+            mode = "ab"
+        else:
+            # 200: the whole file (the server ignored or was not asked for a range)
+            have, mode = 0, "wb"
+        length = response.headers.get("Content-Length")
+        expected = have + int(length) if length and length.isdigit() else None
+        try:
             with open(part, mode) as handle:
-                while True:
-                    chunk = response.read(CHUNK)
-                    if not chunk:
-                        break
+                # read1: what has arrived, so a drop keeps every byte received (read(n) would lose them)
+                while chunk := response.read1(CHUNK):
                     handle.write(chunk)
                     progress(len(chunk))
-    except urllib.error.HTTPError as err:
-        if err.code == 416 and have:  # nothing left past our offset: the .part may already be whole
-            return
-        raise DownloadError(f"HTTP {err.code} {err.reason}", retry=err.code not in PERMANENT_HTTP_ERRORS) from None
-    except DownloadError:
+        except (HTTPError, OSError) as err:
+            # reset, timeout, dropped mid-file (urllib3 enforces Content-Length)
+            raise DownloadError(f"connection dropped ({_describe(err)})") from None
+    except DownloadError as err:
+        err.left = left
         raise
-    except (urllib.error.URLError, HTTPException, OSError) as err:  # refused, reset, timeout, dropped mid-file
-        reason = getattr(err, "reason", None) or err
-        raise DownloadError(f"connection failed ({type(err).__name__}: {str(reason)[:120]})") from None
+    finally:
+        response.release_conn()
     size = part.stat().st_size
     if expected is not None and size != expected:
-        raise DownloadError(f"connection dropped at byte {size} of {expected}")
+        raise DownloadError(f"connection dropped at byte {size} of {expected}", left=left)
+    return left
 
 
 def download_one(source: VideoSource, root: Path, retries: int = 5, timeout: float = 60.0, backoff: float = 1.0,
-                 verify: bool = True, progress: Callable[[int], None] = lambda n: None) -> Outcome:
-    """Download one video to ``root/name`` via ``name.part``; skip it if already complete."""
+                 verify: bool = True, progress: Callable[[int], None] = lambda n: None,
+                 pool: urllib3.PoolManager | None = None) -> Outcome:
+    """Download one video to ``root/name`` via ``name.part``; skip it if already complete.
+
+    urllib3 retries a request until it gets an answer; what fails after that (the body, the
+    verification) is charged to the same ``Retry`` with ``increment`` and waits its backoff,
+    then the next request resumes the ``.part`` with a Range header.
+    """
     dest = root / source.name
     if dest.exists():
         return Outcome(source, "skipped", "already complete")
     part = dest.with_name(dest.name + ".part")
-    reason = ""
-    for attempt in range(1, retries + 2):
+    pool = pool or urllib3.PoolManager(headers={"User-Agent": USER_AGENT})
+    retry = retry_policy(retries, backoff)
+    while True:
         try:
-            _fetch_into(source, part, timeout, progress)
+            retry = _fetch_into(pool, source, part, retry, timeout, progress)
             if verify:
                 try:
                     verify_video(part)
                 except DownloadError:
-                    part.unlink(missing_ok=True)  # a whole file that is not a video: start over
+                    # a whole file that is not a video: start over
+                    part.unlink(missing_ok=True)
                     raise
             size = part.stat().st_size
             os.replace(part, dest)
-            return Outcome(source, "downloaded", bytes=size, attempts=attempt)
+            return Outcome(source, "downloaded", bytes=size, attempts=len(retry.history) + 1)
         except DownloadError as err:
             reason = str(err)
-            if not err.retry or attempt == retries + 1:
+            retry = err.left or retry
+            # no state left: urllib3 raised after spending the whole budget itself
+            attempts = len(retry.history) + 1 if err.left or err.retry else retries + 1
+            if not err.retry:
                 break
-            delay = backoff * 2 ** (attempt - 1) * (1 + random.random())  # exponential, with jitter
-            log.info("%s: attempt %d failed (%s); retrying in %.1f s", source.name, attempt, reason, delay)
-            time.sleep(delay)
+            try:
+                retry = retry.increment("GET", source.url, error=err)
+            except MaxRetryError:
+                break
+            log.info("%s: attempt %d failed (%s); retrying", source.name, attempts, reason)
+            retry.sleep()
     if part.exists() and part.stat().st_size == 0:
         part.unlink()
-    return Outcome(source, "failed", f"{reason} (after {attempt} attempt{'s' if attempt > 1 else ''})", attempts=attempt)
+    plural = "s" if attempts > 1 else ""
+    return Outcome(source, "failed", f"{reason} (after {attempts} attempt{plural})", attempts=attempts)
 
 
 # --------------------------------------------------------------------------------------------
@@ -236,8 +286,11 @@ def download_all(sources: list[VideoSource], root: Path, workers: int = 8, retri
                 received[0] += n
                 bar.update(task, mb=received[0] / 1e6)
 
+        # one connection pool for all threads (urllib3's pools are thread-safe)
+        http = urllib3.PoolManager(maxsize=max(1, workers), headers={"User-Agent": USER_AGENT})
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            futures = [pool.submit(download_one, s, root, retries, timeout, backoff, verify, progress) for s in sources]
+            futures = [pool.submit(download_one, s, root, retries, timeout, backoff, verify, progress, http)
+                       for s in sources]
             for future in as_completed(futures):
                 outcome = future.result()
                 outcomes.append(outcome)
@@ -302,7 +355,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--base-url", default=SOURCE_URL, help="prefix of names in the list (name + .mp4 is appended)")
     parser.add_argument("--workers", type=int, default=8, help="parallel downloads")
     parser.add_argument("--retries", type=int, default=5, help="retries per video after the first attempt")
-    parser.add_argument("--backoff", type=float, default=1.0, help="first retry delay in seconds; doubles each retry")
+    parser.add_argument("--backoff", type=float, default=1.0,
+                        help="urllib3 backoff factor: retry n>1 waits backoff * 2**(n-1) s")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds without data before a connection counts as dropped")
     parser.add_argument("--genres", nargs="+", metavar="G", help=f"only these genres ({' '.join(GENRES)})")
     parser.add_argument("--situations", nargs="+", metavar="S", help="only these situations (BM FM ...)")
