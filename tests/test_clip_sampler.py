@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 import torch
 
-from deepdance.data.clips import CENTRE, clip_offsets, nearest_clips, plan_eval_clips
-from deepdance.data.video import sample_frame_indices
+from deepdance.data.clips import SAMPLING_RULE, ClipSampler, unique_frames
+from deepdance.errors import DeepdanceError
 
 # Key-frame sets: none (exact sampling), a single key frame, a GOP of 10 and of 120 (AIST++),
 # and an irregular set.
@@ -180,42 +180,44 @@ def _pair(pair: tuple[np.ndarray, np.ndarray]) -> list:
     return [pair[0].tolist(), pair[1].tolist()]
 
 
-# ---- today's call patterns (main ae7ef51) ----
+# ---- the same picks through the sampler, as each site now asks it ----
+
+
+def _sampler(t: int, keys: np.ndarray | None, clips: int = 1) -> ClipSampler:
+    return ClipSampler(t, "exact" if keys is None else "keyframe", clips)
 
 
 def pick_train(n: int, t: int, keys: np.ndarray | None, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    generator = torch.Generator().manual_seed(seed)
-    rng = np.random.default_rng(int(torch.randint(2**62, (), generator=generator).item()))
-    return sample_frame_indices(n, t, random=True, rng=rng, keyframes=keys)
+    # the training datasets: the item's generator, seeded by ResumableSampler
+    return _sampler(t, keys).train_indices(n, keys, torch.Generator().manual_seed(seed))
 
 
 def pick_eval(n: int, t: int, keys: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    return sample_frame_indices(n, t, random=False, keyframes=keys)
-
-
-def _stack(picks: list) -> tuple[np.ndarray, np.ndarray]:
-    return np.stack([p[0] for p in picks]), np.stack([p[1] for p in picks])
+    # validation and the benchmark
+    return _sampler(t, keys).eval_indices(n, keys)
 
 
 def pick_test(n: int, t: int, keys: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
-    offsets = clip_offsets(k)
-    return _stack([sample_frame_indices(n, t, random=False, offset=o, keyframes=keys) for o in offsets])
+    # feature extraction and predict (K from the sampler, or predict's clips= override)
+    assert (
+        _sampler(t, keys, k).test_indices(n, keys)[0].tolist()
+        == _sampler(t, keys).test_indices(n, keys, k)[0].tolist()
+    )
+    return _sampler(t, keys, k).test_indices(n, keys)
 
 
 def pick_plan(n: int, t: int, keys: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
-    offsets = plan_eval_clips(k).offsets
-    return _stack([sample_frame_indices(n, t, random=False, offset=o, keyframes=keys) for o in offsets])
+    # the test dataset: the centre clip, then the K clips
+    return _sampler(t, keys, k).test_plan_indices(n, keys)
 
 
 def pick_stored(c: int, k: int, seed: int) -> tuple:
-    offsets = clip_offsets(c)
-    generator = torch.Generator().manual_seed(seed)
-    random_clip = int(torch.randint(len(offsets), (), generator=generator).item())
-    centre = nearest_clips(offsets, [CENTRE])[0]
-    plan = plan_eval_clips(k)
-    multi_clips = nearest_clips(offsets, [o for o, m in zip(plan.offsets, plan.multi) if m])
-    clips = [centre] + [x for x in multi_clips if x != centre]
-    return random_clip, centre, clips, [centre in multi_clips] + [True] * (len(clips) - 1)
+    # the stored-feature datasets: clips written with C offsets, chosen for K test clips
+    stored = ClipSampler(4, clips=c).test_offsets
+    sampler = ClipSampler(4, clips=k)
+    random_clip = sampler.train_stored_clip(stored, torch.Generator().manual_seed(seed))
+    clips, multi = sampler.test_stored_clips(stored)
+    return random_clip, sampler.eval_stored_clip(stored), clips, multi
 
 
 # ---- the checks ----
@@ -261,3 +263,89 @@ def test_indices_match_the_frozen_digests_over_a_grid() -> None:
 @pytest.mark.parametrize("case", list(STORED), ids=lambda c: f"C{c[0]}-K{c[1]}")
 def test_stored_clip_choices_match_the_frozen_table(case: tuple[int, int]) -> None:
     assert pick_stored(*case, seed=11) == STORED[case]
+
+
+def test_training_jitter_takes_one_draw_from_the_item_generator() -> None:
+    """The draws after the jitter (augmentation) see the stream they saw before the sampler,
+    and an int item (no generator) draws from torch's global RNG as before."""
+    used, reference = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    ClipSampler(8).train_indices(100, generator=used)
+    torch.randint(2**62, (), generator=reference)
+    assert torch.equal(used.get_state(), reference.get_state())
+    torch.manual_seed(7)
+    global_rng = ClipSampler(20).train_indices(21)[0].tolist()
+    assert global_rng == TABLE[(21, 20, "none")]["train_seed7"]
+
+
+def test_exact_sampling_ignores_key_frames_and_keyframe_sampling_needs_them() -> None:
+    keys = np.array([0, 98])
+    assert ClipSampler(4).eval_indices(100, keys)[0].tolist() == [12, 37, 62, 87]
+    assert ClipSampler(4, "keyframe").eval_indices(100, keys)[0].tolist() == [0, 1, 98, 99]
+    with pytest.raises(ValueError, match="keyframe needs the video's key frames"):
+        ClipSampler(4, "keyframe").eval_indices(100)
+    with pytest.raises(DeepdanceError, match="data.sampling='nearest'.*exact.*keyframe"):
+        ClipSampler(4, "nearest")
+
+
+def test_exact_sampling_opens_no_file_for_key_frames(tmp_path) -> None:
+    assert ClipSampler(4).keyframes_of(tmp_path / "not-a-video.mp4") is None
+
+
+def test_short_video_is_padded_and_masked_in_every_mode() -> None:
+    sampler = ClipSampler(6, clips=3)
+    for indices, mask in [sampler.eval_indices(3), sampler.train_indices(3, generator=torch.Generator())]:
+        assert indices.tolist() == [0, 1, 2, 2, 2, 2] and mask.tolist() == [True] * 3 + [False] * 3
+    indices, mask = sampler.test_indices(3)
+    assert indices.shape == mask.shape == (3, 6) and mask.sum(axis=1).tolist() == [3, 3, 3]
+
+
+def test_unique_frames_decode_each_shared_frame_once() -> None:
+    indices, _ = ClipSampler(6, clips=2).test_indices(8)
+    unique, inverse = unique_frames(indices)
+    assert len(unique) < indices.size and (unique[inverse] == indices).all()
+
+
+def test_from_config_reads_the_data_settings() -> None:
+    data = {"num_frames": 20, "sampling": "keyframe", "test_clips": 5, "img_size": 299}
+    assert ClipSampler.from_config(data) == ClipSampler(20, "keyframe", 5)
+    assert ClipSampler.from_config({"num_frames": 8}) == ClipSampler(8, "exact", 1)
+
+
+def test_feature_store_key_names_the_same_rule_as_before(tmp_path) -> None:
+    """The store key's sampling field, literal as main wrote it: the same settings find the same store."""
+    from types import SimpleNamespace
+
+    from deepdance.bench.extraction import Backbone, bench_store
+    from deepdance.features.extract import SAMPLING_RULE as extract_rule
+    from deepdance.features.extract import feature_key
+
+    before = (
+        "one frame per equal segment at offset (k+0.5)/C for clip k of C "
+        "(deepdance.data.video.sample_frame_indices v1); data.sampling="
+    )
+    assert extract_rule == SAMPLING_RULE
+    linear = torch.nn.Linear(2, 2)
+    model = SimpleNamespace(
+        hparams=SimpleNamespace(backbone={"name": "tiny"}),
+        backbone=linear,
+        spec=SimpleNamespace(mean=(0.5,) * 3, std=(0.5,) * 3),
+    )
+    for sampling in ("exact", "keyframe"):
+        key = feature_key(model, 32, 4, 3, "fp32", sampling)
+        assert (key.sampling, key.num_frames, key.clips) == (before + sampling, 4, 3)
+        backbone = Backbone(linear, torch.zeros(1, 3, 1, 1), torch.ones(1, 3, 1, 1), torch.device("cpu"))
+        assert bench_store(tmp_path, backbone, "tiny", 32, 4, sampling).key.sampling == before + sampling
+
+
+def test_datamodule_items_use_the_sampler_with_their_own_generator(tiny_synthetic) -> None:
+    """Through the genre datasets: a training item (index, seed) jitters as the table says,
+    validation takes the centres, test the plan (15-frame videos, 4 frames a clip)."""
+    from deepdance.data.genre_datamodule import GenreDataModule
+
+    datamodule = GenreDataModule(str(tiny_synthetic), num_frames=4, img_size=32, num_workers=0, test_clips=2)
+    datamodule.setup()
+    want = TABLE[(15, 4, "none")]
+    assert datamodule.manifest["frames"].eq(15).all()
+    assert datamodule.datasets["train"][(0, 7)]["indices"].tolist() == want["train_seed7"]
+    assert datamodule.datasets["val"][0]["indices"].tolist() == want["eval"]
+    assert datamodule.datasets["test"][0]["indices"].tolist() == want["plan_k2"]
