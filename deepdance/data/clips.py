@@ -98,7 +98,9 @@ class ClipSampler:
     def from_config(cls, data: Mapping[str, Any]) -> ClipSampler:
         """From a data config (``data.num_frames``, ``data.sampling``, ``data.test_clips``),
         or the data settings a checkpoint stores."""
-        return cls(int(data["num_frames"]), str(data.get("sampling", "exact")), int(data.get("test_clips", 1)))
+        return cls(
+            int(data["num_frames"]), str(data.get("sampling", "exact")), int(data.get("test_clips", 1))
+        )
 
     def __post_init__(self) -> None:
         if self.sampling not in SAMPLINGS:
