@@ -24,8 +24,8 @@ from omegaconf import DictConfig
 
 from deepdance.config_checks import validate_predict
 from deepdance.data.aist import GENRE_NAMES, find_videos, parse_aist_name
-from deepdance.data.clips import clip_offsets
-from deepdance.data.video import keyframe_indices, probe_video, read_clip, sample_frame_indices
+from deepdance.data.clips import ClipSampler
+from deepdance.data.video import probe_video, read_clip
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.eval import read_checkpoint_metadata
 from deepdance.utils.cache_io import atomic_write_text
@@ -64,10 +64,10 @@ def genre_probabilities(model: Any, path: str | Path, num_frames: int, img_size:
                         sampling: str = "exact") -> tuple[torch.Tensor, Any]:
     """Class probabilities (C,) of one video, averaged over ``clips`` offset clips, and its ``VideoInfo``."""
     info = probe_video(path)
-    keyframes = keyframe_indices(path) if sampling == "keyframe" else None  # as the checkpoint was trained
-    picks = [sample_frame_indices(info.num_frames, num_frames, random=False, offset=o, keyframes=keyframes) for o in clip_offsets(clips)]
-    indices = np.stack([p[0] for p in picks])  # (K, T)
-    mask = torch.from_numpy(np.stack([p[1] for p in picks])).to(model.device)  # (K, T)
+    # the checkpoint's own sampling, exact or snapped to key frames
+    sampler = ClipSampler(num_frames, sampling, clips)
+    indices, mask = sampler.test_indices(info.num_frames, sampler.keyframes_of(path))  # (K, T) each
+    mask = torch.from_numpy(mask).to(model.device)
     unique, inverse = np.unique(indices.ravel(), return_inverse=True)  # each frame decoded once (embedded once without frame_diff)
     frames = read_clip(path, unique, img_size, info).to(model.device)  # (U, 3, S, S) uint8
     clip_index = torch.from_numpy(inverse.reshape(indices.shape)).to(model.device)  # (K, T) into the unique frames

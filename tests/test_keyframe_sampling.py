@@ -6,18 +6,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from deepdance.data.clips import ClipSampler
 from deepdance.data.genre_datamodule import GenreDataModule
-from deepdance.data.video import keyframe_indices, read_clip, sample_frame_indices, snap_to_keyframes
+from deepdance.data.video import keyframe_indices, read_clip, snap_to_keyframes
 from deepdance.data.video_writer import write_mp4
 from deepdance.errors import DeepdanceError, VideoError
 
 
 def test_aist_shaped_video_gets_short_runs_after_each_keyframe() -> None:
     keys = np.arange(0, 599, 120)  # 10 s at 59.94 fps, a key frame every 2 s
-    indices, mask = sample_frame_indices(599, 20, random=False, keyframes=keys)
+    indices, mask = ClipSampler(20, "keyframe").eval_indices(599, keys)
     assert mask.all() and (np.diff(indices) > 0).all()
     runs = {int(k): int(((indices >= k) & (indices < k + 120)).sum()) for k in keys}
     assert sum(runs.values()) == 20 and max(runs.values()) <= 6  # spread over every GOP
@@ -26,17 +28,24 @@ def test_aist_shaped_video_gets_short_runs_after_each_keyframe() -> None:
 
 
 def test_single_keyframe_gives_the_first_frames() -> None:
-    indices, _ = sample_frame_indices(90, 12, random=False, keyframes=np.array([0]))
+    indices, _ = ClipSampler(12, "keyframe").eval_indices(90, np.array([0]))
     assert indices.tolist() == list(range(12))
 
 
-def test_exact_sampling_is_unchanged_without_keyframes() -> None:
-    assert sample_frame_indices(100, 10, random=False)[0].tolist() == sample_frame_indices(100, 10, random=False, keyframes=None)[0].tolist()
+def test_exact_sampling_is_unchanged_by_keyframes() -> None:
+    exact = ClipSampler(10)
+    assert exact.eval_indices(100)[0].tolist() == list(range(5, 100, 10))
+    assert exact.eval_indices(100, np.array([0, 50]))[0].tolist() == list(range(5, 100, 10))
+    two = exact.test_indices(100, k=2)[0].tolist()
+    assert exact.test_indices(100, np.array([0, 50]), k=2)[0].tolist() == two
 
 
 def test_short_video_keeps_its_padding_mask_with_keyframes() -> None:
-    indices, mask = sample_frame_indices(3, 6, random=False, keyframes=np.array([0]))
+    sampler = ClipSampler(6, "keyframe", clips=2)
+    indices, mask = sampler.eval_indices(3, np.array([0]))
     assert indices.tolist() == [0, 1, 2, 2, 2, 2] and mask.sum() == 3
+    indices, mask = sampler.test_indices(3, np.array([0]))
+    assert indices.tolist() == [[0, 1, 2, 2, 2, 2]] * 2 and mask.sum(axis=1).tolist() == [3, 3]
 
 
 @settings(max_examples=200, deadline=None)
@@ -48,8 +57,8 @@ def test_short_video_keeps_its_padding_mask_with_keyframes() -> None:
 )
 def test_snapped_indices_stay_valid_increasing_and_close_to_a_keyframe(video_frames: int, num: int, gop: int, seed: int) -> None:
     keys = np.arange(0, video_frames, gop)
-    rng = np.random.default_rng(seed)
-    indices, mask = sample_frame_indices(video_frames, num, random=True, rng=rng, keyframes=keys)
+    generator = torch.Generator().manual_seed(seed)
+    indices, mask = ClipSampler(num, "keyframe").train_indices(video_frames, keys, generator)
     valid = indices[mask]
     assert valid.min() >= 0 and valid.max() < video_frames
     assert (np.diff(valid) > 0).all()
@@ -74,7 +83,8 @@ def test_keyframe_indices_read_the_container_gop(gop_video: Path) -> None:
 
 
 def test_snapped_frames_decode_to_the_requested_frames(gop_video: Path) -> None:
-    indices, _ = sample_frame_indices(40, 8, random=False, keyframes=keyframe_indices(gop_video))
+    sampler = ClipSampler(8, "keyframe")
+    indices, _ = sampler.eval_indices(40, sampler.keyframes_of(gop_video))
     assert indices.tolist() == [0, 10, 11, 20, 21, 30, 31, 32]  # centres 2, 7, 12, ... 37 -> nearest key
     clip = read_clip(gop_video, indices, 40)  # decodes at 40x60 (decord misreads width 48)
     red = clip[:, 0].float().mean(dim=(1, 2)).numpy()

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from deepdance.data.clips import clip_offsets, nearest_clips, plan_eval_clips
+from deepdance.data.clips import ClipSampler, clip_offsets, nearest_clips, plan_eval_clips
 from deepdance.models.genre_module import GenreClassifier, view_vote_accuracy
 
 
@@ -19,6 +19,9 @@ def test_clip_offsets_and_plans() -> None:
     even = plan_eval_clips(2)  # the centre clip is read only for the single-clip metric
     assert even.offsets == (0.5, 0.25, 0.75) and even.multi == (False, True, True) and even.num_multi == 2
     assert plan_eval_clips(1).offsets == (0.5,) and plan_eval_clips(1).multi == (True,)
+    # the sampler's test clips: K evenly spread (store, predict), and the plan (test dataset)
+    assert ClipSampler(4, clips=2).test_plan == even
+    assert ClipSampler(4, clips=4).test_offsets == clip_offsets(4)
     with pytest.raises(ValueError):
         clip_offsets(0)
 
@@ -28,6 +31,10 @@ def test_nearest_stored_clips() -> None:
     assert nearest_clips(stored, [0.5]) == [2]
     assert nearest_clips(stored, clip_offsets(3)) == [0, 2, 4]
     assert nearest_clips(stored, clip_offsets(5)) == [0, 1, 2, 3, 4]
+    # what the stored-feature test dataset reads: centre first, and which clips are averaged
+    assert ClipSampler(4, clips=3).test_stored_clips(stored) == ([2, 0, 4], [True, True, True])
+    assert ClipSampler(4, clips=2).test_stored_clips(stored) == ([2, 1, 3], [False, True, True])
+    assert ClipSampler(4).eval_stored_clip(stored) == 2
 
 
 def _model() -> GenreClassifier:

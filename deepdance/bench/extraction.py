@@ -27,7 +27,8 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from deepdance.bench.timing import Timing, synchronize, time_runs
-from deepdance.data.video import keyframe_indices, probe_video, read_clip, sample_frame_indices
+from deepdance.data.clips import ClipSampler
+from deepdance.data.video import probe_video, read_clip
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.features.store import FeatureKey, FeatureStore, VideoStamp, weights_digest
 
@@ -91,7 +92,7 @@ def load_backbone(name: str, device: torch.device, precision: str, channels_last
 def bench_store(store_dir: Path, backbone: "Backbone", name: str, img_size: int, num_frames: int, sampling: str) -> FeatureStore:
     """deepdance's feature store (``deepdance.features.store``), keyed like ``extract_features``
     keys a one-clip extraction, so the entries written here are ordinary store entries."""
-    from deepdance.features.extract import SAMPLING_RULE, _decoder_version
+    from deepdance.features.extract import _decoder_version
 
     key = FeatureKey(
         backbone=name,
@@ -99,7 +100,7 @@ def bench_store(store_dir: Path, backbone: "Backbone", name: str, img_size: int,
         img_size=int(img_size),
         num_frames=int(num_frames),
         clips=1,
-        sampling=f"{SAMPLING_RULE}; data.sampling={sampling}",
+        sampling=ClipSampler(num_frames, sampling).store_rule,
         decoder=f"{_decoder_version()}; short side resized while decoding, centre square crop (deepdance.data.video.read_clip v1)",
         normalisation=f"mean={(backbone.mean / 255).flatten().tolist()} std={(backbone.std / 255).flatten().tolist()}",
         precision=backbone.precision,
@@ -198,9 +199,8 @@ class SampledClips(Dataset):
         if sampling not in SAMPLINGS:
             raise DeepdanceError(f"bench sampling={sampling!r} is not known; use one of {', '.join(SAMPLINGS)}")
         self.videos = list(videos)
-        self.num_frames = num_frames
+        self.sampler = ClipSampler(num_frames, sampling)
         self.img_size = img_size
-        self.sampling = sampling
 
     def __len__(self) -> int:
         return len(self.videos)
@@ -208,8 +208,7 @@ class SampledClips(Dataset):
     def __getitem__(self, index: int) -> dict[str, Any]:
         path = self.videos[index]
         info = probe_video(path)
-        keyframes = keyframe_indices(path) if self.sampling == "keyframe" else None
-        indices, mask = sample_frame_indices(info.num_frames, self.num_frames, random=False, keyframes=keyframes)
+        indices, mask = self.sampler.eval_indices(info.num_frames, self.sampler.keyframes_of(path))
         return {
             "frames": read_clip(path, indices, self.img_size, info),  # (T, 3, S, S) uint8
             "mask": torch.from_numpy(mask),  # (T,)

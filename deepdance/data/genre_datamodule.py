@@ -40,9 +40,9 @@ from deepdance.data.aist import (
 from deepdance.data.augment import ClipAugment
 from deepdance.data.bad_videos import REPORT_NAME, BadVideoReport, OnBadVideo, SkipBadVideos, check_policy, collate_skipping_bad, probe_videos
 from deepdance.data.clip_datasets import MultiClipVideoDataset, StoredClipDataset
-from deepdance.data.clips import plan_eval_clips
+from deepdance.data.clips import ClipSampler
 from deepdance.data.resumable import Item, ResumableTrainOrder, item_generator
-from deepdance.data.video import VideoInfo, keyframe_indices, read_clip, sample_frame_indices
+from deepdance.data.video import VideoInfo, keyframe_indices, read_clip
 from deepdance.errors import DeepdanceError
 
 log = logging.getLogger(__name__)
@@ -65,10 +65,9 @@ class VideoClipDataset(Dataset):
                  augment: ClipAugment | None = None, sampling: Sampling = "exact") -> None:
         self.manifest = manifest.reset_index(drop=True)
         self.augment = augment
-        self.num_frames = num_frames
+        self.sampler = ClipSampler(num_frames, sampling)
         self.img_size = img_size
         self.random_offsets = random_offsets
-        self.sampling = sampling
 
     def __len__(self) -> int:
         return len(self.manifest)
@@ -79,9 +78,11 @@ class VideoClipDataset(Dataset):
         index, generator = item_generator(item)
         row = self.manifest.iloc[index]
         info = VideoInfo(int(row.frames), int(row.height), int(row.width), float(row.fps))
-        rng = np.random.default_rng(int(torch.randint(2**62, (), generator=generator).item())) if self.random_offsets else None
-        keyframes = np.asarray(row.keyframes) if self.sampling == "keyframe" else None
-        indices, mask = sample_frame_indices(info.num_frames, self.num_frames, random=self.random_offsets, rng=rng, keyframes=keyframes)
+        keyframes = getattr(row, "keyframes", None)
+        if self.random_offsets:
+            indices, mask = self.sampler.train_indices(info.num_frames, keyframes, generator)
+        else:
+            indices, mask = self.sampler.eval_indices(info.num_frames, keyframes)
         frames = read_clip(row.path, indices, self.img_size, info)  # (T, 3, S, S) uint8
         if self.augment is not None:
             frames = self.augment(frames, generator=generator)
@@ -160,6 +161,11 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
     def num_classes(self) -> int:
         return len(self.class_names)
 
+    @property
+    def clip_sampler(self) -> ClipSampler:
+        """The frame indices of every clip this data reads (data.num_frames, sampling, test_clips)."""
+        return ClipSampler.from_config(self.hparams)
+
     def prepare_data(self) -> None:
         if self.hparams.synthetic is not None:
             from deepdance.data.synthetic import SyntheticConfig, ensure_synthetic_dataset
@@ -192,11 +198,11 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
         self._check_splits(manifest)
         if self.hparams.sampling == "keyframe" and "keyframes" not in manifest.columns:
             manifest["keyframes"] = [keyframe_indices(path).tolist() for path in manifest["path"]]
-        plan = plan_eval_clips(self.hparams.test_clips)
+        sampler = self.clip_sampler
         for split in ("train", "val", "test"):
             part = manifest[manifest["split"] == split]
             if split == "test":
-                dataset = MultiClipVideoDataset(part, self.hparams.num_frames, self.hparams.img_size, plan, self.hparams.sampling)
+                dataset = MultiClipVideoDataset(part, sampler, self.hparams.img_size)
             else:
                 dataset = VideoClipDataset(
                     part,
@@ -230,11 +236,12 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
         for split in ("train", "val", "test"):
             part = manifest[manifest["split"] == split]
             if split == "train":
-                self.datasets[split] = StoredClipDataset(part, self.store, random_clip=self.hparams.train_jitter)
+                self.datasets[split] = StoredClipDataset(part, self.store, self.clip_sampler,
+                                                         random_clip=self.hparams.train_jitter)
             elif split == "val":
-                self.datasets[split] = StoredClipDataset(part, self.store, random_clip=False)
+                self.datasets[split] = StoredClipDataset(part, self.store, self.clip_sampler)
             else:
-                self.datasets[split] = StoredClipDataset(part, self.store, random_clip=False, plan=plan_eval_clips(self.hparams.test_clips))
+                self.datasets[split] = StoredClipDataset(part, self.store, self.clip_sampler, test=True)
 
     def _build_manifest(self) -> pd.DataFrame:
         try:

@@ -17,22 +17,19 @@ from importlib import metadata
 from typing import Any
 
 import hydra
-import numpy as np
 import pytorch_lightning as pl
 import torch
 from omegaconf import DictConfig
 from torch.utils.data import DataLoader, Dataset
 
-from deepdance.data.clips import clip_offsets
-from deepdance.data.video import VideoError, keyframe_indices, probe_video, read_clip, sample_frame_indices
+from deepdance.data.clips import SAMPLING_RULE as SAMPLING_RULE
+from deepdance.data.clips import ClipSampler, unique_frames
+from deepdance.data.video import VideoError, probe_video, read_clip
 from deepdance.errors import DeepdanceError
 from deepdance.features.store import FeatureKey, FeatureStore, VideoStamp, weights_digest
 from deepdance.utils.stop import StopOnSigterm, check_stop
 
 log = logging.getLogger(__name__)
-
-SAMPLING_RULE = "one frame per equal segment at offset (k+0.5)/C for clip k of C (deepdance.data.video.sample_frame_indices v1)"
-
 
 def _decoder_version() -> str:
     for dist in ("decord", "decord2"):
@@ -51,7 +48,7 @@ def feature_key(model: Any, img_size: int, num_frames: int, clips: int, precisio
         img_size=int(img_size),
         num_frames=int(num_frames),
         clips=int(clips),
-        sampling=f"{SAMPLING_RULE}; data.sampling={sampling}",
+        sampling=ClipSampler(num_frames, sampling, clips).store_rule,
         decoder=f"{_decoder_version()}; short side resized while decoding, centre square crop (deepdance.data.video.read_clip v1)",
         normalisation=f"mean={list(model.spec.mean)} std={list(model.spec.std)}",
         precision=precision,
@@ -63,13 +60,11 @@ class VideoClipSetDataset(Dataset):
     clip frames map onto them (``inverse`` ``(C, T)``). A video that cannot be read gives an
     item with ``error`` instead, so one bad file does not stop the others."""
 
-    def __init__(self, videos: list[tuple[str, str]], num_frames: int, img_size: int, offsets: list[float],
-                 sampling: str = "exact") -> None:
+    def __init__(self, videos: list[tuple[str, str]], sampler: ClipSampler, img_size: int) -> None:
         self.videos = videos
-        self.num_frames = num_frames
+        # the store's K test clips, exact or snapped to key frames as in the video datasets
+        self.sampler = sampler
         self.img_size = img_size
-        self.offsets = offsets
-        self.sampling = sampling  # exact | keyframe (indices snapped to key frames, as in the video datasets)
 
     def __len__(self) -> int:
         return len(self.videos)
@@ -79,19 +74,16 @@ class VideoClipSetDataset(Dataset):
         try:
             stamp = VideoStamp.of(path)
             info = probe_video(path)
-            keyframes = keyframe_indices(path) if self.sampling == "keyframe" else None
-            picks = [sample_frame_indices(info.num_frames, self.num_frames, random=False, offset=o, keyframes=keyframes)
-                     for o in self.offsets]
-            indices = np.stack([p[0] for p in picks])  # (C, T)
-            mask = np.stack([p[1] for p in picks])  # (C, T)
-            unique, inverse = np.unique(indices.ravel(), return_inverse=True)
+            # (C, T) each
+            indices, mask = self.sampler.test_indices(info.num_frames, self.sampler.keyframes_of(path))
+            unique, inverse = unique_frames(indices)
             frames = read_clip(path, unique, self.img_size, info)  # (U, 3, S, S)
         except (VideoError, OSError) as err:
             return {"relative_path": relative_path, "path": path, "error": str(err)}
         video = {"path": path, "size": stamp.size, "mtime": stamp.mtime, "frames": info.num_frames,
                  "height": info.height, "width": info.width, "fps": info.fps}
         return {"relative_path": relative_path, "path": path, "video": video, "frames": frames,
-                "inverse": torch.from_numpy(inverse.reshape(indices.shape)), "indices": torch.from_numpy(indices),
+                "inverse": torch.from_numpy(inverse), "indices": torch.from_numpy(indices),
                 "mask": torch.from_numpy(mask)}
 
 
@@ -196,9 +188,10 @@ def extract_missing(store: FeatureStore, videos: Iterable[tuple[str, str]], mode
     for path, why in recomputed:
         log.warning("feature entry of %s will be recomputed (%s)", path, why)
     log.info("feature store %s: %d of %d videos stored, %d to compute", store.dir, len(found["ok"]), len(videos), len(redo))
-    extractor = FeatureExtractor(model, store, clip_offsets(store.key.clips), inference_batch_size)
+    sampler = ClipSampler(num_frames, sampling, store.key.clips)
+    extractor = FeatureExtractor(model, store, sampler.test_offsets, inference_batch_size)
     if redo:
-        loader = DataLoader(VideoClipSetDataset(redo, num_frames, img_size, extractor.offsets, sampling),
+        loader = DataLoader(VideoClipSetDataset(redo, sampler, img_size),
                             batch_size=batch_size, num_workers=num_workers, collate_fn=keep_as_list,
                             shuffle=False)
         stop = StopOnSigterm("feature extraction",
