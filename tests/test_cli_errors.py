@@ -360,7 +360,7 @@ CLI_ROWS = [
     ("deepdance.generate", ["ckpt_path={classifier}"], "ckpt_path={classifier} holds a"),
     ("deepdance.data.scan", ["data.root={missing}"], "data.root={missing}"),
     (
-        "deepdance.data.download_aist",
+        "deepdance.data.aist.download",
         ["--root", "{dir}", "--workers", "abc"],
         "argument --workers: invalid int value",
     ),
@@ -381,7 +381,7 @@ def test_real_commands_end_with_one_error_line_and_exit_code_2(
     module: str, args: list[str], expected: str, files: dict[str, str], tmp_path: Path, time_limit: float
 ) -> None:
     args = [fill(a, files) for a in args]
-    if module != "deepdance.data.download_aist":
+    if module != "deepdance.data.aist.download":
         args.append(f"hydra.run.dir={tmp_path / 'run'}")
     start = time.perf_counter()
     result = run_cli(module, *args, timeout=60)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from deepdance.data import download_aist
-from deepdance.data.video_writer import write_mp4
+from deepdance.data.video.writer import write_mp4
 
 NAMES = ["gBR_sBM_c01_d04_mBR0_ch01", "gPO_sFM_c02_d10_mPO1_ch03", "gBR_sBM_c02_d04_mBR0_ch01", "gLO_sBM_c01_d13_mLO2_ch02"]
 DROPPED = "gPO_sFM_c02_d10_mPO1_ch03.mp4"  # the first GET of this file is cut after half its bytes

@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 from deepdance.data.aist import build_manifest, find_videos
-from deepdance.data.bad_videos import probe_videos
-from deepdance.data.genre_datamodule import VideoClipDataset
+from deepdance.data.video.bad_videos import probe_videos
+from deepdance.data.genre.datamodule import VideoClipDataset
 
 SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "reliability" / "load_test.py"
 CLIPS = 240

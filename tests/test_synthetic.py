@@ -25,7 +25,7 @@ from deepdance.data.synthetic import (
     speed_of,
     video_jobs,
 )
-from deepdance.data.video_writer import write_mp4
+from deepdance.data.video.writer import write_mp4
 from deepdance.errors import DeepdanceError
 
 TINY = SyntheticConfig(seed=3, dancers_per_genre=3, cameras=1, musics=1, seconds=1.0, fps=30, size=64)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from deepdance.data.video import decode_size, sample_frame_indices
+from deepdance.data.video.reader import decode_size, sample_frame_indices
 
 
 def test_eval_indices_sit_at_segment_centres() -> None:
@@ -48,7 +48,7 @@ def test_decode_size_keeps_aspect_with_short_side_at_target() -> None:
 
 def _bar_video(path, height: int, width: int):
     """A dark video with a white vertical bar over the middle third."""
-    from deepdance.data.video_writer import write_mp4
+    from deepdance.data.video.writer import write_mp4
 
     frames = np.full((6, height, width, 3), 20, dtype=np.uint8)
     frames[:, :, width // 3 : width - width // 3] = 255
@@ -60,7 +60,7 @@ def test_decord_fails_at_exactly_the_listed_widths(tmp_path) -> None:
     wider works. A decord that no longer fails lets the list shrink."""
     import decord
 
-    from deepdance.data.video import DECORD_BAD_WIDTHS
+    from deepdance.data.video.reader import DECORD_BAD_WIDTHS
 
     path = str(_bar_video(tmp_path / "bar.mp4", 64, 96))
 
@@ -80,11 +80,11 @@ def test_decord_fails_at_exactly_the_listed_widths(tmp_path) -> None:
 def test_read_clip_at_decord_bad_widths_gives_the_right_frames(tmp_path, img_size: int, caplog) -> None:
     """A portrait video: its short side is the width, so the decode width is ``img_size``
     itself, a width decord fails at for all but 64; a landscape one whose file width is bad."""
-    from deepdance.data.video import read_clip
+    from deepdance.data.video.reader import read_clip
 
     for name, height, width in (("portrait", 160, 90), ("landscape", 32, 48)):
         path = _bar_video(tmp_path / f"{name}.mp4", height, width)
-        with caplog.at_level("WARNING", logger="deepdance.data.video"):
+        with caplog.at_level("WARNING", logger="deepdance.data.video.reader"):
             clip = read_clip(path, np.array([0, 2, 5]), img_size)
         assert clip.shape == (3, 3, img_size, img_size)
         # The crop is centred on the bar; the edges stay dark (no misread, shifted rows).
@@ -107,7 +107,7 @@ def test_fallback_resize_warns_when_the_decoder_returns_another_size(tmp_path, m
         return honest(path, **size)
 
     monkeypatch.setattr(video, "open_video", rounding_decoder)
-    with caplog.at_level("WARNING", logger="deepdance.data.video"):
+    with caplog.at_level("WARNING", logger="deepdance.data.video.reader"):
         clip = video.read_clip(path, np.array([0, 1]), 32)
     assert clip.shape == (2, 3, 32, 32)
     assert clip[:, :, :, 16].float().mean() > 200
@@ -116,7 +116,7 @@ def test_fallback_resize_warns_when_the_decoder_returns_another_size(tmp_path, m
 
 
 def test_decode_size_never_asks_decord_for_a_bad_width() -> None:
-    from deepdance.data.video import DECORD_BAD_WIDTHS
+    from deepdance.data.video.reader import DECORD_BAD_WIDTHS
 
     for height, width in ((90, 160), (160, 90), (64, 64), (1080, 1920), (1920, 1080)):
         for img_size in range(4, 320):

@@ -22,15 +22,9 @@ import numpy as np
 
 from deepdance.data.aist import GENRES, VIDEO_SUFFIXES, AistName
 from deepdance.data.owned_folder import OwnedFolder, file_facts
-from deepdance.data.synthetic import (
-    SUPERSAMPLE,
-    Appearance,
-    Performance,
-    camera_framing,
-    music_tempo,
-    render_frames,
-)
-from deepdance.data.video_writer import new_video_file
+from deepdance.data.synthetic.kinematics import Performance, music_tempo
+from deepdance.data.synthetic.renderer import SUPERSAMPLE, Appearance, camera_framing, render_frames
+from deepdance.data.video.writer import new_video_file
 from deepdance.errors import DeepdanceError
 
 log = logging.getLogger(__name__)
@@ -232,7 +226,7 @@ def find_bench_videos(folder: str | Path, limit: int | None = None) -> list[Path
 
 def describe_videos(name: str, videos: list[Path]) -> dict:
     """What a reader needs to compare a set with AIST++: size, rate, length, GOP, bitrate, audio."""
-    from deepdance.data.video import keyframe_indices, probe_video
+    from deepdance.data.video.reader import keyframe_indices, probe_video
 
     infos = [probe_video(path) for path in videos]
     gops, audio, bits, seconds = [], [], 0.0, 0.0

@@ -1,7 +1,7 @@
 """Download the AIST++ videos from the AIST Dance Video Database, resumably and verified.
 
-    python -m deepdance.data.download_aist --root data/aist --accept-terms --workers 8
-    python -m deepdance.data.download_aist --root data/aist --genres BR PO --cameras 1 --situations BM --max-videos 50
+    python -m deepdance.download_aist --root data/aist --accept-terms --workers 8
+    python -m deepdance.download_aist --root data/aist --genres BR PO --cameras 1 --situations BM --max-videos 50
 
 The official list (``--list``: a URL or a local file) names one video per line; a name is
 fetched from ``--base-url`` + name + ``.mp4``, a full URL as it is. Every file is written to
@@ -20,7 +20,6 @@ downloading: the command asks, or takes ``--accept-terms`` for non-interactive u
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import sys
@@ -35,8 +34,7 @@ import urllib3
 from urllib3.exceptions import HTTPError, MaxRetryError
 from urllib3.util import Retry, Timeout
 
-from deepdance.data.aist import GENRES, normalise_cameras, normalise_situations, parse_aist_name
-from deepdance.errors import DeepdanceError
+from deepdance.data.aist.names import parse_aist_name
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +153,7 @@ def select(sources: list[VideoSource], genres: list[str] | None, situations: lis
 
 def verify_video(path: Path) -> None:
     """Raise ``DownloadError`` unless decord opens ``path`` and it has frames."""
-    from deepdance.data.video import VideoError, probe_video
+    from deepdance.data.video.reader import VideoError, probe_video
 
     try:
         probe_video(path)
@@ -336,67 +334,3 @@ def accept_terms(accepted: bool) -> bool:
         return False
     answer = input(f"{message}\nDo you agree with the Terms of Use? [y/N] ").strip().lower()
     return answer in ("y", "yes")
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse whose mistakes end like every deepdance CLI's: ``error: ...``, exit code 2."""
-
-    def error(self, message: str) -> None:
-        self.print_usage(sys.stderr)
-        self.exit(2, f"error: {message}\n")
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = OneLineParser(prog="python -m deepdance.data.download_aist",
-                           description=__doc__.split("\n\n")[0],
-                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--root", required=True, type=Path, help="folder for the .mp4 files")
-    parser.add_argument("--list", default=LIST_URL, help="video list: URL or local file, one name or URL per line")
-    parser.add_argument("--base-url", default=SOURCE_URL, help="prefix of names in the list (name + .mp4 is appended)")
-    parser.add_argument("--workers", type=int, default=8, help="parallel downloads")
-    parser.add_argument("--retries", type=int, default=5, help="retries per video after the first attempt")
-    parser.add_argument("--backoff", type=float, default=1.0,
-                        help="urllib3 backoff factor: retry n>1 waits backoff * 2**(n-1) s")
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds without data before a connection counts as dropped")
-    parser.add_argument("--genres", nargs="+", metavar="G", help=f"only these genres ({' '.join(GENRES)})")
-    parser.add_argument("--situations", nargs="+", metavar="S", help="only these situations (BM FM ...)")
-    parser.add_argument("--cameras", nargs="+", metavar="C", help="only these cameras (1 2 or c01 c02)")
-    parser.add_argument("--max-videos", type=int, default=None, help="at most this many videos (after the filters)")
-    parser.add_argument("--no-verify", action="store_true", help="skip opening each file with decord")
-    parser.add_argument("--accept-terms", action="store_true", help=f"accept the AIST Dance DB Terms of Use ({TERMS_URL})")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    from deepdance.config_checks import validate_download_args
-
-    args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        validate_download_args(args)
-        genres = [g.upper() for g in args.genres] if args.genres else None
-        unknown = sorted(set(genres or []) - set(GENRES))
-        if unknown:
-            raise ValueError(f"--genres: unknown genre(s) {unknown}; AIST++ genres are {' '.join(GENRES)}")
-        situations = normalise_situations(args.situations) if args.situations else None
-        cameras = normalise_cameras(args.cameras) if args.cameras else None
-        if args.max_videos is not None and args.max_videos < 1:
-            raise ValueError(f"--max-videos must be >= 1, got {args.max_videos}")
-    except (DeepdanceError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    if not accept_terms(args.accept_terms):
-        print("Terms of Use not accepted: nothing downloaded.", file=sys.stderr)
-        return 2
-    lines = read_list(args.list, timeout=args.timeout)
-    sources = select([to_source(line, args.base_url) for line in lines], genres, situations, cameras, args.max_videos)
-    log.info("%d videos in the list, %d selected, into %s", len(lines), len(sources), args.root)
-    outcomes = download_all(sources, args.root, args.workers, args.retries, args.timeout, args.backoff,
-                            verify=not args.no_verify, show_progress=not args.no_progress)
-    print_summary(outcomes, args.root)
-    return 1 if any(o.status == "failed" for o in outcomes) else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -6,16 +6,14 @@ target size while encoding, and muxes a tone whose pitch depends on the music id
 decoding cost, the audio stream and the file names are those of the real database and the
 whole pipeline (download verification, feature extraction, training, prediction) runs on it.
 
-    python -m deepdance.data.standin --root data/aist_standin --dancers-per-genre 4 --cameras 5 --seconds 3
+    python -m deepdance.make_standins --root data/aist_standin --dancers-per-genre 4 --cameras 5 --seconds 3
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import multiprocessing
 import os
-import time
 import zlib
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -27,8 +25,7 @@ import cv2
 import numpy as np
 
 from deepdance.data.owned_folder import OwnedFolder, file_facts
-from deepdance.data.video_writer import new_video_file
-from deepdance.errors import DeepdanceError
+from deepdance.data.video.writer import new_video_file
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +74,7 @@ def write_video_with_audio(path: str | Path, frames: np.ndarray, fps: float, siz
 
 def _render_job(args: tuple) -> str:
     root, job, seconds, fps, render_size, size = args
-    from deepdance.data.synthetic import render_dance
+    from deepdance.data.synthetic.renderer import render_dance
 
     cv2.setNumThreads(1)
     path = Path(root) / job.name.filename()
@@ -109,7 +106,7 @@ def make_standin(root: str | Path, dancers_per_genre: int = 4, cameras: int = 5,
     before anything is written; recorded files of these settings are kept, others of
     earlier settings are deleted only if unchanged.
     """
-    from deepdance.data.synthetic import SyntheticConfig, video_jobs
+    from deepdance.data.synthetic.dataset import SyntheticConfig, video_jobs
 
     config = SyntheticConfig(seed=seed, dancers_per_genre=dancers_per_genre, cameras=cameras, musics=musics, seconds=seconds,
                              fps=round(fps), size=64)
@@ -130,30 +127,3 @@ def make_standin(root: str | Path, dancers_per_genre: int = 4, cameras: int = 5,
             record.files[path.name] = file_facts(path)
         folder.save(record)
     return paths
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--root", required=True, type=Path)
-    parser.add_argument("--dancers-per-genre", type=int, default=4)
-    parser.add_argument("--cameras", type=int, default=5)
-    parser.add_argument("--musics", type=int, default=1)
-    parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--fps", type=float, default=60.0)
-    parser.add_argument("--height", type=int, default=1080)
-    parser.add_argument("--width", type=int, default=1920)
-    parser.add_argument("--workers", type=int, default=None)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    start = time.perf_counter()
-    try:
-        paths = make_standin(args.root, args.dancers_per_genre, args.cameras, args.musics, args.seconds, args.fps,
-                             (args.height, args.width), workers=args.workers)
-    except DeepdanceError as err:
-        parser.exit(2, f"error: {err}\n")
-    print(f"{len(paths)} stand-in videos ({args.width}x{args.height}, {args.fps} fps, {args.seconds} s, H.264 + AAC) "
-          f"in {args.root} after {time.perf_counter() - start:.1f} s")
-
-
-if __name__ == "__main__":
-    main()

@@ -14,9 +14,9 @@ import pandas as pd
 import torch
 from torch.utils.data import Dataset
 
-from deepdance.data.clips import CENTRE, EvalClipPlan, nearest_clips
+from deepdance.data.video.clip_sampling import CENTRE, EvalClipPlan, nearest_clips
 from deepdance.data.resumable import Item, item_generator
-from deepdance.data.video import VideoInfo, read_clip, sample_frame_indices
+from deepdance.data.video.reader import VideoInfo, read_clip, sample_frame_indices
 
 
 def _common(row: Any) -> dict[str, Any]:

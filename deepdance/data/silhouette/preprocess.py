@@ -21,7 +21,7 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 
-from deepdance.data.video import open_video
+from deepdance.data.video.reader import open_video
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.utils.cache_io import TargetExists, atomic_output, atomic_write_text
 

@@ -14,8 +14,9 @@ import time
 from pathlib import Path
 
 from deepdance.data.owned_folder import OwnedFolder, file_facts
-from deepdance.data.synthetic import GENERATOR_VERSION, render_silhouettes
-from deepdance.data.video_writer import write_mp4
+from deepdance.data.synthetic.dataset import GENERATOR_VERSION
+from deepdance.data.synthetic.renderer import render_silhouettes
+from deepdance.data.video.writer import write_mp4
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ batch (see ``collate_skipping_bad``), with ``error`` the run stops.
 
 A video shorter than ``data.num_frames`` is *not* bad: its frames are used once each and the
 clip is padded and masked. A variable-frame-rate video is not bad either: clips are sampled by
-frame index, which decord maps to exact frames (``python -m deepdance.data.scan`` notes both).
+frame index, which decord maps to exact frames (``python -m deepdance.scan`` notes both).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from typing import Any, Literal
 from torch.utils.data import Dataset, default_collate
 
 from deepdance.data.resumable import Item, item_index
-from deepdance.data.video import VideoInfo, probe_video
+from deepdance.data.video.reader import VideoInfo, probe_video
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.utils.cache_io import atomic_write_text, locked
 
