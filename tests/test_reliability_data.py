@@ -207,7 +207,7 @@ def test_collate_drops_a_batch_made_only_of_bad_videos() -> None:
 @pytest.mark.slow
 def test_scan_cli_reports_every_bad_video_up_front(bad_root: tuple[Path, dict[str, Path]], tmp_path: Path) -> None:
     root, paths = bad_root
-    result = run_cli("deepdance.data.scan", f"data.root={root}", "workers=2", f"hydra.run.dir={tmp_path}", timeout=300)
+    result = run_cli("deepdance.scan", f"data.root={root}", "workers=2", f"hydra.run.dir={tmp_path}", timeout=300)
     assert result.returncode == 1, result.stderr[-2000:]  # bad videos found
     import pandas as pd
 

@@ -96,7 +96,7 @@ def test_read_clip_at_decord_bad_widths_gives_the_right_frames(tmp_path, img_siz
 def test_fallback_resize_warns_when_the_decoder_returns_another_size(tmp_path, monkeypatch, caplog) -> None:
     """A decoder that hands back fewer pixels than asked is resized to the requested size (the
     crop must not wrap around), and the log says so."""
-    from deepdance.data import video
+    from deepdance.data.video import reader as video
 
     path = _bar_video(tmp_path / "bar.mp4", 90, 90)
     honest = video.open_video
