@@ -17,7 +17,9 @@ from deepdance.errors import DeepdanceError
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     parser.add_argument("--root", required=True, type=Path)
     parser.add_argument("--dancers-per-genre", type=int, default=4)
     parser.add_argument("--cameras", type=int, default=5)
@@ -31,12 +33,23 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     start = time.perf_counter()
     try:
-        paths = make_standin(args.root, args.dancers_per_genre, args.cameras, args.musics, args.seconds, args.fps,
-                             (args.height, args.width), workers=args.workers)
+        paths = make_standin(
+            args.root,
+            args.dancers_per_genre,
+            args.cameras,
+            args.musics,
+            args.seconds,
+            args.fps,
+            (args.height, args.width),
+            workers=args.workers,
+        )
     except DeepdanceError as err:
         parser.exit(2, f"error: {err}\n")
-    print(f"{len(paths)} stand-in videos ({args.width}x{args.height}, {args.fps} fps, {args.seconds} s, H.264 + AAC) "
-          f"in {args.root} after {time.perf_counter() - start:.1f} s")
+    print(
+        f"{len(paths)} stand-in videos ({args.width}x{args.height}, {args.fps} fps, {args.seconds} s, H.264 "
+        f"+ AAC) "
+        f"in {args.root} after {time.perf_counter() - start:.1f} s"
+    )
 
 
 if __name__ == "__main__":

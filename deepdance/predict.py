@@ -25,7 +25,7 @@ from omegaconf import DictConfig
 from deepdance.config_checks import validate_predict
 from deepdance.data.aist import GENRE_NAMES, find_videos, parse_aist_name
 from deepdance.data.video.clip_sampling import clip_offsets
-from deepdance.data.video.reader import keyframe_indices, probe_video, read_clip, sample_frame_indices
+from deepdance.data.video import keyframe_indices, probe_video, read_clip, sample_frame_indices
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.eval import read_checkpoint_metadata
 from deepdance.utils.cache_io import atomic_write_text

@@ -33,10 +33,16 @@ def print_report(table: pd.DataFrame, out_dir: Path, seconds: float) -> None:
     counts = table["status"].value_counts()
     bad = table[table["status"] == "bad"]
     noted = table[table["notes"].fillna("") != ""]
-    rich.print(f"[bold]{len(table)}[/bold] video files in {seconds:.1f} s: "
-               f"{counts.get('ok', 0)} ok, [red]{counts.get('bad', 0)} bad[/red], {counts.get('name', 0)} non-AIST++ names, "
-               f"{len(noted)} with notes")
-    for title, rows, column in (("bad videos (a run skips them: data.on_bad_video=skip)", bad, "reason"), ("notes (not bad)", noted, "notes")):
+    rich.print(
+        f"[bold]{len(table)}[/bold] video files in {seconds:.1f} s: "
+        f"{counts.get('ok', 0)} ok, [red]{counts.get('bad', 0)} bad[/red], {counts.get('name', 0)} "
+        f"non-AIST++ names, "
+        f"{len(noted)} with notes"
+    )
+    for title, rows, column in (
+        ("bad videos (a run skips them: data.on_bad_video=skip)", bad, "reason"),
+        ("notes (not bad)", noted, "notes"),
+    ):
         if len(rows):
             view = Table(title=title, show_lines=False)
             view.add_column("file")
@@ -51,7 +57,12 @@ def print_report(table: pd.DataFrame, out_dir: Path, seconds: float) -> None:
 def scan(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     validate_scan(cfg)
     start = time.perf_counter()
-    table = scan_videos(cfg.data.root, workers=int(cfg.workers), decode_frames=int(cfg.decode_frames), num_frames=int(cfg.data.num_frames))
+    table = scan_videos(
+        cfg.data.root,
+        workers=int(cfg.workers),
+        decode_frames=int(cfg.decode_frames),
+        num_frames=int(cfg.data.num_frames),
+    )
     out_dir = Path(cfg.paths.output_dir)
     atomic_write_text(out_dir / "scan.csv", table.to_csv(index=False))
     bad = table[table["status"] == "bad"].assign(stage="scan")[list(REPORT_COLUMNS)]

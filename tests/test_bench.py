@@ -17,7 +17,7 @@ from deepdance.bench.inputs import StandInSpec, describe_videos, ensure_standins
 from deepdance.bench.report import find_row, project_whole_aist, row
 from deepdance.bench.timing import interleaved_runs
 from deepdance.bench.training import generator_available
-from deepdance.data.video.reader import keyframe_indices, probe_video
+from deepdance.data.video import keyframe_indices, probe_video
 from deepdance.errors import DeepdanceError
 
 EXTRACTION_ROWS = ("seed", "deepdance_exact", "deepdance_keyframe", "decode_only_exact", "decode_only_keyframe",

@@ -15,7 +15,7 @@ import pytorch_lightning as pl
 import torch
 
 from deepdance.data.genre.datamodule import GenreDataModule
-from deepdance.data.video.reader import read_clip, sample_frame_indices
+from deepdance.data.video import read_clip, sample_frame_indices
 from deepdance.features.extract import SAMPLING_RULE, extract_missing, extraction_trainer, open_store, prepare_feature_store
 from deepdance.features.store import FeatureKey, FeatureStore, FeatureStoreError, weights_digest
 from deepdance.models.genre_module import GenreClassifier

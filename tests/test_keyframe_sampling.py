@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deepdance.data.genre.datamodule import GenreDataModule
-from deepdance.data.video.reader import keyframe_indices, read_clip, sample_frame_indices, snap_to_keyframes
+from deepdance.data.video import keyframe_indices, read_clip, sample_frame_indices, snap_to_keyframes
 from deepdance.data.video.writer import write_mp4
 from deepdance.errors import DeepdanceError, VideoError
 

@@ -52,8 +52,14 @@ def test_every_old_path_maps_to_a_class_that_imports() -> None:
 
     for old, new in LEGACY_TARGETS.items():
         assert old != new and hydra.utils.get_class(new).__name__ == old.rsplit(".", 1)[1]
-    assert current_target("deepdance.models.genre_module.GenreClassifier") == "deepdance.models.genre_module.GenreClassifier"
-    stored = {"model_target": "x.Y", "data": {"_target_": "deepdance.data.augment.ClipAugment", "n": [{"_target_": "a.B"}]}}
+    assert (
+        current_target("deepdance.models.genre_module.GenreClassifier")
+        == "deepdance.models.genre_module.GenreClassifier"
+    )
+    stored = {
+        "model_target": "x.Y",
+        "data": {"_target_": "deepdance.data.augment.ClipAugment", "n": [{"_target_": "a.B"}]},
+    }
     assert upgrade_targets(stored) == {
         "model_target": "x.Y",
         "data": {"_target_": "deepdance.data.genre.ClipAugment", "n": [{"_target_": "a.B"}]},
@@ -61,7 +67,9 @@ def test_every_old_path_maps_to_a_class_that_imports() -> None:
 
 
 def test_old_metadata_reads_as_todays_paths() -> None:
-    assert load_checkpoint(GENRE_CKPT)["deepdance"]["data"]["_target_"] == "deepdance.data.genre.GenreDataModule"
+    assert (
+        load_checkpoint(GENRE_CKPT)["deepdance"]["data"]["_target_"] == "deepdance.data.genre.GenreDataModule"
+    )
     assert (
         load_checkpoint(LSTM_CKPT)["deepdance"]["data"]["_target_"]
         == "deepdance.data.silhouette.SilhouetteDataModule"
@@ -97,7 +105,14 @@ def test_old_lstm_checkpoint_generates(tmp_path: Path, hydra_conf: None) -> None
     out = tmp_path / "dance.mp4"
     cfg = compose_entry(
         "generate",
-        [f"ckpt_path={LSTM_CKPT}", "seed=random", "steps=3", "fps=3", f"out={out}", f"paths.output_dir={tmp_path}"],
+        [
+            f"ckpt_path={LSTM_CKPT}",
+            "seed=random",
+            "steps=3",
+            "fps=3",
+            f"out={out}",
+            f"paths.output_dir={tmp_path}",
+        ],
     )
     stats, _ = generate(cfg)
     assert stats["frames"] > 3 and len(decord.VideoReader(str(out))) == stats["frames"]

@@ -138,7 +138,7 @@ def test_synthetic_dataset_lock_makes_two_concurrent_generators_write_once(tmp_p
     text = "".join(log.read_text() for log in logs)
     assert text.count("generating 10 of 10") == 1 and text.count("reusing synthetic dataset") == 1
     record = json.loads((root / "synthetic.json").read_text())
-    from deepdance.data.video.reader import probe_video
+    from deepdance.data.video import probe_video
 
     assert len(record["files"]) == 10 and all(probe_video(root / name).num_frames == 4 for name in record["files"])
     assert not list(root.glob(".*tmp*"))  # no temporary files left behind

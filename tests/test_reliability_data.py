@@ -21,7 +21,7 @@ from bad_video_files import BAD, expected_bad, make_bad_videos, running_as_root
 from conftest import run_cli
 from deepdance.data.video.bad_videos import probe_videos
 from deepdance.data.genre.datamodule import GenreDataModule
-from deepdance.data.video.reader import probe_video, read_clip, sample_frame_indices
+from deepdance.data.video import probe_video, read_clip, sample_frame_indices
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.utils.run import one_line
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from deepdance.data.video.reader import decode_size, sample_frame_indices
+from deepdance.data.video import decode_size, sample_frame_indices
 
 
 def test_eval_indices_sit_at_segment_centres() -> None:
@@ -60,7 +60,7 @@ def test_decord_fails_at_exactly_the_listed_widths(tmp_path) -> None:
     wider works. A decord that no longer fails lets the list shrink."""
     import decord
 
-    from deepdance.data.video.reader import DECORD_BAD_WIDTHS
+    from deepdance.data.video import DECORD_BAD_WIDTHS
 
     path = str(_bar_video(tmp_path / "bar.mp4", 64, 96))
 
@@ -80,7 +80,7 @@ def test_decord_fails_at_exactly_the_listed_widths(tmp_path) -> None:
 def test_read_clip_at_decord_bad_widths_gives_the_right_frames(tmp_path, img_size: int, caplog) -> None:
     """A portrait video: its short side is the width, so the decode width is ``img_size``
     itself, a width decord fails at for all but 64; a landscape one whose file width is bad."""
-    from deepdance.data.video.reader import read_clip
+    from deepdance.data.video import read_clip
 
     for name, height, width in (("portrait", 160, 90), ("landscape", 32, 48)):
         path = _bar_video(tmp_path / f"{name}.mp4", height, width)
@@ -116,7 +116,7 @@ def test_fallback_resize_warns_when_the_decoder_returns_another_size(tmp_path, m
 
 
 def test_decode_size_never_asks_decord_for_a_bad_width() -> None:
-    from deepdance.data.video.reader import DECORD_BAD_WIDTHS
+    from deepdance.data.video import DECORD_BAD_WIDTHS
 
     for height, width in ((90, 160), (160, 90), (64, 64), (1080, 1920), (1920, 1080)):
         for img_size in range(4, 320):

@@ -27,7 +27,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from deepdance.bench.timing import Timing, synchronize, time_runs
-from deepdance.data.video.reader import keyframe_indices, probe_video, read_clip, sample_frame_indices
+from deepdance.data.video import keyframe_indices, probe_video, read_clip, sample_frame_indices
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.features.store import FeatureKey, FeatureStore, VideoStamp, weights_digest
 
@@ -100,7 +100,7 @@ def bench_store(store_dir: Path, backbone: "Backbone", name: str, img_size: int,
         num_frames=int(num_frames),
         clips=1,
         sampling=f"{SAMPLING_RULE}; data.sampling={sampling}",
-        decoder=f"{_decoder_version()}; short side resized while decoding, centre square crop (deepdance.data.video.reader.read_clip v1)",
+        decoder=f"{_decoder_version()}; short side resized while decoding, centre square crop (deepdance.data.video.read_clip v1)",
         normalisation=f"mean={(backbone.mean / 255).flatten().tolist()} std={(backbone.std / 255).flatten().tolist()}",
         precision=backbone.precision,
     )

@@ -226,7 +226,7 @@ def find_bench_videos(folder: str | Path, limit: int | None = None) -> list[Path
 
 def describe_videos(name: str, videos: list[Path]) -> dict:
     """What a reader needs to compare a set with AIST++: size, rate, length, GOP, bitrate, audio."""
-    from deepdance.data.video.reader import keyframe_indices, probe_video
+    from deepdance.data.video import keyframe_indices, probe_video
 
     infos = [probe_video(path) for path in videos]
     gops, audio, bits, seconds = [], [], 0.0, 0.0

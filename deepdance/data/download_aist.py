@@ -1,4 +1,5 @@
 """Old command path: ``python -m deepdance.data.download_aist`` runs ``python -m deepdance.download_aist``."""
+
 import runpy
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Old command path: ``python -m deepdance.data.scan`` runs ``python -m deepdance.scan``."""
+
 import runpy
 
 if __name__ == "__main__":

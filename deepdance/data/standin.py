@@ -1,4 +1,5 @@
 """Old command path: ``python -m deepdance.data.standin`` runs ``python -m deepdance.make_standins``."""
+
 import runpy
 
 if __name__ == "__main__":

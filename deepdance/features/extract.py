@@ -24,14 +24,14 @@ from omegaconf import DictConfig
 from torch.utils.data import DataLoader, Dataset
 
 from deepdance.data.video.clip_sampling import clip_offsets
-from deepdance.data.video.reader import VideoError, keyframe_indices, probe_video, read_clip, sample_frame_indices
+from deepdance.data.video import VideoError, keyframe_indices, probe_video, read_clip, sample_frame_indices
 from deepdance.errors import DeepdanceError
 from deepdance.features.store import FeatureKey, FeatureStore, VideoStamp, weights_digest
 from deepdance.utils.stop import StopOnSigterm, check_stop
 
 log = logging.getLogger(__name__)
 
-SAMPLING_RULE = "one frame per equal segment at offset (k+0.5)/C for clip k of C (deepdance.data.video.reader.sample_frame_indices v1)"
+SAMPLING_RULE = "one frame per equal segment at offset (k+0.5)/C for clip k of C (deepdance.data.video.sample_frame_indices v1)"
 
 
 def _decoder_version() -> str:
@@ -52,7 +52,7 @@ def feature_key(model: Any, img_size: int, num_frames: int, clips: int, precisio
         num_frames=int(num_frames),
         clips=int(clips),
         sampling=f"{SAMPLING_RULE}; data.sampling={sampling}",
-        decoder=f"{_decoder_version()}; short side resized while decoding, centre square crop (deepdance.data.video.reader.read_clip v1)",
+        decoder=f"{_decoder_version()}; short side resized while decoding, centre square crop (deepdance.data.video.read_clip v1)",
         normalisation=f"mean={list(model.spec.mean)} std={list(model.spec.std)}",
         precision=precision,
     )

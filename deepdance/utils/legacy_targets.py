@@ -31,7 +31,9 @@ def upgrade_targets(value: Any) -> Any:
     """A copy of a stored config (dicts and lists) with every old class path replaced."""
     if isinstance(value, dict):
         return {
-            key: current_target(item) if key in TARGET_KEYS and isinstance(item, str) else upgrade_targets(item)
+            key: current_target(item)
+            if key in TARGET_KEYS and isinstance(item, str)
+            else upgrade_targets(item)
             for key, item in value.items()
         }
     if isinstance(value, list):

@@ -1,7 +1,8 @@
 """Download the AIST++ videos from the AIST Dance Video Database, resumably and verified.
 
     python -m deepdance.download_aist --root data/aist --accept-terms --workers 8
-    python -m deepdance.download_aist --root data/aist --genres BR PO --cameras 1 --situations BM --max-videos 50
+    python -m deepdance.download_aist --root data/aist --genres BR PO --cameras 1 --situations BM \
+        --max-videos 50
 
 The official list (``--list``: a URL or a local file) names one video per line; a name is
 fetched from ``--base-url`` + name + ``.mp4``, a full URL as it is. Every file is written to
@@ -83,8 +84,13 @@ def retry_policy(retries: int, backoff: float) -> Retry:
     retry is immediate, retry n waits ``backoff * 2**(n-1)`` s plus up to ``backoff`` s of
     jitter (at most 120 s), or what a server's Retry-After asks."""
     return Retry(
-        total=retries, backoff_factor=backoff, backoff_jitter=backoff, status_forcelist=RETRY_STATUSES,
-        allowed_methods={"GET"}, raise_on_status=False, respect_retry_after_header=True,
+        total=retries,
+        backoff_factor=backoff,
+        backoff_jitter=backoff,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods={"GET"},
+        raise_on_status=False,
+        respect_retry_after_header=True,
     )
 
 
@@ -110,7 +116,10 @@ def read_list(location: str, timeout: float = 60.0, retries: int = 3) -> list[st
     else:
         path = Path(location.removeprefix("file://")).expanduser()
         if not path.is_file():
-            raise SystemExit(f"error: --list {location}: no such file (give a URL or a text file with one video name or URL per line)")
+            raise SystemExit(
+                f"error: --list {location}: no such file (give a URL or a text file with one video name or "
+                f"URL per line)"
+            )
         text = path.read_text()
     lines = [line.split("#", 1)[0].strip() for line in text.splitlines()]
     return [line for line in lines if line]
@@ -122,11 +131,18 @@ def to_source(line: str, base_url: str) -> VideoSource:
         name = Path(urlparse(line).path).name
         return VideoSource(name=name, url=line)
     name = line if Path(line).suffix else f"{line}.mp4"
-    return VideoSource(name=Path(name).name, url=urljoin(base_url if base_url.endswith("/") else base_url + "/", name))
+    return VideoSource(
+        name=Path(name).name, url=urljoin(base_url if base_url.endswith("/") else base_url + "/", name)
+    )
 
 
-def select(sources: list[VideoSource], genres: list[str] | None, situations: list[str] | None,
-           cameras: list[str] | None, max_videos: int | None) -> list[VideoSource]:
+def select(
+    sources: list[VideoSource],
+    genres: list[str] | None,
+    situations: list[str] | None,
+    cameras: list[str] | None,
+    max_videos: int | None,
+) -> list[VideoSource]:
     """Keep the videos whose AIST++ name matches every filter given, then the first ``max_videos``."""
     if genres or situations or cameras:
         kept = []
@@ -161,15 +177,27 @@ def verify_video(path: Path) -> None:
         raise DownloadError(str(err).replace(str(path), path.name), retry=True) from None
 
 
-def _fetch_into(pool: urllib3.PoolManager, source: VideoSource, part: Path, retry: Retry, timeout: float,
-                progress: Callable[[int], None]) -> Retry:
+def _fetch_into(
+    pool: urllib3.PoolManager,
+    source: VideoSource,
+    part: Path,
+    retry: Retry,
+    timeout: float,
+    progress: Callable[[int], None],
+) -> Retry:
     """One request, retried by urllib3 until it gets an answer: append to ``part`` from where it
     stops. Returns the retry state left (urllib3 may have spent some); raises ``DownloadError``."""
     have = part.stat().st_size if part.exists() else 0
     headers = {"Range": f"bytes={have}-"} if have else {}
     try:
-        response = pool.request("GET", source.url, headers=headers, retries=retry, preload_content=False,
-                                timeout=Timeout(connect=timeout, read=timeout))
+        response = pool.request(
+            "GET",
+            source.url,
+            headers=headers,
+            retries=retry,
+            preload_content=False,
+            timeout=Timeout(connect=timeout, read=timeout),
+        )
     except MaxRetryError as err:
         # urllib3 already spent the whole budget on refused connections or timeouts
         raise DownloadError(f"connection failed ({_describe(err)})", retry=False) from None
@@ -213,9 +241,16 @@ def _fetch_into(pool: urllib3.PoolManager, source: VideoSource, part: Path, retr
     return left
 
 
-def download_one(source: VideoSource, root: Path, retries: int = 5, timeout: float = 60.0, backoff: float = 1.0,
-                 verify: bool = True, progress: Callable[[int], None] = lambda n: None,
-                 pool: urllib3.PoolManager | None = None) -> Outcome:
+def download_one(
+    source: VideoSource,
+    root: Path,
+    retries: int = 5,
+    timeout: float = 60.0,
+    backoff: float = 1.0,
+    verify: bool = True,
+    progress: Callable[[int], None] = lambda n: None,
+    pool: urllib3.PoolManager | None = None,
+) -> Outcome:
     """Download one video to ``root/name`` via ``name.part``; skip it if already complete.
 
     urllib3 retries a request until it gets an answer; what fails after that (the body, the
@@ -265,17 +300,38 @@ def download_one(source: VideoSource, root: Path, retries: int = 5, timeout: flo
 # --------------------------------------------------------------------------------------------
 
 
-def download_all(sources: list[VideoSource], root: Path, workers: int = 8, retries: int = 5, timeout: float = 60.0,
-                 backoff: float = 1.0, verify: bool = True, show_progress: bool = True) -> list[Outcome]:
+def download_all(
+    sources: list[VideoSource],
+    root: Path,
+    workers: int = 8,
+    retries: int = 5,
+    timeout: float = 60.0,
+    backoff: float = 1.0,
+    verify: bool = True,
+    show_progress: bool = True,
+) -> list[Outcome]:
     """Download ``sources`` with ``workers`` threads (network-bound), with a progress bar."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     root.mkdir(parents=True, exist_ok=True)
     outcomes: list[Outcome] = []
     received = [0]
     lock = threading.Lock()
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[mb]:.1f} MB"),
-               TimeElapsedColumn(), TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[mb]:.1f} MB"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, disable=not show_progress, transient=False) as bar:
         task = bar.add_task("AIST++ videos", total=len(sources), mb=0.0)
 
@@ -287,8 +343,10 @@ def download_all(sources: list[VideoSource], root: Path, workers: int = 8, retri
         # one connection pool for all threads (urllib3's pools are thread-safe)
         http = urllib3.PoolManager(maxsize=max(1, workers), headers={"User-Agent": USER_AGENT})
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            futures = [pool.submit(download_one, s, root, retries, timeout, backoff, verify, progress, http)
-                       for s in sources]
+            futures = [
+                pool.submit(download_one, s, root, retries, timeout, backoff, verify, progress, http)
+                for s in sources
+            ]
             for future in as_completed(futures):
                 outcome = future.result()
                 outcomes.append(outcome)
@@ -309,7 +367,11 @@ def print_summary(outcomes: list[Outcome], root: Path) -> None:
         table.add_column(column, justify="left" if column == "status" else "right")
     for status in ("downloaded", "skipped", "failed"):
         chosen = [o for o in outcomes if o.status == status]
-        table.add_row(status, str(len(chosen)), f"{sum(o.bytes for o in chosen) / 1e6:.1f}" if status == "downloaded" else "")
+        table.add_row(
+            status,
+            str(len(chosen)),
+            f"{sum(o.bytes for o in chosen) / 1e6:.1f}" if status == "downloaded" else "",
+        )
     console.print(table)
     failed = [o for o in outcomes if o.status == "failed"]
     if failed:
@@ -325,12 +387,20 @@ def print_summary(outcomes: list[Outcome], root: Path) -> None:
 def accept_terms(accepted: bool) -> bool:
     """The AIST Dance DB Terms of Use step of the official downloader: ask, or take ``--accept-terms``."""
     if accepted:
-        print(f"AIST Dance Video Database Terms of Use accepted with --accept-terms ({TERMS_URL})", file=sys.stderr)
+        print(
+            f"AIST Dance Video Database Terms of Use accepted with --accept-terms ({TERMS_URL})",
+            file=sys.stderr,
+        )
         return True
-    message = (f"The AIST Dance Video Database may be used only under its Terms of Use:\n\n    {TERMS_URL}\n\n"
-               "Read them before downloading.")
+    message = (
+        f"The AIST Dance Video Database may be used only under its Terms of Use:\n\n    {TERMS_URL}\n\n"
+        "Read them before downloading."
+    )
     if not sys.stdin or not sys.stdin.isatty():
-        print(f"{message}\nerror: not a terminal, so nobody can answer; pass --accept-terms to accept them", file=sys.stderr)
+        print(
+            f"{message}\nerror: not a terminal, so nobody can answer; pass --accept-terms to accept them",
+            file=sys.stderr,
+        )
         return False
     answer = input(f"{message}\nDo you agree with the Terms of Use? [y/N] ").strip().lower()
     return answer in ("y", "yes")

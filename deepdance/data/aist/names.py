@@ -21,8 +21,16 @@ log = logging.getLogger(__name__)
 # The ten AIST++ genres, in the order used for class indices.
 GENRES: tuple[str, ...] = ("BR", "PO", "LO", "MH", "LH", "HO", "WA", "KR", "JS", "JB")
 GENRE_NAMES: dict[str, str] = {
-    "BR": "Break", "PO": "Pop", "LO": "Lock", "MH": "Middle Hip-hop", "LH": "LA-style Hip-hop",
-    "HO": "House", "WA": "Waack", "KR": "Krump", "JS": "Street Jazz", "JB": "Ballet Jazz",
+    "BR": "Break",
+    "PO": "Pop",
+    "LO": "Lock",
+    "MH": "Middle Hip-hop",
+    "LH": "LA-style Hip-hop",
+    "HO": "House",
+    "WA": "Waack",
+    "KR": "Krump",
+    "JS": "Street Jazz",
+    "JB": "Ballet Jazz",
 }
 SITUATIONS: tuple[str, ...] = ("BM", "FM", "MM", "GR", "SH")
 VIDEO_SUFFIXES: tuple[str, ...] = (".mp4", ".avi", ".mov", ".mkv", ".webm")
@@ -33,7 +41,17 @@ _NAME = re.compile(
     r"_m(?P<music_genre>[A-Z]{2})(?P<music>\d)_ch(?P<choreography>\d{2})$"
 )
 
-MANIFEST_COLUMNS = ["path", "name", "genre", "label", "situation", "camera", "dancer", "music", "choreography"]
+MANIFEST_COLUMNS = [
+    "path",
+    "name",
+    "genre",
+    "label",
+    "situation",
+    "camera",
+    "dancer",
+    "music",
+    "choreography",
+]
 SplitName = Literal["train", "val", "test"]
 
 
@@ -54,7 +72,10 @@ class AistName:
         return f"g{self.genre}_s{self.situation}_cAll_d{self.dancer}_m{self.music}_ch{self.choreography}"
 
     def filename(self, suffix: str = ".mp4") -> str:
-        return f"g{self.genre}_s{self.situation}_c{self.camera}_d{self.dancer}_m{self.music}_ch{self.choreography}{suffix}"
+        return (
+            f"g{self.genre}_s{self.situation}_c{self.camera}_d{self.dancer}"
+            f"_m{self.music}_ch{self.choreography}{suffix}"
+        )
 
 
 def parse_aist_name(name: str) -> AistName:
@@ -66,14 +87,16 @@ def parse_aist_name(name: str) -> AistName:
             break
     match = _NAME.match(stem)
     if match is None:
-        raise ValueError(
-            f"{name!r} is not a single-dancer AIST++ name like gBR_sBM_c01_d04_mBR0_ch01.mp4"
-        )
+        raise ValueError(f"{name!r} is not a single-dancer AIST++ name like gBR_sBM_c01_d04_mBR0_ch01.mp4")
     fields = match.groupdict()
     if fields["genre"] not in GENRES:
-        raise ValueError(f"{name!r}: unknown genre {fields['genre']!r}; AIST++ genres are {', '.join(GENRES)}")
+        raise ValueError(
+            f"{name!r}: unknown genre {fields['genre']!r}; AIST++ genres are {', '.join(GENRES)}"
+        )
     if fields["situation"] not in SITUATIONS:
-        raise ValueError(f"{name!r}: unknown situation {fields['situation']!r}; expected one of {', '.join(SITUATIONS)}")
+        raise ValueError(
+            f"{name!r}: unknown situation {fields['situation']!r}; expected one of {', '.join(SITUATIONS)}"
+        )
     if fields["music_genre"] != fields["genre"]:
         raise ValueError(f"{name!r}: music m{fields['music_genre']} does not match genre g{fields['genre']}")
     return AistName(
@@ -136,7 +159,9 @@ def normalise_cameras(cameras: Iterable[int | str]) -> list[str]:
         text = str(camera).strip()
         digits = text[1:] if text.lower().startswith("c") else text
         if not digits.isdigit() or not 0 <= int(digits) <= 99:
-            raise ValueError(f"camera {camera!r} is not a camera id; use numbers or names like 1, '01' or 'c01'")
+            raise ValueError(
+                f"camera {camera!r} is not a camera id; use numbers or names like 1, '01' or 'c01'"
+            )
         out.append(f"{int(digits):02d}")
     return out
 
@@ -148,6 +173,8 @@ def normalise_situations(situations: Iterable[str]) -> list[str]:
         text = str(situation).strip()
         code = text[1:] if len(text) == 3 and text[0] == "s" else text
         if code not in SITUATIONS:
-            raise ValueError(f"situation {situation!r} is not known; AIST++ situations are {', '.join(SITUATIONS)}")
+            raise ValueError(
+                f"situation {situation!r} is not known; AIST++ situations are {', '.join(SITUATIONS)}"
+            )
         out.append(code)
     return out

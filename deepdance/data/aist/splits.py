@@ -19,7 +19,9 @@ from deepdance.data.aist.names import VIDEO_SUFFIXES, normalise_cameras, normali
 log = logging.getLogger(__name__)
 
 
-def split_by_dancer(manifest: pd.DataFrame, seed: int = 0, val_dancers: int = 1, test_dancers: int = 1) -> pd.Series:
+def split_by_dancer(
+    manifest: pd.DataFrame, seed: int = 0, val_dancers: int = 1, test_dancers: int = 1
+) -> pd.Series:
     """Hold out whole dancers: per genre ``test_dancers`` for test, ``val_dancers`` for val.
 
     Returns a Series of split names aligned with ``manifest``. A genre with too few dancers
@@ -33,13 +35,22 @@ def split_by_dancer(manifest: pd.DataFrame, seed: int = 0, val_dancers: int = 1,
         n_test = min(test_dancers, max(len(dancers) - 1, 0))
         n_val = min(val_dancers, max(len(dancers) - 1 - n_test, 0))
         if n_test < test_dancers or n_val < val_dancers:
-            log.warning("genre %s has %d dancer(s): %d test, %d val, %d train", genre, len(dancers), n_test, n_val, len(dancers) - n_test - n_val)
+            log.warning(
+                "genre %s has %d dancer(s): %d test, %d val, %d train",
+                genre,
+                len(dancers),
+                n_test,
+                n_val,
+                len(dancers) - n_test - n_val,
+            )
         for i, dancer in enumerate(dancers):
             dancer_split[dancer] = "test" if i < n_test else "val" if i < n_test + n_val else "train"
     return manifest["dancer"].map(dancer_split).rename("split")
 
 
-def split_at_random(manifest: pd.DataFrame, seed: int = 0, val_fraction: float = 0.15, test_fraction: float = 0.15) -> pd.Series:
+def split_at_random(
+    manifest: pd.DataFrame, seed: int = 0, val_fraction: float = 0.15, test_fraction: float = 0.15
+) -> pd.Series:
     """The original notebook's split: videos shuffled at random, stratified by genre.
 
     It leaks: the same dancer lands in train and test. It exists to measure that leak.
@@ -68,17 +79,22 @@ def describe_split(manifest: pd.DataFrame) -> str:
     for split in ("train", "val", "test"):
         part = manifest[manifest["split"] == split]
         dancers = ",".join(sorted(part["dancer"].unique()))
-        lines.append(f"{split:>5}: {len(part):5d} videos, {part['dancer'].nunique():3d} dancers [{dancers}], {part['genre'].nunique()} genres")
+        lines.append(
+            f"{split:>5}: {len(part):5d} videos, {part['dancer'].nunique():3d} dancers [{dancers}], "
+            f"{part['genre'].nunique()} genres"
+        )
     return "\n".join(lines)
-
 
 
 SPLIT_SETS: tuple[str, ...] = ("crossmodal", "pose")
 IGNORE_LIST = "ignore_list.txt"
 
 
-def filter_manifest(manifest: pd.DataFrame, cameras: Iterable[int | str] | None = None,
-                    situations: Iterable[str] | None = None) -> pd.DataFrame:
+def filter_manifest(
+    manifest: pd.DataFrame,
+    cameras: Iterable[int | str] | None = None,
+    situations: Iterable[str] | None = None,
+) -> pd.DataFrame:
     """Keep only the given cameras and situations (``None`` keeps all)."""
     keep = pd.Series(True, index=manifest.index)
     if cameras is not None:
@@ -137,7 +153,8 @@ def split_files(split_dir: Path, split_set: str) -> dict[str, Path]:
     for path in files.values():
         if not path.is_file():
             raise FileNotFoundError(
-                f"split file {path} does not exist; a split dir holds {split_set}_train.txt, {split_set}_val.txt, "
+                f"split file {path} does not exist; a split dir holds {split_set}_train.txt, "
+                f"{split_set}_val.txt, "
                 f"{split_set}_test.txt and optionally {IGNORE_LIST} (the AIST++ annotations' splits/ folder)"
             )
     return files
@@ -169,8 +186,10 @@ def split_by_files(manifest: pd.DataFrame, split_dir: Path, split_set: str = "cr
     for entry, split in split_of.items():
         whole = sequence_name(entry)
         if whole != entry and split_of.get(whole, split) != split:
-            raise ValueError(f"{split_dir}: {entry} is listed in {split_set}_{split}.txt "
-                             f"but its sequence {whole} is in {split_set}_{split_of[whole]}.txt")
+            raise ValueError(
+                f"{split_dir}: {entry} is listed in {split_set}_{split}.txt "
+                f"but its sequence {whole} is in {split_set}_{split_of[whole]}.txt"
+            )
     ignore_path = Path(split_dir) / IGNORE_LIST
     ignored = set(read_sequence_list(ignore_path)) if ignore_path.is_file() else set()
     names = manifest["name"]
@@ -178,8 +197,16 @@ def split_by_files(manifest: pd.DataFrame, split_dir: Path, split_set: str = "cr
     is_ignored = names.map(lambda name: _entry_of(name, ignored) is not None).astype(bool)
     split = covered.map(split_of).where(~is_ignored).rename("split")
     unseen = set(split_of) - set(covered.dropna())
-    log.info("split files %s/%s_*.txt: %d lines, %d ignored by %s; %d of %d videos matched, "
-             "%d listed names have no video here",
-             split_dir, split_set, len(split_of), len(ignored), IGNORE_LIST, int(split.notna().sum()),
-             len(manifest), len(unseen))
+    log.info(
+        "split files %s/%s_*.txt: %d lines, %d ignored by %s; %d of %d videos matched, "
+        "%d listed names have no video here",
+        split_dir,
+        split_set,
+        len(split_of),
+        len(ignored),
+        IGNORE_LIST,
+        int(split.notna().sum()),
+        len(manifest),
+        len(unseen),
+    )
     return split

@@ -33,9 +33,16 @@ AUDIO_RATE = 44100
 RECORD_NAME = "standin.json"
 
 
-def write_video_with_audio(path: str | Path, frames: np.ndarray, fps: float, size: tuple[int, int] | None = None,
-                           tone_hz: float | None = 440.0, crf: int = 23, preset: str = "ultrafast",
-                           overwrite: bool = False) -> Path:
+def write_video_with_audio(
+    path: str | Path,
+    frames: np.ndarray,
+    fps: float,
+    size: tuple[int, int] | None = None,
+    tone_hz: float | None = 440.0,
+    crf: int = 23,
+    preset: str = "ultrafast",
+    overwrite: bool = False,
+) -> Path:
     """Encode RGB ``frames`` (T, h, w, 3) as H.264 (upscaled to ``size`` = (H, W) if given) with an
     AAC stereo tone track (``tone_hz=None``: no audio), via a temporary file renamed when done;
     an existing ``path`` is a one-line error unless ``overwrite``."""
@@ -62,7 +69,7 @@ def write_video_with_audio(path: str | Path, frames: np.ndarray, fps: float, siz
             tone = (0.2 * np.sin(2 * np.pi * tone_hz * t)).astype(np.float32)
             for start in range(0, samples, 1024):
                 # (2, n) planar stereo
-                chunk = np.stack([tone[start:start + 1024]] * 2)
+                chunk = np.stack([tone[start : start + 1024]] * 2)
                 frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
                 frame.sample_rate, frame.pts = AUDIO_RATE, start
                 for packet in audio.encode(frame):
@@ -79,7 +86,9 @@ def _render_job(args: tuple) -> str:
     cv2.setNumThreads(1)
     path = Path(root) / job.name.filename()
     num_frames = max(1, round(seconds * fps))
-    frames = render_dance(job.name.genre, job.dancer_seed, job.camera, job.music, num_frames, fps, render_size, job.rng_seed)
+    frames = render_dance(
+        job.name.genre, job.dancer_seed, job.camera, job.music, num_frames, fps, render_size, job.rng_seed
+    )
     # one pitch per music id
     tone = 220.0 * 2 ** ((zlib.crc32(job.name.music.encode()) % 12) / 12)
     write_video_with_audio(path, frames, fps, size=size, tone_hz=tone)
@@ -96,9 +105,18 @@ def _render_all(jobs: list[tuple], workers: int | None) -> Iterator[Path]:
         yield from map(Path, pool.map(_render_job, jobs))
 
 
-def make_standin(root: str | Path, dancers_per_genre: int = 4, cameras: int = 5, musics: int = 1, seconds: float = 3.0,
-                 fps: float = 60.0, size: tuple[int, int] = (1080, 1920), render_size: tuple[int, int] = (270, 480),
-                 seed: int = 0, workers: int | None = None) -> list[Path]:
+def make_standin(
+    root: str | Path,
+    dancers_per_genre: int = 4,
+    cameras: int = 5,
+    musics: int = 1,
+    seconds: float = 3.0,
+    fps: float = 60.0,
+    size: tuple[int, int] = (1080, 1920),
+    render_size: tuple[int, int] = (270, 480),
+    seed: int = 0,
+    workers: int | None = None,
+) -> list[Path]:
     """Write ``10 x dancers_per_genre x cameras x musics`` AIST++-named stand-in videos.
 
     ``root`` is owned like the synthetic dancers' folder (``deepdance.data.owned_folder``,
@@ -108,8 +126,15 @@ def make_standin(root: str | Path, dancers_per_genre: int = 4, cameras: int = 5,
     """
     from deepdance.data.synthetic.dataset import SyntheticConfig, video_jobs
 
-    config = SyntheticConfig(seed=seed, dancers_per_genre=dancers_per_genre, cameras=cameras, musics=musics, seconds=seconds,
-                             fps=round(fps), size=64)
+    config = SyntheticConfig(
+        seed=seed,
+        dancers_per_genre=dancers_per_genre,
+        cameras=cameras,
+        musics=musics,
+        seconds=seconds,
+        fps=round(fps),
+        size=64,
+    )
     settings = {"config": config.to_json(), "fps": fps, "size": list(size), "render_size": list(render_size)}
     root = Path(root)
     hint = f"for real AIST++ videos use data=aist data.root={root}; for stand-ins give an empty --root"
@@ -119,8 +144,11 @@ def make_standin(root: str | Path, dancers_per_genre: int = 4, cameras: int = 5,
         if record.files and record.config != settings:
             folder.remove_recorded(record)
         record.config = settings
-        jobs = [(str(root), job, seconds, fps, render_size, size)
-                for job in video_jobs(config) if record.files.get(job.name.filename()) is None]
+        jobs = [
+            (str(root), job, seconds, fps, render_size, size)
+            for job in video_jobs(config)
+            if record.files.get(job.name.filename()) is None
+        ]
         record.files.update({job[1].name.filename(): None for job in jobs})
         folder.save(record)
         for path in _render_all(jobs, workers):

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 GENERATOR_VERSION = 6
 MANIFEST_NAME = "synthetic.json"
 
+
 @dataclass(frozen=True)
 class SyntheticConfig:
     """All generation parameters; a stored dataset is reused only if they (and the version) match."""
@@ -92,15 +93,30 @@ def video_jobs(config: SyntheticConfig) -> list[VideoJob]:
             for m in range(config.musics):
                 rng_seed = _derive_seed(config.seed, dancer, g, m)
                 for c in range(1, config.cameras + 1):
-                    name = AistName(genre=genre, situation="BM", camera=f"{c:02d}", dancer=f"{dancer:02d}",
-                                    music=f"{genre}{m}", choreography="01")
+                    name = AistName(
+                        genre=genre,
+                        situation="BM",
+                        camera=f"{c:02d}",
+                        dancer=f"{dancer:02d}",
+                        music=f"{genre}{m}",
+                        choreography="01",
+                    )
                     jobs.append(VideoJob(name, dancer_seed, rng_seed, c, m))
     return jobs
 
 
 def _write_job(root: Path, config: SyntheticConfig, job: VideoJob) -> Path:
-    frames = render_dance(job.name.genre, job.dancer_seed, job.camera, job.music, config.num_frames,
-                          config.fps, config.size, job.rng_seed, config.silhouette)
+    frames = render_dance(
+        job.name.genre,
+        job.dancer_seed,
+        job.camera,
+        job.music,
+        config.num_frames,
+        config.fps,
+        config.size,
+        job.rng_seed,
+        config.silhouette,
+    )
     path = root / job.name.filename()
     return write_mp4(path, frames, fps=config.fps, preset="veryfast", overwrite=False)
 
@@ -121,8 +137,9 @@ def _init_worker() -> None:
     cv2.setNumThreads(1)  # one process per core already
 
 
-def _render_jobs(root: Path, config: SyntheticConfig, jobs: list[VideoJob],
-                 workers: int | None) -> Iterator[Path]:
+def _render_jobs(
+    root: Path, config: SyntheticConfig, jobs: list[VideoJob], workers: int | None
+) -> Iterator[Path]:
     """Render and write ``jobs`` under ``root`` (never over an existing file), yielding each path
     as it is written. ``workers`` processes (default: all cores) each render whole videos; the
     output does not depend on how many there are."""
@@ -138,8 +155,9 @@ def _render_jobs(root: Path, config: SyntheticConfig, jobs: list[VideoJob],
         yield from pool.map(_write_job_star, tasks, chunksize=max(1, len(tasks) // (8 * workers)))
 
 
-def generate_dataset(root: str | Path, config: SyntheticConfig | None = None,
-                     workers: int | None = None) -> list[Path]:
+def generate_dataset(
+    root: str | Path, config: SyntheticConfig | None = None, workers: int | None = None
+) -> list[Path]:
     """The paths of every video of ``config`` under ``root``, written where missing
     (``ensure_synthetic_dataset``: only into a folder the generator owns)."""
     config = config or SyntheticConfig()
@@ -148,11 +166,15 @@ def generate_dataset(root: str | Path, config: SyntheticConfig | None = None,
 
 
 def _hint(root: Path) -> str:
-    return (f"for real AIST++ videos use data=aist data.root={root}; "
-            "for synthetic dancers give data.root an empty or new folder")
+    return (
+        f"for real AIST++ videos use data=aist data.root={root}; "
+        "for synthetic dancers give data.root an empty or new folder"
+    )
 
 
-def ensure_synthetic_dataset(root: str | Path, config: SyntheticConfig | None = None, workers: int | None = None) -> Path:
+def ensure_synthetic_dataset(
+    root: str | Path, config: SyntheticConfig | None = None, workers: int | None = None
+) -> Path:
     """Generate the dataset under ``root`` on first use and reuse it afterwards; return ``root``.
 
     ``root`` must be absent, empty of videos, or a folder this generator made: any video
@@ -169,8 +191,12 @@ def ensure_synthetic_dataset(root: str | Path, config: SyntheticConfig | None = 
     with folder.claimed() as record:
         jobs = video_jobs(config)
         if record.files and record.config != config.to_json():
-            log.info("synthetic dataset in %s was made with %s; regenerating for %s",
-                     root, record.config, config.to_json())
+            log.info(
+                "synthetic dataset in %s was made with %s; regenerating for %s",
+                root,
+                record.config,
+                config.to_json(),
+            )
             folder.remove_recorded(record)
         record.config = config.to_json()
         # written and recorded with its facts, or still to write

@@ -42,13 +42,33 @@ from deepdance.data.aist.names import GENRES
 # head: head tilt; sway: both legs lean so the pelvis shifts over the feet; hop: lift of the
 # whole body in body heights. "l" is the limb on the screen's left.
 JOINTS: tuple[str, ...] = (
-    "torso", "head", "l_arm", "l_elbow", "r_arm", "r_elbow",
-    "l_hip", "l_knee", "r_hip", "r_knee", "sway", "hop",
+    "torso",
+    "head",
+    "l_arm",
+    "l_elbow",
+    "r_arm",
+    "r_elbow",
+    "l_hip",
+    "l_knee",
+    "r_hip",
+    "r_knee",
+    "sway",
+    "hop",
 )
 J = {name: i for i, name in enumerate(JOINTS)}
 REST: dict[str, float] = {
-    "torso": 0.0, "head": 0.0, "l_arm": 0.22, "l_elbow": 0.15, "r_arm": 0.22, "r_elbow": 0.15,
-    "l_hip": 0.07, "l_knee": 0.05, "r_hip": 0.07, "r_knee": 0.05, "sway": 0.0, "hop": 0.0,
+    "torso": 0.0,
+    "head": 0.0,
+    "l_arm": 0.22,
+    "l_elbow": 0.15,
+    "r_arm": 0.22,
+    "r_elbow": 0.15,
+    "l_hip": 0.07,
+    "l_knee": 0.05,
+    "r_hip": 0.07,
+    "r_knee": 0.05,
+    "sway": 0.0,
+    "hop": 0.0,
 }
 
 Motion = Callable[[np.ndarray], dict[str, np.ndarray]]
@@ -74,37 +94,52 @@ class Family:
 
 def _windmill(th: np.ndarray) -> dict[str, np.ndarray]:
     return {
-        "l_arm": 1.25 * np.sin(th), "r_arm": 1.25 * np.sin(th + np.pi / 2),
-        "l_knee": 0.25 * _pos(np.sin(2 * th)), "r_knee": 0.25 * _pos(np.sin(2 * th)),
-        "torso": 0.08 * np.sin(th + np.pi / 4), "head": 0.12 * np.sin(th + np.pi / 4),
+        "l_arm": 1.25 * np.sin(th),
+        "r_arm": 1.25 * np.sin(th + np.pi / 2),
+        "l_knee": 0.25 * _pos(np.sin(2 * th)),
+        "r_knee": 0.25 * _pos(np.sin(2 * th)),
+        "torso": 0.08 * np.sin(th + np.pi / 4),
+        "head": 0.12 * np.sin(th + np.pi / 4),
     }
 
 
 def _kicks(th: np.ndarray) -> dict[str, np.ndarray]:
     s, c = np.sin(th), np.cos(th)
     return {  # each leg chambers (knee bent) on the way up and comes down straight
-        "l_hip": 0.85 * _pos(s), "l_knee": 2.4 * _pos(s) * _pos(c),
-        "r_hip": 0.85 * _pos(-s), "r_knee": 2.4 * _pos(-s) * _pos(-c),
+        "l_hip": 0.85 * _pos(s),
+        "l_knee": 2.4 * _pos(s) * _pos(c),
+        "r_hip": 0.85 * _pos(-s),
+        "r_knee": 2.4 * _pos(-s) * _pos(-c),
         # Between kicks the body leans one way, then the other (hips shifting against the lean):
         # the held poses between kicks differ, so the order of the key poses shows the direction.
-        "torso": 0.35 * c, "sway": 0.15 * c, "head": 0.15 * c,
+        "torso": 0.35 * c,
+        "sway": 0.15 * c,
+        "head": 0.15 * c,
     }
 
 
 def _sway(th: np.ndarray) -> dict[str, np.ndarray]:
     return {
-        "torso": 0.45 * np.sin(th), "sway": 0.3 * np.cos(th), "head": 0.3 * np.sin(th - np.pi / 2),
-        "l_arm": 0.4 * np.sin(th + np.pi / 2), "r_arm": 0.4 * np.sin(th - np.pi / 2),
-        "l_elbow": 0.3 * np.sin(th), "r_elbow": 0.3 * np.sin(th + np.pi),
-        "l_knee": 0.3 * _pos(np.sin(2 * th)), "r_knee": 0.3 * _pos(np.sin(2 * th)),
+        "torso": 0.45 * np.sin(th),
+        "sway": 0.3 * np.cos(th),
+        "head": 0.3 * np.sin(th - np.pi / 2),
+        "l_arm": 0.4 * np.sin(th + np.pi / 2),
+        "r_arm": 0.4 * np.sin(th - np.pi / 2),
+        "l_elbow": 0.3 * np.sin(th),
+        "r_elbow": 0.3 * np.sin(th + np.pi),
+        "l_knee": 0.3 * _pos(np.sin(2 * th)),
+        "r_knee": 0.3 * _pos(np.sin(2 * th)),
     }
 
 
 def _waack(th: np.ndarray) -> dict[str, np.ndarray]:
     return {  # each hand circles: upper-arm raise and forearm bend a quarter period apart
-        "l_arm": 0.6 * np.sin(th), "l_elbow": 1.0 * np.sin(th + np.pi / 2),
-        "r_arm": 0.6 * np.sin(th + np.pi), "r_elbow": 1.0 * np.sin(th + 3 * np.pi / 2),
-        "l_knee": 0.2 * _pos(np.sin(2 * th)), "r_knee": 0.2 * _pos(np.sin(2 * th)),
+        "l_arm": 0.6 * np.sin(th),
+        "l_elbow": 1.0 * np.sin(th + np.pi / 2),
+        "r_arm": 0.6 * np.sin(th + np.pi),
+        "r_elbow": 1.0 * np.sin(th + 3 * np.pi / 2),
+        "l_knee": 0.2 * _pos(np.sin(2 * th)),
+        "r_knee": 0.2 * _pos(np.sin(2 * th)),
         "torso": 0.06 * np.sin(th + np.pi / 2),
     }
 
@@ -112,24 +147,68 @@ def _waack(th: np.ndarray) -> dict[str, np.ndarray]:
 def _plie(th: np.ndarray) -> dict[str, np.ndarray]:
     s, c = np.sin(th), np.cos(th)
     return {  # deep knee bend and both arms rising, a quarter period apart
-        "l_knee": 0.65 * s, "r_knee": 0.65 * s,
-        "l_arm": 1.05 * c, "r_arm": 1.05 * c, "l_elbow": -0.25 * s, "r_elbow": -0.25 * s,
-        "hop": 0.05 * _pos(-s) ** 2, "head": 0.1 * c,
+        "l_knee": 0.65 * s,
+        "r_knee": 0.65 * s,
+        "l_arm": 1.05 * c,
+        "r_arm": 1.05 * c,
+        "l_elbow": -0.25 * s,
+        "r_elbow": -0.25 * s,
+        "hop": 0.05 * _pos(-s) ** 2,
+        "head": 0.1 * c,
     }
 
 
 FAMILIES: tuple[Family, ...] = (
-    Family("windmill", ("BR", "PO"), "straight arms swing overhead, left and right a quarter period apart",
-           {"l_arm": 1.55, "r_arm": 1.55, "l_elbow": 0.2, "r_elbow": 0.2}, _windmill, (120, 130), "smooth", 4),
-    Family("kicks", ("LO", "MH"), "alternating side kicks with a chambered knee, hands on hips, torso counter-lean",
-           {"l_arm": 0.6, "r_arm": 0.6, "l_elbow": -1.6, "r_elbow": -1.6}, _kicks, (80, 88), "hit", 2),
-    Family("sway", ("LH", "HO"), "torso lean and hip shift a quarter period apart, loose arms, double bounce",
-           {"l_arm": 0.4, "r_arm": 0.4, "l_elbow": 0.5, "r_elbow": 0.5}, _sway, (120, 130), "smooth", 4),
-    Family("waack", ("WA", "KR"), "arms out at shoulder height, forearms whip round in circles, opposite arms",
-           {"l_arm": 1.45, "r_arm": 1.45, "l_elbow": 1.0, "r_elbow": 1.0}, _waack, (80, 88), "hit", 2),
-    Family("plie", ("JS", "JB"), "deep knee bends with both arms rising and falling, a hop when straight",
-           {"l_knee": 0.7, "r_knee": 0.7, "l_arm": 1.25, "r_arm": 1.25, "l_elbow": 0.3, "r_elbow": 0.3},
-           _plie, (84, 92), "smooth", 2),
+    Family(
+        "windmill",
+        ("BR", "PO"),
+        "straight arms swing overhead, left and right a quarter period apart",
+        {"l_arm": 1.55, "r_arm": 1.55, "l_elbow": 0.2, "r_elbow": 0.2},
+        _windmill,
+        (120, 130),
+        "smooth",
+        4,
+    ),
+    Family(
+        "kicks",
+        ("LO", "MH"),
+        "alternating side kicks with a chambered knee, hands on hips, torso counter-lean",
+        {"l_arm": 0.6, "r_arm": 0.6, "l_elbow": -1.6, "r_elbow": -1.6},
+        _kicks,
+        (80, 88),
+        "hit",
+        2,
+    ),
+    Family(
+        "sway",
+        ("LH", "HO"),
+        "torso lean and hip shift a quarter period apart, loose arms, double bounce",
+        {"l_arm": 0.4, "r_arm": 0.4, "l_elbow": 0.5, "r_elbow": 0.5},
+        _sway,
+        (120, 130),
+        "smooth",
+        4,
+    ),
+    Family(
+        "waack",
+        ("WA", "KR"),
+        "arms out at shoulder height, forearms whip round in circles, opposite arms",
+        {"l_arm": 1.45, "r_arm": 1.45, "l_elbow": 1.0, "r_elbow": 1.0},
+        _waack,
+        (80, 88),
+        "hit",
+        2,
+    ),
+    Family(
+        "plie",
+        ("JS", "JB"),
+        "deep knee bends with both arms rising and falling, a hop when straight",
+        {"l_knee": 0.7, "r_knee": 0.7, "l_arm": 1.25, "r_arm": 1.25, "l_elbow": 0.3, "r_elbow": 0.3},
+        _plie,
+        (84, 92),
+        "smooth",
+        2,
+    ),
 )
 GENRE_FAMILY: dict[str, Family] = {g: f for f in FAMILIES for g in f.genres}
 assert sorted(GENRE_FAMILY) == sorted(GENRES), "every genre needs exactly one family"
@@ -251,14 +330,29 @@ class Body:
 
     @classmethod
     def sample(cls, rng: np.random.Generator) -> Body:
-        lengths = ("head_r", "neck", "torso", "shoulder", "hip", "upper_arm", "forearm", "thigh", "shin", "foot")
+        lengths = (
+            "head_r",
+            "neck",
+            "torso",
+            "shoulder",
+            "hip",
+            "upper_arm",
+            "forearm",
+            "thigh",
+            "shin",
+            "foot",
+        )
         widths = ("arm_w", "leg_w", "waist_w")
         default = cls()
         stature = rng.uniform(0.95, 1.05, 3)  # legs, torso, arms scale together for plausibility
         group = {"thigh": 0, "shin": 0, "foot": 0, "torso": 1, "neck": 1, "upper_arm": 2, "forearm": 2}
         build = rng.uniform(0.8, 1.25)
-        values = {k: getattr(default, k) * stature[group[k]] * rng.uniform(0.96, 1.04) if k in group
-                  else getattr(default, k) * rng.uniform(0.92, 1.08) for k in lengths}
+        values = {
+            k: getattr(default, k) * stature[group[k]] * rng.uniform(0.96, 1.04)
+            if k in group
+            else getattr(default, k) * rng.uniform(0.92, 1.08)
+            for k in lengths
+        }
         values.update({k: getattr(default, k) * build * rng.uniform(0.9, 1.1) for k in widths})
         return cls(**values)
 
@@ -290,8 +384,17 @@ def forward_kinematics(angles: np.ndarray, body: Body) -> dict[str, np.ndarray]:
         knee = ray(hip, thigh, body.thigh)
         ankle = ray(knee, thigh - s * a[f"{side}_knee"], body.shin)
         toe = ankle + np.array([s * body.foot, 0.0])
-        pts.update({f"{side}_shoulder": shoulder, f"{side}_elbow": elbow, f"{side}_wrist": wrist,
-                    f"{side}_hip": hip, f"{side}_knee": knee, f"{side}_ankle": ankle, f"{side}_toe": toe})
+        pts.update(
+            {
+                f"{side}_shoulder": shoulder,
+                f"{side}_elbow": elbow,
+                f"{side}_wrist": wrist,
+                f"{side}_hip": hip,
+                f"{side}_knee": knee,
+                f"{side}_ankle": ankle,
+                f"{side}_toe": toe,
+            }
+        )
     feet_y = np.stack([pts["l_ankle"][:, 1], pts["r_ankle"][:, 1]], axis=1)
     ground = feet_y.min(axis=1)
     grounded = np.exp(-(feet_y - ground[:, None]) / 0.02)  # ~1 for a planted foot, ~0 when lifted

@@ -31,7 +31,10 @@ HAIR_COLOURS = ((25, 20, 18), (70, 45, 30), (120, 80, 45), (200, 170, 110), (150
 
 
 def _hsv_rgb(
-    rng: np.random.Generator, sat: tuple[float, float], val: tuple[float, float], hue: tuple[float, float] = (0, 180)
+    rng: np.random.Generator,
+    sat: tuple[float, float],
+    val: tuple[float, float],
+    hue: tuple[float, float] = (0, 180),
 ) -> tuple[int, int, int]:
     """A random colour; ``hue`` in OpenCV degrees/2 (0-180), ``sat`` and ``val`` in 0-1."""
     hsv = np.uint8([[[rng.uniform(*hue), rng.uniform(*sat) * 255, rng.uniform(*val) * 255]]])
@@ -72,8 +75,11 @@ class Appearance:
     @classmethod
     def silhouette(cls, dancer_seed: int) -> Appearance:
         """The same proportions, every part black: a plain shape for silhouette models."""
-        return cls(body=cls.sample(dancer_seed).body, colours=dict.fromkeys(("skin", "hair", "top", "bottom", "shoe"), (0, 0, 0)),
-                   far_shade=1.0)
+        return cls(
+            body=cls.sample(dancer_seed).body,
+            colours=dict.fromkeys(("skin", "hair", "top", "bottom", "shoe"), (0, 0, 0)),
+            far_shade=1.0,
+        )
 
 
 @dataclass(frozen=True)
@@ -86,8 +92,12 @@ class Framing:
     squash: float  # horizontal foreshortening of an oblique viewpoint (1 = frontal)
 
     def jittered(self, rng: np.random.Generator) -> Framing:
-        return Framing(self.scale * rng.uniform(0.95, 1.05), self.dx + rng.uniform(-0.03, 0.03),
-                       self.ground + rng.uniform(-0.015, 0.015), float(np.clip(self.squash + rng.uniform(-0.03, 0.03), 0.72, 1.0)))
+        return Framing(
+            self.scale * rng.uniform(0.95, 1.05),
+            self.dx + rng.uniform(-0.03, 0.03),
+            self.ground + rng.uniform(-0.015, 0.015),
+            float(np.clip(self.squash + rng.uniform(-0.03, 0.03), 0.72, 1.0)),
+        )
 
 
 CAMERAS: tuple[Framing, ...] = (  # c01, c02, c03: frontal/close, oblique left, oblique right/far
@@ -104,7 +114,9 @@ def camera_framing(camera: int) -> Framing:
     if camera <= len(CAMERAS):
         return CAMERAS[camera - 1]
     rng = np.random.default_rng([camera, 0xCA])
-    return Framing(rng.uniform(0.58, 0.68), rng.uniform(-0.07, 0.07), rng.uniform(0.89, 0.93), rng.uniform(0.76, 1.0))
+    return Framing(
+        rng.uniform(0.58, 0.68), rng.uniform(-0.07, 0.07), rng.uniform(0.89, 0.93), rng.uniform(0.76, 1.0)
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -116,7 +128,9 @@ SHIFT = 4  # cv2 fixed-point fractional bits for coordinates
 _ONE = 1 << SHIFT
 
 
-def _background(rng: np.random.Generator, height: int, width: int, ground_y: int, avoid: list[tuple[int, int, int]]) -> np.ndarray:
+def _background(
+    rng: np.random.Generator, height: int, width: int, ground_y: int, avoid: list[tuple[int, int, int]]
+) -> np.ndarray:
     """A muted wall (plain, gradient or soft stripes) over a darker floor, contrasting with the dancer.
 
     Kept calm on purpose: at 64 px, busy or saturated backgrounds hide the limbs from a small
@@ -134,7 +148,9 @@ def _background(rng: np.random.Generator, height: int, width: int, ground_y: int
         img[:] = wall_f * ramp[:, None, None]
     else:  # soft vertical stripes (wall panels)
         period = rng.uniform(0.15, 0.3) * width
-        wave = 1.0 + 0.05 * np.sin(2 * np.pi * np.arange(width, dtype=np.float32) / period + rng.uniform(0, 2 * np.pi))
+        wave = 1.0 + 0.05 * np.sin(
+            2 * np.pi * np.arange(width, dtype=np.float32) / period + rng.uniform(0, 2 * np.pi)
+        )
         img[:] = wall_f * wave[None, :, None]
     img[ground_y:] *= rng.uniform(0.7, 0.85)
     return np.clip(img, 0, 255).astype(np.uint8)
@@ -144,20 +160,29 @@ def _shade(colour: tuple[int, int, int], factor: float) -> tuple[int, int, int]:
     return tuple(int(c * factor) for c in colour)
 
 
-def _canvas_points(pts: dict[str, np.ndarray], body: Body, framing: Framing, px: float,
-                   origin_x: np.ndarray, origin_y: float) -> dict[str, np.ndarray]:
+def _canvas_points(
+    pts: dict[str, np.ndarray], body: Body, framing: Framing, px: float, origin_x: np.ndarray, origin_y: float
+) -> dict[str, np.ndarray]:
     """Canvas coordinates (T, 2) of every point drawn: joints, torso corners and head discs."""
-    c = {name: np.stack([origin_x + framing.squash * px * p[:, 0], origin_y - px * p[:, 1]], axis=-1) for name, p in pts.items()}
+    c = {
+        name: np.stack([origin_x + framing.squash * px * p[:, 0], origin_y - px * p[:, 1]], axis=-1)
+        for name, p in pts.items()
+    }
     axis = c["neck"] - c["pelvis"]
     axis /= np.maximum(np.linalg.norm(axis, axis=1, keepdims=True), 1e-6)
     across = np.stack([axis[:, 1], -axis[:, 0]], axis=-1)
     top, waist = c["neck"] - axis * 0.01 * px, c["pelvis"] + axis * 0.02 * px
     shoulder_half, waist_half = (body.shoulder + body.arm_w / 2) * px, body.waist_w * px
-    c.update({
-        "torso_0": top - across * shoulder_half, "torso_1": top + across * shoulder_half,
-        "torso_2": waist + across * waist_half, "torso_3": waist - across * waist_half,
-        "hair": c["head"] + axis * 0.015 * px, "face": c["head"] - axis * 0.01 * px,  # hair: a cap above the face
-    })
+    c.update(
+        {
+            "torso_0": top - across * shoulder_half,
+            "torso_1": top + across * shoulder_half,
+            "torso_2": waist + across * waist_half,
+            "torso_3": waist - across * waist_half,
+            "hair": c["head"] + axis * 0.015 * px,
+            "face": c["head"] - axis * 0.01 * px,  # hair: a cap above the face
+        }
+    )
     return c
 
 
@@ -208,10 +233,18 @@ def render_frames(
     px = framing.scale * sh / _stand_height(look.body)  # pixels per body unit
     T = angles.shape[0]
     walk = np.linspace(-0.5, 0.5, T) * drift * sw if T > 1 else np.zeros(1)
-    points = _canvas_points(forward_kinematics(angles, look.body), look.body, framing, px, sw * (0.5 + framing.dx) + walk,
-                            framing.ground * sh)
+    points = _canvas_points(
+        forward_kinematics(angles, look.body),
+        look.body,
+        framing,
+        px,
+        sw * (0.5 + framing.dx) + walk,
+        framing.ground * sh,
+    )
     names = list(points)
-    fixed = np.round(np.stack([points[n] for n in names], axis=1) * _ONE).astype(np.int64).tolist()  # (T, K, 2)
+    fixed = (
+        np.round(np.stack([points[n] for n in names], axis=1) * _ONE).astype(np.int64).tolist()
+    )  # (T, K, 2)
     frames = np.empty((T, height, width, 3), dtype=np.uint8)
     for i in range(T):
         canvas = background.copy()
@@ -247,16 +280,25 @@ def render_dance(
     ``silhouette`` draws a black figure on white, without clothing or background variation.
     """
     height, width = _size(size)
-    performance = Performance.sample(genre, music_tempo(genre, music), np.random.default_rng([rng_seed, 0x5EC]))
+    performance = Performance.sample(
+        genre, music_tempo(genre, music), np.random.default_rng([rng_seed, 0x5EC])
+    )
     view_rng = np.random.default_rng([rng_seed, camera, 0xC0])
     framing = camera_framing(camera).jittered(view_rng)
     drift = view_rng.uniform(-0.04, 0.04)
     t = np.arange(num_frames) / float(fps)
     if silhouette:
-        return render_frames(performance.angles(t), Appearance.silhouette(dancer_seed), framing, height, width, None, drift)
+        return render_frames(
+            performance.angles(t), Appearance.silhouette(dancer_seed), framing, height, width, None, drift
+        )
     look = Appearance.sample(dancer_seed)
-    background = _background(view_rng, height * SUPERSAMPLE, width * SUPERSAMPLE,
-                             int(framing.ground * height * SUPERSAMPLE), [look.colours[k] for k in ("top", "bottom", "skin")])
+    background = _background(
+        view_rng,
+        height * SUPERSAMPLE,
+        width * SUPERSAMPLE,
+        int(framing.ground * height * SUPERSAMPLE),
+        [look.colours[k] for k in ("top", "bottom", "skin")],
+    )
     frames = render_frames(performance.angles(t), look, framing, height, width, background, drift)
     # Each camera renders colours a little differently (white balance, exposure): exact colours
     # then identify neither the dancer nor the video.

@@ -21,6 +21,7 @@ from deepdance.data.video.reader import (
 )
 from deepdance.data.video.scan import check_video, scan_videos
 from deepdance.data.video.writer import new_video_file, write_mp4
+from deepdance.errors import VideoError
 
 __all__ = [
     "DECORD_BAD_WIDTHS",
@@ -28,6 +29,7 @@ __all__ = [
     "REPORT_NAME",
     "BadVideoReport",
     "SkipBadVideos",
+    "VideoError",
     "VideoInfo",
     "check_video",
     "collate_skipping_bad",

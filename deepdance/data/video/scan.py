@@ -61,7 +61,10 @@ def check_video(path: str, decode_frames: int = 8, num_frames: int = 1, chunk: i
             except Exception as err:
                 from deepdance.data.video.reader import decoder_reason
 
-                raise VideoError(f"{path}: decoding frames {part[0]}..{part[-1]} failed: {decoder_reason(err, opening=False)}") from None
+                raise VideoError(
+                    f"{path}: decoding frames {part[0]}..{part[-1]} failed: "
+                    f"{decoder_reason(err, opening=False)}"
+                ) from None
     except VideoError as err:
         return {**row, "status": "bad", "reason": reason_of(err, path)}
     except Exception as err:  # a decoder bug must not take the whole scan down
@@ -73,12 +76,24 @@ def check_video(path: str, decode_frames: int = 8, num_frames: int = 1, chunk: i
     intervals = np.diff(stamps)
     intervals = intervals[intervals > 0]
     if len(intervals) and intervals.max() / intervals.min() > VFR_SPREAD:
-        notes.append(f"variable frame rate: frame intervals {intervals.min() * 1000:.0f}-{intervals.max() * 1000:.0f} ms (sampled by frame index)")
-    return {**row, "frames": count, "fps": round(fps, 3), "width": int(first[1]), "height": int(first[0]),
-            "seconds": round(float(stamps[-1]) if len(stamps) else 0.0, 3), "notes": "; ".join(notes)}
+        notes.append(
+            f"variable frame rate: frame intervals "
+            f"{intervals.min() * 1000:.0f}-{intervals.max() * 1000:.0f} ms (sampled by frame index)"
+        )
+    return {
+        **row,
+        "frames": count,
+        "fps": round(fps, 3),
+        "width": int(first[1]),
+        "height": int(first[0]),
+        "seconds": round(float(stamps[-1]) if len(stamps) else 0.0, 3),
+        "notes": "; ".join(notes),
+    }
 
 
-def scan_videos(root: str | Path, workers: int = 4, decode_frames: int = 8, num_frames: int = 1) -> pd.DataFrame:
+def scan_videos(
+    root: str | Path, workers: int = 4, decode_frames: int = 8, num_frames: int = 1
+) -> pd.DataFrame:
     """One scan row per video file under ``root`` (names that are not AIST++ get status ``name``)."""
     try:
         videos = [str(p) for p in find_videos(Path(root))]
@@ -86,7 +101,9 @@ def scan_videos(root: str | Path, workers: int = 4, decode_frames: int = 8, num_
         raise DeepdanceError(str(err)) from None
     import decord
 
-    decord.logging.set_level(decord.logging.QUIET)  # FFmpeg's per-packet complaints: the reasons are in the report
+    decord.logging.set_level(
+        decord.logging.QUIET
+    )  # FFmpeg's per-packet complaints: the reasons are in the report
     check = functools.partial(check_video, decode_frames=decode_frames, num_frames=num_frames)
     rows: list[tuple[str, dict[str, Any], None]] = []
     stop = StopOnSigterm("scan", "run the command again")
