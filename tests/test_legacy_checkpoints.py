@@ -116,3 +116,26 @@ def test_old_lstm_checkpoint_generates(tmp_path: Path, hydra_conf: None) -> None
     )
     stats, _ = generate(cfg)
     assert stats["frames"] > 3 and len(decord.VideoReader(str(out))) == stats["frames"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("deepdance.data.synthetic", "make_synthetic"),
+        ("deepdance.data.standin", "make_standins"),
+        ("deepdance.data.download_aist", "python -m deepdance.download_aist"),
+    ],
+)
+def test_old_command_paths_run_the_new_clis(
+    old: str, new: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """``python -m deepdance.data.<x>`` (the commands before the move) still reach the new CLI."""
+    import runpy
+    import sys
+
+    monkeypatch.setattr(sys, "argv", [old, "--help"])
+    with pytest.raises(SystemExit) as done:
+        runpy.run_module(old, run_name="__main__", alter_sys=True)
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: {new}") and "--root" in out
