@@ -10,10 +10,9 @@ import numpy as np
 import pytest
 
 from deepdance.data.silhouette.datamodule import SilhouetteDataModule, chronological_split
+from deepdance.data.silhouette.cache import SilhouetteCache, cache_key
 from deepdance.data.silhouette.preprocess import (
-    SilhouetteCache,
     SilhouetteSettings,
-    cache_key,
     extract_silhouettes,
     sampled_indices,
     to_silhouettes,

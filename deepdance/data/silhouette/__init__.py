@@ -5,12 +5,14 @@ checkpoints, so this export keeps them loading.
 """
 
 from deepdance.data.silhouette.datamodule import SilhouetteDataModule, chronological_split
-from deepdance.data.silhouette.preprocess import SilhouetteCache, SilhouetteSettings, extract_silhouettes
+from deepdance.data.silhouette.cache import SilhouetteCache, cache_key
+from deepdance.data.silhouette.preprocess import SilhouetteSettings, extract_silhouettes
 
 __all__ = [
     "SilhouetteCache",
     "SilhouetteDataModule",
     "SilhouetteSettings",
+    "cache_key",
     "chronological_split",
     "extract_silhouettes",
 ]

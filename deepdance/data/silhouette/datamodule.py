@@ -22,7 +22,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from deepdance.data.aist.names import find_videos
 from deepdance.data.resumable import Item, ResumableTrainOrder, item_generator, item_index
-from deepdance.data.silhouette.preprocess import SilhouetteCache, SilhouetteSettings
+from deepdance.data.silhouette.cache import SilhouetteCache
+from deepdance.data.silhouette.preprocess import SilhouetteSettings
 from deepdance.errors import DeepdanceError
 
 log = logging.getLogger(__name__)
