@@ -26,7 +26,7 @@ from omegaconf.errors import MissingMandatoryValue, OmegaConfBaseException
 
 from deepdance.errors import DeepdanceError
 
-GENRE_DATA = "deepdance.data.genre_datamodule.GenreDataModule"
+GENRE_DATA = "deepdance.data.genre.GenreDataModule"
 SILHOUETTE_DATA = "deepdance.data.silhouette.SilhouetteDataModule"
 CLASSIFIER = "deepdance.models.genre_module.GenreClassifier"
 AUTOENCODER = "deepdance.models.autoencoder_module.SilhouetteAEModule"
@@ -260,8 +260,8 @@ def check_data(cfg: DictConfig) -> None:
 
 def check_genre_data(cfg: DictConfig) -> None:
     from deepdance.data.aist import normalise_cameras, normalise_situations
-    from deepdance.data.augment import ClipAugment
-    from deepdance.data.genre_datamodule import FEATURE_DEFAULTS, SAMPLINGS, check_genres
+    from deepdance.data.genre.augment import ClipAugment
+    from deepdance.data.genre.datamodule import FEATURE_DEFAULTS, SAMPLINGS, check_genres
     from deepdance.data.synthetic import SyntheticConfig
 
     integer(cfg, "data.num_frames", low=1)
@@ -324,7 +324,7 @@ def check_genre_data(cfg: DictConfig) -> None:
     synthetic = setting(cfg, "data.synthetic", default=None)
     if synthetic is None:
         root_hint = (
-            "data=aist reads AIST++ videos from this folder (python -m deepdance.data.download_aist), "
+            "data=aist reads AIST++ videos from this folder (python -m deepdance.download_aist), "
             "data=synthetic generates them"
         )
         existing_path(cfg, "data.root", kind="any", hint=root_hint)
@@ -349,7 +349,7 @@ def check_genre_data(cfg: DictConfig) -> None:
 def check_split_from_names(cfg: DictConfig) -> None:
     """Real videos: the manifest and its split, from the file names alone (nothing decoded), so
     an empty split stops the run before hours of probing or feature extraction."""
-    from deepdance.data.genre_datamodule import GenreDataModule
+    from deepdance.data.genre.datamodule import GenreDataModule
 
     settings = {k: v for k, v in setting(cfg, "data").items() if k not in HYDRA_KEYS}
     GenreDataModule(**settings).load_manifest()
@@ -391,7 +391,7 @@ def check_silhouette_data(cfg: DictConfig) -> None:
         setting(cfg, "data.root", default=None) is None
         and setting(cfg, "data.synthetic", default=None) is not None
     ):
-        from deepdance.data.silhouette_synthetic import ensure_synthetic_silhouettes
+        from deepdance.data.synthetic.silhouettes import ensure_synthetic_silhouettes
 
         keys = set(inspect.signature(ensure_synthetic_silhouettes).parameters) - {"directory"} | {"dir"}
         known_keys(cfg, "data.synthetic", keys, "the synthetic silhouette dance")
@@ -437,7 +437,7 @@ def check_model(cfg: DictConfig, allow_missing: Iterable[str] = ()) -> None:
 def check_classifier(cfg: DictConfig) -> None:
     import timm
 
-    from deepdance.data.genre_datamodule import check_genres
+    from deepdance.data.genre.datamodule import check_genres
     from deepdance.models.backbones import _MIN_SIZE, create_backbone
     from deepdance.models.sequence_heads import GRUHead
 
@@ -669,7 +669,7 @@ def validate_generate(cfg: DictConfig) -> dict[str, Any]:
 
 
 def validate_scan(cfg: DictConfig) -> None:
-    """``python -m deepdance.data.scan``: an existing folder (or file) of videos."""
+    """``python -m deepdance.scan``: an existing folder (or file) of videos."""
     existing_path(cfg, "data.root", kind="any", hint="data.root=<the folder of videos to scan>")
     integer(cfg, "data.num_frames", low=1)
     integer(cfg, "workers", low=1)
@@ -684,7 +684,7 @@ def validate_bench(cfg: DictConfig) -> None:
     import timm
 
     from deepdance.bench.inputs import StandInSpec
-    from deepdance.data.genre_datamodule import SAMPLINGS
+    from deepdance.data.genre.datamodule import SAMPLINGS
 
     videos = setting(cfg, "bench.videos")
     inputs = setting(cfg, "bench.inputs", default={}) or {}
@@ -740,7 +740,7 @@ def validate_bench(cfg: DictConfig) -> None:
 
 
 def validate_download_args(args: argparse.Namespace) -> None:
-    """``python -m deepdance.data.download_aist``: the arguments argparse cannot check alone."""
+    """``python -m deepdance.download_aist``: the arguments argparse cannot check alone."""
     from deepdance.data.aist import GENRES, normalise_cameras, normalise_situations
 
     root = Path(args.root).expanduser()

@@ -24,7 +24,7 @@ from omegaconf import DictConfig
 
 from deepdance.config_checks import validate_predict
 from deepdance.data.aist import GENRE_NAMES, find_videos, parse_aist_name
-from deepdance.data.clips import ClipSampler
+from deepdance.data.video.clip_sampling import ClipSampler
 from deepdance.data.video import probe_video, read_clip
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.eval import read_checkpoint_metadata

@@ -11,7 +11,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from deepdance.data.video_writer import write_mp4
+from deepdance.data.video.writer import write_mp4
 
 
 def aist(dancer: int) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from deepdance.data.augment import ClipAugment
+from deepdance.data.genre.augment import ClipAugment
 
 
 def test_identical_frames_stay_identical_and_keep_shape() -> None:

@@ -313,7 +313,7 @@ DOWNLOAD_ARGS: list[tuple[list[str], str]] = [
 def test_download_aist_arguments_are_one_line(
     args: list[str], expected: str, files: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    from deepdance.data import download_aist
+    from deepdance import download_aist
 
     args = [fill(a, files) for a in args]
     argv = (["--root", str(tmp_path / "aist")] if "--root" not in args else []) + args
@@ -358,9 +358,9 @@ CLI_ROWS = [
     ("deepdance.train", ["data.num_frames=abc"], "data.num_frames='abc'"),
     ("deepdance.eval", [], "ckpt_path is required"),
     ("deepdance.generate", ["ckpt_path={classifier}"], "ckpt_path={classifier} holds a"),
-    ("deepdance.data.scan", ["data.root={missing}"], "data.root={missing}"),
+    ("deepdance.scan", ["data.root={missing}"], "data.root={missing}"),
     (
-        "deepdance.data.download_aist",
+        "deepdance.download_aist",
         ["--root", "{dir}", "--workers", "abc"],
         "argument --workers: invalid int value",
     ),
@@ -381,7 +381,7 @@ def test_real_commands_end_with_one_error_line_and_exit_code_2(
     module: str, args: list[str], expected: str, files: dict[str, str], tmp_path: Path, time_limit: float
 ) -> None:
     args = [fill(a, files) for a in args]
-    if module != "deepdance.data.download_aist":
+    if module != "deepdance.download_aist":
         args.append(f"hydra.run.dir={tmp_path / 'run'}")
     start = time.perf_counter()
     result = run_cli(module, *args, timeout=60)
@@ -407,7 +407,7 @@ def test_nothing_heavy_happens_before_the_error(
     datamodule or model built, no video opened; the run ends with exit code 2."""
     import hydra
 
-    from deepdance.data import video
+    from deepdance.data.video import reader as video
     from deepdance.extract_features import extract
     from deepdance.train import train
 

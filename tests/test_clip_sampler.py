@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from deepdance.data.clips import SAMPLING_RULE, ClipSampler, unique_frames
+from deepdance.data.video.clip_sampling import SAMPLING_RULE, ClipSampler, unique_frames
 from deepdance.errors import DeepdanceError
 
 # Key-frame sets: none (exact sampling), a single key frame, a GOP of 10 and of 120 (AIST++),
@@ -340,7 +340,7 @@ def test_feature_store_key_names_the_same_rule_as_before(tmp_path) -> None:
 def test_datamodule_items_use_the_sampler_with_their_own_generator(tiny_synthetic) -> None:
     """Through the genre datasets: a training item (index, seed) jitters as the table says,
     validation takes the centres, test the plan (15-frame videos, 4 frames a clip)."""
-    from deepdance.data.genre_datamodule import GenreDataModule
+    from deepdance.data.genre.datamodule import GenreDataModule
 
     datamodule = GenreDataModule(str(tiny_synthetic), num_frames=4, img_size=32, num_workers=0, test_clips=2)
     datamodule.setup()

@@ -80,7 +80,7 @@ def _untrained_lstm() -> LatentLSTMModule:
 
 def test_generation_from_both_seed_kinds(tmp_path: Path) -> None:
     from deepdance.data.synthetic import render_silhouettes
-    from deepdance.data.video_writer import write_mp4
+    from deepdance.data.video.writer import write_mp4
 
     generator = DanceGenerator(_untrained_lstm())
     video = write_mp4(tmp_path / "seed.mp4", render_silhouettes(12, height=48, width=80, fps=3.0), fps=3.0)

@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deepdance.data import download_aist
-from deepdance.data.video_writer import write_mp4
+from deepdance import download_aist as download_cli
+from deepdance.data.aist import download as download_aist
+from deepdance.data.video.writer import write_mp4
 
 NAMES = ["gBR_sBM_c01_d04_mBR0_ch01", "gPO_sFM_c02_d10_mPO1_ch03", "gBR_sBM_c02_d04_mBR0_ch01", "gLO_sBM_c01_d13_mLO2_ch02"]
 DROPPED = "gPO_sFM_c02_d10_mPO1_ch03.mp4"  # the first GET of this file is cut after half its bytes
@@ -107,7 +108,7 @@ def _list_file(tmp_path: Path, names: list[str]) -> Path:
 
 
 def _run(server: FakeAistServer, root: Path, list_file: Path, *extra: str) -> int:
-    return download_aist.main(["--root", str(root), "--list", str(list_file), "--base-url", server.url, "--accept-terms",
+    return download_cli.main(["--root", str(root), "--list", str(list_file), "--base-url", server.url, "--accept-terms",
                                "--workers", "3", "--retries", "2", "--backoff", "0.01", "--timeout", "10", "--no-progress", *extra])
 
 
@@ -169,7 +170,7 @@ def test_filters_and_max_videos(videos, tmp_path: Path) -> None:
 def test_list_lines_may_be_full_urls(videos, tmp_path: Path) -> None:
     with FakeAistServer(videos, drop_first=set()) as server:
         list_file = _list_file(tmp_path, [f"{server.url}{NAMES[1]}.mp4"])
-        code = download_aist.main(["--root", str(tmp_path / "aist"), "--list", str(list_file), "--accept-terms", "--no-progress"])
+        code = download_cli.main(["--root", str(tmp_path / "aist"), "--list", str(list_file), "--accept-terms", "--no-progress"])
     assert code == 0 and (tmp_path / "aist" / f"{NAMES[1]}.mp4").is_file()
 
 
@@ -177,23 +178,23 @@ def test_terms_of_use_must_be_accepted(videos, tmp_path: Path, monkeypatch, caps
     root = tmp_path / "aist"
     args = ["--root", str(root), "--list", str(_list_file(tmp_path, NAMES[:1])), "--no-progress"]
     monkeypatch.setattr("sys.stdin.isatty", lambda: False, raising=False)
-    assert download_aist.main(args) == 2  # no terminal, no flag: refuse
+    assert download_cli.main(args) == 2  # no terminal, no flag: refuse
     err = capsys.readouterr().err
     assert download_aist.TERMS_URL in err and "--accept-terms" in err
     monkeypatch.setattr(download_aist.sys, "stdin", type("Tty", (), {"isatty": staticmethod(lambda: True)})())
     monkeypatch.setattr("builtins.input", lambda prompt: "n")
-    assert download_aist.main(args) == 2
+    assert download_cli.main(args) == 2
     assert not root.exists()  # nothing was downloaded
     with FakeAistServer(videos, drop_first=set()) as server:
         monkeypatch.setattr("builtins.input", lambda prompt: "yes")
-        assert download_aist.main([*args, "--base-url", server.url]) == 0
+        assert download_cli.main([*args, "--base-url", server.url]) == 0
     assert (root / f"{NAMES[0]}.mp4").is_file()
 
 
 def test_bad_arguments_are_one_line_errors(tmp_path: Path, capsys) -> None:
-    assert download_aist.main(["--root", str(tmp_path), "--genres", "XX", "--accept-terms"]) == 2
+    assert download_cli.main(["--root", str(tmp_path), "--genres", "XX", "--accept-terms"]) == 2
     assert "unknown genre" in capsys.readouterr().err
-    assert download_aist.main(["--root", str(tmp_path), "--list", str(tmp_path / "nope.txt"), "--accept-terms"]) == 2
+    assert download_cli.main(["--root", str(tmp_path), "--list", str(tmp_path / "nope.txt"), "--accept-terms"]) == 2
     assert "no such file" in capsys.readouterr().err.splitlines()[-1]
 
 

@@ -14,7 +14,7 @@ import pytest
 import pytorch_lightning as pl
 import torch
 
-from deepdance.data.genre_datamodule import GenreDataModule
+from deepdance.data.genre.datamodule import GenreDataModule
 from deepdance.data.video import read_clip, sample_frame_indices
 from deepdance.features.extract import SAMPLING_RULE, extract_missing, extraction_trainer, open_store, prepare_feature_store
 from deepdance.features.store import FeatureKey, FeatureStore, FeatureStoreError, weights_digest
@@ -146,9 +146,9 @@ def test_training_and_testing_from_the_store_never_open_a_video(filled: tuple[Pa
         raise AssertionError(f"a video was opened: {args[:1]}")
 
     monkeypatch.setattr(decord, "VideoReader", refuse)
-    monkeypatch.setattr("deepdance.data.video.read_clip", refuse)
-    monkeypatch.setattr("deepdance.data.genre_datamodule.read_clip", refuse)
-    monkeypatch.setattr("deepdance.data.clip_datasets.read_clip", refuse)
+    monkeypatch.setattr("deepdance.data.video.reader.read_clip", refuse)
+    monkeypatch.setattr("deepdance.data.genre.datamodule.read_clip", refuse)
+    monkeypatch.setattr("deepdance.data.genre.clip_datasets.read_clip", refuse)
     videos, features_dir = filled
     pl.seed_everything(0)
     datamodule, model = _datamodule(videos, features_dir), _classifier()
@@ -219,7 +219,7 @@ def test_test_clips_beyond_stored_clips_is_a_clear_error(filled: tuple[Path, Pat
 
 def test_short_video_entries_mask_padding(tmp_path: Path) -> None:
     """A video shorter than num_frames: padded positions are masked and zero."""
-    from deepdance.data.video_writer import write_mp4
+    from deepdance.data.video.writer import write_mp4
 
     root = tmp_path / "videos"
     write_mp4(root / "gBR_sBM_c01_d01_mBR0_ch01.mp4", np.full((3, 64, 96, 3), 128, np.uint8), fps=10, preset="ultrafast")

@@ -10,10 +10,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deepdance.data.clips import ClipSampler
-from deepdance.data.genre_datamodule import GenreDataModule
+from deepdance.data.video.clip_sampling import ClipSampler
+from deepdance.data.genre.datamodule import GenreDataModule
 from deepdance.data.video import keyframe_indices, read_clip, snap_to_keyframes
-from deepdance.data.video_writer import write_mp4
+from deepdance.data.video.writer import write_mp4
 from deepdance.errors import DeepdanceError, VideoError
 
 

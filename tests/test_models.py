@@ -99,7 +99,7 @@ def test_predict_runs_a_frame_diff_model_clip_by_clip(tiny_synthetic) -> None:
     (its per-frame input depends on the previous frame, so frames cannot be embedded alone)."""
     import numpy as np
 
-    from deepdance.data.clips import clip_offsets
+    from deepdance.data.video.clip_sampling import clip_offsets
     from deepdance.data.video import probe_video, read_clip, sample_frame_indices
     from deepdance.predict import genre_probabilities
 

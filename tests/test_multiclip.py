@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from deepdance.data.clips import ClipSampler, clip_offsets, nearest_clips, plan_eval_clips
+from deepdance.data.video.clip_sampling import ClipSampler, clip_offsets, nearest_clips, plan_eval_clips
 from deepdance.models.genre_module import GenreClassifier, view_vote_accuracy
 
 
@@ -102,7 +102,7 @@ def test_view_vote_through_the_test_loop_on_three_cameras(three_cameras, tmp_pat
     one right video in three and a right vote."""
     import pytorch_lightning as pl
 
-    from deepdance.data.genre_datamodule import GenreDataModule
+    from deepdance.data.genre.datamodule import GenreDataModule
 
     datamodule = GenreDataModule(root=str(three_cameras), genres=["BR", "KR"], num_frames=4, img_size=32,
                                  batch_size=4, num_workers=0, persistent_workers=False, test_clips=1,
@@ -142,7 +142,7 @@ def test_view_vote_through_the_test_loop_on_three_cameras(three_cameras, tmp_pat
 
 
 def test_video_mode_test_items_hold_every_planned_clip(tiny_synthetic) -> None:
-    from deepdance.data.genre_datamodule import GenreDataModule
+    from deepdance.data.genre.datamodule import GenreDataModule
 
     datamodule = GenreDataModule(root=str(tiny_synthetic), num_frames=4, img_size=32, num_workers=0, test_clips=2)
     datamodule.setup("test")

@@ -17,9 +17,9 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from deepdance.data import synthetic
+from deepdance.data.synthetic import dataset as synthetic
 from deepdance.data.synthetic import SyntheticConfig, ensure_synthetic_dataset, video_jobs
-from deepdance.data.video_writer import write_mp4
+from deepdance.data.video.writer import write_mp4
 from deepdance.errors import DeepdanceError
 from deepdance.utils.cache_io import TargetExists, atomic_write_bytes
 

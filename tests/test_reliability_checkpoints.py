@@ -89,7 +89,7 @@ def test_checkpoint_of_the_other_model_family_is_a_one_line_error(tmp_path: Path
     result = run_cli("deepdance.eval", f"ckpt_path={generator}", "data=synthetic", f"hydra.run.dir={tmp_path / 'eval'}", timeout=180)
     assert result.returncode == 2, result.stderr[-2000:]
     last = result.stderr.strip().splitlines()[-1]
-    assert "trained on deepdance.data.silhouette.SilhouetteDataModule, but the data config builds deepdance.data.genre_datamodule.GenreDataModule" in last
+    assert "trained on deepdance.data.silhouette.SilhouetteDataModule, but the data config builds deepdance.data.genre.GenreDataModule" in last
 
 
 def test_truncated_or_foreign_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
@@ -141,7 +141,7 @@ def test_ckpt_path_last_prefers_this_run_then_the_newest_run_of_the_task(tmp_pat
 
 # ----------------------------------------------------------------------------------------- config errors
 def test_config_errors_are_one_line_and_say_what_is_accepted() -> None:
-    from deepdance.data.genre_datamodule import GenreDataModule
+    from deepdance.data.genre.datamodule import GenreDataModule
     from deepdance.models.genre_module import GenreClassifier
 
     head = {"gru_sizes": [4], "dense": 4, "dropout": 0.0, "input_norm": True}
@@ -160,7 +160,7 @@ def test_config_errors_are_one_line_and_say_what_is_accepted() -> None:
 
 
 def test_genre_filter_relabels_classes_in_list_order(tiny_synthetic: Path, tmp_path: Path) -> None:
-    from deepdance.data.genre_datamodule import GenreDataModule
+    from deepdance.data.genre.datamodule import GenreDataModule
 
     dm = GenreDataModule(str(tiny_synthetic), num_frames=4, img_size=32, num_workers=0, genres=["PO", "BR"], report_dir=str(tmp_path))
     dm.setup("fit")

@@ -19,8 +19,8 @@ import torch
 
 from bad_video_files import BAD, expected_bad, make_bad_videos, running_as_root
 from conftest import run_cli
-from deepdance.data.bad_videos import probe_videos
-from deepdance.data.genre_datamodule import GenreDataModule
+from deepdance.data.video.bad_videos import probe_videos
+from deepdance.data.genre.datamodule import GenreDataModule
 from deepdance.data.video import probe_video, read_clip, sample_frame_indices
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.utils.run import one_line
@@ -180,7 +180,7 @@ WORKER_LEFT_AT_EXIT = """
 import sys
 import torch
 from torch.utils.data import DataLoader
-from deepdance.data.genre_datamodule import init_worker
+from deepdance.data.genre.datamodule import init_worker
 loader = DataLoader(list(range(64)), batch_size=2, num_workers=2, persistent_workers=True, worker_init_fn=init_worker)
 iterator = iter(loader)
 next(iterator)
@@ -197,7 +197,7 @@ def test_process_exits_while_a_loader_still_holds_workers_that_ignore_sigterm() 
 
 
 def test_collate_drops_a_batch_made_only_of_bad_videos() -> None:
-    from deepdance.data.bad_videos import collate_skipping_bad
+    from deepdance.data.video.bad_videos import collate_skipping_bad
 
     assert collate_skipping_bad([None, None]) is None
     batch = collate_skipping_bad([None, {"label": 1, "x": torch.zeros(2)}])
@@ -207,7 +207,7 @@ def test_collate_drops_a_batch_made_only_of_bad_videos() -> None:
 @pytest.mark.slow
 def test_scan_cli_reports_every_bad_video_up_front(bad_root: tuple[Path, dict[str, Path]], tmp_path: Path) -> None:
     root, paths = bad_root
-    result = run_cli("deepdance.data.scan", f"data.root={root}", "workers=2", f"hydra.run.dir={tmp_path}", timeout=300)
+    result = run_cli("deepdance.scan", f"data.root={root}", "workers=2", f"hydra.run.dir={tmp_path}", timeout=300)
     assert result.returncode == 1, result.stderr[-2000:]  # bad videos found
     import pandas as pd
 

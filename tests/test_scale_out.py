@@ -302,7 +302,7 @@ def test_compile_keeps_checkpoint_keys_and_loading_does_not_compile() -> None:
 def test_pin_memory_follows_the_device_unless_set(tiny_synthetic: Path) -> None:
     from types import SimpleNamespace
 
-    from deepdance.data.genre_datamodule import GenreDataModule
+    from deepdance.data.genre.datamodule import GenreDataModule
 
     data = GenreDataModule(root=str(tiny_synthetic), num_frames=2, img_size=32, num_workers=0)
     data.setup()

@@ -9,11 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deepdance.data.silhouette import SilhouetteDataModule, chronological_split
-from deepdance.data.silhouette_preprocess import (
-    SilhouetteCache,
+from deepdance.data.silhouette.datamodule import SilhouetteDataModule, chronological_split
+from deepdance.data.silhouette.cache import SilhouetteCache, cache_key
+from deepdance.data.silhouette.preprocess import (
     SilhouetteSettings,
-    cache_key,
     extract_silhouettes,
     sampled_indices,
     to_silhouettes,
@@ -28,7 +27,7 @@ CLIPS = SHARED_DATA / "deep_dance"
 def dance_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 90-frame synthetic silhouette video at 6 fps (15 s), written as a real mp4."""
     from deepdance.data.synthetic import render_silhouettes
-    from deepdance.data.video_writer import write_mp4
+    from deepdance.data.video.writer import write_mp4
 
     path = tmp_path_factory.mktemp("silhouette") / "dance.mp4"
     return write_mp4(path, render_silhouettes(90, height=48, width=80, fps=6.0, seed=1), fps=6.0)

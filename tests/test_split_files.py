@@ -15,7 +15,7 @@ from deepdance.data.aist import (
     sequence_name,
     split_by_files,
 )
-from deepdance.data.genre_datamodule import GenreDataModule
+from deepdance.data.genre.datamodule import GenreDataModule
 from deepdance.errors import DeepdanceError
 
 

@@ -74,7 +74,7 @@ def test_predict_stops_after_the_video_in_hand(tmp_path: Path, monkeypatch: pyte
 
 def test_scan_stops_after_the_video_in_hand(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                             capsys: pytest.CaptureFixture) -> None:
-    from deepdance.data import scan
+    from deepdance.data.video import scan
 
     for i in range(6):
         (tmp_path / f"gBR_sBM_c01_d0{i}_mBR0_ch01.mp4").write_bytes(b"")

@@ -135,7 +135,7 @@ def test_eval_with_more_test_clips_and_view_vote(trained: Path, tmp_path: Path) 
 
 
 def test_predict_folder_and_any_video(trained: Path, store: dict, tmp_path: Path) -> None:
-    from deepdance.data.standin import write_video_with_audio
+    from deepdance.data.aist.standin import write_video_with_audio
 
     summary = json.loads((trained / "summary.json").read_text())
     folder = tmp_path / "videos"
@@ -162,7 +162,7 @@ def test_predict_folder_and_any_video(trained: Path, store: dict, tmp_path: Path
 def test_predict_one_video_prints_ranked_genres_and_bad_paths_are_one_line_errors(trained: Path, tmp_path: Path, capsys) -> None:
     from omegaconf import OmegaConf
 
-    from deepdance.data.standin import write_video_with_audio
+    from deepdance.data.aist.standin import write_video_with_audio
     from deepdance.predict import predict
 
     summary = json.loads((trained / "summary.json").read_text())

@@ -19,13 +19,13 @@ from deepdance.data.synthetic import (
     ensure_synthetic_dataset,
     family_of,
     joint_angles,
-    main,
     render_dance,
     render_silhouettes,
     speed_of,
     video_jobs,
 )
-from deepdance.data.video_writer import write_mp4
+from deepdance.data.video.writer import write_mp4
+from deepdance.make_synthetic import main
 from deepdance.errors import DeepdanceError
 
 TINY = SyntheticConfig(seed=3, dancers_per_genre=3, cameras=1, musics=1, seconds=1.0, fps=30, size=64)

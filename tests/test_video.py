@@ -48,7 +48,7 @@ def test_decode_size_keeps_aspect_with_short_side_at_target() -> None:
 
 def _bar_video(path, height: int, width: int):
     """A dark video with a white vertical bar over the middle third."""
-    from deepdance.data.video_writer import write_mp4
+    from deepdance.data.video.writer import write_mp4
 
     frames = np.full((6, height, width, 3), 20, dtype=np.uint8)
     frames[:, :, width // 3 : width - width // 3] = 255
@@ -84,7 +84,7 @@ def test_read_clip_at_decord_bad_widths_gives_the_right_frames(tmp_path, img_siz
 
     for name, height, width in (("portrait", 160, 90), ("landscape", 32, 48)):
         path = _bar_video(tmp_path / f"{name}.mp4", height, width)
-        with caplog.at_level("WARNING", logger="deepdance.data.video"):
+        with caplog.at_level("WARNING", logger="deepdance.data.video.reader"):
             clip = read_clip(path, np.array([0, 2, 5]), img_size)
         assert clip.shape == (3, 3, img_size, img_size)
         # The crop is centred on the bar; the edges stay dark (no misread, shifted rows).
@@ -96,7 +96,7 @@ def test_read_clip_at_decord_bad_widths_gives_the_right_frames(tmp_path, img_siz
 def test_fallback_resize_warns_when_the_decoder_returns_another_size(tmp_path, monkeypatch, caplog) -> None:
     """A decoder that hands back fewer pixels than asked is resized to the requested size (the
     crop must not wrap around), and the log says so."""
-    from deepdance.data import video
+    from deepdance.data.video import reader as video
 
     path = _bar_video(tmp_path / "bar.mp4", 90, 90)
     honest = video.open_video
@@ -107,7 +107,7 @@ def test_fallback_resize_warns_when_the_decoder_returns_another_size(tmp_path, m
         return honest(path, **size)
 
     monkeypatch.setattr(video, "open_video", rounding_decoder)
-    with caplog.at_level("WARNING", logger="deepdance.data.video"):
+    with caplog.at_level("WARNING", logger="deepdance.data.video.reader"):
         clip = video.read_clip(path, np.array([0, 1]), 32)
     assert clip.shape == (2, 3, 32, 32)
     assert clip[:, :, :, 16].float().mean() > 200

@@ -27,7 +27,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from deepdance.bench.timing import Timing, synchronize, time_runs
-from deepdance.data.clips import ClipSampler
+from deepdance.data.video.clip_sampling import ClipSampler
 from deepdance.data.video import probe_video, read_clip
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.features.store import FeatureKey, FeatureStore, VideoStamp, weights_digest

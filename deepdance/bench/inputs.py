@@ -22,15 +22,9 @@ import numpy as np
 
 from deepdance.data.aist import GENRES, VIDEO_SUFFIXES, AistName
 from deepdance.data.owned_folder import OwnedFolder, file_facts
-from deepdance.data.synthetic import (
-    SUPERSAMPLE,
-    Appearance,
-    Performance,
-    camera_framing,
-    music_tempo,
-    render_frames,
-)
-from deepdance.data.video_writer import new_video_file
+from deepdance.data.synthetic.kinematics import Performance, music_tempo
+from deepdance.data.synthetic.renderer import SUPERSAMPLE, Appearance, camera_framing, render_frames
+from deepdance.data.video.writer import new_video_file
 from deepdance.errors import DeepdanceError
 
 log = logging.getLogger(__name__)

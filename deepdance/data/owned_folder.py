@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deepdance.data.aist import VIDEO_SUFFIXES
+from deepdance.data.aist.names import VIDEO_SUFFIXES
 from deepdance.errors import DeepdanceError
 from deepdance.utils.cache_io import atomic_write_text, file_lock
 

@@ -22,8 +22,8 @@ import torch
 from omegaconf import DictConfig
 from torch.utils.data import DataLoader, Dataset
 
-from deepdance.data.clips import SAMPLING_RULE as SAMPLING_RULE
-from deepdance.data.clips import ClipSampler, unique_frames
+from deepdance.data.video.clip_sampling import SAMPLING_RULE as SAMPLING_RULE
+from deepdance.data.video.clip_sampling import ClipSampler, unique_frames
 from deepdance.data.video import VideoError, probe_video, read_clip
 from deepdance.errors import DeepdanceError
 from deepdance.features.store import FeatureKey, FeatureStore, VideoStamp, weights_digest

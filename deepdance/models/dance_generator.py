@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from deepdance.data.silhouette_preprocess import SilhouetteSettings, extract_silhouettes
+from deepdance.data.silhouette.preprocess import SilhouetteSettings, extract_silhouettes
 from deepdance.errors import DeepdanceError
 from deepdance.models.latent_lstm import rollout
 from deepdance.utils.cache_io import atomic_output, atomic_write_bytes
@@ -129,7 +129,7 @@ class DanceGenerator:
 
     def write(self, dance: Dance, out: str | Path, gif: bool = False) -> Path:
         """Write the mp4 (and a GIF beside it); sizes are padded to even for H.264."""
-        from deepdance.data.video_writer import write_mp4
+        from deepdance.data.video.writer import write_mp4
 
         out = Path(out)
         # Both names checked before either is written: a user's file is never replaced.

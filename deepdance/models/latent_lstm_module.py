@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from omegaconf import DictConfig, OmegaConf
 
-from deepdance.data.silhouette_preprocess import SilhouetteSettings
+from deepdance.data.silhouette.preprocess import SilhouetteSettings
 from deepdance.errors import DeepdanceError
 from deepdance.models.autoencoder import SilhouetteAutoencoder
 from deepdance.models.latent_lstm import LatentLSTM, RidgeForecaster, extrapolate, rollout

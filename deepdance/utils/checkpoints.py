@@ -28,6 +28,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from deepdance.errors import DeepdanceError
 from deepdance.utils.cache_io import atomic_output
+from deepdance.utils.legacy_targets import upgrade_targets
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,9 @@ def load_checkpoint(path: str | Path, setting: str = "ckpt_path") -> dict[str, A
         raise DeepdanceError(f"{setting}={path}: not a readable PyTorch checkpoint (truncated or another format: {reason})") from None
     if not isinstance(checkpoint, dict):
         raise DeepdanceError(f"{setting}={path}: holds a {type(checkpoint).__name__}, not a checkpoint dict")
+    # class paths stored before a move are read as today's (deepdance/utils/legacy_targets.py)
+    if isinstance(checkpoint.get("deepdance"), dict):
+        checkpoint["deepdance"] = upgrade_targets(checkpoint["deepdance"])
     return checkpoint
 
 

@@ -27,7 +27,7 @@ TRAIN=("${COMMON[@]}" "+callbacks.epoch_timer._target_=deepdance.callbacks.Epoch
 
 step() { echo; echo "=== $*"; }
 step "1. stand-in videos"
-time $PY -m deepdance.data.standin --root "$ROOT" --dancers-per-genre "$DANCERS" --cameras "$CAMERAS" --seconds "$SECONDS_PER_VIDEO" --workers "$WORKERS"
+time $PY -m deepdance.make_standins --root "$ROOT" --dancers-per-genre "$DANCERS" --cameras "$CAMERAS" --seconds "$SECONDS_PER_VIDEO" --workers "$WORKERS"
 step "2. extract_features (frozen $BACKBONE over every video's $CLIPS clips x $FRAMES frames)"
 time $PY -m deepdance.extract_features "${COMMON[@]}" "hydra.run.dir=$OUT/extract"
 step "3. train from the store ($EPOCHS epochs; no video is opened)"

@@ -25,8 +25,8 @@ from torch.utils.data import DataLoader
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from deepdance.data.bad_videos import collate_skipping_bad, probe_videos  # noqa: E402
-from deepdance.data.genre_datamodule import VideoClipDataset  # noqa: E402
+from deepdance.data.video.bad_videos import collate_skipping_bad, probe_videos  # noqa: E402
+from deepdance.data.genre.datamodule import VideoClipDataset  # noqa: E402
 
 
 def rss_mb(process: psutil.Process) -> tuple[float, float]:

@@ -13,9 +13,9 @@ import pandas as pd
 import torch
 from torch.utils.data import Dataset
 
-from deepdance.data.clips import ClipSampler, unique_frames
+from deepdance.data.video.clip_sampling import ClipSampler, unique_frames
 from deepdance.data.resumable import Item, item_generator
-from deepdance.data.video import VideoInfo, read_clip
+from deepdance.data.video.reader import VideoInfo, read_clip
 
 
 def _common(row: Any) -> dict[str, Any]:

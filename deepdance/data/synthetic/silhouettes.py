@@ -14,8 +14,9 @@ import time
 from pathlib import Path
 
 from deepdance.data.owned_folder import OwnedFolder, file_facts
-from deepdance.data.synthetic import GENERATOR_VERSION, render_silhouettes
-from deepdance.data.video_writer import write_mp4
+from deepdance.data.synthetic.dataset import GENERATOR_VERSION
+from deepdance.data.synthetic.renderer import render_silhouettes
+from deepdance.data.video.writer import write_mp4
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +24,10 @@ RECORD_NAME = "synthetic.json"
 
 
 def _hint(directory: Path) -> str:
-    return (f"to train on these videos use data.root={directory} (data=silhouette) or data=deep_dance_clips; "
-            "for the synthetic dance give data.synthetic.dir an empty or new folder")
+    return (
+        f"to train on these videos use data.root={directory} (data=silhouette) or data=deep_dance_clips; "
+        "for the synthetic dance give data.synthetic.dir an empty or new folder"
+    )
 
 
 def ensure_synthetic_silhouettes(
@@ -43,7 +46,10 @@ def ensure_synthetic_silhouettes(
     then find the file.
     """
     directory = Path(directory)
-    name = f"silhouettes_v{GENERATOR_VERSION}_s{seed}_{genre or 'mix'}_{num_frames}f_{fps:g}fps_{height}x{width}.mp4"
+    name = (
+        f"silhouettes_v{GENERATOR_VERSION}_s{seed}_{genre or 'mix'}"
+        f"_{num_frames}f_{fps:g}fps_{height}x{width}.mp4"
+    )
     path = directory / name
     folder = OwnedFolder(directory, RECORD_NAME, _hint(directory))
     with folder.claimed() as record:
@@ -58,6 +64,10 @@ def ensure_synthetic_silhouettes(
         write_mp4(path, frames, fps=fps, crf=12, overwrite=False)
         record.files[name] = file_facts(path)
         folder.save(record)
-        log.info("rendered %d synthetic silhouette frames to %s in %.1f s",
-                 num_frames, path, time.perf_counter() - start)
+        log.info(
+            "rendered %d synthetic silhouette frames to %s in %.1f s",
+            num_frames,
+            path,
+            time.perf_counter() - start,
+        )
     return path

@@ -5,14 +5,11 @@ thresholding and resizing them every epoch would cost more than the model. So ea
 processed once into a uint8 array (255 = dancer, 0 = background), saved as ``.npy`` and
 memory-mapped afterwards. The cache key is the video's content hash plus every preprocessing
 setting, so changing a threshold or a crop box never reuses stale frames, and renaming or
-moving a video never recomputes them.
+moving a video never recomputes them (the cache itself: ``deepdance.data.silhouette.cache``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,9 +18,8 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 
-from deepdance.data.video import open_video
+from deepdance.data.video.reader import open_video
 from deepdance.errors import DeepdanceError, VideoError
-from deepdance.utils.cache_io import TargetExists, atomic_output, atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +37,10 @@ def _box(value: Any, name: str) -> Box | None:
         return None
     box = tuple(int(v) for v in value)
     if len(box) != 4 or box[0] < 0 or box[1] < 0 or box[2] <= box[0] or box[3] <= box[1]:
-        raise DeepdanceError(f"{name}={list(value)} is not a box; give [top, left, bottom, right] in source pixels with bottom > top and right > left")
+        raise DeepdanceError(
+            f"{name}={list(value)} is not a box; give [top, left, bottom, right] in source pixels with "
+            f"bottom > top and right > left"
+        )
     return box  # type: ignore[return-value]
 
 
@@ -72,17 +71,26 @@ class SilhouetteSettings:
         if self.fps is not None and self.fps <= 0:
             raise DeepdanceError(f"data.fps={self.fps} must be positive (or null for every frame)")
         if self.height < 8 or self.width < 8:
-            raise DeepdanceError(f"data.height x data.width = {self.height}x{self.width} is too small (min 8x8)")
+            raise DeepdanceError(
+                f"data.height x data.width = {self.height}x{self.width} is too small (min 8x8)"
+            )
         if self.threshold_rule not in ("fixed", "otsu", "background"):
-            raise DeepdanceError(f"data.threshold_rule={self.threshold_rule!r} is not known; use fixed, otsu or background")
+            raise DeepdanceError(
+                f"data.threshold_rule={self.threshold_rule!r} is not known; use fixed, otsu or background"
+            )
         if self.polarity not in ("dark", "light"):
-            raise DeepdanceError(f"data.polarity={self.polarity!r} is not known; use dark (dancer darker than background) or light")
+            raise DeepdanceError(
+                f"data.polarity={self.polarity!r} is not known; use dark (dancer darker than background) or "
+                f"light"
+            )
         if not 0 <= self.threshold <= 255:
             raise DeepdanceError(f"data.threshold={self.threshold} must be a gray level in 0..255")
         if self.start_seconds < 0:
             raise DeepdanceError(f"data.start_seconds={self.start_seconds} must be >= 0")
         object.__setattr__(self, "crop", _box(self.crop, "data.crop"))
-        object.__setattr__(self, "ignore_boxes", tuple(_box(b, "data.ignore_boxes[]") for b in (self.ignore_boxes or ())))
+        object.__setattr__(
+            self, "ignore_boxes", tuple(_box(b, "data.ignore_boxes[]") for b in (self.ignore_boxes or ()))
+        )
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> SilhouetteSettings:
@@ -97,7 +105,9 @@ class SilhouetteSettings:
         return data
 
 
-def sampled_indices(num_frames: int, video_fps: float, fps: float | None, start_seconds: float = 0.0) -> np.ndarray:
+def sampled_indices(
+    num_frames: int, video_fps: float, fps: float | None, start_seconds: float = 0.0
+) -> np.ndarray:
     """Source frame indices at ``fps`` (nearest frame to each sampling time) from ``start_seconds`` on."""
     first = int(np.ceil(start_seconds * video_fps - 1e-9))
     if fps is None:
@@ -108,13 +118,17 @@ def sampled_indices(num_frames: int, video_fps: float, fps: float | None, start_
     return np.unique(indices[indices < num_frames])
 
 
-def to_silhouettes(frames: np.ndarray, settings: SilhouetteSettings, background: np.ndarray | None = None) -> np.ndarray:
+def to_silhouettes(
+    frames: np.ndarray, settings: SilhouetteSettings, background: np.ndarray | None = None
+) -> np.ndarray:
     """RGB frames (T, H, W, 3) uint8 -> silhouettes (T, height, width) uint8, 255 = dancer.
 
     Thresholding happens at source resolution (crisp edges), then the mask is area-resized,
     so edges of the small frame are anti-aliased grays rather than jagged steps.
     """
-    gray = np.asarray(frames, dtype=np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)  # (T, H, W)
+    gray = np.asarray(frames, dtype=np.float32) @ np.array(
+        [0.299, 0.587, 0.114], dtype=np.float32
+    )  # (T, H, W)
     fill = 255.0 if settings.polarity == "dark" else 0.0
     for top, left, bottom, right in settings.ignore_boxes:
         gray[:, top:bottom, left:right] = fill if background is None else background[top:bottom, left:right]
@@ -136,14 +150,21 @@ def to_silhouettes(frames: np.ndarray, settings: SilhouetteSettings, background:
             mask[i] = cv2.threshold(frame, 0, 1, flag | cv2.THRESH_OTSU)[1].astype(bool)
     out = np.empty((len(mask), settings.height, settings.width), dtype=np.uint8)
     for i, m in enumerate(mask):
-        out[i] = cv2.resize(m.astype(np.uint8) * 255, (settings.width, settings.height), interpolation=cv2.INTER_AREA)
+        out[i] = cv2.resize(
+            m.astype(np.uint8) * 255, (settings.width, settings.height), interpolation=cv2.INTER_AREA
+        )
     return out
 
 
 def _check_boxes(path: Path, settings: SilhouetteSettings, height: int, width: int) -> None:
-    for name, box in [("data.crop", settings.crop), *[("data.ignore_boxes[]", b) for b in settings.ignore_boxes]]:
+    for name, box in [
+        ("data.crop", settings.crop),
+        *[("data.ignore_boxes[]", b) for b in settings.ignore_boxes],
+    ]:
         if box is not None and (box[2] > height or box[3] > width):
-            raise DeepdanceError(f"{path}: {name}={list(box)} reaches outside the {height}x{width} (H x W) frame")
+            raise DeepdanceError(
+                f"{path}: {name}={list(box)} reaches outside the {height}x{width} (H x W) frame"
+            )
 
 
 def extract_silhouettes(path: str | Path, settings: SilhouetteSettings) -> np.ndarray:
@@ -158,13 +179,18 @@ def extract_silhouettes(path: str | Path, settings: SilhouetteSettings) -> np.nd
     _check_boxes(path, settings, height, width)
     indices = sampled_indices(num_frames, video_fps, settings.fps, settings.start_seconds)
     if len(indices) == 0:
-        raise DeepdanceError(f"{path}: no frames left after data.start_seconds={settings.start_seconds} ({num_frames} frames at {video_fps:g} fps)")
+        raise DeepdanceError(
+            f"{path}: no frames left after data.start_seconds={settings.start_seconds} ({num_frames} frames "
+            f"at {video_fps:g} fps)"
+        )
 
     def decode(chunk: np.ndarray) -> np.ndarray:
         try:
             return reader.get_batch(list(map(int, chunk))).asnumpy()
         except Exception as err:
-            raise VideoError(f"{path}: decoding frames {int(chunk[0])}..{int(chunk[-1])} failed ({str(err).strip()[:160]})") from None
+            raise VideoError(
+                f"{path}: decoding frames {int(chunk[0])}..{int(chunk[-1])} failed ({str(err).strip()[:160]})"
+            ) from None
 
     chunks = [indices[i : i + DECODE_CHUNK] for i in range(0, len(indices), DECODE_CHUNK)]
     background = None
@@ -173,59 +199,3 @@ def extract_silhouettes(path: str | Path, settings: SilhouetteSettings) -> np.nd
         gray = decode(indices[probe]).astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
         background = np.median(gray, axis=0)
     return np.concatenate([to_silhouettes(decode(chunk), settings, background) for chunk in chunks])
-
-
-_DIGESTS: dict[tuple[str, int, int], str] = {}
-
-
-def file_digest(path: str | Path) -> str:
-    """SHA-256 of the file's bytes (memoised per process by path, size and mtime)."""
-    path = Path(path)
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key not in _DIGESTS:
-        sha = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 22), b""):
-                sha.update(block)
-        _DIGESTS[key] = sha.hexdigest()
-    return _DIGESTS[key]
-
-
-def cache_key(path: str | Path, settings: SilhouetteSettings) -> str:
-    """Content hash of the video + preprocessing settings + code version, as 24 hex digits."""
-    payload = json.dumps({"video": file_digest(path), "settings": settings.to_json(), "version": PREPROCESS_VERSION}, sort_keys=True)
-    return hashlib.sha256(payload.encode()).hexdigest()[:24]
-
-
-class SilhouetteCache:
-    """``.npy`` silhouette stacks under ``root``, one per (video contents, settings)."""
-
-    def __init__(self, root: str | Path) -> None:
-        self.root = Path(root)
-
-    def path_for(self, video: str | Path, settings: SilhouetteSettings) -> Path:
-        return self.root / f"{Path(video).stem[:60]}-{cache_key(video, settings)}.npy"
-
-    def load(self, video: str | Path, settings: SilhouetteSettings) -> np.ndarray:
-        """Memory-mapped (T, height, width) uint8 frames of ``video``, built on first use.
-
-        Written under a temporary name and renamed (``atomic_output``), so a crash or a
-        concurrent run (DDP ranks, a sweep) never reads a half-written file; only files named
-        ``<video stem>-<24-hex key>.npy/.json`` are written, and nothing is ever deleted.
-        """
-        target = self.path_for(video, settings)
-        if not target.exists():
-            frames = extract_silhouettes(video, settings)
-            meta = {"video": str(video), "frames": len(frames), "settings": settings.to_json(),
-                    "version": PREPROCESS_VERSION}
-            # The name holds a hash of the video's bytes and the settings: a file by that name is
-            # this same entry (another rank's), so the meta is replaced and the array kept.
-            atomic_write_text(target.with_suffix(".json"), json.dumps(meta, indent=1))
-            with contextlib.suppress(TargetExists), atomic_output(target, "wb", overwrite=False) as handle:
-                np.save(handle, frames)
-            log.info("cached %d silhouettes of %s in %s", len(frames), video, target)
-        frames = np.load(target, mmap_mode="r")
-        if frames.ndim != 3 or frames.shape[1:] != (settings.height, settings.width) or frames.dtype != np.uint8:
-            raise DeepdanceError(f"{target}: cached frames have shape {frames.shape} {frames.dtype}, expected (T, {settings.height}, {settings.width}) uint8; delete the file")
-        return frames

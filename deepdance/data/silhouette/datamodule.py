@@ -20,9 +20,10 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from deepdance.data.aist import find_videos
+from deepdance.data.aist.names import find_videos
 from deepdance.data.resumable import Item, ResumableTrainOrder, item_generator, item_index
-from deepdance.data.silhouette_preprocess import SilhouetteCache, SilhouetteSettings
+from deepdance.data.silhouette.cache import SilhouetteCache
+from deepdance.data.silhouette.preprocess import SilhouetteSettings
 from deepdance.errors import DeepdanceError
 
 log = logging.getLogger(__name__)
@@ -137,7 +138,7 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
     # --------------------------------------------------------------------------- sources
     def video_paths(self) -> list[Path]:
         if self.hparams.root is None:
-            from deepdance.data.silhouette_synthetic import ensure_synthetic_silhouettes
+            from deepdance.data.synthetic.silhouettes import ensure_synthetic_silhouettes
 
             synthetic = dict(self.hparams.synthetic or {})
             directory = synthetic.pop("dir", Path(self.hparams.cache_dir).parent / "silhouette_synthetic")

@@ -4,7 +4,7 @@ official split files), and clips decoded with decord or read from the feature st
 The dataset is map-style over an explicit manifest (one row per video), so epoch length,
 DDP sharding and worker counts are plain Lightning behaviour. Bad videos are left out at
 probe time and dropped from their batch at decode time (``data.on_bad_video``, see
-``deepdance/data/bad_videos.py``).
+``deepdance/data/video/bad_videos.py``).
 """
 
 from __future__ import annotations
@@ -25,24 +25,22 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import DataLoader, Dataset
 
-from deepdance.data.aist import (
-    GENRES,
-    build_manifest,
+from deepdance.data.aist.names import GENRES, build_manifest, find_videos
+from deepdance.data.aist.splits import (
     dancers_shared_between_splits,
     describe_split,
     filter_manifest,
-    find_videos,
     sequence_name,
     split_at_random,
     split_by_dancer,
     split_by_files,
 )
-from deepdance.data.augment import ClipAugment
-from deepdance.data.bad_videos import REPORT_NAME, BadVideoReport, OnBadVideo, SkipBadVideos, check_policy, collate_skipping_bad, probe_videos
-from deepdance.data.clip_datasets import MultiClipVideoDataset, StoredClipDataset
-from deepdance.data.clips import ClipSampler
+from deepdance.data.genre.augment import ClipAugment
+from deepdance.data.video.bad_videos import REPORT_NAME, BadVideoReport, OnBadVideo, SkipBadVideos, check_policy, collate_skipping_bad, probe_videos
+from deepdance.data.genre.clip_datasets import MultiClipVideoDataset, StoredClipDataset
+from deepdance.data.video.clip_sampling import ClipSampler
 from deepdance.data.resumable import Item, ResumableTrainOrder, item_generator
-from deepdance.data.video import VideoInfo, keyframe_indices, read_clip
+from deepdance.data.video.reader import VideoInfo, keyframe_indices, read_clip
 from deepdance.errors import DeepdanceError
 
 log = logging.getLogger(__name__)
@@ -168,7 +166,7 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
 
     def prepare_data(self) -> None:
         if self.hparams.synthetic is not None:
-            from deepdance.data.synthetic import SyntheticConfig, ensure_synthetic_dataset
+            from deepdance.data.synthetic.dataset import SyntheticConfig, ensure_synthetic_dataset
 
             ensure_synthetic_dataset(self.root, SyntheticConfig(**self.hparams.synthetic))
 

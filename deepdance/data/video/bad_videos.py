@@ -16,7 +16,7 @@ batch (see ``collate_skipping_bad``), with ``error`` the run stops.
 
 A video shorter than ``data.num_frames`` is *not* bad: its frames are used once each and the
 clip is padded and masked. A variable-frame-rate video is not bad either: clips are sampled by
-frame index, which decord maps to exact frames (``python -m deepdance.data.scan`` notes both).
+frame index, which decord maps to exact frames (``python -m deepdance.scan`` notes both).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from typing import Any, Literal
 from torch.utils.data import Dataset, default_collate
 
 from deepdance.data.resumable import Item, item_index
-from deepdance.data.video import VideoInfo, probe_video
+from deepdance.data.video.reader import VideoInfo, probe_video
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.utils.cache_io import atomic_write_text, locked
 
@@ -48,18 +48,24 @@ REPORT_COLUMNS = ("path", "stage", "reason")
 
 def check_policy(on_bad_video: str) -> None:
     if on_bad_video not in ON_BAD_VIDEO:
-        raise DeepdanceError(f"data.on_bad_video={on_bad_video!r} is not known; use 'skip' (leave bad videos out, list them in {REPORT_NAME}) or 'error' (stop at the first)")
+        raise DeepdanceError(
+            f"data.on_bad_video={on_bad_video!r} is not known; use 'skip' (leave bad videos out, list them "
+            f"in {REPORT_NAME}) or 'error' (stop at the first)"
+        )
 
 
 def reason_of(err: BaseException, path: str | Path) -> str:
     """The reason part of a ``VideoError`` (its message starts with the path)."""
     text = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
     prefix = f"{path}: "
-    return text[len(prefix):] if text.startswith(prefix) else text
+    return text[len(prefix) :] if text.startswith(prefix) else text
 
 
 def stop_message(path: str | Path, reason: str) -> str:
-    return f"{path}: {reason} (data.on_bad_video=error; data.on_bad_video=skip leaves bad videos out and lists them in {REPORT_NAME})"
+    return (
+        f"{path}: {reason} (data.on_bad_video=error; data.on_bad_video=skip leaves bad videos out and lists "
+        f"them in {REPORT_NAME})"
+    )
 
 
 class BadVideoReport:
@@ -117,7 +123,11 @@ def _probe_one(path: str) -> tuple[str, VideoInfo | None, str | None]:
     except VideoError as err:
         return path, None, reason_of(err, path)
     except Exception as err:  # a decoder bug must not take the whole scan down
-        return path, None, f"{type(err).__name__}: {str(err).strip().splitlines()[0][:160] if str(err).strip() else ''}"
+        return (
+            path,
+            None,
+            f"{type(err).__name__}: {str(err).strip().splitlines()[0][:160] if str(err).strip() else ''}",
+        )
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -126,7 +136,9 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
 
 
-def iter_probes(paths: list[str], workers: int, check: Any = _probe_one) -> Iterator[tuple[str, Any, str | None]]:
+def iter_probes(
+    paths: list[str], workers: int, check: Any = _probe_one
+) -> Iterator[tuple[str, Any, str | None]]:
     """``check(path)`` for every path, in order, on ``workers`` processes (in-process for 0/1)."""
     if workers <= 1 or len(paths) < 8:
         yield from map(check, paths)
@@ -140,7 +152,9 @@ def iter_probes(paths: list[str], workers: int, check: Any = _probe_one) -> Iter
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def probe_videos(paths: Iterable[str | Path], workers: int = 1, on_bad_video: OnBadVideo = "skip") -> tuple[dict[str, VideoInfo], list[tuple[str, str, str]]]:
+def probe_videos(
+    paths: Iterable[str | Path], workers: int = 1, on_bad_video: OnBadVideo = "skip"
+) -> tuple[dict[str, VideoInfo], list[tuple[str, str, str]]]:
     """Probe every video (open + first frame) on ``workers`` processes.
 
     Returns ``(infos, bad)``: the ``VideoInfo`` of each good path, and ``(path, "probe",
@@ -167,7 +181,9 @@ class SkipBadVideos(Dataset):
     recorded in the report and returned as ``None`` (``skip``), or stops the run with one line
     naming it (``error``). ``collate_skipping_bad`` then drops the ``None`` from its batch."""
 
-    def __init__(self, dataset: Dataset, on_bad_video: OnBadVideo = "skip", report: BadVideoReport | None = None) -> None:
+    def __init__(
+        self, dataset: Dataset, on_bad_video: OnBadVideo = "skip", report: BadVideoReport | None = None
+    ) -> None:
         check_policy(on_bad_video)
         self.dataset = dataset
         self.on_bad_video = on_bad_video

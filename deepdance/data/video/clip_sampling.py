@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from deepdance.data.video import keyframe_indices, sample_frame_indices
+from deepdance.data.video.reader import keyframe_indices, sample_frame_indices
 from deepdance.errors import DeepdanceError
 
 CENTRE = 0.5

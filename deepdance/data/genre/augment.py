@@ -47,6 +47,7 @@ class ClipAugment:
 
     def __call__(self, clip: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """uint8 ``(T, 3, S, S)`` -> augmented uint8 clip of the same shape."""
+
         def uniform(low: float, high: float) -> float:
             return low + (high - low) * float(torch.rand((), generator=generator))
 
@@ -56,7 +57,12 @@ class ClipAugment:
         top = int(torch.randint(0, size - side + 1, (), generator=generator))
         left = int(torch.randint(0, size - side + 1, (), generator=generator))
         if side < size:
-            x = F.interpolate(x[:, :, top : top + side, left : left + side], size=(size, size), mode="bilinear", align_corners=False)
+            x = F.interpolate(
+                x[:, :, top : top + side, left : left + side],
+                size=(size, size),
+                mode="bilinear",
+                align_corners=False,
+            )
         if self.channel_shuffle:
             x = x[:, torch.randperm(3, generator=generator)]
         if uniform(0, 1) < self.grayscale_p:

@@ -32,7 +32,9 @@ def _check_frames(path: Path, frames: np.ndarray, pad_odd: bool) -> np.ndarray:
     if frames.ndim == 3:  # (T, H, W) gray
         frames = np.repeat(frames[..., None], 3, axis=-1)
     if frames.ndim != 4 or frames.shape[-1] != 3:
-        raise ValueError(f"{path}: frames must be (T, H, W, 3) RGB or (T, H, W) gray, got shape {frames.shape}")
+        raise ValueError(
+            f"{path}: frames must be (T, H, W, 3) RGB or (T, H, W) gray, got shape {frames.shape}"
+        )
     if frames.shape[0] == 0:
         raise ValueError(f"{path}: no frames to write")
     height, width = frames.shape[1:3]
@@ -94,8 +96,10 @@ def write_mp4(
 def new_video_file(path: Path, overwrite: bool = False) -> Iterator[Path]:
     """A temporary name to encode into, published as ``path`` at the end; an existing
     ``path`` is a one-line error before any frame is encoded (unless ``overwrite``)."""
-    refusal = (f"{path} exists; deepdance does not replace a file it was not asked to replace: "
-               "delete or move it, or write to another name")
+    refusal = (
+        f"{path} exists; deepdance does not replace a file it was not asked to replace: "
+        "delete or move it, or write to another name"
+    )
     if not overwrite and path.exists():
         raise DeepdanceError(refusal)
     try:

@@ -1,0 +1,18 @@
+"""Deep-Dance silhouettes: preprocessing a video to binary frames, their disk cache, the datamodule.
+
+``deepdance.data.silhouette.SilhouetteDataModule`` is also the ``_target_`` stored in older
+checkpoints, so this export keeps them loading.
+"""
+
+from deepdance.data.silhouette.datamodule import SilhouetteDataModule, chronological_split
+from deepdance.data.silhouette.cache import SilhouetteCache, cache_key
+from deepdance.data.silhouette.preprocess import SilhouetteSettings, extract_silhouettes
+
+__all__ = [
+    "SilhouetteCache",
+    "SilhouetteDataModule",
+    "SilhouetteSettings",
+    "cache_key",
+    "chronological_split",
+    "extract_silhouettes",
+]

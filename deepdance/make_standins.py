@@ -1,0 +1,56 @@
+"""Write AIST++ stand-in videos: synthetic dancers in the real videos' container format.
+
+    python -m deepdance.make_standins --root data/aist_standin --dancers-per-genre 4 --cameras 5 --seconds 3
+
+This module only parses the arguments and calls ``deepdance.data.aist.standin.make_standin``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+
+from deepdance.data.aist.standin import make_standin
+from deepdance.errors import DeepdanceError
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument("--root", required=True, type=Path)
+    parser.add_argument("--dancers-per-genre", type=int, default=4)
+    parser.add_argument("--cameras", type=int, default=5)
+    parser.add_argument("--musics", type=int, default=1)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--fps", type=float, default=60.0)
+    parser.add_argument("--height", type=int, default=1080)
+    parser.add_argument("--width", type=int, default=1920)
+    parser.add_argument("--workers", type=int, default=None)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    start = time.perf_counter()
+    try:
+        paths = make_standin(
+            args.root,
+            args.dancers_per_genre,
+            args.cameras,
+            args.musics,
+            args.seconds,
+            args.fps,
+            (args.height, args.width),
+            workers=args.workers,
+        )
+    except DeepdanceError as err:
+        parser.exit(2, f"error: {err}\n")
+    print(
+        f"{len(paths)} stand-in videos ({args.width}x{args.height}, {args.fps} fps, {args.seconds} s, H.264 "
+        f"+ AAC) "
+        f"in {args.root} after {time.perf_counter() - start:.1f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()
