@@ -153,17 +153,21 @@ class LatentLSTMModule(DeepdanceModule):
                                  f"model.look_back={self.hparams.look_back}")
 
     def setup(self, stage: str) -> None:
-        """Encode every frame once; on fit, standardise with train statistics and fit the ridge."""
+        """Take the datamodule's videos (its public ``sequences()``), once."""
         datamodule = self.trainer.datamodule if self.trainer is not None else None
         if datamodule is None or self.video_offsets:
             return
-        sequences = datamodule.sequences(stage)
+        self.use_sequences(datamodule.sequences(stage), fit=stage == "fit")
+
+    def use_sequences(self, sequences: SilhouetteSequences, fit: bool = False) -> None:
+        """Encode every frame of ``sequences`` once; with ``fit``, standardise the latents with the
+        train split's statistics and fit the ridge baseline on its windows."""
         self._check_data(sequences)
         self.sequences = sequences
         latents = [self.encode_frames(frames) for frames in sequences.videos]
         self.video_offsets = list(np.cumsum([0] + [len(z) for z in latents[:-1]]))
         self.latent_table = torch.cat(latents)
-        if stage == "fit":
+        if fit:
             train = torch.cat([latents[s.video][s.start : s.stop] for s in sequences.segments["train"]])
             self.latent_mean.copy_(train.mean(0))
             self.latent_std.copy_(train.std(0).clamp(min=1e-4))
