@@ -25,7 +25,8 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import MissingMandatoryValue, OmegaConfBaseException
 
 from deepdance.errors import DeepdanceError
-from deepdance.models.registry import GENRE_CLASSIFIER, LATENT_LSTM as LSTM_FAMILY, SILHOUETTE_AE, require_family
+from deepdance.models.registry import GENRE_CLASSIFIER, SILHOUETTE_AE, require_family
+from deepdance.models.registry import LATENT_LSTM as LSTM_FAMILY
 
 GENRE_DATA = "deepdance.data.genre_datamodule.GenreDataModule"
 SILHOUETTE_DATA = "deepdance.data.silhouette.SilhouetteDataModule"

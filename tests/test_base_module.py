@@ -44,8 +44,15 @@ def _tags(log_dir: Path) -> dict[str, list[str]]:
 
 def _trainer(tmp_path: Path, callbacks: list[pl.Callback]) -> pl.Trainer:
     loggers = [TensorBoardLogger(tmp_path, name="tb", version=0), CSVLogger(tmp_path, name="csv", version=0)]
-    return pl.Trainer(default_root_dir=tmp_path, logger=loggers, callbacks=callbacks, accelerator="cpu",
-                      enable_progress_bar=False, enable_model_summary=False, enable_checkpointing=False)
+    return pl.Trainer(
+        default_root_dir=tmp_path,
+        logger=loggers,
+        callbacks=callbacks,
+        accelerator="cpu",
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        enable_checkpointing=False,
+    )
 
 
 # ------------------------------------------------------------------ old checkpoints
@@ -72,8 +79,11 @@ def test_legacy_checkpoints_load_through_the_registry() -> None:
     assert isinstance(lstm, LatentLSTMModule) and family is FAMILIES["latent_lstm"]
     context = torch.randn(2, lstm.hparams.look_back, lstm.autoencoder.config["latent_dim"])
     assert lstm(context).shape == (2, lstm.autoencoder.config["latent_dim"])
-    with pytest.raises(DeepdanceError, match=r"holds a deepdance.models.genre_module.GenreClassifier \(genre "
-                       r"classifier\) checkpoint, not a latent LSTM checkpoint"):
+    with pytest.raises(
+        DeepdanceError,
+        match=r"holds a deepdance.models.genre_module.GenreClassifier \(genre "
+        r"classifier\) checkpoint, not a latent LSTM checkpoint",
+    ):
         load_model(GENRE_CKPT, "generate")
     with pytest.raises(DeepdanceError, match="not a genre classifier checkpoint"):
         load_model(LSTM_CKPT, "predict", setting="ckpt_path")
@@ -98,7 +108,9 @@ def test_hyperparameters_are_plain_data_and_reload_with_weights_only(tmp_path: P
 def test_optimizer_and_scheduler_come_from_config_and_skip_frozen_parameters() -> None:
     scheduler = {"_target_": "torch.optim.lr_scheduler.ReduceLROnPlateau", "_partial_": True, "patience": 2}
     # no _partial_ given: older configs wrote the optimiser without it
-    model = SilhouetteAEModule(net=SMALL_NET, optimizer={"_target_": "torch.optim.SGD", "lr": 0.5}, scheduler=scheduler)
+    model = SilhouetteAEModule(
+        net=SMALL_NET, optimizer={"_target_": "torch.optim.SGD", "lr": 0.5}, scheduler=scheduler
+    )
     model.net.decoder.requires_grad_(False)
     frozen = {id(p) for p in model.parameters() if not p.requires_grad}
     config = model.configure_optimizers()
@@ -108,14 +120,20 @@ def test_optimizer_and_scheduler_come_from_config_and_skip_frozen_parameters() -
     assert params and not {id(p) for p in params} & frozen
     assert len(params) == sum(p.requires_grad for p in model.parameters())
     assert isinstance(config["lr_scheduler"]["scheduler"], torch.optim.lr_scheduler.ReduceLROnPlateau)
-    assert config["lr_scheduler"]["monitor"] == "val/loss" and config["lr_scheduler"]["scheduler"].patience == 2
+    assert (
+        config["lr_scheduler"]["monitor"] == "val/loss" and config["lr_scheduler"]["scheduler"].patience == 2
+    )
     no_scheduler = SilhouetteAEModule(net=SMALL_NET, optimizer=OPTIMIZER).configure_optimizers()
     assert set(no_scheduler) == {"optimizer"} and isinstance(no_scheduler["optimizer"], torch.optim.Adam)
 
 
 def test_frozen_backbone_is_not_optimised() -> None:
-    model = GenreClassifier(backbone={"name": "test_resnet", "pretrained": False, "freeze": True},
-                            head={"gru_sizes": [8]}, optimizer=OPTIMIZER, img_size=32)
+    model = GenreClassifier(
+        backbone={"name": "test_resnet", "pretrained": False, "freeze": True},
+        head={"gru_sizes": [8]},
+        optimizer=OPTIMIZER,
+        img_size=32,
+    )
     model.backbone.requires_grad_(False)
     params = model.configure_optimizers()["optimizer"].param_groups[0]["params"]
     assert {id(p) for p in params} == {id(p) for p in model.head.parameters()}
@@ -153,8 +171,12 @@ def test_every_family_is_a_deepdance_module_and_named_for_its_commands() -> None
 
 def test_clip_logits_embeds_each_distinct_frame_once_and_equals_forward() -> None:
     torch.manual_seed(0)
-    model = GenreClassifier(backbone={"name": "test_resnet", "pretrained": False}, head={"gru_sizes": [8]},
-                            optimizer=OPTIMIZER, img_size=32).eval()
+    model = GenreClassifier(
+        backbone={"name": "test_resnet", "pretrained": False},
+        head={"gru_sizes": [8]},
+        optimizer=OPTIMIZER,
+        img_size=32,
+    ).eval()
     frames = torch.randint(0, 256, (5, 3, 32, 32), dtype=torch.uint8)
     clip_index = torch.tensor([[0, 1, 2, 3], [1, 2, 3, 4]])
     mask = torch.tensor([[True, True, True, True], [True, True, True, False]])
@@ -173,19 +195,33 @@ def test_clip_logits_embeds_each_distinct_frame_once_and_equals_forward() -> Non
 
 def _feature_batches(classes: int, videos: int, dim: int) -> DataLoader:
     torch.manual_seed(0)
-    items = [{"features": torch.randn(4, dim), "mask": torch.ones(4, dtype=torch.bool), "label": i % classes,
-              "video": i} for i in range(videos)]
+    items = [
+        {
+            "features": torch.randn(4, dim),
+            "mask": torch.ones(4, dtype=torch.bool),
+            "label": i % classes,
+            "video": i,
+        }
+        for i in range(videos)
+    ]
     return DataLoader(items, batch_size=4)
 
 
 def test_confusion_matrix_report_writes_files_and_reaches_every_logger(tmp_path: Path) -> None:
     names = ["BR", "PO", "LO"]
-    model = GenreClassifier(backbone={"name": "test_resnet", "pretrained": False, "freeze": True},
-                            head={"gru_sizes": [8]}, optimizer=OPTIMIZER, img_size=32, class_names=names)
+    model = GenreClassifier(
+        backbone={"name": "test_resnet", "pretrained": False, "freeze": True},
+        head={"gru_sizes": [8]},
+        optimizer=OPTIMIZER,
+        img_size=32,
+        class_names=names,
+    )
     loader = _feature_batches(len(names), 10, model.spec.num_features)
     trainer = _trainer(tmp_path, [ConfusionMatrixReport()])
     metrics = trainer.test(model, loader)[0]
-    counts = np.loadtxt(tmp_path / "confusion_matrix.csv", delimiter=",", skiprows=1, usecols=(1, 2, 3), dtype=int)
+    counts = np.loadtxt(
+        tmp_path / "confusion_matrix.csv", delimiter=",", skiprows=1, usecols=(1, 2, 3), dtype=int
+    )
     assert counts.sum() == 10 and counts.sum(axis=1).tolist() == [4, 3, 3]
     assert np.trace(counts) / 10 == pytest.approx(metrics["test/acc"])
     assert (tmp_path / "confusion_matrix.png").stat().st_size > 1000
@@ -219,11 +255,15 @@ def test_rollout_video_writes_the_mp4_and_reaches_every_logger(tmp_path: Path) -
 
     from deepdance.data.silhouette import Segment, SilhouetteSequences
 
-    model = LatentLSTMModule.load_from_checkpoint(LSTM_CKPT, weights_only=True, **LatentLSTMModule.checkpoint_overrides())
+    model = LatentLSTMModule.load_from_checkpoint(
+        LSTM_CKPT, weights_only=True, **LatentLSTMModule.checkpoint_overrides()
+    )
     hp = model.hparams
     video = np.random.default_rng(0).integers(0, 2, (40, 24, 40), dtype=np.uint8) * 255
     segments = {"train": [Segment(0, 0, 30)], "val": [Segment(0, 30, 35)], "test": [Segment(0, 35, 40)]}
-    model.use_sequences(SilhouetteSequences([video], segments, dict(hp.preprocessing), hp.look_back), fit=True)
+    model.use_sequences(
+        SilhouetteSequences([video], segments, dict(hp.preprocessing), hp.look_back), fit=True
+    )
     trainer = _trainer(tmp_path, [])
     RolloutVideo(every_n_epochs=1, steps=3).on_validation_end(trainer, model)
     out = tmp_path / "rollouts" / "epoch_000.mp4"
@@ -232,6 +272,8 @@ def test_rollout_video_writes_the_mp4_and_reaches_every_logger(tmp_path: Path) -
     trainer.loggers[0].experiment.flush()
     assert "val/rollout" in _tags(tmp_path / "tb")["images"]
     # a model without rollouts, or an epoch off the schedule: nothing written
-    RolloutVideo(every_n_epochs=1).on_validation_end(trainer, SilhouetteAEModule(net=SMALL_NET, optimizer=OPTIMIZER))
+    RolloutVideo(every_n_epochs=1).on_validation_end(
+        trainer, SilhouetteAEModule(net=SMALL_NET, optimizer=OPTIMIZER)
+    )
     RolloutVideo(every_n_epochs=0).on_validation_end(trainer, model)
     assert sorted(p.name for p in (tmp_path / "rollouts").iterdir()) == ["epoch_000.mp4", "epoch_000.png"]

@@ -25,9 +25,18 @@ class CheckpointOnInterrupt(pl.Callback):
     def __init__(self, dirpath: str, filename: str = "last") -> None:
         self.ckpt_path = str(Path(dirpath) / f"{filename}.ckpt")
 
-    def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException) -> None:
+    def on_exception(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException
+    ) -> None:
         if trainer.state.fn != "fit" or trainer.global_step == 0:
             return
-        trainer.save_checkpoint(self.ckpt_path, weights_only=False)  # the full training state
+        # the full training state
+        trainer.save_checkpoint(self.ckpt_path, weights_only=False)
         why = "SIGTERM" if isinstance(exception, SIGTERMException) else type(exception).__name__
-        log.warning("%s at epoch %d, step %d: saved %s; resume with ckpt_path=last", why, trainer.current_epoch, trainer.global_step, self.ckpt_path)
+        log.warning(
+            "%s at epoch %d, step %d: saved %s; resume with ckpt_path=last",
+            why,
+            trainer.current_epoch,
+            trainer.global_step,
+            self.ckpt_path,
+        )

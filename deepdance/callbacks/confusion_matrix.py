@@ -33,7 +33,9 @@ class ConfusionMatrixReport(pl.Callback):
         figure = save_confusion_matrix(report.confusion, report.class_names, out_dir, title=title)
         log_figure(trainer.loggers, "test/confusion_matrix", figure)
         if self.predictions and report.outputs is not None:
-            write_test_predictions(report, getattr(trainer, "datamodule", None), out_dir / "test_predictions.csv")
+            write_test_predictions(
+                report, getattr(trainer, "datamodule", None), out_dir / "test_predictions.csv"
+            )
 
 
 def write_test_predictions(report: GenreTestReport, datamodule: object, path: Path) -> None:
@@ -41,13 +43,15 @@ def write_test_predictions(report: GenreTestReport, datamodule: object, path: Pa
     import pandas as pd
 
     names, outputs, clips = report.class_names, report.outputs, report.num_clips
-    table = pd.DataFrame({
-        "video_id": outputs["video"].numpy(),
-        "genre": [names[i] for i in outputs["label"].tolist()],
-        "pred_single": [names[i] for i in outputs["single"].argmax(-1).tolist()],
-        f"pred_clips{clips}": [names[i] for i in outputs["clips"].argmax(-1).tolist()],
-        f"prob_clips{clips}": outputs["clips"].max(-1).values.numpy().round(4),
-    })
+    table = pd.DataFrame(
+        {
+            "video_id": outputs["video"].numpy(),
+            "genre": [names[i] for i in outputs["label"].tolist()],
+            "pred_single": [names[i] for i in outputs["single"].argmax(-1).tolist()],
+            f"pred_clips{clips}": [names[i] for i in outputs["clips"].argmax(-1).tolist()],
+            f"prob_clips{clips}": outputs["clips"].max(-1).values.numpy().round(4),
+        }
+    )
     # The datamodule's public manifest names each video, when it has one.
     manifest = getattr(datamodule, "manifest", None)
     if manifest is not None and "video_id" in manifest:

@@ -19,14 +19,28 @@ class FrameStrips(pl.Callback):
         self.count = count
         self.dirname = dirname
 
-    def on_validation_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any,
-                                batch: Any, batch_idx: int, dataloader_idx: int = 0) -> None:
+    def on_validation_batch_end(
+        self,
+        trainer: pl.Trainer,
+        pl_module: pl.LightningModule,
+        outputs: Any,
+        batch: Any,
+        batch_idx: int,
+        dataloader_idx: int = 0,
+    ) -> None:
         every = self.every_n_epochs
         if every and not trainer.sanity_checking and trainer.current_epoch % every == 0:
             self._write(trainer, "val", outputs, batch_idx)
 
-    def on_test_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any,
-                          batch: Any, batch_idx: int, dataloader_idx: int = 0) -> None:
+    def on_test_batch_end(
+        self,
+        trainer: pl.Trainer,
+        pl_module: pl.LightningModule,
+        outputs: Any,
+        batch: Any,
+        batch_idx: int,
+        dataloader_idx: int = 0,
+    ) -> None:
         if self.every_n_epochs:
             self._write(trainer, "test", outputs, batch_idx)
 
@@ -41,8 +55,12 @@ class FrameStrips(pl.Callback):
         from deepdance.utils.media import frame_grid, log_image, to_display
 
         n = self.count
-        grid = frame_grid([to_display(outputs["frames"][:n, 0]), to_display(outputs["reconstructions"][:n, 0])])
-        path = Path(trainer.default_root_dir) / self.dirname / f"{split}_epoch_{trainer.current_epoch:03d}.png"
+        grid = frame_grid(
+            [to_display(outputs["frames"][:n, 0]), to_display(outputs["reconstructions"][:n, 0])]
+        )
+        path = (
+            Path(trainer.default_root_dir) / self.dirname / f"{split}_epoch_{trainer.current_epoch:03d}.png"
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_output(path, "wb") as handle:
             Image.fromarray(grid).save(handle, format="PNG")

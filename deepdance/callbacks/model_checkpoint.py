@@ -61,9 +61,12 @@ class ModelCheckpoint(pl.callbacks.ModelCheckpoint):
 
         state = dict(state_dict)
         state["dirpath"] = self.dirpath
-        state["best_k_models"] = {moved(p): score for p, score in (state_dict.get("best_k_models") or {}).items()}
+        state["best_k_models"] = {
+            moved(p): score for p, score in (state_dict.get("best_k_models") or {}).items()
+        }
         state["best_model_path"] = moved(state_dict.get("best_model_path", ""))
         state["kth_best_model_path"] = moved(state_dict.get("kth_best_model_path", ""))
-        state["last_model_path"] = ""  # this run writes its own last.ckpt
+        # this run writes its own last.ckpt
+        state["last_model_path"] = ""
         log.info("resuming %s in %s: copied its best checkpoint(s) here", old_dir, new_dir)
         super().load_state_dict(state)

@@ -24,7 +24,13 @@ class ResumableRandomness(pl.Callback):
         kind, keys, pos, has_gauss, gauss = np.random.get_state()
         state = {
             "torch": torch.get_rng_state(),
-            "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos), "has_gauss": int(has_gauss), "gauss": float(gauss)},
+            "numpy": {
+                "kind": kind,
+                "keys": torch.from_numpy(keys.astype(np.int64)),
+                "pos": int(pos),
+                "has_gauss": int(has_gauss),
+                "gauss": float(gauss),
+            },
             "python": random.getstate(),
         }
         if torch.cuda.is_available() and torch.cuda.is_initialized():
@@ -43,7 +49,15 @@ class ResumableRandomness(pl.Callback):
             return
         torch.set_rng_state(state["torch"])
         numpy_state = state["numpy"]
-        np.random.set_state((numpy_state["kind"], numpy_state["keys"].numpy().astype(np.uint32), numpy_state["pos"], numpy_state["has_gauss"], numpy_state["gauss"]))
+        np.random.set_state(
+            (
+                numpy_state["kind"],
+                numpy_state["keys"].numpy().astype(np.uint32),
+                numpy_state["pos"],
+                numpy_state["has_gauss"],
+                numpy_state["gauss"],
+            )
+        )
         version, internal, gauss = state["python"]
         random.setstate((version, tuple(internal), gauss))
         if "cuda" in state and torch.cuda.is_available():

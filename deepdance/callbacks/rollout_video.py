@@ -14,7 +14,9 @@ class RolloutVideo(pl.Callback):
     frames, with ``strip``) into the run dir and hand the video to every logger that shows one:
     TensorBoard gets a GIF summary, W&B the mp4; the CSV logger keeps the files."""
 
-    def __init__(self, every_n_epochs: int = 5, steps: int = 20, strip: bool = True, dirname: str = "rollouts") -> None:
+    def __init__(
+        self, every_n_epochs: int = 5, steps: int = 20, strip: bool = True, dirname: str = "rollouts"
+    ) -> None:
         self.every_n_epochs = every_n_epochs
         self.steps = steps
         self.strip = strip

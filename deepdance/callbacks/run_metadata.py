@@ -15,8 +15,12 @@ class RunMetadata(pl.Callback):
     def __init__(self, model_target: str, data: dict[str, Any] | DictConfig) -> None:
         self.metadata = {
             "model_target": model_target,
-            "data": OmegaConf.to_container(data, resolve=True) if isinstance(data, DictConfig) else dict(data),
+            "data": OmegaConf.to_container(data, resolve=True)
+            if isinstance(data, DictConfig)
+            else dict(data),
         }
 
-    def on_save_checkpoint(self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]) -> None:
+    def on_save_checkpoint(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]
+    ) -> None:
         checkpoint["deepdance"] = self.metadata

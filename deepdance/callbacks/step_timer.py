@@ -41,16 +41,25 @@ class StepTimer(pl.Callback):
         if pl_module.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(pl_module.device)
 
-    def on_train_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, batch_idx: int) -> None:
+    def on_train_batch_start(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, batch_idx: int
+    ) -> None:
         self._start = self._now(pl_module)
 
-    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int) -> None:
+    def on_train_batch_end(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
         end = self._now(pl_module)
         self.step_ms.append((end - self._start) * 1000)
-        self.loop_ms.append((end - (self._start if self._last_end is None else self._last_end)) * 1000)  # aligned with step_ms
+        # aligned with step_ms
+        self.loop_ms.append((end - (self._start if self._last_end is None else self._last_end)) * 1000)
         self._last_end = end
         if len(self.step_ms) > self.warmup:
-            self.samples += len(batch["label"]) if isinstance(batch, dict) and "label" in batch else trainer.train_dataloader.batch_size
+            self.samples += (
+                len(batch["label"])
+                if isinstance(batch, dict) and "label" in batch
+                else trainer.train_dataloader.batch_size
+            )
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         import json
@@ -61,16 +70,18 @@ class StepTimer(pl.Callback):
 
         if not trainer.is_global_zero:
             return
-        timed, looped = self.step_ms[self.warmup:], self.loop_ms[self.warmup:]
+        timed, looped = self.step_ms[self.warmup :], self.loop_ms[self.warmup :]
         cuda = pl_module.device.type == "cuda"
         result = {
             "device": torch.cuda.get_device_name(pl_module.device) if cuda else "cpu",
             "precision": str(trainer.precision),
             "compile": bool(pl_module.hparams.get("compile", False)),
-            "batch_size": trainer.train_dataloader.batch_size if trainer.train_dataloader is not None else None,
+            "batch_size": trainer.train_dataloader.batch_size
+            if trainer.train_dataloader is not None
+            else None,
             "steps_timed": len(timed),
             "warmup_steps": min(self.warmup, len(self.step_ms)),
-            "warmup_ms_total": sum(self.step_ms[:self.warmup]),
+            "warmup_ms_total": sum(self.step_ms[: self.warmup]),
             "step_ms_median": statistics.median(timed) if timed else None,
             "loop_ms_median": statistics.median(looped) if looped else None,
             "samples_per_s": self.samples / (sum(timed) / 1000) if timed else None,

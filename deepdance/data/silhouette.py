@@ -192,9 +192,10 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
         log.info("silhouettes: %d video(s), %s", len(self.videos), ", ".join(f"{s} {len(self.datasets[s])}" for s in SPLITS))
 
     def sequences(self, stage: str | None = None) -> SilhouetteSequences:
-        """Every video's cached frames (``(T, H, W)`` uint8), its split segments and the settings, set up first."""
+        """Every video's cached frames ``(T, H, W)`` uint8, its split segments and the settings."""
         self.setup(stage)
-        return SilhouetteSequences(self.videos, self.segments, self.preprocessing, self.hparams.context_frames)
+        context = self.hparams.context_frames
+        return SilhouetteSequences(self.videos, self.segments, self.preprocessing, context)
 
     @property
     def preprocessing(self) -> dict[str, Any]:

@@ -62,7 +62,8 @@ class SilhouetteAEModule(DeepdanceModule):
         x = self._frames(batch)
         logits = self.net.decode_logits(self.net.encode(x))
         recon = torch.sigmoid(logits)
-        self.log(f"{split}/loss", self._loss(logits, x), on_step=False, on_epoch=True, prog_bar=split == "val",
+        loss = self._loss(logits, x)
+        self.log(f"{split}/loss", loss, on_step=False, on_epoch=True, prog_bar=split == "val",
                  batch_size=len(x), sync_dist=True)
         self.metrics[split].update(recon, x)
         return {"frames": x.detach(), "reconstructions": recon.detach()}

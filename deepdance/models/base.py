@@ -45,12 +45,16 @@ class DeepdanceModule(pl.LightningModule):
         return [p for p in self.parameters() if p.requires_grad]
 
     def configure_optimizers(self) -> dict[str, Any]:
-        optimizer = build_partial(self.hparams.optimizer, "model.optimizer")(params=self.trainable_parameters())
+        optimizer = build_partial(self.hparams.optimizer, "model.optimizer")(
+            params=self.trainable_parameters()
+        )
         if not self.hparams.get("scheduler"):
             return {"optimizer": optimizer}
         scheduler = build_partial(self.hparams.scheduler, "model.scheduler")(optimizer=optimizer)
-        return {"optimizer": optimizer,
-                "lr_scheduler": {"scheduler": scheduler, "monitor": self.scheduler_monitor, "interval": "epoch"}}
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "monitor": self.scheduler_monitor, "interval": "epoch"},
+        }
 
 
 def build_partial(spec: dict[str, Any], key: str) -> Any:

@@ -263,7 +263,8 @@ class GenreClassifier(DeepdanceModule):
         matrix = self.test_confusion.compute().cpu()
         for metric in (self.test_metrics, self.test_metrics_clips, self.test_per_class, self.test_confusion):
             metric.reset()
-        self.test_report = GenreTestReport(confusion=matrix, class_names=list(names), accuracy=float(metrics["test/acc"]),
+        accuracy = float(metrics["test/acc"])
+        self.test_report = GenreTestReport(confusion=matrix, class_names=list(names), accuracy=accuracy,
                                            num_clips=self.test_num_clips, outputs=outputs)
 
     def _view_vote_enabled(self) -> bool:

@@ -245,7 +245,8 @@ class LatentLSTMModule(DeepdanceModule):
 
     def _sequences(self) -> SilhouetteSequences:
         if self.sequences is None:
-            raise DeepdanceError("the latent LSTM needs its datamodule's videos: run it through a Trainer with a datamodule")
+            raise DeepdanceError("the latent LSTM needs its datamodule's videos: "
+                                 "run it through a Trainer with a datamodule, or call use_sequences")
         return self.sequences
 
     # --------------------------------------------------------------------- rollouts

@@ -101,7 +101,9 @@ def describe_model(target: str) -> str:
     return f"{target} ({name})" if name else target
 
 
-def require_family(metadata: dict[str, Any], command: str, path: str | Path, key: str = "ckpt_path") -> ModelFamily:
+def require_family(
+    metadata: dict[str, Any], command: str, path: str | Path, key: str = "ckpt_path"
+) -> ModelFamily:
     """The family of a checkpoint's stored metadata, refused in one line when ``command`` does not take it."""
     found = str(metadata.get("model_target") or "")
     family = family_of(found)
