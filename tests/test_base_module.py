@@ -159,6 +159,9 @@ def test_every_family_is_a_deepdance_module_and_named_for_its_commands() -> None
     assert [f.name for f in families_for("generate")] == ["latent_lstm"]
     assert [f.name for f in families_for("autoencoder_ckpt")] == ["silhouette_ae"]
     assert len(families_for("eval")) == len(FAMILIES)
+    # eval adds each family's report callbacks to its test run
+    assert [type(c) for c in FAMILIES["genre_classifier"].report_callbacks()] == [ConfusionMatrixReport]
+    assert [type(c) for c in FAMILIES["silhouette_ae"].report_callbacks()] == [FrameStrips]
     assert family_of("my.Model") is None and describe_model("my.Model") == "my.Model"
     with pytest.raises(DeepdanceError, match="x.ckpt holds a my.Model checkpoint, not a genre classifier"):
         require_family({"model_target": "my.Model"}, "predict", "x.ckpt")
