@@ -25,12 +25,15 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import MissingMandatoryValue, OmegaConfBaseException
 
 from deepdance.errors import DeepdanceError
+from deepdance.models.registry import GENRE_CLASSIFIER, SILHOUETTE_AE, require_family
+from deepdance.models.registry import LATENT_LSTM as LSTM_FAMILY
 
 GENRE_DATA = "deepdance.data.genre.GenreDataModule"
 SILHOUETTE_DATA = "deepdance.data.silhouette.SilhouetteDataModule"
-CLASSIFIER = "deepdance.models.genre_module.GenreClassifier"
-AUTOENCODER = "deepdance.models.autoencoder_module.SilhouetteAEModule"
-LATENT_LSTM = "deepdance.models.latent_lstm_module.LatentLSTMModule"
+# The model families' class paths, from the one registry.
+CLASSIFIER = GENRE_CLASSIFIER.target
+AUTOENCODER = SILHOUETTE_AE.target
+LATENT_LSTM = LSTM_FAMILY.target
 # Hydra's instantiate keywords: allowed in any group beside the class's own arguments.
 HYDRA_KEYS = {"_target_", "_recursive_", "_partial_", "_convert_", "_args_"}
 # Lightning 2.x precision names (Trainer(precision=...)).
@@ -229,7 +232,9 @@ def signature_keys(target: str) -> tuple[set[str], str]:
             f"_target_={target}: cannot be imported ({' '.join(str(err).split())[:160]})"
         ) from None
     params = inspect.signature(cls.__init__).parameters
-    return {name for name in params if name != "self"}, cls.__name__
+    # ``**legacy`` (keys of older checkpoints) is no setting a config may give
+    named = {name for name, p in params.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+    return named - {"self"}, cls.__name__
 
 
 def wrapped(prefix: str, build: Any, *args: Any, **kwargs: Any) -> Any:
@@ -431,7 +436,7 @@ def check_model(cfg: DictConfig, allow_missing: Iterable[str] = ()) -> None:
                 kind="file",
                 hint="the best checkpoint of experiment=deep_dance_ae",
             )
-            check_family(path, AUTOENCODER, "model.autoencoder_ckpt")
+            check_family(path, "autoencoder_ckpt", "model.autoencoder_ckpt")
 
 
 def check_classifier(cfg: DictConfig) -> None:
@@ -522,18 +527,13 @@ def check_trainer(cfg: DictConfig) -> None:
         raise _bad("trainer.fast_dev_run", fast, "true, false or a number of batches >= 0")
 
 
-def check_family(path: Path | str, expected: str | tuple[str, ...], key: str = "ckpt_path") -> dict[str, Any]:
-    """The checkpoint's stored metadata, refused in one line when it is another model family."""
-    from deepdance.utils.checkpoints import describe_model, read_deepdance_metadata
+def check_family(path: Path | str, command: str, key: str = "ckpt_path") -> dict[str, Any]:
+    """The checkpoint's stored metadata, refused in one line when ``command`` does not take its
+    model family (``deepdance.models.registry``)."""
+    from deepdance.utils.checkpoints import read_deepdance_metadata
 
     metadata = read_deepdance_metadata(path, setting=key)
-    expected = (expected,) if isinstance(expected, str) else expected
-    found = str(metadata["model_target"])
-    if found not in expected:
-        wanted = " or ".join(describe_model(e) for e in expected)
-        raise DeepdanceError(
-            f"{key}={path} holds a {describe_model(found)} checkpoint; expected a {wanted} checkpoint"
-        )
+    require_family(metadata, command, path, key)
     return metadata
 
 
@@ -620,11 +620,11 @@ def validate_eval(cfg: DictConfig) -> tuple[dict[str, Any], DictConfig]:
     is tested on (the stored settings with this command's ``data.*`` on top), the trainer.
     Returns the checkpoint's metadata and that data config."""
     from deepdance.eval import data_config
-    from deepdance.utils.checkpoints import MODEL_FAMILIES, check_data_target
+    from deepdance.utils.checkpoints import check_data_target
 
     check_seed(cfg)
     path = check_ckpt(cfg, "ckpt_path=<a checkpoint written by deepdance.train>")
-    metadata = check_family(path, tuple(MODEL_FAMILIES))
+    metadata = check_family(path, "eval")
     data_cfg = data_config(metadata.get("data") or {}, cfg)
     check_data_target(metadata, data_cfg.get("_target_"), path)
     view = OmegaConf.create({"paths": cfg.get("paths") or {}})
@@ -644,7 +644,7 @@ def validate_predict(cfg: DictConfig) -> dict[str, Any]:
     if not isinstance(device, str) or not (device in ("auto", "cpu", "cuda") or device.startswith("cuda:")):
         raise _bad("device", device, "auto, cpu, cuda or cuda:N")
     text(cfg, "output", optional=True, default=None)
-    return check_family(path, CLASSIFIER)
+    return check_family(path, "predict")
 
 
 def validate_generate(cfg: DictConfig) -> dict[str, Any]:
@@ -665,7 +665,7 @@ def validate_generate(cfg: DictConfig) -> dict[str, Any]:
     device = setting(cfg, "device", default="cpu")
     if not isinstance(device, str) or not (device in ("cpu", "cuda") or device.startswith("cuda:")):
         raise _bad("device", device, "cpu, cuda or cuda:N")
-    return check_family(path, LATENT_LSTM)
+    return check_family(path, "generate")
 
 
 def validate_scan(cfg: DictConfig) -> None:

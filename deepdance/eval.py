@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from deepdance.config_checks import validate_eval
 from deepdance.features.extract import prepare_feature_store
+from deepdance.models.registry import require_family
 from deepdance.utils.checkpoints import read_deepdance_metadata
 from deepdance.utils.run import instantiate_loggers, print_config_tree, task_wrapper, write_summary
 from deepdance.utils.run_info import write_run_info
@@ -54,9 +55,11 @@ def evaluate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     if cfg.get("print_config"):
         print_config_tree(OmegaConf.merge(cfg, {"data": data_cfg}))
     datamodule: pl.LightningDataModule = hydra.utils.instantiate(data_cfg)
-    model_class = hydra.utils.get_class(metadata["model_target"])
-    model = model_class.load_from_checkpoint(cfg.ckpt_path, map_location="cpu", weights_only=True, **model_class.checkpoint_overrides())
-    trainer: pl.Trainer = hydra.utils.instantiate(cfg.trainer, logger=instantiate_loggers(cfg) or False)
+    family = require_family(metadata, "eval", cfg.ckpt_path)
+    model = family.load(cfg.ckpt_path)
+    # the family's reports (e.g. the confusion matrix) go to the run dir and every logger
+    trainer: pl.Trainer = hydra.utils.instantiate(cfg.trainer, logger=instantiate_loggers(cfg) or False,
+                                                  callbacks=family.report_callbacks())
     prepare_feature_store(datamodule, model, cfg.trainer, ("test",), fast_dev_run=bool(cfg.trainer.get("fast_dev_run")))
     trainer.test(model, datamodule=datamodule)
     metrics = dict(trainer.callback_metrics)

@@ -19,7 +19,6 @@ import torch
 from omegaconf import DictConfig
 
 from deepdance.config_checks import validate_generate
-from deepdance.errors import DeepdanceError
 from deepdance.models.dance_generator import DanceGenerator
 from deepdance.utils.run import task_wrapper
 
@@ -27,18 +26,10 @@ log = logging.getLogger("deepdance.generate")
 
 
 def load_lstm(ckpt_path: str | Path, device: str = "cpu") -> torch.nn.Module:
-    """The LSTM module with its autoencoder, from its checkpoint alone."""
-    from deepdance.models.latent_lstm_module import LatentLSTMModule
+    """The LSTM module with its autoencoder, from its checkpoint alone (refused if another family)."""
+    from deepdance.utils.checkpoints import load_model
 
-    from deepdance.utils.checkpoints import describe_model, load_checkpoint
-
-    path = Path(ckpt_path)
-    checkpoint = load_checkpoint(path)  # data only: refuses pickled code
-    target = checkpoint.get("deepdance", {}).get("model_target", "")
-    if not target.endswith("LatentLSTMModule"):
-        raise DeepdanceError(f"ckpt_path={path}: not a latent LSTM checkpoint (it holds a {describe_model(target) if target else 'non-deepdance'} one); "
-                             "use the best_ckpt of experiment=deep_dance or deep_dance_lstm")
-    return LatentLSTMModule.load_from_checkpoint(path, map_location=device, weights_only=True, **LatentLSTMModule.checkpoint_overrides()).eval()
+    return load_model(ckpt_path, "generate", device)[0]
 
 
 @task_wrapper

@@ -27,9 +27,8 @@ from deepdance.data.aist import GENRE_NAMES, find_videos, parse_aist_name
 from deepdance.data.video.clip_sampling import ClipSampler
 from deepdance.data.video import probe_video, read_clip
 from deepdance.errors import DeepdanceError, VideoError
-from deepdance.eval import read_checkpoint_metadata
 from deepdance.utils.cache_io import atomic_write_text
-from deepdance.utils.checkpoints import describe_model
+from deepdance.utils.checkpoints import load_model
 from deepdance.utils.run import task_wrapper
 from deepdance.utils.stop import StopOnSigterm, check_stop
 
@@ -51,12 +50,8 @@ class VideoPrediction:
 
 def load_classifier(ckpt_path: str | Path, device: torch.device) -> tuple[torch.nn.Module, dict[str, Any]]:
     """The checkpoint's model in eval mode on ``device``, and its stored data settings."""
-    metadata = read_checkpoint_metadata(ckpt_path)
-    model_class = hydra.utils.get_class(metadata["model_target"])
-    if not hasattr(model_class, "embed_frames"):
-        raise DeepdanceError(f"ckpt_path={ckpt_path} holds a {describe_model(metadata['model_target'])} checkpoint; predict needs a genre classifier checkpoint")
-    model = model_class.load_from_checkpoint(ckpt_path, map_location=device, weights_only=True, **model_class.checkpoint_overrides())
-    return model.eval().to(device), metadata["data"]
+    model, metadata, _ = load_model(ckpt_path, "predict", device)
+    return model.to(device), metadata["data"]
 
 
 @torch.inference_mode()
@@ -72,12 +67,7 @@ def genre_probabilities(model: Any, path: str | Path, num_frames: int, img_size:
     frames = read_clip(path, unique, img_size, info).to(model.device)  # (U, 3, S, S) uint8
     clip_index = torch.from_numpy(inverse.reshape(indices.shape)).to(model.device)  # (K, T) into the unique frames
     with torch.autocast(model.device.type, dtype=torch.bfloat16, enabled=model.device.type == "cuda"):
-        if model.hparams.get("frame_diff", False):  # a frame's input depends on the frame before it in its clip
-            features = model.frame_features(frames[clip_index], mask).float()  # (K, T, D)
-        else:
-            features = model.embed_frames(frames).float()[clip_index]  # (K, T, D)
-            features[~mask] = 0
-    logits = model.head(features, mask).float()  # (K, C)
+        logits = model.clip_logits(frames, mask, clip_index)  # (K, C)
     return logits.softmax(dim=-1).mean(dim=0).cpu(), info
 
 

@@ -106,8 +106,10 @@ def test_two_stage_experiment_then_generate(tmp_path: Path) -> None:
         "deepdance.train", "experiment=deep_dance", f"paths.data_dir={tmp_path / 'data'}", f"hydra.run.dir={run_dir}",
         "data.height=24", "data.width=40", "data.synthetic.num_frames=240", "data.synthetic.height=48", "data.synthetic.width=80",
         "data.fps=3", "trainer.max_epochs=1", "print_config=false", "callbacks.rich_progress_bar=null", "logger=tensorboard",
-        'stages.ae.overrides=["model.net.channels=4","model.net.hidden=16","model.net.latent_dim=8","model.log_images_every_n_epochs=1"]',
-        'stages.lstm.overrides=["model.net.hidden_sizes=[16]","model.video_steps=3","model.video_every_n_epochs=1"]',
+        'stages.ae.overrides=["model.net.channels=4","model.net.hidden=16","model.net.latent_dim=8",'
+        '"callbacks.frame_strips.every_n_epochs=1"]',
+        'stages.lstm.overrides=["model.net.hidden_sizes=[16]","callbacks.rollout_video.steps=3",'
+        '"callbacks.rollout_video.every_n_epochs=1"]',
     )
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads((run_dir / "summary.json").read_text())

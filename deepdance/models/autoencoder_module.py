@@ -1,27 +1,27 @@
-"""Train the silhouette autoencoder: reconstruction loss, image metrics, example grids."""
+"""Train the silhouette autoencoder: reconstruction loss, image metrics.
+
+Validation and test steps return the inputs and reconstructions of their batch; the
+``FrameStrips`` callback turns the first batch into a picture for the run dir and the loggers.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-import hydra
-import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
-from omegaconf import DictConfig, OmegaConf
 
 from deepdance.errors import DeepdanceError
 from deepdance.models.autoencoder import SilhouetteAutoencoder
+from deepdance.models.base import DeepdanceModule
 from deepdance.models.silhouette_metrics import silhouette_metrics
-from deepdance.utils.media import frame_grid, log_image, to_display
 
 
-def _plain(value: Any) -> Any:
-    return OmegaConf.to_container(value, resolve=True) if isinstance(value, DictConfig) else value
-
-
-class SilhouetteAEModule(pl.LightningModule):
+class SilhouetteAEModule(DeepdanceModule):
     """Batches ``{"frame": (B, 1, H, W) uint8}`` (255 = dancer) -> reconstructions in [0, 1]."""
+
+    # Older checkpoints: the picture schedule is now the FrameStrips callback's.
+    legacy_keys = ("log_images_every_n_epochs", "num_logged_images")
 
     def __init__(
         self,
@@ -29,21 +29,15 @@ class SilhouetteAEModule(pl.LightningModule):
         optimizer: dict[str, Any],
         scheduler: dict[str, Any] | None = None,
         loss: str = "bce",
-        log_images_every_n_epochs: int = 5,
-        num_logged_images: int = 8,
+        **legacy: Any,
     ) -> None:
         super().__init__()
-        net, optimizer, scheduler = map(_plain, (net, optimizer, scheduler))
+        self.drop_legacy(legacy)
         if loss not in ("mse", "bce"):
             raise DeepdanceError(f"model.loss={loss!r} is not known; use mse or bce")
-        self.save_hyperparameters({"net": net, "optimizer": optimizer, "scheduler": scheduler, "loss": loss,
-                                   "log_images_every_n_epochs": log_images_every_n_epochs, "num_logged_images": num_logged_images})
-        self.net = SilhouetteAutoencoder(**net)
+        self.save_plain_hyperparameters(net=net, optimizer=optimizer, scheduler=scheduler, loss=loss)
+        self.net = SilhouetteAutoencoder(**self.hparams.net)
         self.metrics = torch.nn.ModuleDict({split: silhouette_metrics(full=True) for split in ("val", "test")})
-
-    @staticmethod
-    def checkpoint_overrides() -> dict[str, Any]:
-        return {}
 
     def _frames(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         frame = batch["frame"]
@@ -63,41 +57,29 @@ class SilhouetteAEModule(pl.LightningModule):
         self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(x))
         return loss
 
-    def _eval_step(self, split: str, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+    def _eval_step(self, split: str, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Logs loss and metrics; returns ``{"frames", "reconstructions"}`` ``(B, 1, H, W)`` in [0, 1]."""
         x = self._frames(batch)
         logits = self.net.decode_logits(self.net.encode(x))
         recon = torch.sigmoid(logits)
-        self.log(f"{split}/loss", self._loss(logits, x), on_step=False, on_epoch=True, prog_bar=split == "val", batch_size=len(x), sync_dist=True)
+        loss = self._loss(logits, x)
+        self.log(f"{split}/loss", loss, on_step=False, on_epoch=True, prog_bar=split == "val",
+                 batch_size=len(x), sync_dist=True)
         self.metrics[split].update(recon, x)
-        if batch_idx == 0 and self._should_log_images(split):
-            n = self.hparams.num_logged_images
-            grid = frame_grid([to_display(x[:n, 0]), to_display(recon[:n, 0])])
-            log_image(self.loggers, f"{split}/reconstructions", grid, self.global_step)
-
-    def _should_log_images(self, split: str) -> bool:
-        every = self.hparams.log_images_every_n_epochs
-        return bool(every) and self.trainer.is_global_zero and not self.trainer.sanity_checking and (
-            split == "test" or self.current_epoch % every == 0)
+        return {"frames": x.detach(), "reconstructions": recon.detach()}
 
     def _log_metrics(self, split: str) -> None:
         self.log_dict({f"{split}/{k}": v for k, v in self.metrics[split].compute().items()}, prog_bar=False, sync_dist=True)
         self.metrics[split].reset()
 
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self._eval_step("val", batch, batch_idx)
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> dict[str, torch.Tensor]:
+        return self._eval_step("val", batch)
 
     def on_validation_epoch_end(self) -> None:
         self._log_metrics("val")
 
-    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self._eval_step("test", batch, batch_idx)
+    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> dict[str, torch.Tensor]:
+        return self._eval_step("test", batch)
 
     def on_test_epoch_end(self) -> None:
         self._log_metrics("test")
-
-    def configure_optimizers(self) -> dict[str, Any]:
-        optimizer = hydra.utils.instantiate(self.hparams.optimizer)(params=self.parameters())
-        if not self.hparams.scheduler:
-            return {"optimizer": optimizer}
-        scheduler = hydra.utils.instantiate(self.hparams.scheduler)(optimizer=optimizer)
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "monitor": "val/loss", "interval": "epoch"}}

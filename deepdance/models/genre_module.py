@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
-import hydra
 import numpy as np
-import pytorch_lightning as pl
 import torch
-from omegaconf import DictConfig, OmegaConf
 from torch import nn
 from torchmetrics import ConfusionMatrix, MaxMetric, MeanMetric, MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
@@ -18,6 +15,7 @@ from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 from deepdance.data.aist import GENRES
 from deepdance.errors import DeepdanceError
 from deepdance.models.backbones import backbone_spec, create_backbone
+from deepdance.models.base import DeepdanceModule
 from deepdance.models.sequence_heads import GRUHead
 
 log = logging.getLogger(__name__)
@@ -31,12 +29,21 @@ def view_vote_accuracy(outputs: dict[str, torch.Tensor]) -> float:
     return float((summed.argmax(-1) == labels).float().mean())
 
 
-def _plain(value: Any) -> Any:
-    """Hydra configs become plain dicts so checkpoints hold data, not OmegaConf objects."""
-    return OmegaConf.to_container(value, resolve=True) if isinstance(value, DictConfig) else value
+@dataclass
+class GenreTestReport:
+    """What one test pass found, for the report callbacks (``deepdance.callbacks.ConfusionMatrixReport``).
+
+    ``outputs`` holds one row per test video (``video``, ``label``, ``single`` and ``clips``
+    probabilities), gathered from every rank; ``None`` when the test set was empty."""
+
+    confusion: torch.Tensor
+    class_names: list[str]
+    accuracy: float
+    num_clips: int
+    outputs: dict[str, torch.Tensor] | None
 
 
-class GenreClassifier(pl.LightningModule):
+class GenreClassifier(DeepdanceModule):
     """Frames ``(B, T, 3, S, S)`` uint8 with a frame mask ``(B, T)`` -> genre logits ``(B, C)``.
 
     Batches hold either decoded ``frames`` or precomputed ``features`` ``(B, T, D)``: with a
@@ -61,11 +68,12 @@ class GenreClassifier(pl.LightningModule):
         weights_from_checkpoint: bool = False,
     ) -> None:
         super().__init__()
-        backbone, head, optimizer, scheduler = map(_plain, (backbone, head, optimizer, scheduler))
         class_names = list(class_names or GENRES)
-        self.save_hyperparameters({"backbone": backbone, "head": head, "optimizer": optimizer, "scheduler": scheduler,
-                                   "img_size": img_size, "class_names": class_names, "channels_last": channels_last,
-                                   "compile": compile, "frame_diff": frame_diff})
+        self.save_plain_hyperparameters(
+            backbone=backbone, head=head, optimizer=optimizer, scheduler=scheduler, img_size=img_size,
+            class_names=class_names, channels_last=channels_last, compile=compile, frame_diff=frame_diff,
+        )
+        backbone = self.hparams.backbone
         # Loading a checkpoint brings its own weights: fetching pretrained ones first would be waste.
         if frame_diff and backbone.get("freeze", False):
             raise DeepdanceError("model.frame_diff feeds the backbone 6-channel frames it must learn from: it needs model.backbone.freeze=false")
@@ -102,6 +110,8 @@ class GenreClassifier(pl.LightningModule):
         self.test_num_clips = 1
         self.test_per_class = MulticlassAccuracy(num_classes, average=None)
         self.test_confusion = ConfusionMatrix(task="multiclass", num_classes=num_classes)
+        # Set by each test pass; the report callbacks render it.
+        self.test_report: GenreTestReport | None = None
 
     @staticmethod
     def checkpoint_overrides() -> dict[str, Any]:
@@ -150,6 +160,24 @@ class GenreClassifier(pl.LightningModule):
 
     def forward(self, frames: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return self.head(self.frame_features(frames, mask), mask)
+
+    def clip_logits(self, frames: torch.Tensor, mask: torch.Tensor,
+                    clip_index: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits (K, C) of K clips of one video: what ``deepdance.predict`` ranks genres by.
+
+        ``frames`` are the clips ``(K, T, 3, S, S)`` uint8, or, with ``clip_index`` ``(K, T)``,
+        the distinct frames ``(U, 3, S, S)`` the clips index into: overlapping clips then embed
+        each frame once (a ``frame_diff`` model sees every frame beside its clip's previous one,
+        so it embeds clip by clip)."""
+        if clip_index is None:
+            features = self.frame_features(frames, mask)
+        elif self.hparams.frame_diff:
+            features = self.frame_features(frames[clip_index], mask)
+        else:
+            features = self.embed_frames(frames)[clip_index]
+            # padded positions stay zero, as in frame_features
+            features = features * mask[..., None].to(features.dtype)
+        return self.head(features.float(), mask).float()
 
     # ------------------------------------------------------------------------------ steps
     def _logits(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -235,14 +263,9 @@ class GenreClassifier(pl.LightningModule):
         matrix = self.test_confusion.compute().cpu()
         for metric in (self.test_metrics, self.test_metrics_clips, self.test_per_class, self.test_confusion):
             metric.reset()
-        if self.trainer.is_global_zero:
-            from deepdance.utils.plots import log_figure, save_confusion_matrix
-
-            out_dir = Path(self.trainer.default_root_dir)
-            figure = save_confusion_matrix(matrix, names, out_dir, title=f"test accuracy {float(metrics['test/acc']):.3f}")
-            log_figure(self.loggers, "test/confusion_matrix", figure)
-            if outputs is not None:
-                self._write_test_predictions(outputs, out_dir / "test_predictions.csv")
+        accuracy = float(metrics["test/acc"])
+        self.test_report = GenreTestReport(confusion=matrix, class_names=list(names), accuracy=accuracy,
+                                           num_clips=self.test_num_clips, outputs=outputs)
 
     def _view_vote_enabled(self) -> bool:
         datamodule = getattr(self.trainer, "datamodule", None)
@@ -260,23 +283,6 @@ class GenreClassifier(pl.LightningModule):
         index = torch.as_tensor(first, device=local["video"].device)
         return {key: value[index].cpu() for key, value in local.items()}
 
-    def _write_test_predictions(self, outputs: dict[str, torch.Tensor], path: Path) -> None:
-        """One row per test video: true genre, single-clip and K-clip predictions, and their probabilities."""
-        import pandas as pd
-
-        names = self.hparams.class_names
-        table = pd.DataFrame({
-            "video_id": outputs["video"].numpy(),
-            "genre": [names[i] for i in outputs["label"].tolist()],
-            "pred_single": [names[i] for i in outputs["single"].argmax(-1).tolist()],
-            f"pred_clips{self.test_num_clips}": [names[i] for i in outputs["clips"].argmax(-1).tolist()],
-            f"prob_clips{self.test_num_clips}": outputs["clips"].max(-1).values.numpy().round(4),
-        })
-        manifest = getattr(getattr(self.trainer, "datamodule", None), "manifest", None)
-        if manifest is not None and "video_id" in manifest:
-            table.insert(1, "name", manifest.set_index("video_id").loc[table["video_id"], "name"].to_numpy())
-        table.to_csv(path, index=False)
-
     # ------------------------------------------------------------------------ checkpoints
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         # torchmetrics states are not in the state_dict: keep the best val accuracy so a resumed
@@ -287,12 +293,3 @@ class GenreClassifier(pl.LightningModule):
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         if checkpoint.get("val_acc_best") is not None:
             self.val_acc_best.update(torch.tensor(checkpoint["val_acc_best"]))
-
-    # ------------------------------------------------------------------------ optimisers
-    def configure_optimizers(self) -> dict[str, Any]:
-        params = [p for p in self.parameters() if p.requires_grad]
-        optimizer = hydra.utils.instantiate(self.hparams.optimizer)(params=params)  # _partial_: true
-        if not self.hparams.scheduler:
-            return {"optimizer": optimizer}
-        scheduler = hydra.utils.instantiate(self.hparams.scheduler)(optimizer=optimizer)
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "monitor": "val/loss", "interval": "epoch"}}

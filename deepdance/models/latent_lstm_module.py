@@ -16,18 +16,16 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import hydra
 import numpy as np
-import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
-from omegaconf import DictConfig, OmegaConf
 
 from deepdance.data.silhouette.preprocess import SilhouetteSettings
 from deepdance.errors import DeepdanceError
 from deepdance.models.autoencoder import SilhouetteAutoencoder
+from deepdance.models.base import DeepdanceModule
 from deepdance.models.latent_lstm import LatentLSTM, RidgeForecaster, extrapolate, rollout
 from deepdance.models.silhouette_metrics import frame_iou, silhouette_metrics
 
@@ -35,9 +33,9 @@ log = logging.getLogger(__name__)
 
 METHODS = {"model": "", "repeat": "_repeat", "extrap": "_extrap", "ridge": "_ridge", "recon": "_recon"}
 
-
-def _plain(value: Any) -> Any:
-    return OmegaConf.to_container(value, resolve=True) if isinstance(value, DictConfig) else value
+if TYPE_CHECKING:
+    from deepdance.data.silhouette import SilhouetteSequences
+    from deepdance.models.dance_generator import Dance
 
 
 def read_autoencoder_checkpoint(path: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor], dict[str, Any]]:
@@ -56,8 +54,14 @@ def read_autoencoder_checkpoint(path: str | Path) -> tuple[dict[str, Any], dict[
     return dict(net), weights, SilhouetteSettings.from_config(data).to_json()
 
 
-class LatentLSTMModule(pl.LightningModule):
-    """Windows ``{"frames": (B, L + 1, H, W) uint8, "video", "target"}`` -> next-frame forecasts."""
+class LatentLSTMModule(DeepdanceModule):
+    """Windows ``{"frames": (B, L + 1, H, W) uint8, "video", "target"}`` -> next-frame forecasts.
+
+    The whole videos come from the datamodule's ``sequences()`` (encoded once in ``setup``);
+    ``rollout_dance`` makes the short validation rollout the ``RolloutVideo`` callback writes."""
+
+    # Older checkpoints: the rollout video's schedule and length are now the RolloutVideo callback's.
+    legacy_keys = ("video_every_n_epochs", "video_steps")
 
     def __init__(
         self,
@@ -68,13 +72,12 @@ class LatentLSTMModule(pl.LightningModule):
         look_back: int = 10,
         ridge_alpha: float = 1.0,
         rollout_horizons: list[int] | tuple[int, ...] = (1, 5, 10, 30),
-        video_every_n_epochs: int = 5,
-        video_steps: int = 20,
         autoencoder: dict[str, Any] | None = None,
         preprocessing: dict[str, Any] | None = None,
+        **legacy: Any,
     ) -> None:
         super().__init__()
-        net, optimizer, scheduler, autoencoder, preprocessing = map(_plain, (net, optimizer, scheduler, autoencoder, preprocessing))
+        self.drop_legacy(legacy)
         weights = None
         if autoencoder_ckpt is not None:
             autoencoder, weights, preprocessing = read_autoencoder_checkpoint(autoencoder_ckpt)
@@ -82,12 +85,12 @@ class LatentLSTMModule(pl.LightningModule):
             raise DeepdanceError("model.autoencoder_ckpt is required: the path of a checkpoint from experiment=deep_dance_ae")
         if look_back < 2:
             raise DeepdanceError(f"model.look_back={look_back} must be >= 2 (the extrapolation baseline needs two latents)")
-        self.save_hyperparameters({
-            "net": net, "optimizer": optimizer, "scheduler": scheduler, "look_back": look_back, "ridge_alpha": ridge_alpha,
-            "rollout_horizons": sorted(int(h) for h in rollout_horizons), "video_every_n_epochs": video_every_n_epochs,
-            "video_steps": video_steps, "autoencoder": autoencoder, "preprocessing": preprocessing,
-            "autoencoder_ckpt": str(autoencoder_ckpt) if autoencoder_ckpt else None,
-        })
+        self.save_plain_hyperparameters(
+            net=net, optimizer=optimizer, scheduler=scheduler, look_back=look_back, ridge_alpha=ridge_alpha,
+            rollout_horizons=sorted(int(h) for h in rollout_horizons), autoencoder=autoencoder,
+            preprocessing=preprocessing, autoencoder_ckpt=str(autoencoder_ckpt) if autoencoder_ckpt else None,
+        )
+        net, autoencoder = self.hparams.net, self.hparams.autoencoder
         self.autoencoder = SilhouetteAutoencoder(**autoencoder)
         if weights is not None:
             self.autoencoder.load_state_dict(weights)
@@ -99,6 +102,8 @@ class LatentLSTMModule(pl.LightningModule):
         self.register_buffer("latent_std", torch.ones(latent_dim))
         self.register_buffer("latent_table", torch.zeros(0, latent_dim), persistent=False)  # every frame's latent
         self.video_offsets: list[int] = []
+        # The datamodule's whole videos and splits, from setup.
+        self.sequences: SilhouetteSequences | None = None
         self.metrics = torch.nn.ModuleDict({
             f"{split}_{method}": silhouette_metrics(full=False) for split in ("val", "test") for method in METHODS
         })
@@ -136,31 +141,37 @@ class LatentLSTMModule(pl.LightningModule):
         frames = self.autoencoder.decode(flat)
         return frames.reshape(*z.shape[:-1], *frames.shape[1:])
 
-    def _check_data(self, datamodule: Any) -> None:
+    def _check_data(self, sequences: SilhouetteSequences) -> None:
         ours = self.hparams.preprocessing
-        theirs = datamodule.preprocessing
+        theirs = sequences.preprocessing
         differ = sorted(k for k in ours if ours[k] != theirs.get(k))
         if differ:
             detail = ", ".join(f"data.{k}={theirs.get(k)} (autoencoder: {ours[k]})" for k in differ)
             raise DeepdanceError(f"the data is preprocessed unlike the autoencoder's training data: {detail}; use the autoencoder's settings")
-        if datamodule.hparams.context_frames != self.hparams.look_back:
-            raise DeepdanceError(f"data.context_frames={datamodule.hparams.context_frames} must equal model.look_back={self.hparams.look_back}")
+        if sequences.context_frames != self.hparams.look_back:
+            raise DeepdanceError(f"data.context_frames={sequences.context_frames} must equal "
+                                 f"model.look_back={self.hparams.look_back}")
 
     def setup(self, stage: str) -> None:
-        """Encode every frame once; on fit, standardise with train statistics and fit the ridge."""
+        """Take the datamodule's videos (its public ``sequences()``), once."""
         datamodule = self.trainer.datamodule if self.trainer is not None else None
         if datamodule is None or self.video_offsets:
             return
-        datamodule.setup(stage)
-        self._check_data(datamodule)
-        latents = [self.encode_frames(frames) for frames in datamodule.videos]
+        self.use_sequences(datamodule.sequences(stage), fit=stage == "fit")
+
+    def use_sequences(self, sequences: SilhouetteSequences, fit: bool = False) -> None:
+        """Encode every frame of ``sequences`` once; with ``fit``, standardise the latents with the
+        train split's statistics and fit the ridge baseline on its windows."""
+        self._check_data(sequences)
+        self.sequences = sequences
+        latents = [self.encode_frames(frames) for frames in sequences.videos]
         self.video_offsets = list(np.cumsum([0] + [len(z) for z in latents[:-1]]))
         self.latent_table = torch.cat(latents)
-        if stage == "fit":
-            train = torch.cat([latents[s.video][s.start : s.stop] for s in datamodule.segments["train"]])
+        if fit:
+            train = torch.cat([latents[s.video][s.start : s.stop] for s in sequences.segments["train"]])
             self.latent_mean.copy_(train.mean(0))
             self.latent_std.copy_(train.std(0).clamp(min=1e-4))
-            context, target = self._segment_windows(datamodule.segments["train"])
+            context, target = self._segment_windows(sequences.segments["train"])
             self.ridge.fit(self.normalize(context), self.normalize(target))
             log.info("latents: %d frames encoded; ridge fitted on %d train windows", len(self.latent_table), len(target))
 
@@ -224,16 +235,19 @@ class LatentLSTMModule(pl.LightningModule):
 
     def on_validation_epoch_end(self) -> None:
         self._log_metrics("val")
-        every = self.hparams.video_every_n_epochs
-        if every and not self.trainer.sanity_checking and self.trainer.is_global_zero and self.current_epoch % every == 0:
-            self._log_rollout_video()
 
     def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         self._eval_step("test", batch)
 
     def on_test_epoch_end(self) -> None:
         self._log_metrics("test")
-        self.log_dict(self.rollout_errors(self.trainer.datamodule.segments["test"]), sync_dist=True)
+        self.log_dict(self.rollout_errors(self._sequences().segments["test"]), sync_dist=True)
+
+    def _sequences(self) -> SilhouetteSequences:
+        if self.sequences is None:
+            raise DeepdanceError("the latent LSTM needs its datamodule's videos: "
+                                 "run it through a Trainer with a datamodule, or call use_sequences")
+        return self.sequences
 
     # --------------------------------------------------------------------- rollouts
     @torch.no_grad()
@@ -243,14 +257,14 @@ class LatentLSTMModule(pl.LightningModule):
         that fits in the segment; the held real last frame is the reference."""
         L, horizons = self.hparams.look_back, self.hparams.rollout_horizons
         sums: dict[str, list[float]] = {}
-        datamodule = self.trainer.datamodule
+        videos = self._sequences().videos
         for seg in segments:
             offset = self.video_offsets[seg.video]
             starts = list(range(max(seg.start, L), seg.stop))
             usable = [h for h in horizons if starts and starts[0] + h - 1 < seg.stop]
             if not usable:
                 continue
-            video = datamodule.videos[seg.video]
+            video = videos[seg.video]
             for i in range(0, len(starts), batch_size):
                 chunk = torch.tensor(starts[i : i + batch_size])
                 index = offset + chunk[:, None] + torch.arange(-L, 0)
@@ -278,27 +292,13 @@ class LatentLSTMModule(pl.LightningModule):
             log.warning("test segments are too short for rollout horizons %s: not reported", skipped)
         return metrics
 
-    def _log_rollout_video(self) -> None:
-        """A short rollout from the first validation window, to the loggers and the run dir."""
+    @torch.no_grad()
+    def rollout_dance(self, steps: int, split: str = "val") -> Dance:
+        """A ``steps``-step rollout seeded with the first real window of ``split``, decoded and marked."""
         from deepdance.models.dance_generator import DanceGenerator
 
-        segment = self.trainer.datamodule.segments["val"][0]
+        segment = self._sequences().segments[split][0]
         L = self.hparams.look_back
-        start = max(segment.start, L)
-        context = self.latent_table[self.video_offsets[segment.video] + start - L : self.video_offsets[segment.video] + start]
-        out = Path(self.trainer.default_root_dir) / "rollouts" / f"epoch_{self.current_epoch:03d}.mp4"
-        generator = DanceGenerator(self)
-        dance = generator.generate(context.to(self.device), self.hparams.video_steps)
-        generator.write(dance, out)
-        from deepdance.utils.media import log_video
-
-        log_video(self.loggers, "val/rollout", dance.frames, dance.fps, self.global_step, mp4=out)
-
-    # ---------------------------------------------------------------------- optim
-    def configure_optimizers(self) -> dict[str, Any]:
-        params = [p for p in self.parameters() if p.requires_grad]
-        optimizer = hydra.utils.instantiate(self.hparams.optimizer)(params=params)
-        if not self.hparams.scheduler:
-            return {"optimizer": optimizer}
-        scheduler = hydra.utils.instantiate(self.hparams.scheduler)(optimizer=optimizer)
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "monitor": "val/loss", "interval": "epoch"}}
+        start = self.video_offsets[segment.video] + max(segment.start, L)
+        context = self.latent_table[start - L : start]
+        return DanceGenerator(self).generate(context.to(self.device), steps)

@@ -27,6 +27,9 @@ from lightning_fabric.plugins.io.torch_io import TorchCheckpointIO
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from deepdance.errors import DeepdanceError
+# The family table lives in the registry; MODEL_FAMILIES stays importable from here for older code.
+from deepdance.models.registry import MODEL_FAMILIES as MODEL_FAMILIES
+from deepdance.models.registry import ModelFamily, describe_model, require_family
 from deepdance.utils.cache_io import atomic_output
 from deepdance.utils.legacy_targets import upgrade_targets
 
@@ -104,19 +107,13 @@ def read_deepdance_metadata(path: str | Path, setting: str = "ckpt_path") -> dic
     return metadata
 
 
-# Friendly names of the model families, by the LightningModule class path.
-MODEL_FAMILIES: dict[str, str] = {
-    "deepdance.models.genre_module.GenreClassifier": "genre classifier",
-    "deepdance.models.autoencoder_module.SilhouetteAEModule": "Deep-Dance silhouette autoencoder (generator family)",
-    "deepdance.models.latent_lstm_module.LatentLSTMModule": "Deep-Dance latent LSTM (generator family)",
-}
-
-
-def describe_model(target: str) -> str:
-    name = MODEL_FAMILIES.get(target)
-    if name is None and any(part in target for part in (".autoencoder", ".latent_lstm", ".dance_generator")):
-        name = "Deep-Dance generator family"
-    return f"{target} ({name})" if name else target
+def load_model(path: str | Path, command: str, device: Any = "cpu",
+               setting: str = "ckpt_path") -> tuple[Any, dict[str, Any], ModelFamily]:
+    """A checkpoint's module (eval mode on ``device``), its stored metadata and its family,
+    refused in one line when ``command`` does not take that family (see ``deepdance.models.registry``)."""
+    metadata = read_deepdance_metadata(path, setting)
+    family = require_family(metadata, command, path, setting)
+    return family.load(path, device), metadata, family
 
 
 def check_model_target(metadata: dict[str, Any], expected: str, path: str | Path, setting: str = "ckpt_path") -> None:

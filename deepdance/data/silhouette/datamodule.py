@@ -43,6 +43,17 @@ class Segment:
         return max(0, self.stop - self.start)
 
 
+@dataclass
+class SilhouetteSequences:
+    """Whole silhouette videos and their chronological splits: what a model that encodes every
+    frame once (the latent LSTM) reads from the datamodule, through ``sequences()``."""
+
+    videos: list[np.ndarray]
+    segments: dict[str, list[Segment]]
+    preprocessing: dict[str, Any]
+    context_frames: int | None
+
+
 def chronological_split(num_frames: int, test_fraction: float, val_fraction: float) -> dict[str, tuple[int, int]]:
     """``{split: (start, stop)}`` for one video: train, then val (end of train), then test."""
     n_test = int(round(num_frames * test_fraction))
@@ -180,6 +191,12 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
                     f"context_frames={context}); use longer videos, a higher data.fps or a larger data.{split if split != 'train' else 'test'}_fraction"
                 )
         log.info("silhouettes: %d video(s), %s", len(self.videos), ", ".join(f"{s} {len(self.datasets[s])}" for s in SPLITS))
+
+    def sequences(self, stage: str | None = None) -> SilhouetteSequences:
+        """Every video's cached frames ``(T, H, W)`` uint8, its split segments and the settings."""
+        self.setup(stage)
+        context = self.hparams.context_frames
+        return SilhouetteSequences(self.videos, self.segments, self.preprocessing, context)
 
     @property
     def preprocessing(self) -> dict[str, Any]:

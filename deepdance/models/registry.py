@@ -1,0 +1,116 @@
+"""The model families deepdance trains, in one table: what each is for, its class, how to load it.
+
+eval, predict, generate, train and the start-up checks (``deepdance.config_checks``) all ask
+this table which family a checkpoint holds (by its stored ``model_target``) and whether the
+command takes it. It imports no model code: a class is imported only when a checkpoint is loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from deepdance.errors import DeepdanceError
+
+if TYPE_CHECKING:
+    import pytorch_lightning as pl
+
+
+@dataclass(frozen=True)
+class ModelFamily:
+    """One family: its LightningModule, a friendly name, the commands that take its checkpoints,
+    and the report callbacks ``deepdance.eval`` adds to its test run."""
+
+    name: str
+    target: str
+    description: str
+    # What errors call it ("a genre classifier checkpoint").
+    short: str
+    commands: tuple[str, ...]
+    reports: tuple[str, ...] = ()
+    # How a user makes a checkpoint of it: named in errors.
+    hint: str = ""
+
+    def model_class(self) -> type[pl.LightningModule]:
+        import hydra
+
+        return hydra.utils.get_class(self.target)
+
+    def load(self, path: str | Path, device: Any = "cpu") -> pl.LightningModule:
+        """The module from its checkpoint alone, in eval mode: plain data only (``weights_only``)."""
+        model_class = self.model_class()
+        overrides = model_class.checkpoint_overrides()
+        model = model_class.load_from_checkpoint(path, map_location=device, weights_only=True, **overrides)
+        return model.eval()
+
+    def report_callbacks(self) -> list[Any]:
+        """Fresh instances of this family's report callbacks (default settings)."""
+        import hydra
+
+        return [hydra.utils.get_class(target)() for target in self.reports]
+
+
+GENRE_CLASSIFIER = ModelFamily(
+    name="genre_classifier",
+    short="genre classifier",
+    target="deepdance.models.genre_module.GenreClassifier",
+    description="genre classifier",
+    commands=("train", "eval", "predict"),
+    reports=("deepdance.callbacks.ConfusionMatrixReport",),
+    hint="train one with experiment=genre_small or genre_gru",
+)
+SILHOUETTE_AE = ModelFamily(
+    name="silhouette_ae",
+    short="silhouette autoencoder",
+    target="deepdance.models.autoencoder_module.SilhouetteAEModule",
+    description="Deep-Dance silhouette autoencoder (generator family)",
+    commands=("train", "eval", "autoencoder_ckpt"),
+    reports=("deepdance.callbacks.FrameStrips",),
+    hint="use the best_ckpt of experiment=deep_dance_ae",
+)
+LATENT_LSTM = ModelFamily(
+    name="latent_lstm",
+    short="latent LSTM",
+    target="deepdance.models.latent_lstm_module.LatentLSTMModule",
+    description="Deep-Dance latent LSTM (generator family)",
+    commands=("train", "eval", "generate"),
+    hint="use the best_ckpt of experiment=deep_dance or deep_dance_lstm",
+)
+FAMILIES: dict[str, ModelFamily] = {f.name: f for f in (GENRE_CLASSIFIER, SILHOUETTE_AE, LATENT_LSTM)}
+# Friendly names by class path (what checkpoints store as ``model_target``).
+MODEL_FAMILIES: dict[str, str] = {f.target: f.description for f in FAMILIES.values()}
+
+
+def family_of(target: str) -> ModelFamily | None:
+    """The family whose class path is ``target``, or None (not a deepdance model)."""
+    return next((f for f in FAMILIES.values() if f.target == target), None)
+
+
+def families_for(command: str) -> tuple[ModelFamily, ...]:
+    """The families whose checkpoints ``command`` takes (e.g. ``eval``, ``predict``, ``generate``)."""
+    return tuple(f for f in FAMILIES.values() if command in f.commands)
+
+
+def describe_model(target: str) -> str:
+    """``target (friendly name)`` for messages; a class path of no family is shown as it is."""
+    family = family_of(target)
+    name = family.description if family else None
+    if name is None and any(part in target for part in (".autoencoder", ".latent_lstm", ".dance_generator")):
+        name = "Deep-Dance generator family"
+    return f"{target} ({name})" if name else target
+
+
+def require_family(
+    metadata: dict[str, Any], command: str, path: str | Path, key: str = "ckpt_path"
+) -> ModelFamily:
+    """The family of a checkpoint's stored metadata, refused in one line when ``command`` does not take it."""
+    found = str(metadata.get("model_target") or "")
+    family = family_of(found)
+    wanted = families_for(command)
+    if family is None or family not in wanted:
+        names = " or ".join(f.short for f in wanted)
+        held = describe_model(found) if found else "non-deepdance"
+        hint = "; " + wanted[0].hint if len(wanted) == 1 and wanted[0].hint else ""
+        raise DeepdanceError(f"{key}={path} holds a {held} checkpoint, not a {names} checkpoint{hint}")
+    return family
