@@ -4,13 +4,14 @@
 checkpoints, so this export keeps them loading.
 """
 
-from deepdance.data.silhouette.datamodule import SilhouetteDataModule, chronological_split
+from deepdance.data.silhouette.datamodule import SilhouetteDataModule, SilhouetteSequences, chronological_split
 from deepdance.data.silhouette.cache import SilhouetteCache, cache_key
 from deepdance.data.silhouette.preprocess import SilhouetteSettings, extract_silhouettes
 
 __all__ = [
     "SilhouetteCache",
     "SilhouetteDataModule",
+    "SilhouetteSequences",
     "SilhouetteSettings",
     "cache_key",
     "chronological_split",
