@@ -27,9 +27,8 @@ from deepdance.data.aist import GENRE_NAMES, find_videos, parse_aist_name
 from deepdance.data.clips import clip_offsets
 from deepdance.data.video import keyframe_indices, probe_video, read_clip, sample_frame_indices
 from deepdance.errors import DeepdanceError, VideoError
-from deepdance.eval import read_checkpoint_metadata
 from deepdance.utils.cache_io import atomic_write_text
-from deepdance.utils.checkpoints import describe_model
+from deepdance.utils.checkpoints import describe_model, read_deepdance_metadata
 from deepdance.utils.run import task_wrapper
 from deepdance.utils.stop import StopOnSigterm, check_stop
 
@@ -51,7 +50,7 @@ class VideoPrediction:
 
 def load_classifier(ckpt_path: str | Path, device: torch.device) -> tuple[torch.nn.Module, dict[str, Any]]:
     """The checkpoint's model in eval mode on ``device``, and its stored data settings."""
-    metadata = read_checkpoint_metadata(ckpt_path)
+    metadata = read_deepdance_metadata(ckpt_path)
     model_class = hydra.utils.get_class(metadata["model_target"])
     if not hasattr(model_class, "embed_frames"):
         raise DeepdanceError(f"ckpt_path={ckpt_path} holds a {describe_model(metadata['model_target'])} checkpoint; predict needs a genre classifier checkpoint")

@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 
 # What Lightning's subprocess launcher writes into the parent's environment.
 LAUNCHER_ENV = ("MASTER_ADDR", "MASTER_PORT", "NODE_RANK", "LOCAL_RANK", "WORLD_SIZE")
-_depth = 0  # ddp_job_scope nesting in this process
 
 # Hydra settings of the sweep itself: a child runs one job, never the sweep again.
 SWEEP_ONLY_OVERRIDES = ("hydra.mode", "hydra.sweep", "hydra/sweeper", "hydra.sweeper", "hydra/launcher", "hydra.launcher",
@@ -111,23 +110,18 @@ def ddp_job_scope() -> Iterator[None]:
     """Run one Hydra job so its DDP children re-run exactly it, and leave no DDP state behind.
 
     Variables that were set before the job (by SLURM, torchrun, or the parent of a DDP
-    child) are kept: only what Lightning's launcher added during the job is removed. Nested
-    scopes (the stages of one job) leave all of it to the outermost one.
+    child) are kept: only what Lightning's launcher added during the job is removed. One scope
+    per job: the stages of one command (``deepdance.run.stages``) run inside a single one, so
+    the ranks the first stage starts live on to the next.
     """
     from hydra.core.hydra_config import HydraConfig
 
-    global _depth
-    if _depth:  # a stage of a pipeline (experiment=deep_dance): its ranks live on to the next stage
-        yield
-        return
     if HydraConfig.initialized():
         _install_job_command(hydra_task_module())
     before = {key: os.environ.get(key) for key in LAUNCHER_ENV}
-    _depth += 1
     try:
         yield
     finally:
-        _depth -= 1
         if before["LOCAL_RANK"] is None:  # this process launched the ranks: it owns their state
             release_process_group()
             for key, value in before.items():
