@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 import sys
 import tomllib
-from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
