@@ -27,23 +27,43 @@ def _job_config(config_name: str, overrides: list[str], run_dir: Path) -> DictCo
     return cfg
 
 
-def test_callbacks_none_still_writes_checkpoints_that_eval_accepts(tiny_synthetic: Path, tmp_path: Path) -> None:
+def test_callbacks_none_still_writes_checkpoints_that_eval_accepts(
+    tiny_synthetic: Path, tmp_path: Path
+) -> None:
     from deepdance.eval import evaluate
     from deepdance.run.fit import train
     from deepdance.utils.checkpoints import read_deepdance_metadata
 
     synthetic = ",".join(f"{k}:{v}" for k, v in TINY_SYNTHETIC.items())
     data = [
-        f"data.root={tiny_synthetic}", f"data.synthetic={{{synthetic}}}", "data.num_frames=4", "data.img_size=32",
-        "data.batch_size=4", "data.num_workers=0", "data.persistent_workers=false", "data.features.use=false",
+        f"data.root={tiny_synthetic}",
+        f"data.synthetic={{{synthetic}}}",
+        "data.num_frames=4",
+        "data.img_size=32",
+        "data.batch_size=4",
+        "data.num_workers=0",
+        "data.persistent_workers=false",
+        "data.features.use=false",
     ]
     train_dir = tmp_path / "train"
-    cfg = _job_config("train", [
-        *data, "callbacks=none", "model.backbone.name=resnet10t", "trainer.max_epochs=1", "trainer.accelerator=cpu",
-        "trainer.limit_train_batches=2", "trainer.limit_val_batches=1", "trainer.limit_test_batches=1",
-        "logger=csv", "print_config=false", "seed=5",
-        f"paths.log_dir={tmp_path / 'logs'}",
-    ], train_dir)
+    cfg = _job_config(
+        "train",
+        [
+            *data,
+            "callbacks=none",
+            "model.backbone.name=resnet10t",
+            "trainer.max_epochs=1",
+            "trainer.accelerator=cpu",
+            "trainer.limit_train_batches=2",
+            "trainer.limit_val_batches=1",
+            "trainer.limit_test_batches=1",
+            "logger=csv",
+            "print_config=false",
+            "seed=5",
+            f"paths.log_dir={tmp_path / 'logs'}",
+        ],
+        train_dir,
+    )
     assert not cfg.callbacks
     train(cfg)
 
@@ -55,11 +75,18 @@ def test_callbacks_none_still_writes_checkpoints_that_eval_accepts(tiny_syntheti
     assert metadata["data"]["num_frames"] == 4 and metadata["data"]["root"] == str(tiny_synthetic)
 
     eval_dir = tmp_path / "eval"
-    eval_cfg = _job_config("eval", [
-        # Lightning's default name, epoch=0-step=2.ckpt, needs quotes on a command line too.
-        f"ckpt_path='{ckpt}'", "data.num_workers=0", "trainer.accelerator=cpu", "trainer.limit_test_batches=1",
-        f"paths.log_dir={tmp_path / 'logs'}",
-    ], eval_dir)
+    eval_cfg = _job_config(
+        "eval",
+        [
+            # Lightning's default name, epoch=0-step=2.ckpt, needs quotes on a command line too.
+            f"ckpt_path='{ckpt}'",
+            "data.num_workers=0",
+            "trainer.accelerator=cpu",
+            "trainer.limit_test_batches=1",
+            f"paths.log_dir={tmp_path / 'logs'}",
+        ],
+        eval_dir,
+    )
     metrics, _ = evaluate(eval_cfg)
     assert "test/acc" in metrics
     assert json.loads((eval_dir / "summary.json").read_text())["ckpt_path"] == ckpt

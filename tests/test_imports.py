@@ -108,7 +108,11 @@ def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def _runs_as_main(path: Path) -> bool:
     for node in ast.parse(path.read_text()).body:
-        if isinstance(node, ast.If) and "__name__" in ast.unparse(node.test) and "__main__" in ast.unparse(node.test):
+        if (
+            isinstance(node, ast.If)
+            and "__name__" in ast.unparse(node.test)
+            and "__main__" in ast.unparse(node.test)
+        ):
             return True
     return False
 
@@ -145,7 +149,11 @@ def test_every_entry_point_is_a_script() -> None:
     for command, target in scripts.items():
         module, function = target.split(":")
         assert module in modules, f"{command} = {target}: no module {module}"
-        defined = {node.name for node in ast.parse(modules[module].read_text()).body if isinstance(node, ast.FunctionDef)}
+        defined = {
+            node.name
+            for node in ast.parse(modules[module].read_text()).body
+            if isinstance(node, ast.FunctionDef)
+        }
         assert function in defined, f"{command} = {target}: {module} defines no {function}()"
     missing = sorted(entry_points(ROOT) - targets)
     assert not missing, f"runnable modules without a [project.scripts] entry: {missing}"

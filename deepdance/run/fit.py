@@ -51,8 +51,11 @@ def fit_and_test(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     if cfg.get("print_config"):
         print_config_tree(cfg)
     write_run_info(cfg.paths.output_dir, cfg)
-    ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), cfg.paths.output_dir, cfg.paths.log_dir, cfg.task_name)
-    if ckpt_path is not None:  # refuse an unsafe file or another model family before any heavy work
+    ckpt_path = resolve_ckpt_path(
+        cfg.get("ckpt_path"), cfg.paths.output_dir, cfg.paths.log_dir, cfg.task_name
+    )
+    # Refuse an unsafe file or another model family before any heavy work.
+    if ckpt_path is not None:
         check_model_target(load_checkpoint(ckpt_path).get("deepdance") or {}, cfg.model._target_, ckpt_path)
     datamodule: pl.LightningDataModule = hydra.utils.instantiate(cfg.data)
     model: pl.LightningModule = hydra.utils.instantiate(cfg.model, _recursive_=False)
@@ -64,15 +67,21 @@ def fit_and_test(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
 
     # A frozen backbone reads its features from the store (filled here on first use), never the videos.
     splits = ("train", "val", "test") if cfg.get("train", True) else ("test",)
-    prepare_feature_store(datamodule, model, cfg.trainer, splits, fast_dev_run=bool(cfg.trainer.get("fast_dev_run")))
+    prepare_feature_store(
+        datamodule, model, cfg.trainer, splits, fast_dev_run=bool(cfg.trainer.get("fast_dev_run"))
+    )
     # Read before fit, which overwrites last.ckpt: did this invocation train at all?
     steps_before = checkpoint_steps(ckpt_path)
     if cfg.get("train", True):
         try:
             trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
         except SIGTERMException:
-            log.warning("stopped by SIGTERM; run the same command with ckpt_path=last (and the same hydra.run.dir) to resume")
-            raise SystemExit(143) from None  # 128 + SIGTERM: "terminated", not "failed"
+            log.warning(
+                "stopped by SIGTERM; run the same command with ckpt_path=last "
+                "(and the same hydra.run.dir) to resume"
+            )
+            # 128 + SIGTERM: "terminated", not "failed"
+            raise SystemExit(143) from None
     save_manifest(datamodule, cfg.paths.output_dir)
     metrics = dict(trainer.callback_metrics)
     best_ckpt = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
@@ -86,8 +95,12 @@ def fit_and_test(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
         metrics = carry_finished_metrics(metrics, cfg.paths.output_dir, ckpt_path)
     bad_videos = getattr(datamodule, "bad_videos", None)
     write_summary(
-        cfg.paths.output_dir, metrics,
-        best_ckpt=best_ckpt, seed=cfg.get("seed"), split=cfg.data.get("split"), experiment=cfg.get("task_name"),
+        cfg.paths.output_dir,
+        metrics,
+        best_ckpt=best_ckpt,
+        seed=cfg.get("seed"),
+        split=cfg.data.get("split"),
+        experiment=cfg.get("task_name"),
         resumed_from=str(ckpt_path) if ckpt_path else None,
         **({"bad_videos": len(bad_videos.read())} if bad_videos is not None else {}),
     )
@@ -119,17 +132,29 @@ def carry_finished_metrics(metrics: dict[str, Any], out_dir: str, ckpt_path: str
         summary = run_dir / "summary.json"
         if summary.is_file():
             previous = {k: v for k, v in json.loads(summary.read_text()).items() if "/" in k}
-            log.warning("%s had already finished training: nothing trained now; its train/ and val/ metrics "
-                        "are carried over from %s", ckpt_path, summary)
+            log.warning(
+                "%s had already finished training: nothing trained now; its train/ and val/ metrics "
+                "are carried over from %s",
+                ckpt_path,
+                summary,
+            )
             return {**previous, **metrics}
-    log.warning("%s had already finished training, and no summary.json of that run was found: "
-                "summary.json holds only the metrics of this invocation", ckpt_path)
+    log.warning(
+        "%s had already finished training, and no summary.json of that run was found: "
+        "summary.json holds only the metrics of this invocation",
+        ckpt_path,
+    )
     return metrics
 
 
 def save_manifest(datamodule: pl.LightningDataModule, out_dir: str) -> None:
     """Keep the exact videos and split of the run beside its results; its hash goes in run_info.json."""
     manifest = getattr(datamodule, "manifest", None)
-    if manifest is not None and getattr(datamodule, "trainer", None) is not None and datamodule.trainer.is_global_zero:
-        atomic_write_text(Path(out_dir) / "manifest.csv", manifest.to_csv(index=False))  # its bytes are what is hashed
+    if (
+        manifest is not None
+        and getattr(datamodule, "trainer", None) is not None
+        and datamodule.trainer.is_global_zero
+    ):
+        # Its bytes are what is hashed.
+        atomic_write_text(Path(out_dir) / "manifest.csv", manifest.to_csv(index=False))
         write_run_info(out_dir, manifest_sha256=manifest_hash(manifest), videos=len(manifest))

@@ -57,8 +57,12 @@ def run_stages(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     names = list(cfg.stages)
 
     def stage_overrides(name: str, stage: DictConfig) -> list[str]:
-        return [f"experiment={stage.experiment}", *shared, *stage.get("overrides", []),
-                f"paths.output_dir={_quoted(str(out_dir / name))}"]
+        return [
+            f"experiment={stage.experiment}",
+            *shared,
+            *stage.get("overrides", []),
+            f"paths.output_dir={_quoted(str(out_dir / name))}",
+        ]
 
     # Every stage's settings are checked before the first one trains.
     def compose(name: str, stage: DictConfig) -> DictConfig:
@@ -71,7 +75,9 @@ def run_stages(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
         source = stage.get("autoencoder_from")
         if source:
             if not best.get(source):
-                raise DeepdanceError(f"stages.{name}.autoencoder_from={source}: that stage left no best checkpoint")
+                raise DeepdanceError(
+                    f"stages.{name}.autoencoder_from={source}: that stage left no best checkpoint"
+                )
             overrides.append(f"model.autoencoder_ckpt={_quoted(best[source])}")
         log.info("stage %d/%d %s: %s", index + 1, len(names), name, " ".join(overrides))
         stage_cfg = hydra.compose(config_name="train", overrides=overrides)
@@ -83,7 +89,13 @@ def run_stages(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
             summary.update({f"{name}/{key}": value for key, value in metrics.items()})
             summary[f"{name}/best_ckpt"] = best[name]
     summary.update(metrics)
-    write_summary(out_dir, summary, best_ckpt=best[names[-1]], seed=cfg.get("seed"), experiment=cfg.get("task_name"),
-                  stages=",".join(names))
+    write_summary(
+        out_dir,
+        summary,
+        best_ckpt=best[names[-1]],
+        seed=cfg.get("seed"),
+        experiment=cfg.get("task_name"),
+        stages=",".join(names),
+    )
     log.info("summary: %s", out_dir / "summary.json")
     return summary, objects
