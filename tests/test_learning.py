@@ -41,7 +41,7 @@ def compose_run(overrides: list[str], out_dir: Path) -> DictConfig:
 def small(root: Path, *extra: str) -> list[str]:
     return [
         f"data.root={root}", "data.synthetic=null", "data.num_frames=4", "data.img_size=32",
-        "data.num_workers=0", "data.persistent_workers=false", "callbacks.rich_progress_bar=null",
+        "data.num_workers=0", "data.persistent_workers=false", "++callbacks.rich_progress_bar=null",
         "print_config=false", "logger=csv", *extra,
     ]
 

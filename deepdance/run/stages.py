@@ -26,7 +26,7 @@ from deepdance.errors import DeepdanceError
 from deepdance.run.fit import fit_and_test
 from deepdance.utils.run import close_loggers, task_wrapper, write_summary
 
-log = logging.getLogger("deepdance.pipelines")
+log = logging.getLogger(__name__)
 
 
 def _quoted(value: str) -> str:
