@@ -615,11 +615,26 @@ def validate_extract_features(cfg: DictConfig) -> None:
         raise _bad("splits", splits, "a list of train, val, test")
 
 
+def data_config(stored: dict[str, Any], cfg: DictConfig) -> DictConfig:
+    """The stored data settings, with the ``data.*`` overrides of this command line on top."""
+    from hydra.core.hydra_config import HydraConfig
+
+    merged = OmegaConf.create(stored)
+    overrides = HydraConfig.get().overrides.task if HydraConfig.initialized() else []
+    for override in overrides:
+        key = override.split("=", 1)[0].lstrip("+~")
+        if key == "data":
+            # a whole new data group replaces the stored one
+            return cfg.data
+        if key.startswith("data."):
+            OmegaConf.update(merged, key[len("data."):], OmegaConf.select(cfg, key), force_add=True)
+    return merged
+
+
 def validate_eval(cfg: DictConfig) -> tuple[dict[str, Any], DictConfig]:
     """``python -m deepdance.eval``: the checkpoint (read as data, its family), the data it
     is tested on (the stored settings with this command's ``data.*`` on top), the trainer.
     Returns the checkpoint's metadata and that data config."""
-    from deepdance.eval import data_config
     from deepdance.utils.checkpoints import check_data_target
 
     check_seed(cfg)

@@ -9,40 +9,19 @@ The checkpoint carries its model class and data settings (see ``RunMetadata``); 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 import hydra
 import pytorch_lightning as pl
-from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from deepdance.config_checks import validate_eval
 from deepdance.features.extract import prepare_feature_store
 from deepdance.models.registry import require_family
-from deepdance.utils.checkpoints import read_deepdance_metadata
 from deepdance.utils.run import instantiate_loggers, print_config_tree, task_wrapper, write_summary
 from deepdance.utils.run_info import write_run_info
 
 log = logging.getLogger("deepdance.eval")
-
-
-def read_checkpoint_metadata(ckpt_path: str | Path) -> dict[str, Any]:
-    """The checkpoint's ``deepdance`` metadata, read as data (``weights_only``, allow-listed)."""
-    return read_deepdance_metadata(ckpt_path)
-
-
-def data_config(stored: dict[str, Any], cfg: DictConfig) -> DictConfig:
-    """The stored data settings, with the ``data.*`` overrides of this command line on top."""
-    merged = OmegaConf.create(stored)
-    overrides = HydraConfig.get().overrides.task if HydraConfig.initialized() else []
-    for override in overrides:
-        key = override.split("=", 1)[0].lstrip("+~")
-        if key == "data":
-            return cfg.data  # a whole new data group replaces the stored one
-        if key.startswith("data."):
-            OmegaConf.update(merged, key[len("data."):], OmegaConf.select(cfg, key), force_add=True)
-    return merged
 
 
 @task_wrapper

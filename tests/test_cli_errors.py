@@ -409,7 +409,7 @@ def test_nothing_heavy_happens_before_the_error(
 
     from deepdance.data.video import reader as video
     from deepdance.extract_features import extract
-    from deepdance.train import train
+    from deepdance.run.fit import train
 
     built: list[Any] = []
     monkeypatch.setattr(hydra.utils, "instantiate", lambda *a, **k: built.append(a))

@@ -1,5 +1,5 @@
 """The models learn: tests that fail when training stops improving the model, not only when
-it crashes. Both run ``deepdance.train.train`` in-process on a config composed the way the
+it crashes. Both run ``deepdance.run.fit.train`` in-process on a config composed the way the
 CLI composes it, on tiny synthetic dancers."""
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def epoch_values(out_dir: Path, key: str) -> list[float]:
 
 
 def test_debug_overfit_memorises_a_few_batches(tiny_synthetic: Path, tmp_path: Path, hydra_run) -> None:
-    from deepdance.train import train
+    from deepdance.run.fit import train
 
     # 2 batches of 4 clips, 10 genres, 30 epochs: the preset as written (no checkpoints: time)
     overrides = small(tiny_synthetic, "debug=overfit", "data.num_frames=4", "data.batch_size=4", "test=false",

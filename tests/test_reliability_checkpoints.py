@@ -183,7 +183,7 @@ def test_a_trusted_old_checkpoint_converts_to_plain_data(tmp_path: Path) -> None
 
     old = tmp_path / "old.ckpt"
     torch.save({"state_dict": {"w": torch.ones(1)}, "datamodule_hyper_parameters": {"synthetic": OmegaConf.create({"seed": 1})}}, old)
-    with pytest.raises(UnsafeCheckpoint, match="DictConfig.*python -m deepdance.utils.checkpoints"):
+    with pytest.raises(UnsafeCheckpoint, match="DictConfig.*python -m deepdance.convert_checkpoint"):
         load_checkpoint(old)
     new = convert_trusted_checkpoint(old, tmp_path / "new.ckpt")
     assert load_checkpoint(new)["datamodule_hyper_parameters"] == {"synthetic": {"seed": 1}}

@@ -19,7 +19,7 @@ def _train_in_process(root: Path, run_dir: Path, *extra: str) -> dict[str, Any]:
     from hydra.core.hydra_config import HydraConfig
     from omegaconf import open_dict
 
-    from deepdance.train import train
+    from deepdance.run.fit import train
 
     synthetic = ",".join(f"{k}:{v}" for k, v in TINY_SYNTHETIC.items())
     overrides = [

@@ -86,7 +86,7 @@ def load_checkpoint(path: str | Path, setting: str = "ckpt_path") -> dict[str, A
         raise UnsafeCheckpoint(
             f"{setting}={path}: refused to load: it holds pickled objects outside deepdance's allow-list "
             f"({_unsafe_reason(err)}); checkpoints must be plain data. Only if you trust its origin (e.g. written by an "
-            f"older deepdance), convert it once: python -m deepdance.utils.checkpoints {path} CONVERTED.ckpt"
+            f"older deepdance), convert it once: python -m deepdance.convert_checkpoint {path} CONVERTED.ckpt"
         ) from None
     except (RuntimeError, zipfile.BadZipFile, EOFError, ValueError) as err:
         reason = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
@@ -202,18 +202,3 @@ def convert_trusted_checkpoint(source: str | Path, target: str | Path) -> Path:
     AtomicCheckpointIO().save_checkpoint(checkpoint, target)
     load_checkpoint(target, setting="target")  # proves the result is plain data
     return Path(target)
-
-
-def main(argv: list[str] | None = None) -> None:
-    import argparse
-
-    parser = argparse.ArgumentParser(description="Convert a checkpoint you trust (e.g. written by an older deepdance, "
-                                     "with OmegaConf objects inside) into plain data that deepdance loads with weights_only=True.")
-    parser.add_argument("source", type=Path)
-    parser.add_argument("target", type=Path)
-    args = parser.parse_args(argv)
-    print(f"wrote {convert_trusted_checkpoint(args.source, args.target)}")
-
-
-if __name__ == "__main__":
-    main()

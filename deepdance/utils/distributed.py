@@ -25,11 +25,21 @@ log = logging.getLogger(__name__)
 
 # What Lightning's subprocess launcher writes into the parent's environment.
 LAUNCHER_ENV = ("MASTER_ADDR", "MASTER_PORT", "NODE_RANK", "LOCAL_RANK", "WORLD_SIZE")
-_depth = 0  # ddp_job_scope nesting in this process
 
 # Hydra settings of the sweep itself: a child runs one job, never the sweep again.
-SWEEP_ONLY_OVERRIDES = ("hydra.mode", "hydra.sweep", "hydra/sweeper", "hydra.sweeper", "hydra/launcher", "hydra.launcher",
-                        "hydra.run.dir", "hydra.job.name", "hydra.output_subdir", "hydra.job.num", "hydra.job.id")
+SWEEP_ONLY_OVERRIDES = (
+    "hydra.mode",
+    "hydra.sweep",
+    "hydra/sweeper",
+    "hydra.sweeper",
+    "hydra/launcher",
+    "hydra.launcher",
+    "hydra.run.dir",
+    "hydra.job.name",
+    "hydra.output_subdir",
+    "hydra.job.num",
+    "hydra.job.id",
+)
 
 
 def _quote(value: str) -> str:
@@ -64,11 +74,18 @@ def job_command(local_rank: int, entry_module: str | None = None) -> tuple[Seque
             if source.provider == "command-line":
                 command.append(f"--config-dir={source.path.removeprefix('file://')}")
         command += list(hydra_cfg.overrides.task)
-        command += [o for o in hydra_cfg.overrides.hydra if not o.lstrip("+~").startswith(SWEEP_ONLY_OVERRIDES)]
+        command += [
+            o for o in hydra_cfg.overrides.hydra if not o.lstrip("+~").startswith(SWEEP_ONLY_OVERRIDES)
+        ]
     else:
         command += sys.argv[1:]
-    command += [f"hydra.run.dir={_quote(hydra_cfg.runtime.output_dir)}", f"hydra.job.name=train_ddp_process_{local_rank}",
-                "hydra.output_subdir=null", "hydra.mode=RUN"]  # RUN: a config may set hydra.mode=MULTIRUN (hparams_search)
+    # hydra.mode=RUN: a config may set hydra.mode=MULTIRUN (hparams_search).
+    command += [
+        f"hydra.run.dir={_quote(hydra_cfg.runtime.output_dir)}",
+        f"hydra.job.name=train_ddp_process_{local_rank}",
+        "hydra.output_subdir=null",
+        "hydra.mode=RUN",
+    ]
     return command, get_original_cwd()
 
 
@@ -92,7 +109,10 @@ def _install_job_command(entry_module: str | None) -> None:
 
     for module in (fabric_launcher, pl_launcher):
         if not hasattr(module, "_hydra_subprocess_cmd"):
-            log.warning("%s has no _hydra_subprocess_cmd: DDP children under a Hydra multirun may re-run the sweep", module.__name__)
+            log.warning(
+                "%s has no _hydra_subprocess_cmd: DDP children under a Hydra multirun may re-run the sweep",
+                module.__name__,
+            )
             continue
         module._hydra_subprocess_cmd = functools.partial(job_command, entry_module=entry_module)
 
@@ -111,24 +131,20 @@ def ddp_job_scope() -> Iterator[None]:
     """Run one Hydra job so its DDP children re-run exactly it, and leave no DDP state behind.
 
     Variables that were set before the job (by SLURM, torchrun, or the parent of a DDP
-    child) are kept: only what Lightning's launcher added during the job is removed. Nested
-    scopes (the stages of one job) leave all of it to the outermost one.
+    child) are kept: only what Lightning's launcher added during the job is removed. One scope
+    per job: the stages of one command (``deepdance.run.stages``) run inside a single one, so
+    the ranks the first stage starts live on to the next.
     """
     from hydra.core.hydra_config import HydraConfig
 
-    global _depth
-    if _depth:  # a stage of a pipeline (experiment=deep_dance): its ranks live on to the next stage
-        yield
-        return
     if HydraConfig.initialized():
         _install_job_command(hydra_task_module())
     before = {key: os.environ.get(key) for key in LAUNCHER_ENV}
-    _depth += 1
     try:
         yield
     finally:
-        _depth -= 1
-        if before["LOCAL_RANK"] is None:  # this process launched the ranks: it owns their state
+        # This process launched the ranks: it owns their state.
+        if before["LOCAL_RANK"] is None:
             release_process_group()
             for key, value in before.items():
                 if value is None:

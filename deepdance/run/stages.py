@@ -1,4 +1,4 @@
-"""Several training stages in one command, each stage a normal ``train`` run.
+"""Several training stages in one command, each stage a normal training run (``fit_and_test``).
 
 An experiment with a ``stages`` mapping (see conf/experiment/deep_dance.yaml) composes, for
 each stage in order, the ``train`` config with that stage's experiment, the command line's
@@ -6,6 +6,9 @@ own overrides and the stage's extra overrides; a stage may take an earlier stage
 checkpoint as ``model.autoencoder_ckpt``. Every stage writes its own run directory under the
 command's; the command's ``summary.json`` holds the last stage's metrics and ``best_ckpt``,
 and earlier stages' under ``<stage>/``.
+
+``run_stages`` is one task: one ``task_wrapper``, so one DDP scope for all stages (the ranks that
+the first stage starts live on to the next); each stage closes its loggers (W&B: one run each).
 """
 
 from __future__ import annotations
@@ -20,10 +23,10 @@ from omegaconf import DictConfig
 
 from deepdance.config_checks import validate_stages
 from deepdance.errors import DeepdanceError
-from deepdance.train import train
-from deepdance.utils.run import task_wrapper, write_summary
+from deepdance.run.fit import fit_and_test
+from deepdance.utils.run import close_loggers, task_wrapper, write_summary
 
-log = logging.getLogger("deepdance.pipelines")
+log = logging.getLogger(__name__)
 
 
 def _quoted(value: str) -> str:
@@ -54,8 +57,12 @@ def run_stages(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     names = list(cfg.stages)
 
     def stage_overrides(name: str, stage: DictConfig) -> list[str]:
-        return [f"experiment={stage.experiment}", *shared, *stage.get("overrides", []),
-                f"paths.output_dir={_quoted(str(out_dir / name))}"]
+        return [
+            f"experiment={stage.experiment}",
+            *shared,
+            *stage.get("overrides", []),
+            f"paths.output_dir={_quoted(str(out_dir / name))}",
+        ]
 
     # Every stage's settings are checked before the first one trains.
     def compose(name: str, stage: DictConfig) -> DictConfig:
@@ -68,18 +75,27 @@ def run_stages(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
         source = stage.get("autoencoder_from")
         if source:
             if not best.get(source):
-                raise DeepdanceError(f"stages.{name}.autoencoder_from={source}: that stage left no best checkpoint")
+                raise DeepdanceError(
+                    f"stages.{name}.autoencoder_from={source}: that stage left no best checkpoint"
+                )
             overrides.append(f"model.autoencoder_ckpt={_quoted(best[source])}")
         log.info("stage %d/%d %s: %s", index + 1, len(names), name, " ".join(overrides))
         stage_cfg = hydra.compose(config_name="train", overrides=overrides)
-        metrics, objects = train(stage_cfg)
+        metrics, objects = fit_and_test(stage_cfg)
+        close_loggers(exit_code=0)
         trainer = objects["trainer"]
         best[name] = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
         if index < len(names) - 1:
             summary.update({f"{name}/{key}": value for key, value in metrics.items()})
             summary[f"{name}/best_ckpt"] = best[name]
     summary.update(metrics)
-    write_summary(out_dir, summary, best_ckpt=best[names[-1]], seed=cfg.get("seed"), experiment=cfg.get("task_name"),
-                  stages=",".join(names))
+    write_summary(
+        out_dir,
+        summary,
+        best_ckpt=best[names[-1]],
+        seed=cfg.get("seed"),
+        experiment=cfg.get("task_name"),
+        stages=",".join(names),
+    )
     log.info("summary: %s", out_dir / "summary.json")
     return summary, objects
