@@ -4,11 +4,17 @@
 checkpoints, so this export keeps them loading.
 """
 
-from deepdance.data.silhouette.datamodule import SilhouetteDataModule, SilhouetteSequences, chronological_split
+from deepdance.data.silhouette.datamodule import (
+    Segment,
+    SilhouetteDataModule,
+    SilhouetteSequences,
+    chronological_split,
+)
 from deepdance.data.silhouette.cache import SilhouetteCache, cache_key
 from deepdance.data.silhouette.preprocess import SilhouetteSettings, extract_silhouettes
 
 __all__ = [
+    "Segment",
     "SilhouetteCache",
     "SilhouetteDataModule",
     "SilhouetteSequences",
