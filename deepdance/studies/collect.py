@@ -1,0 +1,79 @@
+"""Find the runs under a study's folders and say which group each belongs to.
+
+A run's group is what was changed on its command line, minus the seed: runs that differ only
+in their seed are repeats of one recipe. Hydra records a run's own overrides in
+``.hydra/overrides.yaml`` (under a multirun, the one job's values, not the sweep's); without it
+(``hydra.output_subdir=null``, or a copy of the summaries only) the run's parent folder names
+the group. ``run_info.json`` is not used: its command line is the whole sweep under ``-m``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+from omegaconf import OmegaConf
+
+from deepdance.errors import DeepdanceError
+
+SUMMARY = "summary.json"
+OVERRIDES = Path(".hydra") / "overrides.yaml"
+# Keys of summary.json that describe the run, not a result.
+NOT_METRICS = frozenset({"seed"})
+COLUMNS = ["run", "group", "seed", "metric", "value"]
+
+
+def find_summaries(dirs: list[Path]) -> list[Path]:
+    """Every ``summary.json`` under ``dirs`` (recursively), once each, sorted."""
+    for folder in dirs:
+        if not folder.is_dir():
+            raise DeepdanceError(f"{folder}: no such directory; give run or multirun directories")
+    found = {path.resolve() for folder in dirs for path in folder.rglob(SUMMARY) if path.is_file()}
+    if not found:
+        names = ", ".join(str(folder) for folder in dirs)
+        raise DeepdanceError(f"no {SUMMARY} under {names}; give directories of finished runs")
+    return sorted(found)
+
+
+def _override_key(override: str) -> str:
+    """``++model.lr=0.1`` -> ``model.lr``; ``~seed`` -> ``seed``."""
+    return override.split("=", 1)[0].lstrip("+~")
+
+
+def run_group(run_dir: Path) -> str:
+    """The run's overrides minus the seed, in the order given, or its parent folder's name."""
+    path = run_dir / OVERRIDES
+    if not path.is_file():
+        return run_dir.parent.name
+    overrides = [str(item) for item in OmegaConf.to_container(OmegaConf.load(path))]
+    kept = [item for item in overrides if _override_key(item) != "seed"]
+    return " ".join(kept) or "(defaults)"
+
+
+def read_summary(path: Path) -> dict:
+    try:
+        summary = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise DeepdanceError(f"{path}: not a readable summary.json ({err})") from err
+    if not isinstance(summary, dict):
+        raise DeepdanceError(f"{path}: expected a JSON object of metric names to numbers")
+    return summary
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def collect_runs(dirs: list[Path]) -> pd.DataFrame:
+    """One row per run and numeric metric: ``run, group, seed, metric, value``."""
+    rows = []
+    for path in find_summaries(dirs):
+        summary = read_summary(path)
+        seed = summary.get("seed")
+        group = run_group(path.parent)
+        for metric, value in summary.items():
+            if metric not in NOT_METRICS and _is_number(value):
+                rows.append((str(path.parent), group, seed, metric, float(value)))
+    return pd.DataFrame(rows, columns=COLUMNS)

@@ -1,0 +1,228 @@
+"""``python -m deepdance.report`` on run directories the test writes itself: known summaries,
+so every mean, sd, t-interval, paired difference and verdict is checked against a hand value."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import REPO
+
+from deepdance.report import main
+from deepdance.studies.output import GROUPS_CSV, MARKDOWN, PAIRED_CSV, chart_name
+from deepdance.studies.stats import lower_is_better, t_interval
+
+# t_{0.975, 3}: the 97.5 % quantile of Student's t with 3 degrees of freedom (4 seeds)
+T_975_3 = 3.182446305284263
+SEEDS = [1, 2, 3, 4]
+GROUP_A, GROUP_B = "model.lr=0.01", "model.lr=0.001"
+ACC = {GROUP_A: [0.80, 0.82, 0.78, 0.84], GROUP_B: [0.85, 0.86, 0.80, 0.89]}
+LOSS = {GROUP_A: [0.50, 0.52, 0.48, 0.54], GROUP_B: [0.51, 0.49, 0.53, 0.50]}
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def write_run(run_dir: Path, summary: dict, overrides: list[str] | None) -> None:
+    """A finished run as Hydra leaves it: summary.json, and .hydra/overrides.yaml if given."""
+    run_dir.mkdir(parents=True)
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+    if overrides is not None:
+        (run_dir / ".hydra").mkdir()
+        (run_dir / ".hydra" / "overrides.yaml").write_text("".join(f"- {item}\n" for item in overrides))
+
+
+@pytest.fixture
+def study(tmp_path: Path) -> Path:
+    """A multirun of two groups x four seeds (job dirs 0..7, as Hydra numbers them), plus a
+    copied group without .hydra/ whose parent folder names it."""
+    multirun = tmp_path / "multirun"
+    job = 0
+    for group in (GROUP_A, GROUP_B):
+        for i, seed in enumerate(SEEDS):
+            summary = {"test/acc": ACC[group][i], "test/loss": LOSS[group][i], "seed": seed, "split": "test"}
+            # the seed sits between other overrides, as a sweep writes it
+            write_run(multirun / str(job), summary, ["data.num_frames=16", f"seed={seed}", group])
+            job += 1
+    for seed in (1, 2):
+        write_run(tmp_path / "copied" / "baseline" / f"seed{seed}", {"test/acc": 0.5, "seed": seed}, None)
+    return tmp_path
+
+
+def hand_interval(values: list[float]) -> tuple[float, float, float, float]:
+    """Mean, sd (ddof=1) and the 95 % t-interval, written out for n = 4."""
+    mean = sum(values) / 4
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / 3)
+    half = T_975_3 * sd / 2
+    return mean, sd, mean - half, mean + half
+
+
+def test_report_numbers_files_and_verdicts(study: Path, capsys: pytest.CaptureFixture) -> None:
+    name_a, name_b = f"data.num_frames=16 {GROUP_A}", f"data.num_frames=16 {GROUP_B}"
+    main([str(study / "multirun"), str(study / "copied"), "--pair", name_a, name_b])
+    out = study / "multirun" / "report"
+    groups = pd.read_csv(out / GROUPS_CSV)
+    assert set(groups["group"]) == {name_a, name_b, "baseline"}
+    for group, name in ((GROUP_A, name_a), (GROUP_B, name_b)):
+        for metric, values in (("test/acc", ACC[group]), ("test/loss", LOSS[group])):
+            row = groups[(groups["group"] == name) & (groups["metric"] == metric)].iloc[0]
+            assert row["n"] == 4
+            expected = hand_interval(values)
+            got = (row["mean"], row["sd"], row["ci_low"], row["ci_high"])
+            assert got == pytest.approx(expected, abs=1e-12)
+    # A: mean 0.81, sd sqrt(0.002/3); B: mean 0.85, sd sqrt(0.0014)
+    row_a = groups[(groups["group"] == name_a) & (groups["metric"] == "test/acc")].iloc[0]
+    assert row_a["mean"] == pytest.approx(0.81) and row_a["sd"] == pytest.approx(math.sqrt(0.002 / 3))
+    assert row_a["ci_low"] == pytest.approx(0.81 - T_975_3 * math.sqrt(0.002 / 3) / 2)
+    baseline = groups[groups["group"] == "baseline"].iloc[0]
+    assert (baseline["n"], baseline["mean"], baseline["sd"]) == (2, 0.5, 0.0)
+
+    paired = pd.read_csv(out / PAIRED_CSV).set_index("metric")
+    # B - A per seed: acc [0.05, 0.04, 0.02, 0.05] -> mean 0.04, sd sqrt(0.0002), CI [0.0175, 0.0625]
+    acc = paired.loc["test/acc"]
+    half = T_975_3 * math.sqrt(0.0002) / 2
+    assert (acc["n"], acc["better"]) == (4, "higher")
+    assert (acc["mean"], acc["sd"]) == pytest.approx((0.04, math.sqrt(0.0002)), abs=1e-12)
+    assert (acc["ci_low"], acc["ci_high"]) == pytest.approx((0.04 - half, 0.04 + half), abs=1e-12)
+    assert acc["verdict"] == f"{name_b} beats {name_a}"
+    # loss B - A [0.01, -0.03, 0.05, -0.04]: mean -0.0025, the interval holds zero
+    loss = paired.loc["test/loss"]
+    assert loss["better"] == "lower" and loss["verdict"] == "within noise"
+    assert loss["mean"] == pytest.approx(-0.0025, abs=1e-12)
+    assert loss["ci_low"] < 0 < loss["ci_high"]
+
+    text = (out / MARKDOWN).read_text()
+    assert (
+        f"| {name_b} | test/acc | 4 | 0.8500 | 0.0374 | {0.85 - T_975_3 * math.sqrt(0.0014) / 2:.4f} |"
+        in text
+    )
+    assert f"| test/acc | 4 | 0.0400 | 0.0141 | {0.04 - half:.4f} | {0.04 + half:.4f} | higher |" in text
+    assert f"{name_b} beats {name_a}" in text and "within noise" in text
+    assert text in capsys.readouterr().out
+    for metric in ("test/acc", "test/loss"):
+        png = (out / chart_name(metric)).read_bytes()
+        assert png.startswith(PNG_MAGIC) and len(png) > 1000
+    assert chart_name("test/acc") == "test_acc.png"
+
+
+def test_direction_override_flips_the_verdict(study: Path) -> None:
+    pair = [f"data.num_frames=16 {GROUP_A}", f"data.num_frames=16 {GROUP_B}"]
+    out = study / "elsewhere"
+    main(
+        [
+            str(study / "multirun"),
+            "--out",
+            str(out),
+            "--pair",
+            *pair,
+            "--metrics",
+            "test/acc",
+            "--lower-is-better",
+            "test/acc",
+        ]
+    )
+    acc = pd.read_csv(out / PAIRED_CSV).iloc[0]
+    assert (acc["better"], acc["verdict"]) == ("lower", f"{pair[0]} beats {pair[1]}")
+    assert set(pd.read_csv(out / GROUPS_CSV)["metric"]) == {"test/acc"}
+    assert not (study / "multirun" / "report").exists()
+
+
+def test_rerun_rewrites_its_own_files_but_refuses_a_foreign_one(
+    study: Path, capsys: pytest.CaptureFixture
+) -> None:
+    out = study / "multirun" / "report"
+    main([str(study / "multirun")])
+    # a second report over its own files is fine
+    main([str(study / "multirun")])
+    capsys.readouterr()
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    (out / GROUPS_CSV).write_text("my own notes\n")
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(study / "multirun")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and GROUPS_CSV in err and "\n" not in err
+    assert (out / GROUPS_CSV).read_text() == "my own notes\n"
+    # nothing else was rewritten either: the check comes before any write
+    after = {path.name: path.read_bytes() for path in out.iterdir()}
+    assert {k: v for k, v in after.items() if k != GROUPS_CSV} == {
+        k: v for k, v in before.items() if k != GROUPS_CSV
+    }
+    # a file of the user's under a chart's name is refused too
+    fresh = study / "fresh"
+    fresh.mkdir()
+    (fresh / "test_acc.png").write_bytes(b"user's")
+    with pytest.raises(SystemExit):
+        main([str(study / "multirun"), "--out", str(fresh)])
+    assert (fresh / "test_acc.png").read_bytes() == b"user's"
+    assert not (fresh / MARKDOWN).exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing"], "no such directory"),
+        (["empty"], "no summary.json"),
+        (["multirun", "--metrics", "test/accuracy"], "--metrics: unknown ['test/accuracy']"),
+        (["multirun", "--pair", "nope", "data.num_frames=16 model.lr=0.01"], "--pair: unknown group 'nope'"),
+    ],
+)
+def test_user_mistakes_are_one_error_line(
+    study: Path, capsys: pytest.CaptureFixture, args: list[str], message: str
+) -> None:
+    (study / "empty").mkdir()
+    argv = [str(study / args[0]), *args[1:]]
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+    assert not (study / "multirun" / "report").exists()
+
+
+def test_command_exit_code_2_without_traceback(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "deepdance.report", str(tmp_path / "missing")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_table_is_logged_to_an_active_wandb_run(study: Path) -> None:
+    import wandb
+
+    run = wandb.init(mode="offline", dir=study, project="report-test")
+    try:
+        main([str(study / "multirun"), "--metrics", "test/acc"])
+        logged = run.summary["report/groups"]
+        run_dir = Path(run.dir).parent
+    finally:
+        wandb.finish()
+    assert logged["_type"] == "table-file" and logged["nrows"] == 2
+    tables = list(run_dir.rglob("*.table.json"))
+    assert len(tables) == 1
+    assert json.loads(tables[0].read_text())["columns"] == [
+        "group",
+        "metric",
+        "n",
+        "mean",
+        "sd",
+        "ci_low",
+        "ci_high",
+    ]
+
+
+def test_interval_edge_cases() -> None:
+    single = t_interval([0.7])
+    assert single.n == 1 and single.mean == 0.7 and math.isnan(single.sd) and math.isnan(single.ci_low)
+    assert lower_is_better("val/loss") and lower_is_better("rollout/mse_10") and lower_is_better("test/FDD")
+    assert not lower_is_better("test/acc")
+    assert not lower_is_better("val/loss", higher=["val/loss"]) and lower_is_better("acc", lower=["acc"])
