@@ -627,7 +627,7 @@ def data_config(stored: dict[str, Any], cfg: DictConfig) -> DictConfig:
             # a whole new data group replaces the stored one
             return cfg.data
         if key.startswith("data."):
-            OmegaConf.update(merged, key[len("data."):], OmegaConf.select(cfg, key), force_add=True)
+            OmegaConf.update(merged, key[len("data.") :], OmegaConf.select(cfg, key), force_add=True)
     return merged
 
 

@@ -37,12 +37,21 @@ def evaluate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     family = require_family(metadata, "eval", cfg.ckpt_path)
     model = family.load(cfg.ckpt_path)
     # the family's reports (e.g. the confusion matrix) go to the run dir and every logger
-    trainer: pl.Trainer = hydra.utils.instantiate(cfg.trainer, logger=instantiate_loggers(cfg) or False,
-                                                  callbacks=family.report_callbacks())
-    prepare_feature_store(datamodule, model, cfg.trainer, ("test",), fast_dev_run=bool(cfg.trainer.get("fast_dev_run")))
+    trainer: pl.Trainer = hydra.utils.instantiate(
+        cfg.trainer, logger=instantiate_loggers(cfg) or False, callbacks=family.report_callbacks()
+    )
+    prepare_feature_store(
+        datamodule, model, cfg.trainer, ("test",), fast_dev_run=bool(cfg.trainer.get("fast_dev_run"))
+    )
     trainer.test(model, datamodule=datamodule)
     metrics = dict(trainer.callback_metrics)
-    write_summary(cfg.paths.output_dir, metrics, ckpt_path=str(cfg.ckpt_path), seed=cfg.get("seed"), split=data_cfg.get("split"))
+    write_summary(
+        cfg.paths.output_dir,
+        metrics,
+        ckpt_path=str(cfg.ckpt_path),
+        seed=cfg.get("seed"),
+        split=data_cfg.get("split"),
+    )
     return metrics, {"datamodule": datamodule, "model": model, "trainer": trainer}
 
 

@@ -32,19 +32,25 @@ log = logging.getLogger("deepdance.extract_features")
 @task_wrapper
 def extract(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     validate_extract_features(cfg)
-    if cfg.get("seed") is not None:  # same seed as train: a randomly initialised backbone gets the same weights
+    if (
+        cfg.get("seed") is not None
+    ):  # same seed as train: a randomly initialised backbone gets the same weights
         pl.seed_everything(cfg.seed, workers=True)
     if cfg.get("print_config"):
         print_config_tree(cfg)
     datamodule = hydra.utils.instantiate(cfg.data)
     model = hydra.utils.instantiate(cfg.model, _recursive_=False)
     if not getattr(model, "frozen", False):
-        raise DeepdanceError("extract_features needs a frozen backbone (model.backbone.freeze=true, e.g. model=genre_gru): "
-                             "features of a backbone that trains change every step")
+        raise DeepdanceError(
+            "extract_features needs a frozen backbone (model.backbone.freeze=true, e.g. model=genre_gru): "
+            "features of a backbone that trains change every step"
+        )
     splits = tuple(cfg.get("splits") or ("train", "val", "test"))
     unknown = set(splits) - {"train", "val", "test"}
     if unknown:
-        raise DeepdanceError(f"splits={list(splits)}: unknown split(s) {sorted(unknown)}; use train, val, test")
+        raise DeepdanceError(
+            f"splits={list(splits)}: unknown split(s) {sorted(unknown)}; use train, val, test"
+        )
     store, report = fill_feature_store(datamodule, model, cfg.trainer, splits)
     result = report.as_dict()
     if _is_global_zero():
@@ -52,8 +58,10 @@ def extract(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
         out.write_text(json.dumps(result, indent=1) + "\n")
         print_report(result)
     if report.failed:
-        raise DeepdanceError(f"{len(report.failed)} of {report.total} video(s) could not be read; first: "
-                             f"{report.failed[0][0]}: {report.failed[0][1]} (all in {Path(cfg.paths.output_dir) / 'extract_report.json'})")
+        raise DeepdanceError(
+            f"{len(report.failed)} of {report.total} video(s) could not be read; first: "
+            f"{report.failed[0][0]}: {report.failed[0][1]} (all in {Path(cfg.paths.output_dir) / 'extract_report.json'})"
+        )
     return result, {"store": store, "datamodule": datamodule, "model": model}
 
 

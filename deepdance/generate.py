@@ -40,20 +40,39 @@ def generate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     rng = torch.Generator().manual_seed(int(cfg.rng_seed))
     seed = generator.seed_random(rng) if str(cfg.seed) == "random" else generator.seed_from_video(cfg.seed)
     per_step = max(1, round(float(cfg.fps) / generator.model_fps))
-    steps = generator.steps_for(int(cfg.num_frames), generator.look_back, per_step) if cfg.num_frames else int(cfg.steps)
-    dance = generator.generate(seed, steps, fps=cfg.fps, interpolate=cfg.interpolate, noise=cfg.noise,
-                               num_frames=cfg.num_frames, generator=rng)
+    steps = (
+        generator.steps_for(int(cfg.num_frames), generator.look_back, per_step)
+        if cfg.num_frames
+        else int(cfg.steps)
+    )
+    dance = generator.generate(
+        seed,
+        steps,
+        fps=cfg.fps,
+        interpolate=cfg.interpolate,
+        noise=cfg.noise,
+        num_frames=cfg.num_frames,
+        generator=rng,
+    )
     start = time.perf_counter()
     out = generator.write(dance, cfg.out, gif=cfg.gif)
     if cfg.get("strip"):
         print(f"wrote {generator.write_strip(dance, cfg.strip)}")
     written = time.perf_counter() - start
     h, w = dance.frames.shape[1:3]
-    print(f"wrote {out}: {len(dance.frames)} frames of {h}x{w} at {dance.fps:g} fps "
-          f"({generator.look_back} seed + {steps} generated steps, generation starts at frame {dance.first_generated})")
-    print(f"generation throughput: {dance.frames_per_second:.1f} frames/s on {cfg.device} "
-          f"({len(dance.frames)} frames in {dance.seconds:.2f} s; writing the mp4 took {written:.2f} s)")
-    stats = {"frames": len(dance.frames), "frames_per_second": dance.frames_per_second, "first_generated": dance.first_generated}
+    print(
+        f"wrote {out}: {len(dance.frames)} frames of {h}x{w} at {dance.fps:g} fps "
+        f"({generator.look_back} seed + {steps} generated steps, generation starts at frame {dance.first_generated})"
+    )
+    print(
+        f"generation throughput: {dance.frames_per_second:.1f} frames/s on {cfg.device} "
+        f"({len(dance.frames)} frames in {dance.seconds:.2f} s; writing the mp4 took {written:.2f} s)"
+    )
+    stats = {
+        "frames": len(dance.frames),
+        "frames_per_second": dance.frames_per_second,
+        "first_generated": dance.first_generated,
+    }
     return stats, {"dance": dance, "out": out}
 
 

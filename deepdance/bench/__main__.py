@@ -1,9 +1,9 @@
 """Benchmark feature extraction and training speed; results in the run directory.
 
-    python -m deepdance.bench                         # AIST++-shaped stand-ins, inception_v3 at 299
-    python -m deepdance.bench bench=smoke             # a few tiny videos, seconds
-    python -m deepdance.bench bench.videos=/path/to/videos
-    python -m deepdance.bench bench.out_dir=experiments/bench   # also update the committed tables
+python -m deepdance.bench                         # AIST++-shaped stand-ins, inception_v3 at 299
+python -m deepdance.bench bench=smoke             # a few tiny videos, seconds
+python -m deepdance.bench bench.videos=/path/to/videos
+python -m deepdance.bench bench.out_dir=experiments/bench   # also update the committed tables
 """
 
 from __future__ import annotations

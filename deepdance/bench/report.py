@@ -15,11 +15,28 @@ AIST_VIDEOS = 12_670
 AIST_FRAMES = 10_100_000
 
 
-def row(section: str, name: str, label: str, value: float | None, unit: str, *, set_name: str | None = None,
-        status: str = "measured", **extra: Any) -> dict[str, Any]:
+def row(
+    section: str,
+    name: str,
+    label: str,
+    value: float | None,
+    unit: str,
+    *,
+    set_name: str | None = None,
+    status: str = "measured",
+    **extra: Any,
+) -> dict[str, Any]:
     """One result. ``value`` is the row's headline number (higher is better for rates)."""
-    return {"section": section, "set": set_name, "row": name, "label": label, "value": value, "unit": unit,
-            "status": status, **extra}
+    return {
+        "section": section,
+        "set": set_name,
+        "row": name,
+        "label": label,
+        "value": value,
+        "unit": unit,
+        "status": status,
+        **extra,
+    }
 
 
 def find_row(rows: list[dict[str, Any]], name: str, set_name: str | None = None) -> dict[str, Any] | None:
@@ -29,8 +46,15 @@ def find_row(rows: list[dict[str, Any]], name: str, set_name: str | None = None)
     return None
 
 
-def project_whole_aist(rows: list[dict[str, Any]], sets: list[dict[str, Any]], samplings: list[str], device_type: str,
-                       num_frames: int, videos: int = AIST_VIDEOS, frames: int = AIST_FRAMES) -> list[dict[str, Any]]:
+def project_whole_aist(
+    rows: list[dict[str, Any]],
+    sets: list[dict[str, Any]],
+    samplings: list[str],
+    device_type: str,
+    num_frames: int,
+    videos: int = AIST_VIDEOS,
+    frames: int = AIST_FRAMES,
+) -> list[dict[str, Any]]:
     """Projected wall time for the whole AIST++ from each set's measured per-video costs.
 
     The stand-ins are shorter than the average AIST++ video (10.1 M / 12,670 = 797 frames),
@@ -49,9 +73,19 @@ def project_whole_aist(rows: list[dict[str, Any]], sets: list[dict[str, Any]], s
         if seed and seed["status"] == "measured":
             read_share = seed["stages"]["read_share"]
             per_video = seed["s_per_video"] * (read_share * length_ratio + (1 - read_share))
-            out.append({"set": name, "pipeline": "seed", "s_per_video": per_video, "hours": per_video * videos / 3600})
+            out.append(
+                {
+                    "set": name,
+                    "pipeline": "seed",
+                    "s_per_video": per_video,
+                    "hours": per_video * videos / 3600,
+                }
+            )
         for sampling in samplings:
-            dd, decode = find_row(rows, f"deepdance_{sampling}", name), find_row(rows, f"decode_only_{sampling}", name)
+            dd, decode = (
+                find_row(rows, f"deepdance_{sampling}", name),
+                find_row(rows, f"decode_only_{sampling}", name),
+            )
             if not (dd and decode and model):
                 continue
             decode_s = 1.0 / decode["value"]
@@ -62,7 +96,14 @@ def project_whole_aist(rows: list[dict[str, Any]], sets: list[dict[str, Any]], s
             else:
                 factor = (model_s + decode_s * grow) / (model_s + decode_s)
             per_video = dd["s_per_video"] * factor
-            out.append({"set": name, "pipeline": f"deepdance_{sampling}", "s_per_video": per_video, "hours": per_video * videos / 3600})
+            out.append(
+                {
+                    "set": name,
+                    "pipeline": f"deepdance_{sampling}",
+                    "s_per_video": per_video,
+                    "hours": per_video * videos / 3600,
+                }
+            )
     seeds = {p["set"]: p for p in out if p["pipeline"] == "seed"}
     for p in out:
         base = seeds.get(p["set"])
@@ -120,15 +161,21 @@ def markdown(results: dict[str, Any]) -> str:
         for r in rows:
             if r["set"] != name or r["section"] != "extraction":
                 continue
-            lines.append(f"| {r['label']} | {_num(r['value'], 3)} | {_num(r.get('feature_frames_per_s'))} | {_num(r.get('s_per_video'))} | "
-                         f"{_num(r.get('vs_seed'))} | {_num(r.get('vs_ceiling'))} |")
+            lines.append(
+                f"| {r['label']} | {_num(r['value'], 3)} | {_num(r.get('feature_frames_per_s'))} | {_num(r.get('s_per_video'))} | "
+                f"{_num(r.get('vs_seed'))} | {_num(r.get('vs_ceiling'))} |"
+            )
         for r in rows:
             if r["set"] == name and r["section"] == "ceiling":
-                lines.append(f"| *ceiling:* {r['label']} | {_num(r['value'], 3)} | {_num(r.get('feature_frames_per_s'))} | "
-                             f"{_num(r.get('s_per_video'))} | | |")
+                lines.append(
+                    f"| *ceiling:* {r['label']} | {_num(r['value'], 3)} | {_num(r.get('feature_frames_per_s'))} | "
+                    f"{_num(r.get('s_per_video'))} | | |"
+                )
         if model:
-            lines.append(f"| *ceiling:* {model['label']} | {_num(model['value'] / cfg['num_frames'], 3)} | {_num(model['value'])} | "
-                         f"{_num(cfg['num_frames'] / model['value'])} | | |")
+            lines.append(
+                f"| *ceiling:* {model['label']} | {_num(model['value'] / cfg['num_frames'], 3)} | {_num(model['value'])} | "
+                f"{_num(cfg['num_frames'] / model['value'])} | | |"
+            )
         lines.append("")
     if model:
         sizes = ", ".join(f"{b}: {_num(v)}" for b, v in model["frames_per_s_by_batch"].items())
@@ -141,12 +188,21 @@ def markdown(results: dict[str, Any]) -> str:
             lines.append(f"| {r['label']} | {value} | {r['unit']} | {r.get('notes', '')} |")
         lines.append("")
     if results.get("projection"):
-        lines += [f"## Projection: the whole AIST++ ({AIST_VIDEOS:,} videos, {AIST_FRAMES / 1e6:.1f} M frames) on this machine", "",
-                  "| from set | pipeline | s/video (797-frame video) | wall time | x seed |", "| --- | --- | ---: | ---: | ---: |"]
+        lines += [
+            f"## Projection: the whole AIST++ ({AIST_VIDEOS:,} videos, {AIST_FRAMES / 1e6:.1f} M frames) on this machine",
+            "",
+            "| from set | pipeline | s/video (797-frame video) | wall time | x seed |",
+            "| --- | --- | ---: | ---: | ---: |",
+        ]
         for p in results["projection"]:
-            lines.append(f"| `{p['set']}` | {p['pipeline']} | {_num(p['s_per_video'])} | {_duration(p['hours'])} | {_num(p['speedup_vs_seed'])} |")
-        lines += ["", "Length-dependent costs (seed read, exact-sampling decode) are scaled from the stand-in length to the "
-                  "AIST++ mean of 797 frames; key-frame decode and model costs are per sampled frame."]
+            lines.append(
+                f"| `{p['set']}` | {p['pipeline']} | {_num(p['s_per_video'])} | {_duration(p['hours'])} | {_num(p['speedup_vs_seed'])} |"
+            )
+        lines += [
+            "",
+            "Length-dependent costs (seed read, exact-sampling decode) are scaled from the stand-in length to the "
+            "AIST++ mean of 797 frames; key-frame decode and model costs are per sampled frame.",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -171,8 +227,10 @@ def check_replaceable(out_dir: str | Path, name: str) -> None:
     files deepdance did not write: results replace only earlier results."""
     for path in result_paths(out_dir, name):
         if path.exists() and not _ours(path):
-            raise DeepdanceError(f"bench.out_dir={out_dir}: {path} exists and is not a deepdance benchmark "
-                                 "result, so it is not replaced; choose another bench.out_dir or bench.name")
+            raise DeepdanceError(
+                f"bench.out_dir={out_dir}: {path} exists and is not a deepdance benchmark "
+                "result, so it is not replaced; choose another bench.out_dir or bench.name"
+            )
 
 
 def write_results(results: dict[str, Any], out_dir: str | Path, name: str) -> tuple[Path, Path]:

@@ -156,8 +156,15 @@ class FeatureStore:
     def _lock_file(self, entry: str) -> Path:
         return self.dir / ".locks" / f"{entry}.lock"
 
-    def write(self, relative_path: str, video: dict, offsets: list[float], indices: torch.Tensor,
-              mask: torch.Tensor, features: torch.Tensor) -> Path:
+    def write(
+        self,
+        relative_path: str,
+        video: dict,
+        offsets: list[float],
+        indices: torch.Tensor,
+        mask: torch.Tensor,
+        features: torch.Tensor,
+    ) -> Path:
         """Store one video's features atomically, holding the entry's lock while its temporary file exists."""
         from safetensors.torch import save_file
 
@@ -166,8 +173,10 @@ class FeatureStore:
         mask = mask.detach().to("cpu", torch.bool).contiguous()  # (C, T)
         indices = indices.detach().to("cpu", torch.int64).contiguous()  # (C, T)
         if features.shape[:2] != mask.shape or mask.shape != indices.shape or len(offsets) != mask.shape[0]:
-            raise ValueError(f"{relative_path}: inconsistent shapes features {tuple(features.shape)}, mask {tuple(mask.shape)}, "
-                             f"indices {tuple(indices.shape)}, {len(offsets)} offsets")
+            raise ValueError(
+                f"{relative_path}: inconsistent shapes features {tuple(features.shape)}, mask {tuple(mask.shape)}, "
+                f"indices {tuple(indices.shape)}, {len(offsets)} offsets"
+            )
         metadata = {
             "key": self.key.digest,
             "version": str(STORE_VERSION),
@@ -222,7 +231,10 @@ class FeatureStore:
         except OSError as err:
             return "stale", f"video unreadable ({err.strerror})"
         if (video.get("size"), video.get("mtime")) != (stamp.size, stamp.mtime):
-            return "stale", f"video changed since extraction (size/mtime {video.get('size')}/{video.get('mtime')} -> {stamp.size}/{stamp.mtime})"
+            return (
+                "stale",
+                f"video changed since extraction (size/mtime {video.get('size')}/{video.get('mtime')} -> {stamp.size}/{stamp.mtime})",
+            )
         return "ok", ""
 
     def video_info(self, relative_path: str) -> dict:
@@ -244,19 +256,35 @@ class FeatureStore:
             tensors = load_file(str(path))
             features, mask, indices = tensors["features"], tensors["mask"], tensors["indices"]
         except Exception as err:
-            raise FeatureStoreError(f"feature entry {path} is unreadable ({str(err).splitlines()[0][:120]}); {fix}") from None
-        if str(zlib.crc32(features.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())) != header.get("crc32"):
+            raise FeatureStoreError(
+                f"feature entry {path} is unreadable ({str(err).splitlines()[0][:120]}); {fix}"
+            ) from None
+        if str(
+            zlib.crc32(features.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+        ) != header.get("crc32"):
             raise FeatureStoreError(f"feature entry {path} is corrupt (checksum mismatch); {fix}")
         offsets = json.loads(header["offsets"])
-        if features.shape[:2] != mask.shape or len(offsets) != self.key.clips or mask.shape[1] != self.key.num_frames:
-            raise FeatureStoreError(f"feature entry {path} has shape {tuple(features.shape)}, expected ({self.key.clips}, {self.key.num_frames}, D); {fix}")
-        return FeatureEntry(features=features, mask=mask, indices=indices, offsets=offsets, video=json.loads(header["video"]))
+        if (
+            features.shape[:2] != mask.shape
+            or len(offsets) != self.key.clips
+            or mask.shape[1] != self.key.num_frames
+        ):
+            raise FeatureStoreError(
+                f"feature entry {path} has shape {tuple(features.shape)}, expected ({self.key.clips}, {self.key.num_frames}, D); {fix}"
+            )
+        return FeatureEntry(
+            features=features, mask=mask, indices=indices, offsets=offsets, video=json.loads(header["video"])
+        )
 
     def scan(self, videos: list[tuple[str, str]]) -> dict[EntryState, list[tuple[str, str, str]]]:
         """Sort ``(relative_path, video_path)`` pairs by entry state; each list holds ``(rel, path, reason)``."""
-        found: dict[EntryState, list[tuple[str, str, str]]] = {"ok": [], "missing": [], "stale": [], "corrupt": []}
+        found: dict[EntryState, list[tuple[str, str, str]]] = {
+            "ok": [],
+            "missing": [],
+            "stale": [],
+            "corrupt": [],
+        }
         for relative_path, video_path in videos:
             state, reason = self.check(relative_path, video_path)
             found[state].append((relative_path, str(video_path), reason))
         return found
-

@@ -140,8 +140,9 @@ def lock_path(path: str | Path) -> Path:
 
 
 @contextlib.contextmanager
-def file_lock(path: str | Path, timeout: float = -1, *,
-              lock_file: str | Path | None = None) -> Iterator[None]:
+def file_lock(
+    path: str | Path, timeout: float = -1, *, lock_file: str | Path | None = None
+) -> Iterator[None]:
     """Hold an exclusive inter-process lock for ``path`` (on ``<path>.lock``, or on ``lock_file``).
 
     ``timeout`` seconds (-1: wait forever; 0: raise ``filelock.Timeout`` at once if held).
@@ -180,13 +181,17 @@ def read_entry(path: str | Path) -> bytes:
     """The payload of a checked entry; ``FileNotFoundError`` if absent, ``CorruptEntry`` if damaged."""
     data = Path(path).read_bytes()
     if len(data) < HEADER_SIZE:
-        raise CorruptEntry(f"{path}: {len(data)} bytes, shorter than the {HEADER_SIZE}-byte header (truncated)")
+        raise CorruptEntry(
+            f"{path}: {len(data)} bytes, shorter than the {HEADER_SIZE}-byte header (truncated)"
+        )
     magic, length, digest = _HEADER.unpack_from(data)
     if magic != MAGIC:
         raise CorruptEntry(f"{path}: not a deepdance cache entry (header {magic!r}, expected {MAGIC!r})")
     payload = memoryview(data)[HEADER_SIZE:]
     if len(payload) != length:
-        raise CorruptEntry(f"{path}: payload is {len(payload)} bytes, header says {length} (truncated or appended to)")
+        raise CorruptEntry(
+            f"{path}: payload is {len(payload)} bytes, header says {length} (truncated or appended to)"
+        )
     if _digest(payload) != digest:
         raise CorruptEntry(f"{path}: checksum mismatch (contents altered)")
     return bytes(payload)
@@ -232,9 +237,13 @@ def load_array(path: str | Path) -> np.ndarray:
     return array_from_bytes(read_entry(path))
 
 
-def load_or_compute_array(path: str | Path, compute: Callable[[], np.ndarray], *, lock_timeout: float = -1) -> np.ndarray:
+def load_or_compute_array(
+    path: str | Path, compute: Callable[[], np.ndarray], *, lock_timeout: float = -1
+) -> np.ndarray:
     """``load_or_compute`` for a numpy array (stored as .npy bytes, never pickled)."""
-    return array_from_bytes(load_or_compute(path, lambda: array_to_bytes(compute()), lock_timeout=lock_timeout))
+    return array_from_bytes(
+        load_or_compute(path, lambda: array_to_bytes(compute()), lock_timeout=lock_timeout)
+    )
 
 
 def settings_key(settings: dict[str, Any], length: int = 16) -> str:

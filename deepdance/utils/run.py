@@ -35,7 +35,11 @@ def instantiate_group(group: DictConfig | None) -> list[Any]:
     """Instantiate every entry of a config group (callbacks, loggers) that has a ``_target_``."""
     if not group:
         return []
-    return [hydra.utils.instantiate(entry) for entry in group.values() if isinstance(entry, DictConfig) and "_target_" in entry]
+    return [
+        hydra.utils.instantiate(entry)
+        for entry in group.values()
+        if isinstance(entry, DictConfig) and "_target_" in entry
+    ]
 
 
 def instantiate_callbacks(cfg: DictConfig) -> list[Callback]:
@@ -47,7 +51,9 @@ def instantiate_loggers(cfg: DictConfig) -> list[Logger]:
 
 
 @rank_zero_only
-def print_config_tree(cfg: DictConfig, order: tuple[str, ...] = ("data", "model", "trainer", "callbacks", "logger", "paths")) -> None:
+def print_config_tree(
+    cfg: DictConfig, order: tuple[str, ...] = ("data", "model", "trainer", "callbacks", "logger", "paths")
+) -> None:
     """Print the composed config as a rich tree, the groups that matter first."""
     import rich
     import rich.syntax
@@ -119,7 +125,9 @@ def use_compile_cache(cache_dir: str | None) -> None:
         os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(Path(cache_dir).resolve()))
 
 
-def task_wrapper(task: Callable[[DictConfig], tuple[dict, dict]]) -> Callable[[DictConfig], tuple[dict, dict]]:
+def task_wrapper(
+    task: Callable[[DictConfig], tuple[dict, dict]],
+) -> Callable[[DictConfig], tuple[dict, dict]]:
     """Run a task so that a user error is one line (exit code 2), a crash is logged with the
     run dir, loggers are always closed (a failed run is marked failed), and DDP children re-run
     exactly this job and leave no state for the next one, so one run of a multirun is one

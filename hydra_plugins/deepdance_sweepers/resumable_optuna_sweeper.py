@@ -19,8 +19,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from hydra.core.utils import JobReturn
-from hydra_plugins.hydra_optuna_sweeper.optuna_sweeper import OptunaSweeper
 from omegaconf import DictConfig
+
+from hydra_plugins.hydra_optuna_sweeper.optuna_sweeper import OptunaSweeper
 
 
 def heartbeat_timeout(config: DictConfig) -> float:
@@ -68,11 +69,14 @@ class ResumableOptunaSweeper(OptunaSweeper):
             from deepdance.sweeps import resume_study
 
             if not impl.study_name:
-                raise DeepdanceError(f"hydra.sweeper.storage={impl.storage} needs hydra.sweeper.study_name: "
-                                     "a resumed sweep finds its study by name")
+                raise DeepdanceError(
+                    f"hydra.sweeper.storage={impl.storage} needs hydra.sweeper.study_name: "
+                    "a resumed sweep finds its study by name"
+                )
             sweep_dir = str(impl.config.hydra.sweep.dir)
-            plan = resume_study(str(impl.storage), impl.study_name, impl.n_trials, sweep_dir,
-                                heartbeat_timeout(impl.config))
+            plan = resume_study(
+                str(impl.storage), impl.study_name, impl.n_trials, sweep_dir, heartbeat_timeout(impl.config)
+            )
             record_launches(impl.launcher, sweep_dir, str(impl.storage), impl.study_name)
             impl.n_trials = plan.remaining
             impl.job_idx = plan.first_job  # job dirs keep the Optuna trial numbers across resumes

@@ -95,7 +95,7 @@ class SilhouetteSettings:
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> SilhouetteSettings:
         """Settings from a data config (or a checkpoint's copy of it); other keys are ignored."""
-        names = {f for f in cls.__dataclass_fields__}
+        names = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in config.items() if k in names})
 
     def to_json(self) -> dict[str, Any]:

@@ -76,7 +76,9 @@ def probe_video(path: str | Path) -> VideoInfo:
     if num_frames == 0:
         raise VideoError(f"{path}: the video stream has no frames")
     height, width = reader[0].shape[:2]
-    return VideoInfo(num_frames=num_frames, height=int(height), width=int(width), fps=float(reader.get_avg_fps()))
+    return VideoInfo(
+        num_frames=num_frames, height=int(height), width=int(width), fps=float(reader.get_avg_fps())
+    )
 
 
 def sample_frame_indices(
@@ -152,7 +154,9 @@ def snap_to_keyframes(indices: np.ndarray, keyframes: np.ndarray, video_frames: 
     snapped = nearest[order]
     # runs: the j-th index snapped to the same key frame takes key + j
     run_start = np.r_[True, snapped[1:] != snapped[:-1]]
-    position_in_run = np.arange(len(snapped)) - np.maximum.accumulate(np.where(run_start, np.arange(len(snapped)), 0))
+    position_in_run = np.arange(len(snapped)) - np.maximum.accumulate(
+        np.where(run_start, np.arange(len(snapped)), 0)
+    )
     snapped = snapped + position_in_run
     if len(snapped) <= video_frames:  # keep strictly increasing inside the video
         for i in range(1, len(snapped)):
@@ -180,7 +184,9 @@ def decode_size(height: int, width: int, img_size: int) -> tuple[int, int]:
     return height, width
 
 
-def read_clip(path: str | Path, indices: np.ndarray, img_size: int, info: VideoInfo | None = None) -> torch.Tensor:
+def read_clip(
+    path: str | Path, indices: np.ndarray, img_size: int, info: VideoInfo | None = None
+) -> torch.Tensor:
     """Decode only ``indices``, centre-square crop, resize to ``img_size``.
 
     Returns uint8 ``(T, 3, img_size, img_size)``: normalisation happens on the model's
@@ -192,14 +198,29 @@ def read_clip(path: str | Path, indices: np.ndarray, img_size: int, info: VideoI
     try:
         frames = reader.get_batch(list(map(int, indices))).asnumpy()  # (T, H, W, 3)
     except Exception as err:
-        raise VideoError(f"{path}: decoding frames {int(indices.min())}..{int(indices.max())} failed: {decoder_reason(err, opening=False)}") from None
+        raise VideoError(
+            f"{path}: decoding frames {int(indices.min())}..{int(indices.max())} failed: {decoder_reason(err, opening=False)}"
+        ) from None
     top, left = max(0, (frames.shape[1] - img_size) // 2), max(0, (frames.shape[2] - img_size) // 2)
     frames = frames[:, top : top + img_size, left : left + img_size]
     clip = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2)  # (T, 3, S, S)
     if clip.shape[-1] != img_size or clip.shape[-2] != img_size:
         # A decoder that did not honour the requested size (one that rounds odd sizes, say).
-        log.warning("%s: decoded at %dx%d instead of the %dx%d asked for; resizing the %dx%d crop to %d",
-                    path, frames.shape[2], frames.shape[1], width, height, clip.shape[-1], clip.shape[-2],
-                    img_size)
-        clip = F.interpolate(clip.float(), size=(img_size, img_size), mode="bilinear", antialias=True).round().clamp(0, 255).byte()
+        log.warning(
+            "%s: decoded at %dx%d instead of the %dx%d asked for; resizing the %dx%d crop to %d",
+            path,
+            frames.shape[2],
+            frames.shape[1],
+            width,
+            height,
+            clip.shape[-1],
+            clip.shape[-2],
+            img_size,
+        )
+        clip = (
+            F.interpolate(clip.float(), size=(img_size, img_size), mode="bilinear", antialias=True)
+            .round()
+            .clamp(0, 255)
+            .byte()
+        )
     return clip
