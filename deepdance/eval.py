@@ -26,6 +26,7 @@ log = logging.getLogger("deepdance.eval")
 
 @task_wrapper
 def evaluate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Test a checkpoint on its data as a task, so task_wrapper logs failures and closes loggers."""
     # the checkpoint (its family, read as data) and the data it is tested on, before anything heavy
     metadata, data_cfg = validate_eval(cfg)
     if cfg.get("seed") is not None:
@@ -57,6 +58,7 @@ def evaluate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="eval")
 def main(cfg: DictConfig) -> None:
+    """Hydra entry point; kept apart from evaluate() so tests can call the task with a composed config."""
     evaluate(cfg)
 
 

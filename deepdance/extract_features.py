@@ -31,6 +31,7 @@ log = logging.getLogger("deepdance.extract_features")
 
 @task_wrapper
 def extract(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Fill the feature store as a task, so training can later read features instead of decoding video."""
     validate_extract_features(cfg)
     if (
         cfg.get("seed") is not None
@@ -60,7 +61,8 @@ def extract(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     if report.failed:
         raise DeepdanceError(
             f"{len(report.failed)} of {report.total} video(s) could not be read; first: "
-            f"{report.failed[0][0]}: {report.failed[0][1]} (all in {Path(cfg.paths.output_dir) / 'extract_report.json'})"
+            f"{report.failed[0][0]}: {report.failed[0][1]} (all in "
+            f"{Path(cfg.paths.output_dir) / 'extract_report.json'})"
         )
     return result, {"store": store, "datamodule": datamodule, "model": model}
 
@@ -72,6 +74,7 @@ def _is_global_zero() -> bool:
 
 
 def print_report(result: dict[str, Any]) -> None:
+    """Show how many features were reused or computed, so a user sees whether the cache worked."""
     from rich.console import Console
     from rich.table import Table
 
@@ -86,6 +89,7 @@ def print_report(result: dict[str, Any]) -> None:
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="extract_features")
 def main(cfg: DictConfig) -> None:
+    """Hydra entry point; kept apart from extract() so tests can call the task with a composed config."""
     extract(cfg)
 
 

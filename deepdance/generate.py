@@ -1,6 +1,6 @@
 """Generate a dance video from a trained latent LSTM checkpoint.
 
-    python -m deepdance.generate ckpt_path=.../lstm/checkpoints/epoch_020.ckpt seed=random steps=60 out=dance.mp4
+    python -m deepdance.generate ckpt_path=.../checkpoints/epoch_020.ckpt seed=random steps=60 out=dance.mp4
     python -m deepdance.generate ckpt_path=... seed=/path/to/dance.mp4 num_frames=300 fps=30 gif=true
 
 Prints the output's frame count and the generation throughput (frames per second, model
@@ -34,6 +34,7 @@ def load_lstm(ckpt_path: str | Path, device: str = "cpu") -> torch.nn.Module:
 
 @task_wrapper
 def generate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Generate a dance from a latent LSTM checkpoint as a task, so task_wrapper logs failures."""
     validate_generate(cfg)
     module = load_lstm(cfg.ckpt_path, cfg.device)
     generator = DanceGenerator(module)
@@ -62,7 +63,8 @@ def generate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     h, w = dance.frames.shape[1:3]
     print(
         f"wrote {out}: {len(dance.frames)} frames of {h}x{w} at {dance.fps:g} fps "
-        f"({generator.look_back} seed + {steps} generated steps, generation starts at frame {dance.first_generated})"
+        f"({generator.look_back} seed + {steps} generated steps, generation starts at frame "
+        f"{dance.first_generated})"
     )
     print(
         f"generation throughput: {dance.frames_per_second:.1f} frames/s on {cfg.device} "
@@ -78,6 +80,7 @@ def generate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="generate")
 def main(cfg: DictConfig) -> None:
+    """Hydra entry point; kept apart from generate() so tests can call the task with a composed config."""
     generate(cfg)
 
 

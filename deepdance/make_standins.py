@@ -17,6 +17,7 @@ from deepdance.errors import DeepdanceError
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Console entry point: write AIST++-shaped stand-in videos for runs without the real data."""
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )

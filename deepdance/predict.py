@@ -125,6 +125,7 @@ def _predict_one(
 
 
 def print_predictions(results: list[VideoPrediction], top: int) -> None:
+    """Show the top genres per video, and the reason for each video that could not be read."""
     from rich.console import Console
     from rich.table import Table
 
@@ -168,6 +169,7 @@ def print_predictions(results: list[VideoPrediction], top: int) -> None:
 
 @task_wrapper
 def predict(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Classify videos with a checkpoint as a task, so task_wrapper logs failures."""
     validate_predict(cfg)
     device = torch.device(
         "cuda"
@@ -218,6 +220,7 @@ def write_output(out: Path, payload: dict[str, Any]) -> Path:
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="predict")
 def main(cfg: DictConfig) -> None:
+    """Hydra entry point; kept apart from predict() so tests can call the task with a composed config."""
     predict(cfg)
 
 

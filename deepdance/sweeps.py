@@ -73,6 +73,7 @@ def write_heartbeat(
 
 
 def read_heartbeat(path: Path) -> dict[str, Any] | None:
+    """A heartbeat that is missing or half-written counts as none, not as an error."""
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
@@ -166,6 +167,8 @@ class TrialHeartbeat(Callback):
 # ---------------------------------------------------------------------------- resuming
 @dataclass(frozen=True)
 class ResumePlan:
+    """How a resumed sweep reaches its trial budget without re-running finished trials."""
+
     remaining: int  # trials still to run for the study to reach its budget
     first_job: int  # job number of the next trial (= its Optuna trial number)
     finished: int  # trials finished before this invocation (complete, pruned or failed)
@@ -310,6 +313,7 @@ def short_name(name: str, names: Any) -> str:
 
 
 def format_cell(value: Any) -> str:
+    """Format one table cell: blanks for missing values, short numbers for floats."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
     try:

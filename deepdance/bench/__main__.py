@@ -20,12 +20,14 @@ from deepdance.utils.run import task_wrapper
 
 @task_wrapper
 def bench(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The benchmark as a task, so task_wrapper logs failures and closes loggers as for training."""
     validate_bench(cfg)
     return run_benchmark(cfg), {"cfg": cfg}
 
 
 @hydra.main(version_base="1.3", config_path="../../conf", config_name="bench")
 def main(cfg: DictConfig) -> None:
+    """Hydra entry point; kept apart from bench() so tests can call the task with a composed config."""
     bench(cfg)
 
 

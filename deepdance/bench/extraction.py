@@ -111,14 +111,17 @@ def bench_store(
         num_frames=int(num_frames),
         clips=1,
         sampling=ClipSampler(num_frames, sampling).store_rule,
-        decoder=f"{_decoder_version()}; short side resized while decoding, centre square crop (deepdance.data.video.read_clip v1)",
-        normalisation=f"mean={(backbone.mean / 255).flatten().tolist()} std={(backbone.std / 255).flatten().tolist()}",
+        decoder=f"{_decoder_version()}; short side resized while decoding, centre square crop "
+        "(deepdance.data.video.read_clip v1)",
+        normalisation=f"mean={(backbone.mean / 255).flatten().tolist()} "
+        f"std={(backbone.std / 255).flatten().tolist()}",
         precision=backbone.precision,
     )
     return FeatureStore(store_dir, key)
 
 
 def video_record(path: Path) -> dict[str, Any]:
+    """Size and mtime identify the input video in the results, so a rerun on other files is visible."""
     stamp = VideoStamp.of(path)
     return {"path": str(path), "size": stamp.size, "mtime": stamp.mtime}
 

@@ -59,7 +59,8 @@ class StandInSpec:
             raise DeepdanceError(f"bench.inputs.{self.name}.count must be >= 1, got {self.count}")
         if self.width % 2 or self.height % 2 or min(self.width, self.height) < 32:
             raise DeepdanceError(
-                f"bench.inputs.{self.name}: width and height must be even and >= 32 (H.264 yuv420p), got {self.width}x{self.height}"
+                f"bench.inputs.{self.name}: width and height must be even and >= 32 (H.264 yuv420p), got "
+                f"{self.width}x{self.height}"
             )
         if self.fps <= 0 or self.seconds <= 0 or self.gop_seconds <= 0:
             raise DeepdanceError(f"bench.inputs.{self.name}: fps, seconds and gop_seconds must be positive")

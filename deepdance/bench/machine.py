@@ -41,6 +41,10 @@ def usable_cpus() -> int:
 
 
 def load_average() -> list[float] | None:
+    """Load at measurement time, so a slow row can be told apart from a busy machine.
+
+    None where the platform has no load average.
+    """
     try:
         return [round(x, 2) for x in os.getloadavg()]
     except OSError:

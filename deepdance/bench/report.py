@@ -40,6 +40,7 @@ def row(
 
 
 def find_row(rows: list[dict[str, Any]], name: str, set_name: str | None = None) -> dict[str, Any] | None:
+    """Rows are looked up by name (and set) when tables compare one pipeline against another."""
     for r in rows:
         if r["row"] == name and (set_name is None or r["set"] == set_name):
             return r
@@ -134,24 +135,38 @@ def markdown(results: dict[str, Any]) -> str:
     m, cfg, rows = results["machine"], results["config"], results["rows"]
     lines = [f"{MARKDOWN_TITLE}{results['name']}", ""]
     lines += [f"Command: `{results['command']}`", ""]
+    busy = m["usable_cpus"] and (m["load_average_1_5_15"] or [0])[0] > m["usable_cpus"]
+    shared_note = (
+        " (a shared machine: absolute numbers move with the load, ratios are from one interleaved run)"
+        if busy
+        else ""
+    )
     lines += [
-        f"Machine: {m['cpu_model']}, {m['usable_cpus']} usable CPUs (of {m['cpu_count']}), {m['memory_gb']} GiB; "
-        f"GPU: {m['gpu'] or 'none'}; torch {m['torch']} ({m['torch_threads']} threads), {m['decord_package']} {m['decord']}, "
+        f"Machine: {m['cpu_model']}, {m['usable_cpus']} usable CPUs (of {m['cpu_count']}), {m['memory_gb']} "
+        "GiB; "
+        f"GPU: {m['gpu'] or 'none'}; torch {m['torch']} ({m['torch_threads']} threads), "
+        f"{m['decord_package']} {m['decord']}, "
         f"OpenCV {m['opencv']}, timm {m['timm']}; {m['date']}.",
-        f"Load average (1/5/15 min) at start {m['load_average_1_5_15']}, at end {results.get('load_average_end')}"
-        f"{' (a shared machine: absolute numbers move with the load, ratios are from one interleaved run)' if m['usable_cpus'] and (m['load_average_1_5_15'] or [0])[0] > m['usable_cpus'] else ''}.",
+        f"Load average (1/5/15 min) at start {m['load_average_1_5_15']}, at end "
+        f"{results.get('load_average_end')}"
+        f"{shared_note}.",
         "",
-        f"Backbone `{cfg['backbone']}` at {cfg['img_size']} px (random weights: speed does not depend on them), "
-        f"{cfg['num_frames']} frames per video, device `{m['device']}`, deepdance precision {cfg['precision']}, "
-        f"{cfg['batch_videos']} videos ({cfg['batch_videos'] * cfg['num_frames']} frames) per backbone call, {cfg['num_workers']} DataLoader workers. "
-        f"Each figure: median of {cfg['repeats']} runs after {cfg['warmup']} warm-up, pipelines timed in turns.",
+        f"Backbone `{cfg['backbone']}` at {cfg['img_size']} px (random weights: speed does not depend on "
+        "them), "
+        f"{cfg['num_frames']} frames per video, device `{m['device']}`, deepdance precision "
+        f"{cfg['precision']}, "
+        f"{cfg['batch_videos']} videos ({cfg['batch_videos'] * cfg['num_frames']} frames) per backbone "
+        f"call, {cfg['num_workers']} DataLoader workers. "
+        f"Each figure: median of {cfg['repeats']} runs after {cfg['warmup']} warm-up, pipelines timed in "
+        "turns.",
         "",
     ]
     model = find_row(rows, "model_only")
     for info in results["sets"]:
         name = info["name"]
         lines += [
-            f"## Extraction: `{name}` ({info['videos']} videos, {info['width']}x{info['height']} at {info['fps']:.2f} fps, "
+            f"## Extraction: `{name}` ({info['videos']} videos, {info['width']}x{info['height']} at "
+            f"{info['fps']:.2f} fps, "
             f"{info['frames_per_video']:.0f} frames, key frame every {info['keyframe_interval']} frames, "
             f"{info['bitrate_mbps']:.1f} Mbit/s, audio: {'yes' if info['audio'] else 'no'})",
             "",
@@ -162,18 +177,21 @@ def markdown(results: dict[str, Any]) -> str:
             if r["set"] != name or r["section"] != "extraction":
                 continue
             lines.append(
-                f"| {r['label']} | {_num(r['value'], 3)} | {_num(r.get('feature_frames_per_s'))} | {_num(r.get('s_per_video'))} | "
+                f"| {r['label']} | {_num(r['value'], 3)} | {_num(r.get('feature_frames_per_s'))} | "
+                f"{_num(r.get('s_per_video'))} | "
                 f"{_num(r.get('vs_seed'))} | {_num(r.get('vs_ceiling'))} |"
             )
         for r in rows:
             if r["set"] == name and r["section"] == "ceiling":
                 lines.append(
-                    f"| *ceiling:* {r['label']} | {_num(r['value'], 3)} | {_num(r.get('feature_frames_per_s'))} | "
+                    f"| *ceiling:* {r['label']} | {_num(r['value'], 3)} | "
+                    f"{_num(r.get('feature_frames_per_s'))} | "
                     f"{_num(r.get('s_per_video'))} | | |"
                 )
         if model:
             lines.append(
-                f"| *ceiling:* {model['label']} | {_num(model['value'] / cfg['num_frames'], 3)} | {_num(model['value'])} | "
+                f"| *ceiling:* {model['label']} | {_num(model['value'] / cfg['num_frames'], 3)} | "
+                f"{_num(model['value'])} | "
                 f"{_num(cfg['num_frames'] / model['value'])} | | |"
             )
         lines.append("")
@@ -189,18 +207,21 @@ def markdown(results: dict[str, Any]) -> str:
         lines.append("")
     if results.get("projection"):
         lines += [
-            f"## Projection: the whole AIST++ ({AIST_VIDEOS:,} videos, {AIST_FRAMES / 1e6:.1f} M frames) on this machine",
+            f"## Projection: the whole AIST++ ({AIST_VIDEOS:,} videos, {AIST_FRAMES / 1e6:.1f} M frames) on "
+            "this machine",
             "",
             "| from set | pipeline | s/video (797-frame video) | wall time | x seed |",
             "| --- | --- | ---: | ---: | ---: |",
         ]
         for p in results["projection"]:
             lines.append(
-                f"| `{p['set']}` | {p['pipeline']} | {_num(p['s_per_video'])} | {_duration(p['hours'])} | {_num(p['speedup_vs_seed'])} |"
+                f"| `{p['set']}` | {p['pipeline']} | {_num(p['s_per_video'])} | {_duration(p['hours'])} | "
+                f"{_num(p['speedup_vs_seed'])} |"
             )
         lines += [
             "",
-            "Length-dependent costs (seed read, exact-sampling decode) are scaled from the stand-in length to the "
+            "Length-dependent costs (seed read, exact-sampling decode) are scaled from the stand-in length "
+            "to the "
             "AIST++ mean of 797 frames; key-frame decode and model costs are per sampled frame.",
         ]
     return "\n".join(lines) + "\n"
@@ -219,6 +240,7 @@ def _ours(path: Path) -> bool:
 
 
 def result_paths(out_dir: str | Path, name: str) -> tuple[Path, Path]:
+    """The one place that names the JSON and Markdown result files, so writer and checks agree."""
     return Path(out_dir) / f"{name}.json", Path(out_dir) / f"{name}.md"
 
 

@@ -39,6 +39,7 @@ log = logging.getLogger("deepdance.bench")
 
 
 def resolve_device(name: str) -> torch.device:
+    """Turn bench.device into a device, refusing CUDA up front where none is visible."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
@@ -112,7 +113,8 @@ def _measure_and_write(cfg: DictConfig) -> dict[str, Any]:
     training_set = bench.training.set or sets[0][0]
     if training_set not in [name for name, _ in sets]:
         raise DeepdanceError(
-            f"bench.training.set={training_set!r} is not among the sets run: {', '.join(name for name, _ in sets)}"
+            f"bench.training.set={training_set!r} is not among the sets run: "
+            f"{', '.join(name for name, _ in sets)}"
         )
     set_infos = [describe_videos(name, videos) for name, videos in sets]
     backbone = load_backbone(
@@ -387,6 +389,7 @@ def generator_rows(
             gen_fps,
             "frames/s",
             realtime_factor=realtime,
-            notes=f"{settings.seconds:g} s at {settings.output_fps:g} fps: LSTM at {settings.model_fps:g} fps, interpolated, decoded",
+            notes=f"{settings.seconds:g} s at {settings.output_fps:g} fps: LSTM at {settings.model_fps:g} "
+            "fps, interpolated, decoded",
         ),
     ]

@@ -52,7 +52,8 @@ def feature_key(
         num_frames=int(num_frames),
         clips=int(clips),
         sampling=ClipSampler(num_frames, sampling, clips).store_rule,
-        decoder=f"{_decoder_version()}; short side resized while decoding, centre square crop (deepdance.data.video.read_clip v1)",
+        decoder=f"{_decoder_version()}; short side resized while decoding, centre square crop "
+        "(deepdance.data.video.read_clip v1)",
         normalisation=f"mean={list(model.spec.mean)} std={list(model.spec.std)}",
         precision=precision,
     )
@@ -204,6 +205,7 @@ def extraction_trainer(trainer_cfg: DictConfig | dict[str, Any]) -> pl.Trainer:
 
 
 def store_precision(trainer: pl.Trainer) -> str:
+    """Store bf16 features on GPU (half the disk) and fp32 on CPU, where bf16 is slow."""
     from pytorch_lightning.accelerators import CUDAAccelerator
 
     return "bf16" if isinstance(trainer.accelerator, CUDAAccelerator) else "fp32"
@@ -217,6 +219,7 @@ def open_store(
     trainer: pl.Trainer,
     sampling: str = "exact",
 ) -> FeatureStore:
+    """Open the feature store keyed by everything that changes the features: stale entries are not reused."""
     precision = store_precision(trainer)
     return FeatureStore(
         settings["dir"], feature_key(model, img_size, num_frames, settings["clips"], precision, sampling)

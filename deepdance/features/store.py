@@ -92,7 +92,10 @@ def library_versions() -> str:
 
 
 def weights_digest(module: nn.Module) -> str:
-    """sha256 over a module's parameters and buffers, by name: two backbones with equal digests compute equal features."""
+    """sha256 over a module's parameters and buffers, by name.
+
+    Two backbones with equal digests compute equal features.
+    """
     digest = hashlib.sha256()
     for name, tensor in sorted(module.state_dict().items()):
         digest.update(name.encode())
@@ -174,7 +177,8 @@ class FeatureStore:
         indices = indices.detach().to("cpu", torch.int64).contiguous()  # (C, T)
         if features.shape[:2] != mask.shape or mask.shape != indices.shape or len(offsets) != mask.shape[0]:
             raise ValueError(
-                f"{relative_path}: inconsistent shapes features {tuple(features.shape)}, mask {tuple(mask.shape)}, "
+                f"{relative_path}: inconsistent shapes features {tuple(features.shape)}, mask "
+                f"{tuple(mask.shape)}, "
                 f"indices {tuple(indices.shape)}, {len(offsets)} offsets"
             )
         metadata = {
@@ -233,7 +237,8 @@ class FeatureStore:
         if (video.get("size"), video.get("mtime")) != (stamp.size, stamp.mtime):
             return (
                 "stale",
-                f"video changed since extraction (size/mtime {video.get('size')}/{video.get('mtime')} -> {stamp.size}/{stamp.mtime})",
+                f"video changed since extraction (size/mtime {video.get('size')}/{video.get('mtime')} -> "
+                f"{stamp.size}/{stamp.mtime})",
             )
         return "ok", ""
 
@@ -270,14 +275,18 @@ class FeatureStore:
             or mask.shape[1] != self.key.num_frames
         ):
             raise FeatureStoreError(
-                f"feature entry {path} has shape {tuple(features.shape)}, expected ({self.key.clips}, {self.key.num_frames}, D); {fix}"
+                f"feature entry {path} has shape {tuple(features.shape)}, expected ({self.key.clips}, "
+                f"{self.key.num_frames}, D); {fix}"
             )
         return FeatureEntry(
             features=features, mask=mask, indices=indices, offsets=offsets, video=json.loads(header["video"])
         )
 
     def scan(self, videos: list[tuple[str, str]]) -> dict[EntryState, list[tuple[str, str, str]]]:
-        """Sort ``(relative_path, video_path)`` pairs by entry state; each list holds ``(rel, path, reason)``."""
+        """Sort ``(relative_path, video_path)`` pairs by entry state.
+
+        Each list holds ``(rel, path, reason)``.
+        """
         found: dict[EntryState, list[tuple[str, str, str]]] = {
             "ok": [],
             "missing": [],

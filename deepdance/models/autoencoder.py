@@ -54,7 +54,8 @@ class SilhouetteAutoencoder(nn.Module):
         scale = 2**pools
         if height % scale or width % scale:
             raise DeepdanceError(
-                f"data.height x data.width = {height}x{width}: both must be divisible by {scale} (2^model.net.pools)"
+                f"data.height x data.width = {height}x{width}: both must be divisible by {scale} "
+                "(2^model.net.pools)"
             )
         if latent_activation not in ("linear", "relu"):
             raise DeepdanceError(f"model.net.latent_activation={latent_activation!r}; use linear or relu")

@@ -46,7 +46,8 @@ class SilhouetteAEModule(DeepdanceModule):
         expected = (self.net.config["height"], self.net.config["width"])
         if tuple(frame.shape[-2:]) != expected:
             raise DeepdanceError(
-                f"data frames are {tuple(frame.shape[-2:])} but model.net expects {expected}; set model.net.height/width to data.height/width"
+                f"data frames are {tuple(frame.shape[-2:])} but model.net expects {expected}; set "
+                "model.net.height/width to data.height/width"
             )
         return frame.float() / 255.0
 

@@ -74,21 +74,25 @@ def create_backbone(
     if not timm.is_model(name):
         close = timm.list_models(f"*{name.split('_')[0]}*")[:8]
         raise DeepdanceError(
-            f"model.backbone.name={name!r} is not a timm model; similar names: {', '.join(close) or 'none'} (see timm.list_models())"
+            f"model.backbone.name={name!r} is not a timm model; similar names: {', '.join(close) or 'none'} "
+            "(see timm.list_models())"
         )
     kwargs: dict = {"num_classes": 0, "drop_rate": drop_rate, "in_chans": in_chans}
     if weights:
         path = Path(weights).expanduser()
         if not path.is_file():
             raise DeepdanceError(
-                f"model.backbone.weights={weights}: no such file (expected a .safetensors or .pth state dict for {name})"
+                f"model.backbone.weights={weights}: no such file (expected a .safetensors or .pth state "
+                f"dict for {name})"
             )
         kwargs.update(pretrained=True, pretrained_cfg_overlay={"file": str(path)})
     elif pretrained:
         if not _weights_cached(name) and not _hub_reachable():
             raise DeepdanceError(
-                f"pretrained weights for {name} are not cached and the Hugging Face hub is unreachable (offline); "
-                f"pass model.backbone.weights=/path/to/{name}.safetensors, or model.backbone.pretrained=false for random weights"
+                f"pretrained weights for {name} are not cached and the Hugging Face hub is unreachable "
+                "(offline); "
+                f"pass model.backbone.weights=/path/to/{name}.safetensors, or "
+                "model.backbone.pretrained=false for random weights"
             )
         kwargs["pretrained"] = True
     try:

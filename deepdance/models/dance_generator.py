@@ -69,7 +69,8 @@ class DanceGenerator:
         frames = extract_silhouettes(path, self.settings)
         if len(frames) < self.look_back:
             raise DeepdanceError(
-                f"{path}: only {len(frames)} frames at {self.model_fps:g} fps; the seed needs {self.look_back}"
+                f"{path}: only {len(frames)} frames at {self.model_fps:g} fps; the seed needs "
+                f"{self.look_back}"
             )
         return self.module.encode_frames(frames[-self.look_back :])
 

@@ -86,7 +86,8 @@ class GenreClassifier(DeepdanceModule):
         # Loading a checkpoint brings its own weights: fetching pretrained ones first would be waste.
         if frame_diff and backbone.get("freeze", False):
             raise DeepdanceError(
-                "model.frame_diff feeds the backbone 6-channel frames it must learn from: it needs model.backbone.freeze=false"
+                "model.frame_diff feeds the backbone 6-channel frames it must learn from: it needs "
+                "model.backbone.freeze=false"
             )
         backbone_args = (
             {**backbone, "pretrained": False, "weights": None} if weights_from_checkpoint else backbone
@@ -95,7 +96,8 @@ class GenreClassifier(DeepdanceModule):
         self.spec = backbone_spec(self.backbone, backbone["name"])
         if img_size is not None and img_size < self.spec.min_size:
             raise DeepdanceError(
-                f"data.img_size={img_size} is below {backbone['name']}'s minimum input size {self.spec.min_size}"
+                f"data.img_size={img_size} is below {backbone['name']}'s minimum input size "
+                f"{self.spec.min_size}"
             )
         self.frozen = bool(backbone.get("freeze", False))
         self.head = GRUHead(self.spec.num_features, len(class_names), **head)
@@ -148,7 +150,10 @@ class GenreClassifier(DeepdanceModule):
         return self
 
     def normalise(self, frames: torch.Tensor) -> torch.Tensor:
-        """uint8 frames (..., 3, S, S) -> float, normalised with the backbone's mean/std on the model's device."""
+        """uint8 frames (..., 3, S, S) -> float, normalised with the backbone's mean/std.
+
+        The result is on the model's device.
+        """
         return (frames.float() - self.mean) / self.std
 
     def run_backbone(self, x: torch.Tensor) -> torch.Tensor:

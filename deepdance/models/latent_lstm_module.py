@@ -45,7 +45,8 @@ def read_autoencoder_checkpoint(
     path = Path(path)
     if not path.is_file():
         raise DeepdanceError(
-            f"model.autoencoder_ckpt={path}: no such checkpoint file (train one with experiment=deep_dance_ae)"
+            f"model.autoencoder_ckpt={path}: no such checkpoint file (train one with "
+            "experiment=deep_dance_ae)"
         )
     from deepdance.utils.checkpoints import load_checkpoint
 
@@ -54,7 +55,8 @@ def read_autoencoder_checkpoint(
     data = checkpoint.get("deepdance", {}).get("data")
     if net is None or data is None:
         raise DeepdanceError(
-            f"{path}: not a silhouette autoencoder checkpoint written by deepdance.train (no net settings or data metadata)"
+            f"{path}: not a silhouette autoencoder checkpoint written by deepdance.train (no net settings "
+            "or data metadata)"
         )
     weights = {k[len("net.") :]: v for k, v in checkpoint["state_dict"].items() if k.startswith("net.")}
     return dict(net), weights, SilhouetteSettings.from_config(data).to_json()
@@ -170,7 +172,8 @@ class LatentLSTMModule(DeepdanceModule):
         if differ:
             detail = ", ".join(f"data.{k}={theirs.get(k)} (autoencoder: {ours[k]})" for k in differ)
             raise DeepdanceError(
-                f"the data is preprocessed unlike the autoencoder's training data: {detail}; use the autoencoder's settings"
+                f"the data is preprocessed unlike the autoencoder's training data: {detail}; use the "
+                "autoencoder's settings"
             )
         if sequences.context_frames != self.hparams.look_back:
             raise DeepdanceError(

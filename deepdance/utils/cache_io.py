@@ -123,18 +123,21 @@ _UMASK = _umask()  # read once at import: os.umask is process-wide, not thread-s
 
 
 def atomic_write_bytes(path: str | Path, data: bytes, *, overwrite: bool = True) -> Path:
+    """Readers never see a half-written file: write to a temporary file, then rename."""
     with atomic_output(path, "wb", overwrite=overwrite) as handle:
         handle.write(data)
     return Path(path)
 
 
 def atomic_write_text(path: str | Path, text: str, *, overwrite: bool = True) -> Path:
+    """Text form of atomic_write_bytes, for JSON and CSV files."""
     with atomic_output(path, "w", overwrite=overwrite) as handle:
         handle.write(text)
     return Path(path)
 
 
 def lock_path(path: str | Path) -> Path:
+    """The lock file sits beside the file it guards, so every process finds the same one."""
     path = Path(path)
     return path.with_name(path.name + ".lock")
 
@@ -169,6 +172,7 @@ def _digest(payload: bytes | memoryview) -> bytes:
 
 
 def encode_entry(payload: bytes) -> bytes:
+    """Prefix the payload with a header and checksum, so a truncated or corrupt entry is detected."""
     return _HEADER.pack(MAGIC, len(payload), _digest(payload)) + payload
 
 
@@ -220,20 +224,24 @@ def load_or_compute(path: str | Path, compute: Callable[[], bytes], *, lock_time
 
 
 def array_to_bytes(array: np.ndarray) -> bytes:
+    """Serialise an array without pickle, so a cache file cannot run code when read."""
     buffer = io.BytesIO()
     np.save(buffer, np.asarray(array), allow_pickle=False)
     return buffer.getvalue()
 
 
 def array_from_bytes(payload: bytes) -> np.ndarray:
+    """Read an array written by array_to_bytes; pickle stays disabled."""
     return np.load(io.BytesIO(payload), allow_pickle=False)
 
 
 def save_array(path: str | Path, array: np.ndarray) -> Path:
+    """Cache an array atomically with a checksummed header."""
     return write_entry(path, array_to_bytes(array))
 
 
 def load_array(path: str | Path) -> np.ndarray:
+    """Read a cached array, raising if its header or checksum does not match."""
     return array_from_bytes(read_entry(path))
 
 

@@ -86,7 +86,8 @@ def load_checkpoint(path: str | Path, setting: str = "ckpt_path") -> dict[str, A
     except pickle.UnpicklingError as err:
         raise UnsafeCheckpoint(
             f"{setting}={path}: refused to load: it holds pickled objects outside deepdance's allow-list "
-            f"({_unsafe_reason(err)}); checkpoints must be plain data. Only if you trust its origin (e.g. written by an "
+            f"({_unsafe_reason(err)}); checkpoints must be plain data. Only if you trust its origin (e.g. "
+            "written by an "
             f"older deepdance), convert it once: python -m deepdance.convert_checkpoint {path} CONVERTED.ckpt"
         ) from None
     except (RuntimeError, zipfile.BadZipFile, EOFError, ValueError) as err:
@@ -107,7 +108,8 @@ def read_deepdance_metadata(path: str | Path, setting: str = "ckpt_path") -> dic
     metadata = load_checkpoint(path, setting).get("deepdance")
     if not metadata or "model_target" not in metadata:
         raise DeepdanceError(
-            f"{setting}={path}: not a deepdance checkpoint (no 'deepdance' metadata: was it written by deepdance.train?)"
+            f"{setting}={path}: not a deepdance checkpoint (no 'deepdance' metadata: was it written by "
+            "deepdance.train?)"
         )
     return metadata
 
@@ -141,8 +143,10 @@ def check_data_target(
     stored = (metadata.get("data") or {}).get("_target_")
     if stored and data_target and stored != data_target:
         raise DeepdanceError(
-            f"{setting}={path} is a {describe_model(str(metadata.get('model_target')))} checkpoint trained on {stored}, "
-            f"but the data config builds {data_target}; drop the data=... override (data.* settings may still be changed)"
+            f"{setting}={path} is a {describe_model(str(metadata.get('model_target')))} checkpoint trained "
+            f"on {stored}, "
+            f"but the data config builds {data_target}; drop the data=... override (data.* settings may "
+            "still be changed)"
         )
 
 
@@ -170,7 +174,8 @@ def resolve_ckpt_path(
     candidates = [p for p in runs.glob("*/checkpoints/last.ckpt") if p.is_file() and p != own]
     if not candidates:
         raise DeepdanceError(
-            f"ckpt_path=last: no {own} and no earlier run of task {task_name!r} with checkpoints/last.ckpt under {runs}; "
+            f"ckpt_path=last: no {own} and no earlier run of task {task_name!r} with checkpoints/last.ckpt "
+            f"under {runs}; "
             "train first, or pass ckpt_path=/path/to/file.ckpt"
         )
     newest = max(candidates, key=lambda p: p.stat().st_mtime_ns)

@@ -30,6 +30,7 @@ def _in_sweep() -> bool:
 
 
 def sweep_name() -> str | None:
+    """Group a sweep's runs under one name in the loggers; None outside a sweep."""
     if not _in_sweep():
         return None
     hydra_cfg = _hydra_config()
@@ -38,10 +39,12 @@ def sweep_name() -> str | None:
 
 
 def job_name(name: str) -> str:
+    """Give each job of a sweep its own run name, so logger runs do not collide."""
     return f"{name}-{_hydra_config().job.num}" if _in_sweep() else name
 
 
 def wandb_account_configured() -> bool:
+    """Decide W&B's default mode: online only when an account or WANDB_MODE=online says so."""
     mode = os.environ.get("WANDB_MODE", "").lower()
     if mode in ("offline", "disabled", "dryrun"):
         return False

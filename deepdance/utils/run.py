@@ -43,10 +43,12 @@ def instantiate_group(group: DictConfig | None) -> list[Any]:
 
 
 def instantiate_callbacks(cfg: DictConfig) -> list[Callback]:
+    """Build the Lightning callbacks listed in the config's callbacks group."""
     return instantiate_group(cfg.get("callbacks"))
 
 
 def instantiate_loggers(cfg: DictConfig) -> list[Logger]:
+    """Build the Lightning loggers listed in the config's logger group."""
     return instantiate_group(cfg.get("logger"))
 
 

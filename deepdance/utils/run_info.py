@@ -79,6 +79,7 @@ def manifest_hash(manifest: pd.DataFrame) -> str:
 
 
 def collect_run_info(cfg: DictConfig | None = None) -> dict[str, Any]:
+    """Record code, package and machine state, so a run's result can be traced and reproduced."""
     import torch
 
     info: dict[str, Any] = {

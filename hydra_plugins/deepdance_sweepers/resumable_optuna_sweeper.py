@@ -62,6 +62,8 @@ def record_launches(launcher: Any, sweep_dir: str, storage: str, study_name: str
 
 
 class ResumableOptunaSweeper(OptunaSweeper):
+    """The Optuna sweeper, made to resume an interrupted study instead of starting it again."""
+
     def sweep(self, arguments: list[str]) -> None:
         impl = self.sweeper
         if impl.storage is not None:

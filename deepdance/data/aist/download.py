@@ -61,12 +61,16 @@ class DownloadError(Exception):
 
 @dataclass(frozen=True)
 class VideoSource:
+    """One AIST++ video to fetch: its file name and where it comes from."""
+
     name: str  # file name, e.g. gBR_sBM_c01_d04_mBR0_ch01.mp4
     url: str
 
 
 @dataclass
 class Outcome:
+    """What happened to one video, for the summary table and the exit code."""
+
     source: VideoSource
     status: str  # downloaded | skipped | failed
     reason: str = ""
@@ -358,6 +362,7 @@ def download_all(
 
 
 def print_summary(outcomes: list[Outcome], root: Path) -> None:
+    """Tell the user at the end how many videos were fetched, skipped or failed."""
     from rich.console import Console
     from rich.table import Table
 

@@ -148,7 +148,8 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
         super().__init__()
         if sampling not in SAMPLINGS:
             raise DeepdanceError(
-                f"data.sampling={sampling!r} is not known; use 'exact' (default: uniform spacing) or 'keyframe' (snap to key frames: short decodes)"
+                f"data.sampling={sampling!r} is not known; use 'exact' (default: uniform spacing) or "
+                "'keyframe' (snap to key frames: short decodes)"
             )
         if num_frames <= 0:
             raise DeepdanceError(f"data.num_frames must be a positive integer, got {num_frames}")
@@ -159,7 +160,8 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
             )
         if split == "files" and not split_dir:
             raise DeepdanceError(
-                "data.split=files needs data.split_dir=<folder holding crossmodal_train.txt, crossmodal_val.txt, crossmodal_test.txt>"
+                "data.split=files needs data.split_dir=<folder holding crossmodal_train.txt, "
+                "crossmodal_val.txt, crossmodal_test.txt>"
             )
         if int(test_clips) < 1:
             raise DeepdanceError(
@@ -168,7 +170,8 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
         unknown = set(features or {}) - set(FEATURE_DEFAULTS)
         if unknown:
             raise DeepdanceError(
-                f"data.features has unknown setting(s) {sorted(unknown)}; known: {', '.join(FEATURE_DEFAULTS)}"
+                f"data.features has unknown setting(s) {sorted(unknown)}; known: "
+                f"{', '.join(FEATURE_DEFAULTS)}"
             )
         check_policy(on_bad_video)
         genres = check_genres(genres)
@@ -272,7 +275,8 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
         if self.hparams.test_clips > clips:
             raise DeepdanceError(
                 f"data.test_clips={self.hparams.test_clips} exceeds data.features.clips={clips}, "
-                "the clips stored per video; raise data.features.clips (a new store fills) or lower data.test_clips"
+                "the clips stored per video; raise data.features.clips (a new store fills) or lower "
+                "data.test_clips"
             )
         for split in ("train", "val", "test"):
             part = manifest[manifest["split"] == split]
@@ -295,7 +299,8 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
             log.warning("not an AIST++ single-dancer video, left out: %s (%s)", path, reason)
         if manifest.empty:
             raise DeepdanceError(
-                f"data root {self.root}: none of its {len(videos)} video(s) has an AIST++ name like gBR_sBM_c01_d04_mBR0_ch01.mp4"
+                f"data root {self.root}: none of its {len(videos)} video(s) has an AIST++ name like "
+                "gBR_sBM_c01_d04_mBR0_ch01.mp4"
             )
         manifest = self._filter(manifest)
         if self.hparams.split == "dancer":
@@ -307,7 +312,8 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
         else:
             manifest["split"] = split_at_random(manifest, self.hparams.seed)
             log.warning(
-                "data.split=random: the same dancers appear in train and test, so test accuracy rewards recognising people"
+                "data.split=random: the same dancers appear in train and test, so test accuracy rewards "
+                "recognising people"
             )
         manifest = manifest.reset_index(drop=True)
         manifest["video_id"] = np.arange(len(manifest))
@@ -325,8 +331,10 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
             raise DeepdanceError(f"dancer split leaks dancers {sorted(shared)} across splits")
         if shared and self.hparams.split == "files":
             log.warning(
-                "split files share %d dancer(s) between splits (the official crossmodal split differs only in music): "
-                "genre accuracy on it partly measures recognising dancers; data.split=dancer holds dancers out",
+                "split files share %d dancer(s) between splits (the official crossmodal split differs only "
+                "in music): "
+                "genre accuracy on it partly measures recognising dancers; data.split=dancer holds dancers "
+                "out",
                 len(shared),
             )
         # From the file names alone: an empty split stops the run before any video is probed
@@ -344,7 +352,8 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
                     else "at least 3 dancers per genre"
                 )
                 raise DeepdanceError(
-                    f"data root {self.root}: the {split} split is empty; it needs {need} (found {len(manifest)} videos of {manifest['dancer'].nunique()} dancers)"
+                    f"data root {self.root}: the {split} split is empty; it needs {need} (found "
+                    f"{len(manifest)} videos of {manifest['dancer'].nunique()} dancers)"
                 )
 
     def _filter(self, manifest: pd.DataFrame) -> pd.DataFrame:
@@ -372,8 +381,10 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
         )
         if kept.empty:
             raise DeepdanceError(
-                f"data root {self.root}: no video matches data.cameras={cameras} data.situations={situations} "
-                f"(found cameras {sorted(manifest['camera'].unique())}, situations {sorted(manifest['situation'].unique())})"
+                f"data root {self.root}: no video matches data.cameras={cameras} "
+                f"data.situations={situations} "
+                f"(found cameras {sorted(manifest['camera'].unique())}, situations "
+                f"{sorted(manifest['situation'].unique())})"
             )
         return kept
 
@@ -421,7 +432,8 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
         for split in ("train", "val", "test"):
             if not (manifest["split"] == split).any():
                 raise DeepdanceError(
-                    f"data root {self.root}: the {split} split is empty once bad videos are left out (first bad: {bad[0][0]}: {bad[0][2]})"
+                    f"data root {self.root}: the {split} split is empty once bad videos are left out (first "
+                    f"bad: {bad[0][0]}: {bad[0][2]})"
                 )
         manifest["frames"] = [infos[p].num_frames for p in manifest["path"]]
         manifest["height"] = [infos[p].height for p in manifest["path"]]
@@ -473,7 +485,8 @@ def check_genres(genres: list[str] | None) -> list[str] | None:
     unknown = [g for g in genres if g not in GENRES]
     if unknown:
         raise DeepdanceError(
-            f"data.genres: unknown genre {', '.join(map(repr, unknown))}; AIST++ genres are {', '.join(GENRES)}"
+            f"data.genres: unknown genre {', '.join(map(repr, unknown))}; AIST++ genres are "
+            f"{', '.join(GENRES)}"
         )
     if len(set(genres)) != len(genres) or len(genres) < 2:
         raise DeepdanceError(

@@ -136,7 +136,8 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
         super().__init__()
         if not 0 < test_fraction < 1 or not 0 < val_fraction < 1:
             raise DeepdanceError(
-                f"data.test_fraction={test_fraction} and data.val_fraction={val_fraction} must both be in (0, 1)"
+                f"data.test_fraction={test_fraction} and data.val_fraction={val_fraction} must both be in "
+                "(0, 1)"
             )
         if context_frames is not None and context_frames < 1:
             raise DeepdanceError(
@@ -207,9 +208,12 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
                 )
             if len(self.datasets[split]) == 0:
                 raise DeepdanceError(
-                    f"data.root={self.hparams.root}: the {split} split has no {'windows' if context else 'frames'} "
-                    f"({sum(len(v) for v in self.videos)} frames in {len(self.videos)} video(s) at data.fps={self.settings.fps}; "
-                    f"context_frames={context}); use longer videos, a higher data.fps or a larger data.{split if split != 'train' else 'test'}_fraction"
+                    f"data.root={self.hparams.root}: the {split} split has no "
+                    f"{'windows' if context else 'frames'} "
+                    f"({sum(len(v) for v in self.videos)} frames in {len(self.videos)} video(s) at "
+                    f"data.fps={self.settings.fps}; "
+                    f"context_frames={context}); use longer videos, a higher data.fps or a larger "
+                    f"data.{split if split != 'train' else 'test'}_fraction"
                 )
         log.info(
             "silhouettes: %d video(s), %s",

@@ -218,6 +218,7 @@ HIT_SNAP = 0.45  # fraction of each key-to-key interval spent moving; the rest i
 
 
 def family_of(genre: str) -> Family:
+    """Map a genre to its motion family, with an error that lists the known genres."""
     try:
         return GENRE_FAMILY[genre]
     except KeyError:

@@ -47,6 +47,7 @@ REPORT_COLUMNS = ("path", "stage", "reason")
 
 
 def check_policy(on_bad_video: str) -> None:
+    """Refuse an unknown data.on_bad_video before scanning, naming both accepted policies."""
     if on_bad_video not in ON_BAD_VIDEO:
         raise DeepdanceError(
             f"data.on_bad_video={on_bad_video!r} is not known; use 'skip' (leave bad videos out, list them "
@@ -62,6 +63,7 @@ def reason_of(err: BaseException, path: str | Path) -> str:
 
 
 def stop_message(path: str | Path, reason: str) -> str:
+    """The error shown when a bad video stops the run, pointing at the policy that skips it."""
     return (
         f"{path}: {reason} (data.on_bad_video=error; data.on_bad_video=skip leaves bad videos out and lists "
         f"them in {REPORT_NAME})"

@@ -199,7 +199,8 @@ def read_clip(
         frames = reader.get_batch(list(map(int, indices))).asnumpy()  # (T, H, W, 3)
     except Exception as err:
         raise VideoError(
-            f"{path}: decoding frames {int(indices.min())}..{int(indices.max())} failed: {decoder_reason(err, opening=False)}"
+            f"{path}: decoding frames {int(indices.min())}..{int(indices.max())} failed: "
+            f"{decoder_reason(err, opening=False)}"
         ) from None
     top, left = max(0, (frames.shape[1] - img_size) // 2), max(0, (frames.shape[2] - img_size) // 2)
     frames = frames[:, top : top + img_size, left : left + img_size]
