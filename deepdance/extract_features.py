@@ -33,9 +33,8 @@ log = logging.getLogger("deepdance.extract_features")
 def extract(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     """Fill the feature store as a task, so training can later read features instead of decoding video."""
     validate_extract_features(cfg)
-    if (
-        cfg.get("seed") is not None
-    ):  # same seed as train: a randomly initialised backbone gets the same weights
+    # same seed as train: a randomly initialised backbone gets the same weights
+    if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True)
     if cfg.get("print_config"):
         print_config_tree(cfg)

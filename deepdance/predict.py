@@ -40,7 +40,8 @@ class VideoPrediction:
     """One video's ranked genres (probabilities averaged over its clips), or why it failed."""
 
     video: str
-    genres: list[dict[str, Any]] = field(default_factory=list)  # [{genre, name, probability}], best first
+    # [{genre, name, probability}], best first
+    genres: list[dict[str, Any]] = field(default_factory=list)
     true_genre: str | None = None
     frames: int | None = None
     fps: float | None = None
@@ -64,13 +65,11 @@ def genre_probabilities(
     sampler = ClipSampler(num_frames, sampling, clips)
     indices, mask = sampler.test_indices(info.num_frames, sampler.keyframes_of(path))  # (K, T) each
     mask = torch.from_numpy(mask).to(model.device)
-    unique, inverse = np.unique(
-        indices.ravel(), return_inverse=True
-    )  # each frame decoded once (embedded once without frame_diff)
+    # each frame decoded once (embedded once without frame_diff)
+    unique, inverse = np.unique(indices.ravel(), return_inverse=True)
     frames = read_clip(path, unique, img_size, info).to(model.device)  # (U, 3, S, S) uint8
-    clip_index = torch.from_numpy(inverse.reshape(indices.shape)).to(
-        model.device
-    )  # (K, T) into the unique frames
+    # (K, T) into the unique frames
+    clip_index = torch.from_numpy(inverse.reshape(indices.shape)).to(model.device)
     with torch.autocast(model.device.type, dtype=torch.bfloat16, enabled=model.device.type == "cuda"):
         logits = model.clip_logits(frames, mask, clip_index)  # (K, C)
     return logits.softmax(dim=-1).mean(dim=0).cpu(), info

@@ -37,7 +37,8 @@ from deepdance.utils.cache_io import atomic_write_text
 
 log = logging.getLogger(__name__)
 
-INTERRUPTED_KEY = "interrupted_trials"  # study user attribute: trials a kill left RUNNING
+# study user attribute: trials a kill left RUNNING
+INTERRUPTED_KEY = "interrupted_trials"
 
 
 HEARTBEAT_DIR = ".heartbeats"
@@ -169,11 +170,16 @@ class TrialHeartbeat(Callback):
 class ResumePlan:
     """How a resumed sweep reaches its trial budget without re-running finished trials."""
 
-    remaining: int  # trials still to run for the study to reach its budget
-    first_job: int  # job number of the next trial (= its Optuna trial number)
-    finished: int  # trials finished before this invocation (complete, pruned or failed)
-    rerun: int  # interrupted trials queued again with their parameters
-    live: int = 0  # RUNNING trials whose jobs are still alive: left to finish, not re-run
+    # trials still to run for the study to reach its budget
+    remaining: int
+    # job number of the next trial (= its Optuna trial number)
+    first_job: int
+    # trials finished before this invocation (complete, pruned or failed)
+    finished: int
+    # interrupted trials queued again with their parameters
+    rerun: int
+    # RUNNING trials whose jobs are still alive: left to finish, not re-run
+    live: int = 0
 
 
 def _settle(study: Any, trial: Any, beat: dict[str, Any] | None, timeout_s: float, now: float) -> str:
@@ -236,7 +242,8 @@ def resume_study(
     if killed:
         study.set_user_attr(INTERRUPTED_KEY, sorted(interrupted))
     waiting = sum(t.state == TrialState.WAITING for t in trials)
-    with warnings.catch_warnings():  # enqueue_trial is "experimental" in optuna 2.x, and what we need
+    # enqueue_trial is "experimental" in optuna 2.x, and what we need
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         for trial in killed:
             study.enqueue_trial(trial.params)
@@ -296,7 +303,8 @@ def collect_sweep(sweep_dir: str | Path, metric: str | None) -> pd.DataFrame:
             row["status"] = "no summary.json"
         rows.append(row)
     table = pd.DataFrame(rows)
-    if len(table) > 1:  # keep what the sweep varied; settings shared by every job say nothing
+    # keep what the sweep varied; settings shared by every job say nothing
+    if len(table) > 1:
         fixed = [
             c
             for c in table.columns
@@ -342,7 +350,8 @@ class SweepSummary(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         try:
             self.report(config)
-        except Exception:  # a summary must never turn a finished sweep into a failed one
+        # a summary must never turn a finished sweep into a failed one
+        except Exception:
             log.exception("could not summarise the sweep in %s", config.hydra.sweep.dir)
 
     def report(self, config: DictConfig) -> pd.DataFrame | None:
@@ -350,7 +359,8 @@ class SweepSummary(Callback):
         from rich.table import Table
 
         console = Console()
-        if not console.is_terminal:  # a log file: do not squeeze the table into 80 columns
+        # a log file: do not squeeze the table into 80 columns
+        if not console.is_terminal:
             console = Console(width=200)
 
         sweep_dir = Path(config.hydra.sweep.dir)

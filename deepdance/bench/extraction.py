@@ -48,7 +48,8 @@ class Backbone:
     """A frozen per-frame CNN with its normalisation, on its device, at one precision."""
 
     model: nn.Module
-    mean: torch.Tensor  # (1, 3, 1, 1), in 0..255 units
+    # (1, 3, 1, 1), in 0..255 units
+    mean: torch.Tensor
     std: torch.Tensor
     device: torch.device
     precision: str = "fp32"
@@ -182,17 +183,18 @@ class SeedPipeline:
 
     def video_features(self, path: Path) -> np.ndarray:
         start = time.perf_counter()
-        frames = seed_load_video(path, self.img_size)  # (F, S, S, 3): the whole video
+        # (F, S, S, 3): the whole video
+        frames = seed_load_video(path, self.img_size)
         read_done = time.perf_counter()
         features = []
-        with torch.no_grad():  # Keras predict(): no gradients, but no inference_mode either
+        # Keras predict(): no gradients, but no inference_mode either
+        with torch.no_grad():
             for j in range(min(self.num_frames, len(frames))):
                 x = (
                     torch.from_numpy(frames[j]).to(self.backbone.device).permute(2, 0, 1)[None]
                 )  # (1, 3, S, S)
-                features.append(
-                    self.backbone(x).cpu().numpy()[0]
-                )  # predict() returns numpy: a sync per frame
+                # predict() returns numpy: a sync per frame
+                features.append(self.backbone(x).cpu().numpy()[0])
         self.stages.read += read_done - start
         self.stages.model += time.perf_counter() - read_done
         self.stages.videos += 1

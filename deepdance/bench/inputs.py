@@ -29,13 +29,14 @@ from deepdance.errors import DeepdanceError
 
 log = logging.getLogger(__name__)
 
-INPUTS_VERSION = 2  # bump when the written files change for the same spec
-RENDER_MAX_HEIGHT = (
-    540  # draw at most this tall, upscale, then add full-resolution grain: 4x cheaper at 1080p
-)
+# bump when the written files change for the same spec
+INPUTS_VERSION = 2
+# draw at most this tall, upscale, then add full-resolution grain: 4x cheaper at 1080p
+RENDER_MAX_HEIGHT = 540
 MANIFEST_NAME = "standins.json"
 AUDIO_RATE = 48_000
-RENDER_CHUNK = 30  # frames rendered at a time: a 1080p clip never sits in memory whole
+# frames rendered at a time: a 1080p clip never sits in memory whole
+RENDER_CHUNK = 30
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,8 @@ class StandInSpec:
 
     @property
     def rate(self) -> Fraction:
-        return Fraction(self.fps).limit_denominator(1001)  # 59.94 -> 60000/1001, as cameras write it
+        # 59.94 -> 60000/1001, as cameras write it
+        return Fraction(self.fps).limit_denominator(1001)
 
     def filenames(self) -> list[str]:
         """AIST++-style names, one genre after another, so a set can also feed the genre data path."""
@@ -126,9 +128,8 @@ def _frames(spec: StandInSpec, index: int) -> Iterator[np.ndarray]:
     height, width = 2 * round(spec.height * scale / 2), 2 * round(spec.width * scale / 2)
     background = _studio_background(rng, height, width)
     grain = None
-    if (
-        scale < 1
-    ):  # +-5 grey levels, split into a positive and a negative map for cv2's saturating add/subtract
+    # +-5 grey levels, split into a positive and a negative map for cv2's saturating add/subtract
+    if scale < 1:
         noise = np.repeat(rng.integers(-5, 6, (spec.height, spec.width, 1), dtype=np.int16), 3, axis=2)
         grain = (noise.clip(0, None).astype(np.uint8), (-noise).clip(0, None).astype(np.uint8))
     times = np.arange(spec.num_frames) / float(spec.rate)

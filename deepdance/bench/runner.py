@@ -101,7 +101,8 @@ def _measure_and_write(cfg: DictConfig) -> dict[str, Any]:
             "bench.samplings must include 'exact' (the training rows and the ceiling use it)"
         )
     if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True  # fixed shapes; TensorFlow (the notebook) autotunes too
+        # fixed shapes; TensorFlow (the notebook) autotunes too
+        torch.backends.cudnn.benchmark = True
     repeats, warmup = int(bench.repeats), int(bench.warmup)
     num_frames, img_size = int(bench.num_frames), int(bench.img_size)
     if bench.get("out_dir"):
@@ -176,7 +177,8 @@ def _measure_and_write(cfg: DictConfig) -> dict[str, Any]:
         if name == training_set:
             rows += gru_rows(name, pipelines["exact"], backbone, bench.training, repeats, warmup)
         for pipeline in pipelines.values():
-            del pipeline.loader  # shuts its persistent workers down
+            # shuts its persistent workers down
+            del pipeline.loader
         del pipelines
 
     rows += generator_rows(bench.generator, device, repeats, warmup)
@@ -230,11 +232,13 @@ def extraction_rows(
     for s, pipeline in pipelines.items():
         runs[f"deepdance_{s}"] = pipeline.run
         runs[f"decode_only_{s}"] = lambda loader=pipeline.loader: decode_only(loader)
-    warmups = {"seed": lambda: seed.run(videos[:1])}  # the seed has no workers to start: one video warms it
+    # the seed has no workers to start: one video warms it
+    warmups = {"seed": lambda: seed.run(videos[:1])}
     timings = interleaved_runs(runs, repeats, warmup, device, warmups)
 
     seed_vps = len(videos) / timings["seed"].median
-    stages = seed.stages  # summed over warm-up and timed runs: only the shares are used
+    # summed over warm-up and timed runs: only the shares are used
+    stages = seed.stages
     rows = [
         row(
             "extraction",

@@ -58,7 +58,8 @@ class GruEpochBench:
 
     def epoch_from_store(self, store: FeatureStore, videos: list[Path], labels: torch.Tensor) -> None:
         """Load (and verify) every video's entry from the store, then one shuffled pass of minibatches."""
-        entries = [store.load(video.name) for video in videos]  # each (1, T, D) float16, mask (1, T)
+        # each (1, T, D) float16, mask (1, T)
+        entries = [store.load(video.name) for video in videos]
         features = torch.stack([e.features[0].float() for e in entries])  # (N, T, D)
         mask = torch.stack([e.mask[0] for e in entries])  # (N, T)
         device = next(self.head.parameters()).device

@@ -69,13 +69,13 @@ class ResumableSampler(DistributedSampler):
         )
         self._start = start
         if start is not None:
-            self.set_epoch(start[0])  # an eager iterator (workers > 0) may be built before Lightning sets it
+            # an eager iterator (workers > 0) may be built before Lightning sets it
+            self.set_epoch(start[0])
 
     def item_seeds(self) -> torch.Tensor:
         """One seed per dataset index for this epoch, the same on every rank."""
-        generator = torch.Generator().manual_seed(
-            self.seed * 1_000_003 + self.epoch + 1
-        )  # never the permutation's seed
+        # never the permutation's seed
+        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch + 1)
         return torch.randint(2**62, (len(self.dataset),), generator=generator)
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
@@ -165,7 +165,8 @@ class ResumableTrainOrder:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         order = state_dict.get("train_order")
         trainer = getattr(self, "trainer", None)
-        if order and (trainer is None or trainer.state.fn == "fit"):  # testing a checkpoint resumes nothing
+        # testing a checkpoint resumes nothing
+        if order and (trainer is None or trainer.state.fn == "fit"):
             self._order_seed = int(order["seed"])
             self._resume_at = (int(order["epoch"]), int(order["items_done"]))
             saved = (order.get("batch_size"), order.get("world_size"))

@@ -172,9 +172,12 @@ class ExtractionReport:
     store: str
     total: int
     reused: int
-    computed: int  # entries computed now (by all ranks under DDP)
-    recomputed: list[tuple[str, str]] = field(default_factory=list)  # (video, why) stale or corrupt before
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (video, reason) still without an entry
+    # entries computed now (by all ranks under DDP)
+    computed: int
+    # (video, why) stale or corrupt before
+    recomputed: list[tuple[str, str]] = field(default_factory=list)
+    # (video, reason) still without an entry
+    failed: list[tuple[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -363,7 +366,8 @@ def prepare_feature_store(
     datamodule at the store so training and testing never decode a video. Returns ``None``
     (and leaves the datamodule decoding videos) when the store is not wanted, or under
     ``fast_dev_run`` when it is not complete yet (a one-batch check should not fill it)."""
-    settings = getattr(datamodule, "feature_settings", None)  # only genre datamodules store features
+    # only genre datamodules store features
+    settings = getattr(datamodule, "feature_settings", None)
     if settings is None or not wants_feature_store(settings, model):
         return None
     store, report = fill_feature_store(datamodule, model, trainer_cfg, splits, only_if_complete=fast_dev_run)

@@ -58,14 +58,19 @@ class FeatureKey:
     """Everything that changes the stored numbers; its digest names the store directory."""
 
     backbone: str
-    weights: str  # sha256 over the backbone's state dict (parameters and buffers)
+    # sha256 over the backbone's state dict (parameters and buffers)
+    weights: str
     img_size: int
     num_frames: int
     clips: int
-    sampling: str  # how frame indices are chosen from a video
-    decoder: str  # what turns a file into frames (library, version, resize and crop rule)
-    normalisation: str  # mean/std applied before the backbone
-    precision: str  # fp32 | bf16: the arithmetic of the extraction
+    # how frame indices are chosen from a video
+    sampling: str
+    # what turns a file into frames (library, version, resize and crop rule)
+    decoder: str
+    # mean/std applied before the backbone
+    normalisation: str
+    # fp32 | bf16: the arithmetic of the extraction
+    precision: str
     version: int = STORE_VERSION
     # torch, timm and decoder releases: an upgrade can change the numbers, so it never reuses entries
     libraries: str = field(default_factory=lambda: library_versions())
@@ -110,7 +115,8 @@ class VideoStamp:
     """What says a video file is still the one an entry was computed from (no need to open it)."""
 
     size: int
-    mtime: int  # whole seconds: copies that keep times (cp -p, rsync -a) stay valid
+    # whole seconds: copies that keep times (cp -p, rsync -a) stay valid
+    mtime: int
 
     @classmethod
     def of(cls, path: str | Path) -> VideoStamp:
@@ -126,7 +132,8 @@ class FeatureEntry:
     mask: torch.Tensor
     indices: torch.Tensor
     offsets: list[float]
-    video: dict  # path, size, mtime, frames, height, width, fps
+    # path, size, mtime, frames, height, width, fps
+    video: dict
 
 
 def entry_id(relative_path: str) -> str:
@@ -226,7 +233,8 @@ class FeatureStore:
         try:
             header = self._header(path)
             video = json.loads(header["video"])
-        except Exception as err:  # truncated, overwritten or foreign file
+        # truncated, overwritten or foreign file
+        except Exception as err:
             return "corrupt", f"unreadable entry ({str(err).splitlines()[0][:120]})"
         if header.get("key") != self.key.digest or header.get("relative_path") != relative_path:
             return "corrupt", "entry belongs to another key or video"

@@ -30,7 +30,8 @@ def _he_init(module: nn.Module) -> None:
     if isinstance(module, (nn.Conv2d, nn.Linear)):
         nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
         nn.init.zeros_(module.bias)
-    elif isinstance(module, nn.ConvTranspose2d):  # weight is (in, out, k, k): fan_out is its fan-in
+    # weight is (in, out, k, k): fan_out is its fan-in
+    elif isinstance(module, nn.ConvTranspose2d):
         nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
         nn.init.zeros_(module.bias)
 
@@ -103,7 +104,8 @@ class SilhouetteAutoencoder(nn.Module):
                 _conv(channels, channels, True),
                 _conv(channels, channels, True),
             ]
-        decoder += [nn.ConvTranspose2d(channels, 1, 3, padding=1)]  # logits; sigmoid in decode()
+        # logits; sigmoid in decode()
+        decoder += [nn.ConvTranspose2d(channels, 1, 3, padding=1)]
         self.decoder = nn.Sequential(*decoder)
         self.apply(_he_init)
 

@@ -52,7 +52,8 @@ class SilhouetteAEModule(DeepdanceModule):
         return frame.float() / 255.0
 
     def _loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        if self.hparams.loss == "bce":  # sharper edges than MSE on near-binary targets
+        # sharper edges than MSE on near-binary targets
+        if self.hparams.loss == "bce":
             return F.binary_cross_entropy_with_logits(logits, target)
         return F.mse_loss(torch.sigmoid(logits), target)
 

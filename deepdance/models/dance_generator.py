@@ -35,7 +35,8 @@ class Dance:
     frames: np.ndarray
     fps: float
     first_generated: int
-    seconds: float  # model time: rollout + decoding, no file writing
+    # model time: rollout + decoding, no file writing
+    seconds: float
 
     @property
     def frames_per_second(self) -> float:
@@ -131,7 +132,8 @@ class DanceGenerator:
             np.linspace(max(0, dance.first_generated - 1), len(dance.frames) - 1, count).round().astype(int)
         )
         frames = dance.frames[picks]
-        if frames.shape[1] < 100:  # small frames: show each pixel as 2x2
+        # small frames: show each pixel as 2x2
+        if frames.shape[1] < 100:
             frames = frames.repeat(2, axis=1).repeat(2, axis=2)
         h, w = frames.shape[1:3]
         per_row = int(np.ceil(count / rows))

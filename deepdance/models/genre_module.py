@@ -105,8 +105,10 @@ class GenreClassifier(DeepdanceModule):
         self.register_buffer("std", torch.tensor(self.spec.std).view(1, 3, 1, 1) * 255, persistent=False)
         if channels_last:
             self.backbone = self.backbone.to(memory_format=torch.channels_last)
-        if compile:  # in place: state_dict keys stay those of the eager model, checkpoints interchange
-            self.backbone.compile()  # kernels cached in TORCHINDUCTOR_CACHE_DIR (paths.compile_cache_dir)
+        # in place: state_dict keys stay those of the eager model, checkpoints interchange
+        if compile:
+            # kernels cached in TORCHINDUCTOR_CACHE_DIR (paths.compile_cache_dir)
+            self.backbone.compile()
         self.criterion = nn.CrossEntropyLoss()
         num_classes = len(class_names)
 
@@ -124,10 +126,10 @@ class GenreClassifier(DeepdanceModule):
         self.test_metrics = summary_metrics()
         self.train_loss, self.val_loss, self.test_loss = MeanMetric(), MeanMetric(), MeanMetric()
         self.val_acc_best = MaxMetric()
-        self.test_metrics_clips = summary_metrics()  # K-clip averaged probabilities
-        self.test_outputs: list[
-            dict[str, torch.Tensor]
-        ] = []  # per-video probabilities for view voting and the CSV
+        # K-clip averaged probabilities
+        self.test_metrics_clips = summary_metrics()
+        # per-video probabilities for view voting and the CSV
+        self.test_outputs: list[dict[str, torch.Tensor]] = []
         self.test_num_clips = 1
         self.test_per_class = MulticlassAccuracy(num_classes, average=None)
         self.test_confusion = ConfusionMatrix(task="multiclass", num_classes=num_classes)
@@ -137,16 +139,18 @@ class GenreClassifier(DeepdanceModule):
     @staticmethod
     def checkpoint_overrides() -> dict[str, Any]:
         """Keyword arguments for ``load_from_checkpoint``: weights come from the file."""
+        # a single test pass does not repay compiling
         return {
             "weights_from_checkpoint": True,
             "compile": False,
-        }  # a single test pass does not repay compiling
+        }
 
     # ----------------------------------------------------------------------------- forward
     def train(self, mode: bool = True) -> GenreClassifier:
         super().train(mode)
         if self.frozen:
-            self.backbone.eval()  # frozen means frozen BatchNorm statistics too
+            # frozen means frozen BatchNorm statistics too
+            self.backbone.eval()
         return self
 
     def normalise(self, frames: torch.Tensor) -> torch.Tensor:
@@ -178,11 +182,13 @@ class GenreClassifier(DeepdanceModule):
         With ``frame_diff`` the backbone sees each frame and its difference from the previous
         sampled frame of the clip (the first frame's difference is zero: no motion yet)."""
         if self.hparams.frame_diff:
-            x = self.normalise(frames)  # (B, T, 3, S, S), each frame normalised once
+            # (B, T, 3, S, S), each frame normalised once
+            x = self.normalise(frames)
             previous = torch.cat([x[:, :1], x[:, :-1]], dim=1)
             features = self.run_backbone(torch.cat([x, x - previous], dim=2)[mask])  # (N, 6, S, S) -> (N, D)
         else:
-            features = self.embed_frames(frames[mask])  # (N, D): only real frames go through the CNN
+            # (N, D): only real frames go through the CNN
+            features = self.embed_frames(frames[mask])
         out = features.new_zeros(*mask.shape, features.shape[-1])
         out[mask] = features
         return out
@@ -223,7 +229,8 @@ class GenreClassifier(DeepdanceModule):
         return self.criterion(logits, batch["label"]), logits
 
     def training_step(self, batch: dict[str, torch.Tensor] | None, batch_idx: int) -> torch.Tensor | None:
-        if batch is None:  # every clip of the batch was a bad video (data.on_bad_video=skip)
+        # every clip of the batch was a bad video (data.on_bad_video=skip)
+        if batch is None:
             return None
         loss, logits = self._step(batch)
         self.train_loss.update(loss, weight=len(logits))
@@ -265,7 +272,8 @@ class GenreClassifier(DeepdanceModule):
     def test_step(self, batch: dict[str, torch.Tensor] | None, batch_idx: int) -> None:
         if batch is None:
             return
-        if "multi" not in batch:  # a plain single-clip batch
+        # a plain single-clip batch
+        if "multi" not in batch:
             batch = {
                 **{k: v.unsqueeze(1) for k, v in batch.items() if k in ("frames", "features", "mask")},
                 **{k: v for k, v in batch.items() if k not in ("frames", "features", "mask")},
@@ -277,7 +285,8 @@ class GenreClassifier(DeepdanceModule):
         logits = self._logits(flat).view(*clips, -1)  # (B, K, C)
         probs = logits.softmax(dim=-1)
         multi = batch["multi"].to(probs.dtype).unsqueeze(-1)  # (B, K, 1)
-        clip_probs = (probs * multi).sum(dim=1) / multi.sum(dim=1)  # (B, C): averaged probabilities
+        # (B, C): averaged probabilities
+        clip_probs = (probs * multi).sum(dim=1) / multi.sum(dim=1)
         single, labels = logits[:, 0], batch["label"]
         self.test_num_clips = int(batch["multi"][0].sum())
         self.test_loss(self.criterion(single, labels))
@@ -333,7 +342,8 @@ class GenreClassifier(DeepdanceModule):
             return None
         local = {key: torch.cat([o[key] for o in self.test_outputs]) for key in self.test_outputs[0]}
         self.test_outputs.clear()
-        if self.trainer.world_size > 1:  # (W, N, ...) -> (W * N, ...); DistributedSampler gives every rank N
+        # (W, N, ...) -> (W * N, ...); DistributedSampler gives every rank N
+        if self.trainer.world_size > 1:
             local = {key: value.flatten(0, 1) for key, value in self.all_gather(local).items()}
         _, first = np.unique(local["video"].cpu().numpy(), return_index=True)
         index = torch.as_tensor(first, device=local["video"].device)

@@ -50,7 +50,8 @@ def read_autoencoder_checkpoint(
         )
     from deepdance.utils.checkpoints import load_checkpoint
 
-    checkpoint = load_checkpoint(path, setting="model.autoencoder_ckpt")  # data only: refuses pickled code
+    # data only: refuses pickled code
+    checkpoint = load_checkpoint(path, setting="model.autoencoder_ckpt")
     net = checkpoint.get("hyper_parameters", {}).get("net")
     data = checkpoint.get("deepdance", {}).get("data")
     if net is None or data is None:

@@ -53,4 +53,5 @@ class GRUHead(nn.Module):
         hidden = None
         for gru in self.grus:
             sequence, hidden = gru(sequence)
-        return self.classifier(hidden[-1])  # hidden: (1, B, H), the state at each true length
+        # hidden: (1, B, H), the state at each true length
+        return self.classifier(hidden[-1])

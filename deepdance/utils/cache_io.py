@@ -43,8 +43,10 @@ from filelock import FileLock
 
 log = logging.getLogger(__name__)
 
-MAGIC = b"DDCACHE1"  # 8 bytes: format version 1
-_HEADER = struct.Struct(">8sQ32s")  # magic, payload length, sha256(payload)
+# 8 bytes: format version 1
+MAGIC = b"DDCACHE1"
+# magic, payload length, sha256(payload)
+_HEADER = struct.Struct(">8sQ32s")
 HEADER_SIZE = _HEADER.size  # 48
 
 
@@ -119,7 +121,8 @@ def _umask() -> int:
     return mask
 
 
-_UMASK = _umask()  # read once at import: os.umask is process-wide, not thread-safe to probe later
+# read once at import: os.umask is process-wide, not thread-safe to probe later
+_UMASK = _umask()
 
 
 def atomic_write_bytes(path: str | Path, data: bytes, *, overwrite: bool = True) -> Path:
@@ -210,10 +213,12 @@ def load_or_compute(path: str | Path, compute: Callable[[], bytes], *, lock_time
     """
     path = Path(path)
     with contextlib.suppress(FileNotFoundError, CorruptEntry):
-        return read_entry(path)  # fast path: no lock for a valid entry
+        # fast path: no lock for a valid entry
+        return read_entry(path)
     with file_lock(path, timeout=lock_timeout):
         try:
-            return read_entry(path)  # written by another process while we waited
+            # written by another process while we waited
+            return read_entry(path)
         except FileNotFoundError:
             pass
         except CorruptEntry as err:

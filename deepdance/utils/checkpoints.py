@@ -214,7 +214,8 @@ class AtomicCheckpointIO(TorchCheckpointIO):
             raise TypeError(f"{type(self).__name__} does not take storage_options, got {storage_options!r}")
         checkpoint = plain_data(checkpoint)
         if checkpoint.get("hparams_type") is not None and not isinstance(checkpoint["hparams_type"], str):
-            checkpoint.pop("hparams_type")  # a class object: plain dicts load as they are
+            # a class object: plain dicts load as they are
+            checkpoint.pop("hparams_type")
         with atomic_output(path, "wb") as handle:
             torch.save(checkpoint, handle)
 
@@ -223,5 +224,6 @@ def convert_trusted_checkpoint(source: str | Path, target: str | Path) -> Path:
     """Re-save a checkpoint you trust (full unpickling!) as plain data that loads with weights_only."""
     checkpoint = torch.load(source, map_location="cpu", weights_only=False)  # the one trusted load
     AtomicCheckpointIO().save_checkpoint(checkpoint, target)
-    load_checkpoint(target, setting="target")  # proves the result is plain data
+    # proves the result is plain data
+    load_checkpoint(target, setting="target")
     return Path(target)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")  # headless: runs on clusters and CI without a display
+# headless: runs on clusters and CI without a display
+matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402

@@ -28,7 +28,8 @@ from deepdance.utils.resolvers import register_resolvers
 
 log = logging.getLogger("deepdance")
 
-register_resolvers()  # before Hydra composes any entry point's config (they all import this module)
+# before Hydra composes any entry point's config (they all import this module)
+register_resolvers()
 
 
 def instantiate_group(group: DictConfig | None) -> list[Any]:

@@ -96,7 +96,8 @@ def collect_run_info(cfg: DictConfig | None = None) -> dict[str, Any]:
     return info
 
 
-@rank_zero_only  # a DDP rank re-runs the command with its own arguments: the run's facts are rank 0's
+# a DDP rank re-runs the command with its own arguments: the run's facts are rank 0's
+@rank_zero_only
 def write_run_info(out_dir: str | Path, cfg: DictConfig | None = None, **extra: Any) -> Path:
     """Given ``cfg``: write a fresh ``run_info.json`` and ``resolved_config.yaml``. Without it:
     add ``extra`` (e.g. the manifest hash, known once the data is set up) to the existing file."""
@@ -110,7 +111,8 @@ def write_run_info(out_dir: str | Path, cfg: DictConfig | None = None, **extra: 
     if cfg is not None:
         try:
             text = OmegaConf.to_yaml(cfg, resolve=True)
-        except Exception as err:  # e.g. ${hydra:...} outside a Hydra run
+        # e.g. ${hydra:...} outside a Hydra run
+        except Exception as err:
             text = (
                 f"# could not resolve every interpolation ({type(err).__name__}: {err})\n"
                 + OmegaConf.to_yaml(cfg)

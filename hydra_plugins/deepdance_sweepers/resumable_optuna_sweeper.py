@@ -81,7 +81,8 @@ class ResumableOptunaSweeper(OptunaSweeper):
             )
             record_launches(impl.launcher, sweep_dir, str(impl.storage), impl.study_name)
             impl.n_trials = plan.remaining
-            impl.job_idx = plan.first_job  # job dirs keep the Optuna trial numbers across resumes
+            # job dirs keep the Optuna trial numbers across resumes
+            impl.job_idx = plan.first_job
             sampler = impl.config.hydra.sweeper.sampler
             if plan.first_job and sampler.get("seed") is not None and not sampler.get("_partial_"):
                 # A seeded sampler made anew would propose the first trials' points again.

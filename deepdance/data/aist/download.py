@@ -63,7 +63,8 @@ class DownloadError(Exception):
 class VideoSource:
     """One AIST++ video to fetch: its file name and where it comes from."""
 
-    name: str  # file name, e.g. gBR_sBM_c01_d04_mBR0_ch01.mp4
+    # file name, e.g. gBR_sBM_c01_d04_mBR0_ch01.mp4
+    name: str
     url: str
 
 
@@ -72,7 +73,8 @@ class Outcome:
     """What happened to one video, for the summary table and the exit code."""
 
     source: VideoSource
-    status: str  # downloaded | skipped | failed
+    # downloaded | skipped | failed
+    status: str
     reason: str = ""
     bytes: int = 0
     attempts: int = 0
@@ -154,7 +156,8 @@ def select(
             try:
                 fields = parse_aist_name(source.name)
             except ValueError:
-                continue  # a filter asks for AIST++ fields this name does not have
+                # a filter asks for AIST++ fields this name does not have
+                continue
             if genres and fields.genre not in genres:
                 continue
             if situations and fields.situation not in situations:

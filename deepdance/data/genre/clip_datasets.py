@@ -75,7 +75,8 @@ class StoredClipDataset(Dataset):
         return len(self.manifest)
 
     def __getitem__(self, item: Item) -> dict[str, Any]:
-        index, generator = item_generator(item)  # training items carry their own seed (ResumableSampler)
+        # training items carry their own seed (ResumableSampler)
+        index, generator = item_generator(item)
         row = self.manifest.iloc[index]
         entry = self.store.load(row.entry, row.path)
         if not self.test:

@@ -108,7 +108,8 @@ class VideoClipDataset(Dataset):
         return {
             "frames": frames,
             "mask": torch.from_numpy(mask),  # (T,)
-            "indices": torch.from_numpy(indices),  # (T,) which frames, the feature-cache key
+            # (T,) which frames, the feature-cache key
+            "indices": torch.from_numpy(indices),
             "label": int(row.label),
             "video": int(row.video_id),
         }
@@ -180,13 +181,15 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
             if isinstance(synthetic, DictConfig)
             else synthetic
         )
-        self.save_hyperparameters(logger=False)  # the checked, plain values above: checkpoints hold data
+        # the checked, plain values above: checkpoints hold data
+        self.save_hyperparameters(logger=False)
         self.root = Path(root)
         self.manifest: pd.DataFrame | None = None
         self.rejected: list[tuple[Path, str]] = []
         self.datasets: dict[str, Dataset] = {}
         self.feature_settings: dict[str, Any] = {**FEATURE_DEFAULTS, **(features or {})}
-        self.store = None  # a deepdance.features.FeatureStore once use_feature_store() is called
+        # a deepdance.features.FeatureStore once use_feature_store() is called
+        self.store = None
         self.bad_videos = BadVideoReport(None)
 
     @property
@@ -360,9 +363,8 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
         """``data.genres`` / ``data.cameras`` / ``data.situations``: keep only those videos."""
         if self.hparams.genres:
             manifest = manifest[manifest["genre"].isin(self.hparams.genres)].reset_index(drop=True)
-            manifest["label"] = manifest["genre"].map(
-                {g: i for i, g in enumerate(self.hparams.genres)}
-            )  # class order = list order
+            # class order = list order
+            manifest["label"] = manifest["genre"].map({g: i for i, g in enumerate(self.hparams.genres)})
             if manifest.empty:
                 raise DeepdanceError(f"data root {self.root}: no video of data.genres={self.hparams.genres}")
         cameras, situations = self.hparams.cameras, self.hparams.situations
@@ -455,7 +457,8 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
         return DataLoader(
             dataset,
             batch_size=self.hparams.batch_size,
-            **self.loader_order(dataset, shuffle),  # resumable mid-epoch, see deepdance/data/resumable.py
+            # resumable mid-epoch, see deepdance/data/resumable.py
+            **self.loader_order(dataset, shuffle),
             num_workers=workers,
             pin_memory=self._pin_memory(),
             persistent_workers=self.hparams.persistent_workers and workers > 0,
@@ -510,7 +513,8 @@ def init_worker(worker_id: int, rank: int = 0) -> None:
         pl_worker_init_function(worker_id, rank=rank)
 
 
-@atexit.register  # registered after multiprocessing's own exit handler, so it runs before it (LIFO)
+# registered after multiprocessing's own exit handler, so it runs before it (LIFO)
+@atexit.register
 def _kill_workers_at_exit() -> None:
     """SIGKILL the daemonic child processes still alive at interpreter exit.
 
@@ -520,7 +524,8 @@ def _kill_workers_at_exit() -> None:
     workers = [child for child in multiprocessing.active_children() if child.daemon]
     if not workers:
         return
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # torch's handler would raise as each killed worker dies
+    # torch's handler would raise as each killed worker dies
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     for child in workers:
         child.kill()
     for child in workers:

@@ -77,10 +77,13 @@ class SilhouetteFrames(Dataset):
         return len(self.items)
 
     def __getitem__(self, item: Item) -> dict[str, Any]:
-        index, generator = item_generator(item)  # training items carry their own seed (ResumableSampler)
+        # training items carry their own seed (ResumableSampler)
+        index, generator = item_generator(item)
         video, i = self.items[index]
-        frame = torch.from_numpy(np.array(self.videos[video][i]))  # copy out of the memory map
-        if self.flip and torch.rand((), generator=generator) < 0.5:  # a mirrored dancer is still a dancer
+        # copy out of the memory map
+        frame = torch.from_numpy(np.array(self.videos[video][i]))
+        # a mirrored dancer is still a dancer
+        if self.flip and torch.rand((), generator=generator) < 0.5:
             frame = frame.flip(-1)
         return {"frame": frame[None], "video": video, "index": i}
 
@@ -101,7 +104,8 @@ class SilhouetteWindows(Dataset):
         return len(self.items)
 
     def __getitem__(self, item: Item) -> dict[str, Any]:
-        video, t = self.items[item_index(item)]  # draws nothing: a seeded training item needs only its index
+        # draws nothing: a seeded training item needs only its index
+        video, t = self.items[item_index(item)]
         frames = torch.from_numpy(np.array(self.videos[video][t - self.context : t + 1]))
         return {"frames": frames, "video": video, "target": t}
 

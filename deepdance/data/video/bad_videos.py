@@ -124,7 +124,8 @@ def _probe_one(path: str) -> tuple[str, VideoInfo | None, str | None]:
         return path, probe_video(path), None
     except VideoError as err:
         return path, None, reason_of(err, path)
-    except Exception as err:  # a decoder bug must not take the whole scan down
+    # a decoder bug must not take the whole scan down
+    except Exception as err:
         return (
             path,
             None,
@@ -194,7 +195,8 @@ class SkipBadVideos(Dataset):
     def __len__(self) -> int:
         return len(self.dataset)  # type: ignore[arg-type]
 
-    def __getattr__(self, name: str) -> Any:  # manifest, num_frames, ... of the wrapped dataset
+    # manifest, num_frames, ... of the wrapped dataset
+    def __getattr__(self, name: str) -> Any:
         if name == "dataset":
             raise AttributeError(name)
         return getattr(self.dataset, name)

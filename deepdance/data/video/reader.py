@@ -51,21 +51,24 @@ def decoder_reason(err: BaseException, opening: bool) -> str:
 
 def open_video(path: str | Path, **kwargs):
     """A decord ``VideoReader`` (one thread), or a ``VideoError`` whose message starts with the path."""
-    import decord  # imported lazily: worker processes and tests that never decode skip it
+    # imported lazily: worker processes and tests that never decode skip it
+    import decord
 
     path = Path(path)
     if not path.is_file():
         raise VideoError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise VideoError(f"{path}: empty file (0 bytes)")
-    try:  # decord reports a permission problem as an unreadable format; say what it is
+    # decord reports a permission problem as an unreadable format; say what it is
+    try:
         with open(path, "rb") as handle:
             handle.read(1)
     except PermissionError:
         raise VideoError(f"{path}: permission denied (the file is not readable by this user)") from None
     try:
         return decord.VideoReader(str(path), ctx=decord.cpu(0), num_threads=1, **kwargs)
-    except Exception as err:  # decord raises its own DECORDError / RuntimeError types
+    # decord raises its own DECORDError / RuntimeError types
+    except Exception as err:
         raise VideoError(f"{path}: {decoder_reason(err, opening=True)}") from None
 
 
@@ -158,7 +161,8 @@ def snap_to_keyframes(indices: np.ndarray, keyframes: np.ndarray, video_frames: 
         np.where(run_start, np.arange(len(snapped)), 0)
     )
     snapped = snapped + position_in_run
-    if len(snapped) <= video_frames:  # keep strictly increasing inside the video
+    # keep strictly increasing inside the video
+    if len(snapped) <= video_frames:
         for i in range(1, len(snapped)):
             snapped[i] = max(snapped[i], snapped[i - 1] + 1)
         snapped = np.minimum(snapped, video_frames - len(snapped) + np.arange(len(snapped)))
@@ -180,7 +184,8 @@ def decode_size(height: int, width: int, img_size: int) -> tuple[int, int]:
     scale = img_size / min(height, width)
     height, width = max(img_size, round(height * scale)), max(img_size, round(width * scale))
     if width in DECORD_BAD_WIDTHS:
-        width += 1  # one column wider (the centre crop drops it) rather than a misread frame
+        # one column wider (the centre crop drops it) rather than a misread frame
+        width += 1
     return height, width
 
 
