@@ -142,23 +142,21 @@ def markdown(results: dict[str, Any]) -> str:
         else ""
     )
     lines += [
-        f"Machine: {m['cpu_model']}, {m['usable_cpus']} usable CPUs (of {m['cpu_count']}), {m['memory_gb']} "
-        "GiB; "
-        f"GPU: {m['gpu'] or 'none'}; torch {m['torch']} ({m['torch_threads']} threads), "
-        f"{m['decord_package']} {m['decord']}, "
+        f"Machine: {m['cpu_model']}, {m['usable_cpus']} usable CPUs (of {m['cpu_count']}), "
+        f"{m['memory_gb']} GiB; GPU: {m['gpu'] or 'none'}; torch {m['torch']} ({m['torch_threads']} "
+        f"threads), {m['decord_package']} {m['decord']}, "
         f"OpenCV {m['opencv']}, timm {m['timm']}; {m['date']}.",
         f"Load average (1/5/15 min) at start {m['load_average_1_5_15']}, at end "
         f"{results.get('load_average_end')}"
         f"{shared_note}.",
         "",
-        f"Backbone `{cfg['backbone']}` at {cfg['img_size']} px (random weights: speed does not depend on "
-        "them), "
-        f"{cfg['num_frames']} frames per video, device `{m['device']}`, deepdance precision "
+        f"Backbone `{cfg['backbone']}` at {cfg['img_size']} px (random weights: speed does not "
+        f"depend on them), {cfg['num_frames']} frames per video, device `{m['device']}`, deepdance precision "
         f"{cfg['precision']}, "
         f"{cfg['batch_videos']} videos ({cfg['batch_videos'] * cfg['num_frames']} frames) per backbone "
         f"call, {cfg['num_workers']} DataLoader workers. "
-        f"Each figure: median of {cfg['repeats']} runs after {cfg['warmup']} warm-up, pipelines timed in "
-        "turns.",
+        f"Each figure: median of {cfg['repeats']} runs after {cfg['warmup']} warm-up, pipelines "
+        "timed in turns.",
         "",
     ]
     model = find_row(rows, "model_only")
@@ -207,8 +205,8 @@ def markdown(results: dict[str, Any]) -> str:
         lines.append("")
     if results.get("projection"):
         lines += [
-            f"## Projection: the whole AIST++ ({AIST_VIDEOS:,} videos, {AIST_FRAMES / 1e6:.1f} M frames) on "
-            "this machine",
+            f"## Projection: the whole AIST++ ({AIST_VIDEOS:,} videos, {AIST_FRAMES / 1e6:.1f} M frames) "
+            "on this machine",
             "",
             "| from set | pipeline | s/video (797-frame video) | wall time | x seed |",
             "| --- | --- | ---: | ---: | ---: |",
@@ -220,9 +218,9 @@ def markdown(results: dict[str, Any]) -> str:
             )
         lines += [
             "",
-            "Length-dependent costs (seed read, exact-sampling decode) are scaled from the stand-in length "
-            "to the "
-            "AIST++ mean of 797 frames; key-frame decode and model costs are per sampled frame.",
+            "Length-dependent costs (seed read, exact-sampling decode) are scaled from the stand-in "
+            "length to the AIST++ mean of 797 frames; key-frame decode and model costs are "
+            "per sampled frame.",
         ]
     return "\n".join(lines) + "\n"
 
