@@ -47,9 +47,8 @@ def main(argv: list[str] | None = None) -> None:
     except DeepdanceError as err:
         parser.exit(2, f"error: {err}\n")
     print(
-        f"{len(paths)} stand-in videos ({args.width}x{args.height}, {args.fps} fps, {args.seconds} s, H.264 "
-        f"+ AAC) "
-        f"in {args.root} after {time.perf_counter() - start:.1f} s"
+        f"{len(paths)} stand-in videos ({args.width}x{args.height}, {args.fps} fps, {args.seconds} s, "
+        f"H.264 + AAC) in {args.root} after {time.perf_counter() - start:.1f} s"
     )
 
 

@@ -173,9 +173,8 @@ class ResumableTrainOrder:
             now = (int(self.hparams.batch_size), int(trainer.world_size) if trainer is not None else 1)
             if self._resume_at[1] and saved != now:
                 log.warning(
-                    "resuming mid-epoch with batch size / processes %s instead of %s: the rest of epoch %d "
-                    "will "
-                    "not be exactly the items the interrupted run had left",
+                    "resuming mid-epoch with batch size / processes %s instead of %s: the rest of epoch "
+                    "%d will not be exactly the items the interrupted run had left",
                     now,
                     saved,
                     self._resume_at[0],

@@ -89,9 +89,8 @@ def create_backbone(
     elif pretrained:
         if not _weights_cached(name) and not _hub_reachable():
             raise DeepdanceError(
-                f"pretrained weights for {name} are not cached and the Hugging Face hub is unreachable "
-                "(offline); "
-                f"pass model.backbone.weights=/path/to/{name}.safetensors, or "
+                f"pretrained weights for {name} are not cached and the Hugging Face hub is "
+                f"unreachable (offline); pass model.backbone.weights=/path/to/{name}.safetensors, or "
                 "model.backbone.pretrained=false for random weights"
             )
         kwargs["pretrained"] = True

@@ -334,10 +334,9 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
             raise DeepdanceError(f"dancer split leaks dancers {sorted(shared)} across splits")
         if shared and self.hparams.split == "files":
             log.warning(
-                "split files share %d dancer(s) between splits (the official crossmodal split differs only "
-                "in music): "
-                "genre accuracy on it partly measures recognising dancers; data.split=dancer holds dancers "
-                "out",
+                "split files share %d dancer(s) between splits (the official crossmodal split differs "
+                "only in music): genre accuracy on it partly measures recognising dancers; data.split=dancer "
+                "holds dancers out",
                 len(shared),
             )
         # From the file names alone: an empty split stops the run before any video is probed

@@ -140,8 +140,8 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
         super().__init__()
         if not 0 < test_fraction < 1 or not 0 < val_fraction < 1:
             raise DeepdanceError(
-                f"data.test_fraction={test_fraction} and data.val_fraction={val_fraction} must both be in "
-                "(0, 1)"
+                f"data.test_fraction={test_fraction} and data.val_fraction={val_fraction} must both "
+                "be in (0, 1)"
             )
         if context_frames is not None and context_frames < 1:
             raise DeepdanceError(

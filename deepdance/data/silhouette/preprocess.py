@@ -82,8 +82,8 @@ class SilhouetteSettings:
             )
         if self.polarity not in ("dark", "light"):
             raise DeepdanceError(
-                f"data.polarity={self.polarity!r} is not known; use dark (dancer darker than background) or "
-                f"light"
+                f"data.polarity={self.polarity!r} is not known; use dark (dancer darker than "
+                "background) or light"
             )
         if not 0 <= self.threshold <= 255:
             raise DeepdanceError(f"data.threshold={self.threshold} must be a gray level in 0..255")
