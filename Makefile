@@ -1,5 +1,5 @@
 # make train: run the embedded default experiment; make test: run the test suite;
-# make lint: ruff with the rule set in pyproject.toml.
+# make lint: ruff lint (rule set in pyproject.toml) and ruff format --check.
 # Both install the project into .venv first if it is not there yet.
 PYTHON ?= python3
 VENV := .venv
@@ -29,6 +29,7 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check deepdance tests hydra_plugins
+	$(VENV)/bin/ruff format --check deepdance hydra_plugins tests
 
 clean:
 	rm -rf logs outputs .pytest_cache

@@ -142,6 +142,7 @@ def number(
 
 
 def boolean(cfg: DictConfig, key: str, optional: bool = False, default: Any = _ABSENT) -> bool | None:
+    """Read a true/false setting; a string like 'false' would otherwise pass as truthy."""
     value = setting(cfg, key, default=default)
     if value is None and optional:
         return None
@@ -153,6 +154,7 @@ def boolean(cfg: DictConfig, key: str, optional: bool = False, default: Any = _A
 def choice(
     cfg: DictConfig, key: str, options: Iterable[Any], optional: bool = False, default: Any = _ABSENT
 ) -> Any:
+    """Read a setting that must be one of a fixed set, naming the accepted values on error."""
     value = setting(cfg, key, default=default)
     if value is None and optional:
         return None
@@ -163,6 +165,7 @@ def choice(
 
 
 def text(cfg: DictConfig, key: str, optional: bool = False, default: Any = _ABSENT) -> str | None:
+    """Read a non-empty string setting, so an empty name fails at start-up rather than mid-run."""
     value = setting(cfg, key, default=default)
     if value is None and optional:
         return None
@@ -264,6 +267,7 @@ def check_data(cfg: DictConfig) -> None:
 
 
 def check_genre_data(cfg: DictConfig) -> None:
+    """Check the genre-recognition data settings before any video is opened."""
     from deepdance.data.aist import normalise_cameras, normalise_situations
     from deepdance.data.genre.augment import ClipAugment
     from deepdance.data.genre.datamodule import FEATURE_DEFAULTS, SAMPLINGS, check_genres
@@ -361,6 +365,7 @@ def check_split_from_names(cfg: DictConfig) -> None:
 
 
 def check_silhouette_data(cfg: DictConfig) -> None:
+    """Check the silhouette data settings before any frame is decoded."""
     existing_path(
         cfg,
         "data.root",
@@ -440,6 +445,7 @@ def check_model(cfg: DictConfig, allow_missing: Iterable[str] = ()) -> None:
 
 
 def check_classifier(cfg: DictConfig) -> None:
+    """Check the classifier settings (backbone, sizes, head) before any weights are built."""
     import timm
 
     from deepdance.data.genre.datamodule import check_genres
@@ -543,6 +549,7 @@ def check_ckpt(cfg: DictConfig, hint: str) -> Path:
 
 
 def check_seed(cfg: DictConfig) -> None:
+    """A seed must be an integer or null; a string seed would be silently ignored."""
     integer(cfg, "seed", optional=True, default=None)
 
 
@@ -627,7 +634,7 @@ def data_config(stored: dict[str, Any], cfg: DictConfig) -> DictConfig:
             # a whole new data group replaces the stored one
             return cfg.data
         if key.startswith("data."):
-            OmegaConf.update(merged, key[len("data."):], OmegaConf.select(cfg, key), force_add=True)
+            OmegaConf.update(merged, key[len("data.") :], OmegaConf.select(cfg, key), force_add=True)
     return merged
 
 

@@ -40,6 +40,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options for the downloader; errors are one line (OneLineParser)."""
     parser = OneLineParser(
         prog="python -m deepdance.download_aist",
         description=__doc__.split("\n\n")[0],
@@ -81,6 +82,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Console entry point; returns the exit code so tests can call it in-process."""
     from deepdance.config_checks import validate_download_args
 
     args = parse_args(argv)

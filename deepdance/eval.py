@@ -26,6 +26,7 @@ log = logging.getLogger("deepdance.eval")
 
 @task_wrapper
 def evaluate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Test a checkpoint on its data as a task, so task_wrapper logs failures and closes loggers."""
     # the checkpoint (its family, read as data) and the data it is tested on, before anything heavy
     metadata, data_cfg = validate_eval(cfg)
     if cfg.get("seed") is not None:
@@ -37,17 +38,27 @@ def evaluate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     family = require_family(metadata, "eval", cfg.ckpt_path)
     model = family.load(cfg.ckpt_path)
     # the family's reports (e.g. the confusion matrix) go to the run dir and every logger
-    trainer: pl.Trainer = hydra.utils.instantiate(cfg.trainer, logger=instantiate_loggers(cfg) or False,
-                                                  callbacks=family.report_callbacks())
-    prepare_feature_store(datamodule, model, cfg.trainer, ("test",), fast_dev_run=bool(cfg.trainer.get("fast_dev_run")))
+    trainer: pl.Trainer = hydra.utils.instantiate(
+        cfg.trainer, logger=instantiate_loggers(cfg) or False, callbacks=family.report_callbacks()
+    )
+    prepare_feature_store(
+        datamodule, model, cfg.trainer, ("test",), fast_dev_run=bool(cfg.trainer.get("fast_dev_run"))
+    )
     trainer.test(model, datamodule=datamodule)
     metrics = dict(trainer.callback_metrics)
-    write_summary(cfg.paths.output_dir, metrics, ckpt_path=str(cfg.ckpt_path), seed=cfg.get("seed"), split=data_cfg.get("split"))
+    write_summary(
+        cfg.paths.output_dir,
+        metrics,
+        ckpt_path=str(cfg.ckpt_path),
+        seed=cfg.get("seed"),
+        split=data_cfg.get("split"),
+    )
     return metrics, {"datamodule": datamodule, "model": model, "trainer": trainer}
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="eval")
 def main(cfg: DictConfig) -> None:
+    """Hydra entry point; kept apart from evaluate() so tests can call the task with a composed config."""
     evaluate(cfg)
 
 

@@ -31,20 +31,26 @@ log = logging.getLogger("deepdance.extract_features")
 
 @task_wrapper
 def extract(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Fill the feature store as a task, so training can later read features instead of decoding video."""
     validate_extract_features(cfg)
-    if cfg.get("seed") is not None:  # same seed as train: a randomly initialised backbone gets the same weights
+    # same seed as train: a randomly initialised backbone gets the same weights
+    if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True)
     if cfg.get("print_config"):
         print_config_tree(cfg)
     datamodule = hydra.utils.instantiate(cfg.data)
     model = hydra.utils.instantiate(cfg.model, _recursive_=False)
     if not getattr(model, "frozen", False):
-        raise DeepdanceError("extract_features needs a frozen backbone (model.backbone.freeze=true, e.g. model=genre_gru): "
-                             "features of a backbone that trains change every step")
+        raise DeepdanceError(
+            "extract_features needs a frozen backbone (model.backbone.freeze=true, e.g. model=genre_gru): "
+            "features of a backbone that trains change every step"
+        )
     splits = tuple(cfg.get("splits") or ("train", "val", "test"))
     unknown = set(splits) - {"train", "val", "test"}
     if unknown:
-        raise DeepdanceError(f"splits={list(splits)}: unknown split(s) {sorted(unknown)}; use train, val, test")
+        raise DeepdanceError(
+            f"splits={list(splits)}: unknown split(s) {sorted(unknown)}; use train, val, test"
+        )
     store, report = fill_feature_store(datamodule, model, cfg.trainer, splits)
     result = report.as_dict()
     if _is_global_zero():
@@ -52,8 +58,11 @@ def extract(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
         out.write_text(json.dumps(result, indent=1) + "\n")
         print_report(result)
     if report.failed:
-        raise DeepdanceError(f"{len(report.failed)} of {report.total} video(s) could not be read; first: "
-                             f"{report.failed[0][0]}: {report.failed[0][1]} (all in {Path(cfg.paths.output_dir) / 'extract_report.json'})")
+        raise DeepdanceError(
+            f"{len(report.failed)} of {report.total} video(s) could not be read; first: "
+            f"{report.failed[0][0]}: {report.failed[0][1]} (all in "
+            f"{Path(cfg.paths.output_dir) / 'extract_report.json'})"
+        )
     return result, {"store": store, "datamodule": datamodule, "model": model}
 
 
@@ -64,6 +73,7 @@ def _is_global_zero() -> bool:
 
 
 def print_report(result: dict[str, Any]) -> None:
+    """Show how many features were reused or computed, so a user sees whether the cache worked."""
     from rich.console import Console
     from rich.table import Table
 
@@ -78,6 +88,7 @@ def print_report(result: dict[str, Any]) -> None:
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="extract_features")
 def main(cfg: DictConfig) -> None:
+    """Hydra entry point; kept apart from extract() so tests can call the task with a composed config."""
     extract(cfg)
 
 

@@ -1,6 +1,6 @@
 """Generate a dance video from a trained latent LSTM checkpoint.
 
-    python -m deepdance.generate ckpt_path=.../lstm/checkpoints/epoch_020.ckpt seed=random steps=60 out=dance.mp4
+    python -m deepdance.generate ckpt_path=.../checkpoints/epoch_020.ckpt seed=random steps=60 out=dance.mp4
     python -m deepdance.generate ckpt_path=... seed=/path/to/dance.mp4 num_frames=300 fps=30 gif=true
 
 Prints the output's frame count and the generation throughput (frames per second, model
@@ -34,31 +34,53 @@ def load_lstm(ckpt_path: str | Path, device: str = "cpu") -> torch.nn.Module:
 
 @task_wrapper
 def generate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Generate a dance from a latent LSTM checkpoint as a task, so task_wrapper logs failures."""
     validate_generate(cfg)
     module = load_lstm(cfg.ckpt_path, cfg.device)
     generator = DanceGenerator(module)
     rng = torch.Generator().manual_seed(int(cfg.rng_seed))
     seed = generator.seed_random(rng) if str(cfg.seed) == "random" else generator.seed_from_video(cfg.seed)
     per_step = max(1, round(float(cfg.fps) / generator.model_fps))
-    steps = generator.steps_for(int(cfg.num_frames), generator.look_back, per_step) if cfg.num_frames else int(cfg.steps)
-    dance = generator.generate(seed, steps, fps=cfg.fps, interpolate=cfg.interpolate, noise=cfg.noise,
-                               num_frames=cfg.num_frames, generator=rng)
+    steps = (
+        generator.steps_for(int(cfg.num_frames), generator.look_back, per_step)
+        if cfg.num_frames
+        else int(cfg.steps)
+    )
+    dance = generator.generate(
+        seed,
+        steps,
+        fps=cfg.fps,
+        interpolate=cfg.interpolate,
+        noise=cfg.noise,
+        num_frames=cfg.num_frames,
+        generator=rng,
+    )
     start = time.perf_counter()
     out = generator.write(dance, cfg.out, gif=cfg.gif)
     if cfg.get("strip"):
         print(f"wrote {generator.write_strip(dance, cfg.strip)}")
     written = time.perf_counter() - start
     h, w = dance.frames.shape[1:3]
-    print(f"wrote {out}: {len(dance.frames)} frames of {h}x{w} at {dance.fps:g} fps "
-          f"({generator.look_back} seed + {steps} generated steps, generation starts at frame {dance.first_generated})")
-    print(f"generation throughput: {dance.frames_per_second:.1f} frames/s on {cfg.device} "
-          f"({len(dance.frames)} frames in {dance.seconds:.2f} s; writing the mp4 took {written:.2f} s)")
-    stats = {"frames": len(dance.frames), "frames_per_second": dance.frames_per_second, "first_generated": dance.first_generated}
+    print(
+        f"wrote {out}: {len(dance.frames)} frames of {h}x{w} at {dance.fps:g} fps "
+        f"({generator.look_back} seed + {steps} generated steps, generation starts at frame "
+        f"{dance.first_generated})"
+    )
+    print(
+        f"generation throughput: {dance.frames_per_second:.1f} frames/s on {cfg.device} "
+        f"({len(dance.frames)} frames in {dance.seconds:.2f} s; writing the mp4 took {written:.2f} s)"
+    )
+    stats = {
+        "frames": len(dance.frames),
+        "frames_per_second": dance.frames_per_second,
+        "first_generated": dance.first_generated,
+    }
     return stats, {"dance": dance, "out": out}
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="generate")
 def main(cfg: DictConfig) -> None:
+    """Hydra entry point; kept apart from generate() so tests can call the task with a composed config."""
     generate(cfg)
 
 

@@ -17,6 +17,7 @@ from deepdance.errors import DeepdanceError
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Console entry point: write AIST++-shaped stand-in videos for runs without the real data."""
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
@@ -46,9 +47,8 @@ def main(argv: list[str] | None = None) -> None:
     except DeepdanceError as err:
         parser.exit(2, f"error: {err}\n")
     print(
-        f"{len(paths)} stand-in videos ({args.width}x{args.height}, {args.fps} fps, {args.seconds} s, H.264 "
-        f"+ AAC) "
-        f"in {args.root} after {time.perf_counter() - start:.1f} s"
+        f"{len(paths)} stand-in videos ({args.width}x{args.height}, {args.fps} fps, {args.seconds} s, "
+        f"H.264 + AAC) in {args.root} after {time.perf_counter() - start:.1f} s"
     )
 
 

@@ -18,6 +18,7 @@ from deepdance.errors import DeepdanceError
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Console entry point: write a synthetic dance data set whose labels are known by construction."""
     defaults = SyntheticConfig()
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter

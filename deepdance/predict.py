@@ -24,8 +24,8 @@ from omegaconf import DictConfig
 
 from deepdance.config_checks import validate_predict
 from deepdance.data.aist import GENRE_NAMES, find_videos, parse_aist_name
-from deepdance.data.video.clip_sampling import ClipSampler
 from deepdance.data.video import probe_video, read_clip
+from deepdance.data.video.clip_sampling import ClipSampler
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.utils.cache_io import atomic_write_text
 from deepdance.utils.checkpoints import load_model
@@ -40,7 +40,8 @@ class VideoPrediction:
     """One video's ranked genres (probabilities averaged over its clips), or why it failed."""
 
     video: str
-    genres: list[dict[str, Any]] = field(default_factory=list)  # [{genre, name, probability}], best first
+    # [{genre, name, probability}], best first
+    genres: list[dict[str, Any]] = field(default_factory=list)
     true_genre: str | None = None
     frames: int | None = None
     fps: float | None = None
@@ -55,17 +56,20 @@ def load_classifier(ckpt_path: str | Path, device: torch.device) -> tuple[torch.
 
 
 @torch.inference_mode()
-def genre_probabilities(model: Any, path: str | Path, num_frames: int, img_size: int, clips: int,
-                        sampling: str = "exact") -> tuple[torch.Tensor, Any]:
+def genre_probabilities(
+    model: Any, path: str | Path, num_frames: int, img_size: int, clips: int, sampling: str = "exact"
+) -> tuple[torch.Tensor, Any]:
     """Class probabilities (C,) of one video, averaged over ``clips`` offset clips, and its ``VideoInfo``."""
     info = probe_video(path)
     # the checkpoint's own sampling, exact or snapped to key frames
     sampler = ClipSampler(num_frames, sampling, clips)
     indices, mask = sampler.test_indices(info.num_frames, sampler.keyframes_of(path))  # (K, T) each
     mask = torch.from_numpy(mask).to(model.device)
-    unique, inverse = np.unique(indices.ravel(), return_inverse=True)  # each frame decoded once (embedded once without frame_diff)
+    # each frame decoded once (embedded once without frame_diff)
+    unique, inverse = np.unique(indices.ravel(), return_inverse=True)
     frames = read_clip(path, unique, img_size, info).to(model.device)  # (U, 3, S, S) uint8
-    clip_index = torch.from_numpy(inverse.reshape(indices.shape)).to(model.device)  # (K, T) into the unique frames
+    # (K, T) into the unique frames
+    clip_index = torch.from_numpy(inverse.reshape(indices.shape)).to(model.device)
     with torch.autocast(model.device.type, dtype=torch.bfloat16, enabled=model.device.type == "cuda"):
         logits = model.clip_logits(frames, mask, clip_index)  # (K, C)
     return logits.softmax(dim=-1).mean(dim=0).cpu(), info
@@ -91,20 +95,36 @@ def predict_videos(model: Any, data: dict[str, Any], videos: list[Path], clips: 
     return results
 
 
-def _predict_one(model: Any, data: dict[str, Any], path: Path, clips: int, names: list[str]) -> VideoPrediction:
+def _predict_one(
+    model: Any, data: dict[str, Any], path: Path, clips: int, names: list[str]
+) -> VideoPrediction:
     try:
-        probs, info = genre_probabilities(model, path, int(data["num_frames"]), int(data["img_size"]), clips,
-                                          data.get("sampling", "exact"))
+        probs, info = genre_probabilities(
+            model, path, int(data["num_frames"]), int(data["img_size"]), clips, data.get("sampling", "exact")
+        )
     except VideoError as err:
         return VideoPrediction(video=str(path), true_genre=_true_genre(path), error=str(err))
     order = probs.argsort(descending=True).tolist()
-    genres = [{"genre": names[i], "name": GENRE_NAMES.get(names[i], names[i]),
-               "probability": round(float(probs[i]), 5)} for i in order]
-    return VideoPrediction(video=str(path), genres=genres, true_genre=_true_genre(path), frames=info.num_frames,
-                           fps=round(info.fps, 3), size=f"{info.width}x{info.height}")
+    genres = [
+        {
+            "genre": names[i],
+            "name": GENRE_NAMES.get(names[i], names[i]),
+            "probability": round(float(probs[i]), 5),
+        }
+        for i in order
+    ]
+    return VideoPrediction(
+        video=str(path),
+        genres=genres,
+        true_genre=_true_genre(path),
+        frames=info.num_frames,
+        fps=round(info.fps, 3),
+        size=f"{info.width}x{info.height}",
+    )
 
 
 def print_predictions(results: list[VideoPrediction], top: int) -> None:
+    """Show the top genres per video, and the reason for each video that could not be read."""
     from rich.console import Console
     from rich.table import Table
 
@@ -128,9 +148,17 @@ def print_predictions(results: list[VideoPrediction], top: int) -> None:
         if result.error is not None:
             table.add_row(Path(result.video).name, "error", result.error, "", result.true_genre or "")
             continue
-        best, second = result.genres[0], result.genres[1] if len(result.genres) > 1 else {"genre": "", "probability": 0.0}
-        table.add_row(Path(result.video).name, best["genre"], f"{best['probability']:.3f}",
-                      f"{second['genre']} {second['probability']:.3f}", result.true_genre or "")
+        best, second = (
+            result.genres[0],
+            result.genres[1] if len(result.genres) > 1 else {"genre": "", "probability": 0.0},
+        )
+        table.add_row(
+            Path(result.video).name,
+            best["genre"],
+            f"{best['probability']:.3f}",
+            f"{second['genre']} {second['probability']:.3f}",
+            result.true_genre or "",
+        )
     console.print(table)
     labelled = [r for r in results if r.error is None and r.true_genre]
     if labelled:
@@ -140,8 +168,15 @@ def print_predictions(results: list[VideoPrediction], top: int) -> None:
 
 @task_wrapper
 def predict(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Classify videos with a checkpoint as a task, so task_wrapper logs failures."""
     validate_predict(cfg)
-    device = torch.device("cuda" if cfg.device == "auto" and torch.cuda.is_available() else "cpu" if cfg.device == "auto" else cfg.device)
+    device = torch.device(
+        "cuda"
+        if cfg.device == "auto" and torch.cuda.is_available()
+        else "cpu"
+        if cfg.device == "auto"
+        else cfg.device
+    )
     model, data = load_classifier(cfg.ckpt_path, device)
     clips = int(cfg.clips if cfg.clips is not None else data.get("test_clips", 1))
     if clips < 1:
@@ -155,8 +190,13 @@ def predict(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     if len(results) == 1 and results[0].error is not None:
         raise DeepdanceError(results[0].error)
     print_predictions(results, int(cfg.top))
-    payload = {"checkpoint": str(cfg.ckpt_path), "clips": clips, "num_frames": int(data["num_frames"]),
-               "img_size": int(data["img_size"]), "videos": [asdict(r) for r in results]}
+    payload = {
+        "checkpoint": str(cfg.ckpt_path),
+        "clips": clips,
+        "num_frames": int(data["num_frames"]),
+        "img_size": int(data["img_size"]),
+        "videos": [asdict(r) for r in results],
+    }
     if cfg.get("output"):
         print(f"wrote {write_output(Path(str(cfg.output)).expanduser(), payload)}")
     return payload, {"model": model}
@@ -170,13 +210,16 @@ def write_output(out: Path, payload: dict[str, Any]) -> Path:
         except (OSError, ValueError):
             earlier = None
         if not (isinstance(earlier, dict) and {"checkpoint", "videos"} <= set(earlier)):
-            raise DeepdanceError(f"output={out} exists and is not an earlier deepdance prediction, so it is "
-                                 "not replaced; choose another output path")
+            raise DeepdanceError(
+                f"output={out} exists and is not an earlier deepdance prediction, so it is "
+                "not replaced; choose another output path"
+            )
     return atomic_write_text(out, json.dumps(payload, indent=1) + "\n")
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="predict")
 def main(cfg: DictConfig) -> None:
+    """Hydra entry point; kept apart from predict() so tests can call the task with a composed config."""
     predict(cfg)
 
 

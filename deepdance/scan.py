@@ -27,6 +27,7 @@ from deepdance.utils.run import task_wrapper
 
 
 def print_report(table: pd.DataFrame, out_dir: Path, seconds: float) -> None:
+    """Summarise the scan for the user: counts per status and the videos that are bad or noted."""
     import rich
     from rich.table import Table
 
@@ -55,6 +56,7 @@ def print_report(table: pd.DataFrame, out_dir: Path, seconds: float) -> None:
 
 @task_wrapper
 def scan(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Check every video under data.root as a task, so bad files are found before training."""
     validate_scan(cfg)
     start = time.perf_counter()
     table = scan_videos(
@@ -73,6 +75,7 @@ def scan(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="scan")
 def main(cfg: DictConfig) -> None:
+    """Hydra entry point; exits 1 when bad videos are found so scripts can stop on them."""
     counts, _ = scan(cfg)
     if counts["bad"] and cfg.get("fail_on_bad", True):
         sys.exit(1)

@@ -37,7 +37,8 @@ from deepdance.utils.cache_io import atomic_write_text
 
 log = logging.getLogger(__name__)
 
-INTERRUPTED_KEY = "interrupted_trials"  # study user attribute: trials a kill left RUNNING
+# study user attribute: trials a kill left RUNNING
+INTERRUPTED_KEY = "interrupted_trials"
 
 
 HEARTBEAT_DIR = ".heartbeats"
@@ -57,15 +58,23 @@ def heartbeat_key(job: int) -> str:
     return f"heartbeat:{job}"
 
 
-def write_heartbeat(path: Path, state: str, study: str | None, pid: int | None,
-                    value: float | None = None) -> None:
+def write_heartbeat(
+    path: Path, state: str, study: str | None, pid: int | None, value: float | None = None
+) -> None:
     """``state`` is ``launched`` (by the driver), ``running``, ``done`` or ``failed`` (by the job)."""
-    beat = {"state": state, "study": study, "host": socket.gethostname(), "pid": pid,
-            "time": time.time(), "value": value}
+    beat = {
+        "state": state,
+        "study": study,
+        "host": socket.gethostname(),
+        "pid": pid,
+        "time": time.time(),
+        "value": value,
+    }
     atomic_write_text(path, json.dumps(beat))
 
 
 def read_heartbeat(path: Path) -> dict[str, Any] | None:
+    """A heartbeat that is missing or half-written counts as none, not as an error."""
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
@@ -104,8 +113,10 @@ class TrialHeartbeat(Callback):
 
     def __init__(self, interval_s: float = 60.0, timeout_s: float = DEFAULT_HEARTBEAT_TIMEOUT_S) -> None:
         if not 0 < interval_s < timeout_s:
-            raise ValueError(f"hydra.callbacks.trial_heartbeat: needs 0 < interval_s < timeout_s, "
-                             f"got interval_s={interval_s} timeout_s={timeout_s}")
+            raise ValueError(
+                f"hydra.callbacks.trial_heartbeat: needs 0 < interval_s < timeout_s, "
+                f"got interval_s={interval_s} timeout_s={timeout_s}"
+            )
         self.interval_s, self.timeout_s = float(interval_s), float(timeout_s)
         self._stop: threading.Event | None = None
 
@@ -157,11 +168,18 @@ class TrialHeartbeat(Callback):
 # ---------------------------------------------------------------------------- resuming
 @dataclass(frozen=True)
 class ResumePlan:
-    remaining: int   # trials still to run for the study to reach its budget
-    first_job: int   # job number of the next trial (= its Optuna trial number)
-    finished: int    # trials finished before this invocation (complete, pruned or failed)
-    rerun: int       # interrupted trials queued again with their parameters
-    live: int = 0    # RUNNING trials whose jobs are still alive: left to finish, not re-run
+    """How a resumed sweep reaches its trial budget without re-running finished trials."""
+
+    # trials still to run for the study to reach its budget
+    remaining: int
+    # job number of the next trial (= its Optuna trial number)
+    first_job: int
+    # trials finished before this invocation (complete, pruned or failed)
+    finished: int
+    # interrupted trials queued again with their parameters
+    rerun: int
+    # RUNNING trials whose jobs are still alive: left to finish, not re-run
+    live: int = 0
 
 
 def _settle(study: Any, trial: Any, beat: dict[str, Any] | None, timeout_s: float, now: float) -> str:
@@ -171,7 +189,9 @@ def _settle(study: Any, trial: Any, beat: dict[str, Any] | None, timeout_s: floa
     from optuna.trial import TrialState
 
     started = trial.datetime_start.timestamp() if trial.datetime_start else 0.0
-    if beat is not None and (beat.get("study") not in (None, study.study_name) or float(beat["time"]) < started):
+    if beat is not None and (
+        beat.get("study") not in (None, study.study_name) or float(beat["time"]) < started
+    ):
         # A leftover of another study or an earlier run in the same sweep dir.
         beat = None
     if beat is not None and beat.get("state") == "done" and beat.get("value") is not None:
@@ -180,8 +200,13 @@ def _settle(study: Any, trial: Any, beat: dict[str, Any] | None, timeout_s: floa
     return "rerun" if job_is_dead(beat, started, timeout_s, now) else "live"
 
 
-def resume_study(storage: str, study_name: str, n_trials: int, sweep_dir: str | Path | None = None,
-                 timeout_s: float = DEFAULT_HEARTBEAT_TIMEOUT_S) -> ResumePlan:
+def resume_study(
+    storage: str,
+    study_name: str,
+    n_trials: int,
+    sweep_dir: str | Path | None = None,
+    timeout_s: float = DEFAULT_HEARTBEAT_TIMEOUT_S,
+) -> ResumePlan:
     """Count what a stored study has done and queue what a kill interrupted.
 
     A trial still RUNNING when a new sweep starts is re-run only when its job is known to be
@@ -217,21 +242,38 @@ def resume_study(storage: str, study_name: str, n_trials: int, sweep_dir: str | 
     if killed:
         study.set_user_attr(INTERRUPTED_KEY, sorted(interrupted))
     waiting = sum(t.state == TrialState.WAITING for t in trials)
-    with warnings.catch_warnings():  # enqueue_trial is "experimental" in optuna 2.x, and what we need
+    # enqueue_trial is "experimental" in optuna 2.x, and what we need
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         for trial in killed:
             study.enqueue_trial(trial.params)
     told = sum(f == "told" for f in fate.values())
     finished = told + sum(t.state.is_finished() and t.number not in interrupted for t in trials)
-    plan = ResumePlan(remaining=max(n_trials - finished - live, 0), first_job=len(trials), finished=finished,
-                      rerun=len(killed), live=live)
-    log.info("study %s in %s: %d of %d trials finished, %d interrupted trial(s) queued again, %d to run%s",
-             study_name, storage, finished, n_trials, len(killed), plan.remaining,
-             f" ({waiting} already queued)" if waiting else "")
+    plan = ResumePlan(
+        remaining=max(n_trials - finished - live, 0),
+        first_job=len(trials),
+        finished=finished,
+        rerun=len(killed),
+        live=live,
+    )
+    log.info(
+        "study %s in %s: %d of %d trials finished, %d interrupted trial(s) queued again, %d to run%s",
+        study_name,
+        storage,
+        finished,
+        n_trials,
+        len(killed),
+        plan.remaining,
+        f" ({waiting} already queued)" if waiting else "",
+    )
     if live:
-        log.warning("%d trial(s) of study %s are still running in jobs of an earlier driver (heartbeat younger "
-                    "than %.0f s): left to finish, not re-run; resume again after they end to record their results",
-                    live, study_name, timeout_s)
+        log.warning(
+            "%d trial(s) of study %s are still running in jobs of an earlier driver (heartbeat younger "
+            "than %.0f s): left to finish, not re-run; resume again after they end to record their results",
+            live,
+            study_name,
+            timeout_s,
+        )
     return plan
 
 
@@ -244,7 +286,9 @@ def _parse_override(override: str) -> tuple[str, str] | None:
 def collect_sweep(sweep_dir: str | Path, metric: str | None) -> pd.DataFrame:
     """One row per job dir of ``sweep_dir``: its swept overrides and ``metric`` from its summary.json."""
     rows = []
-    for job_dir in sorted((p for p in Path(sweep_dir).iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name)):
+    for job_dir in sorted(
+        (p for p in Path(sweep_dir).iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name)
+    ):
         overrides_file = job_dir / ".hydra" / "overrides.yaml"
         overrides = OmegaConf.to_container(OmegaConf.load(overrides_file)) if overrides_file.is_file() else []
         row: dict[str, Any] = {"job": int(job_dir.name)}
@@ -259,8 +303,13 @@ def collect_sweep(sweep_dir: str | Path, metric: str | None) -> pd.DataFrame:
             row["status"] = "no summary.json"
         rows.append(row)
     table = pd.DataFrame(rows)
-    if len(table) > 1:  # keep what the sweep varied; settings shared by every job say nothing
-        fixed = [c for c in table.columns if c not in ("job", "status", metric or "metric") and table[c].astype(str).nunique() == 1]
+    # keep what the sweep varied; settings shared by every job say nothing
+    if len(table) > 1:
+        fixed = [
+            c
+            for c in table.columns
+            if c not in ("job", "status", metric or "metric") and table[c].astype(str).nunique() == 1
+        ]
         table = table.drop(columns=fixed)
     return table
 
@@ -272,6 +321,7 @@ def short_name(name: str, names: Any) -> str:
 
 
 def format_cell(value: Any) -> str:
+    """Format one table cell: blanks for missing values, short numbers for floats."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
     try:
@@ -300,7 +350,8 @@ class SweepSummary(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         try:
             self.report(config)
-        except Exception:  # a summary must never turn a finished sweep into a failed one
+        # a summary must never turn a finished sweep into a failed one
+        except Exception:
             log.exception("could not summarise the sweep in %s", config.hydra.sweep.dir)
 
     def report(self, config: DictConfig) -> pd.DataFrame | None:
@@ -308,7 +359,8 @@ class SweepSummary(Callback):
         from rich.table import Table
 
         console = Console()
-        if not console.is_terminal:  # a log file: do not squeeze the table into 80 columns
+        # a log file: do not squeeze the table into 80 columns
+        if not console.is_terminal:
             console = Console(width=200)
 
         sweep_dir = Path(config.hydra.sweep.dir)
@@ -321,16 +373,22 @@ class SweepSummary(Callback):
         direction = _direction(config)
         column = metric or "metric"
         if direction:
-            table = table.sort_values(column, ascending=direction == "minimize", na_position="last", kind="stable")
+            table = table.sort_values(
+                column, ascending=direction == "minimize", na_position="last", kind="stable"
+            )
         table.to_csv(sweep_dir / self.filename, index=False)
 
         title = f"sweep {sweep_dir}" + (f" ({direction} {metric})" if direction else "")
         view = Table(title=title, title_justify="left")
         for name in table.columns:
-            view.add_column(short_name(str(name), table.columns), justify="right" if name in ("job", column) else "left")
+            view.add_column(
+                short_name(str(name), table.columns), justify="right" if name in ("job", column) else "left"
+            )
         for i, (_, row) in enumerate(table.iterrows()):
             cells = [format_cell(v) for v in row]
-            view.add_row(*cells, style="bold green" if direction and i == 0 and pd.notna(row[column]) else None)
+            view.add_row(
+                *cells, style="bold green" if direction and i == 0 and pd.notna(row[column]) else None
+            )
         console.print(view)
 
         results_file = sweep_dir / "optimization_results.yaml"
@@ -338,6 +396,8 @@ class SweepSummary(Callback):
             results = OmegaConf.load(results_file)
             if "best_value" in results:
                 params = ", ".join(f"{k}={v}" for k, v in results.best_params.items())
-                console.print(f"[bold]best {metric}[/bold] = {results.best_value:.4g} with {params}  ({results_file})")
+                console.print(
+                    f"[bold]best {metric}[/bold] = {results.best_value:.4g} with {params}  ({results_file})"
+                )
         log.info("sweep summary: %s", sweep_dir / self.filename)
         return table

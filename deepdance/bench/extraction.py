@@ -27,8 +27,8 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from deepdance.bench.timing import Timing, synchronize, time_runs
-from deepdance.data.video.clip_sampling import ClipSampler
 from deepdance.data.video import probe_video, read_clip
+from deepdance.data.video.clip_sampling import ClipSampler
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.features.store import FeatureKey, FeatureStore, VideoStamp, weights_digest
 
@@ -48,7 +48,8 @@ class Backbone:
     """A frozen per-frame CNN with its normalisation, on its device, at one precision."""
 
     model: nn.Module
-    mean: torch.Tensor  # (1, 3, 1, 1), in 0..255 units
+    # (1, 3, 1, 1), in 0..255 units
+    mean: torch.Tensor
     std: torch.Tensor
     device: torch.device
     precision: str = "fp32"
@@ -68,13 +69,21 @@ class Backbone:
             return self.model(x).float()
 
 
-def load_backbone(name: str, device: torch.device, precision: str, channels_last: bool, pretrained: bool = False,
-                  weights: str | None = None) -> Backbone:
+def load_backbone(
+    name: str,
+    device: torch.device,
+    precision: str,
+    channels_last: bool,
+    pretrained: bool = False,
+    weights: str | None = None,
+) -> Backbone:
     """timm backbone in eval mode; random weights by default (speed does not depend on them)."""
     from deepdance.models.backbones import backbone_spec, create_backbone
 
     if precision not in PRECISIONS:
-        raise DeepdanceError(f"bench precision={precision!r} is not known; use one of {', '.join(PRECISIONS)}")
+        raise DeepdanceError(
+            f"bench precision={precision!r} is not known; use one of {', '.join(PRECISIONS)}"
+        )
     model = create_backbone(name, pretrained=pretrained, weights=weights, freeze=True).to(device)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
@@ -89,7 +98,9 @@ def load_backbone(name: str, device: torch.device, precision: str, channels_last
 # ------------------------------------------------------------------------------------------
 
 
-def bench_store(store_dir: Path, backbone: "Backbone", name: str, img_size: int, num_frames: int, sampling: str) -> FeatureStore:
+def bench_store(
+    store_dir: Path, backbone: Backbone, name: str, img_size: int, num_frames: int, sampling: str
+) -> FeatureStore:
     """deepdance's feature store (``deepdance.features.store``), keyed like ``extract_features``
     keys a one-clip extraction, so the entries written here are ordinary store entries."""
     from deepdance.features.extract import _decoder_version
@@ -101,14 +112,17 @@ def bench_store(store_dir: Path, backbone: "Backbone", name: str, img_size: int,
         num_frames=int(num_frames),
         clips=1,
         sampling=ClipSampler(num_frames, sampling).store_rule,
-        decoder=f"{_decoder_version()}; short side resized while decoding, centre square crop (deepdance.data.video.read_clip v1)",
-        normalisation=f"mean={(backbone.mean / 255).flatten().tolist()} std={(backbone.std / 255).flatten().tolist()}",
+        decoder=f"{_decoder_version()}; short side resized while decoding, centre square crop "
+        "(deepdance.data.video.read_clip v1)",
+        normalisation=f"mean={(backbone.mean / 255).flatten().tolist()} "
+        f"std={(backbone.std / 255).flatten().tolist()}",
         precision=backbone.precision,
     )
     return FeatureStore(store_dir, key)
 
 
 def video_record(path: Path) -> dict[str, Any]:
+    """Size and mtime identify the input video in the results, so a rerun on other files is visible."""
     stamp = VideoStamp.of(path)
     return {"path": str(path), "size": stamp.size, "mtime": stamp.mtime}
 
@@ -169,13 +183,18 @@ class SeedPipeline:
 
     def video_features(self, path: Path) -> np.ndarray:
         start = time.perf_counter()
-        frames = seed_load_video(path, self.img_size)  # (F, S, S, 3): the whole video
+        # (F, S, S, 3): the whole video
+        frames = seed_load_video(path, self.img_size)
         read_done = time.perf_counter()
         features = []
-        with torch.no_grad():  # Keras predict(): no gradients, but no inference_mode either
+        # Keras predict(): no gradients, but no inference_mode either
+        with torch.no_grad():
             for j in range(min(self.num_frames, len(frames))):
-                x = torch.from_numpy(frames[j]).to(self.backbone.device).permute(2, 0, 1)[None]  # (1, 3, S, S)
-                features.append(self.backbone(x).cpu().numpy()[0])  # predict() returns numpy: a sync per frame
+                x = (
+                    torch.from_numpy(frames[j]).to(self.backbone.device).permute(2, 0, 1)[None]
+                )  # (1, 3, S, S)
+                # predict() returns numpy: a sync per frame
+                features.append(self.backbone(x).cpu().numpy()[0])
         self.stages.read += read_done - start
         self.stages.model += time.perf_counter() - read_done
         self.stages.videos += 1
@@ -197,7 +216,9 @@ class SampledClips(Dataset):
 
     def __init__(self, videos: list[Path], num_frames: int, img_size: int, sampling: str) -> None:
         if sampling not in SAMPLINGS:
-            raise DeepdanceError(f"bench sampling={sampling!r} is not known; use one of {', '.join(SAMPLINGS)}")
+            raise DeepdanceError(
+                f"bench sampling={sampling!r} is not known; use one of {', '.join(SAMPLINGS)}"
+            )
         self.videos = list(videos)
         self.sampler = ClipSampler(num_frames, sampling)
         self.img_size = img_size
@@ -219,18 +240,34 @@ class SampledClips(Dataset):
 
 def clip_loader(dataset: SampledClips, batch_videos: int, num_workers: int, pin_memory: bool) -> DataLoader:
     """Persistent workers: started once (in the warm-up), as in an extraction over many videos."""
-    return DataLoader(dataset, batch_size=batch_videos, shuffle=False, num_workers=num_workers, pin_memory=pin_memory,
-                      persistent_workers=num_workers > 0, prefetch_factor=2 if num_workers > 0 else None)
+    return DataLoader(
+        dataset,
+        batch_size=batch_videos,
+        shuffle=False,
+        num_workers=num_workers,
+        pin_memory=pin_memory,
+        persistent_workers=num_workers > 0,
+        prefetch_factor=2 if num_workers > 0 else None,
+    )
 
 
 class DeepdancePipeline:
     """Sampled decoding in workers -> batched backbone -> features in the feature store."""
 
-    def __init__(self, backbone: Backbone, dataset: SampledClips, store: FeatureStore, batch_videos: int, num_workers: int) -> None:
+    def __init__(
+        self,
+        backbone: Backbone,
+        dataset: SampledClips,
+        store: FeatureStore,
+        batch_videos: int,
+        num_workers: int,
+    ) -> None:
         self.backbone = backbone
         self.dataset = dataset
         self.store = store
-        self.loader = clip_loader(dataset, batch_videos, num_workers, pin_memory=backbone.device.type == "cuda")
+        self.loader = clip_loader(
+            dataset, batch_videos, num_workers, pin_memory=backbone.device.type == "cuda"
+        )
 
     @torch.inference_mode()
     def run(self) -> int:
@@ -241,9 +278,13 @@ class DeepdancePipeline:
             batch_size, num_frames = frames.shape[:2]
             features = self.backbone(frames.flatten(0, 1)).view(batch_size, num_frames, -1)  # (B, T, D)
             features = features.to("cpu", torch.float16)
-            for row, video, mask, indices in zip(features, batch["video"].tolist(), batch["mask"], batch["indices"]):
+            for row, video, mask, indices in zip(
+                features, batch["video"].tolist(), batch["mask"], batch["indices"]
+            ):
                 path = self.dataset.videos[video]
-                self.store.write(path.name, video_record(path), [0.5], indices[None], mask[None], row[None])  # one clip
+                self.store.write(
+                    path.name, video_record(path), [0.5], indices[None], mask[None], row[None]
+                )  # one clip
                 written += 1
         return written
 
@@ -277,15 +318,21 @@ class ModelCeiling:
         return self.frames_per_s[self.best_batch]
 
 
-def measure_model_ceiling(backbone: Backbone, img_size: int, batch_sizes: list[int], repeats: int, warmup: int) -> ModelCeiling:
+def measure_model_ceiling(
+    backbone: Backbone, img_size: int, batch_sizes: list[int], repeats: int, warmup: int
+) -> ModelCeiling:
     """The backbone alone on uint8 tensors already on its device (normalisation included,
     as in the pipeline), at each batch size; the best is the ceiling."""
     if not batch_sizes or min(batch_sizes) < 1:
-        raise DeepdanceError(f"bench model_batch_sizes must be a non-empty list of positive integers, got {batch_sizes}")
+        raise DeepdanceError(
+            f"bench model_batch_sizes must be a non-empty list of positive integers, got {batch_sizes}"
+        )
     ceiling = ModelCeiling()
     generator = torch.Generator().manual_seed(0)
     for batch_size in batch_sizes:
-        frames = torch.randint(0, 256, (batch_size, 3, img_size, img_size), dtype=torch.uint8, generator=generator)
+        frames = torch.randint(
+            0, 256, (batch_size, 3, img_size, img_size), dtype=torch.uint8, generator=generator
+        )
         frames = frames.to(backbone.device)
 
         @torch.inference_mode()

@@ -29,11 +29,14 @@ from deepdance.errors import DeepdanceError
 
 log = logging.getLogger(__name__)
 
-INPUTS_VERSION = 2  # bump when the written files change for the same spec
-RENDER_MAX_HEIGHT = 540  # draw at most this tall, upscale, then add full-resolution grain: 4x cheaper at 1080p
+# bump when the written files change for the same spec
+INPUTS_VERSION = 2
+# draw at most this tall, upscale, then add full-resolution grain: 4x cheaper at 1080p
+RENDER_MAX_HEIGHT = 540
 MANIFEST_NAME = "standins.json"
 AUDIO_RATE = 48_000
-RENDER_CHUNK = 30  # frames rendered at a time: a 1080p clip never sits in memory whole
+# frames rendered at a time: a 1080p clip never sits in memory whole
+RENDER_CHUNK = 30
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,10 @@ class StandInSpec:
         if self.count < 1:
             raise DeepdanceError(f"bench.inputs.{self.name}.count must be >= 1, got {self.count}")
         if self.width % 2 or self.height % 2 or min(self.width, self.height) < 32:
-            raise DeepdanceError(f"bench.inputs.{self.name}: width and height must be even and >= 32 (H.264 yuv420p), got {self.width}x{self.height}")
+            raise DeepdanceError(
+                f"bench.inputs.{self.name}: width and height must be even and >= 32 (H.264 yuv420p), got "
+                f"{self.width}x{self.height}"
+            )
         if self.fps <= 0 or self.seconds <= 0 or self.gop_seconds <= 0:
             raise DeepdanceError(f"bench.inputs.{self.name}: fps, seconds and gop_seconds must be positive")
 
@@ -70,7 +76,8 @@ class StandInSpec:
 
     @property
     def rate(self) -> Fraction:
-        return Fraction(self.fps).limit_denominator(1001)  # 59.94 -> 60000/1001, as cameras write it
+        # 59.94 -> 60000/1001, as cameras write it
+        return Fraction(self.fps).limit_denominator(1001)
 
     def filenames(self) -> list[str]:
         """AIST++-style names, one genre after another, so a set can also feed the genre data path."""
@@ -78,8 +85,16 @@ class StandInSpec:
         for i in range(self.count):
             genre = GENRES[i % len(GENRES)]
             dancer = f"{i + 1:02d}"
-            names.append(AistName(genre=genre, situation="BM", camera="01", dancer=dancer,
-                                  music=f"{genre}0", choreography="01").filename())
+            names.append(
+                AistName(
+                    genre=genre,
+                    situation="BM",
+                    camera="01",
+                    dancer=dancer,
+                    music=f"{genre}0",
+                    choreography="01",
+                ).filename()
+            )
         return names
 
 
@@ -113,7 +128,8 @@ def _frames(spec: StandInSpec, index: int) -> Iterator[np.ndarray]:
     height, width = 2 * round(spec.height * scale / 2), 2 * round(spec.width * scale / 2)
     background = _studio_background(rng, height, width)
     grain = None
-    if scale < 1:  # +-5 grey levels, split into a positive and a negative map for cv2's saturating add/subtract
+    # +-5 grey levels, split into a positive and a negative map for cv2's saturating add/subtract
+    if scale < 1:
         noise = np.repeat(rng.integers(-5, 6, (spec.height, spec.width, 1), dtype=np.int16), 3, axis=2)
         grain = (noise.clip(0, None).astype(np.uint8), (-noise).clip(0, None).astype(np.uint8))
     times = np.arange(spec.num_frames) / float(spec.rate)
@@ -139,8 +155,11 @@ def _click_track(seconds: float, tempo_bpm: float, seed: int) -> np.ndarray:
 
 def write_standin(path: Path, spec: StandInSpec, index: int) -> Path:
     """Encode one stand-in: libx264 with a fixed GOP (no scene-cut key frames) and AAC audio."""
-    options = {"crf": str(spec.crf), "preset": spec.preset,
-               "x264-params": f"keyint={spec.gop}:min-keyint={spec.gop}:scenecut=0"}
+    options = {
+        "crf": str(spec.crf),
+        "preset": spec.preset,
+        "x264-params": f"keyint={spec.gop}:min-keyint={spec.gop}:scenecut=0",
+    }
     with new_video_file(path) as tmp, av.open(str(tmp), mode="w", format="mp4") as container:
         video = container.add_stream("libx264", rate=spec.rate, options=options)
         video.width, video.height, video.pix_fmt = spec.width, spec.height, "yuv420p"
@@ -190,8 +209,10 @@ def ensure_standins(root: str | Path, spec: StandInSpec, workers: int = 1) -> li
     changed spec deletes only recorded files whose size and hash still match.
     """
     folder_path = Path(root) / spec.name
-    hint = (f"bench.inputs_dir is for generated stand-ins (delete {folder_path} if an older deepdance "
-            f"made it); to time your own videos use bench.videos={folder_path}")
+    hint = (
+        f"bench.inputs_dir is for generated stand-ins (delete {folder_path} if an older deepdance "
+        f"made it); to time your own videos use bench.videos={folder_path}"
+    )
     folder = OwnedFolder(folder_path, MANIFEST_NAME, hint)
     wanted = {"version": INPUTS_VERSION, **asdict(spec)}
     paths = [folder_path / name for name in spec.filenames()]
@@ -202,8 +223,15 @@ def ensure_standins(root: str | Path, spec: StandInSpec, workers: int = 1) -> li
         record.config = wanted
         missing = [(path, spec, i) for i, path in enumerate(paths) if record.files.get(path.name) is None]
         if missing:
-            log.info("generating %d stand-in video(s) %dx%d@%.2f fps, %.0f s each, in %s (cached afterwards)",
-                     len(missing), spec.width, spec.height, spec.fps, spec.seconds, folder_path)
+            log.info(
+                "generating %d stand-in video(s) %dx%d@%.2f fps, %.0f s each, in %s (cached afterwards)",
+                len(missing),
+                spec.width,
+                spec.height,
+                spec.fps,
+                spec.seconds,
+                folder_path,
+            )
             # Recorded before writing, so an interrupted run leaves a folder the next run knows as its own.
             record.files.update({path.name: None for path, _, _ in missing})
             folder.save(record)
@@ -217,10 +245,14 @@ def find_bench_videos(folder: str | Path, limit: int | None = None) -> list[Path
     """Every video file under ``folder`` (sorted), or a clear error naming the folder."""
     folder = Path(folder).expanduser()
     if not folder.is_dir():
-        raise DeepdanceError(f"bench.videos={folder}: not a directory (use 'synthetic' or a folder of video files)")
+        raise DeepdanceError(
+            f"bench.videos={folder}: not a directory (use 'synthetic' or a folder of video files)"
+        )
     videos = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
     if not videos:
-        raise DeepdanceError(f"bench.videos={folder}: no video files ({', '.join(sorted(VIDEO_SUFFIXES))}) under it")
+        raise DeepdanceError(
+            f"bench.videos={folder}: no video files ({', '.join(sorted(VIDEO_SUFFIXES))}) under it"
+        )
     return videos[:limit] if limit else videos
 
 

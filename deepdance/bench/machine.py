@@ -41,6 +41,10 @@ def usable_cpus() -> int:
 
 
 def load_average() -> list[float] | None:
+    """Load at measurement time, so a slow row can be told apart from a busy machine.
+
+    None where the platform has no load average.
+    """
     try:
         return [round(x, 2) for x in os.getloadavg()]
     except OSError:
@@ -61,7 +65,9 @@ def machine_facts(device: torch.device) -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "usable_cpus": usable_cpus(),
         "torch_threads": torch.get_num_threads(),
-        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1) if hasattr(os, "sysconf") else None,
+        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+        if hasattr(os, "sysconf")
+        else None,
         "load_average_1_5_15": load_average(),
         "device": str(device),
         "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None,

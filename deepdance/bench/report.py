@@ -15,22 +15,47 @@ AIST_VIDEOS = 12_670
 AIST_FRAMES = 10_100_000
 
 
-def row(section: str, name: str, label: str, value: float | None, unit: str, *, set_name: str | None = None,
-        status: str = "measured", **extra: Any) -> dict[str, Any]:
+def row(
+    section: str,
+    name: str,
+    label: str,
+    value: float | None,
+    unit: str,
+    *,
+    set_name: str | None = None,
+    status: str = "measured",
+    **extra: Any,
+) -> dict[str, Any]:
     """One result. ``value`` is the row's headline number (higher is better for rates)."""
-    return {"section": section, "set": set_name, "row": name, "label": label, "value": value, "unit": unit,
-            "status": status, **extra}
+    return {
+        "section": section,
+        "set": set_name,
+        "row": name,
+        "label": label,
+        "value": value,
+        "unit": unit,
+        "status": status,
+        **extra,
+    }
 
 
 def find_row(rows: list[dict[str, Any]], name: str, set_name: str | None = None) -> dict[str, Any] | None:
+    """Rows are looked up by name (and set) when tables compare one pipeline against another."""
     for r in rows:
         if r["row"] == name and (set_name is None or r["set"] == set_name):
             return r
     return None
 
 
-def project_whole_aist(rows: list[dict[str, Any]], sets: list[dict[str, Any]], samplings: list[str], device_type: str,
-                       num_frames: int, videos: int = AIST_VIDEOS, frames: int = AIST_FRAMES) -> list[dict[str, Any]]:
+def project_whole_aist(
+    rows: list[dict[str, Any]],
+    sets: list[dict[str, Any]],
+    samplings: list[str],
+    device_type: str,
+    num_frames: int,
+    videos: int = AIST_VIDEOS,
+    frames: int = AIST_FRAMES,
+) -> list[dict[str, Any]]:
     """Projected wall time for the whole AIST++ from each set's measured per-video costs.
 
     The stand-ins are shorter than the average AIST++ video (10.1 M / 12,670 = 797 frames),
@@ -49,9 +74,19 @@ def project_whole_aist(rows: list[dict[str, Any]], sets: list[dict[str, Any]], s
         if seed and seed["status"] == "measured":
             read_share = seed["stages"]["read_share"]
             per_video = seed["s_per_video"] * (read_share * length_ratio + (1 - read_share))
-            out.append({"set": name, "pipeline": "seed", "s_per_video": per_video, "hours": per_video * videos / 3600})
+            out.append(
+                {
+                    "set": name,
+                    "pipeline": "seed",
+                    "s_per_video": per_video,
+                    "hours": per_video * videos / 3600,
+                }
+            )
         for sampling in samplings:
-            dd, decode = find_row(rows, f"deepdance_{sampling}", name), find_row(rows, f"decode_only_{sampling}", name)
+            dd, decode = (
+                find_row(rows, f"deepdance_{sampling}", name),
+                find_row(rows, f"decode_only_{sampling}", name),
+            )
             if not (dd and decode and model):
                 continue
             decode_s = 1.0 / decode["value"]
@@ -62,7 +97,14 @@ def project_whole_aist(rows: list[dict[str, Any]], sets: list[dict[str, Any]], s
             else:
                 factor = (model_s + decode_s * grow) / (model_s + decode_s)
             per_video = dd["s_per_video"] * factor
-            out.append({"set": name, "pipeline": f"deepdance_{sampling}", "s_per_video": per_video, "hours": per_video * videos / 3600})
+            out.append(
+                {
+                    "set": name,
+                    "pipeline": f"deepdance_{sampling}",
+                    "s_per_video": per_video,
+                    "hours": per_video * videos / 3600,
+                }
+            )
     seeds = {p["set"]: p for p in out if p["pipeline"] == "seed"}
     for p in out:
         base = seeds.get(p["set"])
@@ -93,24 +135,36 @@ def markdown(results: dict[str, Any]) -> str:
     m, cfg, rows = results["machine"], results["config"], results["rows"]
     lines = [f"{MARKDOWN_TITLE}{results['name']}", ""]
     lines += [f"Command: `{results['command']}`", ""]
+    busy = m["usable_cpus"] and (m["load_average_1_5_15"] or [0])[0] > m["usable_cpus"]
+    shared_note = (
+        " (a shared machine: absolute numbers move with the load, ratios are from one interleaved run)"
+        if busy
+        else ""
+    )
     lines += [
-        f"Machine: {m['cpu_model']}, {m['usable_cpus']} usable CPUs (of {m['cpu_count']}), {m['memory_gb']} GiB; "
-        f"GPU: {m['gpu'] or 'none'}; torch {m['torch']} ({m['torch_threads']} threads), {m['decord_package']} {m['decord']}, "
+        f"Machine: {m['cpu_model']}, {m['usable_cpus']} usable CPUs (of {m['cpu_count']}), "
+        f"{m['memory_gb']} GiB; GPU: {m['gpu'] or 'none'}; torch {m['torch']} ({m['torch_threads']} "
+        f"threads), {m['decord_package']} {m['decord']}, "
         f"OpenCV {m['opencv']}, timm {m['timm']}; {m['date']}.",
-        f"Load average (1/5/15 min) at start {m['load_average_1_5_15']}, at end {results.get('load_average_end')}"
-        f"{' (a shared machine: absolute numbers move with the load, ratios are from one interleaved run)' if m['usable_cpus'] and (m['load_average_1_5_15'] or [0])[0] > m['usable_cpus'] else ''}.",
+        f"Load average (1/5/15 min) at start {m['load_average_1_5_15']}, at end "
+        f"{results.get('load_average_end')}"
+        f"{shared_note}.",
         "",
-        f"Backbone `{cfg['backbone']}` at {cfg['img_size']} px (random weights: speed does not depend on them), "
-        f"{cfg['num_frames']} frames per video, device `{m['device']}`, deepdance precision {cfg['precision']}, "
-        f"{cfg['batch_videos']} videos ({cfg['batch_videos'] * cfg['num_frames']} frames) per backbone call, {cfg['num_workers']} DataLoader workers. "
-        f"Each figure: median of {cfg['repeats']} runs after {cfg['warmup']} warm-up, pipelines timed in turns.",
+        f"Backbone `{cfg['backbone']}` at {cfg['img_size']} px (random weights: speed does not "
+        f"depend on them), {cfg['num_frames']} frames per video, device `{m['device']}`, deepdance precision "
+        f"{cfg['precision']}, "
+        f"{cfg['batch_videos']} videos ({cfg['batch_videos'] * cfg['num_frames']} frames) per backbone "
+        f"call, {cfg['num_workers']} DataLoader workers. "
+        f"Each figure: median of {cfg['repeats']} runs after {cfg['warmup']} warm-up, pipelines "
+        "timed in turns.",
         "",
     ]
     model = find_row(rows, "model_only")
     for info in results["sets"]:
         name = info["name"]
         lines += [
-            f"## Extraction: `{name}` ({info['videos']} videos, {info['width']}x{info['height']} at {info['fps']:.2f} fps, "
+            f"## Extraction: `{name}` ({info['videos']} videos, {info['width']}x{info['height']} at "
+            f"{info['fps']:.2f} fps, "
             f"{info['frames_per_video']:.0f} frames, key frame every {info['keyframe_interval']} frames, "
             f"{info['bitrate_mbps']:.1f} Mbit/s, audio: {'yes' if info['audio'] else 'no'})",
             "",
@@ -120,15 +174,24 @@ def markdown(results: dict[str, Any]) -> str:
         for r in rows:
             if r["set"] != name or r["section"] != "extraction":
                 continue
-            lines.append(f"| {r['label']} | {_num(r['value'], 3)} | {_num(r.get('feature_frames_per_s'))} | {_num(r.get('s_per_video'))} | "
-                         f"{_num(r.get('vs_seed'))} | {_num(r.get('vs_ceiling'))} |")
+            lines.append(
+                f"| {r['label']} | {_num(r['value'], 3)} | {_num(r.get('feature_frames_per_s'))} | "
+                f"{_num(r.get('s_per_video'))} | "
+                f"{_num(r.get('vs_seed'))} | {_num(r.get('vs_ceiling'))} |"
+            )
         for r in rows:
             if r["set"] == name and r["section"] == "ceiling":
-                lines.append(f"| *ceiling:* {r['label']} | {_num(r['value'], 3)} | {_num(r.get('feature_frames_per_s'))} | "
-                             f"{_num(r.get('s_per_video'))} | | |")
+                lines.append(
+                    f"| *ceiling:* {r['label']} | {_num(r['value'], 3)} | "
+                    f"{_num(r.get('feature_frames_per_s'))} | "
+                    f"{_num(r.get('s_per_video'))} | | |"
+                )
         if model:
-            lines.append(f"| *ceiling:* {model['label']} | {_num(model['value'] / cfg['num_frames'], 3)} | {_num(model['value'])} | "
-                         f"{_num(cfg['num_frames'] / model['value'])} | | |")
+            lines.append(
+                f"| *ceiling:* {model['label']} | {_num(model['value'] / cfg['num_frames'], 3)} | "
+                f"{_num(model['value'])} | "
+                f"{_num(cfg['num_frames'] / model['value'])} | | |"
+            )
         lines.append("")
     if model:
         sizes = ", ".join(f"{b}: {_num(v)}" for b, v in model["frames_per_s_by_batch"].items())
@@ -141,12 +204,24 @@ def markdown(results: dict[str, Any]) -> str:
             lines.append(f"| {r['label']} | {value} | {r['unit']} | {r.get('notes', '')} |")
         lines.append("")
     if results.get("projection"):
-        lines += [f"## Projection: the whole AIST++ ({AIST_VIDEOS:,} videos, {AIST_FRAMES / 1e6:.1f} M frames) on this machine", "",
-                  "| from set | pipeline | s/video (797-frame video) | wall time | x seed |", "| --- | --- | ---: | ---: | ---: |"]
+        lines += [
+            f"## Projection: the whole AIST++ ({AIST_VIDEOS:,} videos, {AIST_FRAMES / 1e6:.1f} M frames) "
+            "on this machine",
+            "",
+            "| from set | pipeline | s/video (797-frame video) | wall time | x seed |",
+            "| --- | --- | ---: | ---: | ---: |",
+        ]
         for p in results["projection"]:
-            lines.append(f"| `{p['set']}` | {p['pipeline']} | {_num(p['s_per_video'])} | {_duration(p['hours'])} | {_num(p['speedup_vs_seed'])} |")
-        lines += ["", "Length-dependent costs (seed read, exact-sampling decode) are scaled from the stand-in length to the "
-                  "AIST++ mean of 797 frames; key-frame decode and model costs are per sampled frame."]
+            lines.append(
+                f"| `{p['set']}` | {p['pipeline']} | {_num(p['s_per_video'])} | {_duration(p['hours'])} | "
+                f"{_num(p['speedup_vs_seed'])} |"
+            )
+        lines += [
+            "",
+            "Length-dependent costs (seed read, exact-sampling decode) are scaled from the stand-in "
+            "length to the AIST++ mean of 797 frames; key-frame decode and model costs are "
+            "per sampled frame.",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -163,6 +238,7 @@ def _ours(path: Path) -> bool:
 
 
 def result_paths(out_dir: str | Path, name: str) -> tuple[Path, Path]:
+    """The one place that names the JSON and Markdown result files, so writer and checks agree."""
     return Path(out_dir) / f"{name}.json", Path(out_dir) / f"{name}.md"
 
 
@@ -171,8 +247,10 @@ def check_replaceable(out_dir: str | Path, name: str) -> None:
     files deepdance did not write: results replace only earlier results."""
     for path in result_paths(out_dir, name):
         if path.exists() and not _ours(path):
-            raise DeepdanceError(f"bench.out_dir={out_dir}: {path} exists and is not a deepdance benchmark "
-                                 "result, so it is not replaced; choose another bench.out_dir or bench.name")
+            raise DeepdanceError(
+                f"bench.out_dir={out_dir}: {path} exists and is not a deepdance benchmark "
+                "result, so it is not replaced; choose another bench.out_dir or bench.name"
+            )
 
 
 def write_results(results: dict[str, Any], out_dir: str | Path, name: str) -> tuple[Path, Path]:

@@ -42,8 +42,13 @@ class Timing:
         return (max(self.seconds) - min(self.seconds)) / self.median if self.median > 0 else 0.0
 
 
-def time_runs(run: Callable[[], object], repeats: int, warmup: int = 1, device: torch.device | None = None,
-              warmup_run: Callable[[], object] | None = None) -> Timing:
+def time_runs(
+    run: Callable[[], object],
+    repeats: int,
+    warmup: int = 1,
+    device: torch.device | None = None,
+    warmup_run: Callable[[], object] | None = None,
+) -> Timing:
     """Call ``warmup_run`` (default ``run``) ``warmup`` times, then time ``run`` ``repeats`` times."""
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats}")
@@ -63,8 +68,13 @@ def time_runs(run: Callable[[], object], repeats: int, warmup: int = 1, device: 
     return timing
 
 
-def interleaved_runs(runs: dict[str, Callable[[], object]], repeats: int, warmup: int = 1, device: torch.device | None = None,
-                     warmup_runs: dict[str, Callable[[], object]] | None = None) -> dict[str, Timing]:
+def interleaved_runs(
+    runs: dict[str, Callable[[], object]],
+    repeats: int,
+    warmup: int = 1,
+    device: torch.device | None = None,
+    warmup_runs: dict[str, Callable[[], object]] | None = None,
+) -> dict[str, Timing]:
     """Warm every run up, then time them in turns: run 1 of each, run 2 of each, ...
 
     On a shared machine the load drifts over minutes; taking the runs in turns exposes every

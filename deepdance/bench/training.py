@@ -39,7 +39,9 @@ def genre_labels(videos: list[Path]) -> torch.Tensor:
 class GruEpochBench:
     """One training epoch of the GRU head, from stored features or from the videos."""
 
-    def __init__(self, num_features: int, head: dict[str, Any], batch_size: int, lr: float = 1e-3, seed: int = 0) -> None:
+    def __init__(
+        self, num_features: int, head: dict[str, Any], batch_size: int, lr: float = 1e-3, seed: int = 0
+    ) -> None:
         torch.manual_seed(seed)
         self.head = GRUHead(num_features, len(GENRES), **head)
         self.optimizer = torch.optim.Adam(self.head.parameters(), lr=lr)
@@ -56,7 +58,8 @@ class GruEpochBench:
 
     def epoch_from_store(self, store: FeatureStore, videos: list[Path], labels: torch.Tensor) -> None:
         """Load (and verify) every video's entry from the store, then one shuffled pass of minibatches."""
-        entries = [store.load(video.name) for video in videos]  # each (1, T, D) float16, mask (1, T)
+        # each (1, T, D) float16, mask (1, T)
+        entries = [store.load(video.name) for video in videos]
         features = torch.stack([e.features[0].float() for e in entries])  # (N, T, D)
         mask = torch.stack([e.mask[0] for e in entries])  # (N, T)
         device = next(self.head.parameters()).device
@@ -66,7 +69,9 @@ class GruEpochBench:
             rows = order[start : start + self.batch_size]
             self.step(features[rows], mask[rows], labels[rows])
 
-    def epoch_from_videos(self, pipeline: DeepdancePipeline, backbone: Backbone, labels: torch.Tensor) -> None:
+    def epoch_from_videos(
+        self, pipeline: DeepdancePipeline, backbone: Backbone, labels: torch.Tensor
+    ) -> None:
         """Decode and run the frozen backbone for every batch, as training without a store does."""
         for batch in pipeline.loader:
             frames = batch["frames"].to(backbone.device, non_blocking=True)  # (B, T, 3, S, S)
@@ -74,11 +79,20 @@ class GruEpochBench:
             with torch.inference_mode():
                 features = backbone(frames.flatten(0, 1)).view(batch_size, num_frames, -1)  # (B, T, D)
             head_device = next(self.head.parameters()).device
-            self.step(features.clone().to(head_device), batch["mask"].to(head_device), labels[batch["video"]].to(head_device))
+            self.step(
+                features.clone().to(head_device),
+                batch["mask"].to(head_device),
+                labels[batch["video"]].to(head_device),
+            )
 
 
 def measure_gru_epochs(
-    pipeline: DeepdancePipeline, backbone: Backbone, head: dict[str, Any], batch_size: int, repeats: int, warmup: int,
+    pipeline: DeepdancePipeline,
+    backbone: Backbone,
+    head: dict[str, Any],
+    batch_size: int,
+    repeats: int,
+    warmup: int,
 ) -> dict[str, Timing]:
     """Epoch seconds from the store (``pipeline.store`` must hold this set's entries) and from videos."""
     videos = pipeline.dataset.videos
@@ -86,19 +100,30 @@ def measure_gru_epochs(
     num_features = int(backbone.model.num_features)
     bench = GruEpochBench(num_features, head, batch_size)
     bench.head.to(backbone.device)
-    from_store = time_runs(lambda: bench.epoch_from_store(pipeline.store, videos, labels),
-                           repeats, warmup, backbone.device)
-    from_videos = time_runs(lambda: bench.epoch_from_videos(pipeline, backbone, labels), repeats, warmup, backbone.device)
+    from_store = time_runs(
+        lambda: bench.epoch_from_store(pipeline.store, videos, labels), repeats, warmup, backbone.device
+    )
+    from_videos = time_runs(
+        lambda: bench.epoch_from_videos(pipeline, backbone, labels), repeats, warmup, backbone.device
+    )
     return {"from_store": from_store, "from_videos": from_videos}
 
 
 def generator_available() -> bool:
     """The Deep-Dance generator (autoencoder + latent LSTM) is part of this checkout."""
-    return all(importlib.util.find_spec(name) is not None for name in ("deepdance.models.autoencoder", "deepdance.models.latent_lstm",
-                                                                         "deepdance.models.dance_generator"))
+    return all(
+        importlib.util.find_spec(name) is not None
+        for name in (
+            "deepdance.models.autoencoder",
+            "deepdance.models.latent_lstm",
+            "deepdance.models.dance_generator",
+        )
+    )
 
 
-def measure_autoencoder_training(device: torch.device, height: int, width: int, batch_size: int, repeats: int, warmup: int) -> float:
+def measure_autoencoder_training(
+    device: torch.device, height: int, width: int, batch_size: int, repeats: int, warmup: int
+) -> float:
     """Silhouette-autoencoder training frames/s: one Adam step (BCE on logits, as
     ``model=silhouette_ae`` trains) on a batch of near-binary frames, at the default size."""
     from deepdance.models.autoencoder import SilhouetteAutoencoder
@@ -117,8 +142,17 @@ def measure_autoencoder_training(device: torch.device, height: int, width: int, 
     return batch_size / time_runs(step, repeats, warmup, device).median
 
 
-def measure_generation(device: torch.device, height: int, width: int, seconds: float, output_fps: float, model_fps: float,
-                       look_back: int, repeats: int, warmup: int) -> float:
+def measure_generation(
+    device: torch.device,
+    height: int,
+    width: int,
+    seconds: float,
+    output_fps: float,
+    model_fps: float,
+    look_back: int,
+    repeats: int,
+    warmup: int,
+) -> float:
     """Generation frames/s as ``DanceGenerator.generate`` times it: latent LSTM rollout at the
     model rate, latents interpolated up to the output rate, every frame decoded. Random
     weights: the cost does not depend on them."""
@@ -133,8 +167,10 @@ def measure_generation(device: torch.device, height: int, width: int, seconds: f
     num_frames = int(round(seconds * output_fps))
     steps = -(-(num_frames - 1) // per_step) + 1 - look_back
     if steps < 1:
-        raise DeepdanceError(f"bench.generator.seconds={seconds:g} at {output_fps:g} fps leaves no frame after the seed's "
-                             f"{(look_back - 1) * per_step + 1}; ask for a longer dance")
+        raise DeepdanceError(
+            f"bench.generator.seconds={seconds:g} at {output_fps:g} fps leaves no frame after the seed's "
+            f"{(look_back - 1) * per_step + 1}; ask for a longer dance"
+        )
     seed = torch.randn(1, look_back, 128, device=device)  # (1, L, D)
 
     @torch.no_grad()

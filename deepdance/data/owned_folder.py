@@ -60,8 +60,13 @@ class Record:
     def to_json(self) -> dict[str, Any]:
         files = {name: facts for name, facts in sorted(self.files.items()) if facts is not None}
         pending = sorted(name for name, facts in self.files.items() if facts is None)
-        return {"format": RECORD_FORMAT, "config": self.config, "files": files, "pending": pending,
-                **self.extra}
+        return {
+            "format": RECORD_FORMAT,
+            "config": self.config,
+            "files": files,
+            "pending": pending,
+            **self.extra,
+        }
 
 
 class OwnedFolder:
@@ -78,8 +83,10 @@ class OwnedFolder:
 
     def _refuse(self, why: str) -> DeepdanceError:
         listed = self.record_path.name
-        return DeepdanceError(f"{why}; deepdance's generator writes only into an empty folder or one it "
-                              f"made (listed in {listed}) and leaves other files alone; {self.hint}")
+        return DeepdanceError(
+            f"{why}; deepdance's generator writes only into an empty folder or one it "
+            f"made (listed in {listed}) and leaves other files alone; {self.hint}"
+        )
 
     def videos(self) -> list[Path]:
         """Every video file under the folder, as the data loaders would find them."""
@@ -152,9 +159,11 @@ class OwnedFolder:
         for name, facts in present.items():
             path = self.root / name
             if facts is None or file_facts(path) != facts:
-                raise self._refuse(f"{path} was changed after deepdance wrote it (its size or SHA-256 "
-                                   f"differs from {self.record_path.name}), so it is kept and nothing was "
-                                   "regenerated: move it away to regenerate here")
+                raise self._refuse(
+                    f"{path} was changed after deepdance wrote it (its size or SHA-256 "
+                    f"differs from {self.record_path.name}), so it is kept and nothing was "
+                    "regenerated: move it away to regenerate here"
+                )
         for name in present:
             (self.root / name).unlink()
         # The deleted names stay on the record (without facts) until the next claim drops them:

@@ -55,16 +55,27 @@ class ResumableSampler(DistributedSampler):
     counts its restored batch progress against).
     """
 
-    def __init__(self, dataset: Sized, seed: int, shuffle: bool = True, num_replicas: int = 1, rank: int = 0,
-                 start: tuple[int, int] | None = None) -> None:
-        super().__init__(dataset, num_replicas=num_replicas, rank=rank, shuffle=shuffle, seed=seed, drop_last=False)
+    def __init__(
+        self,
+        dataset: Sized,
+        seed: int,
+        shuffle: bool = True,
+        num_replicas: int = 1,
+        rank: int = 0,
+        start: tuple[int, int] | None = None,
+    ) -> None:
+        super().__init__(
+            dataset, num_replicas=num_replicas, rank=rank, shuffle=shuffle, seed=seed, drop_last=False
+        )
         self._start = start
         if start is not None:
-            self.set_epoch(start[0])  # an eager iterator (workers > 0) may be built before Lightning sets it
+            # an eager iterator (workers > 0) may be built before Lightning sets it
+            self.set_epoch(start[0])
 
     def item_seeds(self) -> torch.Tensor:
         """One seed per dataset index for this epoch, the same on every rank."""
-        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch + 1)  # never the permutation's seed
+        # never the permutation's seed
+        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch + 1)
         return torch.randint(2**62, (len(self.dataset),), generator=generator)
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
@@ -119,35 +130,57 @@ class ResumableTrainOrder:
     def train_sampler(self, dataset: Sized) -> ResumableSampler:
         trainer = getattr(self, "trainer", None)
         start, self._resume_at = self._resume_at, None
-        return ResumableSampler(dataset, seed=self.order_seed(), shuffle=True, start=start,
-                                num_replicas=trainer.world_size if trainer is not None else 1,
-                                rank=trainer.global_rank if trainer is not None else 0)
+        return ResumableSampler(
+            dataset,
+            seed=self.order_seed(),
+            shuffle=True,
+            start=start,
+            num_replicas=trainer.world_size if trainer is not None else 1,
+            rank=trainer.global_rank if trainer is not None else 0,
+        )
 
     def loader_order(self, dataset: Sized, shuffle: bool) -> dict[str, Any]:
         """``DataLoader`` keywords: the resumable sampler when shuffling (training), and a generator
         of the loader's own for worker seeds, so the global RNG is left to the model."""
-        return {"sampler": self.train_sampler(dataset) if shuffle else None,
-                "generator": torch.Generator().manual_seed(self.order_seed())}
+        return {
+            "sampler": self.train_sampler(dataset) if shuffle else None,
+            "generator": torch.Generator().manual_seed(self.order_seed()),
+        }
 
     def state_dict(self) -> dict[str, Any]:
         position = training_position(getattr(self, "trainer", None), int(self.hparams.batch_size))
         if position is None:
             return {}
         trainer = self.trainer
-        return {"train_order": {"seed": self.order_seed(), "epoch": position[0], "items_done": position[1],
-                                "batch_size": int(self.hparams.batch_size), "world_size": int(trainer.world_size)}}
+        return {
+            "train_order": {
+                "seed": self.order_seed(),
+                "epoch": position[0],
+                "items_done": position[1],
+                "batch_size": int(self.hparams.batch_size),
+                "world_size": int(trainer.world_size),
+            }
+        }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         order = state_dict.get("train_order")
         trainer = getattr(self, "trainer", None)
-        if order and (trainer is None or trainer.state.fn == "fit"):  # testing a checkpoint resumes nothing
+        # testing a checkpoint resumes nothing
+        if order and (trainer is None or trainer.state.fn == "fit"):
             self._order_seed = int(order["seed"])
             self._resume_at = (int(order["epoch"]), int(order["items_done"]))
             saved = (order.get("batch_size"), order.get("world_size"))
             now = (int(self.hparams.batch_size), int(trainer.world_size) if trainer is not None else 1)
             if self._resume_at[1] and saved != now:
-                log.warning("resuming mid-epoch with batch size / processes %s instead of %s: the rest of epoch %d will "
-                            "not be exactly the items the interrupted run had left", now, saved, self._resume_at[0])
+                log.warning(
+                    "resuming mid-epoch with batch size / processes %s instead of %s: the rest of epoch "
+                    "%d will not be exactly the items the interrupted run had left",
+                    now,
+                    saved,
+                    self._resume_at[0],
+                )
             # Lightning looks for state_dict() on the DataLoader only and would warn that this
             # mid-epoch resume is unreliable; it is exact (tests/test_resumable_order.py).
-            warnings.filterwarnings("ignore", message="You're resuming from a checkpoint that ended before the epoch ended")
+            warnings.filterwarnings(
+                "ignore", message="You're resuming from a checkpoint that ended before the epoch ended"
+            )

@@ -58,14 +58,19 @@ class FeatureKey:
     """Everything that changes the stored numbers; its digest names the store directory."""
 
     backbone: str
-    weights: str  # sha256 over the backbone's state dict (parameters and buffers)
+    # sha256 over the backbone's state dict (parameters and buffers)
+    weights: str
     img_size: int
     num_frames: int
     clips: int
-    sampling: str  # how frame indices are chosen from a video
-    decoder: str  # what turns a file into frames (library, version, resize and crop rule)
-    normalisation: str  # mean/std applied before the backbone
-    precision: str  # fp32 | bf16: the arithmetic of the extraction
+    # how frame indices are chosen from a video
+    sampling: str
+    # what turns a file into frames (library, version, resize and crop rule)
+    decoder: str
+    # mean/std applied before the backbone
+    normalisation: str
+    # fp32 | bf16: the arithmetic of the extraction
+    precision: str
     version: int = STORE_VERSION
     # torch, timm and decoder releases: an upgrade can change the numbers, so it never reuses entries
     libraries: str = field(default_factory=lambda: library_versions())
@@ -92,7 +97,10 @@ def library_versions() -> str:
 
 
 def weights_digest(module: nn.Module) -> str:
-    """sha256 over a module's parameters and buffers, by name: two backbones with equal digests compute equal features."""
+    """sha256 over a module's parameters and buffers, by name.
+
+    Two backbones with equal digests compute equal features.
+    """
     digest = hashlib.sha256()
     for name, tensor in sorted(module.state_dict().items()):
         digest.update(name.encode())
@@ -107,7 +115,8 @@ class VideoStamp:
     """What says a video file is still the one an entry was computed from (no need to open it)."""
 
     size: int
-    mtime: int  # whole seconds: copies that keep times (cp -p, rsync -a) stay valid
+    # whole seconds: copies that keep times (cp -p, rsync -a) stay valid
+    mtime: int
 
     @classmethod
     def of(cls, path: str | Path) -> VideoStamp:
@@ -123,7 +132,8 @@ class FeatureEntry:
     mask: torch.Tensor
     indices: torch.Tensor
     offsets: list[float]
-    video: dict  # path, size, mtime, frames, height, width, fps
+    # path, size, mtime, frames, height, width, fps
+    video: dict
 
 
 def entry_id(relative_path: str) -> str:
@@ -156,8 +166,15 @@ class FeatureStore:
     def _lock_file(self, entry: str) -> Path:
         return self.dir / ".locks" / f"{entry}.lock"
 
-    def write(self, relative_path: str, video: dict, offsets: list[float], indices: torch.Tensor,
-              mask: torch.Tensor, features: torch.Tensor) -> Path:
+    def write(
+        self,
+        relative_path: str,
+        video: dict,
+        offsets: list[float],
+        indices: torch.Tensor,
+        mask: torch.Tensor,
+        features: torch.Tensor,
+    ) -> Path:
         """Store one video's features atomically, holding the entry's lock while its temporary file exists."""
         from safetensors.torch import save_file
 
@@ -166,8 +183,11 @@ class FeatureStore:
         mask = mask.detach().to("cpu", torch.bool).contiguous()  # (C, T)
         indices = indices.detach().to("cpu", torch.int64).contiguous()  # (C, T)
         if features.shape[:2] != mask.shape or mask.shape != indices.shape or len(offsets) != mask.shape[0]:
-            raise ValueError(f"{relative_path}: inconsistent shapes features {tuple(features.shape)}, mask {tuple(mask.shape)}, "
-                             f"indices {tuple(indices.shape)}, {len(offsets)} offsets")
+            raise ValueError(
+                f"{relative_path}: inconsistent shapes features {tuple(features.shape)}, mask "
+                f"{tuple(mask.shape)}, "
+                f"indices {tuple(indices.shape)}, {len(offsets)} offsets"
+            )
         metadata = {
             "key": self.key.digest,
             "version": str(STORE_VERSION),
@@ -213,7 +233,8 @@ class FeatureStore:
         try:
             header = self._header(path)
             video = json.loads(header["video"])
-        except Exception as err:  # truncated, overwritten or foreign file
+        # truncated, overwritten or foreign file
+        except Exception as err:
             return "corrupt", f"unreadable entry ({str(err).splitlines()[0][:120]})"
         if header.get("key") != self.key.digest or header.get("relative_path") != relative_path:
             return "corrupt", "entry belongs to another key or video"
@@ -222,7 +243,11 @@ class FeatureStore:
         except OSError as err:
             return "stale", f"video unreadable ({err.strerror})"
         if (video.get("size"), video.get("mtime")) != (stamp.size, stamp.mtime):
-            return "stale", f"video changed since extraction (size/mtime {video.get('size')}/{video.get('mtime')} -> {stamp.size}/{stamp.mtime})"
+            return (
+                "stale",
+                f"video changed since extraction (size/mtime {video.get('size')}/{video.get('mtime')} -> "
+                f"{stamp.size}/{stamp.mtime})",
+            )
         return "ok", ""
 
     def video_info(self, relative_path: str) -> dict:
@@ -244,19 +269,39 @@ class FeatureStore:
             tensors = load_file(str(path))
             features, mask, indices = tensors["features"], tensors["mask"], tensors["indices"]
         except Exception as err:
-            raise FeatureStoreError(f"feature entry {path} is unreadable ({str(err).splitlines()[0][:120]}); {fix}") from None
-        if str(zlib.crc32(features.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())) != header.get("crc32"):
+            raise FeatureStoreError(
+                f"feature entry {path} is unreadable ({str(err).splitlines()[0][:120]}); {fix}"
+            ) from None
+        if str(
+            zlib.crc32(features.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+        ) != header.get("crc32"):
             raise FeatureStoreError(f"feature entry {path} is corrupt (checksum mismatch); {fix}")
         offsets = json.loads(header["offsets"])
-        if features.shape[:2] != mask.shape or len(offsets) != self.key.clips or mask.shape[1] != self.key.num_frames:
-            raise FeatureStoreError(f"feature entry {path} has shape {tuple(features.shape)}, expected ({self.key.clips}, {self.key.num_frames}, D); {fix}")
-        return FeatureEntry(features=features, mask=mask, indices=indices, offsets=offsets, video=json.loads(header["video"]))
+        if (
+            features.shape[:2] != mask.shape
+            or len(offsets) != self.key.clips
+            or mask.shape[1] != self.key.num_frames
+        ):
+            raise FeatureStoreError(
+                f"feature entry {path} has shape {tuple(features.shape)}, expected ({self.key.clips}, "
+                f"{self.key.num_frames}, D); {fix}"
+            )
+        return FeatureEntry(
+            features=features, mask=mask, indices=indices, offsets=offsets, video=json.loads(header["video"])
+        )
 
     def scan(self, videos: list[tuple[str, str]]) -> dict[EntryState, list[tuple[str, str, str]]]:
-        """Sort ``(relative_path, video_path)`` pairs by entry state; each list holds ``(rel, path, reason)``."""
-        found: dict[EntryState, list[tuple[str, str, str]]] = {"ok": [], "missing": [], "stale": [], "corrupt": []}
+        """Sort ``(relative_path, video_path)`` pairs by entry state.
+
+        Each list holds ``(rel, path, reason)``.
+        """
+        found: dict[EntryState, list[tuple[str, str, str]]] = {
+            "ok": [],
+            "missing": [],
+            "stale": [],
+            "corrupt": [],
+        }
         for relative_path, video_path in videos:
             state, reason = self.check(relative_path, video_path)
             found[state].append((relative_path, str(video_path), reason))
         return found
-

@@ -30,7 +30,8 @@ def _he_init(module: nn.Module) -> None:
     if isinstance(module, (nn.Conv2d, nn.Linear)):
         nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
         nn.init.zeros_(module.bias)
-    elif isinstance(module, nn.ConvTranspose2d):  # weight is (in, out, k, k): fan_out is its fan-in
+    # weight is (in, out, k, k): fan_out is its fan-in
+    elif isinstance(module, nn.ConvTranspose2d):
         nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
         nn.init.zeros_(module.bias)
 
@@ -53,12 +54,23 @@ class SilhouetteAutoencoder(nn.Module):
         super().__init__()
         scale = 2**pools
         if height % scale or width % scale:
-            raise DeepdanceError(f"data.height x data.width = {height}x{width}: both must be divisible by {scale} (2^model.net.pools)")
+            raise DeepdanceError(
+                f"data.height x data.width = {height}x{width}: both must be divisible by {scale} "
+                "(2^model.net.pools)"
+            )
         if latent_activation not in ("linear", "relu"):
             raise DeepdanceError(f"model.net.latent_activation={latent_activation!r}; use linear or relu")
-        self.config: dict[str, Any] = dict(height=height, width=width, latent_dim=latent_dim, channels=channels,
-                                           bottleneck_channels=bottleneck_channels, decoder_channels=decoder_channels,
-                                           hidden=hidden, pools=pools, latent_activation=latent_activation)
+        self.config: dict[str, Any] = {
+            "height": height,
+            "width": width,
+            "latent_dim": latent_dim,
+            "channels": channels,
+            "bottleneck_channels": bottleneck_channels,
+            "decoder_channels": decoder_channels,
+            "hidden": hidden,
+            "pools": pools,
+            "latent_activation": latent_activation,
+        }
         self.map_size = (height // scale, width // scale)
         mh, mw = self.map_size
 
@@ -68,20 +80,32 @@ class SilhouetteAutoencoder(nn.Module):
             encoder += [_conv(cin, channels), _conv(channels, channels), nn.MaxPool2d(2)]
             cin = channels
         encoder += [_conv(channels, channels), _conv(channels, bottleneck_channels), nn.Flatten()]
-        encoder += [nn.Linear(bottleneck_channels * mh * mw, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, latent_dim)]
+        encoder += [
+            nn.Linear(bottleneck_channels * mh * mw, hidden),
+            nn.ReLU(inplace=True),
+            nn.Linear(hidden, latent_dim),
+        ]
         if latent_activation == "relu":
             encoder.append(nn.ReLU())
         self.encoder = nn.Sequential(*encoder)
 
         decoder: list[nn.Module] = [
-            nn.Linear(latent_dim, hidden), nn.ReLU(inplace=True),
-            nn.Linear(hidden, decoder_channels * mh * mw), nn.ReLU(inplace=True),
+            nn.Linear(latent_dim, hidden),
+            nn.ReLU(inplace=True),
+            nn.Linear(hidden, decoder_channels * mh * mw),
+            nn.ReLU(inplace=True),
             nn.Unflatten(1, (decoder_channels, mh, mw)),  # (B, C, H/8, W/8)
-            _conv(decoder_channels, decoder_channels, True), _conv(decoder_channels, channels, True),
+            _conv(decoder_channels, decoder_channels, True),
+            _conv(decoder_channels, channels, True),
         ]
         for _ in range(pools):
-            decoder += [nn.Upsample(scale_factor=2, mode="nearest"), _conv(channels, channels, True), _conv(channels, channels, True)]
-        decoder += [nn.ConvTranspose2d(channels, 1, 3, padding=1)]  # logits; sigmoid in decode()
+            decoder += [
+                nn.Upsample(scale_factor=2, mode="nearest"),
+                _conv(channels, channels, True),
+                _conv(channels, channels, True),
+            ]
+        # logits; sigmoid in decode()
+        decoder += [nn.ConvTranspose2d(channels, 1, 3, padding=1)]
         self.decoder = nn.Sequential(*decoder)
         self.apply(_he_init)
 

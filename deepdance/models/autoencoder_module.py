@@ -37,17 +37,23 @@ class SilhouetteAEModule(DeepdanceModule):
             raise DeepdanceError(f"model.loss={loss!r} is not known; use mse or bce")
         self.save_plain_hyperparameters(net=net, optimizer=optimizer, scheduler=scheduler, loss=loss)
         self.net = SilhouetteAutoencoder(**self.hparams.net)
-        self.metrics = torch.nn.ModuleDict({split: silhouette_metrics(full=True) for split in ("val", "test")})
+        self.metrics = torch.nn.ModuleDict(
+            {split: silhouette_metrics(full=True) for split in ("val", "test")}
+        )
 
     def _frames(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         frame = batch["frame"]
         expected = (self.net.config["height"], self.net.config["width"])
         if tuple(frame.shape[-2:]) != expected:
-            raise DeepdanceError(f"data frames are {tuple(frame.shape[-2:])} but model.net expects {expected}; set model.net.height/width to data.height/width")
+            raise DeepdanceError(
+                f"data frames are {tuple(frame.shape[-2:])} but model.net expects {expected}; set "
+                "model.net.height/width to data.height/width"
+            )
         return frame.float() / 255.0
 
     def _loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        if self.hparams.loss == "bce":  # sharper edges than MSE on near-binary targets
+        # sharper edges than MSE on near-binary targets
+        if self.hparams.loss == "bce":
             return F.binary_cross_entropy_with_logits(logits, target)
         return F.mse_loss(torch.sigmoid(logits), target)
 
@@ -63,13 +69,24 @@ class SilhouetteAEModule(DeepdanceModule):
         logits = self.net.decode_logits(self.net.encode(x))
         recon = torch.sigmoid(logits)
         loss = self._loss(logits, x)
-        self.log(f"{split}/loss", loss, on_step=False, on_epoch=True, prog_bar=split == "val",
-                 batch_size=len(x), sync_dist=True)
+        self.log(
+            f"{split}/loss",
+            loss,
+            on_step=False,
+            on_epoch=True,
+            prog_bar=split == "val",
+            batch_size=len(x),
+            sync_dist=True,
+        )
         self.metrics[split].update(recon, x)
         return {"frames": x.detach(), "reconstructions": recon.detach()}
 
     def _log_metrics(self, split: str) -> None:
-        self.log_dict({f"{split}/{k}": v for k, v in self.metrics[split].compute().items()}, prog_bar=False, sync_dist=True)
+        self.log_dict(
+            {f"{split}/{k}": v for k, v in self.metrics[split].compute().items()},
+            prog_bar=False,
+            sync_dist=True,
+        )
         self.metrics[split].reset()
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> dict[str, torch.Tensor]:

@@ -54,7 +54,10 @@ def _weights_cached(model: str) -> bool:
         hub_id = getattr(cfg, "hf_hub_id", None) if cfg is not None else None
         if not hub_id:
             return False
-        return any(isinstance(try_to_load_from_cache(hub_id, f), str) for f in ("model.safetensors", "pytorch_model.bin"))
+        return any(
+            isinstance(try_to_load_from_cache(hub_id, f), str)
+            for f in ("model.safetensors", "pytorch_model.bin")
+        )
     except Exception:
         return False
 
@@ -70,30 +73,44 @@ def create_backbone(
     """A timm model with its classifier removed: ``(N, in_chans, H, W) -> (N, num_features)``."""
     if not timm.is_model(name):
         close = timm.list_models(f"*{name.split('_')[0]}*")[:8]
-        raise DeepdanceError(f"model.backbone.name={name!r} is not a timm model; similar names: {', '.join(close) or 'none'} (see timm.list_models())")
+        raise DeepdanceError(
+            f"model.backbone.name={name!r} is not a timm model; similar names: {', '.join(close) or 'none'} "
+            "(see timm.list_models())"
+        )
     kwargs: dict = {"num_classes": 0, "drop_rate": drop_rate, "in_chans": in_chans}
     if weights:
         path = Path(weights).expanduser()
         if not path.is_file():
-            raise DeepdanceError(f"model.backbone.weights={weights}: no such file (expected a .safetensors or .pth state dict for {name})")
+            raise DeepdanceError(
+                f"model.backbone.weights={weights}: no such file (expected a .safetensors or .pth state "
+                f"dict for {name})"
+            )
         kwargs.update(pretrained=True, pretrained_cfg_overlay={"file": str(path)})
     elif pretrained:
         if not _weights_cached(name) and not _hub_reachable():
             raise DeepdanceError(
-                f"pretrained weights for {name} are not cached and the Hugging Face hub is unreachable (offline); "
-                f"pass model.backbone.weights=/path/to/{name}.safetensors, or model.backbone.pretrained=false for random weights"
+                f"pretrained weights for {name} are not cached and the Hugging Face hub is "
+                f"unreachable (offline); pass model.backbone.weights=/path/to/{name}.safetensors, or "
+                "model.backbone.pretrained=false for random weights"
             )
         kwargs["pretrained"] = True
     try:
         model = timm.create_model(name, **kwargs)
     except (OSError, RuntimeError, ValueError) as err:
         where = f"file {weights}" if weights else "the Hugging Face hub"
-        raise DeepdanceError(f"could not load {name} weights from {where}: {str(err).splitlines()[0][:200]}") from None
+        raise DeepdanceError(
+            f"could not load {name} weights from {where}: {str(err).splitlines()[0][:200]}"
+        ) from None
     if freeze:
         model.eval()
         model.requires_grad_(False)
-    log.info("backbone %s: %.1f M parameters, %s weights%s", name, sum(p.numel() for p in model.parameters()) / 1e6,
-             "local" if weights else "hub" if pretrained else "random", ", frozen" if freeze else "")
+    log.info(
+        "backbone %s: %.1f M parameters, %s weights%s",
+        name,
+        sum(p.numel() for p in model.parameters()) / 1e6,
+        "local" if weights else "hub" if pretrained else "random",
+        ", frozen" if freeze else "",
+    )
     return model
 
 

@@ -35,7 +35,8 @@ class Dance:
     frames: np.ndarray
     fps: float
     first_generated: int
-    seconds: float  # model time: rollout + decoding, no file writing
+    # model time: rollout + decoding, no file writing
+    seconds: float
 
     @property
     def frames_per_second(self) -> float:
@@ -68,7 +69,10 @@ class DanceGenerator:
         """Latents (L, D) of the last ``look_back`` frames of ``path``, preprocessed as in training."""
         frames = extract_silhouettes(path, self.settings)
         if len(frames) < self.look_back:
-            raise DeepdanceError(f"{path}: only {len(frames)} frames at {self.model_fps:g} fps; the seed needs {self.look_back}")
+            raise DeepdanceError(
+                f"{path}: only {len(frames)} frames at {self.model_fps:g} fps; the seed needs "
+                f"{self.look_back}"
+            )
         return self.module.encode_frames(frames[-self.look_back :])
 
     def seed_random(self, generator: torch.Generator) -> torch.Tensor:
@@ -82,12 +86,22 @@ class DanceGenerator:
         """LSTM steps so that seed + generated frames reach ``num_frames`` output frames."""
         seed_frames = (look_back - 1) * per_step + 1
         if num_frames <= seed_frames:
-            raise DeepdanceError(f"num_frames={num_frames} leaves no room after the {seed_frames} seed frames; ask for more")
+            raise DeepdanceError(
+                f"num_frames={num_frames} leaves no room after the {seed_frames} seed frames; ask for more"
+            )
         return math.ceil((num_frames - 1) / per_step) + 1 - look_back
 
     @torch.no_grad()
-    def generate(self, seed: torch.Tensor, steps: int, fps: float | None = None, interpolate: bool = True, noise: float = 0.0,
-                 num_frames: int | None = None, generator: torch.Generator | None = None) -> Dance:
+    def generate(
+        self,
+        seed: torch.Tensor,
+        steps: int,
+        fps: float | None = None,
+        interpolate: bool = True,
+        noise: float = 0.0,
+        num_frames: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Dance:
         """Roll out ``steps`` latents after the (L, D) ``seed`` and render them at ``fps``."""
         if steps < 1:
             raise DeepdanceError(f"steps={steps} must be >= 1")
@@ -96,7 +110,9 @@ class DanceGenerator:
         self.module.eval()
         start = time.perf_counter()
         # Rolled out in standardised units, so ``noise`` is a fraction of each latent's spread.
-        predicted = rollout(self.module.lstm, self.module.normalize(seed)[None], steps, noise=noise, generator=generator)[0]
+        predicted = rollout(
+            self.module.lstm, self.module.normalize(seed)[None], steps, noise=noise, generator=generator
+        )[0]
         predicted = self.module.denormalize(predicted)  # (steps, D)
         keys = torch.cat([seed, predicted])  # (L + steps, D)
         latents = interpolate_latents(keys, per_step, smooth=interpolate)
@@ -112,9 +128,12 @@ class DanceGenerator:
         """A PNG of ``count`` frames, evenly spaced from the last seed frame on, in ``rows`` rows."""
         from PIL import Image
 
-        picks = np.linspace(max(0, dance.first_generated - 1), len(dance.frames) - 1, count).round().astype(int)
+        picks = (
+            np.linspace(max(0, dance.first_generated - 1), len(dance.frames) - 1, count).round().astype(int)
+        )
         frames = dance.frames[picks]
-        if frames.shape[1] < 100:  # small frames: show each pixel as 2x2
+        # small frames: show each pixel as 2x2
+        if frames.shape[1] < 100:
             frames = frames.repeat(2, axis=1).repeat(2, axis=2)
         h, w = frames.shape[1:3]
         per_row = int(np.ceil(count / rows))
@@ -143,8 +162,10 @@ class DanceGenerator:
 def refuse_existing(path: Path) -> Path:
     """``path``, or a one-line error if a file is there: generated media never replace a file."""
     if path.exists():
-        raise DeepdanceError(f"{path} exists; deepdance does not replace a file it was not asked to replace: "
-                             "delete or move it, or write to another name")
+        raise DeepdanceError(
+            f"{path} exists; deepdance does not replace a file it was not asked to replace: "
+            "delete or move it, or write to another name"
+        )
     return path
 
 

@@ -24,7 +24,9 @@ log = logging.getLogger(__name__)
 def view_vote_accuracy(outputs: dict[str, torch.Tensor]) -> float:
     """Accuracy when the K-clip probabilities of all cameras of one sequence are averaged."""
     sequences, inverse = torch.unique(outputs["sequence"], return_inverse=True)
-    summed = torch.zeros(len(sequences), outputs["clips"].shape[-1]).index_add_(0, inverse, outputs["clips"].float())
+    summed = torch.zeros(len(sequences), outputs["clips"].shape[-1]).index_add_(
+        0, inverse, outputs["clips"].float()
+    )
     labels = torch.zeros(len(sequences), dtype=torch.long).index_copy_(0, inverse, outputs["label"].long())
     return float((summed.argmax(-1) == labels).float().mean())
 
@@ -70,43 +72,64 @@ class GenreClassifier(DeepdanceModule):
         super().__init__()
         class_names = list(class_names or GENRES)
         self.save_plain_hyperparameters(
-            backbone=backbone, head=head, optimizer=optimizer, scheduler=scheduler, img_size=img_size,
-            class_names=class_names, channels_last=channels_last, compile=compile, frame_diff=frame_diff,
+            backbone=backbone,
+            head=head,
+            optimizer=optimizer,
+            scheduler=scheduler,
+            img_size=img_size,
+            class_names=class_names,
+            channels_last=channels_last,
+            compile=compile,
+            frame_diff=frame_diff,
         )
         backbone = self.hparams.backbone
         # Loading a checkpoint brings its own weights: fetching pretrained ones first would be waste.
         if frame_diff and backbone.get("freeze", False):
-            raise DeepdanceError("model.frame_diff feeds the backbone 6-channel frames it must learn from: it needs model.backbone.freeze=false")
-        backbone_args = {**backbone, "pretrained": False, "weights": None} if weights_from_checkpoint else backbone
+            raise DeepdanceError(
+                "model.frame_diff feeds the backbone 6-channel frames it must learn from: it needs "
+                "model.backbone.freeze=false"
+            )
+        backbone_args = (
+            {**backbone, "pretrained": False, "weights": None} if weights_from_checkpoint else backbone
+        )
         self.backbone = create_backbone(**backbone_args, in_chans=6 if frame_diff else 3)
         self.spec = backbone_spec(self.backbone, backbone["name"])
         if img_size is not None and img_size < self.spec.min_size:
-            raise DeepdanceError(f"data.img_size={img_size} is below {backbone['name']}'s minimum input size {self.spec.min_size}")
+            raise DeepdanceError(
+                f"data.img_size={img_size} is below {backbone['name']}'s minimum input size "
+                f"{self.spec.min_size}"
+            )
         self.frozen = bool(backbone.get("freeze", False))
         self.head = GRUHead(self.spec.num_features, len(class_names), **head)
         self.register_buffer("mean", torch.tensor(self.spec.mean).view(1, 3, 1, 1) * 255, persistent=False)
         self.register_buffer("std", torch.tensor(self.spec.std).view(1, 3, 1, 1) * 255, persistent=False)
         if channels_last:
             self.backbone = self.backbone.to(memory_format=torch.channels_last)
-        if compile:  # in place: state_dict keys stay those of the eager model, checkpoints interchange
-            self.backbone.compile()  # kernels cached in TORCHINDUCTOR_CACHE_DIR (paths.compile_cache_dir)
+        # in place: state_dict keys stay those of the eager model, checkpoints interchange
+        if compile:
+            # kernels cached in TORCHINDUCTOR_CACHE_DIR (paths.compile_cache_dir)
+            self.backbone.compile()
         self.criterion = nn.CrossEntropyLoss()
         num_classes = len(class_names)
 
         def summary_metrics() -> MetricCollection:
-            return MetricCollection({
-                "acc": MulticlassAccuracy(num_classes, average="micro"),
-                "acc_macro": MulticlassAccuracy(num_classes, average="macro"),
-                "f1_macro": MulticlassF1Score(num_classes, average="macro"),
-            })
+            return MetricCollection(
+                {
+                    "acc": MulticlassAccuracy(num_classes, average="micro"),
+                    "acc_macro": MulticlassAccuracy(num_classes, average="macro"),
+                    "f1_macro": MulticlassF1Score(num_classes, average="macro"),
+                }
+            )
 
         self.train_metrics = summary_metrics()
         self.val_metrics = summary_metrics()
         self.test_metrics = summary_metrics()
         self.train_loss, self.val_loss, self.test_loss = MeanMetric(), MeanMetric(), MeanMetric()
         self.val_acc_best = MaxMetric()
-        self.test_metrics_clips = summary_metrics()  # K-clip averaged probabilities
-        self.test_outputs: list[dict[str, torch.Tensor]] = []  # per-video probabilities for view voting and the CSV
+        # K-clip averaged probabilities
+        self.test_metrics_clips = summary_metrics()
+        # per-video probabilities for view voting and the CSV
+        self.test_outputs: list[dict[str, torch.Tensor]] = []
         self.test_num_clips = 1
         self.test_per_class = MulticlassAccuracy(num_classes, average=None)
         self.test_confusion = ConfusionMatrix(task="multiclass", num_classes=num_classes)
@@ -116,17 +139,25 @@ class GenreClassifier(DeepdanceModule):
     @staticmethod
     def checkpoint_overrides() -> dict[str, Any]:
         """Keyword arguments for ``load_from_checkpoint``: weights come from the file."""
-        return {"weights_from_checkpoint": True, "compile": False}  # a single test pass does not repay compiling
+        # a single test pass does not repay compiling
+        return {
+            "weights_from_checkpoint": True,
+            "compile": False,
+        }
 
     # ----------------------------------------------------------------------------- forward
-    def train(self, mode: bool = True) -> "GenreClassifier":
+    def train(self, mode: bool = True) -> GenreClassifier:
         super().train(mode)
         if self.frozen:
-            self.backbone.eval()  # frozen means frozen BatchNorm statistics too
+            # frozen means frozen BatchNorm statistics too
+            self.backbone.eval()
         return self
 
     def normalise(self, frames: torch.Tensor) -> torch.Tensor:
-        """uint8 frames (..., 3, S, S) -> float, normalised with the backbone's mean/std on the model's device."""
+        """uint8 frames (..., 3, S, S) -> float, normalised with the backbone's mean/std.
+
+        The result is on the model's device.
+        """
         return (frames.float() - self.mean) / self.std
 
     def run_backbone(self, x: torch.Tensor) -> torch.Tensor:
@@ -140,7 +171,9 @@ class GenreClassifier(DeepdanceModule):
         """uint8 frames (N, 3, S, S) -> backbone features (N, D), each frame on its own
         (a ``frame_diff`` model needs a frame's clip: use ``frame_features``)."""
         if self.hparams.frame_diff:
-            raise DeepdanceError("a model.frame_diff=true classifier embeds frames within their clip: call frame_features")
+            raise DeepdanceError(
+                "a model.frame_diff=true classifier embeds frames within their clip: call frame_features"
+            )
         return self.run_backbone(self.normalise(frames))
 
     def frame_features(self, frames: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -149,11 +182,13 @@ class GenreClassifier(DeepdanceModule):
         With ``frame_diff`` the backbone sees each frame and its difference from the previous
         sampled frame of the clip (the first frame's difference is zero: no motion yet)."""
         if self.hparams.frame_diff:
-            x = self.normalise(frames)  # (B, T, 3, S, S), each frame normalised once
+            # (B, T, 3, S, S), each frame normalised once
+            x = self.normalise(frames)
             previous = torch.cat([x[:, :1], x[:, :-1]], dim=1)
             features = self.run_backbone(torch.cat([x, x - previous], dim=2)[mask])  # (N, 6, S, S) -> (N, D)
         else:
-            features = self.embed_frames(frames[mask])  # (N, D): only real frames go through the CNN
+            # (N, D): only real frames go through the CNN
+            features = self.embed_frames(frames[mask])
         out = features.new_zeros(*mask.shape, features.shape[-1])
         out[mask] = features
         return out
@@ -161,8 +196,9 @@ class GenreClassifier(DeepdanceModule):
     def forward(self, frames: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return self.head(self.frame_features(frames, mask), mask)
 
-    def clip_logits(self, frames: torch.Tensor, mask: torch.Tensor,
-                    clip_index: torch.Tensor | None = None) -> torch.Tensor:
+    def clip_logits(
+        self, frames: torch.Tensor, mask: torch.Tensor, clip_index: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Logits (K, C) of K clips of one video: what ``deepdance.predict`` ranks genres by.
 
         ``frames`` are the clips ``(K, T, 3, S, S)`` uint8, or, with ``clip_index`` ``(K, T)``,
@@ -193,7 +229,8 @@ class GenreClassifier(DeepdanceModule):
         return self.criterion(logits, batch["label"]), logits
 
     def training_step(self, batch: dict[str, torch.Tensor] | None, batch_idx: int) -> torch.Tensor | None:
-        if batch is None:  # every clip of the batch was a bad video (data.on_bad_video=skip)
+        # every clip of the batch was a bad video (data.on_bad_video=skip)
+        if batch is None:
             return None
         loss, logits = self._step(batch)
         self.train_loss.update(loss, weight=len(logits))
@@ -207,7 +244,8 @@ class GenreClassifier(DeepdanceModule):
         metrics = {f"train/{k}": v for k, v in self.train_metrics.compute().items()}
         self.log("train/loss", self.train_loss.compute(), prog_bar=True, sync_dist=True)
         self.log_dict(metrics, sync_dist=True)
-        self.train_metrics.reset(); self.train_loss.reset()  # noqa: E702
+        self.train_metrics.reset()
+        self.train_loss.reset()  # noqa: E702
 
     def validation_step(self, batch: dict[str, torch.Tensor] | None, batch_idx: int) -> None:
         if batch is None:
@@ -215,7 +253,9 @@ class GenreClassifier(DeepdanceModule):
         loss, logits = self._step(batch)
         self.val_loss(loss)
         self.val_metrics.update(logits, batch["label"])
-        self.log("val/loss", self.val_loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(logits))
+        self.log(
+            "val/loss", self.val_loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(logits)
+        )
 
     def on_validation_epoch_end(self) -> None:
         metrics = self.val_metrics.compute()
@@ -223,22 +263,30 @@ class GenreClassifier(DeepdanceModule):
         self.log_dict({f"val/{k}": v for k, v in metrics.items()}, prog_bar=True, sync_dist=True)
         if not self.trainer.sanity_checking:
             self.val_acc_best(metrics["acc"])
-        self.log("val/acc_best", self.val_acc_best.compute() if self.val_acc_best.update_called else metrics["acc"], sync_dist=True)
+        self.log(
+            "val/acc_best",
+            self.val_acc_best.compute() if self.val_acc_best.update_called else metrics["acc"],
+            sync_dist=True,
+        )
 
     def test_step(self, batch: dict[str, torch.Tensor] | None, batch_idx: int) -> None:
         if batch is None:
             return
-        if "multi" not in batch:  # a plain single-clip batch
-            batch = {**{k: v.unsqueeze(1) for k, v in batch.items() if k in ("frames", "features", "mask")},
-                     **{k: v for k, v in batch.items() if k not in ("frames", "features", "mask")},
-                     "multi": torch.ones(len(batch["label"]), 1, dtype=torch.bool, device=batch["label"].device)}
+        # a plain single-clip batch
+        if "multi" not in batch:
+            batch = {
+                **{k: v.unsqueeze(1) for k, v in batch.items() if k in ("frames", "features", "mask")},
+                **{k: v for k, v in batch.items() if k not in ("frames", "features", "mask")},
+                "multi": torch.ones(len(batch["label"]), 1, dtype=torch.bool, device=batch["label"].device),
+            }
         data_key = "features" if "features" in batch else "frames"
         clips = batch[data_key].shape[:2]  # (B, K)
         flat = {data_key: batch[data_key].flatten(0, 1), "mask": batch["mask"].flatten(0, 1)}
         logits = self._logits(flat).view(*clips, -1)  # (B, K, C)
         probs = logits.softmax(dim=-1)
         multi = batch["multi"].to(probs.dtype).unsqueeze(-1)  # (B, K, 1)
-        clip_probs = (probs * multi).sum(dim=1) / multi.sum(dim=1)  # (B, C): averaged probabilities
+        # (B, C): averaged probabilities
+        clip_probs = (probs * multi).sum(dim=1) / multi.sum(dim=1)
         single, labels = logits[:, 0], batch["label"]
         self.test_num_clips = int(batch["multi"][0].sum())
         self.test_loss(self.criterion(single, labels))
@@ -246,8 +294,15 @@ class GenreClassifier(DeepdanceModule):
         self.test_metrics_clips.update(clip_probs, labels)
         self.test_per_class.update(single, labels)
         self.test_confusion.update(single, labels)
-        self.test_outputs.append({"video": batch["video"], "sequence": batch.get("sequence", batch["video"]), "label": labels,
-                                  "single": probs[:, 0].detach(), "clips": clip_probs.detach()})
+        self.test_outputs.append(
+            {
+                "video": batch["video"],
+                "sequence": batch.get("sequence", batch["video"]),
+                "label": labels,
+                "single": probs[:, 0].detach(),
+                "clips": clip_probs.detach(),
+            }
+        )
         self.log("test/loss", self.test_loss, on_step=False, on_epoch=True, batch_size=len(labels))
 
     def on_test_epoch_end(self) -> None:
@@ -255,7 +310,12 @@ class GenreClassifier(DeepdanceModule):
         names = self.hparams.class_names
         metrics.update({f"test/acc_{name}": acc for name, acc in zip(names, self.test_per_class.compute())})
         if self.test_num_clips > 1:
-            metrics.update({f"test/{k}_clips{self.test_num_clips}": v for k, v in self.test_metrics_clips.compute().items()})
+            metrics.update(
+                {
+                    f"test/{k}_clips{self.test_num_clips}": v
+                    for k, v in self.test_metrics_clips.compute().items()
+                }
+            )
         outputs = self._gather_test_outputs()
         if self._view_vote_enabled() and outputs is not None:
             metrics["test/acc_views"] = torch.tensor(view_vote_accuracy(outputs), device=self.device)
@@ -264,8 +324,13 @@ class GenreClassifier(DeepdanceModule):
         for metric in (self.test_metrics, self.test_metrics_clips, self.test_per_class, self.test_confusion):
             metric.reset()
         accuracy = float(metrics["test/acc"])
-        self.test_report = GenreTestReport(confusion=matrix, class_names=list(names), accuracy=accuracy,
-                                           num_clips=self.test_num_clips, outputs=outputs)
+        self.test_report = GenreTestReport(
+            confusion=matrix,
+            class_names=list(names),
+            accuracy=accuracy,
+            num_clips=self.test_num_clips,
+            outputs=outputs,
+        )
 
     def _view_vote_enabled(self) -> bool:
         datamodule = getattr(self.trainer, "datamodule", None)
@@ -277,7 +342,8 @@ class GenreClassifier(DeepdanceModule):
             return None
         local = {key: torch.cat([o[key] for o in self.test_outputs]) for key in self.test_outputs[0]}
         self.test_outputs.clear()
-        if self.trainer.world_size > 1:  # (W, N, ...) -> (W * N, ...); DistributedSampler gives every rank N
+        # (W, N, ...) -> (W * N, ...); DistributedSampler gives every rank N
+        if self.trainer.world_size > 1:
             local = {key: value.flatten(0, 1) for key, value in self.all_gather(local).items()}
         _, first = np.unique(local["video"].cpu().numpy(), return_index=True)
         index = torch.as_tensor(first, device=local["video"].device)

@@ -21,7 +21,13 @@ from torch import nn
 class LatentLSTM(nn.Module):
     """(B, L, D) standardised latents -> (B, D) standardised next latent."""
 
-    def __init__(self, latent_dim: int = 128, hidden_sizes: Sequence[int] = (512, 256, 256), dropout: float = 0.2, residual: bool = True) -> None:
+    def __init__(
+        self,
+        latent_dim: int = 128,
+        hidden_sizes: Sequence[int] = (512, 256, 256),
+        dropout: float = 0.2,
+        residual: bool = True,
+    ) -> None:
         super().__init__()
         sizes = [latent_dim, *hidden_sizes]
         self.lstms = nn.ModuleList(nn.LSTM(a, b, batch_first=True) for a, b in zip(sizes[:-1], sizes[1:]))
@@ -59,7 +65,7 @@ class RidgeForecaster(nn.Module):
         return torch.cat([flat, torch.ones_like(flat[:, :1])], dim=1)
 
     @torch.no_grad()
-    def fit(self, context: torch.Tensor, target: torch.Tensor) -> "RidgeForecaster":
+    def fit(self, context: torch.Tensor, target: torch.Tensor) -> RidgeForecaster:
         """Solve (X'X + alpha I) W = X'Y in float64 on (N, L, D) contexts and (N, D) targets."""
         x = self._design(context.double())
         gram = x.T @ x + self.alpha * torch.eye(x.shape[1], dtype=x.dtype, device=x.device)
@@ -70,8 +76,13 @@ class RidgeForecaster(nn.Module):
         return self._design(z) @ self.weight
 
 
-def rollout(step: Callable[[torch.Tensor], torch.Tensor], context: torch.Tensor, steps: int, noise: float = 0.0,
-            generator: torch.Generator | None = None) -> torch.Tensor:
+def rollout(
+    step: Callable[[torch.Tensor], torch.Tensor],
+    context: torch.Tensor,
+    steps: int,
+    noise: float = 0.0,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """Feed each prediction back in: (B, L, D) context -> (B, steps, D) predicted latents.
 
     ``noise`` adds Gaussian noise of that standard deviation to each fed-back latent, which
@@ -81,6 +92,8 @@ def rollout(step: Callable[[torch.Tensor], torch.Tensor], context: torch.Tensor,
     for _ in range(steps):
         nxt = step(window)  # (B, D)
         outputs.append(nxt)
-        fed = nxt + noise * torch.randn(nxt.shape, generator=generator, device=nxt.device) if noise > 0 else nxt
+        fed = (
+            nxt + noise * torch.randn(nxt.shape, generator=generator, device=nxt.device) if noise > 0 else nxt
+        )
         window = torch.cat([window[:, 1:], fed[:, None]], dim=1)
     return torch.stack(outputs, dim=1)

@@ -38,19 +38,28 @@ if TYPE_CHECKING:
     from deepdance.models.dance_generator import Dance
 
 
-def read_autoencoder_checkpoint(path: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor], dict[str, Any]]:
+def read_autoencoder_checkpoint(
+    path: str | Path,
+) -> tuple[dict[str, Any], dict[str, torch.Tensor], dict[str, Any]]:
     """(architecture, weights, preprocessing settings) of an autoencoder checkpoint."""
     path = Path(path)
     if not path.is_file():
-        raise DeepdanceError(f"model.autoencoder_ckpt={path}: no such checkpoint file (train one with experiment=deep_dance_ae)")
+        raise DeepdanceError(
+            f"model.autoencoder_ckpt={path}: no such checkpoint file (train one with "
+            "experiment=deep_dance_ae)"
+        )
     from deepdance.utils.checkpoints import load_checkpoint
 
-    checkpoint = load_checkpoint(path, setting="model.autoencoder_ckpt")  # data only: refuses pickled code
+    # data only: refuses pickled code
+    checkpoint = load_checkpoint(path, setting="model.autoencoder_ckpt")
     net = checkpoint.get("hyper_parameters", {}).get("net")
     data = checkpoint.get("deepdance", {}).get("data")
     if net is None or data is None:
-        raise DeepdanceError(f"{path}: not a silhouette autoencoder checkpoint written by deepdance.train (no net settings or data metadata)")
-    weights = {k[len("net."):]: v for k, v in checkpoint["state_dict"].items() if k.startswith("net.")}
+        raise DeepdanceError(
+            f"{path}: not a silhouette autoencoder checkpoint written by deepdance.train (no net settings "
+            "or data metadata)"
+        )
+    weights = {k[len("net.") :]: v for k, v in checkpoint["state_dict"].items() if k.startswith("net.")}
     return dict(net), weights, SilhouetteSettings.from_config(data).to_json()
 
 
@@ -82,13 +91,23 @@ class LatentLSTMModule(DeepdanceModule):
         if autoencoder_ckpt is not None:
             autoencoder, weights, preprocessing = read_autoencoder_checkpoint(autoencoder_ckpt)
         if autoencoder is None or preprocessing is None:
-            raise DeepdanceError("model.autoencoder_ckpt is required: the path of a checkpoint from experiment=deep_dance_ae")
+            raise DeepdanceError(
+                "model.autoencoder_ckpt is required: the path of a checkpoint from experiment=deep_dance_ae"
+            )
         if look_back < 2:
-            raise DeepdanceError(f"model.look_back={look_back} must be >= 2 (the extrapolation baseline needs two latents)")
+            raise DeepdanceError(
+                f"model.look_back={look_back} must be >= 2 (the extrapolation baseline needs two latents)"
+            )
         self.save_plain_hyperparameters(
-            net=net, optimizer=optimizer, scheduler=scheduler, look_back=look_back, ridge_alpha=ridge_alpha,
-            rollout_horizons=sorted(int(h) for h in rollout_horizons), autoencoder=autoencoder,
-            preprocessing=preprocessing, autoencoder_ckpt=str(autoencoder_ckpt) if autoencoder_ckpt else None,
+            net=net,
+            optimizer=optimizer,
+            scheduler=scheduler,
+            look_back=look_back,
+            ridge_alpha=ridge_alpha,
+            rollout_horizons=sorted(int(h) for h in rollout_horizons),
+            autoencoder=autoencoder,
+            preprocessing=preprocessing,
+            autoencoder_ckpt=str(autoencoder_ckpt) if autoencoder_ckpt else None,
         )
         net, autoencoder = self.hparams.net, self.hparams.autoencoder
         self.autoencoder = SilhouetteAutoencoder(**autoencoder)
@@ -100,20 +119,26 @@ class LatentLSTMModule(DeepdanceModule):
         self.ridge = RidgeForecaster(look_back, latent_dim, ridge_alpha)
         self.register_buffer("latent_mean", torch.zeros(latent_dim))
         self.register_buffer("latent_std", torch.ones(latent_dim))
-        self.register_buffer("latent_table", torch.zeros(0, latent_dim), persistent=False)  # every frame's latent
+        self.register_buffer(
+            "latent_table", torch.zeros(0, latent_dim), persistent=False
+        )  # every frame's latent
         self.video_offsets: list[int] = []
         # The datamodule's whole videos and splits, from setup.
         self.sequences: SilhouetteSequences | None = None
-        self.metrics = torch.nn.ModuleDict({
-            f"{split}_{method}": silhouette_metrics(full=False) for split in ("val", "test") for method in METHODS
-        })
+        self.metrics = torch.nn.ModuleDict(
+            {
+                f"{split}_{method}": silhouette_metrics(full=False)
+                for split in ("val", "test")
+                for method in METHODS
+            }
+        )
 
     @staticmethod
     def checkpoint_overrides() -> dict[str, Any]:
         """The checkpoint holds the autoencoder: never read the (maybe moved) original file."""
         return {"autoencoder_ckpt": None}
 
-    def train(self, mode: bool = True) -> "LatentLSTMModule":
+    def train(self, mode: bool = True) -> LatentLSTMModule:
         super().train(mode)
         self.autoencoder.eval()  # frozen
         return self
@@ -147,10 +172,15 @@ class LatentLSTMModule(DeepdanceModule):
         differ = sorted(k for k in ours if ours[k] != theirs.get(k))
         if differ:
             detail = ", ".join(f"data.{k}={theirs.get(k)} (autoencoder: {ours[k]})" for k in differ)
-            raise DeepdanceError(f"the data is preprocessed unlike the autoencoder's training data: {detail}; use the autoencoder's settings")
+            raise DeepdanceError(
+                f"the data is preprocessed unlike the autoencoder's training data: {detail}; use the "
+                "autoencoder's settings"
+            )
         if sequences.context_frames != self.hparams.look_back:
-            raise DeepdanceError(f"data.context_frames={sequences.context_frames} must equal "
-                                 f"model.look_back={self.hparams.look_back}")
+            raise DeepdanceError(
+                f"data.context_frames={sequences.context_frames} must equal "
+                f"model.look_back={self.hparams.look_back}"
+            )
 
     def setup(self, stage: str) -> None:
         """Take the datamodule's videos (its public ``sequences()``), once."""
@@ -173,12 +203,19 @@ class LatentLSTMModule(DeepdanceModule):
             self.latent_std.copy_(train.std(0).clamp(min=1e-4))
             context, target = self._segment_windows(sequences.segments["train"])
             self.ridge.fit(self.normalize(context), self.normalize(target))
-            log.info("latents: %d frames encoded; ridge fitted on %d train windows", len(self.latent_table), len(target))
+            log.info(
+                "latents: %d frames encoded; ridge fitted on %d train windows",
+                len(self.latent_table),
+                len(target),
+            )
 
     def _segment_windows(self, segments: list[Any]) -> tuple[torch.Tensor, torch.Tensor]:
         """All (context, target) latent windows whose target lies in ``segments``."""
         L = self.hparams.look_back
-        index = torch.tensor([self.video_offsets[s.video] + t for s in segments for t in range(max(s.start, L), s.stop)], dtype=torch.long)
+        index = torch.tensor(
+            [self.video_offsets[s.video] + t for s in segments for t in range(max(s.start, L), s.stop)],
+            dtype=torch.long,
+        )
         window = index[:, None] + torch.arange(-L, 1)  # (N, L + 1)
         z = self.latent_table[window.to(self.latent_table.device)]
         return z[:, :L], z[:, L]
@@ -186,8 +223,12 @@ class LatentLSTMModule(DeepdanceModule):
     def batch_latents(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Cached raw latents of each window, (B, L + 1, D)."""
         L = self.hparams.look_back
-        offsets = torch.tensor(self.video_offsets, device=self.latent_table.device)[batch["video"].to(self.latent_table.device)]
-        index = (offsets + batch["target"].to(offsets.device))[:, None] + torch.arange(-L, 1, device=offsets.device)
+        offsets = torch.tensor(self.video_offsets, device=self.latent_table.device)[
+            batch["video"].to(self.latent_table.device)
+        ]
+        index = (offsets + batch["target"].to(offsets.device))[:, None] + torch.arange(
+            -L, 1, device=offsets.device
+        )
         return self.latent_table[index].to(self.device)
 
     # ----------------------------------------------------------------------- steps
@@ -208,8 +249,15 @@ class LatentLSTMModule(DeepdanceModule):
         z = self.batch_latents(batch)
         context, true_next = z[:, :-1], z[:, -1]
         pred = self(context)
-        self.log(f"{split}/loss", F.mse_loss(self.normalize(pred), self.normalize(true_next)), on_step=False, on_epoch=True,
-                 prog_bar=True, batch_size=len(z), sync_dist=True)
+        self.log(
+            f"{split}/loss",
+            F.mse_loss(self.normalize(pred), self.normalize(true_next)),
+            on_step=False,
+            on_epoch=True,
+            prog_bar=True,
+            batch_size=len(z),
+            sync_dist=True,
+        )
         frames = batch["frames"].float()[:, :, None] / 255.0  # (B, L + 1, 1, H, W)
         target = frames[:, -1]
         candidates = {
@@ -245,8 +293,10 @@ class LatentLSTMModule(DeepdanceModule):
 
     def _sequences(self) -> SilhouetteSequences:
         if self.sequences is None:
-            raise DeepdanceError("the latent LSTM needs its datamodule's videos: "
-                                 "run it through a Trainer with a datamodule, or call use_sequences")
+            raise DeepdanceError(
+                "the latent LSTM needs its datamodule's videos: "
+                "run it through a Trainer with a datamodule, or call use_sequences"
+            )
         return self.sequences
 
     # --------------------------------------------------------------------- rollouts
@@ -273,8 +323,18 @@ class LatentLSTMModule(DeepdanceModule):
                     keep = (chunk + h - 1 < seg.stop).nonzero().flatten()
                     if len(keep) == 0:
                         continue
-                    real = torch.as_tensor(np.asarray(video[(chunk[keep] + h - 1).numpy()]), device=self.device).float()[:, None] / 255
-                    held = torch.as_tensor(np.asarray(video[(chunk[keep] - 1).numpy()]), device=self.device).float()[:, None] / 255
+                    real = (
+                        torch.as_tensor(
+                            np.asarray(video[(chunk[keep] + h - 1).numpy()]), device=self.device
+                        ).float()[:, None]
+                        / 255
+                    )
+                    held = (
+                        torch.as_tensor(
+                            np.asarray(video[(chunk[keep] - 1).numpy()]), device=self.device
+                        ).float()[:, None]
+                        / 255
+                    )
                     frames = self.decode(predicted[keep.to(self.device), h - 1])
                     for name, pred in (("", frames), ("_repeat", held)):
                         acc = sums.setdefault(f"{h}{name}", [0.0, 0.0, 0.0])

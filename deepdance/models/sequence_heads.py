@@ -47,8 +47,11 @@ class GRUHead(nn.Module):
     def forward(self, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """``features`` (B, T, D) and ``mask`` (B, T), valid frames first -> logits (B, C)."""
         lengths = mask.sum(dim=1).clamp(min=1).cpu()
-        sequence = pack_padded_sequence(self.input_norm(features), lengths, batch_first=True, enforce_sorted=False)
+        sequence = pack_padded_sequence(
+            self.input_norm(features), lengths, batch_first=True, enforce_sorted=False
+        )
         hidden = None
         for gru in self.grus:
             sequence, hidden = gru(sequence)
-        return self.classifier(hidden[-1])  # hidden: (1, B, H), the state at each true length
+        # hidden: (1, B, H), the state at each true length
+        return self.classifier(hidden[-1])

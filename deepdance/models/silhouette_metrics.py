@@ -71,7 +71,11 @@ class FlatMSE(MeanSquaredError):
 
 def silhouette_metrics(full: bool = True) -> MetricCollection:
     """MSE, IoU and SSIM (and with ``full`` PSNR and pixel accuracy) as one collection."""
-    metrics: dict[str, Metric] = {"mse": FlatMSE(), "iou": SilhouetteIoU(), "ssim": StructuralSimilarityIndexMeasure(data_range=1.0)}
+    metrics: dict[str, Metric] = {
+        "mse": FlatMSE(),
+        "iou": SilhouetteIoU(),
+        "ssim": StructuralSimilarityIndexMeasure(data_range=1.0),
+    }
     if full:
         metrics["psnr"] = PeakSignalNoiseRatio(data_range=1.0)
         metrics["pixel_acc"] = PixelAccuracy()

@@ -21,9 +21,9 @@ from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from deepdance.callbacks import RunMetadata
 from deepdance.config_checks import validate_train
+from deepdance.features.extract import prepare_feature_store
 from deepdance.utils.cache_io import atomic_write_text
 from deepdance.utils.checkpoints import check_model_target, load_checkpoint, resolve_ckpt_path
-from deepdance.features.extract import prepare_feature_store
 from deepdance.utils.run import (
     instantiate_callbacks,
     instantiate_loggers,

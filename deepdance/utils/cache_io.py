@@ -43,8 +43,10 @@ from filelock import FileLock
 
 log = logging.getLogger(__name__)
 
-MAGIC = b"DDCACHE1"  # 8 bytes: format version 1
-_HEADER = struct.Struct(">8sQ32s")  # magic, payload length, sha256(payload)
+# 8 bytes: format version 1
+MAGIC = b"DDCACHE1"
+# magic, payload length, sha256(payload)
+_HEADER = struct.Struct(">8sQ32s")
 HEADER_SIZE = _HEADER.size  # 48
 
 
@@ -119,29 +121,34 @@ def _umask() -> int:
     return mask
 
 
-_UMASK = _umask()  # read once at import: os.umask is process-wide, not thread-safe to probe later
+# read once at import: os.umask is process-wide, not thread-safe to probe later
+_UMASK = _umask()
 
 
 def atomic_write_bytes(path: str | Path, data: bytes, *, overwrite: bool = True) -> Path:
+    """Readers never see a half-written file: write to a temporary file, then rename."""
     with atomic_output(path, "wb", overwrite=overwrite) as handle:
         handle.write(data)
     return Path(path)
 
 
 def atomic_write_text(path: str | Path, text: str, *, overwrite: bool = True) -> Path:
+    """Text form of atomic_write_bytes, for JSON and CSV files."""
     with atomic_output(path, "w", overwrite=overwrite) as handle:
         handle.write(text)
     return Path(path)
 
 
 def lock_path(path: str | Path) -> Path:
+    """The lock file sits beside the file it guards, so every process finds the same one."""
     path = Path(path)
     return path.with_name(path.name + ".lock")
 
 
 @contextlib.contextmanager
-def file_lock(path: str | Path, timeout: float = -1, *,
-              lock_file: str | Path | None = None) -> Iterator[None]:
+def file_lock(
+    path: str | Path, timeout: float = -1, *, lock_file: str | Path | None = None
+) -> Iterator[None]:
     """Hold an exclusive inter-process lock for ``path`` (on ``<path>.lock``, or on ``lock_file``).
 
     ``timeout`` seconds (-1: wait forever; 0: raise ``filelock.Timeout`` at once if held).
@@ -168,6 +175,7 @@ def _digest(payload: bytes | memoryview) -> bytes:
 
 
 def encode_entry(payload: bytes) -> bytes:
+    """Prefix the payload with a header and checksum, so a truncated or corrupt entry is detected."""
     return _HEADER.pack(MAGIC, len(payload), _digest(payload)) + payload
 
 
@@ -180,13 +188,17 @@ def read_entry(path: str | Path) -> bytes:
     """The payload of a checked entry; ``FileNotFoundError`` if absent, ``CorruptEntry`` if damaged."""
     data = Path(path).read_bytes()
     if len(data) < HEADER_SIZE:
-        raise CorruptEntry(f"{path}: {len(data)} bytes, shorter than the {HEADER_SIZE}-byte header (truncated)")
+        raise CorruptEntry(
+            f"{path}: {len(data)} bytes, shorter than the {HEADER_SIZE}-byte header (truncated)"
+        )
     magic, length, digest = _HEADER.unpack_from(data)
     if magic != MAGIC:
         raise CorruptEntry(f"{path}: not a deepdance cache entry (header {magic!r}, expected {MAGIC!r})")
     payload = memoryview(data)[HEADER_SIZE:]
     if len(payload) != length:
-        raise CorruptEntry(f"{path}: payload is {len(payload)} bytes, header says {length} (truncated or appended to)")
+        raise CorruptEntry(
+            f"{path}: payload is {len(payload)} bytes, header says {length} (truncated or appended to)"
+        )
     if _digest(payload) != digest:
         raise CorruptEntry(f"{path}: checksum mismatch (contents altered)")
     return bytes(payload)
@@ -201,10 +213,12 @@ def load_or_compute(path: str | Path, compute: Callable[[], bytes], *, lock_time
     """
     path = Path(path)
     with contextlib.suppress(FileNotFoundError, CorruptEntry):
-        return read_entry(path)  # fast path: no lock for a valid entry
+        # fast path: no lock for a valid entry
+        return read_entry(path)
     with file_lock(path, timeout=lock_timeout):
         try:
-            return read_entry(path)  # written by another process while we waited
+            # written by another process while we waited
+            return read_entry(path)
         except FileNotFoundError:
             pass
         except CorruptEntry as err:
@@ -215,26 +229,34 @@ def load_or_compute(path: str | Path, compute: Callable[[], bytes], *, lock_time
 
 
 def array_to_bytes(array: np.ndarray) -> bytes:
+    """Serialise an array without pickle, so a cache file cannot run code when read."""
     buffer = io.BytesIO()
     np.save(buffer, np.asarray(array), allow_pickle=False)
     return buffer.getvalue()
 
 
 def array_from_bytes(payload: bytes) -> np.ndarray:
+    """Read an array written by array_to_bytes; pickle stays disabled."""
     return np.load(io.BytesIO(payload), allow_pickle=False)
 
 
 def save_array(path: str | Path, array: np.ndarray) -> Path:
+    """Cache an array atomically with a checksummed header."""
     return write_entry(path, array_to_bytes(array))
 
 
 def load_array(path: str | Path) -> np.ndarray:
+    """Read a cached array, raising if its header or checksum does not match."""
     return array_from_bytes(read_entry(path))
 
 
-def load_or_compute_array(path: str | Path, compute: Callable[[], np.ndarray], *, lock_timeout: float = -1) -> np.ndarray:
+def load_or_compute_array(
+    path: str | Path, compute: Callable[[], np.ndarray], *, lock_timeout: float = -1
+) -> np.ndarray:
     """``load_or_compute`` for a numpy array (stored as .npy bytes, never pickled)."""
-    return array_from_bytes(load_or_compute(path, lambda: array_to_bytes(compute()), lock_timeout=lock_timeout))
+    return array_from_bytes(
+        load_or_compute(path, lambda: array_to_bytes(compute()), lock_timeout=lock_timeout)
+    )
 
 
 def settings_key(settings: dict[str, Any], length: int = 16) -> str:

@@ -27,6 +27,7 @@ from lightning_fabric.plugins.io.torch_io import TorchCheckpointIO
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from deepdance.errors import DeepdanceError
+
 # The family table lives in the registry; MODEL_FAMILIES stays importable from here for older code.
 from deepdance.models.registry import MODEL_FAMILIES as MODEL_FAMILIES
 from deepdance.models.registry import ModelFamily, describe_model, require_family
@@ -85,12 +86,15 @@ def load_checkpoint(path: str | Path, setting: str = "ckpt_path") -> dict[str, A
     except pickle.UnpicklingError as err:
         raise UnsafeCheckpoint(
             f"{setting}={path}: refused to load: it holds pickled objects outside deepdance's allow-list "
-            f"({_unsafe_reason(err)}); checkpoints must be plain data. Only if you trust its origin (e.g. written by an "
+            f"({_unsafe_reason(err)}); checkpoints must be plain data. Only if you trust its origin (e.g. "
+            "written by an "
             f"older deepdance), convert it once: python -m deepdance.convert_checkpoint {path} CONVERTED.ckpt"
         ) from None
     except (RuntimeError, zipfile.BadZipFile, EOFError, ValueError) as err:
         reason = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
-        raise DeepdanceError(f"{setting}={path}: not a readable PyTorch checkpoint (truncated or another format: {reason})") from None
+        raise DeepdanceError(
+            f"{setting}={path}: not a readable PyTorch checkpoint (truncated or another format: {reason})"
+        ) from None
     if not isinstance(checkpoint, dict):
         raise DeepdanceError(f"{setting}={path}: holds a {type(checkpoint).__name__}, not a checkpoint dict")
     # class paths stored before a move are read as today's (deepdance/utils/legacy_targets.py)
@@ -103,12 +107,16 @@ def read_deepdance_metadata(path: str | Path, setting: str = "ckpt_path") -> dic
     """The ``deepdance`` metadata (model_target, data settings) of a checkpoint written by train."""
     metadata = load_checkpoint(path, setting).get("deepdance")
     if not metadata or "model_target" not in metadata:
-        raise DeepdanceError(f"{setting}={path}: not a deepdance checkpoint (no 'deepdance' metadata: was it written by deepdance.train?)")
+        raise DeepdanceError(
+            f"{setting}={path}: not a deepdance checkpoint (no 'deepdance' metadata: was it written by "
+            "deepdance.train?)"
+        )
     return metadata
 
 
-def load_model(path: str | Path, command: str, device: Any = "cpu",
-               setting: str = "ckpt_path") -> tuple[Any, dict[str, Any], ModelFamily]:
+def load_model(
+    path: str | Path, command: str, device: Any = "cpu", setting: str = "ckpt_path"
+) -> tuple[Any, dict[str, Any], ModelFamily]:
     """A checkpoint's module (eval mode on ``device``), its stored metadata and its family,
     refused in one line when ``command`` does not take that family (see ``deepdance.models.registry``)."""
     metadata = read_deepdance_metadata(path, setting)
@@ -116,7 +124,9 @@ def load_model(path: str | Path, command: str, device: Any = "cpu",
     return family.load(path, device), metadata, family
 
 
-def check_model_target(metadata: dict[str, Any], expected: str, path: str | Path, setting: str = "ckpt_path") -> None:
+def check_model_target(
+    metadata: dict[str, Any], expected: str, path: str | Path, setting: str = "ckpt_path"
+) -> None:
     """Refuse a checkpoint of another model class, in one line saying both."""
     found = metadata.get("model_target")
     if found != expected:
@@ -126,17 +136,23 @@ def check_model_target(metadata: dict[str, Any], expected: str, path: str | Path
         )
 
 
-def check_data_target(metadata: dict[str, Any], data_target: str | None, path: str | Path, setting: str = "ckpt_path") -> None:
+def check_data_target(
+    metadata: dict[str, Any], data_target: str | None, path: str | Path, setting: str = "ckpt_path"
+) -> None:
     """Refuse evaluating a checkpoint on a datamodule of another kind (e.g. a generator on genre videos)."""
     stored = (metadata.get("data") or {}).get("_target_")
     if stored and data_target and stored != data_target:
         raise DeepdanceError(
-            f"{setting}={path} is a {describe_model(str(metadata.get('model_target')))} checkpoint trained on {stored}, "
-            f"but the data config builds {data_target}; drop the data=... override (data.* settings may still be changed)"
+            f"{setting}={path} is a {describe_model(str(metadata.get('model_target')))} checkpoint trained "
+            f"on {stored}, "
+            f"but the data config builds {data_target}; drop the data=... override (data.* settings may "
+            "still be changed)"
         )
 
 
-def resolve_ckpt_path(value: str | None, run_dir: str | Path, log_dir: str | Path, task_name: str) -> Path | None:
+def resolve_ckpt_path(
+    value: str | None, run_dir: str | Path, log_dir: str | Path, task_name: str
+) -> Path | None:
     """What ``ckpt_path`` means: ``None`` (start fresh), a path, or ``last``.
 
     ``last`` is, in this order: the newer of ``<this run dir>/checkpoints/last.ckpt`` and
@@ -158,7 +174,8 @@ def resolve_ckpt_path(value: str | None, run_dir: str | Path, log_dir: str | Pat
     candidates = [p for p in runs.glob("*/checkpoints/last.ckpt") if p.is_file() and p != own]
     if not candidates:
         raise DeepdanceError(
-            f"ckpt_path=last: no {own} and no earlier run of task {task_name!r} with checkpoints/last.ckpt under {runs}; "
+            f"ckpt_path=last: no {own} and no earlier run of task {task_name!r} with checkpoints/last.ckpt "
+            f"under {runs}; "
             "train first, or pass ckpt_path=/path/to/file.ckpt"
         )
     newest = max(candidates, key=lambda p: p.stat().st_mtime_ns)
@@ -171,7 +188,11 @@ def plain_data(value: Any) -> Any:
     if isinstance(value, (DictConfig, ListConfig)):
         return OmegaConf.to_container(value, resolve=True)
     if isinstance(value, dict):
-        return type(value)((k, plain_data(v)) for k, v in value.items()) if type(value) is not dict else {k: plain_data(v) for k, v in value.items()}
+        return (
+            type(value)((k, plain_data(v)) for k, v in value.items())
+            if type(value) is not dict
+            else {k: plain_data(v) for k, v in value.items()}
+        )
     if isinstance(value, list):
         return [plain_data(v) for v in value]
     if isinstance(value, tuple) and not hasattr(value, "_fields"):
@@ -186,12 +207,15 @@ def plain_data(value: Any) -> Any:
 class AtomicCheckpointIO(TorchCheckpointIO):
     """Lightning's torch checkpoint IO, but atomic (temp file + rename) and plain-data only."""
 
-    def save_checkpoint(self, checkpoint: dict[str, Any], path: str | Path, storage_options: Any | None = None) -> None:
+    def save_checkpoint(
+        self, checkpoint: dict[str, Any], path: str | Path, storage_options: Any | None = None
+    ) -> None:
         if storage_options is not None:
             raise TypeError(f"{type(self).__name__} does not take storage_options, got {storage_options!r}")
         checkpoint = plain_data(checkpoint)
         if checkpoint.get("hparams_type") is not None and not isinstance(checkpoint["hparams_type"], str):
-            checkpoint.pop("hparams_type")  # a class object: plain dicts load as they are
+            # a class object: plain dicts load as they are
+            checkpoint.pop("hparams_type")
         with atomic_output(path, "wb") as handle:
             torch.save(checkpoint, handle)
 
@@ -200,5 +224,6 @@ def convert_trusted_checkpoint(source: str | Path, target: str | Path) -> Path:
     """Re-save a checkpoint you trust (full unpickling!) as plain data that loads with weights_only."""
     checkpoint = torch.load(source, map_location="cpu", weights_only=False)  # the one trusted load
     AtomicCheckpointIO().save_checkpoint(checkpoint, target)
-    load_checkpoint(target, setting="target")  # proves the result is plain data
+    # proves the result is plain data
+    load_checkpoint(target, setting="target")
     return Path(target)

@@ -55,10 +55,11 @@ def job_command(local_rank: int, entry_module: str | None = None) -> tuple[Seque
     under the joblib and submitit launchers ``__main__`` is the launcher's worker, not ours;
     ``__main__`` (``python -m deepdance.train`` itself) falls back to ``__main__.__spec__``.
     """
-    import __main__
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
     from hydra.utils import get_original_cwd, to_absolute_path
+
+    import __main__
 
     hydra_cfg = HydraConfig.get()
     if entry_module and entry_module != "__main__":

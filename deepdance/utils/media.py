@@ -17,7 +17,11 @@ import torch
 
 def to_display(frames: torch.Tensor | np.ndarray) -> np.ndarray:
     """Model frames (..., H, W) in [0, 1], 1 = dancer -> uint8 black dancer on white."""
-    array = frames.detach().float().cpu().numpy() if isinstance(frames, torch.Tensor) else np.asarray(frames, dtype=np.float32)
+    array = (
+        frames.detach().float().cpu().numpy()
+        if isinstance(frames, torch.Tensor)
+        else np.asarray(frames, dtype=np.float32)
+    )
     return np.round(255.0 * (1.0 - np.clip(array, 0.0, 1.0))).astype(np.uint8)
 
 
@@ -37,7 +41,9 @@ def gif_bytes(frames: np.ndarray, fps: float) -> bytes:
 
     images = [Image.fromarray(f) for f in frames]
     buffer = io.BytesIO()
-    images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:], duration=int(round(1000 / fps)), loop=0)
+    images[0].save(
+        buffer, format="GIF", save_all=True, append_images=images[1:], duration=int(round(1000 / fps)), loop=0
+    )
     return buffer.getvalue()
 
 
@@ -54,7 +60,9 @@ def log_image(loggers: Sequence, key: str, image: np.ndarray, step: int) -> None
             logger.experiment.log({key: wandb.Image(image), "trainer/global_step": step})
 
 
-def log_video(loggers: Sequence, key: str, frames: np.ndarray, fps: float, step: int, mp4: Path | None = None) -> None:
+def log_video(
+    loggers: Sequence, key: str, frames: np.ndarray, fps: float, step: int, mp4: Path | None = None
+) -> None:
     """(T, H, W[, 3]) uint8 frames as a video: a GIF summary for TensorBoard, the mp4 for W&B."""
     from pytorch_lightning.loggers import TensorBoardLogger, WandbLogger
 
@@ -63,8 +71,15 @@ def log_video(loggers: Sequence, key: str, frames: np.ndarray, fps: float, step:
             from tensorboard.compat.proto.summary_pb2 import Summary
 
             h, w = frames.shape[1:3]
-            image = Summary.Image(height=h, width=w, colorspace=3 if frames.ndim == 4 else 1, encoded_image_string=gif_bytes(frames, fps))
-            logger.experiment._get_file_writer().add_summary(Summary(value=[Summary.Value(tag=key, image=image)]), step)
+            image = Summary.Image(
+                height=h,
+                width=w,
+                colorspace=3 if frames.ndim == 4 else 1,
+                encoded_image_string=gif_bytes(frames, fps),
+            )
+            logger.experiment._get_file_writer().add_summary(
+                Summary(value=[Summary.Value(tag=key, image=image)]), step
+            )
         elif isinstance(logger, WandbLogger) and mp4 is not None:
             import wandb
 

@@ -7,13 +7,16 @@ from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")  # headless: runs on clusters and CI without a display
+# headless: runs on clusters and CI without a display
+matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 
-def save_confusion_matrix(matrix: torch.Tensor, class_names: Sequence[str], out_dir: Path, title: str = "") -> plt.Figure:
+def save_confusion_matrix(
+    matrix: torch.Tensor, class_names: Sequence[str], out_dir: Path, title: str = ""
+) -> plt.Figure:
     """Write ``confusion_matrix.png`` and ``.csv`` (rows = true genre) and return the figure."""
     counts = matrix.numpy().astype(np.int64)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -29,7 +32,15 @@ def save_confusion_matrix(matrix: torch.Tensor, class_names: Sequence[str], out_
     axes.set_ylabel("true genre")
     for (i, j), count in np.ndenumerate(counts):
         if count:
-            axes.text(j, i, str(count), ha="center", va="center", fontsize=8, color="white" if rates[i, j] > 0.5 else "black")
+            axes.text(
+                j,
+                i,
+                str(count),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if rates[i, j] > 0.5 else "black",
+            )
     axes.set_title(title)
     figure.colorbar(image, ax=axes, fraction=0.046, label="fraction of true genre")
     figure.tight_layout()

@@ -28,26 +28,35 @@ from deepdance.utils.resolvers import register_resolvers
 
 log = logging.getLogger("deepdance")
 
-register_resolvers()  # before Hydra composes any entry point's config (they all import this module)
+# before Hydra composes any entry point's config (they all import this module)
+register_resolvers()
 
 
 def instantiate_group(group: DictConfig | None) -> list[Any]:
     """Instantiate every entry of a config group (callbacks, loggers) that has a ``_target_``."""
     if not group:
         return []
-    return [hydra.utils.instantiate(entry) for entry in group.values() if isinstance(entry, DictConfig) and "_target_" in entry]
+    return [
+        hydra.utils.instantiate(entry)
+        for entry in group.values()
+        if isinstance(entry, DictConfig) and "_target_" in entry
+    ]
 
 
 def instantiate_callbacks(cfg: DictConfig) -> list[Callback]:
+    """Build the Lightning callbacks listed in the config's callbacks group."""
     return instantiate_group(cfg.get("callbacks"))
 
 
 def instantiate_loggers(cfg: DictConfig) -> list[Logger]:
+    """Build the Lightning loggers listed in the config's logger group."""
     return instantiate_group(cfg.get("logger"))
 
 
 @rank_zero_only
-def print_config_tree(cfg: DictConfig, order: tuple[str, ...] = ("data", "model", "trainer", "callbacks", "logger", "paths")) -> None:
+def print_config_tree(
+    cfg: DictConfig, order: tuple[str, ...] = ("data", "model", "trainer", "callbacks", "logger", "paths")
+) -> None:
     """Print the composed config as a rich tree, the groups that matter first."""
     import rich
     import rich.syntax
@@ -119,7 +128,9 @@ def use_compile_cache(cache_dir: str | None) -> None:
         os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(Path(cache_dir).resolve()))
 
 
-def task_wrapper(task: Callable[[DictConfig], tuple[dict, dict]]) -> Callable[[DictConfig], tuple[dict, dict]]:
+def task_wrapper(
+    task: Callable[[DictConfig], tuple[dict, dict]],
+) -> Callable[[DictConfig], tuple[dict, dict]]:
     """Run a task so that a user error is one line (exit code 2), a crash is logged with the
     run dir, loggers are always closed (a failed run is marked failed), and DDP children re-run
     exactly this job and leave no state for the next one, so one run of a multirun is one

@@ -21,8 +21,21 @@ from pytorch_lightning.utilities import rank_zero_only
 from deepdance.utils.cache_io import atomic_write_text
 
 PACKAGES = (
-    "torch", "torchvision", "pytorch-lightning", "lightning", "torchmetrics", "timm", "decord", "decord2", "av",
-    "hydra-core", "omegaconf", "numpy", "pandas", "opencv-python-headless", "wandb",
+    "torch",
+    "torchvision",
+    "pytorch-lightning",
+    "lightning",
+    "torchmetrics",
+    "timm",
+    "decord",
+    "decord2",
+    "av",
+    "hydra-core",
+    "omegaconf",
+    "numpy",
+    "pandas",
+    "opencv-python-headless",
+    "wandb",
 )
 RUN_INFO = "run_info.json"
 RESOLVED_CONFIG = "resolved_config.yaml"
@@ -45,7 +58,9 @@ def git_state(repo: str | Path | None = None) -> dict[str, Any]:
 
     def git(*args: str) -> str | None:
         try:
-            result = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=10)
+            result = subprocess.run(
+                ["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=10
+            )
         except (OSError, subprocess.TimeoutExpired):
             return None
         return result.stdout.strip() if result.returncode == 0 else None
@@ -64,6 +79,7 @@ def manifest_hash(manifest: pd.DataFrame) -> str:
 
 
 def collect_run_info(cfg: DictConfig | None = None) -> dict[str, Any]:
+    """Record code, package and machine state, so a run's result can be traced and reproduced."""
     import torch
 
     info: dict[str, Any] = {
@@ -80,7 +96,8 @@ def collect_run_info(cfg: DictConfig | None = None) -> dict[str, Any]:
     return info
 
 
-@rank_zero_only  # a DDP rank re-runs the command with its own arguments: the run's facts are rank 0's
+# a DDP rank re-runs the command with its own arguments: the run's facts are rank 0's
+@rank_zero_only
 def write_run_info(out_dir: str | Path, cfg: DictConfig | None = None, **extra: Any) -> Path:
     """Given ``cfg``: write a fresh ``run_info.json`` and ``resolved_config.yaml``. Without it:
     add ``extra`` (e.g. the manifest hash, known once the data is set up) to the existing file."""
@@ -94,7 +111,11 @@ def write_run_info(out_dir: str | Path, cfg: DictConfig | None = None, **extra: 
     if cfg is not None:
         try:
             text = OmegaConf.to_yaml(cfg, resolve=True)
-        except Exception as err:  # e.g. ${hydra:...} outside a Hydra run
-            text = f"# could not resolve every interpolation ({type(err).__name__}: {err})\n" + OmegaConf.to_yaml(cfg)
+        # e.g. ${hydra:...} outside a Hydra run
+        except Exception as err:
+            text = (
+                f"# could not resolve every interpolation ({type(err).__name__}: {err})\n"
+                + OmegaConf.to_yaml(cfg)
+            )
         atomic_write_text(out_dir / RESOLVED_CONFIG, text)
     return path

@@ -80,8 +80,9 @@ class StopOnSigterm:
         if self.requested:
             raise Stopped(self.kept_text())
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> bool:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool:
         _active.remove(self)
         if self._installed:
             signal.signal(signal.SIGTERM, self._previous)
@@ -99,5 +100,3 @@ def check_stop() -> None:
     """A batch boundary: raise ``Stopped`` if SIGTERM arrived inside a ``StopOnSigterm``."""
     for stop in _active:
         stop.check()
-
-

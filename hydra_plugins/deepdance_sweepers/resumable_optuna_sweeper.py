@@ -19,8 +19,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from hydra.core.utils import JobReturn
-from hydra_plugins.hydra_optuna_sweeper.optuna_sweeper import OptunaSweeper
 from omegaconf import DictConfig
+
+from hydra_plugins.hydra_optuna_sweeper.optuna_sweeper import OptunaSweeper
 
 
 def heartbeat_timeout(config: DictConfig) -> float:
@@ -61,6 +62,8 @@ def record_launches(launcher: Any, sweep_dir: str, storage: str, study_name: str
 
 
 class ResumableOptunaSweeper(OptunaSweeper):
+    """The Optuna sweeper, made to resume an interrupted study instead of starting it again."""
+
     def sweep(self, arguments: list[str]) -> None:
         impl = self.sweeper
         if impl.storage is not None:
@@ -68,14 +71,18 @@ class ResumableOptunaSweeper(OptunaSweeper):
             from deepdance.sweeps import resume_study
 
             if not impl.study_name:
-                raise DeepdanceError(f"hydra.sweeper.storage={impl.storage} needs hydra.sweeper.study_name: "
-                                     "a resumed sweep finds its study by name")
+                raise DeepdanceError(
+                    f"hydra.sweeper.storage={impl.storage} needs hydra.sweeper.study_name: "
+                    "a resumed sweep finds its study by name"
+                )
             sweep_dir = str(impl.config.hydra.sweep.dir)
-            plan = resume_study(str(impl.storage), impl.study_name, impl.n_trials, sweep_dir,
-                                heartbeat_timeout(impl.config))
+            plan = resume_study(
+                str(impl.storage), impl.study_name, impl.n_trials, sweep_dir, heartbeat_timeout(impl.config)
+            )
             record_launches(impl.launcher, sweep_dir, str(impl.storage), impl.study_name)
             impl.n_trials = plan.remaining
-            impl.job_idx = plan.first_job  # job dirs keep the Optuna trial numbers across resumes
+            # job dirs keep the Optuna trial numbers across resumes
+            impl.job_idx = plan.first_job
             sampler = impl.config.hydra.sweeper.sampler
             if plan.first_job and sampler.get("seed") is not None and not sampler.get("_partial_"):
                 # A seeded sampler made anew would propose the first trials' points again.

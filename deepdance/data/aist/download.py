@@ -61,14 +61,20 @@ class DownloadError(Exception):
 
 @dataclass(frozen=True)
 class VideoSource:
-    name: str  # file name, e.g. gBR_sBM_c01_d04_mBR0_ch01.mp4
+    """One AIST++ video to fetch: its file name and where it comes from."""
+
+    # file name, e.g. gBR_sBM_c01_d04_mBR0_ch01.mp4
+    name: str
     url: str
 
 
 @dataclass
 class Outcome:
+    """What happened to one video, for the summary table and the exit code."""
+
     source: VideoSource
-    status: str  # downloaded | skipped | failed
+    # downloaded | skipped | failed
+    status: str
     reason: str = ""
     bytes: int = 0
     attempts: int = 0
@@ -150,7 +156,8 @@ def select(
             try:
                 fields = parse_aist_name(source.name)
             except ValueError:
-                continue  # a filter asks for AIST++ fields this name does not have
+                # a filter asks for AIST++ fields this name does not have
+                continue
             if genres and fields.genre not in genres:
                 continue
             if situations and fields.situation not in situations:
@@ -358,6 +365,7 @@ def download_all(
 
 
 def print_summary(outcomes: list[Outcome], root: Path) -> None:
+    """Tell the user at the end how many videos were fetched, skipped or failed."""
     from rich.console import Console
     from rich.table import Table
 

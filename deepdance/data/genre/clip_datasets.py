@@ -13,8 +13,8 @@ import pandas as pd
 import torch
 from torch.utils.data import Dataset
 
-from deepdance.data.video.clip_sampling import ClipSampler, unique_frames
 from deepdance.data.resumable import Item, item_generator
+from deepdance.data.video.clip_sampling import ClipSampler, unique_frames
 from deepdance.data.video.reader import VideoInfo, read_clip
 
 
@@ -57,8 +57,14 @@ class StoredClipDataset(Dataset):
     sampler's ``test_plan``, centre first, with the clip axis and ``multi``.
     """
 
-    def __init__(self, manifest: pd.DataFrame, store: Any, sampler: ClipSampler, random_clip: bool = False,
-                 test: bool = False) -> None:
+    def __init__(
+        self,
+        manifest: pd.DataFrame,
+        store: Any,
+        sampler: ClipSampler,
+        random_clip: bool = False,
+        test: bool = False,
+    ) -> None:
         self.manifest = manifest.reset_index(drop=True)
         self.store = store
         self.sampler = sampler
@@ -69,7 +75,8 @@ class StoredClipDataset(Dataset):
         return len(self.manifest)
 
     def __getitem__(self, item: Item) -> dict[str, Any]:
-        index, generator = item_generator(item)  # training items carry their own seed (ResumableSampler)
+        # training items carry their own seed (ResumableSampler)
+        index, generator = item_generator(item)
         row = self.manifest.iloc[index]
         entry = self.store.load(row.entry, row.path)
         if not self.test:
@@ -77,7 +84,11 @@ class StoredClipDataset(Dataset):
                 clip = self.sampler.train_stored_clip(entry.offsets, generator)
             else:
                 clip = self.sampler.eval_stored_clip(entry.offsets)
-            return {"features": entry.features[clip], "mask": entry.mask[clip], **_common(row)}  # (T, D), (T,)
+            return {
+                "features": entry.features[clip],
+                "mask": entry.mask[clip],
+                **_common(row),
+            }  # (T, D), (T,)
         clips, multi = self.sampler.test_stored_clips(entry.offsets)
         return {
             "features": entry.features[clips],  # (K, T, D) float16

@@ -36,10 +36,18 @@ from deepdance.data.aist.splits import (
     split_by_files,
 )
 from deepdance.data.genre.augment import ClipAugment
-from deepdance.data.video.bad_videos import REPORT_NAME, BadVideoReport, OnBadVideo, SkipBadVideos, check_policy, collate_skipping_bad, probe_videos
 from deepdance.data.genre.clip_datasets import MultiClipVideoDataset, StoredClipDataset
-from deepdance.data.video.clip_sampling import ClipSampler
 from deepdance.data.resumable import Item, ResumableTrainOrder, item_generator
+from deepdance.data.video.bad_videos import (
+    REPORT_NAME,
+    BadVideoReport,
+    OnBadVideo,
+    SkipBadVideos,
+    check_policy,
+    collate_skipping_bad,
+    probe_videos,
+)
+from deepdance.data.video.clip_sampling import ClipSampler
 from deepdance.data.video.reader import VideoInfo, keyframe_indices, read_clip
 from deepdance.errors import DeepdanceError
 
@@ -47,7 +55,13 @@ log = logging.getLogger(__name__)
 
 SplitRule = Literal["dancer", "random", "files"]
 # How frozen-backbone features are stored (deepdance.features); see conf/data/*.yaml.
-FEATURE_DEFAULTS: dict[str, Any] = {"use": "auto", "dir": "data/features", "clips": 5, "batch_size": 2, "inference_batch_size": 64}
+FEATURE_DEFAULTS: dict[str, Any] = {
+    "use": "auto",
+    "dir": "data/features",
+    "clips": 5,
+    "batch_size": 2,
+    "inference_batch_size": 64,
+}
 Sampling = Literal["exact", "keyframe"]
 SAMPLINGS = ("exact", "keyframe")
 
@@ -59,8 +73,15 @@ class VideoClipDataset(Dataset):
     ``keyframes`` column, so each sampled frame costs a short decode.
     """
 
-    def __init__(self, manifest: pd.DataFrame, num_frames: int, img_size: int, random_offsets: bool,
-                 augment: ClipAugment | None = None, sampling: Sampling = "exact") -> None:
+    def __init__(
+        self,
+        manifest: pd.DataFrame,
+        num_frames: int,
+        img_size: int,
+        random_offsets: bool,
+        augment: ClipAugment | None = None,
+        sampling: Sampling = "exact",
+    ) -> None:
         self.manifest = manifest.reset_index(drop=True)
         self.augment = augment
         self.sampler = ClipSampler(num_frames, sampling)
@@ -87,7 +108,8 @@ class VideoClipDataset(Dataset):
         return {
             "frames": frames,
             "mask": torch.from_numpy(mask),  # (T,)
-            "indices": torch.from_numpy(indices),  # (T,) which frames, the feature-cache key
+            # (T,) which frames, the feature-cache key
+            "indices": torch.from_numpy(indices),
             "label": int(row.label),
             "video": int(row.video_id),
         }
@@ -126,29 +148,48 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
     ) -> None:
         super().__init__()
         if sampling not in SAMPLINGS:
-            raise DeepdanceError(f"data.sampling={sampling!r} is not known; use 'exact' (default: uniform spacing) or 'keyframe' (snap to key frames: short decodes)")
+            raise DeepdanceError(
+                f"data.sampling={sampling!r} is not known; use 'exact' (default: uniform spacing) or "
+                "'keyframe' (snap to key frames: short decodes)"
+            )
         if num_frames <= 0:
             raise DeepdanceError(f"data.num_frames must be a positive integer, got {num_frames}")
         if split not in ("dancer", "random", "files"):
-            raise DeepdanceError(f"data.split={split!r} is not known; use 'dancer' (default, leak-free), 'random', "
-                                 "or 'files' with data.split_dir=<folder of AIST++ split files>")
+            raise DeepdanceError(
+                f"data.split={split!r} is not known; use 'dancer' (default, leak-free), 'random', "
+                "or 'files' with data.split_dir=<folder of AIST++ split files>"
+            )
         if split == "files" and not split_dir:
-            raise DeepdanceError("data.split=files needs data.split_dir=<folder holding crossmodal_train.txt, crossmodal_val.txt, crossmodal_test.txt>")
+            raise DeepdanceError(
+                "data.split=files needs data.split_dir=<folder holding crossmodal_train.txt, "
+                "crossmodal_val.txt, crossmodal_test.txt>"
+            )
         if int(test_clips) < 1:
-            raise DeepdanceError(f"data.test_clips must be >= 1 (clips averaged per test video), got {test_clips}")
+            raise DeepdanceError(
+                f"data.test_clips must be >= 1 (clips averaged per test video), got {test_clips}"
+            )
         unknown = set(features or {}) - set(FEATURE_DEFAULTS)
         if unknown:
-            raise DeepdanceError(f"data.features has unknown setting(s) {sorted(unknown)}; known: {', '.join(FEATURE_DEFAULTS)}")
+            raise DeepdanceError(
+                f"data.features has unknown setting(s) {sorted(unknown)}; known: "
+                f"{', '.join(FEATURE_DEFAULTS)}"
+            )
         check_policy(on_bad_video)
         genres = check_genres(genres)
-        synthetic = OmegaConf.to_container(synthetic, resolve=True) if isinstance(synthetic, DictConfig) else synthetic
-        self.save_hyperparameters(logger=False)  # the checked, plain values above: checkpoints hold data
+        synthetic = (
+            OmegaConf.to_container(synthetic, resolve=True)
+            if isinstance(synthetic, DictConfig)
+            else synthetic
+        )
+        # the checked, plain values above: checkpoints hold data
+        self.save_hyperparameters(logger=False)
         self.root = Path(root)
         self.manifest: pd.DataFrame | None = None
         self.rejected: list[tuple[Path, str]] = []
         self.datasets: dict[str, Dataset] = {}
         self.feature_settings: dict[str, Any] = {**FEATURE_DEFAULTS, **(features or {})}
-        self.store = None  # a deepdance.features.FeatureStore once use_feature_store() is called
+        # a deepdance.features.FeatureStore once use_feature_store() is called
+        self.store = None
         self.bad_videos = BadVideoReport(None)
 
     @property
@@ -207,7 +248,9 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
                     self.hparams.num_frames,
                     self.hparams.img_size,
                     random_offsets=(split == "train" and self.hparams.train_jitter),
-                    augment=ClipAugment(**self.hparams.augment) if split == "train" and self.hparams.augment else None,
+                    augment=ClipAugment(**self.hparams.augment)
+                    if split == "train" and self.hparams.augment
+                    else None,
                     sampling=self.hparams.sampling,
                 )
             self.datasets[split] = SkipBadVideos(dataset, self.hparams.on_bad_video, self.bad_videos)
@@ -216,8 +259,12 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
         skipped = self.bad_videos.read()
         if skipped:
             stages = pd.Series([row["stage"] for row in skipped]).value_counts()
-            log.warning("%d bad video(s) skipped so far (%s); listed in %s", len(skipped),
-                        ", ".join(f"{n} at {stage}" for stage, n in stages.items()), self.bad_videos.path or "memory (no run dir)")
+            log.warning(
+                "%d bad video(s) skipped so far (%s); listed in %s",
+                len(skipped),
+                ", ".join(f"{n} at {stage}" for stage, n in stages.items()),
+                self.bad_videos.path or "memory (no run dir)",
+            )
 
     def _setup_from_store(self, manifest: pd.DataFrame) -> None:
         """Datasets over stored features; the video facts in the manifest come from entry headers."""
@@ -229,13 +276,17 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
         manifest["entry"] = [rel for rel, _ in refs]
         clips = int(self.feature_settings["clips"])
         if self.hparams.test_clips > clips:
-            raise DeepdanceError(f"data.test_clips={self.hparams.test_clips} exceeds data.features.clips={clips}, "
-                                 "the clips stored per video; raise data.features.clips (a new store fills) or lower data.test_clips")
+            raise DeepdanceError(
+                f"data.test_clips={self.hparams.test_clips} exceeds data.features.clips={clips}, "
+                "the clips stored per video; raise data.features.clips (a new store fills) or lower "
+                "data.test_clips"
+            )
         for split in ("train", "val", "test"):
             part = manifest[manifest["split"] == split]
             if split == "train":
-                self.datasets[split] = StoredClipDataset(part, self.store, self.clip_sampler,
-                                                         random_clip=self.hparams.train_jitter)
+                self.datasets[split] = StoredClipDataset(
+                    part, self.store, self.clip_sampler, random_clip=self.hparams.train_jitter
+                )
             elif split == "val":
                 self.datasets[split] = StoredClipDataset(part, self.store, self.clip_sampler)
             else:
@@ -250,26 +301,44 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
         for path, reason in self.rejected:
             log.warning("not an AIST++ single-dancer video, left out: %s (%s)", path, reason)
         if manifest.empty:
-            raise DeepdanceError(f"data root {self.root}: none of its {len(videos)} video(s) has an AIST++ name like gBR_sBM_c01_d04_mBR0_ch01.mp4")
+            raise DeepdanceError(
+                f"data root {self.root}: none of its {len(videos)} video(s) has an AIST++ name like "
+                "gBR_sBM_c01_d04_mBR0_ch01.mp4"
+            )
         manifest = self._filter(manifest)
         if self.hparams.split == "dancer":
-            manifest["split"] = split_by_dancer(manifest, self.hparams.seed, self.hparams.val_dancers, self.hparams.test_dancers)
+            manifest["split"] = split_by_dancer(
+                manifest, self.hparams.seed, self.hparams.val_dancers, self.hparams.test_dancers
+            )
         elif self.hparams.split == "files":
             manifest = self._split_by_files(manifest)
         else:
             manifest["split"] = split_at_random(manifest, self.hparams.seed)
-            log.warning("data.split=random: the same dancers appear in train and test, so test accuracy rewards recognising people")
+            log.warning(
+                "data.split=random: the same dancers appear in train and test, so test accuracy rewards "
+                "recognising people"
+            )
         manifest = manifest.reset_index(drop=True)
         manifest["video_id"] = np.arange(len(manifest))
         manifest["sequence"] = manifest["name"].map(sequence_name)
         manifest["sequence_id"] = pd.factorize(manifest["sequence"], sort=True)[0]
         shared = dancers_shared_between_splits(manifest)
-        log.info("split=%s (%d videos, %d rejected names)\n%s", self.hparams.split, len(manifest), len(self.rejected), describe_split(manifest))
+        log.info(
+            "split=%s (%d videos, %d rejected names)\n%s",
+            self.hparams.split,
+            len(manifest),
+            len(self.rejected),
+            describe_split(manifest),
+        )
         if shared and self.hparams.split == "dancer":
             raise DeepdanceError(f"dancer split leaks dancers {sorted(shared)} across splits")
         if shared and self.hparams.split == "files":
-            log.warning("split files share %d dancer(s) between splits (the official crossmodal split differs only in music): "
-                        "genre accuracy on it partly measures recognising dancers; data.split=dancer holds dancers out", len(shared))
+            log.warning(
+                "split files share %d dancer(s) between splits (the official crossmodal split differs "
+                "only in music): genre accuracy on it partly measures recognising dancers; data.split=dancer "
+                "holds dancers out",
+                len(shared),
+            )
         # From the file names alone: an empty split stops the run before any video is probed
         # or any feature computed.
         self._check_splits(manifest)
@@ -279,14 +348,22 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
         """Every split needs videos: checked on the names (no video opened), and again after probing."""
         for split in ("train", "val", "test"):
             if not (manifest["split"] == split).any():
-                need = "its split files to list videos found here" if self.hparams.split == "files" else "at least 3 dancers per genre"
-                raise DeepdanceError(f"data root {self.root}: the {split} split is empty; it needs {need} (found {len(manifest)} videos of {manifest['dancer'].nunique()} dancers)")
+                need = (
+                    "its split files to list videos found here"
+                    if self.hparams.split == "files"
+                    else "at least 3 dancers per genre"
+                )
+                raise DeepdanceError(
+                    f"data root {self.root}: the {split} split is empty; it needs {need} (found "
+                    f"{len(manifest)} videos of {manifest['dancer'].nunique()} dancers)"
+                )
 
     def _filter(self, manifest: pd.DataFrame) -> pd.DataFrame:
         """``data.genres`` / ``data.cameras`` / ``data.situations``: keep only those videos."""
         if self.hparams.genres:
             manifest = manifest[manifest["genre"].isin(self.hparams.genres)].reset_index(drop=True)
-            manifest["label"] = manifest["genre"].map({g: i for i, g in enumerate(self.hparams.genres)})  # class order = list order
+            # class order = list order
+            manifest["label"] = manifest["genre"].map({g: i for i, g in enumerate(self.hparams.genres)})
             if manifest.empty:
                 raise DeepdanceError(f"data root {self.root}: no video of data.genres={self.hparams.genres}")
         cameras, situations = self.hparams.cameras, self.hparams.situations
@@ -296,10 +373,20 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
             kept = filter_manifest(manifest, cameras, situations)
         except ValueError as err:
             raise DeepdanceError(f"data.cameras={cameras} / data.situations={situations}: {err}") from None
-        log.info("filters cameras=%s situations=%s keep %d of %d videos", cameras, situations, len(kept), len(manifest))
+        log.info(
+            "filters cameras=%s situations=%s keep %d of %d videos",
+            cameras,
+            situations,
+            len(kept),
+            len(manifest),
+        )
         if kept.empty:
-            raise DeepdanceError(f"data root {self.root}: no video matches data.cameras={cameras} data.situations={situations} "
-                                 f"(found cameras {sorted(manifest['camera'].unique())}, situations {sorted(manifest['situation'].unique())})")
+            raise DeepdanceError(
+                f"data root {self.root}: no video matches data.cameras={cameras} "
+                f"data.situations={situations} "
+                f"(found cameras {sorted(manifest['camera'].unique())}, situations "
+                f"{sorted(manifest['situation'].unique())})"
+            )
         return kept
 
     def _split_by_files(self, manifest: pd.DataFrame) -> pd.DataFrame:
@@ -311,7 +398,11 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
         manifest = manifest.assign(split=split)
         dropped = manifest["split"].isna()
         if dropped.any():
-            log.info("%d video(s) are in no %s split file or in ignore_list.txt: left out", int(dropped.sum()), self.hparams.split_set)
+            log.info(
+                "%d video(s) are in no %s split file or in ignore_list.txt: left out",
+                int(dropped.sum()),
+                self.hparams.split_set,
+            )
         return manifest[~dropped]
 
     def _report_path(self) -> Path | None:
@@ -325,17 +416,26 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
         """Length, size and frame rate of every video (what the clip sampler needs), probed on
         ``data.num_workers`` processes; bad videos leave the manifest (or stop the run)."""
         self.bad_videos = BadVideoReport(self._report_path())
-        infos, bad = probe_videos(manifest["path"], workers=self.hparams.num_workers, on_bad_video=self.hparams.on_bad_video)
+        infos, bad = probe_videos(
+            manifest["path"], workers=self.hparams.num_workers, on_bad_video=self.hparams.on_bad_video
+        )
         trainer = getattr(self, "trainer", None)
         if trainer is None or trainer.is_global_zero:
             self.bad_videos.start(bad)
         if bad:
-            log.warning("%d of %d videos are bad and left out (data.on_bad_video=skip); listed in %s", len(bad), len(manifest),
-                        self.bad_videos.path or "memory (no run dir)")
+            log.warning(
+                "%d of %d videos are bad and left out (data.on_bad_video=skip); listed in %s",
+                len(bad),
+                len(manifest),
+                self.bad_videos.path or "memory (no run dir)",
+            )
         manifest = manifest[manifest["path"].isin(infos)].reset_index(drop=True)
         for split in ("train", "val", "test"):
             if not (manifest["split"] == split).any():
-                raise DeepdanceError(f"data root {self.root}: the {split} split is empty once bad videos are left out (first bad: {bad[0][0]}: {bad[0][2]})")
+                raise DeepdanceError(
+                    f"data root {self.root}: the {split} split is empty once bad videos are left out (first "
+                    f"bad: {bad[0][0]}: {bad[0][2]})"
+                )
         manifest["frames"] = [infos[p].num_frames for p in manifest["path"]]
         manifest["height"] = [infos[p].height for p in manifest["path"]]
         manifest["width"] = [infos[p].width for p in manifest["path"]]
@@ -356,12 +456,17 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
         return DataLoader(
             dataset,
             batch_size=self.hparams.batch_size,
-            **self.loader_order(dataset, shuffle),  # resumable mid-epoch, see deepdance/data/resumable.py
+            # resumable mid-epoch, see deepdance/data/resumable.py
+            **self.loader_order(dataset, shuffle),
             num_workers=workers,
             pin_memory=self._pin_memory(),
             persistent_workers=self.hparams.persistent_workers and workers > 0,
             collate_fn=collate_skipping_bad,
-            worker_init_fn=functools.partial(init_worker, rank=self.trainer.global_rank if self.trainer else 0) if workers > 0 else None,
+            worker_init_fn=functools.partial(
+                init_worker, rank=self.trainer.global_rank if self.trainer else 0
+            )
+            if workers > 0
+            else None,
         )
 
     def train_dataloader(self) -> DataLoader:
@@ -381,9 +486,14 @@ def check_genres(genres: list[str] | None) -> list[str] | None:
     genres = [str(g) for g in genres]
     unknown = [g for g in genres if g not in GENRES]
     if unknown:
-        raise DeepdanceError(f"data.genres: unknown genre {', '.join(map(repr, unknown))}; AIST++ genres are {', '.join(GENRES)}")
+        raise DeepdanceError(
+            f"data.genres: unknown genre {', '.join(map(repr, unknown))}; AIST++ genres are "
+            f"{', '.join(GENRES)}"
+        )
     if len(set(genres)) != len(genres) or len(genres) < 2:
-        raise DeepdanceError(f"data.genres={genres}: give at least two distinct genres of {', '.join(GENRES)}")
+        raise DeepdanceError(
+            f"data.genres={genres}: give at least two distinct genres of {', '.join(GENRES)}"
+        )
     return genres
 
 
@@ -402,7 +512,8 @@ def init_worker(worker_id: int, rank: int = 0) -> None:
         pl_worker_init_function(worker_id, rank=rank)
 
 
-@atexit.register  # registered after multiprocessing's own exit handler, so it runs before it (LIFO)
+# registered after multiprocessing's own exit handler, so it runs before it (LIFO)
+@atexit.register
 def _kill_workers_at_exit() -> None:
     """SIGKILL the daemonic child processes still alive at interpreter exit.
 
@@ -412,7 +523,8 @@ def _kill_workers_at_exit() -> None:
     workers = [child for child in multiprocessing.active_children() if child.daemon]
     if not workers:
         return
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # torch's handler would raise as each killed worker dies
+    # torch's handler would raise as each killed worker dies
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     for child in workers:
         child.kill()
     for child in workers:

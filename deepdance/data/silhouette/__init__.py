@@ -4,13 +4,13 @@
 checkpoints, so this export keeps them loading.
 """
 
+from deepdance.data.silhouette.cache import SilhouetteCache, cache_key
 from deepdance.data.silhouette.datamodule import (
     Segment,
     SilhouetteDataModule,
     SilhouetteSequences,
     chronological_split,
 )
-from deepdance.data.silhouette.cache import SilhouetteCache, cache_key
 from deepdance.data.silhouette.preprocess import SilhouetteSettings, extract_silhouettes
 
 __all__ = [

@@ -54,7 +54,9 @@ class SilhouetteSequences:
     context_frames: int | None
 
 
-def chronological_split(num_frames: int, test_fraction: float, val_fraction: float) -> dict[str, tuple[int, int]]:
+def chronological_split(
+    num_frames: int, test_fraction: float, val_fraction: float
+) -> dict[str, tuple[int, int]]:
     """``{split: (start, stop)}`` for one video: train, then val (end of train), then test."""
     n_test = int(round(num_frames * test_fraction))
     n_trainval = num_frames - n_test
@@ -75,10 +77,13 @@ class SilhouetteFrames(Dataset):
         return len(self.items)
 
     def __getitem__(self, item: Item) -> dict[str, Any]:
-        index, generator = item_generator(item)  # training items carry their own seed (ResumableSampler)
+        # training items carry their own seed (ResumableSampler)
+        index, generator = item_generator(item)
         video, i = self.items[index]
-        frame = torch.from_numpy(np.array(self.videos[video][i]))  # copy out of the memory map
-        if self.flip and torch.rand((), generator=generator) < 0.5:  # a mirrored dancer is still a dancer
+        # copy out of the memory map
+        frame = torch.from_numpy(np.array(self.videos[video][i]))
+        # a mirrored dancer is still a dancer
+        if self.flip and torch.rand((), generator=generator) < 0.5:
             frame = frame.flip(-1)
         return {"frame": frame[None], "video": video, "index": i}
 
@@ -99,7 +104,8 @@ class SilhouetteWindows(Dataset):
         return len(self.items)
 
     def __getitem__(self, item: Item) -> dict[str, Any]:
-        video, t = self.items[item_index(item)]  # draws nothing: a seeded training item needs only its index
+        # draws nothing: a seeded training item needs only its index
+        video, t = self.items[item_index(item)]
         frames = torch.from_numpy(np.array(self.videos[video][t - self.context : t + 1]))
         return {"frames": frames, "video": video, "target": t}
 
@@ -133,13 +139,26 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
     ) -> None:
         super().__init__()
         if not 0 < test_fraction < 1 or not 0 < val_fraction < 1:
-            raise DeepdanceError(f"data.test_fraction={test_fraction} and data.val_fraction={val_fraction} must both be in (0, 1)")
+            raise DeepdanceError(
+                f"data.test_fraction={test_fraction} and data.val_fraction={val_fraction} must both "
+                "be in (0, 1)"
+            )
         if context_frames is not None and context_frames < 1:
-            raise DeepdanceError(f"data.context_frames={context_frames} must be >= 1 (or null for single frames)")
+            raise DeepdanceError(
+                f"data.context_frames={context_frames} must be >= 1 (or null for single frames)"
+            )
         self.save_hyperparameters(logger=False)
-        self.settings = SilhouetteSettings(fps=fps, height=height, width=width, threshold_rule=threshold_rule,  # type: ignore[arg-type]
-                                           threshold=threshold, polarity=polarity, crop=crop,  # type: ignore[arg-type]
-                                           ignore_boxes=tuple(ignore_boxes or ()), start_seconds=start_seconds)
+        self.settings = SilhouetteSettings(
+            fps=fps,
+            height=height,
+            width=width,
+            threshold_rule=threshold_rule,  # type: ignore[arg-type]
+            threshold=threshold,
+            polarity=polarity,
+            crop=crop,  # type: ignore[arg-type]
+            ignore_boxes=tuple(ignore_boxes or ()),
+            start_seconds=start_seconds,
+        )
         self.cache = SilhouetteCache(cache_dir)
         self.paths: list[Path] = []
         self.videos: list[np.ndarray] = []
@@ -174,7 +193,12 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
         for v, (path, frames) in enumerate(zip(self.paths, self.videos)):
             parts = chronological_split(len(frames), self.hparams.test_fraction, self.hparams.val_fraction)
             if min(b - a for a, b in parts.values()) < 1 or len(frames) < need:
-                log.warning("%s: only %d silhouette frames at %s fps; too short to split, left out", path, len(frames), self.settings.fps)
+                log.warning(
+                    "%s: only %d silhouette frames at %s fps; too short to split, left out",
+                    path,
+                    len(frames),
+                    self.settings.fps,
+                )
                 continue
             for split, (start, stop) in parts.items():
                 self.segments[split].append(Segment(v, start, stop))
@@ -183,14 +207,23 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
             if context:
                 self.datasets[split] = SilhouetteWindows(self.videos, self.segments[split], context)
             else:
-                self.datasets[split] = SilhouetteFrames(self.videos, self.segments[split], flip=self.hparams.flip and split == "train")
+                self.datasets[split] = SilhouetteFrames(
+                    self.videos, self.segments[split], flip=self.hparams.flip and split == "train"
+                )
             if len(self.datasets[split]) == 0:
                 raise DeepdanceError(
-                    f"data.root={self.hparams.root}: the {split} split has no {'windows' if context else 'frames'} "
-                    f"({sum(len(v) for v in self.videos)} frames in {len(self.videos)} video(s) at data.fps={self.settings.fps}; "
-                    f"context_frames={context}); use longer videos, a higher data.fps or a larger data.{split if split != 'train' else 'test'}_fraction"
+                    f"data.root={self.hparams.root}: the {split} split has no "
+                    f"{'windows' if context else 'frames'} "
+                    f"({sum(len(v) for v in self.videos)} frames in {len(self.videos)} video(s) at "
+                    f"data.fps={self.settings.fps}; "
+                    f"context_frames={context}); use longer videos, a higher data.fps or a larger "
+                    f"data.{split if split != 'train' else 'test'}_fraction"
                 )
-        log.info("silhouettes: %d video(s), %s", len(self.videos), ", ".join(f"{s} {len(self.datasets[s])}" for s in SPLITS))
+        log.info(
+            "silhouettes: %d video(s), %s",
+            len(self.videos),
+            ", ".join(f"{s} {len(self.datasets[s])}" for s in SPLITS),
+        )
 
     def sequences(self, stage: str | None = None) -> SilhouetteSequences:
         """Every video's cached frames ``(T, H, W)`` uint8, its split segments and the settings."""
@@ -207,8 +240,14 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         workers = self.hparams.num_workers
         dataset = self.datasets[split]
-        return DataLoader(dataset, batch_size=self.hparams.batch_size, **self.loader_order(dataset, shuffle), num_workers=workers,
-                          pin_memory=self.hparams.pin_memory, persistent_workers=self.hparams.persistent_workers and workers > 0)
+        return DataLoader(
+            dataset,
+            batch_size=self.hparams.batch_size,
+            **self.loader_order(dataset, shuffle),
+            num_workers=workers,
+            pin_memory=self.hparams.pin_memory,
+            persistent_workers=self.hparams.persistent_workers and workers > 0,
+        )
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", shuffle=True)

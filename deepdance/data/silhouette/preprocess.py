@@ -25,11 +25,13 @@ log = logging.getLogger(__name__)
 
 # Bump when the same settings would produce different frames: old caches are then ignored.
 PREPROCESS_VERSION = 1
-DECODE_CHUNK = 64  # frames decoded at once: bounds memory on hour-long videos
+# frames decoded at once: bounds memory on hour-long videos
+DECODE_CHUNK = 64
 
 ThresholdRule = Literal["fixed", "otsu", "background"]
 Polarity = Literal["dark", "light"]
-Box = tuple[int, int, int, int]  # (top, left, bottom, right) in source pixels, bottom/right exclusive
+# (top, left, bottom, right) in source pixels, bottom/right exclusive
+Box = tuple[int, int, int, int]
 
 
 def _box(value: Any, name: str) -> Box | None:
@@ -80,8 +82,8 @@ class SilhouetteSettings:
             )
         if self.polarity not in ("dark", "light"):
             raise DeepdanceError(
-                f"data.polarity={self.polarity!r} is not known; use dark (dancer darker than background) or "
-                f"light"
+                f"data.polarity={self.polarity!r} is not known; use dark (dancer darker than "
+                "background) or light"
             )
         if not 0 <= self.threshold <= 255:
             raise DeepdanceError(f"data.threshold={self.threshold} must be a gray level in 0..255")
@@ -95,7 +97,7 @@ class SilhouetteSettings:
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> SilhouetteSettings:
         """Settings from a data config (or a checkpoint's copy of it); other keys are ignored."""
-        names = {f for f in cls.__dataclass_fields__}
+        names = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in config.items() if k in names})
 
     def to_json(self) -> dict[str, Any]:
@@ -136,7 +138,8 @@ def to_silhouettes(
         top, left, bottom, right = settings.crop
         gray = gray[:, top:bottom, left:right]
         background = background[top:bottom, left:right] if background is not None else None
-    sign = 1.0 if settings.polarity == "dark" else -1.0  # dark: dancer where gray is low
+    # dark: dancer where gray is low
+    sign = 1.0 if settings.polarity == "dark" else -1.0
     if settings.threshold_rule == "fixed":
         mask = sign * (settings.threshold - gray) > 0
     elif settings.threshold_rule == "background":
@@ -194,7 +197,8 @@ def extract_silhouettes(path: str | Path, settings: SilhouetteSettings) -> np.nd
 
     chunks = [indices[i : i + DECODE_CHUNK] for i in range(0, len(indices), DECODE_CHUNK)]
     background = None
-    if settings.threshold_rule == "background":  # the median over the sampled frames is the static scene
+    # the median over the sampled frames is the static scene
+    if settings.threshold_rule == "background":
         probe = np.linspace(0, len(indices) - 1, min(len(indices), 101)).astype(int)
         gray = decode(indices[probe]).astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
         background = np.median(gray, axis=0)

@@ -134,7 +134,8 @@ def _available_cores() -> int:
 
 
 def _init_worker() -> None:
-    cv2.setNumThreads(1)  # one process per core already
+    # one process per core already
+    cv2.setNumThreads(1)
 
 
 def _render_jobs(

@@ -85,11 +85,16 @@ class Family:
     name: str
     genres: tuple[str, str]
     description: str
-    base: dict[str, float]  # the pose the motion oscillates around (REST for joints not named)
-    motion: Motion  # phase theta (rad) -> deviations from base, per joint
-    tempo_bpm: tuple[float, float]  # music tempo range (within 80-130 BPM)
-    accent: str  # "smooth" (sine-like) or "hit" (snap to a key pose, then hold: popping)
-    beats: int  # beats per dance period: 2 at slow tempi, 4 (half time) at fast ones
+    # the pose the motion oscillates around (REST for joints not named)
+    base: dict[str, float]
+    # phase theta (rad) -> deviations from base, per joint
+    motion: Motion
+    # music tempo range (within 80-130 BPM)
+    tempo_bpm: tuple[float, float]
+    # "smooth" (sine-like) or "hit" (snap to a key pose, then hold: popping)
+    accent: str
+    # beats per dance period: 2 at slow tempi, 4 (half time) at fast ones
+    beats: int
 
 
 def _windmill(th: np.ndarray) -> dict[str, np.ndarray]:
@@ -105,7 +110,8 @@ def _windmill(th: np.ndarray) -> dict[str, np.ndarray]:
 
 def _kicks(th: np.ndarray) -> dict[str, np.ndarray]:
     s, c = np.sin(th), np.cos(th)
-    return {  # each leg chambers (knee bent) on the way up and comes down straight
+    # each leg chambers (knee bent) on the way up and comes down straight
+    return {
         "l_hip": 0.85 * _pos(s),
         "l_knee": 2.4 * _pos(s) * _pos(c),
         "r_hip": 0.85 * _pos(-s),
@@ -133,7 +139,8 @@ def _sway(th: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def _waack(th: np.ndarray) -> dict[str, np.ndarray]:
-    return {  # each hand circles: upper-arm raise and forearm bend a quarter period apart
+    # each hand circles: upper-arm raise and forearm bend a quarter period apart
+    return {
         "l_arm": 0.6 * np.sin(th),
         "l_elbow": 1.0 * np.sin(th + np.pi / 2),
         "r_arm": 0.6 * np.sin(th + np.pi),
@@ -146,7 +153,8 @@ def _waack(th: np.ndarray) -> dict[str, np.ndarray]:
 
 def _plie(th: np.ndarray) -> dict[str, np.ndarray]:
     s, c = np.sin(th), np.cos(th)
-    return {  # deep knee bend and both arms rising, a quarter period apart
+    # deep knee bend and both arms rising, a quarter period apart
+    return {
         "l_knee": 0.65 * s,
         "r_knee": 0.65 * s,
         "l_arm": 1.05 * c,
@@ -213,11 +221,14 @@ FAMILIES: tuple[Family, ...] = (
 GENRE_FAMILY: dict[str, Family] = {g: f for f in FAMILIES for g in f.genres}
 assert sorted(GENRE_FAMILY) == sorted(GENRES), "every genre needs exactly one family"
 
-HIT_KEYS = 4  # key poses per period for "hit" accents (hit families: 2 beats a period, a hit per half beat)
-HIT_SNAP = 0.45  # fraction of each key-to-key interval spent moving; the rest is held
+# key poses per period for "hit" accents (hit families: 2 beats a period, a hit per half beat)
+HIT_KEYS = 4
+# fraction of each key-to-key interval spent moving; the rest is held
+HIT_SNAP = 0.45
 
 
 def family_of(genre: str) -> Family:
+    """Map a genre to its motion family, with an error that lists the known genres."""
     try:
         return GENRE_FAMILY[genre]
     except KeyError:
@@ -317,8 +328,10 @@ class Body:
     head_r: float = 0.065
     neck: float = 0.03
     torso: float = 0.30
-    shoulder: float = 0.085  # half width between shoulder joints
-    hip: float = 0.05  # half width between hip joints
+    # half width between shoulder joints
+    shoulder: float = 0.085
+    # half width between hip joints
+    hip: float = 0.05
     upper_arm: float = 0.15
     forearm: float = 0.14
     thigh: float = 0.24
@@ -326,7 +339,8 @@ class Body:
     foot: float = 0.055
     arm_w: float = 0.07
     leg_w: float = 0.09
-    waist_w: float = 0.085  # half width of the torso at the waist
+    # half width of the torso at the waist
+    waist_w: float = 0.085
 
     @classmethod
     def sample(cls, rng: np.random.Generator) -> Body:
@@ -344,7 +358,8 @@ class Body:
         )
         widths = ("arm_w", "leg_w", "waist_w")
         default = cls()
-        stature = rng.uniform(0.95, 1.05, 3)  # legs, torso, arms scale together for plausibility
+        # legs, torso, arms scale together for plausibility
+        stature = rng.uniform(0.95, 1.05, 3)
         group = {"thigh": 0, "shin": 0, "foot": 0, "torso": 1, "neck": 1, "upper_arm": 2, "forearm": 2}
         build = rng.uniform(0.8, 1.25)
         values = {
@@ -372,7 +387,8 @@ def forward_kinematics(angles: np.ndarray, body: Body) -> dict[str, np.ndarray]:
     pelvis = np.zeros((T, 2))
     up = np.pi / 2 - a["torso"]
     neck = ray(pelvis, up, body.torso)
-    across = np.stack([np.sin(up), -np.cos(up)], axis=-1)  # torso's screen-right direction
+    # torso's screen-right direction
+    across = np.stack([np.sin(up), -np.cos(up)], axis=-1)
     pts = {"pelvis": pelvis, "neck": neck, "head": ray(neck, up - a["head"], body.neck + body.head_r)}
     for side, s in (("l", -1.0), ("r", 1.0)):
         shoulder = ray(neck, up + np.pi, 0.02) + s * body.shoulder * across
@@ -397,7 +413,8 @@ def forward_kinematics(angles: np.ndarray, body: Body) -> dict[str, np.ndarray]:
         )
     feet_y = np.stack([pts["l_ankle"][:, 1], pts["r_ankle"][:, 1]], axis=1)
     ground = feet_y.min(axis=1)
-    grounded = np.exp(-(feet_y - ground[:, None]) / 0.02)  # ~1 for a planted foot, ~0 when lifted
+    # ~1 for a planted foot, ~0 when lifted
+    grounded = np.exp(-(feet_y - ground[:, None]) / 0.02)
     feet_x = np.stack([pts["l_ankle"][:, 0], pts["r_ankle"][:, 0]], axis=1)
     anchor_x = (grounded * feet_x).sum(axis=1) / grounded.sum(axis=1)
     shift = np.stack([-anchor_x, -ground + body.leg_w / 2 + a["hop"]], axis=-1)

@@ -21,7 +21,6 @@ from deepdance.data.synthetic.kinematics import (
     music_tempo,
 )
 
-
 # --------------------------------------------------------------------------------------------
 # Appearance
 # --------------------------------------------------------------------------------------------
@@ -50,8 +49,10 @@ class Appearance:
     """A dancer's fixed look: proportions and the colour of every body part."""
 
     body: Body
-    colours: dict[str, tuple[int, int, int]]  # skin, hair, top, bottom, shoe
-    far_shade: float = 0.85  # the screen-left limbs are a little darker, for depth
+    # skin, hair, top, bottom, shoe
+    colours: dict[str, tuple[int, int, int]]
+    # the screen-left limbs are a little darker, for depth
+    far_shade: float = 0.85
 
     @classmethod
     def sample(cls, dancer_seed: int) -> Appearance:
@@ -86,10 +87,14 @@ class Appearance:
 class Framing:
     """Where the camera puts the dancer: all fractions of the frame; no mirroring ever."""
 
-    scale: float  # rest-pose height / frame height
-    dx: float  # horizontal offset of the feet / frame width
-    ground: float  # y of the soles / frame height
-    squash: float  # horizontal foreshortening of an oblique viewpoint (1 = frontal)
+    # rest-pose height / frame height
+    scale: float
+    # horizontal offset of the feet / frame width
+    dx: float
+    # y of the soles / frame height
+    ground: float
+    # horizontal foreshortening of an oblique viewpoint (1 = frontal)
+    squash: float
 
     def jittered(self, rng: np.random.Generator) -> Framing:
         return Framing(
@@ -100,7 +105,8 @@ class Framing:
         )
 
 
-CAMERAS: tuple[Framing, ...] = (  # c01, c02, c03: frontal/close, oblique left, oblique right/far
+# c01, c02, c03: frontal/close, oblique left, oblique right/far
+CAMERAS: tuple[Framing, ...] = (
     Framing(scale=0.70, dx=0.0, ground=0.94, squash=1.0),
     Framing(scale=0.67, dx=-0.04, ground=0.92, squash=0.86),
     Framing(scale=0.62, dx=0.04, ground=0.9, squash=0.77),
@@ -123,8 +129,10 @@ def camera_framing(camera: int) -> Framing:
 # Drawing
 # --------------------------------------------------------------------------------------------
 
-SUPERSAMPLE = 2  # draw at 2x and area-downsample: smooth edges and sub-pixel motion
-SHIFT = 4  # cv2 fixed-point fractional bits for coordinates
+# draw at 2x and area-downsample: smooth edges and sub-pixel motion
+SUPERSAMPLE = 2
+# cv2 fixed-point fractional bits for coordinates
+SHIFT = 4
 _ONE = 1 << SHIFT
 
 
@@ -146,7 +154,8 @@ def _background(
     elif style == 1:  # vertical gradient
         ramp = np.linspace(rng.uniform(0.85, 1.0), rng.uniform(1.0, 1.15), height, dtype=np.float32)
         img[:] = wall_f * ramp[:, None, None]
-    else:  # soft vertical stripes (wall panels)
+    # soft vertical stripes (wall panels)
+    else:
         period = rng.uniform(0.15, 0.3) * width
         wave = 1.0 + 0.05 * np.sin(
             2 * np.pi * np.arange(width, dtype=np.float32) / period + rng.uniform(0, 2 * np.pi)
@@ -180,7 +189,8 @@ def _canvas_points(
             "torso_2": waist + across * waist_half,
             "torso_3": waist - across * waist_half,
             "hair": c["head"] + axis * 0.015 * px,
-            "face": c["head"] - axis * 0.01 * px,  # hair: a cap above the face
+            # hair: a cap above the face
+            "face": c["head"] - axis * 0.01 * px,
         }
     )
     return c
@@ -207,7 +217,8 @@ def _draw_figure(canvas: np.ndarray, at: dict[str, tuple[int, int]], look: Appea
     limb("neck", "head", col["skin"], 0.45 * b.arm_w + 0.01)
     disc("hair", col["hair"], b.head_r)
     disc("face", col["skin"], b.head_r * 0.9)
-    for side, shade in (("l", look.far_shade), ("r", 1.0)):  # arms in front of the torso
+    # arms in front of the torso
+    for side, shade in (("l", look.far_shade), ("r", 1.0)):
         limb(f"{side}_elbow", f"{side}_wrist", _shade(col["top"], shade), 0.85 * b.arm_w)
         limb(f"{side}_shoulder", f"{side}_elbow", _shade(col["top"], shade), b.arm_w)
         disc(f"{side}_wrist", _shade(col["skin"], shade), 0.55 * b.arm_w)
@@ -342,7 +353,8 @@ def render_silhouettes(
         if not mask.any():
             continue
         angles[mask] = perf.angles(t[mask])
-        if k > 0:  # cross-fade from the previous segment's dance
+        # cross-fade from the previous segment's dance
+        if k > 0:
             since = t[mask] - k * segment_seconds
             w = np.clip(since / blend_seconds, 0.0, 1.0)[:, None]
             w = w * w * (3 - 2 * w)

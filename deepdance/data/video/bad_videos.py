@@ -47,6 +47,7 @@ REPORT_COLUMNS = ("path", "stage", "reason")
 
 
 def check_policy(on_bad_video: str) -> None:
+    """Refuse an unknown data.on_bad_video before scanning, naming both accepted policies."""
     if on_bad_video not in ON_BAD_VIDEO:
         raise DeepdanceError(
             f"data.on_bad_video={on_bad_video!r} is not known; use 'skip' (leave bad videos out, list them "
@@ -62,6 +63,7 @@ def reason_of(err: BaseException, path: str | Path) -> str:
 
 
 def stop_message(path: str | Path, reason: str) -> str:
+    """The error shown when a bad video stops the run, pointing at the policy that skips it."""
     return (
         f"{path}: {reason} (data.on_bad_video=error; data.on_bad_video=skip leaves bad videos out and lists "
         f"them in {REPORT_NAME})"
@@ -122,7 +124,8 @@ def _probe_one(path: str) -> tuple[str, VideoInfo | None, str | None]:
         return path, probe_video(path), None
     except VideoError as err:
         return path, None, reason_of(err, path)
-    except Exception as err:  # a decoder bug must not take the whole scan down
+    # a decoder bug must not take the whole scan down
+    except Exception as err:
         return (
             path,
             None,
@@ -192,7 +195,8 @@ class SkipBadVideos(Dataset):
     def __len__(self) -> int:
         return len(self.dataset)  # type: ignore[arg-type]
 
-    def __getattr__(self, name: str) -> Any:  # manifest, num_frames, ... of the wrapped dataset
+    # manifest, num_frames, ... of the wrapped dataset
+    def __getattr__(self, name: str) -> Any:
         if name == "dataset":
             raise AttributeError(name)
         return getattr(self.dataset, name)

@@ -51,21 +51,24 @@ def decoder_reason(err: BaseException, opening: bool) -> str:
 
 def open_video(path: str | Path, **kwargs):
     """A decord ``VideoReader`` (one thread), or a ``VideoError`` whose message starts with the path."""
-    import decord  # imported lazily: worker processes and tests that never decode skip it
+    # imported lazily: worker processes and tests that never decode skip it
+    import decord
 
     path = Path(path)
     if not path.is_file():
         raise VideoError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise VideoError(f"{path}: empty file (0 bytes)")
-    try:  # decord reports a permission problem as an unreadable format; say what it is
+    # decord reports a permission problem as an unreadable format; say what it is
+    try:
         with open(path, "rb") as handle:
             handle.read(1)
     except PermissionError:
         raise VideoError(f"{path}: permission denied (the file is not readable by this user)") from None
     try:
         return decord.VideoReader(str(path), ctx=decord.cpu(0), num_threads=1, **kwargs)
-    except Exception as err:  # decord raises its own DECORDError / RuntimeError types
+    # decord raises its own DECORDError / RuntimeError types
+    except Exception as err:
         raise VideoError(f"{path}: {decoder_reason(err, opening=True)}") from None
 
 
@@ -76,7 +79,9 @@ def probe_video(path: str | Path) -> VideoInfo:
     if num_frames == 0:
         raise VideoError(f"{path}: the video stream has no frames")
     height, width = reader[0].shape[:2]
-    return VideoInfo(num_frames=num_frames, height=int(height), width=int(width), fps=float(reader.get_avg_fps()))
+    return VideoInfo(
+        num_frames=num_frames, height=int(height), width=int(width), fps=float(reader.get_avg_fps())
+    )
 
 
 def sample_frame_indices(
@@ -152,9 +157,12 @@ def snap_to_keyframes(indices: np.ndarray, keyframes: np.ndarray, video_frames: 
     snapped = nearest[order]
     # runs: the j-th index snapped to the same key frame takes key + j
     run_start = np.r_[True, snapped[1:] != snapped[:-1]]
-    position_in_run = np.arange(len(snapped)) - np.maximum.accumulate(np.where(run_start, np.arange(len(snapped)), 0))
+    position_in_run = np.arange(len(snapped)) - np.maximum.accumulate(
+        np.where(run_start, np.arange(len(snapped)), 0)
+    )
     snapped = snapped + position_in_run
-    if len(snapped) <= video_frames:  # keep strictly increasing inside the video
+    # keep strictly increasing inside the video
+    if len(snapped) <= video_frames:
         for i in range(1, len(snapped)):
             snapped[i] = max(snapped[i], snapped[i - 1] + 1)
         snapped = np.minimum(snapped, video_frames - len(snapped) + np.arange(len(snapped)))
@@ -176,11 +184,14 @@ def decode_size(height: int, width: int, img_size: int) -> tuple[int, int]:
     scale = img_size / min(height, width)
     height, width = max(img_size, round(height * scale)), max(img_size, round(width * scale))
     if width in DECORD_BAD_WIDTHS:
-        width += 1  # one column wider (the centre crop drops it) rather than a misread frame
+        # one column wider (the centre crop drops it) rather than a misread frame
+        width += 1
     return height, width
 
 
-def read_clip(path: str | Path, indices: np.ndarray, img_size: int, info: VideoInfo | None = None) -> torch.Tensor:
+def read_clip(
+    path: str | Path, indices: np.ndarray, img_size: int, info: VideoInfo | None = None
+) -> torch.Tensor:
     """Decode only ``indices``, centre-square crop, resize to ``img_size``.
 
     Returns uint8 ``(T, 3, img_size, img_size)``: normalisation happens on the model's
@@ -192,14 +203,30 @@ def read_clip(path: str | Path, indices: np.ndarray, img_size: int, info: VideoI
     try:
         frames = reader.get_batch(list(map(int, indices))).asnumpy()  # (T, H, W, 3)
     except Exception as err:
-        raise VideoError(f"{path}: decoding frames {int(indices.min())}..{int(indices.max())} failed: {decoder_reason(err, opening=False)}") from None
+        raise VideoError(
+            f"{path}: decoding frames {int(indices.min())}..{int(indices.max())} failed: "
+            f"{decoder_reason(err, opening=False)}"
+        ) from None
     top, left = max(0, (frames.shape[1] - img_size) // 2), max(0, (frames.shape[2] - img_size) // 2)
     frames = frames[:, top : top + img_size, left : left + img_size]
     clip = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2)  # (T, 3, S, S)
     if clip.shape[-1] != img_size or clip.shape[-2] != img_size:
         # A decoder that did not honour the requested size (one that rounds odd sizes, say).
-        log.warning("%s: decoded at %dx%d instead of the %dx%d asked for; resizing the %dx%d crop to %d",
-                    path, frames.shape[2], frames.shape[1], width, height, clip.shape[-1], clip.shape[-2],
-                    img_size)
-        clip = F.interpolate(clip.float(), size=(img_size, img_size), mode="bilinear", antialias=True).round().clamp(0, 255).byte()
+        log.warning(
+            "%s: decoded at %dx%d instead of the %dx%d asked for; resizing the %dx%d crop to %d",
+            path,
+            frames.shape[2],
+            frames.shape[1],
+            width,
+            height,
+            clip.shape[-1],
+            clip.shape[-2],
+            img_size,
+        )
+        clip = (
+            F.interpolate(clip.float(), size=(img_size, img_size), mode="bilinear", antialias=True)
+            .round()
+            .clamp(0, 255)
+            .byte()
+        )
     return clip

@@ -31,7 +31,8 @@ from deepdance.utils.stop import StopOnSigterm, check_stop
 log = logging.getLogger("deepdance.scan")
 
 SCAN_COLUMNS = ["path", "status", "reason", "frames", "fps", "width", "height", "seconds", "notes"]
-VFR_SPREAD = 1.1  # longest / shortest frame interval above which a video counts as variable-frame-rate
+# longest / shortest frame interval above which a video counts as variable-frame-rate
+VFR_SPREAD = 1.1
 
 
 def frames_to_check(num_frames: int, decode_frames: int) -> list[int]:
@@ -47,7 +48,8 @@ def check_video(path: str, decode_frames: int = 8, num_frames: int = 1, chunk: i
     """Open ``path``, decode the frames ``frames_to_check`` picks, and describe it as a scan row."""
     row: dict[str, Any] = {"path": path, "status": "ok", "reason": "", "notes": ""}
     try:
-        reader = open_video(path, width=32, height=32)  # tiny output: decoding, not resizing, is the test
+        # tiny output: decoding, not resizing, is the test
+        reader = open_video(path, width=32, height=32)
         count = len(reader)
         if count == 0:
             raise VideoError(f"{path}: the video stream has no frames")
@@ -67,9 +69,11 @@ def check_video(path: str, decode_frames: int = 8, num_frames: int = 1, chunk: i
                 ) from None
     except VideoError as err:
         return {**row, "status": "bad", "reason": reason_of(err, path)}
-    except Exception as err:  # a decoder bug must not take the whole scan down
+    # a decoder bug must not take the whole scan down
+    except Exception as err:
         return {**row, "status": "bad", "reason": f"{type(err).__name__}: {' '.join(str(err).split())[:160]}"}
-    first = open_video(path)[0].shape  # true size (the check above decoded at 32x32)
+    # true size (the check above decoded at 32x32)
+    first = open_video(path)[0].shape
     notes = []
     if count < num_frames:
         notes.append(f"short: {count} < data.num_frames={num_frames} frames (padded and masked, not bad)")
@@ -101,9 +105,8 @@ def scan_videos(
         raise DeepdanceError(str(err)) from None
     import decord
 
-    decord.logging.set_level(
-        decord.logging.QUIET
-    )  # FFmpeg's per-packet complaints: the reasons are in the report
+    # FFmpeg's per-packet complaints: the reasons are in the report
+    decord.logging.set_level(decord.logging.QUIET)
     check = functools.partial(check_video, decode_frames=decode_frames, num_frames=num_frames)
     rows: list[tuple[str, dict[str, Any], None]] = []
     stop = StopOnSigterm("scan", "run the command again")
