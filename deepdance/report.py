@@ -22,6 +22,7 @@ def _names(text: str) -> list[str]:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line, with every option documented in ``--help``."""
     parser = argparse.ArgumentParser(
         prog="python -m deepdance.report",
         description=__doc__,
@@ -49,6 +50,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def report(args: argparse.Namespace) -> list[Path]:
+    """Collect the runs, check the asked metrics and pair exist, then write the report files."""
     runs = collect_runs(args.dirs)
     available = sorted(runs["metric"].unique())
     metrics = args.metrics or available

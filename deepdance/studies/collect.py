@@ -53,6 +53,7 @@ def run_group(run_dir: Path) -> str:
 
 
 def read_summary(path: Path) -> dict:
+    """One run's summary.json; an unreadable one is a one-line error naming the file."""
     try:
         summary = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as err:
