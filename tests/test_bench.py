@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO, run_cli
+from tests.helpers.runs import REPO, run_cli
 from deepdance.bench.extraction import combined_ceiling, crop_center_square, seed_load_video
 from deepdance.bench.inputs import StandInSpec, describe_videos, ensure_standins, find_bench_videos
 from deepdance.bench.report import find_row, project_whole_aist, row

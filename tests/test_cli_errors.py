@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import torch
-from conftest import REPO, run_cli
+from tests.helpers.runs import REPO, run_cli
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig

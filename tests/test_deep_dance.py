@@ -15,7 +15,7 @@ from deepdance.models.dance_generator import DanceGenerator, interpolate_latents
 from deepdance.models.latent_lstm import LatentLSTM, RidgeForecaster, extrapolate, rollout
 from deepdance.models.latent_lstm_module import LatentLSTMModule
 from deepdance.models.silhouette_metrics import frame_iou
-from tests.conftest import run_cli
+from tests.helpers.runs import run_cli
 
 TINY_AE = {"height": 24, "width": 40, "latent_dim": 8, "channels": 4, "hidden": 16}
 OPTIMIZER = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-3}

@@ -1,41 +1,13 @@
 """The models learn: tests that fail when training stops improving the model, not only when
-it crashes. Both run ``deepdance.train.train`` in-process on a config composed the way the
-CLI composes it, on tiny synthetic dancers."""
+it crashes. They run the train task in-process (``tests.helpers.runs``) on a config composed
+the way the CLI composes it, on tiny synthetic dancers."""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from hydra import compose, initialize_config_dir
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, open_dict
-
-from conftest import REPO
-
-
-@pytest.fixture
-def hydra_run() -> Iterator[None]:
-    """Leave no Hydra run config behind for the next test."""
-    yield
-    HydraConfig.instance().cfg = None
-
-
-def compose_run(overrides: list[str], out_dir: Path) -> DictConfig:
-    """The train config as ``python -m deepdance.train OVERRIDES hydra.run.dir=OUT_DIR`` sees it."""
-    import deepdance.utils.run  # noqa: F401  (registers the config resolvers)
-
-    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
-        cfg = compose("train", overrides=overrides, return_hydra_config=True)
-    with open_dict(cfg):
-        cfg.hydra.runtime.output_dir = str(out_dir)
-    HydraConfig.instance().set_config(cfg)
-    # a task function gets the config without its hydra node
-    with open_dict(cfg):
-        del cfg["hydra"]
-    return cfg
+from tests.helpers.runs import train_in_process
 
 
 def small(root: Path, *extra: str) -> list[str]:
@@ -52,14 +24,11 @@ def epoch_values(out_dir: Path, key: str) -> list[float]:
         return [float(row[key]) for row in csv.DictReader(handle) if row.get(key)]
 
 
-def test_debug_overfit_memorises_a_few_batches(tiny_synthetic: Path, tmp_path: Path, hydra_run) -> None:
-    from deepdance.train import train
-
+def test_debug_overfit_memorises_a_few_batches(tiny_synthetic: Path, tmp_path: Path) -> None:
     # 2 batches of 4 clips, 10 genres, 30 epochs: the preset as written (no checkpoints: time)
     overrides = small(tiny_synthetic, "debug=overfit", "data.batch_size=4", "test=false", "seed=1",
-                      "callbacks=none")
-    cfg = compose_run(overrides, tmp_path)
-    metrics, objects = train(cfg)
+                      "callbacks=none", f"hydra.run.dir={tmp_path}")
+    metrics, objects = train_in_process(overrides)
     trainer = objects["trainer"]
     assert (trainer.overfit_batches, trainer.current_epoch) == (2, 30)
     accuracy = epoch_values(tmp_path, "train/acc")

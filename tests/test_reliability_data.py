@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 import torch
 
-from bad_video_files import BAD, expected_bad, make_bad_videos, running_as_root
-from conftest import run_cli
+from tests.helpers.bad_videos import BAD, expected_bad, make_bad_videos, running_as_root
+from tests.helpers.runs import run_cli
 from deepdance.data.bad_videos import probe_videos
 from deepdance.data.genre_datamodule import GenreDataModule
 from deepdance.data.video import probe_video, read_clip, sample_frame_indices

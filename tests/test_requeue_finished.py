@@ -8,37 +8,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, TINY_SYNTHETIC
+
+from tests.helpers.runs import small_run, train_in_process
 
 # Two tiny trainings in-process (about 15 s).
 pytestmark = pytest.mark.slow
 
 
 def _train_in_process(root: Path, run_dir: Path, *extra: str) -> dict[str, Any]:
-    from hydra import compose, initialize_config_dir
-    from hydra.core.hydra_config import HydraConfig
-    from omegaconf import open_dict
-
-    from deepdance.train import train
-
-    synthetic = ",".join(f"{k}:{v}" for k, v in TINY_SYNTHETIC.items())
-    overrides = [
-        f"data.root={root}", f"data.synthetic={{{synthetic}}}", "data.num_frames=4", "data.img_size=32",
-        "data.batch_size=4", "data.num_workers=0", "data.persistent_workers=false", "data.features.use=false",
-        "model.backbone.name=resnet10t", "trainer.max_epochs=2", "trainer.accelerator=cpu",
+    overrides = small_run(
+        root, "data.batch_size=4", "data.features.use=false",
         "trainer.limit_train_batches=2", "trainer.limit_val_batches=1", "trainer.limit_test_batches=1",
-        "callbacks.rich_progress_bar=null", "logger=csv", "print_config=false", "seed=5",
-        f"paths.log_dir={run_dir.parent / 'logs'}", *extra,
-    ]
-    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
-        cfg = compose("train", overrides=overrides, return_hydra_config=True)
-    with open_dict(cfg):
-        cfg.hydra.runtime.output_dir = str(run_dir)
-    HydraConfig.instance().set_config(cfg)
-    with open_dict(cfg):
-        # What Hydra hands a task: the job's config without the hydra node.
-        del cfg["hydra"]
-    _, objects = train(cfg)
+        "logger=csv", "seed=5", f"paths.log_dir={run_dir.parent / 'logs'}", f"hydra.run.dir={run_dir}", *extra,
+    )
+    _, objects = train_in_process(overrides)
     return {"summary": json.loads((run_dir / "summary.json").read_text()), "steps": objects["trainer"].global_step}
 
 

@@ -17,7 +17,7 @@ import pytest
 import torch
 import yaml
 
-from conftest import REPO, TINY_SYNTHETIC, run_cli
+from tests.helpers.runs import REPO, TINY_SYNTHETIC, run_cli
 
 
 def tiny_overrides(root: Path, searched: bool = False) -> list[str]:

@@ -103,6 +103,20 @@ def run_eval(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     return run_task(evaluate, cfg)
 
 
+def run_extract(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``python -m deepdance.extract_features``, in this process: returns (report, objects)."""
+    from deepdance.extract_features import extract
+
+    return run_task(extract, cfg)
+
+
+def run_predict(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``python -m deepdance.predict``, in this process: returns (payload, objects)."""
+    from deepdance.predict import predict
+
+    return run_task(predict, cfg)
+
+
 def train_in_process(overrides: Iterable[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Compose the train config from command-line overrides and run it here."""
     return run_train(compose_config("train", overrides))
