@@ -65,19 +65,21 @@ def run_task(task: Callable[[DictConfig], Any], cfg: DictConfig) -> Any:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     deterministic = torch.are_deterministic_algorithms_enabled()
-    try:
-        job = run_job(task, cfg, job_dir_key="hydra.run.dir", job_subdir_key=None,
-                      hydra_context=HydraContext(config_loader=None, callbacks=Callbacks(cfg)))
-        # re-raises what the task raised
-        return job.return_value
-    finally:
-        for handler in root.handlers:
-            if handler not in handlers:
-                handler.close()
-        root.handlers[:] = handlers
-        root.setLevel(level)
-        HydraConfig.instance().cfg = None
-        torch.use_deterministic_algorithms(deterministic)
+    # Hydra stays initialised during the job, as under @hydra.main: pipelines compose their stages.
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3", job_name=cfg.hydra.job.name):
+        try:
+            job = run_job(task, cfg, job_dir_key="hydra.run.dir", job_subdir_key=None,
+                          hydra_context=HydraContext(config_loader=None, callbacks=Callbacks(cfg)))
+            # re-raises what the task raised
+            return job.return_value
+        finally:
+            for handler in root.handlers:
+                if handler not in handlers:
+                    handler.close()
+            root.handlers[:] = handlers
+            root.setLevel(level)
+            HydraConfig.instance().cfg = None
+            torch.use_deterministic_algorithms(deterministic)
 
 
 def train_task(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -115,6 +117,13 @@ def run_predict(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     from deepdance.predict import predict
 
     return run_task(predict, cfg)
+
+
+def run_generate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``python -m deepdance.generate``, in this process."""
+    from deepdance.generate import generate
+
+    return run_task(generate, cfg)
 
 
 def train_in_process(overrides: Iterable[str]) -> tuple[dict[str, Any], dict[str, Any]]:
