@@ -13,7 +13,6 @@ import pytorch_lightning as pl
 import torch
 from omegaconf import OmegaConf
 
-from tests.helpers.runs import run_cli
 from deepdance.errors import DeepdanceError
 from deepdance.utils.checkpoints import (
     AtomicCheckpointIO,
@@ -21,6 +20,7 @@ from deepdance.utils.checkpoints import (
     load_checkpoint,
     resolve_ckpt_path,
 )
+from tests.helpers.runs import run_cli
 
 GENRE = "deepdance.models.genre_module.GenreClassifier"
 GENERATOR = "deepdance.models.latent_lstm_module.LatentLSTMModule"

@@ -17,13 +17,13 @@ import numpy as np
 import pytest
 import torch
 
-from tests.helpers.bad_videos import BAD, expected_bad, make_bad_videos, running_as_root
-from tests.helpers.runs import run_cli, small_run, train_in_process
 from deepdance.data.bad_videos import probe_videos
 from deepdance.data.genre_datamodule import GenreDataModule
 from deepdance.data.video import probe_video, read_clip, sample_frame_indices
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.utils.run import one_line
+from tests.helpers.bad_videos import BAD, expected_bad, make_bad_videos, running_as_root
+from tests.helpers.runs import run_cli, small_run, train_in_process
 
 
 @pytest.fixture(scope="module")

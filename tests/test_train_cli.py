@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from omegaconf import DictConfig, open_dict
 
 from tests.helpers.runs import run_cli, run_eval, small_run, train_in_process
