@@ -11,9 +11,10 @@ from tests.helpers.runs import train_in_process
 
 
 def small(root: Path, *extra: str) -> list[str]:
+    # no callbacks.rich_progress_bar=null: with callbacks=none that key does not exist (a composition error)
     return [
         f"data.root={root}", "data.synthetic=null", "data.num_frames=4", "data.img_size=32",
-        "data.num_workers=0", "data.persistent_workers=false", "callbacks.rich_progress_bar=null",
+        "data.num_workers=0", "data.persistent_workers=false",
         "print_config=false", "logger=csv", *extra,
     ]
 
