@@ -30,11 +30,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def tiny_synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny synthetic AIST++-named dataset, generated once per test session."""
+    """The tiny synthetic AIST++-named dataset, generated once per test session. Rendered in this
+    process: its 30 small videos take well under a second, less than starting a pool of spawned
+    workers (seconds, tens of them on a loaded machine); the videos do not depend on the workers."""
+    import cv2
+
     from deepdance.data.synthetic import SyntheticConfig, ensure_synthetic_dataset
 
     root = tmp_path_factory.mktemp("synthetic")
-    ensure_synthetic_dataset(root, SyntheticConfig(**TINY_SYNTHETIC))
+    # the in-process render sets OpenCV to one thread (as in a worker): put it back for the tests
+    threads = cv2.getNumThreads()
+    ensure_synthetic_dataset(root, SyntheticConfig(**TINY_SYNTHETIC), workers=1)
+    cv2.setNumThreads(threads)
     return root
 
 
