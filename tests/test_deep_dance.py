@@ -125,9 +125,10 @@ def test_two_stage_experiment_then_generate(tmp_path: Path, capsys: pytest.Captu
     seed_video = next((tmp_path / "data" / "silhouette_synthetic").glob("*.mp4"))
     out = tmp_path / "continued.mp4"
     capsys.readouterr()
-    run_generate(compose_config("generate", [f"ckpt_path={ckpt}", f"seed={seed_video}", "num_frames=53", "fps=15",
-                                             f"out={out}", "gif=true", f"strip={tmp_path / 'strip.png'}",
-                                             f"hydra.run.dir={tmp_path / 'gen'}"]))
+    run_generate(compose_config("generate", [
+        f"ckpt_path={ckpt}", f"seed={seed_video}", "num_frames=53", "fps=15", f"out={out}", "gif=true",
+        f"strip={tmp_path / 'strip.png'}", f"hydra.run.dir={tmp_path / 'gen'}",
+    ]))
     assert "frames/s" in capsys.readouterr().out
     reader = decord.VideoReader(str(out))
     assert len(reader) == 53 and reader[0].shape == (24, 40, 3)

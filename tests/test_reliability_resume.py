@@ -29,8 +29,8 @@ def overrides(root: Path, logs: Path, run: str) -> list[str]:
 
 
 def signal_at(step: int, name: str) -> list[str]:
-    return ["+callbacks.interrupt._target_=tests.helpers.interrupt.SignalAt", f"+callbacks.interrupt.step={step}",
-            f"+callbacks.interrupt.signal_name={name}"]
+    return ["+callbacks.interrupt._target_=tests.helpers.interrupt.SignalAt",
+            f"+callbacks.interrupt.step={step}", f"+callbacks.interrupt.signal_name={name}"]
 
 
 def metrics(run_dir: Path) -> dict[str, float]:

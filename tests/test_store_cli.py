@@ -71,7 +71,8 @@ def store(tiny_synthetic: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
     done[0].write_bytes(done[0].read_bytes()[:200])  # and one entry broken afterwards
     stdout = _extract_in_process([*_data(tiny_synthetic, features), f"hydra.run.dir={run_dir / 'resumed'}"])
     report = json.loads((run_dir / "resumed" / "extract_report.json").read_text())
-    return {"features": features, "root": tiny_synthetic, "done_before": len(done), "report": report, "stdout": stdout}
+    return {"features": features, "root": tiny_synthetic, "done_before": len(done), "report": report,
+            "stdout": stdout}
 
 
 def test_resumed_extraction_computes_only_what_is_missing(store: dict) -> None:
@@ -160,8 +161,8 @@ def test_predict_folder_and_any_video(trained: Path, store: dict, tmp_path: Path
     (folder / "gBR_sBM_c01_d01_mBR0_ch01.mp4").write_bytes((store["root"] / "gBR_sBM_c01_d01_mBR0_ch01.mp4").read_bytes())
     (folder / "broken.mp4").write_text("not a video")
     out = tmp_path / "pred.json"
-    run_predict(compose_config("predict", [f"ckpt_path={summary['best_ckpt']}", f"video={folder}", f"output={out}",
-                                           f"hydra.run.dir={tmp_path / 'run'}"]))
+    run_predict(compose_config("predict", [f"ckpt_path={summary['best_ckpt']}", f"video={folder}",
+                                           f"output={out}", f"hydra.run.dir={tmp_path / 'run'}"]))
     payload = json.loads(out.read_text())
     rows = {Path(v["video"]).name: v for v in payload["videos"]}
     assert payload["clips"] == 3 and set(rows) == {"my dance.mp4", "gBR_sBM_c01_d01_mBR0_ch01.mp4", "broken.mp4"}

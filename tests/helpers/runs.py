@@ -27,7 +27,9 @@ CONF = REPO / "conf"
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 # A small synthetic dataset: 10 genres x 3 dancers, one camera, one music, 1 s at 15 fps.
-TINY_SYNTHETIC = {"seed": 3, "dancers_per_genre": 3, "cameras": 1, "musics": 1, "seconds": 1.0, "fps": 15, "size": 64}
+TINY_SYNTHETIC = {
+    "seed": 3, "dancers_per_genre": 3, "cameras": 1, "musics": 1, "seconds": 1.0, "fps": 15, "size": 64,
+}
 
 
 def synthetic_override(settings: dict[str, Any] = TINY_SYNTHETIC) -> str:
@@ -131,7 +133,9 @@ def train_in_process(overrides: Iterable[str]) -> tuple[dict[str, Any], dict[str
     return run_train(compose_config("train", overrides))
 
 
-def run_cli(module: str, *overrides: str, cwd: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+def run_cli(
+    module: str, *overrides: str, cwd: Path | None = None, timeout: int = 600
+) -> subprocess.CompletedProcess:
     """Run ``python -m module overrides...`` as a user would; output captured for asserts."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "WANDB_MODE": "offline", "PYTHONUNBUFFERED": "1"}
     return subprocess.run([sys.executable, "-m", module, *overrides], cwd=cwd or REPO, env=env,
