@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO, run_cli
 from deepdance.bench.extraction import combined_ceiling, crop_center_square, seed_load_video
 from deepdance.bench.inputs import StandInSpec, describe_videos, ensure_standins, find_bench_videos
 from deepdance.bench.report import find_row, project_whole_aist, row
@@ -19,6 +18,7 @@ from deepdance.bench.timing import interleaved_runs
 from deepdance.bench.training import generator_available
 from deepdance.data.video import keyframe_indices, probe_video
 from deepdance.errors import DeepdanceError
+from tests.helpers.runs import REPO, run_cli
 
 EXTRACTION_ROWS = ("seed", "deepdance_exact", "deepdance_keyframe", "decode_only_exact", "decode_only_keyframe",
                    "ceiling_exact", "ceiling_keyframe")

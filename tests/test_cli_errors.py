@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 import torch
-from conftest import REPO, run_cli
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
@@ -28,6 +27,7 @@ from deepdance import config_checks
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.utils.checkpoints import MODEL_FAMILIES
 from deepdance.utils.run import find_user_error
+from tests.helpers.runs import REPO, run_cli
 
 CLASSIFIER, AUTOENCODER, LSTM = (
     config_checks.CLASSIFIER,

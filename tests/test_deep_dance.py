@@ -15,7 +15,7 @@ from deepdance.models.dance_generator import DanceGenerator, interpolate_latents
 from deepdance.models.latent_lstm import LatentLSTM, RidgeForecaster, extrapolate, rollout
 from deepdance.models.latent_lstm_module import LatentLSTMModule
 from deepdance.models.silhouette_metrics import frame_iou
-from tests.conftest import run_cli
+from tests.helpers.runs import compose_config, run_generate, train_in_process
 
 TINY_AE = {"height": 24, "width": 40, "latent_dim": 8, "channels": 4, "hidden": 16}
 OPTIMIZER = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-3}
@@ -97,21 +97,21 @@ def test_generation_from_both_seed_kinds(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_two_stage_experiment_then_generate(tmp_path: Path) -> None:
-    """experiment=deep_dance on a tiny synthetic dance, then both generation modes from its best_ckpt."""
+def test_two_stage_experiment_then_generate(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """experiment=deep_dance on a tiny synthetic dance, then both generation modes from its best_ckpt
+    (in-process, composed as the CLI composes them)."""
     import decord
 
     run_dir = tmp_path / "run"
-    result = run_cli(
-        "deepdance.train", "experiment=deep_dance", f"paths.data_dir={tmp_path / 'data'}", f"hydra.run.dir={run_dir}",
+    train_in_process([
+        "experiment=deep_dance", f"paths.data_dir={tmp_path / 'data'}", f"hydra.run.dir={run_dir}",
         "data.height=24", "data.width=40", "data.synthetic.num_frames=240", "data.synthetic.height=48", "data.synthetic.width=80",
         "data.fps=3", "trainer.max_epochs=1", "print_config=false", "callbacks.rich_progress_bar=null", "logger=tensorboard",
         'stages.ae.overrides=["model.net.channels=4","model.net.hidden=16","model.net.latent_dim=8",'
         '"callbacks.frame_strips.every_n_epochs=1"]',
         'stages.lstm.overrides=["model.net.hidden_sizes=[16]","callbacks.rollout_video.steps=3",'
         '"callbacks.rollout_video.every_n_epochs=1"]',
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    ])
     summary = json.loads((run_dir / "summary.json").read_text())
     for name in ("test/next_mse", "test/next_iou", "test/next_mse_repeat", "test/next_iou_repeat", "test/next_mse_extrap",
                  "test/next_iou_extrap", "test/next_mse_ridge", "test/next_iou_ridge", "ae/test/iou", "ae/test/ssim", "test/rollout1_mse"):
@@ -126,10 +126,12 @@ def test_two_stage_experiment_then_generate(tmp_path: Path) -> None:
         path.unlink()
     seed_video = next((tmp_path / "data" / "silhouette_synthetic").glob("*.mp4"))
     out = tmp_path / "continued.mp4"
-    gen = run_cli("deepdance.generate", f"ckpt_path={ckpt}", f"seed={seed_video}", "num_frames=53", "fps=15", f"out={out}",
-                  "gif=true", f"strip={tmp_path / 'strip.png'}", f"hydra.run.dir={tmp_path / 'gen'}")
-    assert gen.returncode == 0, gen.stderr[-3000:]
-    assert "frames/s" in gen.stdout
+    capsys.readouterr()
+    run_generate(compose_config("generate", [
+        f"ckpt_path={ckpt}", f"seed={seed_video}", "num_frames=53", "fps=15", f"out={out}", "gif=true",
+        f"strip={tmp_path / 'strip.png'}", f"hydra.run.dir={tmp_path / 'gen'}",
+    ]))
+    assert "frames/s" in capsys.readouterr().out
     reader = decord.VideoReader(str(out))
     assert len(reader) == 53 and reader[0].shape == (24, 40, 3)
     assert out.with_suffix(".gif").stat().st_size > 0 and (tmp_path / "strip.png").stat().st_size > 0

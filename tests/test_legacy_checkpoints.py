@@ -15,7 +15,7 @@ from pathlib import Path
 
 import decord
 import pytest
-from conftest import REPO
+from tests.helpers.runs import REPO
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig

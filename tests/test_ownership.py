@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
@@ -22,6 +21,7 @@ from deepdance.data.synthetic import SyntheticConfig, ensure_synthetic_dataset, 
 from deepdance.data.video.writer import write_mp4
 from deepdance.errors import DeepdanceError
 from deepdance.utils.cache_io import TargetExists, atomic_write_bytes
+from tests.helpers.runs import REPO
 
 TINY = SyntheticConfig(dancers_per_genre=1, cameras=1, musics=1, seconds=0.3, size=32)
 REAL_NAME = "gBR_sBM_c01_d04_mBR0_ch01.mp4"

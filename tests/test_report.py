@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import REPO
+from tests.helpers.runs import REPO
 
 from deepdance.report import main
 from deepdance.studies.output import GROUPS_CSV, MARKDOWN, PAIRED_CSV, chart_name

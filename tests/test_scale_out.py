@@ -17,16 +17,15 @@ import pytest
 import torch
 import yaml
 
-from conftest import REPO, TINY_SYNTHETIC, run_cli
+from tests.helpers.runs import REPO, run_cli, synthetic_override, train_in_process
 
 
 def tiny_overrides(root: Path, searched: bool = False) -> list[str]:
     """The tiny synthetic set at 32 px, frozen random backbone (features computed once); 4 frames
     and no dropout unless ``searched`` leaves them to a sweep (a command-line value fixes a
     searched parameter)."""
-    synthetic = ",".join(f"{k}:{v}" for k, v in TINY_SYNTHETIC.items())
     overrides = [
-        f"data.root={root}", f"data.synthetic={{{synthetic}}}", "data.img_size=32",
+        f"data.root={root}", synthetic_override(), "data.img_size=32",
         "data.num_workers=0", "data.persistent_workers=false", "data.train_jitter=false", "data.augment=null",
         "data.features.use=false",  # decode the clips: the feature store (deepdance.features) is tested on its own
         "model.backbone.name=resnet10t", "model.backbone.freeze=true", "model.frame_diff=false",
@@ -384,8 +383,8 @@ def test_ddp_on_two_cpu_processes_matches_a_single_process_in_one_run_dir(tiny_s
     """Full-batch training (10 train clips: one batch of 10, or 5 per rank) with no dropout,
     jitter or trainable BatchNorm is the same computation on one process and on two."""
     common = [*tiny_overrides(tiny_synthetic), "trainer.max_epochs=2", f"paths.log_dir={tmp_path / 'logs'}"]
-    single = run_cli("deepdance.train", *common, "trainer=cpu", "data.batch_size=10", f"hydra.run.dir={tmp_path / 'single'}")
-    assert single.returncode == 0, single.stderr[-3000:]
+    # the single process in this one, the two DDP ones as the CLI starts them
+    train_in_process([*common, "trainer=cpu", "data.batch_size=10", f"hydra.run.dir={tmp_path / 'single'}"])
     ddp = run_cli("deepdance.train", *common, "trainer=ddp_sim", "data.batch_size=5", f"hydra.run.dir={tmp_path / 'ddp'}")
     assert ddp.returncode == 0, ddp.stderr[-3000:]
 

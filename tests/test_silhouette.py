@@ -18,7 +18,7 @@ from deepdance.data.silhouette.preprocess import (
     to_silhouettes,
 )
 from deepdance.errors import DeepdanceError
-from tests.conftest import SHARED_DATA
+from tests.helpers.runs import SHARED_DATA
 
 CLIPS = SHARED_DATA / "deep_dance"
 

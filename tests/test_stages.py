@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from tests.helpers.runs import run_cli
 
 # Two CPU ranks, two tiny stages: the process boundary (DDP children) is the point.
 pytestmark = pytest.mark.slow

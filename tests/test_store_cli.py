@@ -1,9 +1,12 @@
-"""The real commands, chained as a user runs them: extract_features (killed midway, then resumed),
+"""The commands, chained as a user runs them: extract_features (killed midway, then resumed),
 train from the store, eval with K test clips, predict on a folder and on a non-AIST video
-with an audio track."""
+with an audio track. The killed and stopped extractions are real processes; the other
+commands run in this process, composed as the CLI composes them."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import signal
@@ -15,7 +18,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import REPO, TINY_SYNTHETIC, run_cli
+from tests.helpers.runs import (
+    REPO,
+    compose_config,
+    run_eval,
+    run_extract,
+    run_predict,
+    synthetic_override,
+    train_in_process,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -25,8 +36,15 @@ STORE_SETTINGS = ["model.backbone.name=resnet10t", "model.backbone.pretrained=fa
 
 
 def _data(root: Path, features: Path) -> list[str]:
-    synthetic = ",".join(f"{k}:{v}" for k, v in TINY_SYNTHETIC.items())
-    return [f"data.root={root}", f"data.synthetic={{{synthetic}}}", f"data.features.dir={features}", *STORE_SETTINGS]
+    return [f"data.root={root}", synthetic_override(), f"data.features.dir={features}", *STORE_SETTINGS]
+
+
+def _extract_in_process(overrides: list[str]) -> str:
+    """Run extract_features here; returns what it printed."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        run_extract(compose_config("extract_features", overrides))
+    return printed.getvalue()
 
 
 def _entries(features: Path) -> list[Path]:
@@ -51,10 +69,10 @@ def store(tiny_synthetic: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
     done = _entries(features)
     assert 4 <= len(done) < 30
     done[0].write_bytes(done[0].read_bytes()[:200])  # and one entry broken afterwards
-    result = run_cli("deepdance.extract_features", *_data(tiny_synthetic, features), f"hydra.run.dir={run_dir / 'resumed'}")
-    assert result.returncode == 0, result.stderr[-3000:]
+    stdout = _extract_in_process([*_data(tiny_synthetic, features), f"hydra.run.dir={run_dir / 'resumed'}"])
     report = json.loads((run_dir / "resumed" / "extract_report.json").read_text())
-    return {"features": features, "root": tiny_synthetic, "done_before": len(done), "report": report, "stdout": result.stdout}
+    return {"features": features, "root": tiny_synthetic, "done_before": len(done), "report": report,
+            "stdout": stdout}
 
 
 def test_resumed_extraction_computes_only_what_is_missing(store: dict) -> None:
@@ -98,8 +116,7 @@ def test_sigterm_stops_extraction_within_a_batch_and_keeps_finished_entries(tiny
     assert "run the same command again" in last and "Traceback" not in stderr
     assert not (run_dir / "stopped" / "extract_report.json").exists()
 
-    result = run_cli("deepdance.extract_features", *data, f"hydra.run.dir={run_dir / 'again'}")
-    assert result.returncode == 0, result.stderr[-3000:]
+    _extract_in_process([*data, f"hydra.run.dir={run_dir / 'again'}"])
     report = json.loads((run_dir / "again" / "extract_report.json").read_text())
     # every entry the stopped run kept is valid: reused, none recomputed
     assert (report["total"], report["reused"], report["recomputed"], report["computed"]) == (10, kept, 0, 10 - kept)
@@ -108,9 +125,9 @@ def test_sigterm_stops_extraction_within_a_batch_and_keeps_finished_entries(tiny
 @pytest.fixture(scope="module")
 def trained(store: dict, tmp_path_factory: pytest.TempPathFactory) -> Path:
     run_dir = tmp_path_factory.mktemp("train_from_store")
-    result = run_cli("deepdance.train", "model=genre_gru", *_data(store["root"], store["features"]), "trainer.max_epochs=2",
-                     "trainer.accelerator=cpu", "callbacks.rich_progress_bar=null", "data.test_clips=3", f"hydra.run.dir={run_dir}")
-    assert result.returncode == 0, result.stderr[-3000:]
+    train_in_process(["model=genre_gru", *_data(store["root"], store["features"]), "trainer.max_epochs=2",
+                      "trainer.accelerator=cpu", "callbacks.rich_progress_bar=null", "data.test_clips=3",
+                      f"hydra.run.dir={run_dir}"])
     log = (run_dir / "train.log").read_text()
     assert "(30 videos: 30 reused, 0 computed)" in log  # the store was complete: nothing decoded for features
     return run_dir
@@ -126,9 +143,8 @@ def test_train_from_store_reports_single_and_multi_clip_accuracy(trained: Path) 
 
 def test_eval_with_more_test_clips_and_view_vote(trained: Path, tmp_path: Path) -> None:
     summary = json.loads((trained / "summary.json").read_text())
-    result = run_cli("deepdance.eval", f"ckpt_path={summary['best_ckpt']}", "data.test_clips=5", "data.view_vote=true",
-                     "trainer.accelerator=cpu", f"hydra.run.dir={tmp_path}")
-    assert result.returncode == 0, result.stderr[-3000:]
+    run_eval(compose_config("eval", [f"ckpt_path={summary['best_ckpt']}", "data.test_clips=5", "data.view_vote=true",
+                                     "trainer.accelerator=cpu", f"hydra.run.dir={tmp_path}"]))
     evaluated = json.loads((tmp_path / "summary.json").read_text())
     assert evaluated["test/acc"] == pytest.approx(summary["test/acc"], abs=1e-6)  # same centre clips, same weights
     assert "test/acc_clips5" in evaluated and "test/acc_views" in evaluated
@@ -145,9 +161,8 @@ def test_predict_folder_and_any_video(trained: Path, store: dict, tmp_path: Path
     (folder / "gBR_sBM_c01_d01_mBR0_ch01.mp4").write_bytes((store["root"] / "gBR_sBM_c01_d01_mBR0_ch01.mp4").read_bytes())
     (folder / "broken.mp4").write_text("not a video")
     out = tmp_path / "pred.json"
-    result = run_cli("deepdance.predict", f"ckpt_path={summary['best_ckpt']}", f"video={folder}", f"output={out}",
-                     f"hydra.run.dir={tmp_path / 'run'}")
-    assert result.returncode == 0, result.stderr[-3000:]
+    run_predict(compose_config("predict", [f"ckpt_path={summary['best_ckpt']}", f"video={folder}",
+                                           f"output={out}", f"hydra.run.dir={tmp_path / 'run'}"]))
     payload = json.loads(out.read_text())
     rows = {Path(v["video"]).name: v for v in payload["videos"]}
     assert payload["clips"] == 3 and set(rows) == {"my dance.mp4", "gBR_sBM_c01_d01_mBR0_ch01.mp4", "broken.mp4"}

@@ -180,7 +180,7 @@ class ResumableTrainOrder:
                     self._resume_at[0],
                 )
             # Lightning looks for state_dict() on the DataLoader only and would warn that this
-            # mid-epoch resume is unreliable; it is exact (tests/test_resumable_order.py).
+            # mid-epoch resume is unreliable; it is exact (tests/test_resumable.py).
             warnings.filterwarnings(
                 "ignore", message="You're resuming from a checkpoint that ended before the epoch ended"
             )

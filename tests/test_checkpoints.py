@@ -13,7 +13,6 @@ import pytorch_lightning as pl
 import torch
 from omegaconf import OmegaConf
 
-from conftest import run_cli
 from deepdance.errors import DeepdanceError
 from deepdance.utils.checkpoints import (
     AtomicCheckpointIO,
@@ -21,6 +20,7 @@ from deepdance.utils.checkpoints import (
     load_checkpoint,
     resolve_ckpt_path,
 )
+from tests.helpers.runs import run_cli
 
 GENRE = "deepdance.models.genre_module.GenreClassifier"
 GENERATOR = "deepdance.models.latent_lstm_module.LatentLSTMModule"
@@ -236,7 +236,7 @@ def test_last_ckpt_is_the_newest_epoch_even_when_the_metric_got_worse(tmp_path: 
 def test_resume_after_sigterm_mid_epoch_ends_with_the_same_last_ckpt_as_an_uninterrupted_run(tmp_path: Path) -> None:
     from pytorch_lightning.utilities.exceptions import SIGTERMException
 
-    from interrupt_helpers import SignalAt
+    from tests.helpers.interrupt import SignalAt
 
     with pytest.raises(SIGTERMException):
         fit_worsening(tmp_path, max_epochs=3, validate=True, extra_callbacks=(SignalAt(5, "SIGTERM"),))

@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from deepdance.callbacks import CheckpointOnInterrupt, ResumableRandomness
 from deepdance.data.resumable import ResumableSampler, ResumableTrainOrder, item_generator
-from interrupt_helpers import SignalAt
+from tests.helpers.interrupt import SignalAt
 
 
 def items(sampler: ResumableSampler, epoch: int) -> list[tuple[int, int]]:

@@ -1,0 +1,2 @@
+"""Helpers shared by the tests: runs (compose, in-process runs, the CLI), interrupt callbacks,
+broken video files."""
