@@ -59,8 +59,9 @@ def cfg_train(tiny_synthetic: Path, tmp_path: Path) -> Iterator[DictConfig]:
     """The train config of the small run on the tiny synthetic set; run dir ``tmp_path/run``, logs
     under ``tmp_path/logs``. Change it in a test, then ``run_train(cfg_train)``."""
     run_dir = tmp_path / "run"
-    cfg = compose_config("train", small_run(tiny_synthetic, f"hydra.run.dir={run_dir}",
-                                            f"paths.log_dir={tmp_path / 'logs'}"))
+    cfg = compose_config(
+        "train", small_run(tiny_synthetic, f"hydra.run.dir={run_dir}", f"paths.log_dir={tmp_path / 'logs'}")
+    )
     yield from _with_hydra(cfg, run_dir)
 
 
@@ -68,6 +69,7 @@ def cfg_train(tiny_synthetic: Path, tmp_path: Path) -> Iterator[DictConfig]:
 def cfg_eval(tmp_path: Path) -> Iterator[DictConfig]:
     """The eval config, on CPU, run dir ``tmp_path/eval``; set ``ckpt_path``, then ``run_eval(cfg_eval)``."""
     run_dir = tmp_path / "eval"
-    cfg = compose_config("eval", ["trainer.accelerator=cpu", f"hydra.run.dir={run_dir}",
-                                  f"paths.log_dir={tmp_path / 'logs'}"])
+    cfg = compose_config(
+        "eval", ["trainer.accelerator=cpu", f"hydra.run.dir={run_dir}", f"paths.log_dir={tmp_path / 'logs'}"]
+    )
     yield from _with_hydra(cfg, run_dir)

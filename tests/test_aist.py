@@ -22,7 +22,14 @@ from deepdance.data.aist import (
 
 def test_parses_every_field() -> None:
     name = parse_aist_name("gBR_sBM_c01_d04_mBR0_ch01.mp4")
-    assert (name.genre, name.situation, name.camera, name.dancer, name.music, name.choreography) == ("BR", "BM", "01", "04", "BR0", "01")
+    assert (name.genre, name.situation, name.camera, name.dancer, name.music, name.choreography) == (
+        "BR",
+        "BM",
+        "01",
+        "04",
+        "BR0",
+        "01",
+    )
     assert name.sequence == "gBR_sBM_cAll_d04_mBR0_ch01"
     assert name.filename() == "gBR_sBM_c01_d04_mBR0_ch01.mp4"
 
@@ -45,7 +52,12 @@ def test_rejects_names_outside_the_pattern(bad: str) -> None:
 
 names = st.builds(
     lambda g, s, c, d, m, ch: f"g{g}_s{s}_c{c:02d}_d{d:02d}_m{g}{m}_ch{ch:02d}.mp4",
-    st.sampled_from(GENRES), st.sampled_from(SITUATIONS), st.integers(0, 99), st.integers(0, 99), st.integers(0, 9), st.integers(0, 99),
+    st.sampled_from(GENRES),
+    st.sampled_from(SITUATIONS),
+    st.integers(0, 99),
+    st.integers(0, 99),
+    st.integers(0, 9),
+    st.integers(0, 99),
 )
 
 
@@ -79,7 +91,10 @@ def _manifest(dancers_per_genre: int = 5, videos_per_dancer: int = 4) -> pd.Data
     for genre in GENRES:
         for _ in range(dancers_per_genre):
             dancer += 1
-            paths += [Path(f"g{genre}_sBM_c{c + 1:02d}_d{dancer:02d}_m{genre}0_ch01.mp4") for c in range(videos_per_dancer)]
+            paths += [
+                Path(f"g{genre}_sBM_c{c + 1:02d}_d{dancer:02d}_m{genre}0_ch01.mp4")
+                for c in range(videos_per_dancer)
+            ]
     paths.append(Path("gBR_sSH_c01_v0.mp4"))
     manifest, rejected = build_manifest(paths)
     assert [p.name for p, _ in rejected] == ["gBR_sSH_c01_v0.mp4"]
@@ -92,7 +107,9 @@ def test_dancer_split_holds_out_whole_dancers(seed: int) -> None:
     manifest["split"] = split_by_dancer(manifest, seed=seed)
     assert dancers_shared_between_splits(manifest) == set()
     per_genre = manifest.groupby(["genre", "split"])["dancer"].nunique().unstack()
-    assert (per_genre["test"] == 1).all() and (per_genre["val"] == 1).all() and (per_genre["train"] == 3).all()
+    assert (
+        (per_genre["test"] == 1).all() and (per_genre["val"] == 1).all() and (per_genre["train"] == 3).all()
+    )
 
 
 def test_random_split_leaks_dancers() -> None:

@@ -18,8 +18,8 @@ import pytest
 import torch
 
 from deepdance.data.genre.datamodule import GenreDataModule
-from deepdance.data.video.bad_videos import probe_videos
 from deepdance.data.video import probe_video, read_clip, sample_frame_indices
+from deepdance.data.video.bad_videos import probe_videos
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.utils.run import one_line
 from tests.helpers.bad_videos import BAD, expected_bad, make_bad_videos, running_as_root
@@ -45,7 +45,9 @@ PROBE_REASONS = {
 
 
 @pytest.mark.parametrize("kind", sorted(PROBE_REASONS))
-def test_probe_names_the_file_and_says_what_is_wrong(bad_root: tuple[Path, dict[str, Path]], kind: str) -> None:
+def test_probe_names_the_file_and_says_what_is_wrong(
+    bad_root: tuple[Path, dict[str, Path]], kind: str
+) -> None:
     path = bad_root[1][kind]
     with pytest.raises(VideoError) as err:
         probe_video(path)
@@ -74,7 +76,9 @@ def _probe_as_nobody(path: str, results: multiprocessing.Queue) -> None:
 def test_unreadable_file_is_reported_as_permission_denied(tmp_path: Path, tiny_synthetic: Path) -> None:
     import tempfile
 
-    folder = Path(tempfile.mkdtemp(prefix="deepdance-perm-"))  # pytest's tmp dirs are 0700: others cannot enter
+    folder = Path(
+        tempfile.mkdtemp(prefix="deepdance-perm-")
+    )  # pytest's tmp dirs are 0700: others cannot enter
     try:
         os.chmod(folder, 0o755)
         path = folder / "locked.mp4"
@@ -88,7 +92,9 @@ def test_unreadable_file_is_reported_as_permission_denied(tmp_path: Path, tiny_s
         import decord  # noqa: F401  (loaded before dropping privileges: the venv may be root-only)
 
         results: multiprocessing.Queue = multiprocessing.get_context("fork").Queue()
-        child = multiprocessing.get_context("fork").Process(target=_probe_as_nobody, args=(str(path), results))
+        child = multiprocessing.get_context("fork").Process(
+            target=_probe_as_nobody, args=(str(path), results)
+        )
         child.start()
         child.join(60)
         message = results.get(timeout=5)
@@ -97,7 +103,9 @@ def test_unreadable_file_is_reported_as_permission_denied(tmp_path: Path, tiny_s
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def test_short_and_variable_frame_rate_videos_are_read_frame_accurately(bad_root: tuple[Path, dict[str, Path]]) -> None:
+def test_short_and_variable_frame_rate_videos_are_read_frame_accurately(
+    bad_root: tuple[Path, dict[str, Path]],
+) -> None:
     paths = bad_root[1]
     vfr = probe_video(paths["vfr"])
     assert vfr.num_frames == 40 and 20 < vfr.fps < 25  # average of 70 ms / 20 ms intervals
@@ -112,9 +120,19 @@ def test_short_and_variable_frame_rate_videos_are_read_frame_accurately(bad_root
     assert clip.shape == (6, 3, 32, 32) and mask.tolist() == [True] * 3 + [False] * 3
 
 
-def _datamodule(root: Path, report_dir: Path, on_bad_video: str = "skip", workers: int = 2) -> GenreDataModule:
-    return GenreDataModule(str(root), num_frames=4, img_size=32, batch_size=4, num_workers=workers, persistent_workers=False,
-                           on_bad_video=on_bad_video, report_dir=str(report_dir))
+def _datamodule(
+    root: Path, report_dir: Path, on_bad_video: str = "skip", workers: int = 2
+) -> GenreDataModule:
+    return GenreDataModule(
+        str(root),
+        num_frames=4,
+        img_size=32,
+        batch_size=4,
+        num_workers=workers,
+        persistent_workers=False,
+        on_bad_video=on_bad_video,
+        report_dir=str(report_dir),
+    )
 
 
 def _rows(report: Path) -> list[dict[str, str]]:
@@ -122,7 +140,9 @@ def _rows(report: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def test_skip_leaves_bad_videos_out_and_lists_each_with_its_reason(bad_root: tuple[Path, dict[str, Path]], tmp_path: Path) -> None:
+def test_skip_leaves_bad_videos_out_and_lists_each_with_its_reason(
+    bad_root: tuple[Path, dict[str, Path]], tmp_path: Path
+) -> None:
     root, paths = bad_root
     bad = expected_bad(paths)
     dm = _datamodule(root, tmp_path)
@@ -149,7 +169,9 @@ def test_skip_leaves_bad_videos_out_and_lists_each_with_its_reason(bad_root: tup
     assert "corrupt video packets" in decode_rows[0]["reason"]
 
 
-def test_error_stops_at_the_first_bad_video_in_probe_and_in_a_worker(bad_root: tuple[Path, dict[str, Path]], tmp_path: Path) -> None:
+def test_error_stops_at_the_first_bad_video_in_probe_and_in_a_worker(
+    bad_root: tuple[Path, dict[str, Path]], tmp_path: Path
+) -> None:
     root, paths = bad_root
     children_before = set(multiprocessing.active_children())
     with pytest.raises(VideoError) as err:
@@ -169,11 +191,16 @@ def test_error_stops_at_the_first_bad_video_in_probe_and_in_a_worker(bad_root: t
             for _ in dm._loader(split, shuffle=False):
                 pass
     line = one_line(err.value)
-    assert line.startswith(str(only_decode_bad / paths["corrupt_middle"].name)) and "corrupt video packets" in line
+    assert (
+        line.startswith(str(only_decode_bad / paths["corrupt_middle"].name))
+        and "corrupt video packets" in line
+    )
     err.value.__traceback__ = None  # the traceback holds the loader's iterator, and with it its workers
     del err
     gc.collect()
-    assert set(multiprocessing.active_children()) <= children_before, "the failed loader's workers were shut down"
+    assert set(multiprocessing.active_children()) <= children_before, (
+        "the failed loader's workers were shut down"
+    )
 
 
 WORKER_LEFT_AT_EXIT = """
@@ -181,7 +208,9 @@ import sys
 import torch
 from torch.utils.data import DataLoader
 from deepdance.data.genre.datamodule import init_worker
-loader = DataLoader(list(range(64)), batch_size=2, num_workers=2, persistent_workers=True, worker_init_fn=init_worker)
+loader = DataLoader(
+    list(range(64)), batch_size=2, num_workers=2, persistent_workers=True, worker_init_fn=init_worker
+)
 iterator = iter(loader)
 next(iterator)
 sys.modules["__main__"].kept = iterator  # alive until interpreter exit, as after an error in a worker
@@ -192,7 +221,9 @@ print("exiting", flush=True)
 def test_process_exits_while_a_loader_still_holds_workers_that_ignore_sigterm() -> None:
     """Workers ignore SIGTERM (the main process saves a checkpoint first); at exit they are
     killed instead of being joined forever by multiprocessing's exit handler (a hang seen in CI)."""
-    result = subprocess.run([sys.executable, "-c", WORKER_LEFT_AT_EXIT], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", WORKER_LEFT_AT_EXIT], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0 and "exiting" in result.stdout, result.stderr[-2000:]
 
 
@@ -205,9 +236,13 @@ def test_collate_drops_a_batch_made_only_of_bad_videos() -> None:
 
 
 @pytest.mark.slow
-def test_scan_cli_reports_every_bad_video_up_front(bad_root: tuple[Path, dict[str, Path]], tmp_path: Path) -> None:
+def test_scan_cli_reports_every_bad_video_up_front(
+    bad_root: tuple[Path, dict[str, Path]], tmp_path: Path
+) -> None:
     root, paths = bad_root
-    result = run_cli("deepdance.scan", f"data.root={root}", "workers=2", f"hydra.run.dir={tmp_path}", timeout=300)
+    result = run_cli(
+        "deepdance.scan", f"data.root={root}", "workers=2", f"hydra.run.dir={tmp_path}", timeout=300
+    )
     assert result.returncode == 1, result.stderr[-2000:]  # bad videos found
     import pandas as pd
 
@@ -215,7 +250,10 @@ def test_scan_cli_reports_every_bad_video_up_front(bad_root: tuple[Path, dict[st
     status = dict(zip(table["path"], table["status"]))
     assert {p for p, s in status.items() if s == "bad"} == {str(p) for p in expected_bad(paths).values()}
     notes = dict(zip(table["path"], table["notes"]))
-    assert notes[str(paths["short"])].startswith("short: 3 <") and "variable frame rate" in notes[str(paths["vfr"])]
+    assert (
+        notes[str(paths["short"])].startswith("short: 3 <")
+        and "variable frame rate" in notes[str(paths["vfr"])]
+    )
     assert (table["status"] == "ok").sum() == len(table) - len(expected_bad(paths))
     assert len(_rows(tmp_path / "bad_videos.csv")) == len(expected_bad(paths))
 
@@ -225,12 +263,21 @@ def _folder_bytes(root: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.slow
-def test_training_skips_bad_videos_lists_them_and_says_how_many(bad_root: tuple[Path, dict[str, Path]], tmp_path: Path) -> None:
+def test_training_skips_bad_videos_lists_them_and_says_how_many(
+    bad_root: tuple[Path, dict[str, Path]], tmp_path: Path
+) -> None:
     root, paths = bad_root
     before = _folder_bytes(root)
     # in-process; the clips are decoded in 2 DataLoader workers
-    train_in_process(small_run(root, "data.synthetic=null", "data.num_workers=2", "trainer.max_epochs=1",
-                               f"hydra.run.dir={tmp_path}"))
+    train_in_process(
+        small_run(
+            root,
+            "data.synthetic=null",
+            "data.num_workers=2",
+            "trainer.max_epochs=1",
+            f"hydra.run.dir={tmp_path}",
+        )
+    )
     # the user's folder, bad files included, is read only: nothing written, moved or deleted
     assert _folder_bytes(root) == before
     rows = _rows(tmp_path / "bad_videos.csv")
@@ -244,10 +291,19 @@ def test_training_skips_bad_videos_lists_them_and_says_how_many(bad_root: tuple[
 
 
 @pytest.mark.slow
-def test_training_with_error_stops_with_one_line_naming_the_file(bad_root: tuple[Path, dict[str, Path]], tmp_path: Path) -> None:
+def test_training_with_error_stops_with_one_line_naming_the_file(
+    bad_root: tuple[Path, dict[str, Path]], tmp_path: Path
+) -> None:
     root, paths = bad_root
-    result = run_cli("deepdance.train", f"data.root={root}", "data.synthetic=null", "data.on_bad_video=error",
-                     "print_config=false", f"hydra.run.dir={tmp_path}", timeout=300)
+    result = run_cli(
+        "deepdance.train",
+        f"data.root={root}",
+        "data.synthetic=null",
+        "data.on_bad_video=error",
+        "print_config=false",
+        f"hydra.run.dir={tmp_path}",
+        timeout=300,
+    )
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
     last = result.stderr.strip().splitlines()[-1]
     first = min(str(p) for p in expected_bad(paths).values() if p != paths["corrupt_middle"])

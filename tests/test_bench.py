@@ -20,13 +20,22 @@ from deepdance.data.video import keyframe_indices, probe_video
 from deepdance.errors import DeepdanceError
 from tests.helpers.runs import REPO, run_cli
 
-EXTRACTION_ROWS = ("seed", "deepdance_exact", "deepdance_keyframe", "decode_only_exact", "decode_only_keyframe",
-                   "ceiling_exact", "ceiling_keyframe")
+EXTRACTION_ROWS = (
+    "seed",
+    "deepdance_exact",
+    "deepdance_keyframe",
+    "decode_only_exact",
+    "decode_only_keyframe",
+    "ceiling_exact",
+    "ceiling_keyframe",
+)
 
 
 @pytest.fixture(scope="module")
 def standin(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    spec = StandInSpec("mini", count=1, width=128, height=80, fps=59.94, seconds=1.0, gop_seconds=0.5, preset="ultrafast")
+    spec = StandInSpec(
+        "mini", count=1, width=128, height=80, fps=59.94, seconds=1.0, gop_seconds=0.5, preset="ultrafast"
+    )
     return ensure_standins(tmp_path_factory.mktemp("standins"), spec)[0]
 
 
@@ -43,11 +52,16 @@ def test_standin_is_shaped_like_aist(standin: Path) -> None:
 
 
 def test_standins_are_reused_and_regenerated_when_the_spec_changes(tmp_path: Path) -> None:
-    spec = StandInSpec("s", count=1, width=64, height=40, fps=10, seconds=0.5, audio=False, preset="ultrafast")
+    spec = StandInSpec(
+        "s", count=1, width=64, height=40, fps=10, seconds=0.5, audio=False, preset="ultrafast"
+    )
     (path,) = ensure_standins(tmp_path, spec)
     stamp = path.stat().st_mtime_ns
     assert ensure_standins(tmp_path, spec)[0].stat().st_mtime_ns == stamp
-    (again,) = ensure_standins(tmp_path, StandInSpec("s", count=1, width=64, height=40, fps=10, seconds=1.0, audio=False, preset="ultrafast"))
+    (again,) = ensure_standins(
+        tmp_path,
+        StandInSpec("s", count=1, width=64, height=40, fps=10, seconds=1.0, audio=False, preset="ultrafast"),
+    )
     assert probe_video(again).num_frames == 10
     # A video the record does not list (a user's, or a lost record): refused, untouched.
     (tmp_path / "s" / "standins.json").unlink()
@@ -82,8 +96,12 @@ def test_ceiling_adds_times_on_cpu_and_takes_the_slower_stage_on_gpu() -> None:
 
 def test_interleaved_runs_time_each_run_after_warmup() -> None:
     calls: list[str] = []
-    timings = interleaved_runs({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, repeats=2, warmup=1,
-                               warmup_runs={"a": lambda: calls.append("wa")})
+    timings = interleaved_runs(
+        {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")},
+        repeats=2,
+        warmup=1,
+        warmup_runs={"a": lambda: calls.append("wa")},
+    )
     assert calls == ["wa", "b", "a", "b", "a", "b"]
     assert len(timings["a"].seconds) == 2 and timings["b"].median >= 0
 
@@ -92,14 +110,28 @@ def test_projection_scales_length_dependent_costs_only() -> None:
     sets = [{"name": "s", "frames_per_video": 797.2 / 2}]  # stand-ins half as long as AIST++'s mean
     rows = [
         row("ceiling_model", "model_only", "model", 20.0, "frames/s"),  # 1 s per 20-frame video
-        row("extraction", "seed", "seed", 0.25, "videos/s", set_name="s", s_per_video=4.0, stages={"read_share": 0.5}),
+        row(
+            "extraction",
+            "seed",
+            "seed",
+            0.25,
+            "videos/s",
+            set_name="s",
+            s_per_video=4.0,
+            stages={"read_share": 0.5},
+        ),
         row("extraction", "deepdance_exact", "dd", 0.5, "videos/s", set_name="s", s_per_video=2.0),
         row("ceiling", "decode_only_exact", "dec", 1.0, "videos/s", set_name="s"),
         row("extraction", "deepdance_keyframe", "dd", 1.0, "videos/s", set_name="s", s_per_video=1.0),
         row("ceiling", "decode_only_keyframe", "dec", 4.0, "videos/s", set_name="s"),
     ]
-    projected = {p["pipeline"]: p for p in project_whole_aist(rows, sets, ["exact", "keyframe"], "cpu", 20, videos=100, frames=79_720)}
-    assert projected["seed"]["s_per_video"] == pytest.approx(4.0 * (0.5 * 2 + 0.5))  # read doubles, model does not
+    projected = {
+        p["pipeline"]: p
+        for p in project_whole_aist(rows, sets, ["exact", "keyframe"], "cpu", 20, videos=100, frames=79_720)
+    }
+    assert projected["seed"]["s_per_video"] == pytest.approx(
+        4.0 * (0.5 * 2 + 0.5)
+    )  # read doubles, model does not
     assert projected["deepdance_exact"]["s_per_video"] == pytest.approx(2.0 * (1 + 1 * 2) / (1 + 1))
     assert projected["deepdance_keyframe"]["s_per_video"] == pytest.approx(1.0)
     assert projected["deepdance_keyframe"]["hours"] == pytest.approx(100 / 3600)
@@ -114,8 +146,13 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
     root = tmp_path_factory.mktemp("bench")
     run = root / "run"
     source_tree = sorted((REPO / "experiments").rglob("*"))
-    result = run_cli("deepdance.bench", "bench=smoke", f"bench.inputs_dir={root / 'inputs'}",
-                     f"hydra.run.dir={run}", timeout=900)
+    result = run_cli(
+        "deepdance.bench",
+        "bench=smoke",
+        f"bench.inputs_dir={root / 'inputs'}",
+        f"hydra.run.dir={run}",
+        timeout=900,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     # Results in the run dir only (no bench.out_dir given): nothing new in the source tree.
     assert sorted((REPO / "experiments").rglob("*")) == source_tree
@@ -164,14 +201,21 @@ def test_smoke_records_machine_facts_and_writes_markdown_and_features(smoke: tup
     from safetensors.torch import load_file
 
     entry = load_file(str(next(stores[0].glob("*.safetensors"))))
-    assert entry["features"].shape == (1, 4, 512) and entry["mask"].all()  # 1 clip x 4 frames x resnet10t features
+    assert (
+        entry["features"].shape == (1, 4, 512) and entry["mask"].all()
+    )  # 1 clip x 4 frames x resnet10t features
     assert (run / "smoke-cpu.json").is_file()
 
 
 @pytest.mark.slow
 def test_bench_cli_names_a_bad_video_folder(tmp_path: Path) -> None:
-    result = run_cli("deepdance.bench", "bench=smoke", f"bench.videos={tmp_path}/none", f"bench.out_dir={tmp_path}",
-                     f"hydra.run.dir={tmp_path}/run")
+    result = run_cli(
+        "deepdance.bench",
+        "bench=smoke",
+        f"bench.videos={tmp_path}/none",
+        f"bench.out_dir={tmp_path}",
+        f"hydra.run.dir={tmp_path}/run",
+    )
     assert result.returncode == 2
     assert f"error: bench.videos={tmp_path}/none: not a directory" in result.stderr
 
@@ -179,8 +223,15 @@ def test_bench_cli_names_a_bad_video_folder(tmp_path: Path) -> None:
 @pytest.mark.gpu
 @pytest.mark.slow
 def test_smoke_on_gpu_uses_bf16_and_records_the_gpu(tmp_path: Path) -> None:
-    result = run_cli("deepdance.bench", "bench=smoke", "bench.device=cuda", f"bench.out_dir={tmp_path}",
-                     f"bench.inputs_dir={tmp_path / 'inputs'}", f"hydra.run.dir={tmp_path / 'run'}", timeout=900)
+    result = run_cli(
+        "deepdance.bench",
+        "bench=smoke",
+        "bench.device=cuda",
+        f"bench.out_dir={tmp_path}",
+        f"bench.inputs_dir={tmp_path / 'inputs'}",
+        f"hydra.run.dir={tmp_path / 'run'}",
+        timeout=900,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     results = json.loads((tmp_path / "smoke-cuda.json").read_text())
     assert results["machine"]["gpu"] and results["config"]["precision"] == "bf16"

@@ -71,7 +71,9 @@ def test_damaged_entries_are_detected(tmp_path: Path, damage, reason: str) -> No
         read_entry(path)
 
 
-def test_truncated_entry_is_recomputed_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_truncated_entry_is_recomputed_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path = tmp_path / "features.npy"
     calls = []
 
@@ -86,7 +88,9 @@ def test_truncated_entry_is_recomputed_with_a_warning(tmp_path: Path, caplog: py
     with caplog.at_level(logging.WARNING, logger="deepdance.utils.cache_io"):
         repaired = load_or_compute_array(path, compute)
     assert len(calls) == 2 and np.array_equal(repaired, first)
-    assert any("corrupt cache entry, recomputing" in r.message and str(path) in r.message for r in caplog.records)
+    assert any(
+        "corrupt cache entry, recomputing" in r.message and str(path) in r.message for r in caplog.records
+    )
     assert np.array_equal(load_or_compute_array(path, compute), first) and len(calls) == 2
 
 
@@ -125,7 +129,11 @@ def _ensure(root: str, log_path: str, start_at: float) -> None:
     logging.getLogger("deepdance.data.synthetic").addHandler(handler)
     logging.getLogger("deepdance.data.synthetic").setLevel(logging.INFO)
     time.sleep(max(0.0, start_at - time.time()))
-    ensure_synthetic_dataset(root, SyntheticConfig(seed=1, dancers_per_genre=1, cameras=1, musics=1, seconds=0.4, fps=10, size=32), workers=1)
+    ensure_synthetic_dataset(
+        root,
+        SyntheticConfig(seed=1, dancers_per_genre=1, cameras=1, musics=1, seconds=0.4, fps=10, size=32),
+        workers=1,
+    )
     handler.close()
 
 
@@ -140,5 +148,7 @@ def test_synthetic_dataset_lock_makes_two_concurrent_generators_write_once(tmp_p
     record = json.loads((root / "synthetic.json").read_text())
     from deepdance.data.video import probe_video
 
-    assert len(record["files"]) == 10 and all(probe_video(root / name).num_frames == 4 for name in record["files"])
+    assert len(record["files"]) == 10 and all(
+        probe_video(root / name).num_frames == 4 for name in record["files"]
+    )
     assert not list(root.glob(".*tmp*"))  # no temporary files left behind

@@ -39,7 +39,14 @@ class Payload:
 def crafted_checkpoint(tmp_path: Path) -> tuple[Path, Path]:
     marker = tmp_path / "payload_ran"
     path = tmp_path / "evil.ckpt"
-    torch.save({"state_dict": {}, "deepdance": {"model_target": GENRE, "data": {}}, "hyper_parameters": Payload(marker)}, path)
+    torch.save(
+        {
+            "state_dict": {},
+            "deepdance": {"model_target": GENRE, "data": {}},
+            "hyper_parameters": Payload(marker),
+        },
+        path,
+    )
     assert not marker.exists()
     return path, marker
 
@@ -49,7 +56,11 @@ def test_crafted_checkpoint_is_refused_and_its_payload_never_runs(tmp_path: Path
     with pytest.raises(UnsafeCheckpoint) as err:
         load_checkpoint(path)
     message = str(err.value)
-    assert message.startswith(f"ckpt_path={path}: refused to load") and "system" in message and "\n" not in message
+    assert (
+        message.startswith(f"ckpt_path={path}: refused to load")
+        and "system" in message
+        and "\n" not in message
+    )
     from deepdance.models.genre_module import GenreClassifier
 
     # Lightning's own loader, as deepdance calls it: torch's weights-only unpickler refuses the
@@ -64,7 +75,14 @@ def test_crafted_checkpoint_is_refused_and_its_payload_never_runs(tmp_path: Path
 @pytest.mark.parametrize("module", ["deepdance.eval", "deepdance.train"])
 def test_cli_refuses_crafted_checkpoint_in_one_line(module: str, tmp_path: Path) -> None:
     path, marker = crafted_checkpoint(tmp_path)
-    result = run_cli(module, f"ckpt_path={path}", f"hydra.run.dir={tmp_path / 'run'}", "print_config=false", f"data.root={tmp_path / 'never'}", timeout=180)
+    result = run_cli(
+        module,
+        f"ckpt_path={path}",
+        f"hydra.run.dir={tmp_path / 'run'}",
+        "print_config=false",
+        f"data.root={tmp_path / 'never'}",
+        timeout=180,
+    )
     assert result.returncode == 2, result.stderr[-2000:]
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith(f"error: ckpt_path={path}: refused to load") and "Traceback" not in result.stderr
@@ -72,24 +90,50 @@ def test_cli_refuses_crafted_checkpoint_in_one_line(module: str, tmp_path: Path)
 
 
 def fake_checkpoint(path: Path, model_target: str, data_target: str) -> Path:
-    torch.save({"state_dict": {"w": torch.zeros(2)}, "deepdance": {"model_target": model_target, "data": {"_target_": data_target}}}, path)
+    torch.save(
+        {
+            "state_dict": {"w": torch.zeros(2)},
+            "deepdance": {"model_target": model_target, "data": {"_target_": data_target}},
+        },
+        path,
+    )
     return path
 
 
 @pytest.mark.slow
 def test_checkpoint_of_the_other_model_family_is_a_one_line_error(tmp_path: Path) -> None:
-    generator = fake_checkpoint(tmp_path / "generator.ckpt", GENERATOR, "deepdance.data.silhouette.SilhouetteDataModule")
-    result = run_cli("deepdance.train", f"ckpt_path={generator}", f"hydra.run.dir={tmp_path / 'train'}", "print_config=false",
-                     f"data.root={tmp_path / 'never'}", timeout=180)
+    generator = fake_checkpoint(
+        tmp_path / "generator.ckpt", GENERATOR, "deepdance.data.silhouette.SilhouetteDataModule"
+    )
+    result = run_cli(
+        "deepdance.train",
+        f"ckpt_path={generator}",
+        f"hydra.run.dir={tmp_path / 'train'}",
+        "print_config=false",
+        f"data.root={tmp_path / 'never'}",
+        timeout=180,
+    )
     assert result.returncode == 2, result.stderr[-2000:]
     last = result.stderr.strip().splitlines()[-1]
-    assert f"ckpt_path={generator} holds a {GENERATOR} (Deep-Dance latent LSTM (generator family)) checkpoint" in last
+    assert (
+        f"ckpt_path={generator} holds a {GENERATOR} (Deep-Dance latent LSTM (generator family)) checkpoint"
+        in last
+    )
     assert f"this run's model is {GENRE} (genre classifier)" in last and not (tmp_path / "never").exists()
 
-    result = run_cli("deepdance.eval", f"ckpt_path={generator}", "data=synthetic", f"hydra.run.dir={tmp_path / 'eval'}", timeout=180)
+    result = run_cli(
+        "deepdance.eval",
+        f"ckpt_path={generator}",
+        "data=synthetic",
+        f"hydra.run.dir={tmp_path / 'eval'}",
+        timeout=180,
+    )
     assert result.returncode == 2, result.stderr[-2000:]
     last = result.stderr.strip().splitlines()[-1]
-    assert "trained on deepdance.data.silhouette.SilhouetteDataModule, but the data config builds deepdance.data.genre.GenreDataModule" in last
+    assert (
+        "trained on deepdance.data.silhouette.SilhouetteDataModule, "
+        "but the data config builds deepdance.data.genre.GenreDataModule" in last
+    )
 
 
 def test_truncated_or_foreign_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
@@ -107,11 +151,22 @@ def test_truncated_or_foreign_checkpoint_is_a_clear_error(tmp_path: Path) -> Non
 
 
 def test_atomic_checkpoint_io_writes_plain_data_that_loads_weights_only(tmp_path: Path) -> None:
-    checkpoint = {"state_dict": {"w": torch.ones(3)}, "hyper_parameters": {"data": OmegaConf.create({"root": "/x", "sizes": [1, 2]}),
-                  "where": Path("/tmp"), "score": np.float64(0.5)}, "hparams_type": dict}
+    checkpoint = {
+        "state_dict": {"w": torch.ones(3)},
+        "hyper_parameters": {
+            "data": OmegaConf.create({"root": "/x", "sizes": [1, 2]}),
+            "where": Path("/tmp"),
+            "score": np.float64(0.5),
+        },
+        "hparams_type": dict,
+    }
     AtomicCheckpointIO().save_checkpoint(checkpoint, tmp_path / "c.ckpt")
     loaded = torch.load(tmp_path / "c.ckpt", weights_only=True)
-    assert loaded["hyper_parameters"] == {"data": {"root": "/x", "sizes": [1, 2]}, "where": "/tmp", "score": 0.5}
+    assert loaded["hyper_parameters"] == {
+        "data": {"root": "/x", "sizes": [1, 2]},
+        "where": "/tmp",
+        "score": 0.5,
+    }
     assert "hparams_type" not in loaded and [p.name for p in tmp_path.iterdir()] == ["c.ckpt"]
 
 
@@ -124,7 +179,9 @@ def test_ckpt_path_last_prefers_this_run_then_the_newest_run_of_the_task(tmp_pat
         path.write_bytes(b"x")
         os.utime(path, (time.time() - 100 + 10 * i,) * 2)
     (logs / "genre_gru" / "runs" / "newer" / "checkpoints").mkdir(parents=True)
-    (logs / "genre_gru" / "runs" / "newer" / "checkpoints" / "last.ckpt").write_bytes(b"x")  # another task: ignored
+    (logs / "genre_gru" / "runs" / "newer" / "checkpoints" / "last.ckpt").write_bytes(
+        b"x"
+    )  # another task: ignored
     me = runs / "now"
     me.mkdir()
     assert resolve_ckpt_path("last", me, logs, "train") == runs / "other" / "checkpoints" / "last.ckpt"
@@ -147,10 +204,19 @@ def test_config_errors_are_one_line_and_say_what_is_accepted() -> None:
     head = {"gru_sizes": [4], "dense": 4, "dropout": 0.0, "input_norm": True}
     opt = {"_target_": "torch.optim.Adam", "_partial_": True}
     cases = [
-        (lambda: GenreClassifier({"name": "resnet_999", "pretrained": False}, head, opt), "model.backbone.name='resnet_999' is not a timm model"),
-        (lambda: GenreClassifier({"name": "inception_v3", "pretrained": False}, head, opt, img_size=64), "data.img_size=64 is below inception_v3's minimum input size 75"),
+        (
+            lambda: GenreClassifier({"name": "resnet_999", "pretrained": False}, head, opt),
+            "model.backbone.name='resnet_999' is not a timm model",
+        ),
+        (
+            lambda: GenreClassifier({"name": "inception_v3", "pretrained": False}, head, opt, img_size=64),
+            "data.img_size=64 is below inception_v3's minimum input size 75",
+        ),
         (lambda: GenreDataModule("/x", num_frames=0), "data.num_frames must be a positive integer, got 0"),
-        (lambda: GenreDataModule("/x", genres=["BR", "XX"]), "data.genres: unknown genre 'XX'; AIST++ genres are BR, PO, LO"),
+        (
+            lambda: GenreDataModule("/x", genres=["BR", "XX"]),
+            "data.genres: unknown genre 'XX'; AIST++ genres are BR, PO, LO",
+        ),
         (lambda: GenreDataModule("/x", genres=["BR"]), "at least two distinct genres"),
     ]
     for build, expected in cases:
@@ -162,19 +228,37 @@ def test_config_errors_are_one_line_and_say_what_is_accepted() -> None:
 def test_genre_filter_relabels_classes_in_list_order(tiny_synthetic: Path, tmp_path: Path) -> None:
     from deepdance.data.genre.datamodule import GenreDataModule
 
-    dm = GenreDataModule(str(tiny_synthetic), num_frames=4, img_size=32, num_workers=0, genres=["PO", "BR"], report_dir=str(tmp_path))
+    dm = GenreDataModule(
+        str(tiny_synthetic),
+        num_frames=4,
+        img_size=32,
+        num_workers=0,
+        genres=["PO", "BR"],
+        report_dir=str(tmp_path),
+    )
     dm.setup("fit")
-    assert set(dm.manifest["genre"]) == {"PO", "BR"} and dm.class_names == ["PO", "BR"] and dm.num_classes == 2
+    assert (
+        set(dm.manifest["genre"]) == {"PO", "BR"} and dm.class_names == ["PO", "BR"] and dm.num_classes == 2
+    )
     assert dict(zip(dm.manifest["genre"], dm.manifest["label"])) == {"PO": 0, "BR": 1}
 
 
 @pytest.mark.slow
 def test_unknown_genre_stops_before_any_data_is_generated(tmp_path: Path) -> None:
     root = tmp_path / "synthetic"
-    result = run_cli("deepdance.train", f"data.root={root}", "data.genres=[BR,XX]", f"hydra.run.dir={tmp_path / 'run'}", timeout=180)
+    result = run_cli(
+        "deepdance.train",
+        f"data.root={root}",
+        "data.genres=[BR,XX]",
+        f"hydra.run.dir={tmp_path / 'run'}",
+        timeout=180,
+    )
     assert result.returncode == 2
     last = result.stderr.strip().splitlines()[-1]
-    assert last == "error: data.genres: unknown genre 'XX'; AIST++ genres are BR, PO, LO, MH, LH, HO, WA, KR, JS, JB"
+    assert (
+        last
+        == "error: data.genres: unknown genre 'XX'; AIST++ genres are BR, PO, LO, MH, LH, HO, WA, KR, JS, JB"
+    )
     assert not root.exists()
 
 
@@ -182,7 +266,13 @@ def test_a_trusted_old_checkpoint_converts_to_plain_data(tmp_path: Path) -> None
     from deepdance.utils.checkpoints import convert_trusted_checkpoint
 
     old = tmp_path / "old.ckpt"
-    torch.save({"state_dict": {"w": torch.ones(1)}, "datamodule_hyper_parameters": {"synthetic": OmegaConf.create({"seed": 1})}}, old)
+    torch.save(
+        {
+            "state_dict": {"w": torch.ones(1)},
+            "datamodule_hyper_parameters": {"synthetic": OmegaConf.create({"seed": 1})},
+        },
+        old,
+    )
     with pytest.raises(UnsafeCheckpoint, match="DictConfig.*python -m deepdance.convert_checkpoint"):
         load_checkpoint(old)
     new = convert_trusted_checkpoint(old, tmp_path / "new.ckpt")
@@ -209,23 +299,45 @@ class WorseningModel(pl.LightningModule):
         return torch.optim.SGD(self.parameters(), lr=0.01)
 
 
-def fit_worsening(tmp_path: Path, max_epochs: int, validate: bool, ckpt_path: str | None = None,
-                  extra_callbacks: tuple = ()) -> pl.Trainer:
+def fit_worsening(
+    tmp_path: Path, max_epochs: int, validate: bool, ckpt_path: str | None = None, extra_callbacks: tuple = ()
+) -> pl.Trainer:
     from torch.utils.data import DataLoader
 
     from deepdance.callbacks import CheckpointOnInterrupt, ModelCheckpoint
 
     data = DataLoader(torch.randn(12, 4), batch_size=4)  # 3 steps per epoch
-    checkpoint = ModelCheckpoint(dirpath=tmp_path, filename="epoch_{epoch:03d}", monitor="val/acc" if validate else "train/acc",
-                                 mode="max", save_last=True, auto_insert_metric_name=False)
-    trainer = pl.Trainer(max_epochs=max_epochs, accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False,
-                         num_sanity_val_steps=0, limit_val_batches=2 if validate else 0,
-                         callbacks=[checkpoint, CheckpointOnInterrupt(str(tmp_path)), *extra_callbacks])
-    trainer.fit(WorseningModel(), train_dataloaders=data, val_dataloaders=data if validate else None, ckpt_path=ckpt_path, weights_only=True)
+    checkpoint = ModelCheckpoint(
+        dirpath=tmp_path,
+        filename="epoch_{epoch:03d}",
+        monitor="val/acc" if validate else "train/acc",
+        mode="max",
+        save_last=True,
+        auto_insert_metric_name=False,
+    )
+    trainer = pl.Trainer(
+        max_epochs=max_epochs,
+        accelerator="cpu",
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        limit_val_batches=2 if validate else 0,
+        callbacks=[checkpoint, CheckpointOnInterrupt(str(tmp_path)), *extra_callbacks],
+    )
+    trainer.fit(
+        WorseningModel(),
+        train_dataloaders=data,
+        val_dataloaders=data if validate else None,
+        ckpt_path=ckpt_path,
+        weights_only=True,
+    )
     return trainer
 
 
-@pytest.mark.parametrize("validate", [True, False], ids=["saved-after-validation", "saved-at-train-epoch-end"])
+@pytest.mark.parametrize(
+    "validate", [True, False], ids=["saved-after-validation", "saved-at-train-epoch-end"]
+)
 def test_last_ckpt_is_the_newest_epoch_even_when_the_metric_got_worse(tmp_path: Path, validate: bool) -> None:
     trainer = fit_worsening(tmp_path, max_epochs=3, validate=validate)
     last = torch.load(tmp_path / "last.ckpt", weights_only=True)
@@ -233,14 +345,21 @@ def test_last_ckpt_is_the_newest_epoch_even_when_the_metric_got_worse(tmp_path: 
     assert Path(trainer.checkpoint_callback.best_model_path).name == "epoch_000.ckpt"  # best still means best
 
 
-def test_resume_after_sigterm_mid_epoch_ends_with_the_same_last_ckpt_as_an_uninterrupted_run(tmp_path: Path) -> None:
+def test_resume_after_sigterm_mid_epoch_ends_with_the_same_last_ckpt_as_an_uninterrupted_run(
+    tmp_path: Path,
+) -> None:
     from pytorch_lightning.utilities.exceptions import SIGTERMException
 
     from tests.helpers.interrupt import SignalAt
 
     with pytest.raises(SIGTERMException):
         fit_worsening(tmp_path, max_epochs=3, validate=True, extra_callbacks=(SignalAt(5, "SIGTERM"),))
-    assert torch.load(tmp_path / "last.ckpt", weights_only=True)["global_step"] == 5  # saved by CheckpointOnInterrupt
+    assert (
+        torch.load(tmp_path / "last.ckpt", weights_only=True)["global_step"] == 5
+    )  # saved by CheckpointOnInterrupt
     fit_worsening(tmp_path, max_epochs=3, validate=True, ckpt_path=str(tmp_path / "last.ckpt"))
     last = torch.load(tmp_path / "last.ckpt", weights_only=True)
-    assert (last["global_step"], last["epoch"]) == (9, 2)  # Lightning 2.6 alone: (9, 3), written by on_train_end
+    assert (last["global_step"], last["epoch"]) == (
+        9,
+        2,
+    )  # Lightning 2.6 alone: (9, 3), written by on_train_end

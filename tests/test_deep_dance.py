@@ -72,10 +72,24 @@ def test_interpolation_keeps_keyframes_and_counts() -> None:
 
 
 def _untrained_lstm() -> LatentLSTMModule:
-    preprocessing = {"fps": 3.0, "height": 24, "width": 40, "threshold_rule": "fixed", "threshold": 128.0, "polarity": "dark",
-                     "crop": None, "ignore_boxes": [], "start_seconds": 0.0}
-    return LatentLSTMModule(net={"hidden_sizes": [16], "dropout": 0.0}, optimizer=OPTIMIZER, look_back=4,
-                            autoencoder=TINY_AE, preprocessing=preprocessing).eval()
+    preprocessing = {
+        "fps": 3.0,
+        "height": 24,
+        "width": 40,
+        "threshold_rule": "fixed",
+        "threshold": 128.0,
+        "polarity": "dark",
+        "crop": None,
+        "ignore_boxes": [],
+        "start_seconds": 0.0,
+    }
+    return LatentLSTMModule(
+        net={"hidden_sizes": [16], "dropout": 0.0},
+        optimizer=OPTIMIZER,
+        look_back=4,
+        autoencoder=TINY_AE,
+        preprocessing=preprocessing,
+    ).eval()
 
 
 def test_generation_from_both_seed_kinds(tmp_path: Path) -> None:
@@ -84,16 +98,23 @@ def test_generation_from_both_seed_kinds(tmp_path: Path) -> None:
 
     generator = DanceGenerator(_untrained_lstm())
     video = write_mp4(tmp_path / "seed.mp4", render_silhouettes(12, height=48, width=80, fps=3.0), fps=3.0)
-    seeds = {"video": generator.seed_from_video(video), "random": generator.seed_random(torch.Generator().manual_seed(0))}
+    seeds = {
+        "video": generator.seed_from_video(video),
+        "random": generator.seed_random(torch.Generator().manual_seed(0)),
+    }
     for kind, seed in seeds.items():
         assert seed.shape == (4, 8), kind
         dance = generator.generate(seed, steps=3, fps=9)  # 3 output frames per LSTM step
         assert dance.frames.shape == ((4 + 3 - 1) * 3 + 1, 24, 40, 3) and dance.frames.dtype == np.uint8
         assert dance.first_generated == 10
-        assert (dance.frames[:10, 0, 0] == [40, 90, 220]).all() and (dance.frames[10:, 0, 0] == [220, 30, 30]).all()
+        assert (dance.frames[:10, 0, 0] == [40, 90, 220]).all() and (
+            dance.frames[10:, 0, 0] == [220, 30, 30]
+        ).all()
     assert DanceGenerator.steps_for(50, 4, 3) == 14
     with pytest.raises(DeepdanceError, match="only 12 frames"):
-        DanceGenerator(LatentLSTMModule(**{**_untrained_lstm().hparams, "look_back": 20})).seed_from_video(video)
+        DanceGenerator(LatentLSTMModule(**{**_untrained_lstm().hparams, "look_back": 20})).seed_from_video(
+            video
+        )
 
 
 @pytest.mark.slow
@@ -103,18 +124,41 @@ def test_two_stage_experiment_then_generate(tmp_path: Path, capsys: pytest.Captu
     import decord
 
     run_dir = tmp_path / "run"
-    train_in_process([
-        "experiment=deep_dance", f"paths.data_dir={tmp_path / 'data'}", f"hydra.run.dir={run_dir}",
-        "data.height=24", "data.width=40", "data.synthetic.num_frames=240", "data.synthetic.height=48", "data.synthetic.width=80",
-        "data.fps=3", "trainer.max_epochs=1", "print_config=false", "callbacks.rich_progress_bar=null", "logger=tensorboard",
-        'stages.ae.overrides=["model.net.channels=4","model.net.hidden=16","model.net.latent_dim=8",'
-        '"callbacks.frame_strips.every_n_epochs=1"]',
-        'stages.lstm.overrides=["model.net.hidden_sizes=[16]","callbacks.rollout_video.steps=3",'
-        '"callbacks.rollout_video.every_n_epochs=1"]',
-    ])
+    train_in_process(
+        [
+            "experiment=deep_dance",
+            f"paths.data_dir={tmp_path / 'data'}",
+            f"hydra.run.dir={run_dir}",
+            "data.height=24",
+            "data.width=40",
+            "data.synthetic.num_frames=240",
+            "data.synthetic.height=48",
+            "data.synthetic.width=80",
+            "data.fps=3",
+            "trainer.max_epochs=1",
+            "print_config=false",
+            "callbacks.rich_progress_bar=null",
+            "logger=tensorboard",
+            'stages.ae.overrides=["model.net.channels=4","model.net.hidden=16","model.net.latent_dim=8",'
+            '"callbacks.frame_strips.every_n_epochs=1"]',
+            'stages.lstm.overrides=["model.net.hidden_sizes=[16]","callbacks.rollout_video.steps=3",'
+            '"callbacks.rollout_video.every_n_epochs=1"]',
+        ]
+    )
     summary = json.loads((run_dir / "summary.json").read_text())
-    for name in ("test/next_mse", "test/next_iou", "test/next_mse_repeat", "test/next_iou_repeat", "test/next_mse_extrap",
-                 "test/next_iou_extrap", "test/next_mse_ridge", "test/next_iou_ridge", "ae/test/iou", "ae/test/ssim", "test/rollout1_mse"):
+    for name in (
+        "test/next_mse",
+        "test/next_iou",
+        "test/next_mse_repeat",
+        "test/next_iou_repeat",
+        "test/next_mse_extrap",
+        "test/next_iou_extrap",
+        "test/next_mse_ridge",
+        "test/next_iou_ridge",
+        "ae/test/iou",
+        "ae/test/ssim",
+        "test/rollout1_mse",
+    ):
         assert isinstance(summary.get(name), float), name
     ckpt = Path(summary["best_ckpt"])
     assert ckpt.is_file() and ckpt.parent.parent.name == "lstm"
@@ -127,10 +171,21 @@ def test_two_stage_experiment_then_generate(tmp_path: Path, capsys: pytest.Captu
     seed_video = next((tmp_path / "data" / "silhouette_synthetic").glob("*.mp4"))
     out = tmp_path / "continued.mp4"
     capsys.readouterr()
-    run_generate(compose_config("generate", [
-        f"ckpt_path={ckpt}", f"seed={seed_video}", "num_frames=53", "fps=15", f"out={out}", "gif=true",
-        f"strip={tmp_path / 'strip.png'}", f"hydra.run.dir={tmp_path / 'gen'}",
-    ]))
+    run_generate(
+        compose_config(
+            "generate",
+            [
+                f"ckpt_path={ckpt}",
+                f"seed={seed_video}",
+                "num_frames=53",
+                "fps=15",
+                f"out={out}",
+                "gif=true",
+                f"strip={tmp_path / 'strip.png'}",
+                f"hydra.run.dir={tmp_path / 'gen'}",
+            ],
+        )
+    )
     assert "frames/s" in capsys.readouterr().out
     reader = decord.VideoReader(str(out))
     assert len(reader) == 53 and reader[0].shape == (24, 40, 3)
@@ -149,6 +204,9 @@ def test_generate_names_a_wrong_checkpoint(tmp_path: Path) -> None:
 
     with pytest.raises(DeepdanceError, match="no such checkpoint"):
         load_lstm(tmp_path / "missing.ckpt")
-    torch.save({"deepdance": {"model_target": "deepdance.models.autoencoder_module.SilhouetteAEModule"}}, tmp_path / "ae.ckpt")
+    torch.save(
+        {"deepdance": {"model_target": "deepdance.models.autoencoder_module.SilhouetteAEModule"}},
+        tmp_path / "ae.ckpt",
+    )
     with pytest.raises(DeepdanceError, match="not a latent LSTM checkpoint"):
         load_lstm(tmp_path / "ae.ckpt")

@@ -11,9 +11,10 @@ import ast
 import importlib.metadata
 import re
 import sys
-import tomllib
 from functools import cache
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("deepdance", "hydra_plugins")
@@ -80,7 +81,8 @@ def distributions_of(name: str) -> set[str]:
     if sub:
         # hydra_plugins.X: the one distribution that ships the folder hydra_plugins/X/
         owners = [
-            owner for owner in owners
+            owner
+            for owner in owners
             if any(str(f).startswith(f"{top}/{sub}/") for f in importlib.metadata.files(owner) or ())
         ]
     return {_normalise(owner) for owner in owners if _normalise(owner) != "deepdance"}
@@ -130,8 +132,11 @@ def test_dev_extra_has_the_tools_the_makefile_runs() -> None:
 
 
 def test_lightning_is_bound_to_the_series_whose_internals_are_patched() -> None:
-    spec = next(s for s in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-                if s.startswith("pytorch-lightning"))
+    spec = next(
+        s
+        for s in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+        if s.startswith("pytorch-lightning")
+    )
     lower, upper = re.findall(r"(>=|<)\s*([\d.]+)", spec)
     installed = tuple(int(p) for p in importlib.metadata.version("pytorch-lightning").split(".")[:2])
     assert lower[0] == ">=" and upper[0] == "<", spec

@@ -15,7 +15,12 @@ from deepdance import download_aist as download_cli
 from deepdance.data.aist import download as download_aist
 from deepdance.data.video.writer import write_mp4
 
-NAMES = ["gBR_sBM_c01_d04_mBR0_ch01", "gPO_sFM_c02_d10_mPO1_ch03", "gBR_sBM_c02_d04_mBR0_ch01", "gLO_sBM_c01_d13_mLO2_ch02"]
+NAMES = [
+    "gBR_sBM_c01_d04_mBR0_ch01",
+    "gPO_sFM_c02_d10_mPO1_ch03",
+    "gBR_sBM_c02_d04_mBR0_ch01",
+    "gLO_sBM_c01_d13_mLO2_ch02",
+]
 DROPPED = "gPO_sFM_c02_d10_mPO1_ch03.mp4"  # the first GET of this file is cut after half its bytes
 MISSING = "gHO_sBM_c01_d18_mHO0_ch01"  # the server answers 404
 GARBAGE = "gKR_sBM_c01_d25_mKR0_ch01"  # the server sends bytes that are not a video
@@ -24,8 +29,13 @@ GARBAGE = "gKR_sBM_c01_d25_mKR0_ch01"  # the server sends bytes that are not a v
 class FakeAistServer:
     """Serves generated mp4s with HTTP Range support; records every request."""
 
-    def __init__(self, files: dict[str, bytes], drop_first: set[str], ignore_range: bool = False,
-                 busy: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        files: dict[str, bytes],
+        drop_first: set[str],
+        ignore_range: bool = False,
+        busy: dict[str, int] | None = None,
+    ) -> None:
         self.files = files
         self.drop_first = set(drop_first)
         self.ignore_range = ignore_range
@@ -108,8 +118,27 @@ def _list_file(tmp_path: Path, names: list[str]) -> Path:
 
 
 def _run(server: FakeAistServer, root: Path, list_file: Path, *extra: str) -> int:
-    return download_cli.main(["--root", str(root), "--list", str(list_file), "--base-url", server.url, "--accept-terms",
-                               "--workers", "3", "--retries", "2", "--backoff", "0.01", "--timeout", "10", "--no-progress", *extra])
+    return download_cli.main(
+        [
+            "--root",
+            str(root),
+            "--list",
+            str(list_file),
+            "--base-url",
+            server.url,
+            "--accept-terms",
+            "--workers",
+            "3",
+            "--retries",
+            "2",
+            "--backoff",
+            "0.01",
+            "--timeout",
+            "10",
+            "--no-progress",
+            *extra,
+        ]
+    )
 
 
 def test_download_resumes_dropped_connection_reports_404_and_bad_file(videos, tmp_path: Path, capsys) -> None:
@@ -121,13 +150,19 @@ def test_download_resumes_dropped_connection_reports_404_and_bad_file(videos, tm
     assert code == 1  # something failed
     for name in NAMES:  # every real video arrived whole, the dropped one included
         assert (root / f"{name}.mp4").read_bytes() == videos[f"{name}.mp4"]
-    assert sorted(p.name for p in root.iterdir()) == sorted(f"{n}.mp4" for n in NAMES)  # no .part, no 404 or garbage file
+    assert sorted(p.name for p in root.iterdir()) == sorted(
+        f"{n}.mp4" for n in NAMES
+    )  # no .part, no 404 or garbage file
     dropped = [r for name, r in server.requests if name == DROPPED]
     assert dropped == [None, f"bytes={len(videos[DROPPED]) // 2}-"]  # the retry resumed where the drop cut it
     assert [r for name, r in server.requests if name == f"{MISSING}.mp4"] == [None]  # a 404 is not retried
-    assert len([1 for name, _ in server.requests if name == f"{GARBAGE}.mp4"]) == 3  # 1 + 2 retries, then given up
+    assert (
+        len([1 for name, _ in server.requests if name == f"{GARBAGE}.mp4"]) == 3
+    )  # 1 + 2 retries, then given up
     for status, count in (("downloaded", 4), ("skipped", 0), ("failed", 2)):
-        assert any(line.split()[:3] == ["│", status, "│"] and f"│ {count:>6} │" in line for line in out.splitlines()), (status, out)
+        assert any(
+            line.split()[:3] == ["│", status, "│"] and f"│ {count:>6} │" in line for line in out.splitlines()
+        ), (status, out)
     assert "HTTP 404" in out and "not a readable video" in out
 
 
@@ -153,7 +188,9 @@ def test_part_file_is_resumed_or_restarted(videos, tmp_path: Path, ignore_range:
     with FakeAistServer(videos, drop_first=set(), ignore_range=ignore_range) as server:
         assert _run(server, root, _list_file(tmp_path, NAMES[:1])) == 0
     assert server.requests == [(name, "bytes=1000-")]
-    assert (root / name).read_bytes() == videos[name]  # a server that ignores Range sends it all: restart, no duplication
+    assert (root / name).read_bytes() == videos[
+        name
+    ]  # a server that ignores Range sends it all: restart, no duplication
     assert not (root / f"{name}.part").exists()
 
 
@@ -170,7 +207,9 @@ def test_filters_and_max_videos(videos, tmp_path: Path) -> None:
 def test_list_lines_may_be_full_urls(videos, tmp_path: Path) -> None:
     with FakeAistServer(videos, drop_first=set()) as server:
         list_file = _list_file(tmp_path, [f"{server.url}{NAMES[1]}.mp4"])
-        code = download_cli.main(["--root", str(tmp_path / "aist"), "--list", str(list_file), "--accept-terms", "--no-progress"])
+        code = download_cli.main(
+            ["--root", str(tmp_path / "aist"), "--list", str(list_file), "--accept-terms", "--no-progress"]
+        )
     assert code == 0 and (tmp_path / "aist" / f"{NAMES[1]}.mp4").is_file()
 
 
@@ -194,7 +233,10 @@ def test_terms_of_use_must_be_accepted(videos, tmp_path: Path, monkeypatch, caps
 def test_bad_arguments_are_one_line_errors(tmp_path: Path, capsys) -> None:
     assert download_cli.main(["--root", str(tmp_path), "--genres", "XX", "--accept-terms"]) == 2
     assert "unknown genre" in capsys.readouterr().err
-    assert download_cli.main(["--root", str(tmp_path), "--list", str(tmp_path / "nope.txt"), "--accept-terms"]) == 2
+    assert (
+        download_cli.main(["--root", str(tmp_path), "--list", str(tmp_path / "nope.txt"), "--accept-terms"])
+        == 2
+    )
     assert "no such file" in capsys.readouterr().err.splitlines()[-1]
 
 

@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.helpers.runs import REPO, TINY_SYNTHETIC
 from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, open_dict
+
+from tests.helpers.runs import REPO, TINY_SYNTHETIC
 
 # One tiny training and one evaluation, in-process (a few seconds).
 pytestmark = pytest.mark.slow

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import ast
 import sys
-import tomllib
 from collections.abc import Iterable
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 # The commands a user runs today; the test fails if one of them stops being seen as an entry point.

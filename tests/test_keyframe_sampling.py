@@ -10,9 +10,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deepdance.data.video.clip_sampling import ClipSampler
 from deepdance.data.genre.datamodule import GenreDataModule
 from deepdance.data.video import keyframe_indices, read_clip, snap_to_keyframes
+from deepdance.data.video.clip_sampling import ClipSampler
 from deepdance.data.video.writer import write_mp4
 from deepdance.errors import DeepdanceError, VideoError
 
@@ -55,7 +55,9 @@ def test_short_video_keeps_its_padding_mask_with_keyframes() -> None:
     gop=st.integers(1, 300),
     seed=st.integers(0, 2**31),
 )
-def test_snapped_indices_stay_valid_increasing_and_close_to_a_keyframe(video_frames: int, num: int, gop: int, seed: int) -> None:
+def test_snapped_indices_stay_valid_increasing_and_close_to_a_keyframe(
+    video_frames: int, num: int, gop: int, seed: int
+) -> None:
     keys = np.arange(0, video_frames, gop)
     generator = torch.Generator().manual_seed(seed)
     indices, mask = ClipSampler(num, "keyframe").train_indices(video_frames, keys, generator)

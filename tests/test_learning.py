@@ -21,9 +21,14 @@ MIN_TEST_ACC = 0.8
 def small(root: Path, *extra: str) -> list[str]:
     # no callbacks.rich_progress_bar=null: with callbacks=none that key does not exist (a composition error)
     return [
-        f"data.root={root}", "data.synthetic=null", "data.img_size=32",
-        "data.num_workers=0", "data.persistent_workers=false",
-        "print_config=false", "logger=csv", *extra,
+        f"data.root={root}",
+        "data.synthetic=null",
+        "data.img_size=32",
+        "data.num_workers=0",
+        "data.persistent_workers=false",
+        "print_config=false",
+        "logger=csv",
+        *extra,
     ]
 
 
@@ -35,8 +40,16 @@ def epoch_values(out_dir: Path, key: str) -> list[float]:
 
 def test_debug_overfit_memorises_a_few_batches(tiny_synthetic: Path, tmp_path: Path) -> None:
     # 2 batches of 4 clips, 10 genres, 30 epochs: the preset as written (no checkpoints: time)
-    overrides = small(tiny_synthetic, "debug=overfit", "data.num_frames=4", "data.batch_size=4", "test=false", "seed=1",
-                      "callbacks=none", f"hydra.run.dir={tmp_path}")
+    overrides = small(
+        tiny_synthetic,
+        "debug=overfit",
+        "data.num_frames=4",
+        "data.batch_size=4",
+        "test=false",
+        "seed=1",
+        "callbacks=none",
+        f"hydra.run.dir={tmp_path}",
+    )
     metrics, objects = train_in_process(overrides)
     trainer = objects["trainer"]
     assert (trainer.overfit_batches, trainer.current_epoch) == (2, 30)
@@ -54,8 +67,9 @@ def many_dancers(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from deepdance.data.synthetic import SyntheticConfig, ensure_synthetic_dataset
 
     root = tmp_path_factory.mktemp("many_dancers")
-    config = SyntheticConfig(seed=3, dancers_per_genre=9, cameras=CAMERAS, musics=1, seconds=1.0, fps=15,
-                             size=64)
+    config = SyntheticConfig(
+        seed=3, dancers_per_genre=9, cameras=CAMERAS, musics=1, seconds=1.0, fps=15, size=64
+    )
     ensure_synthetic_dataset(root, config)
     return root
 
@@ -65,9 +79,18 @@ def test_two_genres_are_told_apart_on_held_out_dancers(many_dancers: Path, tmp_p
     # embedded default model, trained from scratch for a few epochs. The final weights are
     # tested (callbacks=none): 4 validation videos reach val/acc 1.0 by chance in early epochs,
     # and the "best" checkpoint was then an undertrained one.
-    overrides = small(many_dancers, "data.genres=[BR,LO]", "data.test_dancers=2", "data.batch_size=8",
-                      "data.num_frames=8", "trainer.max_epochs=12", "model.optimizer.lr=0.005", "seed=1",
-                      "callbacks=none", f"hydra.run.dir={tmp_path}")
+    overrides = small(
+        many_dancers,
+        "data.genres=[BR,LO]",
+        "data.test_dancers=2",
+        "data.batch_size=8",
+        "data.num_frames=8",
+        "trainer.max_epochs=12",
+        "model.optimizer.lr=0.005",
+        "seed=1",
+        "callbacks=none",
+        f"hydra.run.dir={tmp_path}",
+    )
     train_in_process(overrides)
     summary = json.loads((tmp_path / "summary.json").read_text())
     manifest = pd.read_csv(tmp_path / "manifest.csv", dtype={"dancer": str})

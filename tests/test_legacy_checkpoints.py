@@ -15,7 +15,6 @@ from pathlib import Path
 
 import decord
 import pytest
-from tests.helpers.runs import REPO
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
@@ -23,6 +22,7 @@ from omegaconf import DictConfig, open_dict
 
 from deepdance.utils.checkpoints import load_checkpoint
 from deepdance.utils.legacy_targets import LEGACY_TARGETS, current_target, upgrade_targets
+from tests.helpers.runs import REPO
 
 LEGACY = REPO / "tests" / "data" / "legacy"
 GENRE_CKPT = LEGACY / "genre_classifier_87ec936.ckpt"

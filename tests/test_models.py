@@ -44,7 +44,9 @@ def test_head_sizes_come_from_config() -> None:
 def _classifier(**backbone) -> GenreClassifier:
     return GenreClassifier(
         backbone={"name": "resnet10t", "pretrained": False, **backbone},
-        head={"gru_sizes": [16, 8]}, optimizer=OPTIMIZER, img_size=32,
+        head={"gru_sizes": [16, 8]},
+        optimizer=OPTIMIZER,
+        img_size=32,
     )
 
 
@@ -65,15 +67,24 @@ def test_stored_features_skip_the_backbone() -> None:
     assert not model.backbone.training  # frozen BatchNorm statistics stay frozen
     calls = []
     model.backbone.register_forward_hook(lambda m, i, o: calls.append(i[0].shape[0]))
-    batch = {"features": torch.randn(2, 4, model.spec.num_features).half(), "mask": torch.ones(2, 4, dtype=torch.bool),
-             "label": torch.tensor([1, 2])}
+    batch = {
+        "features": torch.randn(2, 4, model.spec.num_features).half(),
+        "mask": torch.ones(2, 4, dtype=torch.bool),
+        "label": torch.tensor([1, 2]),
+    }
     loss, logits = model._step(batch)
     assert calls == [] and logits.shape == (2, 10) and loss.requires_grad  # only the head runs, and it trains
 
 
 def test_frame_diff_shows_the_backbone_each_frame_and_its_change_since_the_previous_one() -> None:
-    model = GenreClassifier(backbone={"name": "resnet10t", "pretrained": False}, head={"gru_sizes": [16, 8]}, optimizer=OPTIMIZER,
-                            img_size=32, frame_diff=True, channels_last=False).eval()
+    model = GenreClassifier(
+        backbone={"name": "resnet10t", "pretrained": False},
+        head={"gru_sizes": [16, 8]},
+        optimizer=OPTIMIZER,
+        img_size=32,
+        frame_diff=True,
+        channels_last=False,
+    ).eval()
     seen = []
     model.backbone.register_forward_hook(lambda m, i, o: seen.append(i[0]))
     frames = torch.randint(0, 255, (2, 4, 3, 32, 32), dtype=torch.uint8)
@@ -83,15 +94,22 @@ def test_frame_diff_shows_the_backbone_each_frame_and_its_change_since_the_previ
     assert x.shape == (7, 6, 32, 32)  # real frames only, 6 channels
     normalised = (frames.float() - model.mean) / model.std
     assert torch.allclose(x[:4, :3], normalised[0], atol=1e-5)
-    assert torch.allclose(x[1:4, 3:], normalised[0, 1:] - normalised[0, :3], atol=1e-5)  # change since the previous frame
+    assert torch.allclose(
+        x[1:4, 3:], normalised[0, 1:] - normalised[0, :3], atol=1e-5
+    )  # change since the previous frame
     assert (x[0, 3:] == 0).all() and (x[4, 3:] == 0).all()  # a clip's first frame: no motion yet
     still = frames[:, :1].expand(-1, 4, -1, -1, -1)  # the same frame 4 times: no motion at all
     seen.clear()
     model(still, torch.ones(2, 4, dtype=torch.bool))
     assert (seen[0][:, 3:] == 0).all()
     with pytest.raises(DeepdanceError, match="freeze=false"):
-        GenreClassifier(backbone={"name": "resnet10t", "pretrained": False, "freeze": True}, head={}, optimizer=OPTIMIZER,
-                        img_size=32, frame_diff=True)
+        GenreClassifier(
+            backbone={"name": "resnet10t", "pretrained": False, "freeze": True},
+            head={},
+            optimizer=OPTIMIZER,
+            img_size=32,
+            frame_diff=True,
+        )
 
 
 def test_predict_runs_a_frame_diff_model_clip_by_clip(tiny_synthetic) -> None:
@@ -99,13 +117,18 @@ def test_predict_runs_a_frame_diff_model_clip_by_clip(tiny_synthetic) -> None:
     (its per-frame input depends on the previous frame, so frames cannot be embedded alone)."""
     import numpy as np
 
-    from deepdance.data.video.clip_sampling import clip_offsets
     from deepdance.data.video import probe_video, read_clip, sample_frame_indices
+    from deepdance.data.video.clip_sampling import clip_offsets
     from deepdance.predict import genre_probabilities
 
     torch.manual_seed(0)
-    model = GenreClassifier(backbone={"name": "resnet10t", "pretrained": False}, head={"gru_sizes": [16, 8]}, optimizer=OPTIMIZER,
-                            img_size=32, frame_diff=True).eval()
+    model = GenreClassifier(
+        backbone={"name": "resnet10t", "pretrained": False},
+        head={"gru_sizes": [16, 8]},
+        optimizer=OPTIMIZER,
+        img_size=32,
+        frame_diff=True,
+    ).eval()
     video = sorted(tiny_synthetic.glob("*.mp4"))[0]
     probs, _ = genre_probabilities(model, video, num_frames=4, img_size=32, clips=2)
     info = probe_video(video)
@@ -205,7 +228,9 @@ def test_missing_local_weights_file_names_the_path(tmp_path) -> None:
 
 def test_image_size_below_backbone_minimum_is_refused() -> None:
     with pytest.raises(DeepdanceError, match="minimum input size 75"):
-        GenreClassifier(backbone={"name": "inception_v3", "pretrained": False}, head={}, optimizer=OPTIMIZER, img_size=64)
+        GenreClassifier(
+            backbone={"name": "inception_v3", "pretrained": False}, head={}, optimizer=OPTIMIZER, img_size=64
+        )
 
 
 @pytest.mark.parametrize("name", ["lcnet_050", "resnet10t"])

@@ -15,7 +15,11 @@ def test_clip_offsets_and_plans() -> None:
     assert clip_offsets(1) == [0.5]
     assert clip_offsets(4) == [0.125, 0.375, 0.625, 0.875]
     odd = plan_eval_clips(3)  # the centre is one of the three clips
-    assert odd.offsets == pytest.approx((0.5, 1 / 6, 5 / 6)) and odd.multi == (True, True, True) and odd.num_multi == 3
+    assert (
+        odd.offsets == pytest.approx((0.5, 1 / 6, 5 / 6))
+        and odd.multi == (True, True, True)
+        and odd.num_multi == 3
+    )
     even = plan_eval_clips(2)  # the centre clip is read only for the single-clip metric
     assert even.offsets == (0.5, 0.25, 0.75) and even.multi == (False, True, True) and even.num_multi == 2
     assert plan_eval_clips(1).offsets == (0.5,) and plan_eval_clips(1).multi == (True,)
@@ -38,22 +42,36 @@ def test_nearest_stored_clips() -> None:
 
 
 def _model() -> GenreClassifier:
-    return GenreClassifier(backbone={"name": "resnet10t", "pretrained": False, "freeze": True}, head={"gru_sizes": [8]},
-                           optimizer={"_target_": "torch.optim.Adam", "_partial_": True}, img_size=32, class_names=["A", "B", "C"])
+    return GenreClassifier(
+        backbone={"name": "resnet10t", "pretrained": False, "freeze": True},
+        head={"gru_sizes": [8]},
+        optimizer={"_target_": "torch.optim.Adam", "_partial_": True},
+        img_size=32,
+        class_names=["A", "B", "C"],
+    )
 
 
 def test_k_clip_probabilities_are_averaged_and_only_over_multi_clips(monkeypatch: pytest.MonkeyPatch) -> None:
     model = _model()
     # Two videos (label 0), three clips each: clip 0 is the centre (single-clip metric).
-    logits = torch.tensor([
-        [[0.0, 5.0, 0.0], [9.0, 0.0, 0.0], [9.0, 0.0, 0.0]],  # centre says B, the average A
-        [[0.0, 0.0, 5.0], [0.0, 0.0, 4.0], [9.0, 0.0, 0.0]],  # centre C; multi excludes clip 0: C (clip 1) vs A (clip 2)
-    ])
+    logits = torch.tensor(
+        [
+            [[0.0, 5.0, 0.0], [9.0, 0.0, 0.0], [9.0, 0.0, 0.0]],  # centre says B, the average A
+            [
+                [0.0, 0.0, 5.0],
+                [0.0, 0.0, 4.0],
+                [9.0, 0.0, 0.0],
+            ],  # centre C; multi excludes clip 0: C (clip 1) vs A (clip 2)
+        ]
+    )
     monkeypatch.setattr(model, "_logits", lambda batch: logits.flatten(0, 1))
     batch = {
-        "features": torch.zeros(2, 3, 4, 8), "mask": torch.ones(2, 3, 4, dtype=torch.bool),
+        "features": torch.zeros(2, 3, 4, 8),
+        "mask": torch.ones(2, 3, 4, dtype=torch.bool),
         "multi": torch.tensor([[True, True, True], [False, True, True]]),
-        "label": torch.tensor([0, 0]), "video": torch.tensor([0, 1]), "sequence": torch.tensor([0, 0]),
+        "label": torch.tensor([0, 0]),
+        "video": torch.tensor([0, 1]),
+        "sequence": torch.tensor([0, 0]),
     }
     model.test_step(batch, 0)
     assert model.test_metrics.compute()["acc"] == 0.0  # both centre clips are wrong
@@ -70,14 +88,22 @@ def test_view_vote_averages_cameras_of_a_sequence() -> None:
     outputs = {
         "sequence": torch.tensor([0, 0, 0, 1, 1, 1, 2, 2, 2]),
         "label": torch.tensor([1, 1, 1, 0, 0, 0, 0, 0, 0]),
-        "clips": torch.tensor([
-            # one camera wrong, the vote right
-            [0.6, 0.4], [0.3, 0.7], [0.2, 0.8],
-            # two cameras narrowly wrong, one sure: a majority would say 1, the average says 0
-            [0.9, 0.1], [0.45, 0.55], [0.45, 0.55],
-            # every camera wrong: no vote helps
-            [0.4, 0.6], [0.3, 0.7], [0.45, 0.55],
-        ]),
+        "clips": torch.tensor(
+            [
+                # one camera wrong, the vote right
+                [0.6, 0.4],
+                [0.3, 0.7],
+                [0.2, 0.8],
+                # two cameras narrowly wrong, one sure: a majority would say 1, the average says 0
+                [0.9, 0.1],
+                [0.45, 0.55],
+                [0.45, 0.55],
+                # every camera wrong: no vote helps
+                [0.4, 0.6],
+                [0.3, 0.7],
+                [0.45, 0.55],
+            ]
+        ),
     }
     per_video = float((outputs["clips"].argmax(-1) == outputs["label"]).float().mean())
     assert per_video == pytest.approx(3 / 9)
@@ -104,12 +130,24 @@ def test_view_vote_through_the_test_loop_on_three_cameras(three_cameras, tmp_pat
 
     from deepdance.data.genre.datamodule import GenreDataModule
 
-    datamodule = GenreDataModule(root=str(three_cameras), genres=["BR", "KR"], num_frames=4, img_size=32,
-                                 batch_size=4, num_workers=0, persistent_workers=False, test_clips=1,
-                                 view_vote=True)
-    model = GenreClassifier(backbone={"name": "resnet10t", "pretrained": False}, head={"gru_sizes": [8]},
-                            optimizer={"_target_": "torch.optim.Adam", "_partial_": True}, img_size=32,
-                            class_names=["BR", "KR"])
+    datamodule = GenreDataModule(
+        root=str(three_cameras),
+        genres=["BR", "KR"],
+        num_frames=4,
+        img_size=32,
+        batch_size=4,
+        num_workers=0,
+        persistent_workers=False,
+        test_clips=1,
+        view_vote=True,
+    )
+    model = GenreClassifier(
+        backbone={"name": "resnet10t", "pretrained": False},
+        head={"gru_sizes": [8]},
+        optimizer={"_target_": "torch.optim.Adam", "_partial_": True},
+        img_size=32,
+        class_names=["BR", "KR"],
+    )
     batch_videos: list[torch.Tensor] = []
     original_step = model.test_step
 
@@ -130,9 +168,15 @@ def test_view_vote_through_the_test_loop_on_three_cameras(three_cameras, tmp_pat
 
     model.test_step = test_step
     model._logits = camera_logits
-    trainer = pl.Trainer(accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
-                         enable_progress_bar=False, enable_model_summary=False,
-                         default_root_dir=str(tmp_path))
+    trainer = pl.Trainer(
+        accelerator="cpu",
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=str(tmp_path),
+    )
     (metrics,) = trainer.test(model, datamodule=datamodule)
     test = datamodule.manifest[datamodule.manifest["split"] == "test"]
     # 2 genres x 1 test dancer x 3 cameras
@@ -144,7 +188,9 @@ def test_view_vote_through_the_test_loop_on_three_cameras(three_cameras, tmp_pat
 def test_video_mode_test_items_hold_every_planned_clip(tiny_synthetic) -> None:
     from deepdance.data.genre.datamodule import GenreDataModule
 
-    datamodule = GenreDataModule(root=str(tiny_synthetic), num_frames=4, img_size=32, num_workers=0, test_clips=2)
+    datamodule = GenreDataModule(
+        root=str(tiny_synthetic), num_frames=4, img_size=32, num_workers=0, test_clips=2
+    )
     datamodule.setup("test")
     item = datamodule.datasets["test"][0]
     assert item["frames"].shape == (3, 4, 3, 32, 32) and item["multi"].tolist() == [False, True, True]

@@ -16,8 +16,8 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from deepdance.data.synthetic import dataset as synthetic
 from deepdance.data.synthetic import SyntheticConfig, ensure_synthetic_dataset, video_jobs
+from deepdance.data.synthetic import dataset as synthetic
 from deepdance.data.video.writer import write_mp4
 from deepdance.errors import DeepdanceError
 from deepdance.utils.cache_io import TargetExists, atomic_write_bytes
@@ -29,8 +29,11 @@ REAL_NAME = "gBR_sBM_c01_d04_mBR0_ch01.mp4"
 
 def snapshot(root: Path) -> dict[str, str]:
     """Every file under ``root`` (hidden ones too) with the SHA-256 of its bytes."""
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -87,8 +90,14 @@ def test_silhouette_default_refuses_a_folder_of_real_videos(tmp_path: Path) -> N
     (folder / "my_dance.mp4").write_bytes(b"another" * 100)
     before = snapshot(folder)
     with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
-        cfg = compose("train", overrides=["experiment=deep_dance_ae", f"data.synthetic.dir={folder}",
-                                          f"data.cache_dir={tmp_path / 'cache'}"])
+        cfg = compose(
+            "train",
+            overrides=[
+                "experiment=deep_dance_ae",
+                f"data.synthetic.dir={folder}",
+                f"data.cache_dir={tmp_path / 'cache'}",
+            ],
+        )
     # conf/data/silhouette.yaml's default: the synthetic dance
     assert cfg.data.root is None
     datamodule = instantiate(cfg.data)
@@ -144,8 +153,9 @@ def test_unreadable_record_is_refused_not_overwritten(tmp_path: Path) -> None:
     assert snapshot(root) == before
 
 
-def test_interrupted_generation_resumes_in_its_own_folder(tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_generation_resumes_in_its_own_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Names are recorded as pending before writing: a run killed half-way leaves a folder
     that the next run knows as its own and completes without rewriting what is there."""
     root = tmp_path / "synthetic"
@@ -236,8 +246,17 @@ sys.stdin.read()
 def test_store_deletes_an_orphan_but_not_a_file_whose_writer_holds_the_lock(tmp_path: Path) -> None:
     from deepdance.features.store import FeatureKey, FeatureStore
 
-    key = FeatureKey(backbone="b", weights="w", img_size=8, num_frames=2, clips=1, sampling="s", decoder="d",
-                     normalisation="n", precision="fp32")
+    key = FeatureKey(
+        backbone="b",
+        weights="w",
+        img_size=8,
+        num_frames=2,
+        clips=1,
+        sampling="s",
+        decoder="d",
+        normalisation="n",
+        precision="fp32",
+    )
     store = FeatureStore(tmp_path, key)
     store.dir.mkdir(parents=True)
     live = store.dir / ".live-0123abcd.safetensors.k2j4_x9a.tmp"
@@ -248,8 +267,12 @@ def test_store_deletes_an_orphan_but_not_a_file_whose_writer_holds_the_lock(tmp_
     # The writer is another process (on a shared file system: possibly another node).
     lock_file = store.dir / ".locks" / "live-0123abcd.safetensors.lock"
     lock_file.parent.mkdir()
-    writer = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(lock_file)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(lock_file)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert writer.stdout.readline().strip() == "held"
         assert store.remove_orphans() == 1
@@ -263,13 +286,42 @@ def test_store_deletes_an_orphan_but_not_a_file_whose_writer_holds_the_lock(tmp_
 
 
 def _results(name: str) -> dict:
-    machine = {"cpu_model": "cpu", "usable_cpus": 2, "cpu_count": 2, "memory_gb": 1, "gpu": None,
-               "torch": "t", "torch_threads": 2, "decord_package": "decord", "decord": "d", "opencv": "o",
-               "timm": "t", "date": "today", "load_average_1_5_15": [0.1, 0.1, 0.1], "device": "cpu"}
-    config = {"backbone": "resnet10t", "img_size": 64, "num_frames": 4, "precision": "fp32",
-              "batch_videos": 2, "num_workers": 1, "repeats": 1, "warmup": 1, "samplings": ["exact"]}
-    return {"name": name, "command": "python -m deepdance.bench bench=smoke", "machine": machine,
-            "config": config, "sets": [], "rows": [], "projection": []}
+    machine = {
+        "cpu_model": "cpu",
+        "usable_cpus": 2,
+        "cpu_count": 2,
+        "memory_gb": 1,
+        "gpu": None,
+        "torch": "t",
+        "torch_threads": 2,
+        "decord_package": "decord",
+        "decord": "d",
+        "opencv": "o",
+        "timm": "t",
+        "date": "today",
+        "load_average_1_5_15": [0.1, 0.1, 0.1],
+        "device": "cpu",
+    }
+    config = {
+        "backbone": "resnet10t",
+        "img_size": 64,
+        "num_frames": 4,
+        "precision": "fp32",
+        "batch_videos": 2,
+        "num_workers": 1,
+        "repeats": 1,
+        "warmup": 1,
+        "samplings": ["exact"],
+    }
+    return {
+        "name": name,
+        "command": "python -m deepdance.bench bench=smoke",
+        "machine": machine,
+        "config": config,
+        "sets": [],
+        "rows": [],
+        "projection": [],
+    }
 
 
 def test_bench_results_go_to_the_run_dir_not_the_source_tree(tmp_path: Path) -> None:

@@ -22,8 +22,8 @@ import pytest
 from torch.utils.data import DataLoader
 
 from deepdance.data.aist import build_manifest, find_videos
-from deepdance.data.video.bad_videos import collate_skipping_bad, probe_videos
 from deepdance.data.genre.datamodule import VideoClipDataset
+from deepdance.data.video.bad_videos import collate_skipping_bad, probe_videos
 
 SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "reliability" / "load_test.py"
 CLIPS = 240

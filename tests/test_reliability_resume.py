@@ -22,15 +22,24 @@ pytestmark = pytest.mark.slow
 
 def overrides(root: Path, logs: Path, run: str) -> list[str]:
     return small_run(
-        root, "data.batch_size=4", "trainer.max_epochs=3", "trainer.deterministic=true",
-        "trainer.limit_train_batches=3", "trainer.limit_val_batches=2", "trainer.limit_test_batches=2",
-        f"paths.log_dir={logs}", f"hydra.run.dir={logs / 'train' / 'runs' / run}",
+        root,
+        "data.batch_size=4",
+        "trainer.max_epochs=3",
+        "trainer.deterministic=true",
+        "trainer.limit_train_batches=3",
+        "trainer.limit_val_batches=2",
+        "trainer.limit_test_batches=2",
+        f"paths.log_dir={logs}",
+        f"hydra.run.dir={logs / 'train' / 'runs' / run}",
     )
 
 
 def signal_at(step: int, name: str) -> list[str]:
-    return ["+callbacks.interrupt._target_=tests.helpers.interrupt.SignalAt",
-            f"+callbacks.interrupt.step={step}", f"+callbacks.interrupt.signal_name={name}"]
+    return [
+        "+callbacks.interrupt._target_=tests.helpers.interrupt.SignalAt",
+        f"+callbacks.interrupt.step={step}",
+        f"+callbacks.interrupt.signal_name={name}",
+    ]
 
 
 def metrics(run_dir: Path) -> dict[str, float]:
@@ -42,8 +51,14 @@ def metrics(run_dir: Path) -> dict[str, float]:
 def runs(tiny_synthetic: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     logs = tmp_path_factory.mktemp("logs")
     out: dict[str, object] = {"logs": logs}
-    for name, extra in [("A", []), ("A2", []), ("B", signal_at(7, "SIGKILL")), ("B2", ["ckpt_path=last"]),
-                        ("C", signal_at(5, "SIGTERM")), ("C2", ["ckpt_path=last"])]:
+    for name, extra in [
+        ("A", []),
+        ("A2", []),
+        ("B", signal_at(7, "SIGKILL")),
+        ("B2", ["ckpt_path=last"]),
+        ("C", signal_at(5, "SIGTERM")),
+        ("C2", ["ckpt_path=last"]),
+    ]:
         # C2 is C requeued: same command, same run dir
         run = "C" if name == "C2" else name
         if name in ("B", "C"):
@@ -68,7 +83,9 @@ def test_same_seed_and_config_give_identical_metrics(runs: dict) -> None:
 def test_sigkill_then_ckpt_path_last_resumes_to_exactly_the_same_metrics(runs: dict) -> None:
     assert runs["B"].returncode == -9  # SIGKILL: no handler, no clean-up
     last = run_dir(runs, "B") / "checkpoints" / "last.ckpt"
-    assert torch.load(last, weights_only=True)["global_step"] == 6  # end of epoch 1, the newest saved (improved or not)
+    assert (
+        torch.load(last, weights_only=True)["global_step"] == 6
+    )  # end of epoch 1, the newest saved (improved or not)
     summary = json.loads((run_dir(runs, "B2") / "summary.json").read_text())
     assert summary["resumed_from"] == str(last)  # the newest run of the task
     assert metrics(run_dir(runs, "B2")) == metrics(run_dir(runs, "A"))
@@ -86,8 +103,13 @@ def test_sigterm_mid_epoch_saves_a_checkpoint_exits_cleanly_and_resumes_exactly(
     assert summary["resumed_from"] == str(checkpoints / "last.ckpt")
     final = torch.load(checkpoints / "last.ckpt", weights_only=True)
     assert final["global_step"] == 9 and final["epoch"] == 2  # the same 3 x 3 steps as an uninterrupted run
-    assert final["epoch"] == torch.load(run_dir(runs, "A") / "checkpoints" / "last.ckpt", weights_only=True)["epoch"]
-    assert metrics(run_dir(runs, "C")) == metrics(run_dir(runs, "A"))  # resumed mid-epoch, yet exactly the same run
+    assert (
+        final["epoch"]
+        == torch.load(run_dir(runs, "A") / "checkpoints" / "last.ckpt", weights_only=True)["epoch"]
+    )
+    assert metrics(run_dir(runs, "C")) == metrics(
+        run_dir(runs, "A")
+    )  # resumed mid-epoch, yet exactly the same run
 
 
 def test_every_run_dir_records_config_commit_versions_and_manifest_hash(runs: dict) -> None:
@@ -105,8 +127,10 @@ def test_every_run_dir_records_config_commit_versions_and_manifest_hash(runs: di
         resolved = (folder / "resolved_config.yaml").read_text()
         assert "${" not in resolved and f"output_dir: {folder}" in resolved
         assert (folder / ".hydra" / "config.yaml").is_file()
-    assert json.loads((run_dir(runs, "A") / "run_info.json").read_text())["manifest_sha256"] == \
-        json.loads((run_dir(runs, "B2") / "run_info.json").read_text())["manifest_sha256"]
+    assert (
+        json.loads((run_dir(runs, "A") / "run_info.json").read_text())["manifest_sha256"]
+        == json.loads((run_dir(runs, "B2") / "run_info.json").read_text())["manifest_sha256"]
+    )
 
 
 def test_checkpoints_written_by_training_are_plain_data(runs: dict) -> None:

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from tests.helpers.runs import REPO
 
 from deepdance.report import main
 from deepdance.studies.output import GROUPS_CSV, MARKDOWN, PAIRED_CSV, chart_name
 from deepdance.studies.stats import lower_is_better, t_interval
+from tests.helpers.runs import REPO
 
 # t_{0.975, 3}: the 97.5 % quantile of Student's t with 3 degrees of freedom (4 seeds)
 T_975_3 = 3.182446305284263

@@ -43,14 +43,20 @@ def test_sampler_resumed_mid_epoch_hands_out_exactly_the_rest_then_whole_epochs(
 def test_ranks_split_an_epoch_and_agree_on_item_seeds() -> None:
     data = range(9)
     ranks = [items(ResumableSampler(data, seed=5, num_replicas=2, rank=r), 1) for r in (0, 1)]
-    assert {i for i, _ in ranks[0] + ranks[1]} == set(range(9)) and len(ranks[0]) == len(ranks[1]) == 5  # padded
+    assert {i for i, _ in ranks[0] + ranks[1]} == set(range(9)) and len(ranks[0]) == len(
+        ranks[1]
+    ) == 5  # padded
     seeds = dict(ranks[0]) | dict(ranks[1])
     assert dict(items(ResumableSampler(data, seed=5), 1)) == seeds
 
 
 def test_item_generator_is_private_for_seeded_items_and_global_for_ints() -> None:
     index, generator = item_generator((4, 123))
-    assert index == 4 and torch.rand(3, generator=generator).tolist() == torch.rand(3, generator=torch.Generator().manual_seed(123)).tolist()
+    assert (
+        index == 4
+        and torch.rand(3, generator=generator).tolist()
+        == torch.rand(3, generator=torch.Generator().manual_seed(123)).tolist()
+    )
     assert item_generator(5) == (5, None)
 
 
@@ -73,8 +79,13 @@ class NoisyData(ResumableTrainOrder, pl.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         dataset = NoisyItems()
-        return DataLoader(dataset, batch_size=4, **self.loader_order(dataset, shuffle=True), num_workers=self.hparams.num_workers,
-                          persistent_workers=self.hparams.persistent_workers)
+        return DataLoader(
+            dataset,
+            batch_size=4,
+            **self.loader_order(dataset, shuffle=True),
+            num_workers=self.hparams.num_workers,
+            persistent_workers=self.hparams.persistent_workers,
+        )
 
 
 class DropoutRegression(pl.LightningModule):
@@ -91,19 +102,33 @@ class DropoutRegression(pl.LightningModule):
         return torch.optim.SGD(self.parameters(), lr=0.01)
 
 
-def fit(folder: Path, workers: tuple[int, bool], ckpt_path: str | None = None, callbacks: tuple = ()) -> DropoutRegression:
+def fit(
+    folder: Path, workers: tuple[int, bool], ckpt_path: str | None = None, callbacks: tuple = ()
+) -> DropoutRegression:
     pl.seed_everything(12345, workers=True)
     model = DropoutRegression()
-    trainer = pl.Trainer(max_epochs=3, accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False,
-                         deterministic=True, enable_checkpointing=False, default_root_dir=folder,
-                         callbacks=[CheckpointOnInterrupt(str(folder)), ResumableRandomness(), *callbacks])
+    trainer = pl.Trainer(
+        max_epochs=3,
+        accelerator="cpu",
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        deterministic=True,
+        enable_checkpointing=False,
+        default_root_dir=folder,
+        callbacks=[CheckpointOnInterrupt(str(folder)), ResumableRandomness(), *callbacks],
+    )
     trainer.fit(model, datamodule=NoisyData(*workers), ckpt_path=ckpt_path, weights_only=True)
     return model
 
 
-@pytest.mark.parametrize("workers", [(0, False), (2, False), (2, True)], ids=["main-process", "2-workers", "2-persistent-workers"])
+@pytest.mark.parametrize(
+    "workers", [(0, False), (2, False), (2, True)], ids=["main-process", "2-workers", "2-persistent-workers"]
+)
 @pytest.mark.parametrize("stop_at", [8, 12], ids=["mid-epoch", "epoch-end"])
-def test_sigterm_then_resume_trains_exactly_the_uninterrupted_weights(tmp_path: Path, workers: tuple[int, bool], stop_at: int) -> None:
+def test_sigterm_then_resume_trains_exactly_the_uninterrupted_weights(
+    tmp_path: Path, workers: tuple[int, bool], stop_at: int
+) -> None:
     uninterrupted = fit(tmp_path / "a", workers)
     with pytest.raises(SIGTERMException):
         fit(tmp_path / "b", workers, callbacks=(SignalAt(stop_at, "SIGTERM"),))  # 6 steps an epoch
@@ -122,10 +147,16 @@ def test_resuming_mid_epoch_with_another_batch_size_says_so(caplog: pytest.LogCa
         data.load_state_dict(stored)
     assert "batch size / processes (4, 1) instead of (8, 1)" in caplog.text and "epoch 2" in caplog.text
     sampler = data.train_sampler(NoisyItems())
-    assert (sampler.seed, sampler.epoch, len(list(sampler))) == (1, 2, 24 - 8)  # the stored position is still used
+    assert (sampler.seed, sampler.epoch, len(list(sampler))) == (
+        1,
+        2,
+        24 - 8,
+    )  # the stored position is still used
 
 
-def test_without_a_global_seed_one_process_shuffles_per_run_and_ranks_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_global_seed_one_process_shuffles_per_run_and_ranks_agree(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from types import SimpleNamespace
 
     monkeypatch.delenv("PL_GLOBAL_SEED", raising=False)

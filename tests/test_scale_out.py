@@ -25,17 +25,28 @@ def tiny_overrides(root: Path, searched: bool = False) -> list[str]:
     and no dropout unless ``searched`` leaves them to a sweep (a command-line value fixes a
     searched parameter)."""
     overrides = [
-        f"data.root={root}", synthetic_override(), "data.img_size=32",
-        "data.num_workers=0", "data.persistent_workers=false", "data.train_jitter=false", "data.augment=null",
-        "data.features.use=false",  # decode the clips: the feature store (deepdance.features) is tested on its own
-        "model.backbone.name=resnet10t", "model.backbone.freeze=true", "model.frame_diff=false",
-        "callbacks.rich_progress_bar=null", "print_config=false",
+        f"data.root={root}",
+        synthetic_override(),
+        "data.img_size=32",
+        "data.num_workers=0",
+        "data.persistent_workers=false",
+        "data.train_jitter=false",
+        "data.augment=null",
+        # decode the clips: the feature store (deepdance.features) is tested on its own
+        "data.features.use=false",
+        "model.backbone.name=resnet10t",
+        "model.backbone.freeze=true",
+        "model.frame_diff=false",
+        "callbacks.rich_progress_bar=null",
+        "print_config=false",
     ]
     return overrides if searched else [*overrides, "data.num_frames=4", "model.head.dropout=0"]
 
 
 def job_dirs(sweep_dir: Path) -> list[Path]:
-    return sorted((p for p in sweep_dir.iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name))
+    return sorted(
+        (p for p in sweep_dir.iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name)
+    )
 
 
 # ------------------------------------------------------------------------ W&B offline runs
@@ -61,11 +72,11 @@ def _read_wandb_log(run_dir: Path) -> dict[str, object]:
         if left < 7:
             pos += left
             continue
-        _crc, length, kind = struct.unpack("<IHB", data[pos:pos + 7])
+        _crc, length, kind = struct.unpack("<IHB", data[pos : pos + 7])
         if length == 0 and kind == 0:  # block padding
             pos += left
             continue
-        chunk, pos = data[pos + 7:pos + 7 + length], pos + 7 + length
+        chunk, pos = data[pos + 7 : pos + 7 + length], pos + 7 + length
         if kind == 1:
             records.append(chunk)
         elif kind == 2:
@@ -79,7 +90,12 @@ def _read_wandb_log(run_dir: Path) -> dict[str, object]:
         record = pb.Record()
         record.ParseFromString(raw)
         if record.WhichOneof("record_type") == "run":
-            found.update(id=record.run.run_id, group=record.run.run_group, job_type=record.run.job_type, name=record.run.display_name)
+            found.update(
+                id=record.run.run_id,
+                group=record.run.run_group,
+                job_type=record.run.job_type,
+                name=record.run.display_name,
+            )
         elif record.WhichOneof("record_type") == "exit":
             found["exit_code"] = record.exit.exit_code
     return found
@@ -114,7 +130,9 @@ def test_resume_study_counts_finished_trials_and_requeues_the_interrupted_one(tm
     assert (again.remaining, again.rerun) == (2, 0)
 
 
-def test_resume_reruns_only_trials_whose_jobs_are_known_dead(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_resume_reruns_only_trials_whose_jobs_are_known_dead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import types
 
     import optuna
@@ -139,20 +157,26 @@ def test_resume_reruns_only_trials_whose_jobs_are_known_dead(tmp_path: Path, mon
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     # Now = 1000 s after the trials started; timeout 900 s.
-    beat(1, time=real + 990)                                   # 1: another node, fresh: alive
-    beat(2, time=real + 50)                                    # 2: another node, 950 s silent: dead
-    elsewhere = tmp_path / "other_sweep_dir" / "3.json"        # 3: found through the study's record
+    beat(1, time=real + 990)  # 1: another node, fresh: alive
+    beat(2, time=real + 50)  # 2: another node, 950 s silent: dead
+    elsewhere = tmp_path / "other_sweep_dir" / "3.json"  # 3: found through the study's record
     beat(3, elsewhere, time=real + 990, host=socket.gethostname(), pid=dead.pid)  # this host, pid gone
     study.set_user_attr(sweeps.heartbeat_key(3), str(elsewhere))
-    beat(4, time=real + 500, state="done", value=0.7)          # 4: finished after its driver died
+    beat(4, time=real + 500, state="done", value=0.7)  # 4: finished after its driver died
     # 5: no heartbeat at all, asked 1000 s ago: dead
     monkeypatch.setattr(sweeps, "time", types.SimpleNamespace(time=lambda: real + 1000))
 
     plan = sweeps.resume_study(storage, "s", 8, sweep_dir, timeout_s=900)
     assert (plan.finished, plan.live, plan.rerun, plan.remaining, plan.first_job) == (2, 1, 3, 5, 6)
     after = optuna.load_study(study_name="s", storage=storage).get_trials()
-    assert [t.state for t in after] == [TrialState.COMPLETE, TrialState.RUNNING, *[TrialState.FAIL] * 2,
-                                        TrialState.COMPLETE, TrialState.FAIL, *[TrialState.WAITING] * 3]
+    assert [t.state for t in after] == [
+        TrialState.COMPLETE,
+        TrialState.RUNNING,
+        *[TrialState.FAIL] * 2,
+        TrialState.COMPLETE,
+        TrialState.FAIL,
+        *[TrialState.WAITING] * 3,
+    ]
     assert after[4].value == 0.7
     assert [t.system_attrs["fixed_params"] for t in after[6:]] == [trials[n].params for n in (2, 3, 5)]
 
@@ -163,8 +187,13 @@ def test_trial_heartbeat_beats_while_the_job_runs_and_records_its_end(tmp_path: 
 
     from deepdance.sweeps import TrialHeartbeat, heartbeat_path, read_heartbeat
 
-    hydra = {"mode": "MULTIRUN", "sweep": {"dir": "sweep"}, "runtime": {"cwd": str(tmp_path)},
-             "job": {"num": 3}, "sweeper": {"study_name": "s"}}
+    hydra = {
+        "mode": "MULTIRUN",
+        "sweep": {"dir": "sweep"},
+        "runtime": {"cwd": str(tmp_path)},
+        "job": {"num": 3},
+        "sweeper": {"study_name": "s"},
+    }
     config = OmegaConf.create({"hydra": hydra})
     callback = TrialHeartbeat(interval_s=0.05, timeout_s=1)
     callback.on_job_start(config)
@@ -189,8 +218,14 @@ def test_trial_heartbeat_beats_while_the_job_runs_and_records_its_end(tmp_path: 
         TrialHeartbeat(interval_s=60, timeout_s=30)
 
 
-@pytest.mark.parametrize("experiment, search", [("genre_small", "genre_gru_optuna"), ("genre_gru", "genre_gru_optuna"),
-                                                ("deep_dance_lstm", "deep_dance_optuna")])
+@pytest.mark.parametrize(
+    "experiment, search",
+    [
+        ("genre_small", "genre_gru_optuna"),
+        ("genre_gru", "genre_gru_optuna"),
+        ("deep_dance_lstm", "deep_dance_optuna"),
+    ],
+)
 def test_search_spaces_name_keys_of_their_experiment(experiment: str, search: str) -> None:
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
@@ -198,12 +233,20 @@ def test_search_spaces_name_keys_of_their_experiment(experiment: str, search: st
     import deepdance.utils.run  # noqa: F401  (resolvers)
 
     with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
-        cfg = compose("train", overrides=[f"experiment={experiment}", f"hparams_search={search}"], return_hydra_config=True)
+        cfg = compose(
+            "train",
+            overrides=[f"experiment={experiment}", f"hparams_search={search}"],
+            return_hydra_config=True,
+        )
     for key in cfg.hydra.sweeper.params:
-        assert OmegaConf.select(cfg, key, throw_on_missing=False) is not None, f"{search} searches {key}, absent from {experiment}"
+        assert OmegaConf.select(cfg, key, throw_on_missing=False) is not None, (
+            f"{search} searches {key}, absent from {experiment}"
+        )
     monitored = cfg.callbacks.model_checkpoint.monitor
     direction = "maximize" if cfg.callbacks.model_checkpoint.mode == "max" else "minimize"
-    assert cfg.optimized_metric in (monitored, f"{monitored}_best") and cfg.hydra.sweeper.direction == direction
+    assert (
+        cfg.optimized_metric in (monitored, f"{monitored}_best") and cfg.hydra.sweeper.direction == direction
+    )
     assert cfg.hydra.sweeper.study_name and cfg.hydra.mode.name == "MULTIRUN"
 
 
@@ -216,19 +259,33 @@ def test_ddp_child_command_reruns_exactly_this_job_of_a_sweep(tmp_path: Path) ->
     from deepdance.utils.distributed import hydra_task_module, job_command
 
     with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
-        cfg = compose("train", overrides=["seed=2", "trainer=ddp_sim", "hparams_search=genre_gru_optuna"], return_hydra_config=True)
+        cfg = compose(
+            "train",
+            overrides=["seed=2", "trainer=ddp_sim", "hparams_search=genre_gru_optuna"],
+            return_hydra_config=True,
+        )
     with open_dict(cfg):
         cfg.hydra.mode = RunMode.MULTIRUN
         cfg.hydra.runtime.output_dir = str(tmp_path / "sweep" / "3")
-        cfg.hydra.overrides.hydra = ["hydra/launcher=joblib", "hydra.sweep.dir=/x", "hydra.job_logging.root.level=DEBUG"]
+        cfg.hydra.overrides.hydra = [
+            "hydra/launcher=joblib",
+            "hydra.sweep.dir=/x",
+            "hydra.job_logging.root.level=DEBUG",
+        ]
         cfg.hydra.job.config_name = "train"
     HydraConfig.instance().set_config(cfg)
     command, _ = job_command(1, entry_module="deepdance.train")
     assert command[1:3] == ["-m", "deepdance.train"] and "--multirun" not in command
     assert "seed=2" in command and "hparams_search=genre_gru_optuna" in command  # this job's overrides only
-    assert "hydra.job_logging.root.level=DEBUG" in command and not any(a.startswith(("hydra/launcher", "hydra.sweep.")) for a in command)
-    assert command[-4:] == [f'hydra.run.dir="{tmp_path}/sweep/3"', "hydra.job.name=train_ddp_process_1", "hydra.output_subdir=null",
-                            "hydra.mode=RUN"]
+    assert "hydra.job_logging.root.level=DEBUG" in command and not any(
+        a.startswith(("hydra/launcher", "hydra.sweep.")) for a in command
+    )
+    assert command[-4:] == [
+        f'hydra.run.dir="{tmp_path}/sweep/3"',
+        "hydra.job.name=train_ddp_process_1",
+        "hydra.output_subdir=null",
+        "hydra.mode=RUN",
+    ]
 
     def run_job(task_function):  # the name and argument Hydra's launchers call a job with
         return hydra_task_module()
@@ -236,17 +293,26 @@ def test_ddp_child_command_reruns_exactly_this_job_of_a_sweep(tmp_path: Path) ->
     assert run_job(task_function=test_ddp_child_command_reruns_exactly_this_job_of_a_sweep) == __name__
 
 
-def test_sweep_summary_table_is_best_first_and_keeps_only_swept_settings(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_sweep_summary_table_is_best_first_and_keeps_only_swept_settings(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     from omegaconf import OmegaConf
 
     from deepdance.sweeps import SweepSummary
 
     for job, (lr, value) in enumerate([(0.1, 0.2), (0.01, 0.9), (0.001, None)]):
         (tmp_path / str(job) / ".hydra").mkdir(parents=True)
-        (tmp_path / str(job) / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump([f"model.optimizer.lr={lr}", "seed=1"]))
+        (tmp_path / str(job) / ".hydra" / "overrides.yaml").write_text(
+            yaml.safe_dump([f"model.optimizer.lr={lr}", "seed=1"])
+        )
         if value is not None:
             (tmp_path / str(job) / "summary.json").write_text(json.dumps({"val/acc_best": value}))
-    config = OmegaConf.create({"optimized_metric": "val/acc_best", "hydra": {"sweep": {"dir": str(tmp_path)}, "sweeper": {"direction": "maximize"}}})
+    config = OmegaConf.create(
+        {
+            "optimized_metric": "val/acc_best",
+            "hydra": {"sweep": {"dir": str(tmp_path)}, "sweeper": {"direction": "maximize"}},
+        }
+    )
     table = SweepSummary().report(config)
     assert list(table["job"]) == [1, 0, 2] and "seed" not in table.columns  # best first, failed last
     assert (tmp_path / "sweep_summary.csv").read_text().splitlines()[1].startswith("1,0.01,0.9")
@@ -254,7 +320,9 @@ def test_sweep_summary_table_is_best_first_and_keeps_only_swept_settings(tmp_pat
     assert "maximize val/acc_best" in out and "no summary.json" in out
 
 
-def test_wandb_is_offline_unless_an_account_is_configured(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_wandb_is_offline_unless_an_account_is_configured(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     from deepdance.utils.resolvers import wandb_account_configured
 
     monkeypatch.setenv("HOME", str(tmp_path))
@@ -290,8 +358,12 @@ def test_failed_run_finishes_its_wandb_run_marked_failed(tmp_path: Path) -> None
 def test_compile_keeps_checkpoint_keys_and_loading_does_not_compile() -> None:
     from deepdance.models.genre_module import GenreClassifier
 
-    kwargs = {"backbone": {"name": "resnet10t", "pretrained": False}, "head": {"gru_sizes": [8], "dense": 8},
-              "optimizer": {"_target_": "torch.optim.AdamW", "_partial_": True}, "img_size": 32}
+    kwargs = {
+        "backbone": {"name": "resnet10t", "pretrained": False},
+        "head": {"gru_sizes": [8], "dense": 8},
+        "optimizer": {"_target_": "torch.optim.AdamW", "_partial_": True},
+        "img_size": 32,
+    }
     eager, compiled = GenreClassifier(**kwargs), GenreClassifier(**kwargs, compile=True)
     assert compiled.backbone._compiled_call_impl is not None and eager.backbone._compiled_call_impl is None
     assert list(compiled.state_dict()) == list(eager.state_dict())  # no _orig_mod. prefixes
@@ -306,7 +378,9 @@ def test_pin_memory_follows_the_device_unless_set(tiny_synthetic: Path) -> None:
     data = GenreDataModule(root=str(tiny_synthetic), num_frames=2, img_size=32, num_workers=0)
     data.setup()
     for device, expected in (("cpu", False), ("cuda", True)):
-        data.trainer = SimpleNamespace(strategy=SimpleNamespace(root_device=torch.device(device)), world_size=1, global_rank=0)
+        data.trainer = SimpleNamespace(
+            strategy=SimpleNamespace(root_device=torch.device(device)), world_size=1, global_rank=0
+        )
         assert data.train_dataloader().pin_memory is expected
     data.hparams.pin_memory = False
     assert data.train_dataloader().pin_memory is False
@@ -330,82 +404,156 @@ def test_step_timer_records_steps_after_warmup(tmp_path: Path) -> None:
             return torch.optim.SGD(self.parameters(), lr=0.1)
 
     loader = DataLoader(TensorDataset(torch.randn(24, 4)), batch_size=4)
-    trainer = pl.Trainer(default_root_dir=tmp_path, max_epochs=1, callbacks=[StepTimer(warmup=2)], logger=False,
-                         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False, accelerator="cpu")
+    trainer = pl.Trainer(
+        default_root_dir=tmp_path,
+        max_epochs=1,
+        callbacks=[StepTimer(warmup=2)],
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        accelerator="cpu",
+    )
     trainer.fit(Tiny(), loader)
     result = json.loads((tmp_path / "step_time.json").read_text())
     assert (result["steps_timed"], result["warmup_steps"], result["batch_size"]) == (4, 2, 4)
     assert 0 < result["step_ms_median"] <= result["loop_ms_median"] and result["samples_per_s"] > 0
-    assert result["device"] == "cpu" and result["peak_memory_mib"] is None and result["precision"] == "32-true"
+    assert (
+        result["device"] == "cpu" and result["peak_memory_mib"] is None and result["precision"] == "32-true"
+    )
 
 
 # ---------------------------------------------------------------------- end-to-end CLI runs
 @pytest.mark.slow
-def test_killed_optuna_sweep_resumes_with_only_the_remaining_trials(tiny_synthetic: Path, tmp_path: Path) -> None:
+def test_killed_optuna_sweep_resumes_with_only_the_remaining_trials(
+    tiny_synthetic: Path, tmp_path: Path
+) -> None:
     import optuna
     from optuna.trial import TrialState
 
     sweep_dir, db = tmp_path / "sweep", tmp_path / "optuna.db"
-    command = [sys.executable, "-m", "deepdance.train", "-m", "hparams_search=genre_gru_optuna", "hydra.sweeper.n_trials=3",
-               "debug=limit", *tiny_overrides(tiny_synthetic, searched=True), "data.batch_size=10", "trainer.max_epochs=1",
-               f"hydra.sweeper.storage=sqlite:///{db}", f"hydra.sweep.dir={sweep_dir}"]
+    command = [
+        sys.executable,
+        "-m",
+        "deepdance.train",
+        "-m",
+        "hparams_search=genre_gru_optuna",
+        "hydra.sweeper.n_trials=3",
+        "debug=limit",
+        *tiny_overrides(tiny_synthetic, searched=True),
+        "data.batch_size=10",
+        "trainer.max_epochs=1",
+        f"hydra.sweeper.storage=sqlite:///{db}",
+        f"hydra.sweep.dir={sweep_dir}",
+    ]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "WANDB_MODE": "offline"}
-    first = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    first = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
     try:  # kill the whole sweep as soon as its second trial starts
         deadline = time.monotonic() + 400
         while not (sweep_dir / "1").is_dir() and first.poll() is None and time.monotonic() < deadline:
             time.sleep(0.5)
-        assert (sweep_dir / "1").is_dir(), first.stderr.read().decode()[-3000:] if first.poll() is not None else "timeout"
+        assert (sweep_dir / "1").is_dir(), (
+            first.stderr.read().decode()[-3000:] if first.poll() is not None else "timeout"
+        )
     finally:
         os.killpg(first.pid, signal.SIGKILL)
         first.wait()
-    assert (sweep_dir / "0" / "summary.json").is_file() and not (sweep_dir / "optimization_results.yaml").exists()
+    assert (sweep_dir / "0" / "summary.json").is_file() and not (
+        sweep_dir / "optimization_results.yaml"
+    ).exists()
 
     second = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert second.returncode == 0, second.stderr[-3000:]
-    assert (second.stdout + second.stderr).count("Launching 1 jobs") == 2  # only what was left: the interrupted trial and one more
+    assert (second.stdout + second.stderr).count(
+        "Launching 1 jobs"
+    ) == 2  # only what was left: the interrupted trial and one more
     trials = optuna.load_study(study_name="debug_gru_optuna", storage=f"sqlite:///{db}").get_trials()
-    assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.FAIL, TrialState.COMPLETE, TrialState.COMPLETE]
+    assert [t.state for t in trials] == [
+        TrialState.COMPLETE,
+        TrialState.FAIL,
+        TrialState.COMPLETE,
+        TrialState.COMPLETE,
+    ]
     assert trials[2].params == trials[1].params  # the interrupted point, run again
-    assert trials[3].params["model.optimizer.lr"] not in {t.params["model.optimizer.lr"] for t in trials[:3]}  # a new point
+    assert trials[3].params["model.optimizer.lr"] not in {
+        t.params["model.optimizer.lr"] for t in trials[:3]
+    }  # a new point
     results = yaml.safe_load((sweep_dir / "optimization_results.yaml").read_text())
     assert results["best_value"] == max(t.value for t in trials if t.value is not None)
-    assert set(results["best_params"]) == {"model.optimizer.lr", "model.head.gru_sizes", "model.head.dense", "model.head.dropout", "data.num_frames"}
+    assert set(results["best_params"]) == {
+        "model.optimizer.lr",
+        "model.head.gru_sizes",
+        "model.head.dense",
+        "model.head.dropout",
+        "data.num_frames",
+    }
     assert [p.name for p in job_dirs(sweep_dir)] == ["0", "1", "2", "3"]  # job dirs keep the trial numbers
     for job in ("0", "2", "3"):
         assert (sweep_dir / job / "summary.json").is_file()
-    assert "best val/acc_best" in second.stdout and "no summary.json" in second.stdout  # the table, trial 1 marked
+    assert (
+        "best val/acc_best" in second.stdout and "no summary.json" in second.stdout
+    )  # the table, trial 1 marked
     assert len((sweep_dir / "sweep_summary.csv").read_text().splitlines()) == 5
 
 
 @pytest.mark.slow
-def test_ddp_on_two_cpu_processes_matches_a_single_process_in_one_run_dir(tiny_synthetic: Path, tmp_path: Path) -> None:
+def test_ddp_on_two_cpu_processes_matches_a_single_process_in_one_run_dir(
+    tiny_synthetic: Path, tmp_path: Path
+) -> None:
     """Full-batch training (10 train clips: one batch of 10, or 5 per rank) with no dropout,
     jitter or trainable BatchNorm is the same computation on one process and on two."""
     common = [*tiny_overrides(tiny_synthetic), "trainer.max_epochs=2", f"paths.log_dir={tmp_path / 'logs'}"]
     # the single process in this one, the two DDP ones as the CLI starts them
     train_in_process([*common, "trainer=cpu", "data.batch_size=10", f"hydra.run.dir={tmp_path / 'single'}"])
-    ddp = run_cli("deepdance.train", *common, "trainer=ddp_sim", "data.batch_size=5", f"hydra.run.dir={tmp_path / 'ddp'}")
+    ddp = run_cli(
+        "deepdance.train",
+        *common,
+        "trainer=ddp_sim",
+        "data.batch_size=5",
+        f"hydra.run.dir={tmp_path / 'ddp'}",
+    )
     assert ddp.returncode == 0, ddp.stderr[-3000:]
 
     assert "GLOBAL_RANK: 1" in ddp.stderr + ddp.stdout  # two processes really ran
-    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("summary.json")) == ["ddp/summary.json", "single/summary.json"]
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("summary.json")) == [
+        "ddp/summary.json",
+        "single/summary.json",
+    ]
     assert not (tmp_path / "logs").exists()  # rank 1 made no run dir of its own
     command = json.loads((tmp_path / "ddp" / "run_info.json").read_text())["command"]
     assert not any("train_ddp_process" in arg for arg in command)  # the user's command, not rank 1's
-    assert len(list((tmp_path / "ddp").rglob(".hydra"))) == 1 and len(list((tmp_path / "ddp").rglob("metrics.csv"))) == 1
+    assert (
+        len(list((tmp_path / "ddp").rglob(".hydra"))) == 1
+        and len(list((tmp_path / "ddp").rglob("metrics.csv"))) == 1
+    )
     one, two = (json.loads((tmp_path / d / "summary.json").read_text()) for d in ("single", "ddp"))
     assert two["test/acc"] == pytest.approx(one["test/acc"], abs=0.02)
     for key in ("test/loss", "val/loss", "train/loss"):  # sharper than accuracy on 10 clips
         assert two[key] == pytest.approx(one[key], rel=1e-4), key
-    assert (tmp_path / "ddp" / "confusion_matrix.csv").read_text() == (tmp_path / "single" / "confusion_matrix.csv").read_text()
+    assert (tmp_path / "ddp" / "confusion_matrix.csv").read_text() == (
+        tmp_path / "single" / "confusion_matrix.csv"
+    ).read_text()
 
 
 @pytest.mark.slow
-def test_multirun_of_ddp_jobs_with_wandb_makes_one_dir_and_one_wandb_run_per_job(tiny_synthetic: Path, tmp_path: Path) -> None:
+def test_multirun_of_ddp_jobs_with_wandb_makes_one_dir_and_one_wandb_run_per_job(
+    tiny_synthetic: Path, tmp_path: Path
+) -> None:
     sweep_dir = tmp_path / "sweep"
-    result = run_cli("deepdance.train", "-m", "seed=1,2", "trainer=ddp_sim", "logger=wandb", *tiny_overrides(tiny_synthetic),
-                     "data.batch_size=5", "trainer.max_epochs=1", f"paths.log_dir={tmp_path / 'logs'}", f"hydra.sweep.dir={sweep_dir}")
+    result = run_cli(
+        "deepdance.train",
+        "-m",
+        "seed=1,2",
+        "trainer=ddp_sim",
+        "logger=wandb",
+        *tiny_overrides(tiny_synthetic),
+        "data.batch_size=5",
+        "trainer.max_epochs=1",
+        f"paths.log_dir={tmp_path / 'logs'}",
+        f"hydra.sweep.dir={sweep_dir}",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert [p.name for p in job_dirs(sweep_dir)] == ["0", "1"] and not (tmp_path / "logs").exists()
     runs = []
@@ -424,8 +572,17 @@ def test_multirun_of_ddp_jobs_with_wandb_makes_one_dir_and_one_wandb_run_per_job
 @pytest.mark.slow
 def test_submitit_local_launcher_runs_a_two_job_sweep(tiny_synthetic: Path, tmp_path: Path) -> None:
     sweep_dir = tmp_path / "sweep"
-    result = run_cli("deepdance.train", "-m", "hydra/launcher=submitit_local", "seed=1,2", *tiny_overrides(tiny_synthetic),
-                     "data.batch_size=10", "trainer.max_epochs=1", "trainer.accelerator=cpu", f"hydra.sweep.dir={sweep_dir}")
+    result = run_cli(
+        "deepdance.train",
+        "-m",
+        "hydra/launcher=submitit_local",
+        "seed=1,2",
+        *tiny_overrides(tiny_synthetic),
+        "data.batch_size=10",
+        "trainer.max_epochs=1",
+        "trainer.accelerator=cpu",
+        f"hydra.sweep.dir={sweep_dir}",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Submitit 'local' sweep" in result.stderr + result.stdout
     assert [json.loads((d / "summary.json").read_text())["seed"] for d in job_dirs(sweep_dir)] == [1, 2]
@@ -437,26 +594,56 @@ def test_slurm_launcher_asks_sbatch_for_the_trainers_gpus_and_nodes(tmp_path: Pa
     """A stand-in ``sbatch`` records the script submitit writes, then refuses the job."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "sbatch").write_text(f'#!/bin/sh\ncat "$@" > {tmp_path}/submitted.sh\necho "sbatch: error: no cluster here" >&2\nexit 1\n')
+    (bin_dir / "sbatch").write_text(
+        f'#!/bin/sh\ncat "$@" > {tmp_path}/submitted.sh\necho "sbatch: error: no cluster here" >&2\nexit 1\n'
+    )
     (bin_dir / "srun").write_text("#!/bin/sh\nexit 0\n")  # submitit checks that it is on a cluster
     for tool in ("sbatch", "srun"):
         (bin_dir / tool).chmod(0o755)
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "HF_HUB_OFFLINE": "1"}
-    result = subprocess.run([sys.executable, "-m", "deepdance.train", "-m", "hydra/launcher=slurm", "trainer=ddp", "trainer.devices=4",
-                             "trainer.num_nodes=2", "hydra.launcher.partition=gpu", "hydra.launcher.timeout_min=90",
-                             f"hydra.sweep.dir={tmp_path / 'sweep'}"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "deepdance.train",
+            "-m",
+            "hydra/launcher=slurm",
+            "trainer=ddp",
+            "trainer.devices=4",
+            "trainer.num_nodes=2",
+            "hydra.launcher.partition=gpu",
+            "hydra.launcher.timeout_min=90",
+            f"hydra.sweep.dir={tmp_path / 'sweep'}",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode != 0 and "no cluster here" in result.stderr
     script = (tmp_path / "submitted.sh").read_text()
-    for line in ("#SBATCH --nodes=2", "#SBATCH --gpus-per-node=4", "#SBATCH --ntasks-per-node=4", "#SBATCH --partition=gpu",
-                 "#SBATCH --time=90", "#SBATCH --mem=64GB", "#SBATCH --cpus-per-task=8"):
+    for line in (
+        "#SBATCH --nodes=2",
+        "#SBATCH --gpus-per-node=4",
+        "#SBATCH --ntasks-per-node=4",
+        "#SBATCH --partition=gpu",
+        "#SBATCH --time=90",
+        "#SBATCH --mem=64GB",
+        "#SBATCH --cpus-per-task=8",
+    ):
         assert line in script, line
     assert "export HF_HUB_OFFLINE=1" in script
 
 
 # ------------------------------------------------------------------------------ GPU only
 def _gpu_kwargs() -> dict:
-    return {"backbone": {"name": "resnet10t", "pretrained": False}, "head": {"gru_sizes": [16], "dense": 8},
-            "optimizer": {"_target_": "torch.optim.AdamW", "_partial_": True}, "img_size": 64}
+    return {
+        "backbone": {"name": "resnet10t", "pretrained": False},
+        "head": {"gru_sizes": [16], "dense": 8},
+        "optimizer": {"_target_": "torch.optim.AdamW", "_partial_": True},
+        "img_size": 64,
+    }
 
 
 @pytest.mark.gpu
@@ -497,8 +684,14 @@ def _one_step_dtypes(root: Path, out_dir: Path, *overrides: str) -> tuple[dict[s
     conv.register_forward_hook(record("conv"))
     model.head.register_forward_hook(record("head"))
     trainer = hydra.utils.instantiate(
-        cfg.trainer, default_root_dir=str(out_dir), max_steps=1, limit_val_batches=0, logger=False,
-        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+        cfg.trainer,
+        default_root_dir=str(out_dir),
+        max_steps=1,
+        limit_val_batches=0,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
     )
     trainer.fit(model, datamodule=datamodule)
     # autocast leaves the weights and the optimiser in fp32
@@ -520,7 +713,13 @@ def test_gpu_trainer_trains_in_bf16_with_pinned_memory(tiny_synthetic: Path, tmp
     seen, trainer = _one_step_dtypes(tiny_synthetic, tmp_path / "step", "trainer=gpu")
     assert seen == {"conv": torch.bfloat16, "head": torch.bfloat16}
     assert trainer.train_dataloader.pin_memory
-    result = run_cli("deepdance.train", "trainer=gpu", *tiny_overrides(tiny_synthetic), "data.batch_size=10",
-                     "trainer.max_epochs=1", f"hydra.run.dir={tmp_path / 'run'}")
+    result = run_cli(
+        "deepdance.train",
+        "trainer=gpu",
+        *tiny_overrides(tiny_synthetic),
+        "data.batch_size=10",
+        "trainer.max_epochs=1",
+        f"hydra.run.dir={tmp_path / 'run'}",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "test/acc" in json.loads((tmp_path / "run" / "summary.json").read_text())

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deepdance.data.silhouette.datamodule import SilhouetteDataModule, chronological_split
 from deepdance.data.silhouette.cache import SilhouetteCache, cache_key
+from deepdance.data.silhouette.datamodule import SilhouetteDataModule, chronological_split
 from deepdance.data.silhouette.preprocess import (
     SilhouetteSettings,
     extract_silhouettes,
@@ -34,7 +34,14 @@ def dance_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _datamodule(root: Path, cache: Path, **kwargs) -> SilhouetteDataModule:
-    settings = dict(root=str(root), cache_dir=str(cache), fps=6.0, height=24, width=40, batch_size=8)
+    settings = {
+        "root": str(root),
+        "cache_dir": str(cache),
+        "fps": 6.0,
+        "height": 24,
+        "width": 40,
+        "batch_size": 8,
+    }
     return SilhouetteDataModule(**{**settings, **kwargs})
 
 
@@ -64,7 +71,11 @@ def test_datamodule_splits_never_cross_the_cut(dance_video: Path, tmp_path: Path
     dm = _datamodule(dance_video, tmp_path, context_frames=3)
     dm.setup()
     targets = {split: {t for _, t in dm.datasets[split].items} for split in ("train", "val", "test")}
-    assert not targets["train"] & targets["val"] and not targets["val"] & targets["test"] and not targets["train"] & targets["test"]
+    assert (
+        not targets["train"] & targets["val"]
+        and not targets["val"] & targets["test"]
+        and not targets["train"] & targets["test"]
+    )
     assert max(targets["train"]) < min(targets["val"]) and max(targets["val"]) < min(targets["test"])
     seg = {split: dm.segments[split][0] for split in targets}
     assert all(seg[s].start <= t < seg[s].stop for s in targets for t in targets[s])
@@ -75,8 +86,15 @@ def test_datamodule_splits_never_cross_the_cut(dance_video: Path, tmp_path: Path
 
 
 FIELD_CHANGES = {
-    "fps": 5.0, "height": 32, "width": 48, "threshold_rule": "otsu", "threshold": 100.0, "polarity": "light",
-    "crop": (0, 0, 40, 70), "ignore_boxes": ((0, 0, 4, 4),), "start_seconds": 1.0,
+    "fps": 5.0,
+    "height": 32,
+    "width": 48,
+    "threshold_rule": "otsu",
+    "threshold": 100.0,
+    "polarity": "light",
+    "crop": (0, 0, 40, 70),
+    "ignore_boxes": ((0, 0, 4, 4),),
+    "start_seconds": 1.0,
 }
 
 
@@ -140,7 +158,9 @@ def test_errors_name_the_file_and_the_setting(dance_video: Path, tmp_path: Path)
         _datamodule(dance_video, tmp_path, context_frames=80).setup()
 
 
-@pytest.mark.skipif(not CLIPS.is_dir(), reason=f"the real Deep-Dance clips are not at {CLIPS} (only in the shared workplace)")
+@pytest.mark.skipif(
+    not CLIPS.is_dir(), reason=f"the real Deep-Dance clips are not at {CLIPS} (only in the shared workplace)"
+)
 def test_real_clip_preset_isolates_the_dancer() -> None:
     from omegaconf import OmegaConf
 

@@ -20,17 +20,25 @@ from deepdance.errors import DeepdanceError
 
 
 def _manifest() -> pd.DataFrame:
-    names = [f"g{g}_s{s}_c{c:02d}_d{d}_m{g}0_ch01.mp4" for g, d in (("BR", "01"), ("PO", "02"), ("LO", "03"))
-             for s in ("BM", "FM") for c in (1, 2, 3)]
+    names = [
+        f"g{g}_s{s}_c{c:02d}_d{d}_m{g}0_ch01.mp4"
+        for g, d in (("BR", "01"), ("PO", "02"), ("LO", "03"))
+        for s in ("BM", "FM")
+        for c in (1, 2, 3)
+    ]
     manifest, rejected = build_manifest([Path("/videos") / n for n in names])
     assert not rejected
     return manifest
 
 
 def _split_dir(tmp_path: Path, ignore: list[str] | None = None, prefix: str = "crossmodal") -> Path:
-    (tmp_path / f"{prefix}_train.txt").write_text("gBR_sBM_cAll_d01_mBR0_ch01\ngBR_sFM_cAll_d01_mBR0_ch01\n# a comment\n\n")
+    (tmp_path / f"{prefix}_train.txt").write_text(
+        "gBR_sBM_cAll_d01_mBR0_ch01\ngBR_sFM_cAll_d01_mBR0_ch01\n# a comment\n\n"
+    )
     (tmp_path / f"{prefix}_val.txt").write_text("gPO_sBM_cAll_d02_mPO0_ch01\n")
-    (tmp_path / f"{prefix}_test.txt").write_text("gLO_sBM_cAll_d03_mLO0_ch01\ngLO_sFM_c02_d03_mLO0_ch01\ngJB_sBM_cAll_d27_mJB0_ch01\n")
+    (tmp_path / f"{prefix}_test.txt").write_text(
+        "gLO_sBM_cAll_d03_mLO0_ch01\ngLO_sFM_c02_d03_mLO0_ch01\ngJB_sBM_cAll_d27_mJB0_ch01\n"
+    )
     if ignore is not None:
         (tmp_path / "ignore_list.txt").write_text("\n".join(ignore) + "\n")
     return tmp_path
@@ -51,7 +59,9 @@ def test_call_lines_cover_every_camera_and_camera_lines_one_camera(tmp_path: Pat
 def test_camera_line_and_its_call_line_in_two_splits_is_refused(tmp_path: Path) -> None:
     _split_dir(tmp_path)
     (tmp_path / "crossmodal_val.txt").write_text("gPO_sBM_cAll_d02_mPO0_ch01\ngBR_sBM_c02_d01_mBR0_ch01\n")
-    with pytest.raises(ValueError, match="gBR_sBM_c02_d01_mBR0_ch01 is listed in crossmodal_val.txt but its sequence"):
+    with pytest.raises(
+        ValueError, match="gBR_sBM_c02_d01_mBR0_ch01 is listed in crossmodal_val.txt but its sequence"
+    ):
         split_by_files(_manifest(), tmp_path)
 
 
@@ -89,7 +99,8 @@ def test_filters_accept_several_spellings_and_refuse_unknown_values() -> None:
 
 
 def _write_split_files(tiny_synthetic: Path, tmp_path: Path) -> tuple[Path, dict[str, set[str]]]:
-    """Split files over the tiny dataset's sequences: dancers 1 of each genre test, 2 val, 3 train; one ignored."""
+    """Split files over the tiny dataset's sequences: dancers 1 of each genre test, 2 val,
+    3 train; one ignored."""
     manifest, _ = build_manifest(sorted(tiny_synthetic.glob("*.mp4")))
     sequences = sorted(set(manifest["name"].map(sequence_name)))
     by_split: dict[str, set[str]] = {"train": set(), "val": set(), "test": set()}
@@ -105,16 +116,22 @@ def _write_split_files(tiny_synthetic: Path, tmp_path: Path) -> tuple[Path, dict
 
 def test_datamodule_uses_split_files_and_filters(tiny_synthetic: Path, tmp_path: Path) -> None:
     split_dir, expected = _write_split_files(tiny_synthetic, tmp_path)
-    datamodule = GenreDataModule(root=str(tiny_synthetic), split="files", split_dir=str(split_dir), num_workers=0)
+    datamodule = GenreDataModule(
+        root=str(tiny_synthetic), split="files", split_dir=str(split_dir), num_workers=0
+    )
     manifest = datamodule.load_manifest()
     for split, names in expected.items():
         assert set(manifest.loc[manifest["split"] == split, "sequence"]) == names
     assert len(manifest) == 29 and "frames" not in manifest  # nothing probed (no video opened) to split
     with pytest.raises(DeepdanceError, match="no video matches data.cameras=\\[2\\]"):
         GenreDataModule(root=str(tiny_synthetic), cameras=[2]).load_manifest()
-    with pytest.raises(DeepdanceError, match="data.cameras=None / data.situations=\\['XY'\\]: situation 'XY' is not known"):
+    with pytest.raises(
+        DeepdanceError, match="data.cameras=None / data.situations=\\['XY'\\]: situation 'XY' is not known"
+    ):
         GenreDataModule(root=str(tiny_synthetic), situations=["XY"]).load_manifest()
     with pytest.raises(DeepdanceError, match="data.split=files needs data.split_dir"):
         GenreDataModule(root=str(tiny_synthetic), split="files")
     with pytest.raises(DeepdanceError, match="crossmodal_train.txt does not exist"):
-        GenreDataModule(root=str(tiny_synthetic), split="files", split_dir=str(tmp_path / "nowhere")).load_manifest()
+        GenreDataModule(
+            root=str(tiny_synthetic), split="files", split_dir=str(tmp_path / "nowhere")
+        ).load_manifest()

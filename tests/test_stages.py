@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from tests.helpers.runs import run_cli
 
 # Two CPU ranks, two tiny stages: the process boundary (DDP children) is the point.
@@ -16,10 +17,21 @@ pytestmark = pytest.mark.slow
 def test_two_stages_under_ddp_share_one_set_of_ranks(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     result = run_cli(
-        "deepdance.train", "experiment=deep_dance", "trainer=ddp_sim", f"paths.data_dir={tmp_path / 'data'}",
-        f"hydra.run.dir={run_dir}", "data.height=24", "data.width=40", "data.synthetic.num_frames=240",
-        "data.synthetic.height=48", "data.synthetic.width=80", "data.fps=3", "trainer.max_epochs=1",
-        "print_config=false", "callbacks.rich_progress_bar=null", "logger=csv",
+        "deepdance.train",
+        "experiment=deep_dance",
+        "trainer=ddp_sim",
+        f"paths.data_dir={tmp_path / 'data'}",
+        f"hydra.run.dir={run_dir}",
+        "data.height=24",
+        "data.width=40",
+        "data.synthetic.num_frames=240",
+        "data.synthetic.height=48",
+        "data.synthetic.width=80",
+        "data.fps=3",
+        "trainer.max_epochs=1",
+        "print_config=false",
+        "callbacks.rich_progress_bar=null",
+        "logger=csv",
         'stages.ae.overrides=["model.net.channels=4","model.net.hidden=16","model.net.latent_dim=8"]',
         'stages.lstm.overrides=["model.net.hidden_sizes=[16]"]',
         timeout=300,
@@ -33,4 +45,7 @@ def test_two_stages_under_ddp_share_one_set_of_ranks(tmp_path: Path) -> None:
     assert summary["stages"] == "ae,lstm" and isinstance(summary.get("ae/test/iou"), float)
     assert Path(summary["best_ckpt"]).parent.parent == run_dir / "lstm"
     # Every rank wrote into this command's run dir: no stray runs elsewhere.
-    assert sorted(p.name for p in run_dir.iterdir() if p.is_dir() and not p.name.startswith(".")) == ["ae", "lstm"]
+    assert sorted(p.name for p in run_dir.iterdir() if p.is_dir() and not p.name.startswith(".")) == [
+        "ae",
+        "lstm",
+    ]

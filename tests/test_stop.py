@@ -57,8 +57,9 @@ def test_errors_are_errors_unless_sigterm_came_first() -> None:
     check_stop()  # outside any StopOnSigterm: nothing to stop
 
 
-def test_predict_stops_after_the_video_in_hand(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                               capsys: pytest.CaptureFixture) -> None:
+def test_predict_stops_after_the_video_in_hand(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     from deepdance import predict
 
     info = types.SimpleNamespace(num_frames=30, fps=15.0, width=64, height=64)
@@ -72,8 +73,9 @@ def test_predict_stops_after_the_video_in_hand(tmp_path: Path, monkeypatch: pyte
     assert "kept nothing (2 of 5 videos predicted, none written)" in capsys.readouterr().err
 
 
-def test_scan_stops_after_the_video_in_hand(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                            capsys: pytest.CaptureFixture) -> None:
+def test_scan_stops_after_the_video_in_hand(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     from deepdance.data.video import scan
 
     for i in range(6):

@@ -25,8 +25,8 @@ from deepdance.data.synthetic import (
     video_jobs,
 )
 from deepdance.data.video.writer import write_mp4
-from deepdance.make_synthetic import main
 from deepdance.errors import DeepdanceError
+from deepdance.make_synthetic import main
 
 TINY = SyntheticConfig(seed=3, dancers_per_genre=3, cameras=1, musics=1, seconds=1.0, fps=30, size=64)
 
@@ -44,7 +44,7 @@ def _mtimes(root: Path) -> dict[str, int]:
 
 
 def test_render_is_deterministic_and_seeded() -> None:
-    args = dict(genre="PO", dancer_seed=7, camera=2, music=1, num_frames=12, fps=30, size=48)
+    args = {"genre": "PO", "dancer_seed": 7, "camera": 2, "music": 1, "num_frames": 12, "fps": 30, "size": 48}
     a = render_dance(**args, rng_seed=11)
     assert a.shape == (12, 48, 48, 3) and a.dtype == np.uint8
     np.testing.assert_array_equal(a, render_dance(**args, rng_seed=11))
@@ -68,7 +68,9 @@ def test_render_silhouettes(genre: str | None) -> None:
     dancer = (frames < 128).sum(axis=(1, 2))
     assert (dancer > 200).all(), "the dancer must be visible in every frame"
     assert (frames[:, :, :5] == 255).all() and (frames[:, :, -5:] == 255).all(), "centred in a wide frame"
-    np.testing.assert_array_equal(frames, render_silhouettes(24, 120, 200, 3.0, seed=1, genre=genre, segment_seconds=3.0))
+    np.testing.assert_array_equal(
+        frames, render_silhouettes(24, 120, 200, 3.0, seed=1, genre=genre, segment_seconds=3.0)
+    )
 
 
 # ---------------------------------------------------------------------------- motion design
@@ -94,7 +96,11 @@ def test_family_pair_same_poses_opposite_direction_double_time(family) -> None:
     np.testing.assert_allclose(forward.mean(axis=0), backward.mean(axis=0), atol=1e-3)
     np.testing.assert_allclose(forward.std(axis=0), backward.std(axis=0), atol=1e-3)
     # ... but motion can: every joint-pair loop runs the other way round.
-    areas = {(i, j): _signed_area(forward[:, i], forward[:, j]) for i in range(len(JOINTS)) for j in range(i + 1, len(JOINTS))}
+    areas = {
+        (i, j): _signed_area(forward[:, i], forward[:, j])
+        for i in range(len(JOINTS))
+        for j in range(i + 1, len(JOINTS))
+    }
     (i, j), area = max(areas.items(), key=lambda kv: abs(kv[1]))
     assert abs(area) > 0.1, f"{family.name}: no joint pair moves in a loop"
     assert _signed_area(backward[:, i], backward[:, j]) == pytest.approx(-area, rel=1e-3)
@@ -109,9 +115,13 @@ def test_family_pair_same_poses_opposite_direction_double_time(family) -> None:
     tempo=st.floats(80.0, 130.0),
     phase=st.floats(0.0, 2 * np.pi),
 )
-def test_second_genre_is_first_genre_played_backwards_in_double_time(pair, t: float, tempo: float, phase: float) -> None:
+def test_second_genre_is_first_genre_played_backwards_in_double_time(
+    pair, t: float, tempo: float, phase: float
+) -> None:
     first, second = pair.genres
-    np.testing.assert_allclose(joint_angles(second, t, tempo, phase), joint_angles(first, -2 * t, tempo, phase), atol=1e-9)
+    np.testing.assert_allclose(
+        joint_angles(second, t, tempo, phase), joint_angles(first, -2 * t, tempo, phase), atol=1e-9
+    )
 
 
 def test_double_time_moves_further_between_sampled_frames() -> None:
@@ -120,7 +130,9 @@ def test_double_time_moves_further_between_sampled_frames() -> None:
     t = (np.arange(12) + 0.5) * 3.0 / 12
     for family in FAMILIES:
         for phase in np.linspace(0, 2 * np.pi, 8, endpoint=False):
-            first, second = (np.abs(np.diff(joint_angles(g, t, phase=phase), axis=0)).mean() for g in family.genres)
+            first, second = (
+                np.abs(np.diff(joint_angles(g, t, phase=phase), axis=0)).mean() for g in family.genres
+            )
             assert second > 1.3 * first, (family.name, phase)
 
 
@@ -177,15 +189,38 @@ def test_dataset_files_match_render(tiny_root: Path) -> None:
     """The files hold what render_dance draws (up to H.264 loss)."""
     decord = pytest.importorskip("decord")
     job = video_jobs(TINY)[4]
-    frames = render_dance(job.name.genre, job.dancer_seed, job.camera, job.music, TINY.num_frames, TINY.fps, TINY.size, job.rng_seed)
+    frames = render_dance(
+        job.name.genre,
+        job.dancer_seed,
+        job.camera,
+        job.music,
+        TINY.num_frames,
+        TINY.fps,
+        TINY.size,
+        job.rng_seed,
+    )
     decoded = decord.VideoReader(str(tiny_root / job.name.filename())).get_batch([0, 10]).asnumpy()
     assert np.abs(decoded.astype(int) - frames[[0, 10]].astype(int)).mean() < 4
 
 
 def test_reuse_and_regeneration(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     config = SyntheticConfig(dancers_per_genre=1, cameras=1, musics=1, seconds=0.3, size=32)
-    cli = ["--root", str(tmp_path), "--dancers-per-genre", "1", "--cameras", "1", "--musics", "1",
-           "--seconds", "0.3", "--size", "32", "--workers", "1"]
+    cli = [
+        "--root",
+        str(tmp_path),
+        "--dancers-per-genre",
+        "1",
+        "--cameras",
+        "1",
+        "--musics",
+        "1",
+        "--seconds",
+        "0.3",
+        "--size",
+        "32",
+        "--workers",
+        "1",
+    ]
     main(cli)
     assert "10 videos" in capsys.readouterr().out
     first = _mtimes(tmp_path)
@@ -197,12 +232,16 @@ def test_reuse_and_regeneration(tmp_path: Path, capsys: pytest.CaptureFixture) -
     victim.unlink()
     ensure_synthetic_dataset(tmp_path, config, workers=1)
     again = _mtimes(tmp_path)
-    assert victim.exists() and {k: v for k, v in again.items() if k != victim.name} == {k: v for k, v in first.items() if k != victim.name}
+    assert victim.exists() and {k: v for k, v in again.items() if k != victim.name} == {
+        k: v for k, v in first.items() if k != victim.name
+    }
 
     (tmp_path / "notes.txt").write_text("keep me")
     main(cli + ["--seed", "1"])
     changed = _mtimes(tmp_path)
-    assert set(changed) == set(first) and all(changed[k] != first[k] for k in first), "a new config regenerates all"
+    assert set(changed) == set(first) and all(changed[k] != first[k] for k in first), (
+        "a new config regenerates all"
+    )
     assert json.loads((tmp_path / "synthetic.json").read_text())["config"]["seed"] == 1
     assert (tmp_path / "notes.txt").read_text() == "keep me"
 
@@ -226,7 +265,7 @@ def test_config_validation() -> None:
 
 def test_write_mp4_gray_gop_and_errors(tmp_path: Path) -> None:
     decord = pytest.importorskip("decord")
-    frames = (np.arange(20, dtype=np.uint8)[:, None, None] * 10 + np.zeros((1, 32, 64), np.uint8))
+    frames = np.arange(20, dtype=np.uint8)[:, None, None] * 10 + np.zeros((1, 32, 64), np.uint8)
     path = write_mp4(tmp_path / "gray.mp4", frames, fps=25, gop=5)
     reader = decord.VideoReader(str(path))
     assert len(reader) == 20 and reader[0].shape == (32, 64, 3)

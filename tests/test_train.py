@@ -36,7 +36,10 @@ def test_train_writes_summary_with_logged_metric_names(trained_run: Path) -> Non
     assert math.isfinite(summary["train/loss"]) and summary["train/loss"] >= 0.0, summary["train/loss"]
     assert summary["val/acc_best"] >= summary["val/acc"]
     assert summary["split"] == "dancer" and summary["seed"] == 12345
-    assert Path(summary["best_ckpt"]).is_file() and Path(summary["best_ckpt"]).parent == trained_run / "checkpoints"
+    assert (
+        Path(summary["best_ckpt"]).is_file()
+        and Path(summary["best_ckpt"]).parent == trained_run / "checkpoints"
+    )
     assert (trained_run / "checkpoints" / "last.ckpt").is_file()
     assert (trained_run / "confusion_matrix.png").stat().st_size > 1000
     matrix = pd.read_csv(trained_run / "confusion_matrix.csv", index_col=0)
@@ -65,23 +68,43 @@ def test_eval_reproduces_test_metrics_from_checkpoint(trained_run: Path, cfg_eva
 
 
 def test_genre_gru_with_random_inception_runs_end_to_end(tiny_synthetic: Path, tmp_path: Path) -> None:
-    overrides = [o for o in tiny_overrides(tiny_synthetic, tmp_path) if not o.startswith(("data.img_size", "model.backbone.name", "trainer.max_epochs"))]
-    train_in_process([
-        "experiment=genre_gru", "model.backbone.pretrained=false", *overrides,
-        "data.img_size=299", "data.batch_size=2", "trainer.max_epochs=1",
-        # the feature store runs InceptionV3 over every video once: keep it small (2 genres: 6 videos)
-        "data.features.clips=1", "data.test_clips=1", "data.genres=[BR,HO]",
-        "trainer.limit_train_batches=2", "trainer.limit_val_batches=1", "trainer.limit_test_batches=1",
-    ])
+    overrides = [
+        o
+        for o in tiny_overrides(tiny_synthetic, tmp_path)
+        if not o.startswith(("data.img_size", "model.backbone.name", "trainer.max_epochs"))
+    ]
+    train_in_process(
+        [
+            "experiment=genre_gru",
+            "model.backbone.pretrained=false",
+            *overrides,
+            "data.img_size=299",
+            "data.batch_size=2",
+            "trainer.max_epochs=1",
+            # the feature store runs InceptionV3 over every video once: keep it small (2 genres: 6 videos)
+            "data.features.clips=1",
+            "data.test_clips=1",
+            "data.genres=[BR,HO]",
+            "trainer.limit_train_batches=2",
+            "trainer.limit_val_batches=1",
+            "trainer.limit_test_batches=1",
+        ]
+    )
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert "test/acc" in summary and summary["experiment"] == "genre_gru"
 
 
-def test_genre_gru_offline_without_weights_says_how_to_supply_them(tiny_synthetic: Path, tmp_path: Path) -> None:
-    result = run_cli("deepdance.train", "experiment=genre_gru", *tiny_overrides(tiny_synthetic, tmp_path), timeout=120)
+def test_genre_gru_offline_without_weights_says_how_to_supply_them(
+    tiny_synthetic: Path, tmp_path: Path
+) -> None:
+    result = run_cli(
+        "deepdance.train", "experiment=genre_gru", *tiny_overrides(tiny_synthetic, tmp_path), timeout=120
+    )
     assert result.returncode == 2
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("error:") and "model.backbone.weights=" in last and "Traceback" not in result.stderr
+    assert (
+        last.startswith("error:") and "model.backbone.weights=" in last and "Traceback" not in result.stderr
+    )
 
 
 @pytest.mark.parametrize("case", ["missing", "empty", "not_a_video"])
@@ -95,8 +118,14 @@ def test_bad_data_root_is_a_one_line_error_naming_the_path(case: str, tmp_path: 
         for dancer in ("03", "02", "01"):
             culprit = root / f"gBR_sBM_c01_d{dancer}_mBR0_ch01.mp4"
             culprit.write_text("this is not a video")
-    result = run_cli("deepdance.train", f"data.root={root}", "data.synthetic=null", "print_config=false",
-                     f"hydra.run.dir={tmp_path / 'run'}", timeout=120)
+    result = run_cli(
+        "deepdance.train",
+        f"data.root={root}",
+        "data.synthetic=null",
+        "print_config=false",
+        f"hydra.run.dir={tmp_path / 'run'}",
+        timeout=120,
+    )
     assert result.returncode == 2, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
     last = result.stderr.strip().splitlines()[-1]

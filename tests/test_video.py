@@ -112,7 +112,10 @@ def test_fallback_resize_warns_when_the_decoder_returns_another_size(tmp_path, m
     assert clip.shape == (2, 3, 32, 32)
     assert clip[:, :, :, 16].float().mean() > 200
     (record,) = [r for r in caplog.records if "resizing" in r.getMessage()]
-    assert record.levelname == "WARNING" and "decoded at 29x28 instead of the 32x32 asked for" in record.getMessage()
+    assert (
+        record.levelname == "WARNING"
+        and "decoded at 29x28 instead of the 32x32 asked for" in record.getMessage()
+    )
 
 
 def test_decode_size_never_asks_decord_for_a_bad_width() -> None:

@@ -20,4 +20,3 @@ class SignalAt(pl.Callback):
     def on_train_batch_end(self, trainer: pl.Trainer, *args, **kwargs) -> None:
         if trainer.global_step == self.step:
             os.kill(os.getpid(), self.signum)
-

@@ -28,7 +28,13 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 
 # A small synthetic dataset: 10 genres x 3 dancers, one camera, one music, 1 s at 15 fps.
 TINY_SYNTHETIC = {
-    "seed": 3, "dancers_per_genre": 3, "cameras": 1, "musics": 1, "seconds": 1.0, "fps": 15, "size": 64,
+    "seed": 3,
+    "dancers_per_genre": 3,
+    "cameras": 1,
+    "musics": 1,
+    "seconds": 1.0,
+    "fps": 15,
+    "size": 64,
 }
 
 
@@ -41,10 +47,19 @@ def small_run(root: Path, *extra: str) -> list[str]:
     """The one small-run override list: the tiny synthetic set at 4 frames of 32 px, a ResNet-10t,
     2 epochs on CPU, no workers, no progress bar, no config print. ``extra`` wins."""
     return [
-        f"data.root={root}", synthetic_override(), "data.num_frames=4", "data.img_size=32",
-        "data.batch_size=8", "data.num_workers=0", "data.persistent_workers=false",
-        "model.backbone.name=resnet10t", "trainer.max_epochs=2", "trainer.accelerator=cpu",
-        "callbacks.rich_progress_bar=null", "print_config=false", *extra,
+        f"data.root={root}",
+        synthetic_override(),
+        "data.num_frames=4",
+        "data.img_size=32",
+        "data.batch_size=8",
+        "data.num_workers=0",
+        "data.persistent_workers=false",
+        "model.backbone.name=resnet10t",
+        "trainer.max_epochs=2",
+        "trainer.accelerator=cpu",
+        "callbacks.rich_progress_bar=null",
+        "print_config=false",
+        *extra,
     ]
 
 
@@ -70,8 +85,13 @@ def run_task(task: Callable[[DictConfig], Any], cfg: DictConfig) -> Any:
     # Hydra stays initialised during the job, as under @hydra.main: pipelines compose their stages.
     with initialize_config_dir(config_dir=str(CONF), version_base="1.3", job_name=cfg.hydra.job.name):
         try:
-            job = run_job(task, cfg, job_dir_key="hydra.run.dir", job_subdir_key=None,
-                          hydra_context=HydraContext(config_loader=None, callbacks=Callbacks(cfg)))
+            job = run_job(
+                task,
+                cfg,
+                job_dir_key="hydra.run.dir",
+                job_subdir_key=None,
+                hydra_context=HydraContext(config_loader=None, callbacks=Callbacks(cfg)),
+            )
             # re-raises what the task raised
             return job.return_value
         finally:
@@ -136,5 +156,11 @@ def run_cli(
 ) -> subprocess.CompletedProcess:
     """Run ``python -m module overrides...`` as a user would; output captured for asserts."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "WANDB_MODE": "offline", "PYTHONUNBUFFERED": "1"}
-    return subprocess.run([sys.executable, "-m", module, *overrides], cwd=cwd or REPO, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", module, *overrides],
+        cwd=cwd or REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
