@@ -260,3 +260,24 @@ def test_busy_answers_and_refused_connections_spend_one_retry_budget(videos, tmp
     outcome = download_aist.download_one(source, tmp_path / "gone", retries=2, backoff=0.01)
     assert (outcome.status, outcome.attempts) == ("failed", 3)
     assert outcome.reason.startswith("connection failed") and "3 attempts" in outcome.reason
+
+
+def test_a_file_that_appears_during_the_download_is_never_replaced(
+    videos, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = f"{NAMES[0]}.mp4"
+    dest = tmp_path / name
+    real_fetch = download_aist._fetch_into
+
+    def fetch_then_user_writes(*args, **kwargs):
+        left = real_fetch(*args, **kwargs)
+        dest.write_bytes(b"the user's own file")
+        return left
+
+    monkeypatch.setattr(download_aist, "_fetch_into", fetch_then_user_writes)
+    with FakeAistServer(videos, drop_first=set()) as server:
+        source = download_aist.VideoSource(name, f"{server.url}{name}")
+        outcome = download_aist.download_one(source, tmp_path, retries=0, backoff=0.01)
+    assert outcome.status == "skipped" and "appeared during the download" in outcome.reason
+    assert dest.read_bytes() == b"the user's own file"
+    assert not (tmp_path / f"{name}.part").exists()

@@ -281,7 +281,13 @@ def download_one(
                     part.unlink(missing_ok=True)
                     raise
             size = part.stat().st_size
-            os.replace(part, dest)
+            try:
+                # publish by hard link: a file that appeared at dest meanwhile is never replaced
+                os.link(part, dest)
+            except FileExistsError:
+                part.unlink()
+                return Outcome(source, "skipped", f"{dest} appeared during the download; left as it is")
+            part.unlink()
             return Outcome(source, "downloaded", bytes=size, attempts=len(retry.history) + 1)
         except DownloadError as err:
             reason = str(err)
