@@ -15,7 +15,7 @@ from deepdance.models.dance_generator import DanceGenerator, interpolate_latents
 from deepdance.models.latent_lstm import LatentLSTM, RidgeForecaster, extrapolate, rollout
 from deepdance.models.latent_lstm_module import LatentLSTMModule
 from deepdance.models.silhouette_metrics import frame_iou
-from tests.helpers.runs import compose_config, run_generate, train_in_process
+from tests.helpers.runs import compose_config, run_generate, tiny_deep_dance, train_in_process
 
 TINY_AE = {"height": 24, "width": 40, "latent_dim": 8, "channels": 4, "hidden": 16}
 OPTIMIZER = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-3}
@@ -125,25 +125,13 @@ def test_two_stage_experiment_then_generate(tmp_path: Path, capsys: pytest.Captu
 
     run_dir = tmp_path / "run"
     train_in_process(
-        [
-            "experiment=deep_dance",
-            f"paths.data_dir={tmp_path / 'data'}",
+        tiny_deep_dance(
+            tmp_path,
             f"hydra.run.dir={run_dir}",
-            "data.height=24",
-            "data.width=40",
-            "data.synthetic.num_frames=240",
-            "data.synthetic.height=48",
-            "data.synthetic.width=80",
-            "data.fps=3",
-            "trainer.max_epochs=1",
-            "print_config=false",
-            "callbacks.rich_progress_bar=null",
             "logger=tensorboard",
-            'stages.ae.overrides=["model.net.channels=4","model.net.hidden=16","model.net.latent_dim=8",'
-            '"callbacks.frame_strips.every_n_epochs=1"]',
-            'stages.lstm.overrides=["model.net.hidden_sizes=[16]","callbacks.rollout_video.steps=3",'
-            '"callbacks.rollout_video.every_n_epochs=1"]',
-        ]
+            ae=("callbacks.frame_strips.every_n_epochs=1",),
+            lstm=("callbacks.rollout_video.steps=3", "callbacks.rollout_video.every_n_epochs=1"),
+        )
     )
     summary = json.loads((run_dir / "summary.json").read_text())
     for name in (

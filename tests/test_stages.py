@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.runs import run_cli
+from tests.helpers.runs import run_cli, tiny_deep_dance
 
 # Two CPU ranks, two tiny stages: the process boundary (DDP children) is the point.
 pytestmark = pytest.mark.slow
@@ -18,22 +18,7 @@ def test_two_stages_under_ddp_share_one_set_of_ranks(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     result = run_cli(
         "deepdance.train",
-        "experiment=deep_dance",
-        "trainer=ddp_sim",
-        f"paths.data_dir={tmp_path / 'data'}",
-        f"hydra.run.dir={run_dir}",
-        "data.height=24",
-        "data.width=40",
-        "data.synthetic.num_frames=240",
-        "data.synthetic.height=48",
-        "data.synthetic.width=80",
-        "data.fps=3",
-        "trainer.max_epochs=1",
-        "print_config=false",
-        "callbacks.rich_progress_bar=null",
-        "logger=csv",
-        'stages.ae.overrides=["model.net.channels=4","model.net.hidden=16","model.net.latent_dim=8"]',
-        'stages.lstm.overrides=["model.net.hidden_sizes=[16]"]',
+        *tiny_deep_dance(tmp_path, "trainer=ddp_sim", f"hydra.run.dir={run_dir}", "logger=csv"),
         timeout=300,
     )
     output = result.stdout + result.stderr

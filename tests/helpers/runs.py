@@ -43,6 +43,34 @@ def synthetic_override(settings: dict[str, Any] = TINY_SYNTHETIC) -> str:
     return "data.synthetic={" + ",".join(f"{k}:{v}" for k, v in settings.items()) + "}"
 
 
+def tiny_deep_dance(
+    tmp_path: Path, *extra: str, ae: tuple[str, ...] = (), lstm: tuple[str, ...] = ()
+) -> list[str]:
+    """The one small ``experiment=deep_dance`` override list: a 240-frame synthetic silhouette
+    dance at 24x40, 3 fps, one epoch per stage, tiny autoencoder and LSTM; ``ae`` and ``lstm``
+    add stage overrides. ``extra`` wins."""
+    ae_overrides = ",".join(
+        f'"{o}"' for o in ("model.net.channels=4", "model.net.hidden=16", "model.net.latent_dim=8", *ae)
+    )
+    lstm_overrides = ",".join(f'"{o}"' for o in ("model.net.hidden_sizes=[16]", *lstm))
+    return [
+        "experiment=deep_dance",
+        f"paths.data_dir={tmp_path / 'data'}",
+        "data.height=24",
+        "data.width=40",
+        "data.synthetic.num_frames=240",
+        "data.synthetic.height=48",
+        "data.synthetic.width=80",
+        "data.fps=3",
+        "trainer.max_epochs=1",
+        "print_config=false",
+        "callbacks.rich_progress_bar=null",
+        f"stages.ae.overrides=[{ae_overrides}]",
+        f"stages.lstm.overrides=[{lstm_overrides}]",
+        *extra,
+    ]
+
+
 def small_run(root: Path, *extra: str) -> list[str]:
     """The one small-run override list: the tiny synthetic set at 4 frames of 32 px, a ResNet-10t,
     2 epochs on CPU, no workers, no progress bar, no config print. ``extra`` wins."""
