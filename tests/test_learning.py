@@ -14,7 +14,8 @@ import pytest
 from tests.helpers.runs import train_in_process
 
 CAMERAS = 2
-# chance is 0.5; seeds 1, 2 and 3 reached 1.0, 0.875 and 1.0 here (8 test videos)
+# chance is 0.5 (8 test videos). Training is not bit-reproducible on CPU: with 12 epochs the same
+# seed collapsed to one genre (0.5) in 2 of 3 repeats; with 24 it passed 4 of 4 repeats here
 MIN_TEST_ACC = 0.8
 
 
@@ -85,7 +86,7 @@ def test_two_genres_are_told_apart_on_held_out_dancers(many_dancers: Path, tmp_p
         "data.test_dancers=2",
         "data.batch_size=8",
         "data.num_frames=8",
-        "trainer.max_epochs=12",
+        "trainer.max_epochs=24",
         "model.optimizer.lr=0.005",
         "seed=1",
         "callbacks=none",
