@@ -109,7 +109,8 @@ def test_report_numbers_files_and_verdicts(study: Path, capsys: pytest.CaptureFi
 
 
 def test_direction_override_flips_the_verdict(study: Path) -> None:
-    pair = [f"data.num_frames=16 {GROUP_A}", f"data.num_frames=16 {GROUP_B}"]
+    # Only the multirun: data.num_frames=16, given by all its runs, names no group.
+    pair = [GROUP_A, GROUP_B]
     out = study / "elsewhere"
     main(
         [
@@ -127,6 +128,7 @@ def test_direction_override_flips_the_verdict(study: Path) -> None:
     acc = pd.read_csv(out / PAIRED_CSV).iloc[0]
     assert (acc["better"], acc["verdict"]) == ("lower", f"{pair[0]} beats {pair[1]}")
     assert set(pd.read_csv(out / GROUPS_CSV)["metric"]) == {"test/acc"}
+    assert set(pd.read_csv(out / GROUPS_CSV)["group"]) == set(pair)
     assert not (study / "multirun" / "report").exists()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ def fit_and_test(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     """Fit, then test with the best checkpoint; returns (metrics, objects). Settings are
     checked first (``validate_train``), before any data or model is built."""
     validate_train(cfg)
+    started = time.perf_counter()
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True)
     if cfg.get("print_config"):
@@ -102,6 +104,8 @@ def fit_and_test(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
         split=cfg.data.get("split"),
         experiment=cfg.get("task_name"),
         resumed_from=str(ckpt_path) if ckpt_path else None,
+        # wall time of this invocation (data preparation, fit and test), for study reports
+        **{"time/run_s": round(time.perf_counter() - started, 1)},
         **({"bad_videos": len(bad_videos.read())} if bad_videos is not None else {}),
     )
     log.info("summary: %s", Path(cfg.paths.output_dir) / "summary.json")

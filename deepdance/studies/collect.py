@@ -1,6 +1,7 @@
 """Find the runs under a study's folders and say which group each belongs to.
 
-A run's group is what was changed on its command line, minus the seed: runs that differ only
+A run's group is what was changed on its command line, minus the seed and minus what every run
+of the study gives (``print_config=false``): runs that differ only
 in their seed are repeats of one recipe. Hydra records a run's own overrides in
 ``.hydra/overrides.yaml`` (under a multirun, the one job's values, not the sweep's); without it
 (``hydra.output_subdir=null``, or a copy of the summaries only) the run's parent folder names
@@ -42,14 +43,30 @@ def _override_key(override: str) -> str:
     return override.split("=", 1)[0].lstrip("+~")
 
 
-def run_group(run_dir: Path) -> str:
-    """The run's overrides minus the seed, in the order given, or its parent folder's name."""
+def run_overrides(run_dir: Path) -> list[str] | None:
+    """The run's own overrides minus the seed, in the order given; None without ``.hydra/``."""
     path = run_dir / OVERRIDES
     if not path.is_file():
-        return run_dir.parent.name
+        return None
     overrides = [str(item) for item in OmegaConf.to_container(OmegaConf.load(path))]
-    kept = [item for item in overrides if _override_key(item) != "seed"]
-    return " ".join(kept) or "(defaults)"
+    return [item for item in overrides if _override_key(item) != "seed"]
+
+
+def run_group(run_dir: Path, shared: frozenset[str] = frozenset()) -> str:
+    """The run's overrides minus the seed and minus ``shared`` (those every run of the study
+    gives, such as ``print_config=false``), or its parent folder's name without ``.hydra/``."""
+    overrides = run_overrides(run_dir)
+    if overrides is None:
+        return run_dir.parent.name
+    return " ".join(item for item in overrides if item not in shared) or "(defaults)"
+
+
+def shared_overrides(run_dirs: list[Path]) -> frozenset[str]:
+    """Overrides that every run gives: they name no group, so they are left out of the labels."""
+    lists = [run_overrides(run_dir) for run_dir in run_dirs]
+    if len(lists) < 2 or any(item is None for item in lists):
+        return frozenset()
+    return frozenset.intersection(*(frozenset(item) for item in lists))
 
 
 def read_summary(path: Path) -> dict:
@@ -70,10 +87,12 @@ def _is_number(value: object) -> bool:
 def collect_runs(dirs: list[Path]) -> pd.DataFrame:
     """One row per run and numeric metric: ``run, group, seed, metric, value``."""
     rows = []
-    for path in find_summaries(dirs):
+    paths = find_summaries(dirs)
+    shared = shared_overrides([path.parent for path in paths])
+    for path in paths:
         summary = read_summary(path)
         seed = summary.get("seed")
-        group = run_group(path.parent)
+        group = run_group(path.parent, shared)
         for metric, value in summary.items():
             if metric not in NOT_METRICS and _is_number(value):
                 rows.append((str(path.parent), group, seed, metric, float(value)))

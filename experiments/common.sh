@@ -1,0 +1,28 @@
+# Shared by the studies' run.sh scripts (source it): one training run per call, resumable.
+#
+#   study_run OUT NAME SEED [override ...]
+#
+# runs `python -m deepdance.train seed=SEED override...` into OUT/runs/NAME/seedSEED (skipped when
+# that run already wrote its summary.json, so an interrupted study continues where it stopped),
+# then copies the run's summary.json and .hydra/overrides.yaml into the study's committed
+# results/NAME/seedSEED/, from which `python -m deepdance.report` regenerates every table.
+set -euo pipefail
+export HF_HUB_OFFLINE=1 WANDB_MODE=offline
+PY=${PY:-python}
+# Settings every run of a study shares (the report leaves overrides common to all runs out of
+# the group names): no config print-out and no live progress bar in the logs.
+QUIET=(print_config=false callbacks.rich_progress_bar=null)
+
+study_run() {
+    local out=$1 name=$2 seed=$3
+    shift 3
+    local run_dir="$out/runs/$name/seed$seed" results="$STUDY_DIR/results/$name/seed$seed"
+    if [[ ! -f "$run_dir/summary.json" ]]; then
+        echo "=== $name seed=$seed: $*"
+        $PY -m deepdance.train "seed=$seed" "$@" "${QUIET[@]}" "hydra.run.dir=$run_dir" >"$out/$name-seed$seed.log" 2>&1 \
+            || { echo "failed: see $out/$name-seed$seed.log"; tail -3 "$out/$name-seed$seed.log"; return 1; }
+    fi
+    mkdir -p "$results/.hydra"
+    cp "$run_dir/summary.json" "$results/summary.json"
+    cp "$run_dir/.hydra/overrides.yaml" "$results/.hydra/overrides.yaml"
+}
