@@ -2,6 +2,7 @@
 
     python -m deepdance.report logs/train/multiruns/2026-12-02_09-00-00
     python -m deepdance.report RUNS... --pair "model.lr=0.01" "model.lr=0.001" --metrics test/acc
+    python -m deepdance.report RUNS... --baselines _ridge --pair "(defaults) ridge" "(defaults)"
 
 Runs are grouped by their overrides minus the seed; the files go to ``report/`` inside the
 first directory (``--out`` for another). The work is ``deepdance.studies``.
@@ -13,8 +14,10 @@ import argparse
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from deepdance.errors import DeepdanceError
-from deepdance.studies import collect_runs, group_table, paired_table, write_report
+from deepdance.studies import collect_runs, group_table, paired_table, split_baselines, write_report
 
 
 def _names(text: str) -> list[str]:
@@ -30,7 +33,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("dirs", nargs="+", type=Path, metavar="RUN_OR_MULTIRUN_DIR")
     parser.add_argument("--out", type=Path, help="report folder (default: report/ in the first directory)")
-    parser.add_argument("--pair", nargs=2, metavar=("GROUP_A", "GROUP_B"), help="paired difference B - A")
+    parser.add_argument(
+        "--pair",
+        nargs=2,
+        action="append",
+        metavar=("GROUP_A", "GROUP_B"),
+        help="paired difference B - A (repeat --pair for several pairs)",
+    )
+    parser.add_argument(
+        "--baselines",
+        type=_names,
+        default=[],
+        metavar="_S1,_S2",
+        help="metric suffixes of in-run baselines (test/next_mse_ridge): each makes a group '<group> ridge'",
+    )
     parser.add_argument("--metrics", type=_names, help="comma-separated metrics (default: all)")
     parser.add_argument(
         "--lower-is-better",
@@ -51,7 +67,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def report(args: argparse.Namespace) -> list[Path]:
     """Collect the runs, check the asked metrics and pair exist, then write the report files."""
-    runs = collect_runs(args.dirs)
+    runs = split_baselines(collect_runs(args.dirs), args.baselines)
     available = sorted(runs["metric"].unique())
     metrics = args.metrics or available
     unknown = [name for name in metrics if name not in available]
@@ -68,7 +84,13 @@ def report(args: argparse.Namespace) -> list[Path]:
     groups = group_table(runs, metrics)
     paired = None
     if args.pair:
-        paired = paired_table(runs, *args.pair, metrics, args.lower_is_better, args.higher_is_better)
+        paired = pd.concat(
+            [
+                paired_table(runs, a, b, metrics, args.lower_is_better, args.higher_is_better)
+                for a, b in args.pair
+            ],
+            ignore_index=True,
+        )
     return write_report(args.out or args.dirs[0] / "report", groups, paired)
 
 

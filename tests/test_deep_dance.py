@@ -146,6 +146,9 @@ def test_two_stage_experiment_then_generate(tmp_path: Path, capsys: pytest.Captu
         "ae/test/iou",
         "ae/test/ssim",
         "test/rollout1_mse",
+        "test/rollout1_mse_repeat",
+        "test/rollout1_mse_ridge",
+        "test/rollout1_mse_extrap",
     ):
         assert isinstance(summary.get(name), float), name
     ckpt = Path(summary["best_ckpt"])

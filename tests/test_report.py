@@ -228,3 +228,47 @@ def test_interval_edge_cases() -> None:
     assert lower_is_better("val/loss") and lower_is_better("rollout/mse_10") and lower_is_better("test/FDD")
     assert not lower_is_better("test/acc")
     assert not lower_is_better("val/loss", higher=["val/loss"]) and lower_is_better("acc", lower=["acc"])
+
+
+def test_in_run_baselines_pair_with_the_model_seed_by_seed(tmp_path: Path) -> None:
+    """``--baselines``: a run's ``_ridge`` / ``_repeat`` metrics become groups of their own, and
+    several ``--pair``s give one paired table each."""
+    model_mse, ridge_mse, repeat_mse = [0.030, 0.032, 0.028, 0.034], [0.032, 0.035, 0.030, 0.037], [0.05] * 4
+    for i, seed in enumerate(SEEDS):
+        summary = {
+            "test/next_mse": model_mse[i],
+            "test/next_mse_ridge": ridge_mse[i],
+            "test/next_mse_repeat": repeat_mse[i],
+            "seed": seed,
+        }
+        write_run(tmp_path / "runs" / str(i), summary, ["experiment=deep_dance", f"seed={seed}"])
+    out = tmp_path / "report"
+    main(
+        [
+            str(tmp_path / "runs"),
+            "--out",
+            str(out),
+            "--baselines",
+            "_ridge,_repeat",
+            "--pair",
+            "(defaults) ridge",
+            "(defaults)",
+            "--pair",
+            "(defaults) repeat",
+            "(defaults)",
+        ]
+    )
+    groups = pd.read_csv(out / GROUPS_CSV)
+    assert set(groups["group"]) == {"(defaults)", "(defaults) ridge", "(defaults) repeat"}
+    assert set(groups["metric"]) == {"test/next_mse"}
+    paired = pd.read_csv(out / PAIRED_CSV)
+    ridge = paired[paired["a"] == "(defaults) ridge"].iloc[0]
+    # differences 0.002, 0.003, 0.002, 0.003: mean 0.0025, sd sqrt(1e-6 / 3)
+    half = T_975_3 * math.sqrt(1e-6 / 3) / 2
+    assert ridge["mean"] == pytest.approx(-0.0025)
+    assert (ridge["ci_low"], ridge["ci_high"]) == pytest.approx((-0.0025 - half, -0.0025 + half))
+    assert ridge["verdict"] == "(defaults) beats (defaults) ridge"
+    repeat = paired[paired["a"] == "(defaults) repeat"].iloc[0]
+    assert repeat["mean"] == pytest.approx(-0.019) and repeat["verdict"].startswith("(defaults) beats")
+    text = (out / MARKDOWN).read_text()
+    assert text.count("## Paired per-seed difference") == 2

@@ -304,7 +304,8 @@ class LatentLSTMModule(DeepdanceModule):
     def rollout_errors(self, segments: list[Any], batch_size: int = 256) -> dict[str, float]:
         """Roll out from every position of ``segments`` (context = the real frames before it)
         and measure the decoded frame after h steps against the real one, for each horizon h
-        that fits in the segment; the held real last frame is the reference."""
+        that fits in the segment. The LSTM's rollout is scored beside the ridge and linear
+        extrapolation rollouts from the same windows and the held real last frame (repeat)."""
         L, horizons = self.hparams.look_back, self.hparams.rollout_horizons
         sums: dict[str, list[float]] = {}
         videos = self._sequences().videos
@@ -318,7 +319,16 @@ class LatentLSTMModule(DeepdanceModule):
             for i in range(0, len(starts), batch_size):
                 chunk = torch.tensor(starts[i : i + batch_size])
                 index = offset + chunk[:, None] + torch.arange(-L, 0)
-                predicted = rollout(self, self.latent_table[index].to(self.device), max(usable))  # (S, H, D)
+                context = self.latent_table[index].to(self.device)
+                # Every forecaster rolls out from the same real windows: (S, H, D) each.
+                predicted = {
+                    suffix: rollout(step, context, max(usable))
+                    for suffix, step in (
+                        ("", self),
+                        ("_ridge", self.ridge_forecast),
+                        ("_extrap", extrapolate),
+                    )
+                }
                 for h in usable:
                     keep = (chunk + h - 1 < seg.stop).nonzero().flatten()
                     if len(keep) == 0:
@@ -335,8 +345,12 @@ class LatentLSTMModule(DeepdanceModule):
                         ).float()[:, None]
                         / 255
                     )
-                    frames = self.decode(predicted[keep.to(self.device), h - 1])
-                    for name, pred in (("", frames), ("_repeat", held)):
+                    candidates = {
+                        suffix: self.decode(latents[keep.to(self.device), h - 1])
+                        for suffix, latents in predicted.items()
+                    }
+                    candidates["_repeat"] = held
+                    for name, pred in candidates.items():
                         acc = sums.setdefault(f"{h}{name}", [0.0, 0.0, 0.0])
                         acc[0] += float(((pred - real) ** 2).flatten(1).mean(1).sum())
                         acc[1] += float(frame_iou(pred, real).sum())

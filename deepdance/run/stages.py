@@ -14,6 +14,7 @@ the first stage starts live on to the next); each stage closes its loggers (W&B:
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ def passthrough_overrides() -> list[str]:
 @task_wrapper
 def run_stages(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     """Train every stage of ``cfg.stages`` in order; returns the last stage's (metrics, objects)."""
+    started = time.perf_counter()
     out_dir = Path(cfg.paths.output_dir)
     shared = passthrough_overrides()
     best: dict[str, str] = {}
@@ -96,6 +98,8 @@ def run_stages(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
         seed=cfg.get("seed"),
         experiment=cfg.get("task_name"),
         stages=",".join(names),
+        # wall time of all stages together, for study reports
+        **{"time/run_s": round(time.perf_counter() - started, 1)},
     )
     log.info("summary: %s", out_dir / "summary.json")
     return summary, objects

@@ -5,7 +5,7 @@ One run is not a result: a from-scratch model moves with the seed as much as wit
 recipe, so a claim needs the spread over seeds beside it.
 """
 
-from deepdance.studies.collect import collect_runs
+from deepdance.studies.collect import collect_runs, split_baselines
 from deepdance.studies.output import write_report
 from deepdance.studies.stats import Interval, group_table, lower_is_better, paired_table, t_interval
 
@@ -15,6 +15,7 @@ __all__ = [
     "group_table",
     "lower_is_better",
     "paired_table",
+    "split_baselines",
     "t_interval",
     "write_report",
 ]

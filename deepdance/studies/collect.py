@@ -97,3 +97,15 @@ def collect_runs(dirs: list[Path]) -> pd.DataFrame:
             if metric not in NOT_METRICS and _is_number(value):
                 rows.append((str(path.parent), group, seed, metric, float(value)))
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def split_baselines(runs: pd.DataFrame, suffixes: list[str]) -> pd.DataFrame:
+    """Metrics a run reports for its own baselines (``test/next_mse_ridge`` beside
+    ``test/next_mse``) become the same metric in a group of their own (``<group> ridge``), so
+    that the model and each baseline pair up seed by seed like two recipes do."""
+    runs = runs.copy()
+    for suffix in suffixes:
+        is_baseline = runs["metric"].str.endswith(suffix)
+        runs.loc[is_baseline, "group"] = runs.loc[is_baseline, "group"] + " " + suffix.lstrip("_")
+        runs.loc[is_baseline, "metric"] = runs.loc[is_baseline, "metric"].str.removesuffix(suffix)
+    return runs

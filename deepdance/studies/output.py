@@ -39,7 +39,7 @@ def _markdown_table(table: pd.DataFrame, headers: dict[str, str]) -> str:
 
 
 def markdown(groups: pd.DataFrame, paired: pd.DataFrame | None) -> str:
-    """The report as markdown: the groups table, then the paired differences if any."""
+    """The report as markdown: the groups table, then each pair's paired differences."""
     text = (
         "# Study report\n\nPer group and metric: n seeds, mean, sample sd, 95 % t-interval of the mean.\n\n"
     )
@@ -55,14 +55,14 @@ def markdown(groups: pd.DataFrame, paired: pd.DataFrame | None) -> str:
             "ci_high": "95 % CI high",
         },
     )
-    if paired is not None and len(paired):
-        a, b = paired["a"].iloc[0], paired["b"].iloc[0]
+    pairs = [] if paired is None else list(dict.fromkeys(zip(paired["a"], paired["b"], strict=True)))
+    for a, b in pairs:
         text += (
             f"\n## Paired per-seed difference: B − A (A = `{a}`, B = `{b}`)\n\n"
             "A side wins only where the interval excludes zero.\n\n"
         )
         text += _markdown_table(
-            paired,
+            paired[(paired["a"] == a) & (paired["b"] == b)],
             {
                 "metric": "metric",
                 "n": "n",
