@@ -38,11 +38,19 @@ ArrayLike = torch.Tensor | np.ndarray
 MIN_FRECHET_SAMPLES = 2
 
 
+def _cpu_tensor(x: ArrayLike, name: str) -> torch.Tensor:
+    """``x`` as a CPU tensor; a numpy array is copied (a read-only view, such as a broadcast
+    rollout, would otherwise make torch warn)."""
+    if isinstance(x, np.ndarray):
+        return torch.from_numpy(np.array(x))
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu()
+    raise DeepdanceError(f"{name}: expected a torch.Tensor or numpy array, got {type(x).__name__}")
+
+
 def _as_float64(x: ArrayLike, name: str) -> torch.Tensor:
-    """``x`` as a float64 CPU tensor (a copy only when the dtype or device differs)."""
-    if not isinstance(x, torch.Tensor | np.ndarray):
-        raise DeepdanceError(f"{name}: expected a torch.Tensor or numpy array, got {type(x).__name__}")
-    return torch.as_tensor(x).detach().to(device="cpu", dtype=torch.float64)
+    """``x`` as a float64 CPU tensor."""
+    return _cpu_tensor(x, name).to(torch.float64)
 
 
 def _features(x: ArrayLike, name: str, min_rows: int = 1) -> torch.Tensor:
@@ -132,7 +140,7 @@ def _frames(x: ArrayLike, name: str) -> torch.Tensor:
     if frames.ndim < 3 or frames.shape[-3] < 2:
         raise DeepdanceError(
             f"{name}: expected frames of shape (..., T, H, W) or (..., T, 1, H, W) with T >= 2, "
-            f"got {tuple(torch.as_tensor(x).shape)}"
+            f"got {tuple(x.shape)}"
         )
     if frames.numel() and (frames.min() < 0 or frames.max() > 1):
         raise DeepdanceError(
@@ -231,8 +239,8 @@ def genre_accuracy(logits_or_probs: ArrayLike, requested_genres: ArrayLike) -> f
     genre-conditioned generator by the recognizer: a rollout that dances the genre asked for is
     recognised as it.
     """
-    scores = torch.as_tensor(logits_or_probs).detach().cpu()
-    genres = torch.as_tensor(requested_genres).detach().cpu()
+    scores = _cpu_tensor(logits_or_probs, "genre_accuracy logits_or_probs")
+    genres = _cpu_tensor(requested_genres, "genre_accuracy requested_genres")
     if scores.ndim != 2 or scores.shape[0] < 1:
         raise DeepdanceError(
             f"genre_accuracy: expected logits or probabilities of shape (N, C), got {tuple(scores.shape)}"
