@@ -130,7 +130,12 @@ def test_two_stage_experiment_then_generate(tmp_path: Path, capsys: pytest.Captu
             f"hydra.run.dir={run_dir}",
             "logger=tensorboard",
             ae=("callbacks.frame_strips.every_n_epochs=1",),
-            lstm=("callbacks.rollout_video.steps=3", "callbacks.rollout_video.every_n_epochs=1"),
+            lstm=(
+                "callbacks.rollout_video.steps=3",
+                "callbacks.rollout_video.every_n_epochs=1",
+                # horizons that fit the tiny test segment, so that liveliness is measured
+                "model.rollout_horizons=[1,3]",
+            ),
         )
     )
     summary = json.loads((run_dir / "summary.json").read_text())
@@ -151,6 +156,14 @@ def test_two_stage_experiment_then_generate(tmp_path: Path, capsys: pytest.Captu
         "test/rollout1_mse_extrap",
     ):
         assert isinstance(summary.get(name), float), name
+    # Liveliness over the longest horizon that fits: holding the last frame never moves, real
+    # frames do, and each ratio is the source's motion over the real motion.
+    live = "test/liveliness3"
+    assert summary[f"{live}_repeat"] == 0 and summary[f"{live}_ratio_repeat"] == 0
+    assert summary[f"{live}_real"] > 0
+    for suffix in ("", "_ridge", "_extrap", "_recon"):
+        ratio = summary[f"{live}{suffix}"] / summary[f"{live}_real"]
+        assert summary[f"{live}_ratio{suffix}"] == pytest.approx(ratio)
     ckpt = Path(summary["best_ckpt"])
     assert ckpt.is_file() and ckpt.parent.parent.name == "lstm"
     assert (run_dir / "lstm" / "rollouts" / "epoch_000.mp4").is_file()

@@ -26,6 +26,7 @@ from deepdance.data.silhouette.preprocess import SilhouetteSettings
 from deepdance.errors import DeepdanceError
 from deepdance.models.autoencoder import SilhouetteAutoencoder
 from deepdance.models.base import DeepdanceModule
+from deepdance.models.generation_metrics import frame_changes
 from deepdance.models.latent_lstm import LatentLSTM, RidgeForecaster, extrapolate, rollout
 from deepdance.models.silhouette_metrics import frame_iou, silhouette_metrics
 
@@ -305,9 +306,15 @@ class LatentLSTMModule(DeepdanceModule):
         """Roll out from every position of ``segments`` (context = the real frames before it)
         and measure the decoded frame after h steps against the real one, for each horizon h
         that fits in the segment. The LSTM's rollout is scored beside the ridge and linear
-        extrapolation rollouts from the same windows and the held real last frame (repeat)."""
+        extrapolation rollouts from the same windows and the held real last frame (repeat).
+
+        Over the longest horizon it also measures liveliness (``generation_metrics``): the mean
+        silhouette change per step of each rollout, of the real frames and of their autoencoder
+        reconstructions (``_recon``: how much motion the decoder can show at all), and each
+        rollout's ratio to real motion, so a rollout that freezes into a pose reads as 0."""
         L, horizons = self.hparams.look_back, self.hparams.rollout_horizons
         sums: dict[str, list[float]] = {}
+        motion: dict[str, list[float]] = {}
         videos = self._sequences().videos
         for seg in segments:
             offset = self.video_offsets[seg.video]
@@ -320,31 +327,15 @@ class LatentLSTMModule(DeepdanceModule):
                 chunk = torch.tensor(starts[i : i + batch_size])
                 index = offset + chunk[:, None] + torch.arange(-L, 0)
                 context = self.latent_table[index].to(self.device)
+                forecasters = (("", self), ("_ridge", self.ridge_forecast), ("_extrap", extrapolate))
                 # Every forecaster rolls out from the same real windows: (S, H, D) each.
-                predicted = {
-                    suffix: rollout(step, context, max(usable))
-                    for suffix, step in (
-                        ("", self),
-                        ("_ridge", self.ridge_forecast),
-                        ("_extrap", extrapolate),
-                    )
-                }
+                predicted = {suffix: rollout(step, context, max(usable)) for suffix, step in forecasters}
                 for h in usable:
                     keep = (chunk + h - 1 < seg.stop).nonzero().flatten()
                     if len(keep) == 0:
                         continue
-                    real = (
-                        torch.as_tensor(
-                            np.asarray(video[(chunk[keep] + h - 1).numpy()]), device=self.device
-                        ).float()[:, None]
-                        / 255
-                    )
-                    held = (
-                        torch.as_tensor(
-                            np.asarray(video[(chunk[keep] - 1).numpy()]), device=self.device
-                        ).float()[:, None]
-                        / 255
-                    )
+                    real = self._video_frames(video, chunk[keep] + h - 1)
+                    held = self._video_frames(video, chunk[keep] - 1)
                     candidates = {
                         suffix: self.decode(latents[keep.to(self.device), h - 1])
                         for suffix, latents in predicted.items()
@@ -355,15 +346,70 @@ class LatentLSTMModule(DeepdanceModule):
                         acc[0] += float(((pred - real) ** 2).flatten(1).mean(1).sum())
                         acc[1] += float(frame_iou(pred, real).sum())
                         acc[2] += len(keep)
+                if horizons[-1] in usable:
+                    self._add_motion(motion, video, offset, chunk, seg.stop, predicted, horizons[-1])
         metrics = {}
         for key, (mse, iou, n) in sums.items():
             h, _, name = key.partition("_")
             suffix = f"_{name}" if name else ""
             metrics[f"test/rollout{h}_mse{suffix}"] = mse / n
             metrics[f"test/rollout{h}_iou{suffix}"] = iou / n
+        metrics.update(self._liveliness_metrics(motion, horizons[-1]))
         skipped = [h for h in horizons if f"{h}" not in sums]
         if skipped:
             log.warning("test segments are too short for rollout horizons %s: not reported", skipped)
+        return metrics
+
+    def _video_frames(self, video: Any, index: torch.Tensor) -> torch.Tensor:
+        """Real frames at ``index`` (any shape) as floats in [0, 1] with a channel axis: (..., 1, H, W)."""
+        frames = np.asarray(video[index.flatten().numpy()])
+        return (
+            torch.as_tensor(frames, device=self.device).float().view(*index.shape, 1, *frames.shape[1:]) / 255
+        )
+
+    def _add_motion(
+        self,
+        motion: dict[str, list[float]],
+        video: Any,
+        offset: int,
+        chunk: torch.Tensor,
+        stop: int,
+        predicted: dict[str, torch.Tensor],
+        horizon: int,
+    ) -> None:
+        """Add the windows of ``chunk`` whose ``horizon`` steps fit before ``stop`` to the motion
+        sums: per source, the summed per-step change and the number of steps."""
+        keep = (chunk + horizon - 1 < stop).nonzero().flatten()
+        if len(keep) == 0:
+            return
+        # step 0 is the last real frame of the context, steps 1..horizon the continuation
+        steps = chunk[keep, None] + torch.arange(-1, horizon)
+        real = self._video_frames(video, steps)
+        held = real[:, :1]
+        sources = {"_real": real}
+        recon = self.decode(self.latent_table[offset + steps[:, 1:]].flatten(0, 1).to(self.device))
+        sources["_recon"] = torch.cat([held, recon.view(len(keep), horizon, *recon.shape[1:])], dim=1)
+        for suffix, latents in predicted.items():
+            frames = self.decode(latents[keep.to(self.device), :horizon].flatten(0, 1))
+            sources[suffix] = torch.cat([held, frames.view(len(keep), horizon, *frames.shape[1:])], dim=1)
+        sources["_repeat"] = held.expand_as(real)
+        for suffix, frames in sources.items():
+            acc = motion.setdefault(suffix, [0.0, 0.0])
+            acc[0] += float(frame_changes(frames.clamp(0, 1).cpu()).sum())
+            acc[1] += len(keep) * horizon
+
+    @staticmethod
+    def _liveliness_metrics(motion: dict[str, list[float]], horizon: int) -> dict[str, float]:
+        """``test/liveliness{H}{suffix}`` per source and ``test/liveliness{H}_ratio{suffix}``
+        (a rollout's motion over the real frames' motion) per forecaster."""
+        if not motion:
+            return {}
+        per_step = {suffix: total / steps for suffix, (total, steps) in motion.items()}
+        metrics = {f"test/liveliness{horizon}{suffix}": value for suffix, value in per_step.items()}
+        real = per_step["_real"]
+        for suffix in ("", "_ridge", "_extrap", "_repeat", "_recon"):
+            if real > 0 and suffix in per_step:
+                metrics[f"test/liveliness{horizon}_ratio{suffix}"] = per_step[suffix] / real
         return metrics
 
     @torch.no_grad()
