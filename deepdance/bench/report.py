@@ -267,7 +267,7 @@ def _training(rows: list[dict[str, Any]]) -> list[str]:
             )
         if ratio:
             lines.append(
-                f"| from videos / from the store | {_num(ratio['first_epoch'])}x | | | "
+                f"| {ratio['label']} | {_num(ratio['first_epoch'])}x | | | "
                 f"{_num(ratio['steady_epoch'])}x | | | |"
             )
         lines.append("")
@@ -299,8 +299,8 @@ def markdown(results: dict[str, Any]) -> str:
             for b, v in sweep["frames_per_s_by_batch"].items()
         )
         lines += [
-            f"Model alone, frames/s by batch size (median (min-max), its own interleaved run, not a "
-            f"ceiling): {sizes}.",
+            f"Model alone by batch size ({sweep['label']}; its own interleaved run, not a ceiling), "
+            f"frames/s median (min-max): {sizes}.",
             "",
         ]
     lines += _training(rows)
