@@ -353,6 +353,8 @@ def extraction_rows(
                 value_min=ceiling.rate.min,
                 value_max=ceiling.rate.max,
                 bound_by=ceiling.bound_by,
+                # no runs of its own: the raw seconds are those of these rows
+                derived_from=[f"decode_only_{s}", "model_only"],
                 s_per_video=1 / ceiling.rate.median,
                 feature_frames_per_s=ceiling.rate.median * num_frames,
                 layout=backbone.layout,
@@ -423,6 +425,8 @@ def gru_rows(
             set_name=name,
             first_epoch=ratios["first_epoch"],
             steady_epoch=ratios["steady_epoch"],
+            derived_from=[f"gru_epoch_{source}" for source in gru],
+            torch_threads=threads,
             notes="ratio of medians: first epoch against first epoch, steady against steady",
         )
     )
