@@ -221,7 +221,7 @@ def test_store_and_video_epochs_compare_first_with_first_and_steady_with_steady(
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
 def test_seed_and_deepdance_backbones_share_one_layout(channels_last: bool, precision: str) -> None:
     bench = OmegaConf.create(
-        {"channels_last": channels_last, "backbone": {"name": "resnet10t", "pretrained": False}}
+        {"channels_last": channels_last, "backbone": {"name": "test_resnet", "pretrained": False}}
     )
     deepdance, seed = load_backbones(bench, torch.device("cpu"), precision)
     assert seed.layout == deepdance.layout == ("channels_last" if channels_last else "NCHW")
@@ -231,14 +231,29 @@ def test_seed_and_deepdance_backbones_share_one_layout(channels_last: bool, prec
         assert weight.is_contiguous(memory_format=torch.channels_last) == channels_last
 
 
-def test_extraction_rows_record_layout_threads_spread_and_ceiling(standin: Path, tmp_path: Path) -> None:
-    bench = OmegaConf.create({"channels_last": True, "backbone": {"name": "resnet10t", "pretrained": False}})
+def test_extraction_rows_record_layout_threads_spread_and_ceiling(tmp_path: Path) -> None:
+    # 15 frames: the seed reads them all, three times
+    spec = StandInSpec(
+        "short",
+        count=1,
+        width=64,
+        height=40,
+        fps=30,
+        seconds=0.5,
+        gop_seconds=0.25,
+        audio=False,
+        preset="ultrafast",
+    )
+    (standin,) = ensure_standins(tmp_path / "inputs", spec)
+    bench = OmegaConf.create(
+        {"channels_last": True, "backbone": {"name": "test_resnet", "pretrained": False}}
+    )
     backbone, seed_backbone = load_backbones(bench, torch.device("cpu"), "fp32")
     pipelines = {
         s: DeepdancePipeline(
             backbone,
             SampledClips([standin], 4, 32, s),
-            bench_store(tmp_path / s, backbone, "resnet10t", 32, 4, s),
+            bench_store(tmp_path / s, backbone, "test_resnet", 32, 4, s),
             batch_videos=1,
             num_workers=0,
         )
