@@ -735,7 +735,9 @@ def validate_bench(cfg: DictConfig) -> None:
     samplings = setting(cfg, "bench.samplings")
     if not isinstance(samplings, list) or "exact" not in samplings or not set(samplings) <= set(SAMPLINGS):
         raise _bad("bench.samplings", samplings, "a list of " + ", ".join(SAMPLINGS) + " that includes exact")
-    integer(cfg, "bench.repeats", low=1)
+    boolean(cfg, "bench.channels_last", default=True)
+    # median, min and max need at least three runs
+    integer(cfg, "bench.repeats", low=3)
     integer(cfg, "bench.warmup", low=0)
     device = setting(cfg, "bench.device", default="auto")
     if not isinstance(device, str) or not (device in ("auto", "cpu", "cuda") or device.startswith("cuda:")):
@@ -746,6 +748,8 @@ def validate_bench(cfg: DictConfig) -> None:
         choice(cfg, f"bench.profiles.{kind}.precision", ("fp32", "bf16"), default="fp32")
         int_list(cfg, f"bench.profiles.{kind}.model_batch_sizes")
     integer(cfg, "bench.training.batch_size", low=1)
+    # the first epoch, then at least one steady-state epoch
+    integer(cfg, "bench.training.epochs", low=2, default=3)
     training_set = setting(cfg, "bench.training.set", default=None)
     if (
         training_set is not None

@@ -10,12 +10,22 @@ import av
 import numpy as np
 import pytest
 import torch
+from omegaconf import OmegaConf
 
-from deepdance.bench.extraction import combined_ceiling, crop_center_square, seed_load_video
+from deepdance.bench.ceiling import CEILING_WRONG, above_ceiling, stage_ceiling
+from deepdance.bench.extraction import (
+    DeepdancePipeline,
+    SampledClips,
+    SeedPipeline,
+    bench_store,
+    crop_center_square,
+    seed_load_video,
+)
 from deepdance.bench.inputs import StandInSpec, describe_videos, ensure_standins, find_bench_videos
-from deepdance.bench.report import find_row, project_whole_aist, row
-from deepdance.bench.timing import interleaved_runs
-from deepdance.bench.training import generator_available
+from deepdance.bench.report import find_row, markdown, project_whole_aist, row, timed_row
+from deepdance.bench.runner import ceiling_violations, extraction_rows, load_backbones
+from deepdance.bench.timing import Spread, Timing, interleaved_runs
+from deepdance.bench.training import EpochTimes, generator_available, like_for_like
 from deepdance.data.video import keyframe_indices, probe_video
 from deepdance.errors import DeepdanceError
 from tests.helpers.runs import REPO, run_cli
@@ -28,6 +38,7 @@ EXTRACTION_ROWS = (
     "decode_only_keyframe",
     "ceiling_exact",
     "ceiling_keyframe",
+    "model_only",
 )
 
 
@@ -89,9 +100,183 @@ def test_find_bench_videos_errors_name_the_folder(tmp_path: Path) -> None:
         find_bench_videos(tmp_path)
 
 
-def test_ceiling_adds_times_on_cpu_and_takes_the_slower_stage_on_gpu() -> None:
-    assert combined_ceiling(2.0, 2.0, torch.device("cpu")) == pytest.approx(1.0)
-    assert combined_ceiling(2.0, 6.0, torch.device("cuda")) == pytest.approx(2.0)
+def _results(rows: list[dict], violations: list[dict]) -> dict:
+    """The least a results dict needs for ``markdown``."""
+    machine = {
+        "cpu_model": "cpu",
+        "usable_cpus": 2,
+        "cpu_count": 2,
+        "memory_gb": 1,
+        "gpu": None,
+        "torch": "t",
+        "torch_threads": 2,
+        "decord_package": "decord",
+        "decord": "d",
+        "opencv": "o",
+        "timm": "t",
+        "date": "today",
+        "load_average_1_5_15": [0.1, 0.1, 0.1],
+        "device": "cpu",
+    }
+    config = {
+        "backbone": "b",
+        "img_size": 64,
+        "num_frames": 4,
+        "precision": "fp32",
+        "batch_videos": 2,
+        "num_workers": 1,
+        "repeats": 3,
+        "warmup": 1,
+        "layout": "channels_last",
+        "torch_threads": 2,
+    }
+    sets = [
+        {
+            "name": "s",
+            "videos": 2,
+            "width": 64,
+            "height": 40,
+            "fps": 30.0,
+            "frames_per_video": 60,
+            "keyframe_interval": 30,
+            "bitrate_mbps": 1.0,
+            "audio": True,
+        }
+    ]
+    return {
+        "name": "x-cpu",
+        "command": "c",
+        "machine": machine,
+        "config": config,
+        "sets": sets,
+        "rows": rows,
+        "ceiling_violations": violations,
+    }
+
+
+def _pipeline_row(rates: Spread, ceiling: Spread) -> dict:
+    return timed_row(
+        "extraction",
+        "deepdance_exact",
+        "deepdance, exact sampling",
+        rates,
+        [1.0, 1.0, 1.0],
+        "videos/s",
+        set_name="s",
+        ceiling_videos_per_s=ceiling.as_dict(),
+        above_ceiling=above_ceiling(rates, ceiling),
+    )
+
+
+def test_the_ceiling_is_the_slower_stage_and_a_pipeline_above_it_is_flagged() -> None:
+    # decode: median 2, min 1, max 3 videos/s; model: 5 (4-2.5); min per statistic
+    ceiling = stage_ceiling(Spread(2.0, 1.0, 3.0), Spread(5.0, 4.0, 2.5))
+    assert ceiling.rate == Spread(2.0, 1.0, 2.5) and ceiling.bound_by == "decode"
+    # not the serial 1/(1/decode + 1/model) = 1.43, which an overlapping pipeline beats
+    below = Spread(1.8, 1.5, 2.5)
+    above = Spread(1.9, 1.5, 2.6)
+    assert not above_ceiling(below, ceiling.rate) and above_ceiling(above, ceiling.rate)
+    # the best repeats decide, not the medians: a median above the ceiling's median is noise
+    assert not above_ceiling(Spread(2.2, 1.0, 2.4), ceiling.rate)
+
+    fine, wrong = _pipeline_row(below, ceiling.rate), _pipeline_row(above, ceiling.rate)
+    assert ceiling_violations([fine]) == []
+    (violation,) = ceiling_violations([fine, wrong])
+    assert violation["message"] == CEILING_WRONG == "pipeline above its ceiling: the ceiling is wrong"
+    assert (violation["best_videos_per_s"], violation["ceiling_best_videos_per_s"]) == (2.6, 2.5)
+    assert CEILING_WRONG not in markdown(_results([fine], []))
+    assert f"**{CEILING_WRONG}**: `deepdance_exact` best repeat 2.600 videos/s > ceiling best 2.500" in (
+        markdown(_results([wrong], [violation]))
+    )
+
+
+def test_rows_report_median_min_and_max_of_the_raw_times() -> None:
+    # 2 videos in 4, 2 and 5 s: 0.5, 1.0 and 0.4 videos/s
+    timing = Timing([4.0, 2.0, 5.0])
+    assert timing.rates(2) == Spread(0.5, 0.4, 1.0)
+    r = timed_row("extraction", "seed", "seed", timing.rates(2), timing.seconds, "videos/s", set_name="s")
+    assert (r["value"], r["value_min"], r["value_max"], r["seconds"]) == (0.5, 0.4, 1.0, [4.0, 2.0, 5.0])
+    text = markdown(_results([r], []))
+    assert "| seed | 0.500 | 0.400 | 1.000 |" in text
+    assert "| videos/s median | min | max |" in text and "`x-cpu.json` beside this file" in text
+
+
+def test_store_and_video_epochs_compare_first_with_first_and_steady_with_steady() -> None:
+    # three fresh runs of three epochs each
+    store = EpochTimes([[1.0, 0.2, 0.4], [2.0, 0.3, 0.3], [1.5, 0.1, 0.1]])
+    videos = EpochTimes([[30.0, 10.0, 14.0], [45.0, 12.0, 12.0], [60.0, 9.0, 11.0]])
+    assert store.first() == Spread(1.5, 1.0, 2.0)
+    assert store.steady().median == pytest.approx(0.3) and store.steady().min == pytest.approx(0.1)
+    assert videos.steady() == Spread(12.0, 10.0, 12.0)
+    ratios = like_for_like(store, videos)
+    assert ratios["first_epoch"] == pytest.approx(45.0 / 1.5)
+    assert ratios["steady_epoch"] == pytest.approx(12.0 / 0.3)
+    # not the first video epoch against steady store epochs (150x here)
+    assert ratios["first_epoch"] != pytest.approx(45.0 / 0.3)
+    with pytest.raises(DeepdanceError, match="bench.training.epochs must be >= 2"):
+        EpochTimes([[1.0]]).steady()
+
+
+@pytest.mark.parametrize("channels_last", [True, False])
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_seed_and_deepdance_backbones_share_one_layout(channels_last: bool, precision: str) -> None:
+    bench = OmegaConf.create(
+        {"channels_last": channels_last, "backbone": {"name": "test_resnet", "pretrained": False}}
+    )
+    deepdance, seed = load_backbones(bench, torch.device("cpu"), precision)
+    assert seed.layout == deepdance.layout == ("channels_last" if channels_last else "NCHW")
+    assert (seed.precision, deepdance.precision) == ("fp32", precision)
+    for backbone in (seed, deepdance):
+        weight = next(p for p in backbone.model.parameters() if p.dim() == 4)
+        assert weight.is_contiguous(memory_format=torch.channels_last) == channels_last
+
+
+def test_extraction_rows_record_layout_threads_spread_and_ceiling(tmp_path: Path) -> None:
+    # 15 frames: the seed reads them all, three times
+    spec = StandInSpec(
+        "short",
+        count=1,
+        width=64,
+        height=40,
+        fps=30,
+        seconds=0.5,
+        gop_seconds=0.25,
+        audio=False,
+        preset="ultrafast",
+    )
+    (standin,) = ensure_standins(tmp_path / "inputs", spec)
+    bench = OmegaConf.create(
+        {"channels_last": True, "backbone": {"name": "test_resnet", "pretrained": False}}
+    )
+    backbone, seed_backbone = load_backbones(bench, torch.device("cpu"), "fp32")
+    pipelines = {
+        s: DeepdancePipeline(
+            backbone,
+            SampledClips([standin], 4, 32, s),
+            bench_store(tmp_path / s, backbone, "test_resnet", 32, 4, s),
+            batch_videos=1,
+            num_workers=0,
+        )
+        for s in ("exact", "keyframe")
+    }
+    seed = SeedPipeline(seed_backbone, 4, 32)
+    rows = extraction_rows("mini", [standin], pipelines, seed, 3, 0, torch.device("cpu"))
+    by_name = {r["row"]: r for r in rows}
+    assert set(by_name) == set(EXTRACTION_ROWS)
+    layouts = {by_name[n]["layout"] for n in ("seed", "deepdance_exact", "deepdance_keyframe", "model_only")}
+    assert layouts == {"channels_last"}
+    assert {r["torch_threads"] for r in rows} == {torch.get_num_threads()}
+    for name in ("seed", "deepdance_exact", "model_only", "decode_only_keyframe"):
+        r = by_name[name]
+        assert len(r["seconds"]) == 3 and r["value_min"] <= r["value"] <= r["value_max"]
+        assert r["value_max"] == pytest.approx(1 / min(r["seconds"]))
+    for s in ("exact", "keyframe"):
+        decode, model = by_name[f"decode_only_{s}"], by_name["model_only"]
+        assert by_name[f"ceiling_{s}"]["value_max"] == min(decode["value_max"], model["value_max"])
+        assert (
+            by_name[f"deepdance_{s}"]["ceiling_videos_per_s"]["max"] == by_name[f"ceiling_{s}"]["value_max"]
+        )
+        assert isinstance(by_name[f"deepdance_{s}"]["above_ceiling"], bool)
 
 
 def test_interleaved_runs_time_each_run_after_warmup() -> None:
@@ -109,7 +294,7 @@ def test_interleaved_runs_time_each_run_after_warmup() -> None:
 def test_projection_scales_length_dependent_costs_only() -> None:
     sets = [{"name": "s", "frames_per_video": 797.2 / 2}]  # stand-ins half as long as AIST++'s mean
     rows = [
-        row("ceiling_model", "model_only", "model", 20.0, "frames/s"),  # 1 s per 20-frame video
+        row("ceiling", "model_only", "model", 1.0, "videos/s", set_name="s"),  # 1 s per video
         row(
             "extraction",
             "seed",
@@ -167,8 +352,20 @@ def test_smoke_produces_every_row_positive(smoke: tuple[dict, Path]) -> None:
         found = find_row(rows, name, "tiny")
         assert found is not None and found["status"] == "measured" and found["value"] > 0, name
         assert found["s_per_video"] > 0 and found["feature_frames_per_s"] > 0
-    for name in ("model_only", "gru_epoch_from_store", "gru_epoch_from_videos"):
+    for name in ("model_batch_sweep", "gru_epoch_from_store", "gru_epoch_from_videos"):
         assert find_row(rows, name)["value"] > 0, name
+    for name in ("gru_epoch_from_store", "gru_epoch_from_videos"):
+        found = find_row(rows, name)
+        assert len(found["epoch_seconds"]) == 3 and all(len(run) == 2 for run in found["epoch_seconds"])
+    ratio = find_row(rows, "gru_epoch_videos_over_store")
+    assert ratio["first_epoch"] > 0 and ratio["steady_epoch"] > 0
+    # three repeats of every timed row, median between min and max
+    for r in rows:
+        if r["status"] == "measured" and "seconds" in r:
+            assert len(r["seconds"]) == 3 and r["value_min"] <= r["value"] <= r["value_max"], r["row"]
+    assert find_row(rows, "seed", "tiny")["layout"] == find_row(rows, "deepdance_exact", "tiny")["layout"]
+    assert isinstance(results["ceiling_violations"], list)
+    assert results["config"]["layout"] == "channels_last" and results["config"]["torch_threads"] >= 1
     for name in ("deepdance_exact", "deepdance_keyframe"):
         assert find_row(rows, name, "tiny")["vs_seed"] > 0 and find_row(rows, name, "tiny")["vs_ceiling"] > 0
     measured = [r for r in rows if r["status"] == "measured"]
@@ -236,4 +433,4 @@ def test_smoke_on_gpu_uses_bf16_and_records_the_gpu(tmp_path: Path) -> None:
     results = json.loads((tmp_path / "smoke-cuda.json").read_text())
     assert results["machine"]["gpu"] and results["config"]["precision"] == "bf16"
     assert all(r["value"] > 0 for r in results["rows"] if r["status"] == "measured")
-    assert "slower of the two" in find_row(results["rows"], "ceiling_exact", "tiny")["label"]
+    assert "min(decode only, model only)" in find_row(results["rows"], "ceiling_exact", "tiny")["label"]

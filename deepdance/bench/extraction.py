@@ -2,13 +2,15 @@
 
 * :class:`SeedPipeline` re-implements the original Keras notebook in PyTorch: OpenCV reads
   *every* frame in order, each is centre-cropped and resized in Python, and the CNN is
-  called on one frame at a time (batch 1, fp32) for the first ``num_frames`` frames.
+  called on one frame at a time (batch 1, fp32) for the first ``num_frames`` frames. Its
+  backbone has deepdance's memory layout and threads: layout is not what the notebook did
+  differently, reading every frame and calling the CNN per frame is.
 * :class:`DeepdancePipeline` is deepdance's path: indices first, then decord decodes only
   those (``read_clip``, exact or key-frame sampling) in DataLoader workers, and the CNN runs
   batched under ``inference_mode`` with channels_last (bf16 autocast on a GPU); features
   are written to a store, one file per video.
-* The ceilings: the same sampled decoding with no model, and the model alone on
-  preloaded tensors of the same shape at its best batch size.
+* The stages alone (``deepdance.bench.ceiling``): the same sampled decoding with no model,
+  and the model alone on the same videos' frames, decoded beforehand, at the pipeline's batch.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from deepdance.bench.timing import Timing, synchronize, time_runs
+from deepdance.bench.timing import Timing, interleaved_runs
 from deepdance.data.video import probe_video, read_clip
 from deepdance.data.video.clip_sampling import ClipSampler
 from deepdance.errors import DeepdanceError, VideoError
@@ -54,6 +56,11 @@ class Backbone:
     device: torch.device
     precision: str = "fp32"
     channels_last: bool = True
+
+    @property
+    def layout(self) -> str:
+        """The memory layout, recorded with every row that runs this backbone."""
+        return "channels_last" if self.channels_last else "NCHW"
 
     def autocast(self):
         if self.precision == "bf16":
@@ -265,9 +272,14 @@ class DeepdancePipeline:
         self.backbone = backbone
         self.dataset = dataset
         self.store = store
-        self.loader = clip_loader(
-            dataset, batch_videos, num_workers, pin_memory=backbone.device.type == "cuda"
-        )
+        self.batch_videos = batch_videos
+        self.num_workers = num_workers
+        self.loader = self.new_loader()
+
+    def new_loader(self) -> DataLoader:
+        """A loader like the pipeline's own, for a run that starts its workers afresh."""
+        pin_memory = self.backbone.device.type == "cuda"
+        return clip_loader(self.dataset, self.batch_videos, self.num_workers, pin_memory)
 
     @torch.inference_mode()
     def run(self) -> int:
@@ -298,58 +310,57 @@ def decode_only(loader: DataLoader) -> int:
 
 
 # ------------------------------------------------------------------------------------------
-# Model ceiling
+# The model alone
 # ------------------------------------------------------------------------------------------
 
 
-@dataclass
-class ModelCeiling:
-    """Backbone frames/s on preloaded tensors, for each batch size tried."""
+def preload_frames(dataset: SampledClips, device: torch.device) -> torch.Tensor:
+    """Every video's sampled frames, decoded once before any timing: (N, T, 3, S, S) uint8,
+    on the device, so the model-only run feeds the backbone exactly what the pipeline does."""
+    return torch.stack([dataset[i]["frames"] for i in range(len(dataset))]).to(device)
 
-    frames_per_s: dict[int, float] = field(default_factory=dict)
+
+def model_only(backbone: Backbone, frames: torch.Tensor, batch_videos: int) -> None:
+    """The pipeline's backbone calls and nothing else: ``batch_videos`` videos per call."""
+    with torch.inference_mode():
+        for batch in frames.split(batch_videos):
+            # (B, T, 3, S, S) -> (B * T, 3, S, S)
+            backbone(batch.flatten(0, 1))
+
+
+@dataclass
+class ModelBatchSweep:
+    """Backbone frames/s on preloaded tensors, for each batch size tried: how batching pays
+    on this device. Informational; the ceiling uses the pipeline's own batch."""
+
     timings: dict[int, Timing] = field(default_factory=dict)
+
+    def frames_per_s(self) -> dict[int, float]:
+        return {b: t.rates(b).median for b, t in self.timings.items()}
 
     @property
     def best_batch(self) -> int:
-        return max(self.frames_per_s, key=self.frames_per_s.get)
-
-    @property
-    def best(self) -> float:
-        return self.frames_per_s[self.best_batch]
+        rates = self.frames_per_s()
+        return max(rates, key=rates.get)
 
 
-def measure_model_ceiling(
+def measure_model_batches(
     backbone: Backbone, img_size: int, batch_sizes: list[int], repeats: int, warmup: int
-) -> ModelCeiling:
+) -> ModelBatchSweep:
     """The backbone alone on uint8 tensors already on its device (normalisation included,
-    as in the pipeline), at each batch size; the best is the ceiling."""
+    as in the pipeline), every batch size timed in turns."""
     if not batch_sizes or min(batch_sizes) < 1:
         raise DeepdanceError(
             f"bench model_batch_sizes must be a non-empty list of positive integers, got {batch_sizes}"
         )
-    ceiling = ModelCeiling()
     generator = torch.Generator().manual_seed(0)
+    runs = {}
     for batch_size in batch_sizes:
-        frames = torch.randint(
-            0, 256, (batch_size, 3, img_size, img_size), dtype=torch.uint8, generator=generator
-        )
-        frames = frames.to(backbone.device)
-
-        @torch.inference_mode()
-        def forward(frames: torch.Tensor = frames) -> None:
-            backbone(frames)
-
-        timing = time_runs(forward, repeats, warmup, backbone.device)
-        ceiling.timings[batch_size] = timing
-        ceiling.frames_per_s[batch_size] = batch_size / timing.median
-        log.info("model-only batch %d: %.1f frames/s", batch_size, ceiling.frames_per_s[batch_size])
-    synchronize(backbone.device)
-    return ceiling
-
-
-def combined_ceiling(decode_videos_per_s: float, model_videos_per_s: float, device: torch.device) -> float:
-    """What the two stages allow together: on a GPU they run on separate hardware and overlap,
-    so the slower one bounds; on a CPU they share the cores, so their times add."""
-    if device.type == "cuda":
-        return min(decode_videos_per_s, model_videos_per_s)
-    return 1.0 / (1.0 / decode_videos_per_s + 1.0 / model_videos_per_s)
+        # one "video" of batch_size frames: one backbone call
+        shape = (1, batch_size, 3, img_size, img_size)
+        frames = torch.randint(0, 256, shape, dtype=torch.uint8, generator=generator).to(backbone.device)
+        runs[batch_size] = lambda frames=frames: model_only(backbone, frames, 1)
+    sweep = ModelBatchSweep(interleaved_runs(runs, repeats, warmup, backbone.device))
+    for batch_size, rate in sweep.frames_per_s().items():
+        log.info("model-only batch %d: %.1f frames/s", batch_size, rate)
+    return sweep

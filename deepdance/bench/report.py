@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from deepdance.bench.ceiling import CEILING_WRONG
+from deepdance.bench.timing import Spread
 from deepdance.errors import DeepdanceError
 from deepdance.utils.cache_io import atomic_write_text
 
@@ -39,6 +41,30 @@ def row(
     }
 
 
+def timed_row(
+    section: str,
+    name: str,
+    label: str,
+    rates: Spread,
+    seconds: list[float],
+    unit: str,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A measured row: the median rate as its value, min and max beside it, and the raw
+    seconds of every repeat, so a reader can recompute any figure from the JSON."""
+    return row(
+        section,
+        name,
+        label,
+        rates.median,
+        unit,
+        value_min=rates.min,
+        value_max=rates.max,
+        seconds=list(seconds),
+        **extra,
+    )
+
+
 def find_row(rows: list[dict[str, Any]], name: str, set_name: str | None = None) -> dict[str, Any] | None:
     """Rows are looked up by name (and set) when tables compare one pipeline against another."""
     for r in rows:
@@ -65,11 +91,11 @@ def project_whole_aist(
     ``num_frames`` frames whatever the length, and the model cost is per sampled frame.
     """
     mean_frames = frames / videos
-    model = find_row(rows, "model_only")
     out = []
     for info in sets:
         name = info["name"]
         length_ratio = mean_frames / info["frames_per_video"]
+        model = find_row(rows, "model_only", name)
         seed = find_row(rows, "seed", name)
         if seed and seed["status"] == "measured":
             read_share = seed["stages"]["read_share"]
@@ -90,7 +116,7 @@ def project_whole_aist(
             if not (dd and decode and model):
                 continue
             decode_s = 1.0 / decode["value"]
-            model_s = num_frames / model["value"]
+            model_s = 1.0 / model["value"]
             grow = length_ratio if sampling == "exact" else 1.0
             if device_type == "cuda":
                 factor = max(model_s, decode_s * grow) / max(model_s, decode_s)
@@ -130,79 +156,154 @@ def _duration(hours: float) -> str:
     return f"{hours * 60:.0f} min"
 
 
-def markdown(results: dict[str, Any]) -> str:
-    """The human-readable report: machine, one extraction table per video set, training, projection."""
-    m, cfg, rows = results["machine"], results["config"], results["rows"]
-    lines = [f"{MARKDOWN_TITLE}{results['name']}", ""]
-    lines += [f"Command: `{results['command']}`", ""]
+def _spread_cells(r: dict[str, Any], digits: int = 3) -> str:
+    """median | min | max cells of a row (blank min/max where the row has none)."""
+    cells = (r["value"], r.get("value_min"), r.get("value_max"))
+    return " | ".join(_num(v, digits) for v in cells)
+
+
+def _header(results: dict[str, Any]) -> list[str]:
+    m, cfg = results["machine"], results["config"]
     busy = m["usable_cpus"] and (m["load_average_1_5_15"] or [0])[0] > m["usable_cpus"]
     shared_note = (
         " (a shared machine: absolute numbers move with the load, ratios are from one interleaved run)"
         if busy
         else ""
     )
-    lines += [
+    return [
+        f"{MARKDOWN_TITLE}{results['name']}",
+        "",
+        f"Command: `{results['command']}`",
+        "",
+        f"Raw timings: `{results['name']}.json` beside this file holds the seconds of every repeat "
+        "of every row (`rows[].seconds`; GRU rows: `epoch_seconds` per run and epoch), the load "
+        "average at start and end, the machine and the config.",
+        "",
         f"Machine: {m['cpu_model']}, {m['usable_cpus']} usable CPUs (of {m['cpu_count']}), "
         f"{m['memory_gb']} GiB; GPU: {m['gpu'] or 'none'}; torch {m['torch']} ({m['torch_threads']} "
         f"threads), {m['decord_package']} {m['decord']}, "
         f"OpenCV {m['opencv']}, timm {m['timm']}; {m['date']}.",
         f"Load average (1/5/15 min) at start {m['load_average_1_5_15']}, at end "
-        f"{results.get('load_average_end')}"
-        f"{shared_note}.",
+        f"{results.get('load_average_end')}{shared_note}.",
         "",
         f"Backbone `{cfg['backbone']}` at {cfg['img_size']} px (random weights: speed does not "
-        f"depend on them), {cfg['num_frames']} frames per video, device `{m['device']}`, deepdance precision "
-        f"{cfg['precision']}, "
-        f"{cfg['batch_videos']} videos ({cfg['batch_videos'] * cfg['num_frames']} frames) per backbone "
-        f"call, {cfg['num_workers']} DataLoader workers. "
-        f"Each figure: median of {cfg['repeats']} runs after {cfg['warmup']} warm-up, pipelines "
-        "timed in turns.",
+        f"depend on them), {cfg['num_frames']} frames per video, device `{m['device']}`, deepdance "
+        f"precision {cfg['precision']}, {cfg['batch_videos']} videos "
+        f"({cfg['batch_videos'] * cfg['num_frames']} frames) per backbone call, {cfg['num_workers']} "
+        f"DataLoader workers. Memory layout {cfg.get('layout')} and {cfg.get('torch_threads')} torch "
+        "threads for the seed and deepdance alike (each row records its own).",
+        f"Each figure: median, min and max of {cfg['repeats']} repeats after {cfg['warmup']} warm-up, "
+        "from one interleaved run (run 1 of every row, then run 2, ...). Ratios are of medians.",
         "",
     ]
-    model = find_row(rows, "model_only")
-    for info in results["sets"]:
-        name = info["name"]
-        lines += [
-            f"## Extraction: `{name}` ({info['videos']} videos, {info['width']}x{info['height']} at "
-            f"{info['fps']:.2f} fps, "
-            f"{info['frames_per_video']:.0f} frames, key frame every {info['keyframe_interval']} frames, "
-            f"{info['bitrate_mbps']:.1f} Mbit/s, audio: {'yes' if info['audio'] else 'no'})",
-            "",
-            "| pipeline | videos/s | feature frames/s | s/video | x seed | / ceiling |",
-            "| --- | ---: | ---: | ---: | ---: | ---: |",
-        ]
+
+
+def _extraction(results: dict[str, Any], info: dict[str, Any]) -> list[str]:
+    name, rows = info["name"], results["rows"]
+    lines = [
+        f"## Extraction: `{name}` ({info['videos']} videos, {info['width']}x{info['height']} at "
+        f"{info['fps']:.2f} fps, "
+        f"{info['frames_per_video']:.0f} frames, key frame every {info['keyframe_interval']} frames, "
+        f"{info['bitrate_mbps']:.1f} Mbit/s, audio: {'yes' if info['audio'] else 'no'})",
+        "",
+        "| pipeline | videos/s median | min | max | feature frames/s | s/video | x seed | / ceiling "
+        "| layout | threads |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
+    ]
+    for section, prefix in (("extraction", ""), ("ceiling", "*stage alone:* ")):
         for r in rows:
-            if r["set"] != name or r["section"] != "extraction":
+            if r["set"] != name or r["section"] != section or r["row"].startswith("ceiling_"):
                 continue
             lines.append(
-                f"| {r['label']} | {_num(r['value'], 3)} | {_num(r.get('feature_frames_per_s'))} | "
-                f"{_num(r.get('s_per_video'))} | "
-                f"{_num(r.get('vs_seed'))} | {_num(r.get('vs_ceiling'))} |"
+                f"| {prefix}{r['label']} | {_spread_cells(r)} | {_num(r.get('feature_frames_per_s'))} | "
+                f"{_num(r.get('s_per_video'))} | {_num(r.get('vs_seed'))} | {_num(r.get('vs_ceiling'))} | "
+                f"{r.get('layout') or '-'} | {r.get('torch_threads', '-')} |"
             )
-        for r in rows:
-            if r["set"] == name and r["section"] == "ceiling":
-                lines.append(
-                    f"| *ceiling:* {r['label']} | {_num(r['value'], 3)} | "
-                    f"{_num(r.get('feature_frames_per_s'))} | "
-                    f"{_num(r.get('s_per_video'))} | | |"
-                )
-        if model:
+    for r in rows:
+        if r["set"] == name and r["row"].startswith("ceiling_"):
             lines.append(
-                f"| *ceiling:* {model['label']} | {_num(model['value'] / cfg['num_frames'], 3)} | "
-                f"{_num(model['value'])} | "
-                f"{_num(cfg['num_frames'] / model['value'])} | | |"
+                f"| *ceiling:* {r['label']} | {_spread_cells(r)} | {_num(r.get('feature_frames_per_s'))} | "
+                f"{_num(r.get('s_per_video'))} | | | | |"
+            )
+    lines += [
+        "",
+        "Ceiling: a pipeline cannot run faster than its slower stage, so the ceiling is "
+        "min(decode only, model only), median by median, min by min, max by max, both stages "
+        "measured in the same interleaved run on the same videos with the pipeline's workers, "
+        "threads and batch. Checked on the best repeats: a pipeline's max against its ceiling's max.",
+    ]
+    for v in results.get("ceiling_violations", []):
+        if v["set"] == name:
+            lines += [
+                "",
+                f"**{CEILING_WRONG}**: `{v['row']}` best repeat {_num(v['best_videos_per_s'], 3)} "
+                f"videos/s > ceiling best {_num(v['ceiling_best_videos_per_s'], 3)} videos/s.",
+            ]
+    return lines + [""]
+
+
+def _training(rows: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    gru = [r for r in rows if r["row"].startswith("gru_epoch_from_")]
+    ratio = find_row(rows, "gru_epoch_videos_over_store")
+    if gru:
+        epochs = gru[0]["epochs"]
+        later = "epoch 2" if epochs == 2 else f"mean of epochs 2-{epochs}"
+        lines += [
+            f"## Training: GRU head on set `{gru[0]['set']}` ({gru[0]['notes'].split(';')[0]})",
+            "",
+            f"Each repeat is a fresh training run of {epochs} epochs. First epoch against first epoch, "
+            f"steady state ({later} of a run) against steady state.",
+            "",
+            "| GRU epoch | first s median | min | max | steady s median | min | max | layout |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        ]
+        for r in gru:
+            first, steady = r["first_epoch"], r["steady_epoch"]
+            lines.append(
+                f"| {r['label']} | {_num(first['median'], 3)} | {_num(first['min'], 3)} | "
+                f"{_num(first['max'], 3)} | {_num(steady['median'], 3)} | {_num(steady['min'], 3)} | "
+                f"{_num(steady['max'], 3)} | {r.get('layout') or '-'} |"
+            )
+        if ratio:
+            lines.append(
+                f"| {ratio['label']} | {_num(ratio['first_epoch'])}x | | | "
+                f"{_num(ratio['steady_epoch'])}x | | | |"
             )
         lines.append("")
-    if model:
-        sizes = ", ".join(f"{b}: {_num(v)}" for b, v in model["frames_per_s_by_batch"].items())
-        lines += [f"Model-only frames/s by batch size: {sizes} (best {model['best_batch']}).", ""]
-    training = [r for r in rows if r["section"] == "training"]
-    if training:
-        lines += ["## Training", "", "| row | value | unit | notes |", "| --- | ---: | --- | --- |"]
-        for r in training:
-            value = _num(r["value"], 3) if r["status"] == "measured" else r["status"]
-            lines.append(f"| {r['label']} | {value} | {r['unit']} | {r.get('notes', '')} |")
+    other = [r for r in rows if r["section"] == "training" and not r["row"].startswith("gru_epoch_")]
+    if other:
+        lines += [
+            "## Training: Deep-Dance",
+            "",
+            "| row | median | min | max | unit | notes |",
+            "| --- | ---: | ---: | ---: | --- | --- |",
+        ]
+        for r in other:
+            cells = _spread_cells(r) if r["status"] == "measured" else f"{r['status']} | | "
+            lines.append(f"| {r['label']} | {cells} | {r['unit']} | {r.get('notes', '')} |")
         lines.append("")
+    return lines
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The human-readable report: machine, one extraction table per video set, training, projection."""
+    rows = results["rows"]
+    lines = _header(results)
+    for info in results["sets"]:
+        lines += _extraction(results, info)
+    sweep = find_row(rows, "model_batch_sweep")
+    if sweep:
+        sizes = ", ".join(
+            f"{b}: {_num(v['median'])} ({_num(v['min'])}-{_num(v['max'])})"
+            for b, v in sweep["frames_per_s_by_batch"].items()
+        )
+        lines += [
+            f"Model alone by batch size ({sweep['label']}; its own interleaved run, not a ceiling), "
+            f"frames/s median (min-max): {sizes}.",
+            "",
+        ]
+    lines += _training(rows)
     if results.get("projection"):
         lines += [
             f"## Projection: the whole AIST++ ({AIST_VIDEOS:,} videos, {AIST_FRAMES / 1e6:.1f} M frames) "
@@ -218,9 +319,9 @@ def markdown(results: dict[str, Any]) -> str:
             )
         lines += [
             "",
-            "Length-dependent costs (seed read, exact-sampling decode) are scaled from the stand-in "
-            "length to the AIST++ mean of 797 frames; key-frame decode and model costs are "
-            "per sampled frame.",
+            "From the medians. Length-dependent costs (seed read, exact-sampling decode) are scaled "
+            "from the stand-in length to the AIST++ mean of 797 frames; key-frame decode and model "
+            "costs are per sampled frame.",
         ]
     return "\n".join(lines) + "\n"
 

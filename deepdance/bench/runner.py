@@ -10,6 +10,7 @@ from typing import Any
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from deepdance.bench.ceiling import CEILING_WRONG, above_ceiling, stage_ceiling
 from deepdance.bench.extraction import (
     SAMPLINGS,
     Backbone,
@@ -17,19 +18,21 @@ from deepdance.bench.extraction import (
     SampledClips,
     SeedPipeline,
     bench_store,
-    combined_ceiling,
     decode_only,
     load_backbone,
-    measure_model_ceiling,
+    measure_model_batches,
+    model_only,
+    preload_frames,
 )
 from deepdance.bench.inputs import StandInSpec, describe_videos, ensure_standins, find_bench_videos
 from deepdance.bench.machine import load_average, machine_facts
-from deepdance.bench.report import check_replaceable, project_whole_aist, row, write_results
+from deepdance.bench.report import check_replaceable, project_whole_aist, row, timed_row, write_results
 from deepdance.bench.timing import interleaved_runs
 from deepdance.bench.training import (
+    autoencoder_step,
+    generation_run,
     generator_available,
-    measure_autoencoder_training,
-    measure_generation,
+    like_for_like,
     measure_gru_epochs,
 )
 from deepdance.errors import DeepdanceError
@@ -75,6 +78,47 @@ def resolve_inputs(bench: DictConfig) -> list[tuple[str, list[Path]]]:
     return [(folder.name or "videos", find_bench_videos(folder, bench.get("limit")))]
 
 
+def load_backbones(bench: DictConfig, device: torch.device, precision: str) -> tuple[Backbone, Backbone]:
+    """deepdance's backbone and the seed's, in one layout (``bench.channels_last``) and with the
+    process's torch threads: layout is not what the notebook did differently. The seed stays
+    fp32 as the notebook ran; where deepdance is fp32 too, both share one model."""
+    settings = {
+        "channels_last": bool(bench.channels_last),
+        "pretrained": bench.backbone.pretrained,
+        "weights": bench.backbone.get("weights"),
+    }
+    backbone = load_backbone(bench.backbone.name, device, precision, **settings)
+    if precision == "fp32":
+        return backbone, backbone
+    return backbone, load_backbone(bench.backbone.name, device, "fp32", **settings)
+
+
+def ceiling_violations(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every pipeline row whose best repeat beat its ceiling's best, said loudly: the ceiling
+    is an upper bound by construction, so such a row means the measurement is wrong."""
+    violations = [
+        {
+            "set": r["set"],
+            "row": r["row"],
+            "best_videos_per_s": r["value_max"],
+            "ceiling_best_videos_per_s": r["ceiling_videos_per_s"]["max"],
+            "message": CEILING_WRONG,
+        }
+        for r in rows
+        if r.get("above_ceiling")
+    ]
+    for v in violations:
+        log.error(
+            "%s: %s on %s, best repeat %.4g videos/s > ceiling best %.4g",
+            CEILING_WRONG,
+            v["row"],
+            v["set"],
+            v["best_videos_per_s"],
+            v["ceiling_best_videos_per_s"],
+        )
+    return violations
+
+
 def run_benchmark(cfg: DictConfig) -> dict[str, Any]:
     """Measure every row on every set, in one process; write JSON + Markdown; return the results.
     SIGTERM stops it after the timed run in hand (``check_stop`` in ``timing``), exit code 143."""
@@ -118,38 +162,27 @@ def _measure_and_write(cfg: DictConfig) -> dict[str, Any]:
             f"{', '.join(name for name, _ in sets)}"
         )
     set_infos = [describe_videos(name, videos) for name, videos in sets]
-    backbone = load_backbone(
-        bench.backbone.name,
-        device,
-        str(profile.precision),
-        channels_last=True,
-        pretrained=bench.backbone.pretrained,
-        weights=bench.backbone.get("weights"),
-    )
-    seed_backbone = load_backbone(
-        bench.backbone.name,
-        device,
-        "fp32",
-        channels_last=False,
-        pretrained=bench.backbone.pretrained,
-        weights=bench.backbone.get("weights"),
-    )
+    backbone, seed_backbone = load_backbones(bench, device, str(profile.precision))
+    threads = torch.get_num_threads()
 
-    log.info("model-only ceiling, batch sizes %s", list(profile.model_batch_sizes))
-    model = measure_model_ceiling(backbone, img_size, list(profile.model_batch_sizes), repeats, warmup)
+    sizes = list(profile.model_batch_sizes)
+    log.info("model alone by batch size %s (not the ceiling: that uses the pipeline's batch)", sizes)
+    sweep = measure_model_batches(backbone, img_size, sizes, repeats, warmup)
     rows = [
-        row(
-            "ceiling_model",
-            "model_only",
-            f"model only (batch {model.best_batch})",
-            model.best,
+        timed_row(
+            "model_batches",
+            "model_batch_sweep",
+            f"model alone, best batch {sweep.best_batch}",
+            sweep.timings[sweep.best_batch].rates(sweep.best_batch),
+            sweep.timings[sweep.best_batch].seconds,
             "frames/s",
-            best_batch=model.best_batch,
-            frames_per_s_by_batch=model.frames_per_s,
-            seconds={b: t.seconds for b, t in model.timings.items()},
+            best_batch=sweep.best_batch,
+            frames_per_s_by_batch={b: t.rates(b).as_dict() for b, t in sweep.timings.items()},
+            seconds_by_batch={b: t.seconds for b, t in sweep.timings.items()},
+            layout=backbone.layout,
+            torch_threads=threads,
         )
     ]
-    model_videos_per_s = model.best / num_frames
     store_root = Path(str(bench.store_dir))
 
     for (name, videos), info in zip(sets, set_infos):
@@ -169,7 +202,6 @@ def _measure_and_write(cfg: DictConfig) -> dict[str, Any]:
             videos,
             pipelines,
             SeedPipeline(seed_backbone, num_frames, img_size),
-            model_videos_per_s,
             repeats,
             warmup,
             device,
@@ -188,8 +220,12 @@ def _measure_and_write(cfg: DictConfig) -> dict[str, Any]:
         "command": " ".join(["python -m deepdance.bench", *sys.argv[1:]]),
         "machine": facts,
         "load_average_end": load_average(),
+        "ceiling_violations": ceiling_violations(rows),
         "config": {
             "backbone": bench.backbone.name,
+            "channels_last": bool(bench.channels_last),
+            "layout": backbone.layout,
+            "torch_threads": torch.get_num_threads(),
             "img_size": img_size,
             "num_frames": num_frames,
             "repeats": repeats,
@@ -198,6 +234,8 @@ def _measure_and_write(cfg: DictConfig) -> dict[str, Any]:
             "batch_videos": int(profile.batch_videos),
             "num_workers": int(profile.num_workers),
             "samplings": samplings,
+            "model_batch_sizes": sizes,
+            "training_epochs": int(bench.training.epochs),
         },
         "sets": set_infos,
         "rows": rows,
@@ -221,81 +259,106 @@ def extraction_rows(
     videos: list[Path],
     pipelines: dict[str, DeepdancePipeline],
     seed: SeedPipeline,
-    model_videos_per_s: float,
     repeats: int,
     warmup: int,
     device: torch.device,
 ) -> list[dict[str, Any]]:
-    """Seed, deepdance (per sampling) and decode-only, timed in turns on one set; ratios and ceilings."""
-    num_frames = seed.num_frames
+    """Seed, deepdance (per sampling) and both stages alone, timed in turns on one set; ratios,
+    ceilings and the check that no pipeline beats its ceiling."""
+    num_frames, count = seed.num_frames, len(videos)
+    exact = pipelines["exact"]
+    backbone, batch_videos = exact.backbone, exact.batch_videos
+    # the model stage's input: what the pipeline decodes, decoded before any timing
+    frames = preload_frames(exact.dataset, device)
     runs: dict[str, Any] = {"seed": lambda: seed.run(videos)}
     for s, pipeline in pipelines.items():
         runs[f"deepdance_{s}"] = pipeline.run
         runs[f"decode_only_{s}"] = lambda loader=pipeline.loader: decode_only(loader)
+    runs["model_only"] = lambda: model_only(backbone, frames, batch_videos)
     # the seed has no workers to start: one video warms it
     warmups = {"seed": lambda: seed.run(videos[:1])}
     timings = interleaved_runs(runs, repeats, warmup, device, warmups)
+    rates = {run: timing.rates(count) for run, timing in timings.items()}
+    threads = torch.get_num_threads()
 
-    seed_vps = len(videos) / timings["seed"].median
+    def rate_row(section: str, run: str, label: str, **extra: Any) -> dict[str, Any]:
+        return timed_row(
+            section,
+            run,
+            label,
+            rates[run],
+            timings[run].seconds,
+            "videos/s",
+            set_name=name,
+            s_per_video=1 / rates[run].median,
+            feature_frames_per_s=rates[run].median * num_frames,
+            torch_threads=threads,
+            **extra,
+        )
+
     # summed over warm-up and timed runs: only the shares are used
     stages = seed.stages
     rows = [
-        row(
+        rate_row(
             "extraction",
             "seed",
             "seed: OpenCV all frames, batch 1 fp32",
-            seed_vps,
-            "videos/s",
-            set_name=name,
-            s_per_video=1 / seed_vps,
-            feature_frames_per_s=seed_vps * num_frames,
-            seconds=timings["seed"].seconds,
+            layout=seed.backbone.layout,
+            batch_frames=1,
+            workers=0,
             stages={
                 "read_share": stages.read / (stages.read + stages.model),
                 "decoded_frames_per_video": stages.decoded_frames / stages.videos,
             },
-        )
+        ),
+        rate_row(
+            "ceiling",
+            "model_only",
+            f"model only ({batch_videos * num_frames} frames a call, the same frames)",
+            layout=backbone.layout,
+            batch_frames=batch_videos * num_frames,
+            workers=0,
+        ),
     ]
-    for s in pipelines:
-        decode_vps = len(videos) / timings[f"decode_only_{s}"].median
-        ceiling = combined_ceiling(decode_vps, model_videos_per_s, device)
-        vps = len(videos) / timings[f"deepdance_{s}"].median
-        rule = "slower of the two" if device.type == "cuda" else "1/(1/decode + 1/model)"
+    for s, pipeline in pipelines.items():
+        ceiling = stage_ceiling(rates[f"decode_only_{s}"], rates["model_only"])
+        pipeline_rate = rates[f"deepdance_{s}"]
         rows += [
-            row(
+            rate_row(
                 "extraction",
                 f"deepdance_{s}",
                 f"deepdance, {s} sampling",
-                vps,
-                "videos/s",
-                set_name=name,
-                s_per_video=1 / vps,
-                feature_frames_per_s=vps * num_frames,
-                vs_seed=vps / seed_vps,
-                vs_ceiling=vps / ceiling,
-                ceiling_videos_per_s=ceiling,
-                seconds=timings[f"deepdance_{s}"].seconds,
+                layout=backbone.layout,
+                batch_frames=batch_videos * num_frames,
+                workers=pipeline.num_workers,
+                vs_seed=pipeline_rate.median / rates["seed"].median,
+                vs_ceiling=pipeline_rate.median / ceiling.rate.median,
+                ceiling_videos_per_s=ceiling.rate.as_dict(),
+                above_ceiling=above_ceiling(pipeline_rate, ceiling.rate),
             ),
-            row(
+            rate_row(
                 "ceiling",
                 f"decode_only_{s}",
                 f"decode only, {s} sampling",
-                decode_vps,
-                "videos/s",
-                set_name=name,
-                s_per_video=1 / decode_vps,
-                feature_frames_per_s=decode_vps * num_frames,
-                seconds=timings[f"decode_only_{s}"].seconds,
+                layout=None,
+                workers=pipeline.num_workers,
             ),
             row(
                 "ceiling",
                 f"ceiling_{s}",
-                f"decode + model together, {s} ({rule})",
-                ceiling,
+                f"{s} sampling: min(decode only, model only), bound by {ceiling.bound_by}",
+                ceiling.rate.median,
                 "videos/s",
                 set_name=name,
-                s_per_video=1 / ceiling,
-                feature_frames_per_s=ceiling * num_frames,
+                value_min=ceiling.rate.min,
+                value_max=ceiling.rate.max,
+                bound_by=ceiling.bound_by,
+                # no runs of its own: the raw seconds are those of these rows
+                derived_from=[f"decode_only_{s}", "model_only"],
+                s_per_video=1 / ceiling.rate.median,
+                feature_frames_per_s=ceiling.rate.median * num_frames,
+                layout=backbone.layout,
+                torch_threads=threads,
             ),
         ]
     return rows
@@ -309,35 +372,65 @@ def gru_rows(
     repeats: int,
     warmup: int,
 ) -> list[dict[str, Any]]:
-    """GRU epoch time from the store the extraction just filled, against from the videos."""
+    """GRU epoch times from the store the extraction just filled and from the videos; their
+    ratio first epoch against first epoch, and steady state against steady state."""
     log.info("training rows on set %s", name)
+    epochs = int(training.epochs)
     gru = measure_gru_epochs(
-        pipeline, backbone, OmegaConf.to_container(training.head), int(training.batch_size), repeats, warmup
+        pipeline,
+        backbone,
+        OmegaConf.to_container(training.head),
+        int(training.batch_size),
+        epochs,
+        repeats,
+        warmup,
     )
-    store_s, video_s = gru["from_store"].median, gru["from_videos"].median
     videos = len(pipeline.dataset)
-    return [
+    threads = torch.get_num_threads()
+    labels = {
+        "from_store": ("GRU epoch from the feature store", None),
+        "from_videos": ("GRU epoch from videos (decode + frozen backbone)", backbone.layout),
+    }
+    rows = []
+    for source, times in gru.items():
+        label, layout = labels[source]
+        steady = times.steady()
+        rows.append(
+            row(
+                "training",
+                f"gru_epoch_{source}",
+                label,
+                steady.median,
+                "s/epoch",
+                set_name=name,
+                value_min=steady.min,
+                value_max=steady.max,
+                first_epoch=times.first().as_dict(),
+                steady_epoch=steady.as_dict(),
+                epoch_seconds=times.runs,
+                epochs=epochs,
+                layout=layout,
+                torch_threads=threads,
+                notes=f"{videos} videos; value: steady epochs (after the first)",
+            )
+        )
+    ratios = like_for_like(gru["from_store"], gru["from_videos"])
+    rows.append(
         row(
             "training",
-            "gru_epoch_from_store",
-            "GRU epoch from the feature store",
-            store_s,
-            "s/epoch",
+            "gru_epoch_videos_over_store",
+            "GRU epoch from videos / from the store",
+            ratios["steady_epoch"],
+            "x",
             set_name=name,
-            seconds=gru["from_store"].seconds,
-            notes=f"{videos} videos, {video_s / store_s:,.0f}x faster than from videos",
-        ),
-        row(
-            "training",
-            "gru_epoch_from_videos",
-            "GRU epoch from videos (decode + frozen backbone)",
-            video_s,
-            "s/epoch",
-            set_name=name,
-            seconds=gru["from_videos"].seconds,
-            notes=f"{videos} videos",
-        ),
-    ]
+            first_epoch=ratios["first_epoch"],
+            steady_epoch=ratios["steady_epoch"],
+            derived_from=[f"gru_epoch_{source}" for source in gru],
+            torch_threads=threads,
+            notes="ratio of medians: first epoch against first epoch, steady against steady",
+        )
+    )
+    return rows
 
 
 def generator_rows(
@@ -362,10 +455,8 @@ def generator_rows(
         ]
     log.info("generator rows: %dx%d silhouettes", settings.height, settings.width)
     size = f"{settings.height}x{settings.width}"
-    train_fps = measure_autoencoder_training(
-        device, settings.height, settings.width, int(settings.batch_size), repeats, warmup
-    )
-    gen_fps = measure_generation(
+    step = autoencoder_step(device, settings.height, settings.width, int(settings.batch_size))
+    generate, frames = generation_run(
         device,
         settings.height,
         settings.width,
@@ -373,26 +464,34 @@ def generator_rows(
         float(settings.output_fps),
         float(settings.model_fps),
         int(settings.look_back),
-        repeats,
-        warmup,
     )
-    realtime = gen_fps / float(settings.playback_fps)
+    timings = interleaved_runs({"train": step, "generate": generate}, repeats, warmup, device)
+    train_fps = timings["train"].rates(int(settings.batch_size))
+    gen_fps = timings["generate"].rates(frames)
+    realtime = gen_fps.median / float(settings.playback_fps)
+    threads = torch.get_num_threads()
     return [
-        row(
+        timed_row(
             "training",
             "autoencoder_train",
             "autoencoder training",
             train_fps,
+            timings["train"].seconds,
             "frames/s",
+            torch_threads=threads,
+            layout="NCHW",
             notes=f"{size} silhouettes, batch {settings.batch_size}, BCE + Adam",
         ),
-        row(
+        timed_row(
             "training",
             "generation",
             f"dance generation ({realtime:,.1f}x real time at {settings.playback_fps:g} fps)",
             gen_fps,
+            timings["generate"].seconds,
             "frames/s",
             realtime_factor=realtime,
+            torch_threads=threads,
+            layout="NCHW",
             notes=f"{settings.seconds:g} s at {settings.output_fps:g} fps: LSTM at {settings.model_fps:g} "
             "fps, interpolated, decoded",
         ),

@@ -1,9 +1,10 @@
-"""Repeated wall-clock timing: warm-up first, then the median of several runs. Each run ends
-at a batch boundary for SIGTERM (``deepdance.utils.stop``).
+"""Repeated wall-clock timing: warm-up first, then several runs taken in turns, reported as
+median, min and max. Each run ends at a batch boundary for SIGTERM (``deepdance.utils.stop``).
 
 The median, not the mean, because on a shared machine one run can stall on somebody
-else's job; the warm-up pays for lazy imports, allocator growth, oneDNN/cuDNN kernel
-selection and DataLoader worker start-up, none of which a long extraction pays per video.
+else's job; min and max beside it show how far the load moved the runs. The warm-up pays
+for lazy imports, allocator growth, oneDNN/cuDNN kernel selection and DataLoader worker
+start-up, none of which a long extraction pays per video.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 import logging
 import statistics
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
 
 import torch
 
@@ -27,6 +28,24 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+@dataclass(frozen=True)
+class Spread:
+    """Median, min and max of repeated measurements: one number alone hides the load."""
+
+    median: float
+    min: float
+    max: float
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Spread:
+        if not values:
+            raise ValueError("a spread needs at least one value")
+        return cls(statistics.median(values), min(values), max(values))
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
 @dataclass
 class Timing:
     """Seconds of each timed run (warm-ups excluded)."""
@@ -37,9 +56,24 @@ class Timing:
     def median(self) -> float:
         return statistics.median(self.seconds)
 
-    def spread(self) -> float:
-        """(max - min) / median: how much the load moved the runs."""
-        return (max(self.seconds) - min(self.seconds)) / self.median if self.median > 0 else 0.0
+    def spread(self) -> Spread:
+        return Spread.of(self.seconds)
+
+    def rates(self, work: float) -> Spread:
+        """``work`` units per second of each run (videos/s, frames/s), as a spread: the
+        fastest run gives the max rate, so a bound can be checked on the best repeat."""
+        return Spread.of([work / s for s in self.seconds])
+
+
+def time_once(run: Callable[[], object], device: torch.device) -> float:
+    """Seconds of one call, GPU work included; stops here on SIGTERM."""
+    synchronize(device)
+    start = time.perf_counter()
+    run()
+    synchronize(device)
+    seconds = time.perf_counter() - start
+    check_stop()
+    return seconds
 
 
 def time_runs(
@@ -50,22 +84,9 @@ def time_runs(
     warmup_run: Callable[[], object] | None = None,
 ) -> Timing:
     """Call ``warmup_run`` (default ``run``) ``warmup`` times, then time ``run`` ``repeats`` times."""
-    if repeats < 1:
-        raise ValueError(f"repeats must be >= 1, got {repeats}")
-    device = device or torch.device("cpu")
-    for _ in range(warmup):
-        (warmup_run or run)()
-        synchronize(device)
-        check_stop()
-    timing = Timing()
-    for _ in range(repeats):
-        synchronize(device)
-        start = time.perf_counter()
-        run()
-        synchronize(device)
-        timing.seconds.append(time.perf_counter() - start)
-        check_stop()
-    return timing
+    return interleaved_runs(
+        {"run": run}, repeats, warmup, device, {"run": warmup_run} if warmup_run else None
+    )["run"]
 
 
 def interleaved_runs(
@@ -86,17 +107,10 @@ def interleaved_runs(
     warmup_runs = warmup_runs or {}
     for name, run in runs.items():
         for _ in range(warmup):
-            warmup_runs.get(name, run)()
-            synchronize(device)
-            check_stop()
+            time_once(warmup_runs.get(name, run), device)
     timings = {name: Timing() for name in runs}
     for repeat in range(repeats):
         for name, run in runs.items():
-            synchronize(device)
-            start = time.perf_counter()
-            run()
-            synchronize(device)
-            timings[name].seconds.append(time.perf_counter() - start)
+            timings[name].seconds.append(time_once(run, device))
             log.info("run %d/%d of %s: %.2f s", repeat + 1, repeats, name, timings[name].seconds[-1])
-            check_stop()
     return timings

@@ -3,20 +3,30 @@ in the framework) autoencoder training and dance generation speed.
 
 A frozen backbone means the head trains on fixed features: reading them from the store
 makes an epoch cost the GRU alone, instead of a decode + CNN pass over every video.
+
+Store and video epochs are compared like with like: each timed run is a fresh training run
+of several epochs, so its first epoch pays what a first epoch pays (a new head, the video
+loader's workers starting), and the first epochs are compared with each other, the later
+("steady") epochs with each other.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import logging
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
+from torch.utils.data import DataLoader
 
 from deepdance.bench.extraction import Backbone, DeepdancePipeline
-from deepdance.bench.timing import Timing, time_runs
+from deepdance.bench.timing import Spread, time_once
 from deepdance.data.aist import GENRES, parse_aist_name
 from deepdance.errors import DeepdanceError
 from deepdance.features.store import FeatureStore
@@ -69,11 +79,9 @@ class GruEpochBench:
             rows = order[start : start + self.batch_size]
             self.step(features[rows], mask[rows], labels[rows])
 
-    def epoch_from_videos(
-        self, pipeline: DeepdancePipeline, backbone: Backbone, labels: torch.Tensor
-    ) -> None:
+    def epoch_from_videos(self, loader: DataLoader, backbone: Backbone, labels: torch.Tensor) -> None:
         """Decode and run the frozen backbone for every batch, as training without a store does."""
-        for batch in pipeline.loader:
+        for batch in loader:
             frames = batch["frames"].to(backbone.device, non_blocking=True)  # (B, T, 3, S, S)
             batch_size, num_frames = frames.shape[:2]
             with torch.inference_mode():
@@ -86,27 +94,75 @@ class GruEpochBench:
             )
 
 
+@dataclass
+class EpochTimes:
+    """Seconds of every epoch of every timed training run: ``runs[repeat][epoch]``."""
+
+    runs: list[list[float]] = field(default_factory=list)
+
+    def first(self) -> Spread:
+        """The first epoch of each run."""
+        return Spread.of([run[0] for run in self.runs])
+
+    def steady(self) -> Spread:
+        """The mean of the later epochs of each run (each run needs two epochs or more)."""
+        if any(len(run) < 2 for run in self.runs):
+            raise DeepdanceError(
+                "bench.training.epochs must be >= 2: steady state is the epochs after the first"
+            )
+        return Spread.of([statistics.mean(run[1:]) for run in self.runs])
+
+
+def like_for_like(store: EpochTimes, videos: EpochTimes) -> dict[str, float]:
+    """How many times longer a video epoch takes than a store epoch: first against first,
+    steady against steady (ratios of medians). A first video epoch against steady store
+    epochs would mix worker start-up into one side only."""
+    return {
+        "first_epoch": videos.first().median / store.first().median,
+        "steady_epoch": videos.steady().median / store.steady().median,
+    }
+
+
 def measure_gru_epochs(
     pipeline: DeepdancePipeline,
     backbone: Backbone,
     head: dict[str, Any],
     batch_size: int,
+    epochs: int,
     repeats: int,
     warmup: int,
-) -> dict[str, Timing]:
-    """Epoch seconds from the store (``pipeline.store`` must hold this set's entries) and from videos."""
+) -> dict[str, EpochTimes]:
+    """Fresh training runs of ``epochs`` epochs from the store (``pipeline.store`` must hold
+    this set's entries) and from the videos, taken in turns, every epoch timed."""
     videos = pipeline.dataset.videos
     labels = genre_labels(videos)
     num_features = int(backbone.model.num_features)
-    bench = GruEpochBench(num_features, head, batch_size)
-    bench.head.to(backbone.device)
-    from_store = time_runs(
-        lambda: bench.epoch_from_store(pipeline.store, videos, labels), repeats, warmup, backbone.device
-    )
-    from_videos = time_runs(
-        lambda: bench.epoch_from_videos(pipeline, backbone, labels), repeats, warmup, backbone.device
-    )
-    return {"from_store": from_store, "from_videos": from_videos}
+    device = backbone.device
+
+    def training_run(source: str, epochs: int) -> list[float]:
+        # a new head and optimiser, as a new training run starts with
+        bench = GruEpochBench(num_features, head, batch_size)
+        bench.head.to(device)
+        if source == "from_store":
+            epoch = partial(bench.epoch_from_store, pipeline.store, videos, labels)
+            return [time_once(epoch, device) for _ in range(epochs)]
+        # its own loader: the first epoch starts the workers, later ones reuse them
+        loader = pipeline.new_loader()
+        epoch = partial(bench.epoch_from_videos, loader, backbone, labels)
+        seconds = [time_once(epoch, device) for _ in range(epochs)]
+        # shuts its persistent workers down
+        del epoch, loader
+        return seconds
+
+    times = {"from_store": EpochTimes(), "from_videos": EpochTimes()}
+    for _ in range(warmup):
+        for source in times:
+            training_run(source, 1)
+    for repeat in range(repeats):
+        for source, record in times.items():
+            record.runs.append(training_run(source, epochs))
+            log.info("GRU run %d/%d %s: epochs %s s", repeat + 1, repeats, source, record.runs[-1])
+    return times
 
 
 def generator_available() -> bool:
@@ -121,17 +177,16 @@ def generator_available() -> bool:
     )
 
 
-def measure_autoencoder_training(
-    device: torch.device, height: int, width: int, batch_size: int, repeats: int, warmup: int
-) -> float:
-    """Silhouette-autoencoder training frames/s: one Adam step (BCE on logits, as
-    ``model=silhouette_ae`` trains) on a batch of near-binary frames, at the default size."""
+def autoencoder_step(device: torch.device, height: int, width: int, batch_size: int) -> Callable[[], None]:
+    """One silhouette-autoencoder training step (BCE on logits and Adam, as
+    ``model=silhouette_ae`` trains) on a batch of near-binary frames, ready to time."""
     from deepdance.models.autoencoder import SilhouetteAutoencoder
 
     torch.manual_seed(0)
     net = SilhouetteAutoencoder(height=height, width=width).to(device).train()
     optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
-    frames = (torch.rand(batch_size, 1, height, width, device=device) > 0.8).float()  # (B, 1, H, W)
+    # (B, 1, H, W)
+    frames = (torch.rand(batch_size, 1, height, width, device=device) > 0.8).float()
 
     def step() -> None:
         optimizer.zero_grad(set_to_none=True)
@@ -139,10 +194,10 @@ def measure_autoencoder_training(
         loss.backward()
         optimizer.step()
 
-    return batch_size / time_runs(step, repeats, warmup, device).median
+    return step
 
 
-def measure_generation(
+def generation_run(
     device: torch.device,
     height: int,
     width: int,
@@ -150,12 +205,10 @@ def measure_generation(
     output_fps: float,
     model_fps: float,
     look_back: int,
-    repeats: int,
-    warmup: int,
-) -> float:
-    """Generation frames/s as ``DanceGenerator.generate`` times it: latent LSTM rollout at the
-    model rate, latents interpolated up to the output rate, every frame decoded. Random
-    weights: the cost does not depend on them."""
+) -> tuple[Callable[[], None], int]:
+    """One dance generated as ``DanceGenerator.generate`` does it (latent LSTM rollout at the
+    model rate, latents interpolated up to the output rate, every frame decoded), ready to
+    time, with the number of frames it makes. Random weights: the cost does not depend on them."""
     from deepdance.models.autoencoder import SilhouetteAutoencoder
     from deepdance.models.dance_generator import interpolate_latents
     from deepdance.models.latent_lstm import LatentLSTM, rollout
@@ -171,13 +224,15 @@ def measure_generation(
             f"bench.generator.seconds={seconds:g} at {output_fps:g} fps leaves no frame after the seed's "
             f"{(look_back - 1) * per_step + 1}; ask for a longer dance"
         )
-    seed = torch.randn(1, look_back, 128, device=device)  # (1, L, D)
+    # (1, L, D)
+    seed = torch.randn(1, look_back, 128, device=device)
 
     @torch.no_grad()
     def generate() -> None:
-        keys = torch.cat([seed[0], rollout(lstm, seed, steps)[0]])  # (L + steps, D)
+        # (L + steps, D)
+        keys = torch.cat([seed[0], rollout(lstm, seed, steps)[0]])
         latents = interpolate_latents(keys, per_step)[:num_frames]
         for chunk in latents.split(256):
             net.decode(chunk)
 
-    return num_frames / time_runs(generate, repeats, warmup, device).median
+    return generate, num_frames
