@@ -393,6 +393,16 @@ def check_silhouette_data(cfg: DictConfig) -> None:
             f"data.test_fraction={test} + data.val_fraction={val}: "
             "expected a sum below 1 (training needs frames)"
         )
+    split = choice(cfg, "data.split", ("chronological", "dancer"), default="chronological")
+    integer(cfg, "data.seed", default=0)
+    integer(cfg, "data.val_dancers", low=1, default=1)
+    integer(cfg, "data.test_dancers", low=1, default=1)
+    if split == "dancer" and setting(cfg, "data.root", default=None) is None:
+        raise DeepdanceError(
+            "data.split=dancer needs data.root=<folder of AIST++-named silhouette videos> (e.g. "
+            "the labelled dancers: python -m deepdance.make_synthetic --silhouette); the embedded "
+            "dance is one dancer"
+        )
     integer(cfg, "data.context_frames", low=1, optional=True, default=None)
     boolean(cfg, "data.flip", default=False)
     integer(cfg, "data.batch_size", low=1)

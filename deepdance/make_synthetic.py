@@ -1,6 +1,9 @@
 """Write the synthetic dancers' dataset (AIST++-named mp4 files) into a folder.
 
     python -m deepdance.make_synthetic --root data/synthetic --dancers-per-genre 5 --cameras 3
+    # labelled silhouette dancers (what experiment=silhouette_genre generates on first use)
+    python -m deepdance.make_synthetic --root data/silhouette_dancers --silhouette --dancer-tempo 0.1 \
+        --dancers-per-genre 6 --cameras 2 --musics 2 --seconds 8 --fps 30 --size 120 --width 200
 
 Training generates it on first use (``data=synthetic``); this command writes it ahead of time.
 It only parses the arguments and calls ``deepdance.data.synthetic.ensure_synthetic_dataset``.
@@ -32,31 +35,40 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--musics", type=int, default=defaults.musics)
     parser.add_argument("--seconds", type=float, default=defaults.seconds)
     parser.add_argument("--fps", type=int, default=defaults.fps)
-    parser.add_argument("--size", type=int, default=defaults.size)
+    parser.add_argument("--size", type=int, default=defaults.size, help="frame height (and width)")
+    parser.add_argument("--width", type=int, default=defaults.width, help="frame width (default: --size)")
     parser.add_argument(
         "--silhouette", action="store_true", help="black dancer on white, no clothes or backgrounds"
+    )
+    parser.add_argument(
+        "--dancer-tempo",
+        type=float,
+        default=defaults.dancer_tempo,
+        help="spread of each dancer's own tempo factor (1 +- this; 0: every dancer on the music's tempo)",
     )
     parser.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    config = SyntheticConfig(
-        seed=args.seed,
-        dancers_per_genre=args.dancers_per_genre,
-        cameras=args.cameras,
-        musics=args.musics,
-        seconds=args.seconds,
-        fps=args.fps,
-        size=args.size,
-        silhouette=args.silhouette,
-    )
     start = time.perf_counter()
     try:
+        config = SyntheticConfig(
+            seed=args.seed,
+            dancers_per_genre=args.dancers_per_genre,
+            cameras=args.cameras,
+            musics=args.musics,
+            seconds=args.seconds,
+            fps=args.fps,
+            size=args.size,
+            silhouette=args.silhouette,
+            dancer_tempo=args.dancer_tempo,
+            width=args.width,
+        )
         root = ensure_synthetic_dataset(args.root, config, args.workers)
     except DeepdanceError as err:
         parser.exit(2, f"error: {err}\n")
     n = len(video_jobs(config))
     print(
-        f"{n} videos ({config.num_frames} frames of {config.size}x{config.size} at {config.fps} fps) "
+        f"{n} videos ({config.num_frames} frames of {config.frame_width}x{config.size} at {config.fps} fps) "
         f"in {root} after {time.perf_counter() - start:.1f} s"
     )
 

@@ -10,6 +10,7 @@ from deepdance.data.silhouette.datamodule import (
     SilhouetteDataModule,
     SilhouetteSequences,
     chronological_split,
+    dancer_split,
 )
 from deepdance.data.silhouette.preprocess import SilhouetteSettings, extract_silhouettes
 
@@ -21,5 +22,6 @@ __all__ = [
     "SilhouetteSettings",
     "cache_key",
     "chronological_split",
+    "dancer_split",
     "extract_silhouettes",
 ]

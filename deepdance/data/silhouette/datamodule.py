@@ -2,10 +2,14 @@
 
 Frames of a dance a third of a second apart are nearly identical, so a random frame split
 would test on frames the model has practically seen. Splits here are chronological per
-video: the first part trains, the end of it validates, the last part tests, and no frame or
-prediction target crosses a cut. In ``context_frames`` mode an item is a window of
+video by default: the first part trains, the end of it validates, the last part tests, and no
+frame or prediction target crosses a cut. In ``context_frames`` mode an item is a window of
 consecutive frames whose *last* frame (the prediction target) lies in the split; its context
 may reach back over the cut, as a forecaster at that moment would see it.
+
+A folder of AIST++-named videos of several dancers (the labelled synthetic silhouette dancers)
+can instead be split by dancer (``split="dancer"``): whole videos of held-out dancers validate
+and test, as in the genre datamodule, so a generator is judged on people it never saw.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from deepdance.data.aist.names import find_videos
+from deepdance.data.aist.names import build_manifest, find_videos
+from deepdance.data.aist.splits import dancers_shared_between_splits, describe_split, split_by_dancer
 from deepdance.data.resumable import Item, ResumableTrainOrder, item_generator, item_index
 from deepdance.data.silhouette.cache import SilhouetteCache
 from deepdance.data.silhouette.preprocess import SilhouetteSettings
@@ -29,6 +34,7 @@ from deepdance.errors import DeepdanceError
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test")
+SPLIT_RULES = ("chronological", "dancer")
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,25 @@ def chronological_split(
     n_val = int(round(n_trainval * val_fraction))
     n_train = n_trainval - n_val
     return {"train": (0, n_train), "val": (n_train, n_trainval), "test": (n_trainval, num_frames)}
+
+
+def dancer_split(paths: list[Path], seed: int = 0, val_dancers: int = 1, test_dancers: int = 1) -> list[str]:
+    """The split of each video, holding out whole dancers per genre (``split_by_dancer``), read
+    from AIST++ names; a name without a dancer stops the run with one line naming it."""
+    manifest, rejected = build_manifest(paths)
+    if rejected:
+        path, why = rejected[0]
+        more = f" (and {len(rejected) - 1} more)" if len(rejected) > 1 else ""
+        raise DeepdanceError(
+            f"data.split=dancer reads each video's dancer from its AIST++ name; {path}{more}: {why}; "
+            "rename the videos or use data.split=chronological"
+        )
+    manifest["split"] = split_by_dancer(manifest, seed, val_dancers, test_dancers)
+    shared = dancers_shared_between_splits(manifest)
+    if shared:
+        raise DeepdanceError(f"data.split=dancer leaks dancers {sorted(shared)} across splits")
+    log.info("silhouettes split by dancer:\n%s", describe_split(manifest))
+    return list(manifest["split"])
 
 
 class SilhouetteFrames(Dataset):
@@ -129,6 +154,10 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
         start_seconds: float = 0.0,
         test_fraction: float = 0.1,
         val_fraction: float = 0.1,
+        split: str = "chronological",
+        seed: int = 0,
+        val_dancers: int = 1,
+        test_dancers: int = 1,
         context_frames: int | None = None,
         flip: bool = False,
         batch_size: int = 32,
@@ -142,6 +171,11 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
             raise DeepdanceError(
                 f"data.test_fraction={test_fraction} and data.val_fraction={val_fraction} must both "
                 "be in (0, 1)"
+            )
+        if split not in SPLIT_RULES:
+            raise DeepdanceError(
+                f"data.split={split!r} is not known; use 'chronological' (default: the end of each "
+                "video validates and tests) or 'dancer' (AIST++-named videos: held-out dancers)"
             )
         if context_frames is not None and context_frames < 1:
             raise DeepdanceError(
@@ -188,20 +222,10 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
             return
         self.paths = self.video_paths()
         self.videos = [self.cache.load(path, self.settings) for path in self.paths]
-        need = 3 + (self.hparams.context_frames or 0)
-        self.segments = {split: [] for split in SPLITS}
-        for v, (path, frames) in enumerate(zip(self.paths, self.videos)):
-            parts = chronological_split(len(frames), self.hparams.test_fraction, self.hparams.val_fraction)
-            if min(b - a for a, b in parts.values()) < 1 or len(frames) < need:
-                log.warning(
-                    "%s: only %d silhouette frames at %s fps; too short to split, left out",
-                    path,
-                    len(frames),
-                    self.settings.fps,
-                )
-                continue
-            for split, (start, stop) in parts.items():
-                self.segments[split].append(Segment(v, start, stop))
+        if self.hparams.split == "dancer":
+            self.segments = self._segments_by_dancer()
+        else:
+            self.segments = self._segments_in_time()
         context = self.hparams.context_frames
         for split in SPLITS:
             if context:
@@ -224,6 +248,34 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
             len(self.videos),
             ", ".join(f"{s} {len(self.datasets[s])}" for s in SPLITS),
         )
+
+    def _segments_in_time(self) -> dict[str, list[Segment]]:
+        """Every video cut chronologically: train, then val, then test."""
+        need = 3 + (self.hparams.context_frames or 0)
+        segments: dict[str, list[Segment]] = {split: [] for split in SPLITS}
+        for v, (path, frames) in enumerate(zip(self.paths, self.videos)):
+            parts = chronological_split(len(frames), self.hparams.test_fraction, self.hparams.val_fraction)
+            if min(b - a for a, b in parts.values()) < 1 or len(frames) < need:
+                log.warning(
+                    "%s: only %d silhouette frames at %s fps; too short to split, left out",
+                    path,
+                    len(frames),
+                    self.settings.fps,
+                )
+                continue
+            for split, (start, stop) in parts.items():
+                segments[split].append(Segment(v, start, stop))
+        return segments
+
+    def _segments_by_dancer(self) -> dict[str, list[Segment]]:
+        """Every video whole in the split of its dancer."""
+        splits = dancer_split(
+            self.paths, self.hparams.seed, self.hparams.val_dancers, self.hparams.test_dancers
+        )
+        segments: dict[str, list[Segment]] = {split: [] for split in SPLITS}
+        for v, (split, frames) in enumerate(zip(splits, self.videos)):
+            segments[split].append(Segment(v, 0, len(frames)))
+        return segments
 
     def sequences(self, stage: str | None = None) -> SilhouetteSequences:
         """Every video's cached frames ``(T, H, W)`` uint8, its split segments and the settings."""

@@ -20,6 +20,7 @@ import numpy as np
 
 from deepdance.data.aist.names import GENRES, AistName
 from deepdance.data.owned_folder import OwnedFolder, file_facts
+from deepdance.data.synthetic.kinematics import MAX_DANCER_TEMPO, dancer_tempo_factor
 from deepdance.data.synthetic.renderer import render_dance
 from deepdance.data.video.reader import DECORD_BAD_WIDTHS
 from deepdance.data.video.writer import write_mp4
@@ -30,11 +31,20 @@ log = logging.getLogger(__name__)
 # Bump when the rendered videos change for the same config: stored datasets then regenerate.
 GENERATOR_VERSION = 6
 MANIFEST_NAME = "synthetic.json"
+# Settings added after version 6, with their defaults: recorded only when set, so a version-6
+# set stored before they existed (same videos) is still recognised and not regenerated.
+LATER_SETTINGS: dict[str, object] = {"dancer_tempo": 0.0, "width": None}
 
 
 @dataclass(frozen=True)
 class SyntheticConfig:
-    """All generation parameters; a stored dataset is reused only if they (and the version) match."""
+    """All generation parameters; a stored dataset is reused only if they (and the version) match.
+
+    ``size`` is the frame height, and the width too unless ``width`` is set (a wide frame, as the
+    Deep-Dance silhouettes' 120x200). ``silhouette`` draws black dancers on white. ``dancer_tempo``
+    is the spread of each dancer's own tempo factor (``1 +- dancer_tempo``, drawn per dancer):
+    0 keeps every dancer on the music's tempo, as the colour set does.
+    """
 
     seed: int = 0
     dancers_per_genre: int = 5
@@ -44,6 +54,8 @@ class SyntheticConfig:
     fps: int = 30
     size: int = 112
     silhouette: bool = False
+    dancer_tempo: float = 0.0
+    width: int | None = None
 
     def __post_init__(self) -> None:
         if self.dancers_per_genre < 1 or self.dancers_per_genre * len(GENRES) > 99:
@@ -53,9 +65,18 @@ class SyntheticConfig:
             raise SettingError("cameras must be in 1..99 and musics in 1..10 (one digit in m{genre}{music})")
         if self.size % 2 or self.size < 16:
             raise SettingError(f"size must be even and >= 16 (H.264 yuv420p), got {self.size}")
-        if self.size in DECORD_BAD_WIDTHS:
+        if self.width is not None and (self.width % 2 or self.width < 16):
+            raise SettingError(f"width must be null, or even and >= 16 (H.264 yuv420p), got {self.width}")
+        if self.frame_width in DECORD_BAD_WIDTHS:
             bad = sorted(DECORD_BAD_WIDTHS)
-            raise SettingError(f"size {self.size}: decord misreads videos of width {bad}; pick another")
+            raise SettingError(
+                f"width {self.frame_width}: decord misreads videos of width {bad}; pick another"
+            )
+        if not 0.0 <= self.dancer_tempo < MAX_DANCER_TEMPO:
+            raise SettingError(
+                f"dancer_tempo must be in [0, {MAX_DANCER_TEMPO}) (beyond, one dancer's single time "
+                f"could outpace another's double time), got {self.dancer_tempo}"
+            )
         if self.seconds <= 0 or self.fps <= 0:
             raise SettingError("seconds and fps must be positive")
 
@@ -63,8 +84,13 @@ class SyntheticConfig:
     def num_frames(self) -> int:
         return max(1, int(round(self.seconds * self.fps)))
 
+    @property
+    def frame_width(self) -> int:
+        return self.size if self.width is None else self.width
+
     def to_json(self) -> dict:
-        return {"generator_version": GENERATOR_VERSION, **asdict(self)}
+        settings = {k: v for k, v in asdict(self).items() if LATER_SETTINGS.get(k, object()) != v}
+        return {"generator_version": GENERATOR_VERSION, **settings}
 
 
 @dataclass(frozen=True)
@@ -76,6 +102,7 @@ class VideoJob:
     rng_seed: int
     camera: int
     music: int
+    tempo_factor: float = 1.0
 
 
 def _derive_seed(*keys: int) -> int:
@@ -90,6 +117,7 @@ def video_jobs(config: SyntheticConfig) -> list[VideoJob]:
         for d in range(config.dancers_per_genre):
             dancer = g * config.dancers_per_genre + d + 1
             dancer_seed = _derive_seed(config.seed, dancer)
+            tempo_factor = dancer_tempo_factor(dancer_seed, config.dancer_tempo)
             for m in range(config.musics):
                 rng_seed = _derive_seed(config.seed, dancer, g, m)
                 for c in range(1, config.cameras + 1):
@@ -101,7 +129,7 @@ def video_jobs(config: SyntheticConfig) -> list[VideoJob]:
                         music=f"{genre}{m}",
                         choreography="01",
                     )
-                    jobs.append(VideoJob(name, dancer_seed, rng_seed, c, m))
+                    jobs.append(VideoJob(name, dancer_seed, rng_seed, c, m, tempo_factor))
     return jobs
 
 
@@ -113,9 +141,10 @@ def _write_job(root: Path, config: SyntheticConfig, job: VideoJob) -> Path:
         job.music,
         config.num_frames,
         config.fps,
-        config.size,
+        (config.size, config.frame_width),
         job.rng_seed,
         config.silhouette,
+        job.tempo_factor,
     )
     path = root / job.name.filename()
     return write_mp4(path, frames, fps=config.fps, preset="veryfast", overwrite=False)

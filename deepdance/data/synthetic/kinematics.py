@@ -316,6 +316,28 @@ class Performance:
         return joint_angles(self.genre, t, self.tempo_bpm, self.phase, self.amplitude)
 
 
+# The widest per-dancer tempo spread: a dancer's single time at 1 + s stays slower than another
+# dancer's double time at 2 (1 - s) for every s below 1/3, so timing still tells the pair apart.
+MAX_DANCER_TEMPO = 0.3
+
+
+def dancer_tempo_factor(dancer_seed: int, spread: float) -> float:
+    """The factor (in ``1 +- spread``) by which one dancer speeds up or slows down every music.
+
+    Real dancers of a genre differ in how fast they take the same music; with several dancers
+    per genre and whole dancers held out, a recognizer must then know the genre's timing
+    relative to the body, not one fixed speed. ``spread=0`` gives exactly 1 (the colour set's
+    dancers, whose videos must not change). Drawn from its own stream of the dancer's seed, so
+    the dancer's looks (``Appearance.sample``) are the same with or without it.
+    """
+    if not 0.0 <= spread < MAX_DANCER_TEMPO:
+        raise ValueError(f"dancer tempo spread must be in [0, {MAX_DANCER_TEMPO}), got {spread}")
+    if spread == 0.0:
+        return 1.0
+    rng = np.random.default_rng([dancer_seed, 0x7E3])
+    return float(rng.uniform(1.0 - spread, 1.0 + spread))
+
+
 # --------------------------------------------------------------------------------------------
 # Body, forward kinematics and appearance
 # --------------------------------------------------------------------------------------------

@@ -281,6 +281,7 @@ def render_dance(
     size: int | tuple[int, int],
     rng_seed: int,
     silhouette: bool = False,
+    tempo_factor: float = 1.0,
 ) -> np.ndarray:
     """Render one video (T, H, W, 3) uint8 RGB of dancer ``dancer_seed`` dancing ``genre``.
 
@@ -289,10 +290,11 @@ def render_dance(
     one seed filmed by several cameras is one sequence seen from several views; the camera's
     framing jitter, drift and background are seeded by ``(rng_seed, camera)``.
     ``silhouette`` draws a black figure on white, without clothing or background variation.
+    ``tempo_factor`` scales the music's tempo (the dancer's own speed, ``dancer_tempo_factor``).
     """
     height, width = _size(size)
     performance = Performance.sample(
-        genre, music_tempo(genre, music), np.random.default_rng([rng_seed, 0x5EC])
+        genre, music_tempo(genre, music) * tempo_factor, np.random.default_rng([rng_seed, 0x5EC])
     )
     view_rng = np.random.default_rng([rng_seed, camera, 0xC0])
     framing = camera_framing(camera).jittered(view_rng)
