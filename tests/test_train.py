@@ -13,24 +13,13 @@ import pandas as pd
 import pytest
 from omegaconf import DictConfig, open_dict
 
-from tests.helpers.runs import run_eval, small_run, train_in_process
+from tests.helpers.runs import compose_config, run_eval, run_train, small_run, train_in_process, user_error
 
 pytestmark = pytest.mark.slow
 
 
 def tiny_overrides(root: Path, run_dir: Path) -> list[str]:
     return small_run(root, f"hydra.run.dir={run_dir}")
-
-
-def user_error(overrides: list[str], capsys: pytest.CaptureFixture) -> str:
-    """Run ``python -m deepdance.train OVERRIDES`` in this process, expecting a user error: the
-    run exits with code 2, prints no traceback, and its last stderr line is returned."""
-    with pytest.raises(SystemExit) as stopped:
-        train_in_process(overrides)
-    captured = capsys.readouterr()
-    assert stopped.value.code == 2, captured.err[-2000:]
-    assert "Traceback" not in captured.out + captured.err
-    return captured.err.strip().splitlines()[-1]
 
 
 @pytest.fixture(scope="module")
@@ -109,8 +98,8 @@ def test_genre_gru_with_random_inception_runs_end_to_end(tiny_synthetic: Path, t
 def test_genre_gru_offline_without_weights_says_how_to_supply_them(
     tiny_synthetic: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    last = user_error(["experiment=genre_gru", *tiny_overrides(tiny_synthetic, tmp_path)], capsys)
-    assert last.startswith("error:") and "model.backbone.weights=" in last
+    cfg = compose_config("train", ["experiment=genre_gru", *tiny_overrides(tiny_synthetic, tmp_path)])
+    assert "model.backbone.weights=" in user_error(run_train, cfg, capsys)
 
 
 @pytest.mark.parametrize("case", ["missing", "empty", "not_a_video"])
@@ -127,5 +116,5 @@ def test_bad_data_root_is_a_one_line_error_naming_the_path(
             culprit = root / f"gBR_sBM_c01_d{dancer}_mBR0_ch01.mp4"
             culprit.write_text("this is not a video")
     overrides = [f"data.root={root}", "data.synthetic=null", f"hydra.run.dir={tmp_path / 'run'}"]
-    last = user_error([*overrides, "print_config=false"], capsys)
-    assert last.startswith("error:") and str(culprit) in last
+    cfg = compose_config("train", [*overrides, "print_config=false"])
+    assert str(culprit) in user_error(run_train, cfg, capsys)
