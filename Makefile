@@ -21,11 +21,15 @@ $(STAMP): pyproject.toml
 train: $(STAMP)
 	$(PY) -m deepdance.train $(ARGS)
 
+# Two pytest-xdist workers (one torch thread each, tests/conftest.py), a whole file per worker so
+# that a module's fixture runs once. ARGS='-n 0' runs in this process.
+XDIST := -n 2 --dist loadfile
+
 test: $(STAMP)
-	$(PY) -m pytest $(ARGS)
+	$(PY) -m pytest $(XDIST) $(ARGS)
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "not slow" $(ARGS)
+	$(PY) -m pytest $(XDIST) -m "not slow" $(ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check deepdance tests hydra_plugins

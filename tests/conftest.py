@@ -20,6 +20,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
 
+# One intra-op thread per test process, and (through the environment) per CLI subprocess: the
+# test models are tiny, and on a busy 2-core machine two OpenMP threads spin-wait for each other.
+# A small run's training costs about half the CPU time with one thread (11.7 s user instead of
+# 24 s for the resume test's 3 x 3 steps), and every process of a comparison uses the same count.
+os.environ["OMP_NUM_THREADS"] = "1"
+os.environ["MKL_NUM_THREADS"] = "1"
+torch.set_num_threads(1)
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     skip_gpu = pytest.mark.skip(reason="needs a CUDA device")

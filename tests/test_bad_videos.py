@@ -23,7 +23,7 @@ from deepdance.data.video.bad_videos import probe_videos
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.utils.run import one_line
 from tests.helpers.bad_videos import BAD, expected_bad, make_bad_videos, running_as_root
-from tests.helpers.runs import run_cli, small_run, train_in_process
+from tests.helpers.runs import compose_config, run_cli, run_train, small_run, train_in_process, user_error
 
 
 @pytest.fixture(scope="module")
@@ -292,20 +292,12 @@ def test_training_skips_bad_videos_lists_them_and_says_how_many(
 
 @pytest.mark.slow
 def test_training_with_error_stops_with_one_line_naming_the_file(
-    bad_root: tuple[Path, dict[str, Path]], tmp_path: Path
+    bad_root: tuple[Path, dict[str, Path]], tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     root, paths = bad_root
-    result = run_cli(
-        "deepdance.train",
-        f"data.root={root}",
-        "data.synthetic=null",
-        "data.on_bad_video=error",
-        "print_config=false",
-        f"hydra.run.dir={tmp_path}",
-        timeout=300,
-    )
-    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
-    last = result.stderr.strip().splitlines()[-1]
+    overrides = [f"data.root={root}", "data.synthetic=null", "data.on_bad_video=error"]
+    cfg = compose_config("train", [*overrides, "print_config=false", f"hydra.run.dir={tmp_path}"])
+    last = user_error(run_train, cfg, capsys)
     first = min(str(p) for p in expected_bad(paths).values() if p != paths["corrupt_middle"])
     assert last.startswith(f"error: {first}: ") and "data.on_bad_video=error" in last
 

@@ -28,7 +28,7 @@ from deepdance.bench.timing import Spread, Timing, interleaved_runs
 from deepdance.bench.training import EpochTimes, generator_available, like_for_like
 from deepdance.data.video import keyframe_indices, probe_video
 from deepdance.errors import DeepdanceError
-from tests.helpers.runs import REPO, run_cli
+from tests.helpers.runs import REPO, compose_config, run_cli, run_task, user_error
 
 EXTRACTION_ROWS = (
     "seed",
@@ -405,16 +405,18 @@ def test_smoke_records_machine_facts_and_writes_markdown_and_features(smoke: tup
 
 
 @pytest.mark.slow
-def test_bench_cli_names_a_bad_video_folder(tmp_path: Path) -> None:
-    result = run_cli(
-        "deepdance.bench",
-        "bench=smoke",
+def test_bench_cli_names_a_bad_video_folder(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from deepdance.bench.__main__ import bench
+
+    overrides = [
         f"bench.videos={tmp_path}/none",
         f"bench.out_dir={tmp_path}",
         f"hydra.run.dir={tmp_path}/run",
+    ]
+    last = user_error(
+        lambda cfg: run_task(bench, cfg), compose_config("bench", ["bench=smoke", *overrides]), capsys
     )
-    assert result.returncode == 2
-    assert f"error: bench.videos={tmp_path}/none: not a directory" in result.stderr
+    assert f"error: bench.videos={tmp_path}/none: not a directory" in last
 
 
 @pytest.mark.gpu

@@ -1,4 +1,5 @@
-"""Checkpoints are data, not code; ckpt_path=last; config errors before heavy work."""
+"""Checkpoints are data, not code; ckpt_path=last; config errors before heavy work (the CLI's
+user errors run in this process: SystemExit(2) and one error line, see tests.helpers.runs)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from deepdance.utils.checkpoints import (
     load_checkpoint,
     resolve_ckpt_path,
 )
-from tests.helpers.runs import run_cli
+from tests.helpers.runs import compose_config, run_eval, run_train, user_error
 
 GENRE = "deepdance.models.genre_module.GenreClassifier"
 GENERATOR = "deepdance.models.latent_lstm_module.LatentLSTMModule"
@@ -72,20 +73,15 @@ def test_crafted_checkpoint_is_refused_and_its_payload_never_runs(tmp_path: Path
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("module", ["deepdance.eval", "deepdance.train"])
-def test_cli_refuses_crafted_checkpoint_in_one_line(module: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("entry", ["eval", "train"])
+def test_cli_refuses_crafted_checkpoint_in_one_line(
+    entry: str, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     path, marker = crafted_checkpoint(tmp_path)
-    result = run_cli(
-        module,
-        f"ckpt_path={path}",
-        f"hydra.run.dir={tmp_path / 'run'}",
-        "print_config=false",
-        f"data.root={tmp_path / 'never'}",
-        timeout=180,
-    )
-    assert result.returncode == 2, result.stderr[-2000:]
-    last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith(f"error: ckpt_path={path}: refused to load") and "Traceback" not in result.stderr
+    overrides = [f"ckpt_path={path}", f"hydra.run.dir={tmp_path / 'run'}", "print_config=false"]
+    cfg = compose_config(entry, [*overrides, f"data.root={tmp_path / 'never'}"])
+    last = user_error({"eval": run_eval, "train": run_train}[entry], cfg, capsys)
+    assert last.startswith(f"error: ckpt_path={path}: refused to load")
     assert not marker.exists() and not (tmp_path / "never").exists()
 
 
@@ -101,35 +97,32 @@ def fake_checkpoint(path: Path, model_target: str, data_target: str) -> Path:
 
 
 @pytest.mark.slow
-def test_checkpoint_of_the_other_model_family_is_a_one_line_error(tmp_path: Path) -> None:
+def test_checkpoint_of_the_other_model_family_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     generator = fake_checkpoint(
         tmp_path / "generator.ckpt", GENERATOR, "deepdance.data.silhouette.SilhouetteDataModule"
     )
-    result = run_cli(
-        "deepdance.train",
-        f"ckpt_path={generator}",
-        f"hydra.run.dir={tmp_path / 'train'}",
-        "print_config=false",
-        f"data.root={tmp_path / 'never'}",
-        timeout=180,
+    train = compose_config(
+        "train",
+        [
+            f"ckpt_path={generator}",
+            f"hydra.run.dir={tmp_path / 'train'}",
+            "print_config=false",
+            f"data.root={tmp_path / 'never'}",
+        ],
     )
-    assert result.returncode == 2, result.stderr[-2000:]
-    last = result.stderr.strip().splitlines()[-1]
+    last = user_error(run_train, train, capsys)
     assert (
         f"ckpt_path={generator} holds a {GENERATOR} (Deep-Dance latent LSTM (generator family)) checkpoint"
         in last
     )
     assert f"this run's model is {GENRE} (genre classifier)" in last and not (tmp_path / "never").exists()
 
-    result = run_cli(
-        "deepdance.eval",
-        f"ckpt_path={generator}",
-        "data=synthetic",
-        f"hydra.run.dir={tmp_path / 'eval'}",
-        timeout=180,
+    evaluation = compose_config(
+        "eval", [f"ckpt_path={generator}", "data=synthetic", f"hydra.run.dir={tmp_path / 'eval'}"]
     )
-    assert result.returncode == 2, result.stderr[-2000:]
-    last = result.stderr.strip().splitlines()[-1]
+    last = user_error(run_eval, evaluation, capsys)
     assert (
         "trained on deepdance.data.silhouette.SilhouetteDataModule, "
         "but the data config builds deepdance.data.genre.GenreDataModule" in last
@@ -244,19 +237,15 @@ def test_genre_filter_relabels_classes_in_list_order(tiny_synthetic: Path, tmp_p
 
 
 @pytest.mark.slow
-def test_unknown_genre_stops_before_any_data_is_generated(tmp_path: Path) -> None:
+def test_unknown_genre_stops_before_any_data_is_generated(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     root = tmp_path / "synthetic"
-    result = run_cli(
-        "deepdance.train",
-        f"data.root={root}",
-        "data.genres=[BR,XX]",
-        f"hydra.run.dir={tmp_path / 'run'}",
-        timeout=180,
+    cfg = compose_config(
+        "train", [f"data.root={root}", "data.genres=[BR,XX]", f"hydra.run.dir={tmp_path / 'run'}"]
     )
-    assert result.returncode == 2
-    last = result.stderr.strip().splitlines()[-1]
     assert (
-        last
+        user_error(run_train, cfg, capsys)
         == "error: data.genres: unknown genre 'XX'; AIST++ genres are BR, PO, LO, MH, LH, HO, WA, KR, JS, JB"
     )
     assert not root.exists()

@@ -1,5 +1,6 @@
 """End-to-end runs on tiny synthetic data: train and eval in-process (composed as the CLI does),
-summary.json; exit codes and one-line errors through the real CLI."""
+summary.json; user errors end the run with exit code 2 and one ``error:`` line (the real CLI's
+exit code and missing traceback are tested once per entry point in test_cli_errors.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pandas as pd
 import pytest
 from omegaconf import DictConfig, open_dict
 
-from tests.helpers.runs import run_cli, run_eval, small_run, train_in_process
+from tests.helpers.runs import compose_config, run_eval, run_train, small_run, train_in_process, user_error
 
 pytestmark = pytest.mark.slow
 
@@ -95,20 +96,16 @@ def test_genre_gru_with_random_inception_runs_end_to_end(tiny_synthetic: Path, t
 
 
 def test_genre_gru_offline_without_weights_says_how_to_supply_them(
-    tiny_synthetic: Path, tmp_path: Path
+    tiny_synthetic: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    result = run_cli(
-        "deepdance.train", "experiment=genre_gru", *tiny_overrides(tiny_synthetic, tmp_path), timeout=120
-    )
-    assert result.returncode == 2
-    last = result.stderr.strip().splitlines()[-1]
-    assert (
-        last.startswith("error:") and "model.backbone.weights=" in last and "Traceback" not in result.stderr
-    )
+    cfg = compose_config("train", ["experiment=genre_gru", *tiny_overrides(tiny_synthetic, tmp_path)])
+    assert "model.backbone.weights=" in user_error(run_train, cfg, capsys)
 
 
 @pytest.mark.parametrize("case", ["missing", "empty", "not_a_video"])
-def test_bad_data_root_is_a_one_line_error_naming_the_path(case: str, tmp_path: Path) -> None:
+def test_bad_data_root_is_a_one_line_error_naming_the_path(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     root = tmp_path / "videos"
     if case != "missing":
         root.mkdir()
@@ -118,15 +115,6 @@ def test_bad_data_root_is_a_one_line_error_naming_the_path(case: str, tmp_path: 
         for dancer in ("03", "02", "01"):
             culprit = root / f"gBR_sBM_c01_d{dancer}_mBR0_ch01.mp4"
             culprit.write_text("this is not a video")
-    result = run_cli(
-        "deepdance.train",
-        f"data.root={root}",
-        "data.synthetic=null",
-        "print_config=false",
-        f"hydra.run.dir={tmp_path / 'run'}",
-        timeout=120,
-    )
-    assert result.returncode == 2, result.stderr[-2000:]
-    assert "Traceback" not in result.stderr
-    last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("error:") and str(culprit) in last
+    overrides = [f"data.root={root}", "data.synthetic=null", f"hydra.run.dir={tmp_path / 'run'}"]
+    cfg = compose_config("train", [*overrides, "print_config=false"])
+    assert str(culprit) in user_error(run_train, cfg, capsys)

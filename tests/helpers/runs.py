@@ -174,6 +174,23 @@ def run_generate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     return run_task(generate, cfg)
 
 
+def user_error(run: Callable[[DictConfig], Any], cfg: DictConfig, capsys: Any) -> str:
+    """Run ``cfg`` with ``run`` (``run_train``, ``run_eval``...) in this process, expecting a user
+    error ended as the CLI ends it: ``SystemExit(2)``, no traceback, and one ``error: `` line last
+    on stderr, which is returned. ``capsys`` is pytest's fixture. (test_cli_errors runs each entry
+    point once as a real process for the exit code and Hydra's own output.)"""
+    import pytest
+
+    with pytest.raises(SystemExit) as stopped:
+        run(cfg)
+    captured = capsys.readouterr()
+    assert stopped.value.code == 2, captured.err[-2000:]
+    assert "Traceback" not in captured.out + captured.err
+    last = captured.err.strip().splitlines()[-1]
+    assert last.startswith("error: "), captured.err[-2000:]
+    return last
+
+
 def train_in_process(overrides: Iterable[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Compose the train config from command-line overrides and run it here."""
     return run_train(compose_config("train", overrides))
