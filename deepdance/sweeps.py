@@ -119,10 +119,11 @@ class TrialHeartbeat(Callback):
             )
         self.interval_s, self.timeout_s = float(interval_s), float(timeout_s)
         self._stop: threading.Event | None = None
+        self._beat: threading.Thread | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         # Launchers pickle callbacks into their jobs; a job starts its own beat.
-        return {**self.__dict__, "_stop": None}
+        return {**self.__dict__, "_stop": None, "_beat": None}
 
     @staticmethod
     def _where(config: DictConfig) -> tuple[Path, str | None] | None:
@@ -146,11 +147,17 @@ class TrialHeartbeat(Callback):
             while not stop.wait(self.interval_s):
                 write_heartbeat(path, "running", study, os.getpid())
 
-        threading.Thread(target=beat, name="trial-heartbeat", daemon=True).start()
+        self._beat = threading.Thread(target=beat, name="trial-heartbeat", daemon=True)
+        self._beat.start()
 
     def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
         if self._stop is not None:
             self._stop.set()
+        # A beat already writing "running" must finish before "done" is written, or it could
+        # overwrite it and a finished trial would look alive to a resumed sweep.
+        if self._beat is not None:
+            self._beat.join()
+            self._beat = None
         where = self._where(config)
         if where is None:
             return
