@@ -184,7 +184,7 @@ class LatentLSTMModule(DeepdanceModule):
         frames = self.autoencoder.decode(flat)
         return frames.reshape(*z.shape[:-1], *frames.shape[1:])
 
-    def _check_data(self, sequences: SilhouetteSequences, fit: bool) -> None:
+    def _check_data(self, sequences: SilhouetteSequences) -> None:
         ours = self.hparams.preprocessing
         theirs = sequences.preprocessing
         differ = sorted(k for k in ours if ours[k] != theirs.get(k))
@@ -199,9 +199,6 @@ class LatentLSTMModule(DeepdanceModule):
                 f"data.context_frames={sequences.context_frames} must equal "
                 f"model.look_back={self.hparams.look_back}"
             )
-        # A conditioned model reads every video's genre (or stops on the first without one).
-        if self.genre_condition is not None:
-            self.genre_condition.use_videos(sequences, fit)
 
     def setup(self, stage: str) -> None:
         """Take the datamodule's videos (its public ``sequences()``), once."""
@@ -212,8 +209,12 @@ class LatentLSTMModule(DeepdanceModule):
 
     def use_sequences(self, sequences: SilhouetteSequences, fit: bool = False) -> None:
         """Encode every frame of ``sequences`` once; with ``fit``, standardise the latents with the
-        train split's statistics and fit the ridge baseline on its windows."""
-        self._check_data(sequences, fit)
+        train split's statistics and fit the ridge baseline on its windows (a conditioned model
+        also records the genres the train split holds)."""
+        self._check_data(sequences)
+        # A conditioned model reads every video's genre (or stops on the first without one).
+        if self.genre_condition is not None:
+            self.genre_condition.use_videos(sequences, fit)
         self.sequences = sequences
         latents = [self.encode_frames(frames) for frames in sequences.videos]
         self.video_offsets = list(np.cumsum([0] + [len(z) for z in latents[:-1]]))
@@ -235,9 +236,9 @@ class LatentLSTMModule(DeepdanceModule):
         """All (context, target) latent windows whose target lies in ``segments``, and the
         video each is cut from."""
         L = self.hparams.look_back
-        starts = [(s.video, t) for s in segments for t in range(max(s.start, L), s.stop)]
-        videos = torch.tensor([v for v, _ in starts], dtype=torch.long)
-        index = torch.tensor([self.video_offsets[v] + t for v, t in starts], dtype=torch.long)
+        targets = [(s.video, t) for s in segments for t in range(max(s.start, L), s.stop)]
+        videos = torch.tensor([v for v, _ in targets], dtype=torch.long)
+        index = torch.tensor([self.video_offsets[v] + t for v, t in targets], dtype=torch.long)
         window = index[:, None] + torch.arange(-L, 1)  # (N, L + 1)
         z = self.latent_table[window.to(self.latent_table.device)]
         return z[:, :L], z[:, L], videos
