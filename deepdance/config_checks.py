@@ -444,6 +444,7 @@ def check_model(cfg: DictConfig, allow_missing: Iterable[str] = ()) -> None:
         number(cfg, "model.net.dropout", low=0, high=1, high_open=True, default=0.0)
         number(cfg, "model.ridge_alpha", low=0)
         int_list(cfg, "model.rollout_horizons")
+        check_condition(cfg)
         if "model.autoencoder_ckpt" not in allow_missing:
             path = existing_path(
                 cfg,
@@ -452,6 +453,18 @@ def check_model(cfg: DictConfig, allow_missing: Iterable[str] = ()) -> None:
                 hint="the best checkpoint of experiment=deep_dance_ae",
             )
             check_family(path, "autoencoder_ckpt", "model.autoencoder_ckpt")
+
+
+def check_condition(cfg: DictConfig) -> None:
+    """``model.condition``: null, or genre on videos whose AIST++ names give each one's genre."""
+    condition = choice(cfg, "model.condition", ("genre",), optional=True, default=None)
+    integer(cfg, "model.genre_dim", low=1, default=8)
+    if condition == "genre" and setting(cfg, "data.root", default=None) is None:
+        raise DeepdanceError(
+            "model.condition=genre needs data.root=<folder of AIST++-named silhouette videos> (each "
+            "video's genre is read from its name; e.g. the labelled dancers: python -m "
+            "deepdance.make_synthetic --silhouette); the embedded dance has no genre labels"
+        )
 
 
 def check_classifier(cfg: DictConfig) -> None:
@@ -691,6 +704,7 @@ def validate_generate(cfg: DictConfig) -> dict[str, Any]:
     boolean(cfg, "interpolate", default=True)
     number(cfg, "noise", low=0, default=0.0)
     integer(cfg, "rng_seed", default=0)
+    text(cfg, "genre", optional=True, default=None)
     text(cfg, "out")
     boolean(cfg, "gif", default=False)
     text(cfg, "strip", optional=True, default=None)

@@ -2,6 +2,7 @@
 
     python -m deepdance.generate ckpt_path=.../checkpoints/epoch_020.ckpt seed=random steps=60 out=dance.mp4
     python -m deepdance.generate ckpt_path=... seed=/path/to/dance.mp4 num_frames=300 fps=30 gif=true
+    python -m deepdance.generate ckpt_path=<model.condition=genre> genre=KR seed=random|/path/to/dance.mp4
 
 Prints the output's frame count and the generation throughput (frames per second, model
 time: rollout and decoding, file writing excluded).
@@ -38,6 +39,9 @@ def generate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     validate_generate(cfg)
     module = load_lstm(cfg.ckpt_path, cfg.device)
     generator = DanceGenerator(module)
+    genre = cfg.get("genre")
+    # Refused before any video is read: an unconditioned checkpoint, or a genre it never learned.
+    module.genre_class(genre)
     rng = torch.Generator().manual_seed(int(cfg.rng_seed))
     seed = generator.seed_random(rng) if str(cfg.seed) == "random" else generator.seed_from_video(cfg.seed)
     per_step = max(1, round(float(cfg.fps) / generator.model_fps))
@@ -54,6 +58,7 @@ def generate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
         noise=cfg.noise,
         num_frames=cfg.num_frames,
         generator=rng,
+        genre=genre,
     )
     start = time.perf_counter()
     out = generator.write(dance, cfg.out, gif=cfg.gif)
@@ -61,8 +66,9 @@ def generate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
         print(f"wrote {generator.write_strip(dance, cfg.strip)}")
     written = time.perf_counter() - start
     h, w = dance.frames.shape[1:3]
+    danced = f" in genre {genre}" if genre else ""
     print(
-        f"wrote {out}: {len(dance.frames)} frames of {h}x{w} at {dance.fps:g} fps "
+        f"wrote {out}: {len(dance.frames)} frames of {h}x{w} at {dance.fps:g} fps{danced} "
         f"({generator.look_back} seed + {steps} generated steps, generation starts at frame "
         f"{dance.first_generated})"
     )
@@ -74,6 +80,7 @@ def generate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
         "frames": len(dance.frames),
         "frames_per_second": dance.frames_per_second,
         "first_generated": dance.first_generated,
+        "genre": genre,
     }
     return stats, {"dance": dance, "out": out}
 

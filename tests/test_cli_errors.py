@@ -163,6 +163,21 @@ BAD_COMMANDS: list[tuple[str, list[str], str]] = [
     ("train", ["data.augment={brightness:2}"], "brightness=2: expected a number in [0, 1]"),
     ("train", ["data.synthetic.size=63"], "data.synthetic: size must be even and >= 16"),
     ("train", ["data.synthetic.dancers_per_genre=2"], "data.synthetic.dancers_per_genre=2: expected >= 3"),
+    (
+        "train",
+        ["experiment=deep_dance_lstm", "model.condition=genre"],
+        "model.condition=genre needs data.root=<folder of AIST++-named silhouette videos>",
+    ),
+    (
+        "train",
+        ["experiment=deep_dance_lstm", "model.condition=style"],
+        "model.condition='style': expected one of genre or null",
+    ),
+    (
+        "train",
+        ["experiment=deep_dance_lstm", "model.condition=genre", "model.genre_dim=0"],
+        "model.genre_dim=0: expected an integer >= 1",
+    ),
     ("train", ["trainer.precision=17"], "trainer.precision=17"),
     ("train", ["trainer.devices=0"], "trainer.devices=0"),
     ("train", ["ckpt_path={missing}"], "ckpt_path={missing}: no such file"),
@@ -211,6 +226,7 @@ BAD_COMMANDS: list[tuple[str, list[str], str]] = [
     ("generate", ["ckpt_path={lstm}", "steps=0"], "steps=0: expected an integer >= 1"),
     ("generate", ["ckpt_path={lstm}", "fps=-30"], "fps=-30"),
     ("generate", ["ckpt_path={lstm}", "seed={missing}"], "seed={missing}: no such file"),
+    ("generate", ["ckpt_path={lstm}", "genre=7"], "genre=7: expected a non-empty string or null"),
     (
         "extract_features",
         ["experiment=genre_gru", "model.backbone.freeze=false"],

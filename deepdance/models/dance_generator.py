@@ -6,6 +6,11 @@ the original did from noise). The LSTM rolls out at the data frame rate (3 fps b
 to reach a video frame rate the latents are linearly interpolated between keyframes (or
 each keyframe is held). Seed frames come first, with a blue bar on top; generated frames
 carry a red bar, so the moment generation starts is visible.
+
+A genre-conditioned LSTM is asked for a genre by name: from random latents it invents a dance
+of that genre, from a video's last frames it continues that video in the requested genre (the
+seed need not be of that genre). The checkpoint's own list of learned genres decides which
+names are accepted.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -101,18 +107,22 @@ class DanceGenerator:
         noise: float = 0.0,
         num_frames: int | None = None,
         generator: torch.Generator | None = None,
+        genre: str | None = None,
     ) -> Dance:
-        """Roll out ``steps`` latents after the (L, D) ``seed`` and render them at ``fps``."""
+        """Roll out ``steps`` latents after the (L, D) ``seed`` (in ``genre``, for a conditioned
+        model) and render them at ``fps``."""
         if steps < 1:
             raise DeepdanceError(f"steps={steps} must be >= 1")
+        # (1,) class index, or None for an unconditioned model; a wrong request stops here.
+        genre_class = self.module.genre_class(genre)
         fps = float(fps or self.model_fps)
         per_step = max(1, round(fps / self.model_fps))
         self.module.eval()
         start = time.perf_counter()
         # Rolled out in standardised units, so ``noise`` is a fraction of each latent's spread.
-        predicted = rollout(
-            self.module.lstm, self.module.normalize(seed)[None], steps, noise=noise, generator=generator
-        )[0]
+        step = partial(self.module.lstm, genre=genre_class)
+        window = self.module.normalize(seed)[None]  # (1, L, D)
+        predicted = rollout(step, window, steps, noise=noise, generator=generator)[0]
         predicted = self.module.denormalize(predicted)  # (steps, D)
         keys = torch.cat([seed, predicted])  # (L + steps, D)
         latents = interpolate_latents(keys, per_step, smooth=interpolate)

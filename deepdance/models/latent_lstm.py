@@ -8,6 +8,11 @@ All work on standardised latents (B, L, D) -> the next latent (B, D):
   that learns nothing is exactly the repeat-last baseline rather than something worse;
 * ``extrapolate``: continue the last step linearly (2 z_t - z_{t-1});
 * ``RidgeForecaster``: a ridge regression from the same L latents to the next, closed form.
+
+With ``num_genres`` the LSTM and the ridge are genre-conditioned: each takes a (B,) genre
+index beside the latents. The LSTM reads a learned genre embedding next to every step's
+latent, so the genre can steer each step of a rollout rather than only the first; the ridge
+reads the genre one-hot, so the baseline it is compared with knows the genre too.
 """
 
 from __future__ import annotations
@@ -15,11 +20,23 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+from deepdance.errors import DeepdanceError
+
+
+def check_genre(num_genres: int, genre: torch.Tensor | None, owner: str) -> None:
+    """A conditioned forecaster needs a genre per window; an unconditioned one takes none."""
+    if num_genres and genre is None:
+        raise DeepdanceError(f"the {owner} is genre-conditioned: it needs each window's genre index")
+    if not num_genres and genre is not None:
+        raise DeepdanceError(f"the {owner} is not genre-conditioned: it takes no genre")
 
 
 class LatentLSTM(nn.Module):
-    """(B, L, D) standardised latents -> (B, D) standardised next latent."""
+    """(B, L, D) standardised latents (and, with ``num_genres``, a (B,) genre index) ->
+    (B, D) standardised next latent."""
 
     def __init__(
         self,
@@ -27,16 +44,28 @@ class LatentLSTM(nn.Module):
         hidden_sizes: Sequence[int] = (512, 256, 256),
         dropout: float = 0.2,
         residual: bool = True,
+        num_genres: int = 0,
+        genre_dim: int = 8,
     ) -> None:
         super().__init__()
-        sizes = [latent_dim, *hidden_sizes]
+        self.num_genres = num_genres
+        # A conditioned step reads its latent and the genre's embedding side by side.
+        sizes = [latent_dim + (genre_dim if num_genres else 0), *hidden_sizes]
         self.lstms = nn.ModuleList(nn.LSTM(a, b, batch_first=True) for a, b in zip(sizes[:-1], sizes[1:]))
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(sizes[-1], latent_dim)
         self.residual = residual
+        # Built last and only when conditioned: an unconditioned net draws its initial weights,
+        # and holds the state-dict keys, exactly as before conditioning existed.
+        self.genre_embedding = nn.Embedding(num_genres, genre_dim) if num_genres else None
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, genre: torch.Tensor | None = None) -> torch.Tensor:
+        check_genre(self.num_genres, genre, "latent LSTM")
         x = z
+        if self.genre_embedding is not None:
+            # (B, L, E): the window's genre beside every step's latent
+            embedded = self.genre_embedding(genre)[:, None].expand(-1, z.shape[1], -1)
+            x = torch.cat([z, embedded], dim=-1)
         for lstm in self.lstms:
             x = self.dropout(lstm(x)[0])  # (B, L, H)
         out = self.head(x[:, -1])  # (B, D)
@@ -49,31 +78,41 @@ def extrapolate(z: torch.Tensor) -> torch.Tensor:
 
 
 class RidgeForecaster(nn.Module):
-    """Ridge regression from L flattened latents (plus a bias) to the next latent.
+    """Ridge regression from L flattened latents (with ``num_genres``: and the genre one-hot)
+    plus a bias to the next latent.
 
     Its weights are a buffer, so a checkpoint keeps the baseline it was compared with.
     """
 
-    def __init__(self, look_back: int, latent_dim: int, alpha: float = 1.0) -> None:
+    def __init__(self, look_back: int, latent_dim: int, alpha: float = 1.0, num_genres: int = 0) -> None:
         super().__init__()
         self.alpha = alpha
-        self.register_buffer("weight", torch.zeros(look_back * latent_dim + 1, latent_dim))
+        self.num_genres = num_genres
+        self.register_buffer("weight", torch.zeros(look_back * latent_dim + num_genres + 1, latent_dim))
 
-    @staticmethod
-    def _design(z: torch.Tensor) -> torch.Tensor:
+    def _design(self, z: torch.Tensor, genre: torch.Tensor | None) -> torch.Tensor:
+        check_genre(self.num_genres, genre, "ridge baseline")
         flat = z.flatten(1)  # (N, L * D)
-        return torch.cat([flat, torch.ones_like(flat[:, :1])], dim=1)
+        columns = [flat]
+        if genre is not None:
+            # (N, G): a per-genre offset of the next latent
+            columns.append(F.one_hot(genre, self.num_genres).to(flat.dtype))
+        columns.append(torch.ones_like(flat[:, :1]))
+        return torch.cat(columns, dim=1)
 
     @torch.no_grad()
-    def fit(self, context: torch.Tensor, target: torch.Tensor) -> RidgeForecaster:
-        """Solve (X'X + alpha I) W = X'Y in float64 on (N, L, D) contexts and (N, D) targets."""
-        x = self._design(context.double())
+    def fit(
+        self, context: torch.Tensor, target: torch.Tensor, genre: torch.Tensor | None = None
+    ) -> RidgeForecaster:
+        """Solve (X'X + alpha I) W = X'Y in float64 on (N, L, D) contexts and (N, D) targets
+        (and the (N,) genres of a conditioned ridge)."""
+        x = self._design(context.double(), genre)
         gram = x.T @ x + self.alpha * torch.eye(x.shape[1], dtype=x.dtype, device=x.device)
         self.weight.copy_(torch.linalg.solve(gram, x.T @ target.double()).to(self.weight.dtype))
         return self
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self._design(z) @ self.weight
+    def forward(self, z: torch.Tensor, genre: torch.Tensor | None = None) -> torch.Tensor:
+        return self._design(z, genre) @ self.weight
 
 
 def rollout(

@@ -10,11 +10,16 @@ linear extrapolation of the last two latents (``_extrap``), a ridge regression f
 latents (``_ridge``), and the autoencoder's reconstruction of the true next frame
 (``_recon``, the floor any latent forecaster can reach). Test also rolls the LSTM out from
 every test position and reports the error after 1, 5, 10 and 30 steps.
+
+With ``condition="genre"`` the LSTM and the ridge baseline read each window's genre (from its
+video's AIST++ name), and every rollout is steered by the genre of the video it starts in;
+``genre_class`` turns a requested genre into the class index ``deepdance.generate`` rolls with.
 """
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +32,7 @@ from deepdance.errors import DeepdanceError
 from deepdance.models.autoencoder import SilhouetteAutoencoder
 from deepdance.models.base import DeepdanceModule
 from deepdance.models.generation_metrics import frame_changes
+from deepdance.models.genre_condition import GenreCondition, check_condition
 from deepdance.models.latent_lstm import LatentLSTM, RidgeForecaster, extrapolate, rollout
 from deepdance.models.silhouette_metrics import frame_iou, silhouette_metrics
 
@@ -65,7 +71,8 @@ def read_autoencoder_checkpoint(
 
 
 class LatentLSTMModule(DeepdanceModule):
-    """Windows ``{"frames": (B, L + 1, H, W) uint8, "video", "target"}`` -> next-frame forecasts.
+    """Windows ``{"frames": (B, L + 1, H, W) uint8, "video", "target", "genre"}`` -> next-frame
+    forecasts.
 
     The whole videos come from the datamodule's ``sequences()`` (encoded once in ``setup``);
     ``rollout_dance`` makes the short validation rollout the ``RolloutVideo`` callback writes."""
@@ -84,6 +91,9 @@ class LatentLSTMModule(DeepdanceModule):
         rollout_horizons: list[int] | tuple[int, ...] = (1, 5, 10, 30),
         autoencoder: dict[str, Any] | None = None,
         preprocessing: dict[str, Any] | None = None,
+        condition: str | None = None,
+        genre_dim: int = 8,
+        genres: list[str] | None = None,
         **legacy: Any,
     ) -> None:
         super().__init__()
@@ -99,6 +109,9 @@ class LatentLSTMModule(DeepdanceModule):
             raise DeepdanceError(
                 f"model.look_back={look_back} must be >= 2 (the extrapolation baseline needs two latents)"
             )
+        classes = check_condition(condition, genres)
+        # Stored only when conditioned: an unconditioned checkpoint keeps its hyper-parameters.
+        conditioning = {"condition": condition, "genre_dim": genre_dim, "genres": classes} if classes else {}
         self.save_plain_hyperparameters(
             net=net,
             optimizer=optimizer,
@@ -109,6 +122,7 @@ class LatentLSTMModule(DeepdanceModule):
             autoencoder=autoencoder,
             preprocessing=preprocessing,
             autoencoder_ckpt=str(autoencoder_ckpt) if autoencoder_ckpt else None,
+            **conditioning,
         )
         net, autoencoder = self.hparams.net, self.hparams.autoencoder
         self.autoencoder = SilhouetteAutoencoder(**autoencoder)
@@ -116,8 +130,9 @@ class LatentLSTMModule(DeepdanceModule):
             self.autoencoder.load_state_dict(weights)
         self.autoencoder.requires_grad_(False)
         latent_dim = self.autoencoder.config["latent_dim"]
-        self.lstm = LatentLSTM(latent_dim=latent_dim, **net)
-        self.ridge = RidgeForecaster(look_back, latent_dim, ridge_alpha)
+        num_genres = len(classes) if classes else 0
+        self.lstm = LatentLSTM(latent_dim=latent_dim, **net, num_genres=num_genres, genre_dim=genre_dim)
+        self.ridge = RidgeForecaster(look_back, latent_dim, ridge_alpha, num_genres)
         self.register_buffer("latent_mean", torch.zeros(latent_dim))
         self.register_buffer("latent_std", torch.ones(latent_dim))
         self.register_buffer(
@@ -133,6 +148,8 @@ class LatentLSTMModule(DeepdanceModule):
                 for method in METHODS
             }
         )
+        # A conditioned model's genres: its classes, the trained ones, each video's (None: unconditioned).
+        self.genre_condition = GenreCondition(classes) if classes else None
 
     @staticmethod
     def checkpoint_overrides() -> dict[str, Any]:
@@ -192,8 +209,12 @@ class LatentLSTMModule(DeepdanceModule):
 
     def use_sequences(self, sequences: SilhouetteSequences, fit: bool = False) -> None:
         """Encode every frame of ``sequences`` once; with ``fit``, standardise the latents with the
-        train split's statistics and fit the ridge baseline on its windows."""
+        train split's statistics and fit the ridge baseline on its windows (a conditioned model
+        also records the genres the train split holds)."""
         self._check_data(sequences)
+        # A conditioned model reads every video's genre (or stops on the first without one).
+        if self.genre_condition is not None:
+            self.genre_condition.use_videos(sequences, fit)
         self.sequences = sequences
         latents = [self.encode_frames(frames) for frames in sequences.videos]
         self.video_offsets = list(np.cumsum([0] + [len(z) for z in latents[:-1]]))
@@ -202,24 +223,50 @@ class LatentLSTMModule(DeepdanceModule):
             train = torch.cat([latents[s.video][s.start : s.stop] for s in sequences.segments["train"]])
             self.latent_mean.copy_(train.mean(0))
             self.latent_std.copy_(train.std(0).clamp(min=1e-4))
-            context, target = self._segment_windows(sequences.segments["train"])
-            self.ridge.fit(self.normalize(context), self.normalize(target))
+            context, target, videos = self._segment_windows(sequences.segments["train"])
+            genre = self._video_genres(videos)
+            self.ridge.fit(self.normalize(context), self.normalize(target), genre)
             log.info(
                 "latents: %d frames encoded; ridge fitted on %d train windows",
                 len(self.latent_table),
                 len(target),
             )
 
-    def _segment_windows(self, segments: list[Any]) -> tuple[torch.Tensor, torch.Tensor]:
-        """All (context, target) latent windows whose target lies in ``segments``."""
+    def _segment_windows(self, segments: list[Any]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """All (context, target) latent windows whose target lies in ``segments``, and the
+        video each is cut from."""
         L = self.hparams.look_back
-        index = torch.tensor(
-            [self.video_offsets[s.video] + t for s in segments for t in range(max(s.start, L), s.stop)],
-            dtype=torch.long,
-        )
+        targets = [(s.video, t) for s in segments for t in range(max(s.start, L), s.stop)]
+        videos = torch.tensor([v for v, _ in targets], dtype=torch.long)
+        index = torch.tensor([self.video_offsets[v] + t for v, t in targets], dtype=torch.long)
         window = index[:, None] + torch.arange(-L, 1)  # (N, L + 1)
         z = self.latent_table[window.to(self.latent_table.device)]
-        return z[:, :L], z[:, L]
+        return z[:, :L], z[:, L], videos
+
+    def _video_genres(self, videos: torch.Tensor) -> torch.Tensor | None:
+        """(N,) class index of each window's video for a conditioned model, else None."""
+        if self.genre_condition is None:
+            return None
+        classes = torch.tensor(self.genre_condition.video_classes, dtype=torch.long)
+        return classes[videos].to(self.device)
+
+    def window_genres(self, batch: dict[str, torch.Tensor]) -> torch.Tensor | None:
+        """(B,) class index of each window's genre for a conditioned model, else None."""
+        if self.genre_condition is None:
+            return None
+        return self.genre_condition.of_labels(batch["genre"]).to(self.device)
+
+    def genre_class(self, genre: str | None) -> torch.Tensor | None:
+        """(1,) class index of a requested genre, None for an unconditioned model asked for
+        none; any other request is a one-line error naming the genres that are accepted."""
+        if self.genre_condition is not None:
+            return self.genre_condition.of_name(genre)
+        if genre is None:
+            return None
+        raise DeepdanceError(
+            f"genre={genre}: this checkpoint is not genre-conditioned (trained with model.condition=null), "
+            "so it accepts no genre; leave genre out, or train the LSTM with model.condition=genre"
+        )
 
     def batch_latents(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Cached raw latents of each window, (B, L + 1, D)."""
@@ -233,23 +280,24 @@ class LatentLSTMModule(DeepdanceModule):
         return self.latent_table[index].to(self.device)
 
     # ----------------------------------------------------------------------- steps
-    def forward(self, context: torch.Tensor) -> torch.Tensor:
-        """Raw latents (B, L, D) -> raw next latent (B, D)."""
-        return self.denormalize(self.lstm(self.normalize(context)))
+    def forward(self, context: torch.Tensor, genre: torch.Tensor | None = None) -> torch.Tensor:
+        """Raw latents (B, L, D) (and a conditioned model's (B,) genres) -> raw next latent (B, D)."""
+        return self.denormalize(self.lstm(self.normalize(context), genre))
 
-    def ridge_forecast(self, context: torch.Tensor) -> torch.Tensor:
-        return self.denormalize(self.ridge(self.normalize(context)))
+    def ridge_forecast(self, context: torch.Tensor, genre: torch.Tensor | None = None) -> torch.Tensor:
+        return self.denormalize(self.ridge(self.normalize(context), genre))
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         z = self.normalize(self.batch_latents(batch))
-        loss = F.mse_loss(self.lstm(z[:, :-1]), z[:, -1])
+        loss = F.mse_loss(self.lstm(z[:, :-1], self.window_genres(batch)), z[:, -1])
         self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(z))
         return loss
 
     def _eval_step(self, split: str, batch: dict[str, torch.Tensor]) -> None:
         z = self.batch_latents(batch)
         context, true_next = z[:, :-1], z[:, -1]
-        pred = self(context)
+        genre = self.window_genres(batch)
+        pred = self(context, genre)
         self.log(
             f"{split}/loss",
             F.mse_loss(self.normalize(pred), self.normalize(true_next)),
@@ -265,7 +313,7 @@ class LatentLSTMModule(DeepdanceModule):
             "model": self.decode(pred),
             "repeat": frames[:, -2],
             "extrap": self.decode(extrapolate(context)),
-            "ridge": self.decode(self.ridge_forecast(context)),
+            "ridge": self.decode(self.ridge_forecast(context, genre)),
             "recon": self.decode(true_next),
         }
         for method, frame in candidates.items():
@@ -306,7 +354,8 @@ class LatentLSTMModule(DeepdanceModule):
         """Roll out from every position of ``segments`` (context = the real frames before it)
         and measure the decoded frame after h steps against the real one, for each horizon h
         that fits in the segment. The LSTM's rollout is scored beside the ridge and linear
-        extrapolation rollouts from the same windows and the held real last frame (repeat).
+        extrapolation rollouts from the same windows and the held real last frame (repeat); a
+        conditioned LSTM and ridge roll out in the genre of the segment's video.
 
         Over the longest horizon it also measures liveliness (``generation_metrics``): the mean
         silhouette change per step of each rollout, of the real frames and of their autoencoder
@@ -327,7 +376,12 @@ class LatentLSTMModule(DeepdanceModule):
                 chunk = torch.tensor(starts[i : i + batch_size])
                 index = offset + chunk[:, None] + torch.arange(-L, 0)
                 context = self.latent_table[index].to(self.device)
-                forecasters = (("", self), ("_ridge", self.ridge_forecast), ("_extrap", extrapolate))
+                genre = self._video_genres(torch.full((len(chunk),), seg.video))
+                forecasters = (
+                    ("", partial(self, genre=genre)),
+                    ("_ridge", partial(self.ridge_forecast, genre=genre)),
+                    ("_extrap", extrapolate),
+                )
                 # Every forecaster rolls out from the same real windows: (S, H, D) each.
                 predicted = {suffix: rollout(step, context, max(usable)) for suffix, step in forecasters}
                 for h in usable:
@@ -414,11 +468,14 @@ class LatentLSTMModule(DeepdanceModule):
 
     @torch.no_grad()
     def rollout_dance(self, steps: int, split: str = "val") -> Dance:
-        """A ``steps``-step rollout seeded with the first real window of ``split``, decoded and marked."""
+        """A ``steps``-step rollout seeded with the first real window of ``split`` (in its video's
+        genre, for a conditioned model), decoded and marked."""
         from deepdance.models.dance_generator import DanceGenerator
 
-        segment = self._sequences().segments[split][0]
+        sequences = self._sequences()
+        segment = sequences.segments[split][0]
         L = self.hparams.look_back
         start = self.video_offsets[segment.video] + max(segment.start, L)
         context = self.latent_table[start - L : start]
-        return DanceGenerator(self).generate(context.to(self.device), steps)
+        genre = sequences.genres[segment.video] if self.genre_condition is not None else None
+        return DanceGenerator(self).generate(context.to(self.device), steps, genre=genre)

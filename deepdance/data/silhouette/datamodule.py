@@ -10,12 +10,16 @@ may reach back over the cut, as a forecaster at that moment would see it.
 A folder of AIST++-named videos of several dancers (the labelled synthetic silhouette dancers)
 can instead be split by dancer (``split="dancer"``): whole videos of held-out dancers validate
 and test, as in the genre datamodule, so a generator is judged on people it never saw.
+
+Every window carries the genre of its video, read from the video's AIST++ name (-1 where the
+name has none, as for the real Deep-Dance clips): a genre-conditioned LSTM learns from it, and
+``SilhouetteSequences.require_genres`` stops such a model on a video without one.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +28,7 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from deepdance.data.aist.names import build_manifest, find_videos
+from deepdance.data.aist.names import GENRES, build_manifest, find_videos, parse_aist_name
 from deepdance.data.aist.splits import dancers_shared_between_splits, describe_split, split_by_dancer
 from deepdance.data.resumable import Item, ResumableTrainOrder, item_generator, item_index
 from deepdance.data.silhouette.cache import SilhouetteCache
@@ -58,6 +62,32 @@ class SilhouetteSequences:
     segments: dict[str, list[Segment]]
     preprocessing: dict[str, Any]
     context_frames: int | None
+    # Each video's file and AIST++ genre (None: its name has none).
+    paths: list[Path] = field(default_factory=list)
+    genres: list[str | None] = field(default_factory=list)
+
+    def require_genres(self, setting: str) -> list[str]:
+        """Every video's genre, for a model that needs one (``setting`` says which); the first
+        video whose name has none stops the run in one line naming the file."""
+        if len(self.genres) != len(self.videos):
+            raise DeepdanceError(f"{setting} needs each video's genre; these sequences carry none")
+        for path, genre in zip(self.paths, self.genres):
+            if genre is None:
+                raise DeepdanceError(
+                    f"{setting} reads each video's genre from its AIST++ name; {path}: "
+                    f"{parse_genre(path)[1]}; rename the video (e.g. gKR_sBM_c01_d01_mKR0_ch01.mp4) "
+                    f"or drop {setting}"
+                )
+        return [genre for genre in self.genres if genre is not None]
+
+
+def parse_genre(path: Path) -> tuple[str | None, str]:
+    """``(genre, "")`` from a video's AIST++ name, or ``(None, why)`` when the name gives none
+    (an unlabelled clip: not an error until a model needs the genre)."""
+    try:
+        return parse_aist_name(path.name).genre, ""
+    except ValueError as err:
+        return None, str(err)
 
 
 def chronological_split(
@@ -116,13 +146,21 @@ class SilhouetteFrames(Dataset):
 class SilhouetteWindows(Dataset):
     """Windows of ``context + 1`` consecutive frames whose last frame lies in a segment.
 
-    ``{"frames": (context + 1, H, W) uint8, "video", "target"}``; ``target`` is the index
-    of the last frame, so a model can look up cached latents of the whole window.
+    ``{"frames": (context + 1, H, W) uint8, "video", "target", "genre"}``; ``target`` is the
+    index of the last frame, so a model can look up cached latents of the whole window;
+    ``genre`` is the video's label (its index in the AIST++ ``GENRES``, -1 for none).
     """
 
-    def __init__(self, videos: list[np.ndarray], segments: list[Segment], context: int) -> None:
+    def __init__(
+        self,
+        videos: list[np.ndarray],
+        segments: list[Segment],
+        context: int,
+        labels: list[int] | None = None,
+    ) -> None:
         self.videos = videos
         self.context = context
+        self.labels = labels or [-1] * len(videos)
         self.items = [(s.video, t) for s in segments for t in range(max(s.start, context), s.stop)]
 
     def __len__(self) -> int:
@@ -132,7 +170,7 @@ class SilhouetteWindows(Dataset):
         # draws nothing: a seeded training item needs only its index
         video, t = self.items[item_index(item)]
         frames = torch.from_numpy(np.array(self.videos[video][t - self.context : t + 1]))
-        return {"frames": frames, "video": video, "target": t}
+        return {"frames": frames, "video": video, "target": t, "genre": self.labels[video]}
 
 
 class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
@@ -195,6 +233,7 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
         )
         self.cache = SilhouetteCache(cache_dir)
         self.paths: list[Path] = []
+        self.genres: list[str | None] = []
         self.videos: list[np.ndarray] = []
         self.segments: dict[str, list[Segment]] = {}
         self.datasets: dict[str, Dataset] = {}
@@ -221,15 +260,17 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
         if self.videos:
             return
         self.paths = self.video_paths()
+        self.genres = [parse_genre(path)[0] for path in self.paths]
         self.videos = [self.cache.load(path, self.settings) for path in self.paths]
         if self.hparams.split == "dancer":
             self.segments = self._segments_by_dancer()
         else:
             self.segments = self._segments_in_time()
         context = self.hparams.context_frames
+        labels = [GENRES.index(genre) if genre else -1 for genre in self.genres]
         for split in SPLITS:
             if context:
-                self.datasets[split] = SilhouetteWindows(self.videos, self.segments[split], context)
+                self.datasets[split] = SilhouetteWindows(self.videos, self.segments[split], context, labels)
             else:
                 self.datasets[split] = SilhouetteFrames(
                     self.videos, self.segments[split], flip=self.hparams.flip and split == "train"
@@ -278,10 +319,13 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
         return segments
 
     def sequences(self, stage: str | None = None) -> SilhouetteSequences:
-        """Every video's cached frames ``(T, H, W)`` uint8, its split segments and the settings."""
+        """Every video's cached frames ``(T, H, W)`` uint8, its split segments, the settings,
+        and each video's file and genre."""
         self.setup(stage)
         context = self.hparams.context_frames
-        return SilhouetteSequences(self.videos, self.segments, self.preprocessing, context)
+        return SilhouetteSequences(
+            self.videos, self.segments, self.preprocessing, context, list(self.paths), list(self.genres)
+        )
 
     @property
     def preprocessing(self) -> dict[str, Any]:
