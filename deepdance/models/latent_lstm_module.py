@@ -357,8 +357,9 @@ class LatentLSTMModule(DeepdanceModule):
         extrapolation rollouts from the same windows and the held real last frame (repeat); a
         conditioned LSTM and ridge roll out in the genre of the segment's video.
 
-        Over the longest horizon it also measures liveliness (``generation_metrics``): the mean
-        silhouette change per step of each rollout, of the real frames and of their autoencoder
+        Every rollout also runs the longest horizon, also where the segment is shorter (no real
+        frame is needed), for liveliness (``generation_metrics``): the mean silhouette change per
+        step of each rollout, against that of the real test frames and of their autoencoder
         reconstructions (``_recon``: how much motion the decoder can show at all), and each
         rollout's ratio to real motion, so a rollout that freezes into a pose reads as 0."""
         L, horizons = self.hparams.look_back, self.hparams.rollout_horizons
@@ -368,10 +369,11 @@ class LatentLSTMModule(DeepdanceModule):
         for seg in segments:
             offset = self.video_offsets[seg.video]
             starts = list(range(max(seg.start, L), seg.stop))
-            usable = [h for h in horizons if starts and starts[0] + h - 1 < seg.stop]
-            if not usable:
+            if not starts:
                 continue
+            usable = [h for h in horizons if starts[0] + h - 1 < seg.stop]
             video = videos[seg.video]
+            self._add_real_motion(motion, video, offset, starts[0] - 1, seg.stop)
             for i in range(0, len(starts), batch_size):
                 chunk = torch.tensor(starts[i : i + batch_size])
                 index = offset + chunk[:, None] + torch.arange(-L, 0)
@@ -382,8 +384,9 @@ class LatentLSTMModule(DeepdanceModule):
                     ("_ridge", partial(self.ridge_forecast, genre=genre)),
                     ("_extrap", extrapolate),
                 )
-                # Every forecaster rolls out from the same real windows: (S, H, D) each.
-                predicted = {suffix: rollout(step, context, max(usable)) for suffix, step in forecasters}
+                # Every forecaster rolls out from the same real windows, over the longest horizon
+                # whether or not the segment holds the real frames to compare with: (S, H, D) each.
+                predicted = {suffix: rollout(step, context, horizons[-1]) for suffix, step in forecasters}
                 for h in usable:
                     keep = (chunk + h - 1 < seg.stop).nonzero().flatten()
                     if len(keep) == 0:
@@ -400,8 +403,7 @@ class LatentLSTMModule(DeepdanceModule):
                         acc[0] += float(((pred - real) ** 2).flatten(1).mean(1).sum())
                         acc[1] += float(frame_iou(pred, real).sum())
                         acc[2] += len(keep)
-                if horizons[-1] in usable:
-                    self._add_motion(motion, video, offset, chunk, seg.stop, predicted, horizons[-1])
+                self._add_rollout_motion(motion, self._video_frames(video, chunk - 1), predicted)
         metrics = {}
         for key, (mse, iou, n) in sums.items():
             h, _, name = key.partition("_")
@@ -421,36 +423,36 @@ class LatentLSTMModule(DeepdanceModule):
             torch.as_tensor(frames, device=self.device).float().view(*index.shape, 1, *frames.shape[1:]) / 255
         )
 
-    def _add_motion(
-        self,
-        motion: dict[str, list[float]],
-        video: Any,
-        offset: int,
-        chunk: torch.Tensor,
-        stop: int,
-        predicted: dict[str, torch.Tensor],
-        horizon: int,
+    def _add_real_motion(
+        self, motion: dict[str, list[float]], video: Any, offset: int, first: int, stop: int
     ) -> None:
-        """Add the windows of ``chunk`` whose ``horizon`` steps fit before ``stop`` to the motion
-        sums: per source, the summed per-step change and the number of steps."""
-        keep = (chunk + horizon - 1 < stop).nonzero().flatten()
-        if len(keep) == 0:
+        """Add the per-step change of the real frames ``first .. stop - 1`` and of their
+        autoencoder reconstructions (``_recon``) to the motion sums (summed change, steps)."""
+        if stop - first < 2:
             return
-        # step 0 is the last real frame of the context, steps 1..horizon the continuation
-        steps = chunk[keep, None] + torch.arange(-1, horizon)
+        steps = torch.arange(first, stop)
         real = self._video_frames(video, steps)
-        held = real[:, :1]
-        sources = {"_real": real}
-        recon = self.decode(self.latent_table[offset + steps[:, 1:]].flatten(0, 1).to(self.device))
-        sources["_recon"] = torch.cat([held, recon.view(len(keep), horizon, *recon.shape[1:])], dim=1)
-        for suffix, latents in predicted.items():
-            frames = self.decode(latents[keep.to(self.device), :horizon].flatten(0, 1))
-            sources[suffix] = torch.cat([held, frames.view(len(keep), horizon, *frames.shape[1:])], dim=1)
-        sources["_repeat"] = held.expand_as(real)
-        for suffix, frames in sources.items():
+        recon = self.decode(self.latent_table[offset + steps].to(self.device))
+        for suffix, frames in (("_real", real), ("_recon", recon)):
             acc = motion.setdefault(suffix, [0.0, 0.0])
             acc[0] += float(frame_changes(frames.clamp(0, 1).cpu()).sum())
-            acc[1] += len(keep) * horizon
+            acc[1] += len(steps) - 1
+
+    def _add_rollout_motion(
+        self, motion: dict[str, list[float]], held: torch.Tensor, predicted: dict[str, torch.Tensor]
+    ) -> None:
+        """Add each rollout's per-step change to the motion sums. Step 1 is the change from the
+        last real context frame ``held`` (S, 1, H, W) to the first generated frame; holding that
+        frame (``_repeat``) never moves."""
+        for suffix, latents in predicted.items():
+            count, horizon = latents.shape[:2]
+            frames = self.decode(latents.flatten(0, 1)).view(count, horizon, *held.shape[1:])
+            sequence = torch.cat([held[:, None], frames], dim=1)
+            acc = motion.setdefault(suffix, [0.0, 0.0])
+            acc[0] += float(frame_changes(sequence.clamp(0, 1).cpu()).sum())
+            acc[1] += count * horizon
+        acc = motion.setdefault("_repeat", [0.0, 0.0])
+        acc[1] += len(held) * next(iter(predicted.values())).shape[1]
 
     @staticmethod
     def _liveliness_metrics(motion: dict[str, list[float]], horizon: int) -> dict[str, float]:
@@ -460,7 +462,7 @@ class LatentLSTMModule(DeepdanceModule):
             return {}
         per_step = {suffix: total / steps for suffix, (total, steps) in motion.items()}
         metrics = {f"test/liveliness{horizon}{suffix}": value for suffix, value in per_step.items()}
-        real = per_step["_real"]
+        real = per_step.get("_real", 0.0)
         for suffix in ("", "_ridge", "_extrap", "_repeat", "_recon"):
             if real > 0 and suffix in per_step:
                 metrics[f"test/liveliness{horizon}_ratio{suffix}"] = per_step[suffix] / real
