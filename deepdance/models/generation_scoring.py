@@ -195,8 +195,9 @@ class GenerationScorer:
         return torch.cat([module.genre_class(g) for g in genres]).to(module.device)
 
     def _decode(self, module: LatentLSTMModule, latents: torch.Tensor) -> torch.Tensor:
-        """(N, S, D) raw latents -> (N, S, H, W) frames in [0, 1]."""
-        chunks = [module.decode(z)[:, 0] for z in latents.flatten(0, 1).split(512)]
+        """(N, S, D) raw latents -> (N, S, H, W) frames in [0, 1], on the CPU."""
+        flat = latents.flatten(0, 1).to(module.device)
+        chunks = [module.decode(z)[:, 0] for z in flat.split(512)]
         return torch.cat(chunks).view(*latents.shape[:2], *chunks[0].shape[1:]).clamp(0, 1).cpu()
 
     def _roll(
