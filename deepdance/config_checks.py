@@ -708,10 +708,41 @@ def validate_generate(cfg: DictConfig) -> dict[str, Any]:
     text(cfg, "out")
     boolean(cfg, "gif", default=False)
     text(cfg, "strip", optional=True, default=None)
+    boolean(cfg, "grid", default=False)
     device = setting(cfg, "device", default="cpu")
     if not isinstance(device, str) or not (device in ("cpu", "cuda") or device.startswith("cuda:")):
         raise _bad("device", device, "cpu, cuda or cuda:N")
     return check_family(path, "generate")
+
+
+def validate_score_generation(cfg: DictConfig) -> dict[str, Any]:
+    """``python -m deepdance.score_generation``: a latent LSTM, a genre recognizer, sane counts."""
+    from deepdance.models.generation_scoring import MIN_STEPS
+
+    lstm = existing_path(
+        cfg, "lstm_ckpt", kind="file", hint="the latent LSTM's best_ckpt of experiment=deep_dance"
+    )
+    recognizer = existing_path(
+        cfg, "recognizer_ckpt", kind="file", hint="the best_ckpt of experiment=silhouette_genre"
+    )
+    uncond = existing_path(cfg, "uncond_ckpt", kind="file", optional=True, default=None)
+    existing_path(cfg, "data_root", kind="any", optional=True, default=None)
+    integer(cfg, "steps", low=MIN_STEPS)
+    for key in ("rollouts", "random_rollouts", "train_clips"):
+        integer(cfg, key, low=2)
+    choice(cfg, "split", ("val", "test"))
+    number(cfg, "recognizer_fps", low=0, low_open=True, optional=True, default=None)
+    integer(cfg, "seed", default=0)
+    genres = setting(cfg, "genres", default=None)
+    if genres is not None and not (isinstance(genres, list) and all(isinstance(g, str) for g in genres)):
+        raise _bad("genres", genres, "null (every genre the LSTM learned) or a list such as [BR,KR]")
+    device = setting(cfg, "device", default="cpu")
+    if not isinstance(device, str) or not (device in ("cpu", "cuda") or device.startswith("cuda:")):
+        raise _bad("device", device, "cpu, cuda or cuda:N")
+    check_family(recognizer, "recognizer_ckpt", key="recognizer_ckpt")
+    if uncond is not None:
+        check_family(uncond, "score_generation", key="uncond_ckpt")
+    return check_family(lstm, "score_generation", key="lstm_ckpt")
 
 
 def validate_scan(cfg: DictConfig) -> None:

@@ -3,9 +3,11 @@
     python -m deepdance.generate ckpt_path=.../checkpoints/epoch_020.ckpt seed=random steps=60 out=dance.mp4
     python -m deepdance.generate ckpt_path=... seed=/path/to/dance.mp4 num_frames=300 fps=30 gif=true
     python -m deepdance.generate ckpt_path=<model.condition=genre> genre=KR seed=random|/path/to/dance.mp4
+    python -m deepdance.generate ckpt_path=<model.condition=genre> grid=true out=genres.png
 
 Prints the output's frame count and the generation throughput (frames per second, model
-time: rollout and decoding, file writing excluded).
+time: rollout and decoding, file writing excluded). ``grid=true`` writes, instead of a video, a
+PNG with one row per genre the checkpoint learned, each row rolled out from the same seed.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import torch
 from omegaconf import DictConfig
 
 from deepdance.config_checks import validate_generate
+from deepdance.errors import DeepdanceError
 from deepdance.models.dance_generator import DanceGenerator
 from deepdance.utils.run import task_wrapper
 
@@ -39,6 +42,8 @@ def generate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     validate_generate(cfg)
     module = load_lstm(cfg.ckpt_path, cfg.device)
     generator = DanceGenerator(module)
+    if cfg.get("grid"):
+        return genre_grid(cfg, generator)
     genre = cfg.get("genre")
     # Refused before any video is read: an unconditioned checkpoint, or a genre it never learned.
     module.genre_class(genre)
@@ -83,6 +88,25 @@ def generate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
         "genre": genre,
     }
     return stats, {"dance": dance, "out": out}
+
+
+def genre_grid(cfg: DictConfig, generator: DanceGenerator) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``grid=true``: one row per learned genre, every row from the same seed, as a PNG beside ``out``."""
+    genres = generator.module.genre_condition.trained_names() if generator.module.genre_condition else []
+    if not genres:
+        raise DeepdanceError(
+            "grid=true draws one row per genre: this checkpoint is not genre-conditioned; train the LSTM "
+            "with model.condition=genre, or leave grid out"
+        )
+    rng = torch.Generator().manual_seed(int(cfg.rng_seed))
+    seed = generator.seed_random(rng) if str(cfg.seed) == "random" else generator.seed_from_video(cfg.seed)
+    dances = {
+        genre: generator.generate(seed, int(cfg.steps), noise=cfg.noise, generator=rng, genre=genre)
+        for genre in genres
+    }
+    out = generator.write_genre_grid(dances, Path(cfg.out).with_suffix(".png"))
+    print(f"wrote {out}: {len(genres)} genres ({', '.join(genres)}), {cfg.steps} generated steps each")
+    return {"genres": genres, "grid": str(out)}, {"dances": dances, "out": out}
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="generate")

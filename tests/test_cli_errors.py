@@ -129,6 +129,7 @@ VALIDATORS: dict[str, Callable[[DictConfig], Any]] = {
     "eval": config_checks.validate_eval,
     "predict": config_checks.validate_predict,
     "generate": config_checks.validate_generate,
+    "score_generation": config_checks.validate_score_generation,
     "extract_features": config_checks.validate_extract_features,
     "scan": config_checks.validate_scan,
     "bench": config_checks.validate_bench,
@@ -227,6 +228,28 @@ BAD_COMMANDS: list[tuple[str, list[str], str]] = [
     ("generate", ["ckpt_path={lstm}", "fps=-30"], "fps=-30"),
     ("generate", ["ckpt_path={lstm}", "seed={missing}"], "seed={missing}: no such file"),
     ("generate", ["ckpt_path={lstm}", "genre=7"], "genre=7: expected a non-empty string or null"),
+    ("generate", ["ckpt_path={lstm}", "grid=yes"], "grid='yes': expected true or false"),
+    ("score_generation", ["recognizer_ckpt={classifier}"], "lstm_ckpt is required"),
+    (
+        "score_generation",
+        ["lstm_ckpt={lstm}", "recognizer_ckpt={lstm}"],
+        "recognizer_ckpt={lstm} holds a deepdance.models.latent_lstm_module",
+    ),
+    (
+        "score_generation",
+        ["lstm_ckpt={classifier}", "recognizer_ckpt={classifier}"],
+        "lstm_ckpt={classifier} holds a deepdance.models.genre_module",
+    ),
+    (
+        "score_generation",
+        ["lstm_ckpt={lstm}", "recognizer_ckpt={classifier}", "steps=10"],
+        "steps=10: expected an integer >= 30",
+    ),
+    (
+        "score_generation",
+        ["lstm_ckpt={lstm}", "recognizer_ckpt={classifier}", "split=train"],
+        "split='train': expected one of val, test",
+    ),
     (
         "extract_features",
         ["experiment=genre_gru", "model.backbone.freeze=false"],
@@ -287,6 +310,7 @@ def test_bad_command_is_one_line_naming_the_key(
         ("eval", ["ckpt_path={lstm}"]),
         ("predict", ["ckpt_path={classifier}", "video={dir}"]),
         ("generate", ["ckpt_path={lstm}"]),
+        ("score_generation", ["lstm_ckpt={lstm}", "recognizer_ckpt={classifier}"]),
         ("scan", ["data.root={dir}"]),
     ],
 )

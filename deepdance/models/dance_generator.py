@@ -134,6 +134,38 @@ class DanceGenerator:
         return Dance(mark(to_display(frames), first_generated), fps, first_generated, seconds)
 
     @staticmethod
+    def write_genre_grid(dances: dict[str, Dance], path: str | Path, count: int = 10) -> Path:
+        """A PNG with one row per genre: its name, then ``count`` frames evenly spaced from the last
+        seed frame on. Rows from one seed differ only by the genre asked for."""
+        from PIL import Image, ImageDraw
+
+        rows = []
+        for dance in dances.values():
+            start = max(0, dance.first_generated - 1)
+            picks = np.linspace(start, len(dance.frames) - 1, count).round().astype(int)
+            frames = dance.frames[picks]
+            # small frames: show each pixel as 2x2
+            if frames.shape[1] < 100:
+                frames = frames.repeat(2, axis=1).repeat(2, axis=2)
+            rows.append(frames)
+        h, w = rows[0].shape[1:3]
+        label = 36
+        sheet = np.full((len(rows) * (h + 2) - 2, label + count * (w + 2) - 2, 3), 128, dtype=np.uint8)
+        sheet[:, :label] = 255
+        for r, frames in enumerate(rows):
+            for c, frame in enumerate(frames):
+                left = label + c * (w + 2)
+                sheet[r * (h + 2) : r * (h + 2) + h, left : left + w] = frame
+        image = Image.fromarray(sheet)
+        draw = ImageDraw.Draw(image)
+        for r, genre in enumerate(dances):
+            draw.text((4, r * (h + 2) + h // 2 - 5), genre, fill=(0, 0, 0))
+        path = Path(path)
+        with atomic_output(refuse_existing(path), "wb", overwrite=False) as handle:
+            image.save(handle, format="PNG", optimize=True)
+        return path
+
+    @staticmethod
     def write_strip(dance: Dance, path: str | Path, count: int = 10, rows: int = 2) -> Path:
         """A PNG of ``count`` frames, evenly spaced from the last seed frame on, in ``rows`` rows."""
         from PIL import Image

@@ -215,6 +215,14 @@ class GenreClassifier(DeepdanceModule):
             features = features * mask[..., None].to(features.dtype)
         return self.head(features.float(), mask).float()
 
+    def clip_outputs(self, frames: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """uint8 clips (B, T, 3, S, S) -> pooled clip features (B, H) and logits (B, C).
+
+        The features are the GRU head's state before its classifier: what the generation
+        metrics (``deepdance.models.generation_scoring``) compare generated and real clips in."""
+        pooled = self.head.pool(self.frame_features(frames, mask).float(), mask)
+        return pooled.float(), self.head.classifier(pooled).float()
+
     # ------------------------------------------------------------------------------ steps
     def _logits(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Logits (B, C) from stored ``features`` (B, T, D) or decoded ``frames`` (B, T, 3, S, S)."""

@@ -56,9 +56,10 @@ GENRE_CLASSIFIER = ModelFamily(
     short="genre classifier",
     target="deepdance.models.genre_module.GenreClassifier",
     description="genre classifier",
-    commands=("train", "eval", "predict"),
+    # recognizer_ckpt: the recognizer that grades generated dances (deepdance.score_generation)
+    commands=("train", "eval", "predict", "recognizer_ckpt"),
     reports=("deepdance.callbacks.ConfusionMatrixReport",),
-    hint="train one with experiment=genre_small or genre_gru",
+    hint="train one with experiment=genre_small, genre_gru or silhouette_genre",
 )
 SILHOUETTE_AE = ModelFamily(
     name="silhouette_ae",
@@ -74,7 +75,7 @@ LATENT_LSTM = ModelFamily(
     short="latent LSTM",
     target="deepdance.models.latent_lstm_module.LatentLSTMModule",
     description="Deep-Dance latent LSTM (generator family)",
-    commands=("train", "eval", "generate"),
+    commands=("train", "eval", "generate", "score_generation"),
     hint="use the best_ckpt of experiment=deep_dance or deep_dance_lstm",
 )
 FAMILIES: dict[str, ModelFamily] = {f.name: f for f in (GENRE_CLASSIFIER, SILHOUETTE_AE, LATENT_LSTM)}

@@ -46,6 +46,12 @@ class GRUHead(nn.Module):
 
     def forward(self, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """``features`` (B, T, D) and ``mask`` (B, T), valid frames first -> logits (B, C)."""
+        return self.classifier(self.pool(features, mask))
+
+    def pool(self, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """``features`` (B, T, D) and ``mask`` (B, T) -> the last GRU's state at each clip's true
+        length (B, H): one vector per clip, the space a Fréchet distance between clip sets is
+        measured in (as FID takes Inception's pooled features, before its classifier)."""
         lengths = mask.sum(dim=1).clamp(min=1).cpu()
         sequence = pack_padded_sequence(
             self.input_norm(features), lengths, batch_first=True, enforce_sorted=False
@@ -54,4 +60,4 @@ class GRUHead(nn.Module):
         for gru in self.grus:
             sequence, hidden = gru(sequence)
         # hidden: (1, B, H), the state at each true length
-        return self.classifier(hidden[-1])
+        return hidden[-1]
