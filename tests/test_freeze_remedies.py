@@ -154,6 +154,24 @@ def test_time_warped_window_latents_are_interpolated() -> None:
     assert module.batch_latents(batch, 3)[0, :, 0].tolist() == list(range(12, 19))
 
 
+def test_validation_liveliness_of_a_frozen_lstm_is_zero() -> None:
+    """A residual LSTM whose head outputs nothing repeats its last latent: no motion at all,
+    whatever the real val frames do."""
+    from deepdance.data.silhouette import Segment, SilhouetteSequences
+
+    frames = np.random.default_rng(0).integers(0, 256, (40, 24, 40), dtype=np.uint8)
+    segments = {"train": [Segment(0, 0, 30)], "val": [Segment(0, 30, 35)], "test": [Segment(0, 35, 40)]}
+    module = _module(rollout_horizons=[1, 6]).eval()
+    module.use_sequences(SilhouetteSequences([frames], segments, PREPROCESSING, 4), fit=True)
+    torch.nn.init.zeros_(module.lstm.head.weight)
+    torch.nn.init.zeros_(module.lstm.head.bias)
+    metrics = module.validation_liveliness()
+    # zero up to the rounding of standardising and back
+    assert set(metrics) == {"val/liveliness", "val/liveliness_ratio"}
+    assert metrics["val/liveliness"] == pytest.approx(0, abs=1e-6)
+    assert metrics["val/liveliness_ratio"] == pytest.approx(0, abs=1e-6)
+
+
 @pytest.mark.parametrize(
     "settings,message",
     [

@@ -585,4 +585,6 @@ class LatentLSTMModule(DeepdanceModule):
         start = self.video_offsets[segment.video] + max(segment.start, L)
         context = self.latent_table[start - L : start]
         genre = sequences.genres[segment.video] if self.genre_condition is not None else None
-        return DanceGenerator(self).generate(context.to(self.device), steps, genre=genre)
+        # a mixture head draws from its own seed: the training's random stream is left alone
+        draws = self.sampling_generator()
+        return DanceGenerator(self).generate(context.to(self.device), steps, genre=genre, generator=draws)
