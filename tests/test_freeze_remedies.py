@@ -156,7 +156,7 @@ def test_time_warped_window_latents_are_interpolated() -> None:
 
 def test_validation_liveliness_of_a_frozen_lstm_is_zero() -> None:
     """A residual LSTM whose head outputs nothing repeats its last latent: no motion at all,
-    whatever the real val frames do."""
+    whatever the real frames do; the baselines are measured beside it."""
     from deepdance.data.silhouette import Segment, SilhouetteSequences
 
     frames = np.random.default_rng(0).integers(0, 256, (40, 24, 40), dtype=np.uint8)
@@ -165,11 +165,15 @@ def test_validation_liveliness_of_a_frozen_lstm_is_zero() -> None:
     module.use_sequences(SilhouetteSequences([frames], segments, PREPROCESSING, 4), fit=True)
     torch.nn.init.zeros_(module.lstm.head.weight)
     torch.nn.init.zeros_(module.lstm.head.bias)
-    metrics = module.validation_liveliness()
-    # zero up to the rounding of standardising and back
-    assert set(metrics) == {"val/liveliness", "val/liveliness_ratio"}
+    metrics = module.free_liveliness("val")
+    # zero up to the rounding of standardising and back; the real frames move
     assert metrics["val/liveliness"] == pytest.approx(0, abs=1e-6)
     assert metrics["val/liveliness_ratio"] == pytest.approx(0, abs=1e-6)
+    assert metrics["val/liveliness_real"] > 0
+    ratio = metrics["val/liveliness_extrap"] / metrics["val/liveliness_real"]
+    assert metrics["val/liveliness_ratio_extrap"] == pytest.approx(ratio)
+    # the rollouts run past the end of the 5-frame test split
+    assert set(module.free_liveliness("test")) == {k.replace("val/", "test/") for k in metrics}
 
 
 @pytest.mark.parametrize(
@@ -211,7 +215,8 @@ def test_every_remedy_at_once_trains_validates_and_generates(tmp_path: Path) -> 
         )
     )
     summary = json.loads((run_dir / "summary.json").read_text())
-    for name in ("val/liveliness", "val/liveliness_ratio", "val/next_mse", "test/liveliness3_ratio"):
+    names = ("val/liveliness_ratio", "val/next_mse", "test/liveliness3_ratio", "test/liveliness_ratio")
+    for name in (*names, "test/liveliness_ratio_ridge", "test/liveliness_ratio_extrap"):
         assert math.isfinite(summary[name]), name
     from deepdance.generate import load_lstm
 

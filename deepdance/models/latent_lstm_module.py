@@ -18,8 +18,10 @@ video's AIST++ name), and every rollout is steered by the genre of the video it 
 Against rollouts that freeze into a pose (``rollout_training``, ``mixture_head``; every one off by
 default): ``rollout_loss_steps`` trains over a short rollout of the LSTM's own predictions
 (``scheduled_sampling`` feeds back the truth at times), ``input_noise`` perturbs what it reads,
-``head="mdn"`` makes its output a mixture that rollouts sample. Validation measures the motion
-of a few rollouts (``val/liveliness_ratio``), so a remedy can be chosen without the test split.
+``head="mdn"`` makes its output a mixture that rollouts sample. Validation and test measure the
+motion of free-running rollouts (``val/liveliness_ratio``, ``test/liveliness_ratio``: no ground
+truth needed, so also where a split is shorter than the rollout), and a remedy can be chosen
+without the test split.
 """
 
 from __future__ import annotations
@@ -47,8 +49,9 @@ from deepdance.models.silhouette_metrics import frame_iou, silhouette_metrics
 log = logging.getLogger(__name__)
 
 METHODS = {"model": "", "repeat": "_repeat", "extrap": "_extrap", "ridge": "_ridge", "recon": "_recon"}
-# Rollouts per validation for val/liveliness: from evenly spaced val windows.
+# Free-running rollouts for {val,test}/liveliness: from evenly spaced windows of the split.
 VAL_ROLLOUTS = 8
+TEST_ROLLOUTS = 64
 # A mixture head's rollouts in validation and test draw from this seed: comparable epochs.
 SAMPLING_SEED = 0
 
@@ -404,19 +407,22 @@ class LatentLSTMModule(DeepdanceModule):
     def on_validation_epoch_end(self) -> None:
         self._log_metrics("val")
         if self.sequences is not None:
-            self.log_dict(self.validation_liveliness(), sync_dist=True)
+            self.log_dict(self.free_liveliness("val"), sync_dist=True)
 
     @torch.no_grad()
-    def validation_liveliness(self, rollouts: int = VAL_ROLLOUTS) -> dict[str, float]:
-        """``val/liveliness``: the mean silhouette change per step of ``rollouts`` LSTM rollouts
-        over the longest rollout horizon, seeded from evenly spaced val windows, and
-        ``val/liveliness_ratio``: that over the real val frames' change per step.
+    def free_liveliness(self, split: str, rollouts: int = VAL_ROLLOUTS) -> dict[str, float]:
+        """``{split}/liveliness``: the mean silhouette change per step of ``rollouts`` LSTM
+        rollouts over the longest rollout horizon, seeded from evenly spaced windows of
+        ``split``; ``{split}/liveliness_real``: the real frames' change per step in ``split``;
+        ``{split}/liveliness_ratio``: the first over the second. The ridge and extrapolation
+        rollouts from the same windows are measured too (``_ridge``, ``_extrap``).
 
-        A few rollouts and no ground truth (they may run past the split's end), so that it is
-        cheap each epoch and a remedy against freezing is chosen without the test split."""
+        Free-running: the rollouts need no ground truth, so they may run past the split's end
+        (the real clips' val and test parts are shorter than 30 steps). Cheap enough for every
+        validation, so a remedy against freezing is chosen without the test split."""
         sequences = self._sequences()
         L, horizon = self.hparams.look_back, self.hparams.rollout_horizons[-1]
-        segments = sequences.segments["val"]
+        segments = sequences.segments[split]
         starts = [(s.video, t) for s in segments for t in range(max(s.start, L), s.stop)]
         if not starts:
             return {}
@@ -424,19 +430,27 @@ class LatentLSTMModule(DeepdanceModule):
         videos = torch.tensor([starts[i][0] for i in picks])
         index = torch.tensor([self.video_offsets[v] + t for v, t in (starts[i] for i in picks)])
         context = self.latent_table[index[:, None] + torch.arange(-L, 0)].to(self.device)  # (R, L, D)
-        step = self.rollout_step(self._video_genres(videos), self.sampling_generator())
-        predicted = rollout(step, context, horizon)  # (R, H, D)
-        frames = self.decode(torch.cat([context[:, -1:], predicted], dim=1)).clamp(0, 1)
-        moving = float(frame_changes(frames.cpu()).mean())
+        genre = self._video_genres(videos)
+        forecasters = {
+            "": self.rollout_step(genre, self.sampling_generator()),
+            "_ridge": partial(self.ridge_forecast, genre=genre),
+            "_extrap": extrapolate,
+        }
         real = [
             frame_changes(self._video_frames(sequences.videos[s.video], torch.arange(s.start, s.stop)).cpu())
             for s in segments
             if len(s) > 1
         ]
-        metrics = {"val/liveliness": moving}
         real_motion = float(torch.cat(real).mean()) if real else 0.0
-        if real_motion > 0:
-            metrics["val/liveliness_ratio"] = moving / real_motion
+        metrics = {f"{split}/liveliness_real": real_motion}
+        for suffix, step in forecasters.items():
+            predicted = rollout(step, context, horizon)  # (R, H, D)
+            # step 0: the last context latent, decoded like the rollout
+            frames = self.decode(torch.cat([context[:, -1:], predicted], dim=1)).clamp(0, 1)
+            moving = float(frame_changes(frames.cpu()).mean())
+            metrics[f"{split}/liveliness{suffix}"] = moving
+            if real_motion > 0:
+                metrics[f"{split}/liveliness_ratio{suffix}"] = moving / real_motion
         return metrics
 
     def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
@@ -445,6 +459,7 @@ class LatentLSTMModule(DeepdanceModule):
     def on_test_epoch_end(self) -> None:
         self._log_metrics("test")
         self.log_dict(self.rollout_errors(self._sequences().segments["test"]), sync_dist=True)
+        self.log_dict(self.free_liveliness("test", TEST_ROLLOUTS), sync_dist=True)
 
     def _sequences(self) -> SilhouetteSequences:
         if self.sequences is None:
