@@ -404,7 +404,9 @@ def check_silhouette_data(cfg: DictConfig) -> None:
             "dance is one dancer"
         )
     integer(cfg, "data.context_frames", low=1, optional=True, default=None)
+    integer(cfg, "data.target_frames", low=1, default=1)
     boolean(cfg, "data.flip", default=False)
+    check_augmentation(cfg)
     integer(cfg, "data.batch_size", low=1)
     integer(cfg, "data.num_workers", low=0, default=0)
     if (
@@ -419,6 +421,15 @@ def check_silhouette_data(cfg: DictConfig) -> None:
         number(cfg, "data.synthetic.fps", low=0, low_open=True, default=3.0)
         integer(cfg, "data.synthetic.height", low=16, default=120)
         integer(cfg, "data.synthetic.width", low=16, default=200)
+
+
+def check_augmentation(cfg: DictConfig) -> None:
+    """``data.phases`` and ``data.time_warp`` (deepdance.data.silhouette.augment)."""
+    from deepdance.data.silhouette.augment import check_phases, check_time_warp
+
+    phases = integer(cfg, "data.phases", low=1, default=1)
+    check_phases(phases, setting(cfg, "data.fps", default=3.0))
+    check_time_warp(setting(cfg, "data.time_warp", default=None))
 
 
 # ---------------------------------------------------------------- model
@@ -445,6 +456,7 @@ def check_model(cfg: DictConfig, allow_missing: Iterable[str] = ()) -> None:
         number(cfg, "model.ridge_alpha", low=0)
         int_list(cfg, "model.rollout_horizons")
         check_condition(cfg)
+        check_rollout_training(cfg)
         if "model.autoencoder_ckpt" not in allow_missing:
             path = existing_path(
                 cfg,
@@ -464,6 +476,21 @@ def check_condition(cfg: DictConfig) -> None:
             "model.condition=genre needs data.root=<folder of AIST++-named silhouette videos> (each "
             "video's genre is read from its name; e.g. the labelled dancers: python -m "
             "deepdance.make_synthetic --silhouette); the embedded dance has no genre labels"
+        )
+
+
+def check_rollout_training(cfg: DictConfig) -> None:
+    """The LSTM's remedies against freezing: head, rollout loss (its windows), noise."""
+    choice(cfg, "model.head", ("point", "mdn"), default="point")
+    integer(cfg, "model.mixtures", low=1, default=5)
+    steps = integer(cfg, "model.rollout_loss_steps", low=1, default=1)
+    number(cfg, "model.scheduled_sampling", low=0, high=1, default=0.0)
+    number(cfg, "model.input_noise", low=0, default=0.0)
+    targets = setting(cfg, "data.target_frames", default=1)
+    if targets != steps:
+        raise DeepdanceError(
+            f"data.target_frames={targets} must equal model.rollout_loss_steps={steps} (each training "
+            "window holds that many targets; experiment=deep_dance_lstm sets it from the model)"
         )
 
 

@@ -120,7 +120,8 @@ class DanceGenerator:
         self.module.eval()
         start = time.perf_counter()
         # Rolled out in standardised units, so ``noise`` is a fraction of each latent's spread.
-        step = partial(self.module.lstm, genre=genre_class)
+        # A mixture head draws each next latent from ``generator``; a point head forecasts it.
+        step = partial(self.module.lstm.sample_next, genre=genre_class, generator=generator)
         window = self.module.normalize(seed)[None]  # (1, L, D)
         predicted = rollout(step, window, steps, noise=noise, generator=generator)[0]
         predicted = self.module.denormalize(predicted)  # (steps, D)

@@ -13,6 +13,10 @@ With ``num_genres`` the LSTM and the ridge are genre-conditioned: each takes a (
 index beside the latents. The LSTM reads a learned genre embedding next to every step's
 latent, so the genre can steer each step of a rollout rather than only the first; the ridge
 reads the genre one-hot, so the baseline it is compared with knows the genre too.
+
+With ``head="mdn"`` the LSTM's output is a mixture of Gaussians (``mixture_head``) rather than
+one point: ``forward`` gives the mixture's mean (the one-step forecast), ``sample_next`` a draw
+(what generation feeds back), ``next_loss`` its negative log-likelihood.
 """
 
 from __future__ import annotations
@@ -24,6 +28,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from deepdance.errors import DeepdanceError
+from deepdance.models.mixture_head import Mixture, MixtureDensityHead
+
+# point: one latent, trained with MSE (the original); mdn: a mixture density, trained with NLL
+HEADS = ("point", "mdn")
 
 
 def check_genre(num_genres: int, genre: torch.Tensor | None, owner: str) -> None:
@@ -46,20 +54,30 @@ class LatentLSTM(nn.Module):
         residual: bool = True,
         num_genres: int = 0,
         genre_dim: int = 8,
+        head: str = "point",
+        mixtures: int = 5,
     ) -> None:
         super().__init__()
+        if head not in HEADS:
+            raise DeepdanceError(f"model.head={head!r} is not known; use {' or '.join(HEADS)}")
         self.num_genres = num_genres
         # A conditioned step reads its latent and the genre's embedding side by side.
         sizes = [latent_dim + (genre_dim if num_genres else 0), *hidden_sizes]
         self.lstms = nn.ModuleList(nn.LSTM(a, b, batch_first=True) for a, b in zip(sizes[:-1], sizes[1:]))
         self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(sizes[-1], latent_dim)
+        # The point head keeps its original type and state-dict keys (head.weight, head.bias).
+        self.head: nn.Module = (
+            nn.Linear(sizes[-1], latent_dim)
+            if head == "point"
+            else MixtureDensityHead(sizes[-1], latent_dim, mixtures)
+        )
         self.residual = residual
         # Built last and only when conditioned: an unconditioned net draws its initial weights,
         # and holds the state-dict keys, exactly as before conditioning existed.
         self.genre_embedding = nn.Embedding(num_genres, genre_dim) if num_genres else None
 
-    def forward(self, z: torch.Tensor, genre: torch.Tensor | None = None) -> torch.Tensor:
+    def predict(self, z: torch.Tensor, genre: torch.Tensor | None = None) -> torch.Tensor | Mixture:
+        """The head's output for the next latent: (B, D), or a ``Mixture`` with ``head="mdn"``."""
         check_genre(self.num_genres, genre, "latent LSTM")
         x = z
         if self.genre_embedding is not None:
@@ -68,8 +86,40 @@ class LatentLSTM(nn.Module):
             x = torch.cat([z, embedded], dim=-1)
         for lstm in self.lstms:
             x = self.dropout(lstm(x)[0])  # (B, L, H)
+        last = z[:, -1] if self.residual else None
+        if isinstance(self.head, MixtureDensityHead):
+            return self.head(x[:, -1], offset=last)
         out = self.head(x[:, -1])  # (B, D)
-        return z[:, -1] + out if self.residual else out
+        return last + out if last is not None else out
+
+    def forward(self, z: torch.Tensor, genre: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, D): the next latent, or the mixture's mean with ``head="mdn"``."""
+        out = self.predict(z, genre)
+        return out.mean() if isinstance(out, Mixture) else out
+
+    def sample_next(
+        self,
+        z: torch.Tensor,
+        genre: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """(B, D): the latent a rollout feeds back: a draw from the mixture with ``head="mdn"``,
+        the point forecast (``forward``) otherwise."""
+        out = self.predict(z, genre)
+        return out.sample(generator) if isinstance(out, Mixture) else out
+
+    @staticmethod
+    def next_loss(out: torch.Tensor | Mixture, target: torch.Tensor) -> torch.Tensor:
+        """The training loss of ``predict``'s output against the (B, D) true next latent: MSE of
+        a point, mean NLL (per dimension) of a mixture."""
+        if isinstance(out, Mixture):
+            return out.nll(target).mean()
+        return F.mse_loss(out, target)
+
+    @staticmethod
+    def fed_back(out: torch.Tensor | Mixture) -> torch.Tensor:
+        """What a training rollout feeds back from ``predict``'s output: the point, or a draw."""
+        return out.sample() if isinstance(out, Mixture) else out
 
 
 def extrapolate(z: torch.Tensor) -> torch.Tensor:

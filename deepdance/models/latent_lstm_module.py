@@ -14,11 +14,20 @@ every test position and reports the error after 1, 5, 10 and 30 steps.
 With ``condition="genre"`` the LSTM and the ridge baseline read each window's genre (from its
 video's AIST++ name), and every rollout is steered by the genre of the video it starts in;
 ``genre_class`` turns a requested genre into the class index ``deepdance.generate`` rolls with.
+
+Against rollouts that freeze into a pose (``rollout_training``, ``mixture_head``; every one off by
+default): ``rollout_loss_steps`` trains over a short rollout of the LSTM's own predictions
+(``scheduled_sampling`` feeds back the truth at times), ``input_noise`` perturbs what it reads,
+``head="mdn"`` makes its output a mixture that rollouts sample. Validation and test measure the
+motion of free-running rollouts (``val/liveliness_ratio``, ``test/liveliness_ratio``: no ground
+truth needed, so also where a split is shorter than the rollout), and a remedy can be chosen
+without the test split.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,12 +42,18 @@ from deepdance.models.autoencoder import SilhouetteAutoencoder
 from deepdance.models.base import DeepdanceModule
 from deepdance.models.generation_metrics import frame_changes
 from deepdance.models.genre_condition import GenreCondition, check_condition
-from deepdance.models.latent_lstm import LatentLSTM, RidgeForecaster, extrapolate, rollout
+from deepdance.models.latent_lstm import HEADS, LatentLSTM, RidgeForecaster, extrapolate, rollout
+from deepdance.models.rollout_training import RolloutTraining
 from deepdance.models.silhouette_metrics import frame_iou, silhouette_metrics
 
 log = logging.getLogger(__name__)
 
 METHODS = {"model": "", "repeat": "_repeat", "extrap": "_extrap", "ridge": "_ridge", "recon": "_recon"}
+# Free-running rollouts for {val,test}/liveliness: from evenly spaced windows of the split.
+VAL_ROLLOUTS = 8
+TEST_ROLLOUTS = 64
+# A mixture head's rollouts in validation and test draw from this seed: comparable epochs.
+SAMPLING_SEED = 0
 
 if TYPE_CHECKING:
     from deepdance.data.silhouette import SilhouetteSequences
@@ -94,6 +109,11 @@ class LatentLSTMModule(DeepdanceModule):
         condition: str | None = None,
         genre_dim: int = 8,
         genres: list[str] | None = None,
+        head: str = "point",
+        mixtures: int = 5,
+        rollout_loss_steps: int = 1,
+        scheduled_sampling: float = 0.0,
+        input_noise: float = 0.0,
         **legacy: Any,
     ) -> None:
         super().__init__()
@@ -112,6 +132,21 @@ class LatentLSTMModule(DeepdanceModule):
         classes = check_condition(condition, genres)
         # Stored only when conditioned: an unconditioned checkpoint keeps its hyper-parameters.
         conditioning = {"condition": condition, "genre_dim": genre_dim, "genres": classes} if classes else {}
+        if head not in HEADS:
+            raise DeepdanceError(f"model.head={head!r} is not known; use {' or '.join(HEADS)}")
+        if head == "mdn" and (not isinstance(mixtures, int) or mixtures < 1):
+            raise DeepdanceError(f"model.mixtures={mixtures!r} must be an integer >= 1 (model.head=mdn)")
+        self.training_loss = RolloutTraining(
+            rollout_loss_steps, float(scheduled_sampling), float(input_noise)
+        )
+        # Like conditioning: stored only when set, so a default checkpoint keeps its hyper-parameters.
+        remedies = {"head": head, "mixtures": mixtures} if head != "point" else {}
+        if not self.training_loss.is_default:
+            remedies.update(
+                rollout_loss_steps=rollout_loss_steps,
+                scheduled_sampling=scheduled_sampling,
+                input_noise=input_noise,
+            )
         self.save_plain_hyperparameters(
             net=net,
             optimizer=optimizer,
@@ -123,6 +158,7 @@ class LatentLSTMModule(DeepdanceModule):
             preprocessing=preprocessing,
             autoencoder_ckpt=str(autoencoder_ckpt) if autoencoder_ckpt else None,
             **conditioning,
+            **remedies,
         )
         net, autoencoder = self.hparams.net, self.hparams.autoencoder
         self.autoencoder = SilhouetteAutoencoder(**autoencoder)
@@ -131,7 +167,14 @@ class LatentLSTMModule(DeepdanceModule):
         self.autoencoder.requires_grad_(False)
         latent_dim = self.autoencoder.config["latent_dim"]
         num_genres = len(classes) if classes else 0
-        self.lstm = LatentLSTM(latent_dim=latent_dim, **net, num_genres=num_genres, genre_dim=genre_dim)
+        self.lstm = LatentLSTM(
+            latent_dim=latent_dim,
+            **net,
+            num_genres=num_genres,
+            genre_dim=genre_dim,
+            head=head,
+            mixtures=mixtures,
+        )
         self.ridge = RidgeForecaster(look_back, latent_dim, ridge_alpha, num_genres)
         self.register_buffer("latent_mean", torch.zeros(latent_dim))
         self.register_buffer("latent_std", torch.ones(latent_dim))
@@ -173,7 +216,8 @@ class LatentLSTMModule(DeepdanceModule):
         """uint8 (T, H, W), 255 = dancer -> latents (T, D) on this module's device."""
         out = []
         for i in range(0, len(frames), batch_size):
-            chunk = torch.as_tensor(np.asarray(frames[i : i + batch_size]), device=self.device)
+            # a copy: a mirrored video is a view with negative strides, a cached one is read-only
+            chunk = torch.as_tensor(np.array(frames[i : i + batch_size]), device=self.device)
             out.append(self.autoencoder.encode(chunk[:, None].float() / 255.0))
         return torch.cat(out)
 
@@ -198,6 +242,11 @@ class LatentLSTMModule(DeepdanceModule):
             raise DeepdanceError(
                 f"data.context_frames={sequences.context_frames} must equal "
                 f"model.look_back={self.hparams.look_back}"
+            )
+        if sequences.target_frames != self.training_loss.steps:
+            raise DeepdanceError(
+                f"data.target_frames={sequences.target_frames} must equal "
+                f"model.rollout_loss_steps={self.training_loss.steps} (the targets of each training window)"
             )
 
     def setup(self, stage: str) -> None:
@@ -268,16 +317,24 @@ class LatentLSTMModule(DeepdanceModule):
             "so it accepts no genre; leave genre out, or train the LSTM with model.condition=genre"
         )
 
-    def batch_latents(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Cached raw latents of each window, (B, L + 1, D)."""
-        L = self.hparams.look_back
-        offsets = torch.tensor(self.video_offsets, device=self.latent_table.device)[
-            batch["video"].to(self.latent_table.device)
-        ]
+    def batch_latents(self, batch: dict[str, torch.Tensor], targets: int = 1) -> torch.Tensor:
+        """Cached raw latents of each window, (B, L + targets, D), ending at its ``target`` frame.
+
+        A time-warped window (``positions``: its frames' fractional indices) reads each latent
+        linearly interpolated between the two cached frames around it."""
+        table = self.latent_table
+        offsets = torch.tensor(self.video_offsets, device=table.device)[batch["video"].to(table.device)]
+        if "positions" in batch:
+            positions = offsets[:, None] + batch["positions"].to(table.device, torch.float64)
+            below = positions.floor().long()  # (B, n)
+            above = positions.ceil().long()
+            weight = (positions - below).to(table.dtype)[..., None]  # (B, n, 1)
+            return (table[below] * (1 - weight) + table[above] * weight).to(self.device)
+        span = self.hparams.look_back + targets - 1
         index = (offsets + batch["target"].to(offsets.device))[:, None] + torch.arange(
-            -L, 1, device=offsets.device
+            -span, 1, device=offsets.device
         )
-        return self.latent_table[index].to(self.device)
+        return table[index].to(self.device)
 
     # ----------------------------------------------------------------------- steps
     def forward(self, context: torch.Tensor, genre: torch.Tensor | None = None) -> torch.Tensor:
@@ -287,9 +344,26 @@ class LatentLSTMModule(DeepdanceModule):
     def ridge_forecast(self, context: torch.Tensor, genre: torch.Tensor | None = None) -> torch.Tensor:
         return self.denormalize(self.ridge(self.normalize(context), genre))
 
+    def rollout_step(
+        self, genre: torch.Tensor | None = None, generator: torch.Generator | None = None
+    ) -> Callable[[torch.Tensor], torch.Tensor]:
+        """Raw latents (B, L, D) -> the raw latent a rollout feeds back: the forecast, or with a
+        mixture head a draw from ``generator`` (as generation draws)."""
+
+        def step(context: torch.Tensor) -> torch.Tensor:
+            return self.denormalize(self.lstm.sample_next(self.normalize(context), genre, generator))
+
+        return step
+
+    def sampling_generator(self) -> torch.Generator | None:
+        """A fresh generator for a mixture head's evaluation rollouts (None: nothing is drawn)."""
+        if self.hparams.get("head", "point") == "point":
+            return None
+        return torch.Generator(device=self.device).manual_seed(SAMPLING_SEED)
+
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        z = self.normalize(self.batch_latents(batch))
-        loss = F.mse_loss(self.lstm(z[:, :-1], self.window_genres(batch)), z[:, -1])
+        z = self.normalize(self.batch_latents(batch, self.training_loss.steps))
+        loss = self.training_loss.loss(self.lstm, z, self.window_genres(batch))
         self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(z))
         return loss
 
@@ -332,6 +406,52 @@ class LatentLSTMModule(DeepdanceModule):
 
     def on_validation_epoch_end(self) -> None:
         self._log_metrics("val")
+        if self.sequences is not None:
+            self.log_dict(self.free_liveliness("val"), sync_dist=True)
+
+    @torch.no_grad()
+    def free_liveliness(self, split: str, rollouts: int = VAL_ROLLOUTS) -> dict[str, float]:
+        """``{split}/liveliness``: the mean silhouette change per step of ``rollouts`` LSTM
+        rollouts over the longest rollout horizon, seeded from evenly spaced windows of
+        ``split``; ``{split}/liveliness_real``: the real frames' change per step in ``split``;
+        ``{split}/liveliness_ratio``: the first over the second. The ridge and extrapolation
+        rollouts from the same windows are measured too (``_ridge``, ``_extrap``).
+
+        Free-running: the rollouts need no ground truth, so they may run past the split's end
+        (the real clips' val and test parts are shorter than 30 steps). Cheap enough for every
+        validation, so a remedy against freezing is chosen without the test split."""
+        sequences = self._sequences()
+        L, horizon = self.hparams.look_back, self.hparams.rollout_horizons[-1]
+        segments = sequences.segments[split]
+        starts = [(s.video, t) for s in segments for t in range(max(s.start, L), s.stop)]
+        if not starts:
+            return {}
+        picks = np.linspace(0, len(starts) - 1, min(rollouts, len(starts))).round().astype(int)
+        videos = torch.tensor([starts[i][0] for i in picks])
+        index = torch.tensor([self.video_offsets[v] + t for v, t in (starts[i] for i in picks)])
+        context = self.latent_table[index[:, None] + torch.arange(-L, 0)].to(self.device)  # (R, L, D)
+        genre = self._video_genres(videos)
+        forecasters = {
+            "": self.rollout_step(genre, self.sampling_generator()),
+            "_ridge": partial(self.ridge_forecast, genre=genre),
+            "_extrap": extrapolate,
+        }
+        real = [
+            frame_changes(self._video_frames(sequences.videos[s.video], torch.arange(s.start, s.stop)).cpu())
+            for s in segments
+            if len(s) > 1
+        ]
+        real_motion = float(torch.cat(real).mean()) if real else 0.0
+        metrics = {f"{split}/liveliness_real": real_motion}
+        for suffix, step in forecasters.items():
+            predicted = rollout(step, context, horizon)  # (R, H, D)
+            # step 0: the last context latent, decoded like the rollout
+            frames = self.decode(torch.cat([context[:, -1:], predicted], dim=1)).clamp(0, 1)
+            moving = float(frame_changes(frames.cpu()).mean())
+            metrics[f"{split}/liveliness{suffix}"] = moving
+            if real_motion > 0:
+                metrics[f"{split}/liveliness_ratio{suffix}"] = moving / real_motion
+        return metrics
 
     def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         self._eval_step("test", batch)
@@ -339,6 +459,7 @@ class LatentLSTMModule(DeepdanceModule):
     def on_test_epoch_end(self) -> None:
         self._log_metrics("test")
         self.log_dict(self.rollout_errors(self._sequences().segments["test"]), sync_dist=True)
+        self.log_dict(self.free_liveliness("test", TEST_ROLLOUTS), sync_dist=True)
 
     def _sequences(self) -> SilhouetteSequences:
         if self.sequences is None:
@@ -366,6 +487,7 @@ class LatentLSTMModule(DeepdanceModule):
         sums: dict[str, list[float]] = {}
         motion: dict[str, list[float]] = {}
         videos = self._sequences().videos
+        generator = self.sampling_generator()
         for seg in segments:
             offset = self.video_offsets[seg.video]
             starts = list(range(max(seg.start, L), seg.stop))
@@ -380,7 +502,7 @@ class LatentLSTMModule(DeepdanceModule):
                 context = self.latent_table[index].to(self.device)
                 genre = self._video_genres(torch.full((len(chunk),), seg.video))
                 forecasters = (
-                    ("", partial(self, genre=genre)),
+                    ("", self.rollout_step(genre, generator)),
                     ("_ridge", partial(self.ridge_forecast, genre=genre)),
                     ("_extrap", extrapolate),
                 )
@@ -480,4 +602,6 @@ class LatentLSTMModule(DeepdanceModule):
         start = self.video_offsets[segment.video] + max(segment.start, L)
         context = self.latent_table[start - L : start]
         genre = sequences.genres[segment.video] if self.genre_condition is not None else None
-        return DanceGenerator(self).generate(context.to(self.device), steps, genre=genre)
+        # a mixture head draws from its own seed: the training's random stream is left alone
+        draws = self.sampling_generator()
+        return DanceGenerator(self).generate(context.to(self.device), steps, genre=genre, generator=draws)

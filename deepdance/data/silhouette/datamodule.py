@@ -14,6 +14,11 @@ and test, as in the genre datamodule, so a generator is judged on people it neve
 Every window carries the genre of its video, read from the video's AIST++ name (-1 where the
 name has none, as for the real Deep-Dance clips): a genre-conditioned LSTM learns from it, and
 ``SilhouetteSequences.require_genres`` stops such a model on a video without one.
+
+Training windows may be augmented (``augment``: other sampling phases, time-warp, the mirror).
+Phases and mirrors are extra *videos* after the originals, with train segments only (a mirror
+with none: it is reached through its original's windows), so a model that looks latents up by
+``(video, target)`` reads an augmented window without knowing of augmentation.
 """
 
 from __future__ import annotations
@@ -30,9 +35,18 @@ from torch.utils.data import DataLoader, Dataset
 
 from deepdance.data.aist.names import GENRES, build_manifest, find_videos, parse_aist_name
 from deepdance.data.aist.splits import dancers_shared_between_splits, describe_split, split_by_dancer
-from deepdance.data.resumable import Item, ResumableTrainOrder, item_generator, item_index
+from deepdance.data.resumable import Item, ResumableTrainOrder, item_generator
+from deepdance.data.silhouette.augment import (
+    check_phases,
+    check_source_rate,
+    check_time_warp,
+    draw_speed,
+    phase_settings,
+    warp_positions,
+    warp_span,
+)
 from deepdance.data.silhouette.cache import SilhouetteCache
-from deepdance.data.silhouette.preprocess import SilhouetteSettings
+from deepdance.data.silhouette.preprocess import SilhouetteSettings, source_fps
 from deepdance.errors import DeepdanceError
 
 log = logging.getLogger(__name__)
@@ -65,6 +79,8 @@ class SilhouetteSequences:
     # Each video's file and AIST++ genre (None: its name has none).
     paths: list[Path] = field(default_factory=list)
     genres: list[str | None] = field(default_factory=list)
+    # Targets after the context in a training window (the LSTM's rollout_loss_steps).
+    target_frames: int = 1
 
     def require_genres(self, setting: str) -> list[str]:
         """Every video's genre, for a model that needs one (``setting`` says which); the first
@@ -144,11 +160,16 @@ class SilhouetteFrames(Dataset):
 
 
 class SilhouetteWindows(Dataset):
-    """Windows of ``context + 1`` consecutive frames whose last frame lies in a segment.
+    """Windows of ``context + targets`` consecutive frames whose last frame lies in a segment.
 
-    ``{"frames": (context + 1, H, W) uint8, "video", "target", "genre"}``; ``target`` is the
-    index of the last frame, so a model can look up cached latents of the whole window;
-    ``genre`` is the video's label (its index in the AIST++ ``GENRES``, -1 for none).
+    ``{"frames": (context + targets, H, W) uint8, "video", "target", "genre"}``; ``target`` is
+    the index of the last frame, so a model can look up cached latents of the whole window;
+    ``genre`` is the video's label (its index in the AIST++ ``GENRES``, -1 for none). Every
+    target lies in the segment (the context may reach back over its start).
+
+    Augmented (training) windows: with ``mirrors`` (video -> its mirrored copy) half of them
+    come from the copy, whole; with ``time_warp`` each is read at a random speed and carries
+    ``positions`` (its frames' fractional indices; ``frames`` are the nearest ones).
     """
 
     def __init__(
@@ -157,20 +178,41 @@ class SilhouetteWindows(Dataset):
         segments: list[Segment],
         context: int,
         labels: list[int] | None = None,
+        targets: int = 1,
+        mirrors: dict[int, int] | None = None,
+        time_warp: tuple[float, float] | None = None,
     ) -> None:
         self.videos = videos
         self.context = context
+        self.length = context + targets
         self.labels = labels or [-1] * len(videos)
-        self.items = [(s.video, t) for s in segments for t in range(max(s.start, context), s.stop)]
+        self.mirrors = mirrors or {}
+        self.time_warp = time_warp
+        # the whole window, and its targets, inside the video and the segment at the top speed
+        first = warp_span(self.length, time_warp)
+        after_start = warp_span(targets, time_warp)
+        self.items = [
+            (s.video, t) for s in segments for t in range(max(s.start + after_start, first), s.stop)
+        ]
 
     def __len__(self) -> int:
         return len(self.items)
 
     def __getitem__(self, item: Item) -> dict[str, Any]:
-        # draws nothing: a seeded training item needs only its index
-        video, t = self.items[item_index(item)]
-        frames = torch.from_numpy(np.array(self.videos[video][t - self.context : t + 1]))
-        return {"frames": frames, "video": video, "target": t, "genre": self.labels[video]}
+        # training items carry their own seed (ResumableSampler); the draws: mirror, then speed
+        index, generator = item_generator(item)
+        video, t = self.items[index]
+        label = self.labels[video]
+        if self.mirrors and torch.rand((), generator=generator) < 0.5:
+            video = self.mirrors[video]
+        out: dict[str, Any] = {"video": video, "target": t, "genre": label}
+        if self.time_warp is None:
+            out["frames"] = torch.from_numpy(np.array(self.videos[video][t - self.length + 1 : t + 1]))
+            return out
+        positions = warp_positions(t, self.length, draw_speed(self.time_warp, generator))
+        out["frames"] = torch.from_numpy(np.array(self.videos[video][np.round(positions).astype(np.int64)]))
+        out["positions"] = torch.from_numpy(positions)
+        return out
 
 
 class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
@@ -197,7 +239,10 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
         val_dancers: int = 1,
         test_dancers: int = 1,
         context_frames: int | None = None,
+        target_frames: int = 1,
         flip: bool = False,
+        phases: int = 1,
+        time_warp: list[float] | None = None,
         batch_size: int = 32,
         num_workers: int = 0,
         pin_memory: bool = False,
@@ -219,6 +264,13 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
             raise DeepdanceError(
                 f"data.context_frames={context_frames} must be >= 1 (or null for single frames)"
             )
+        if not isinstance(target_frames, int) or target_frames < 1:
+            raise DeepdanceError(
+                f"data.target_frames={target_frames!r} must be an integer >= 1 (the LSTM's "
+                "model.rollout_loss_steps)"
+            )
+        check_phases(phases, fps)
+        self.time_warp = check_time_warp(time_warp)
         self.save_hyperparameters(logger=False)
         self.settings = SilhouetteSettings(
             fps=fps,
@@ -252,9 +304,11 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
             raise DeepdanceError(f"data.root: {err}") from None
 
     def prepare_data(self) -> None:
-        """Decode and cache every video once (rank 0 only; the others read the cache)."""
+        """Decode and cache every video once, at every phase (rank 0 only; the others read the
+        cache). Phases of videos that will not train are cached too: the split is not known yet."""
         for path in self.video_paths():
-            self.cache.load(path, self.settings)
+            for settings in [self.settings, *phase_settings(self.settings, self.hparams.phases)]:
+                self.cache.load(path, settings)
 
     def setup(self, stage: str | None = None) -> None:
         if self.videos:
@@ -266,11 +320,22 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
             self.segments = self._segments_by_dancer()
         else:
             self.segments = self._segments_in_time()
+        self._add_phases()
         context = self.hparams.context_frames
+        mirrors = self._add_mirrors() if context and self.hparams.flip else {}
         labels = [GENRES.index(genre) if genre else -1 for genre in self.genres]
         for split in SPLITS:
             if context:
-                self.datasets[split] = SilhouetteWindows(self.videos, self.segments[split], context, labels)
+                train = split == "train"
+                self.datasets[split] = SilhouetteWindows(
+                    self.videos,
+                    self.segments[split],
+                    context,
+                    labels,
+                    targets=self.hparams.target_frames if train else 1,
+                    mirrors=mirrors if train else None,
+                    time_warp=self.time_warp if train else None,
+                )
             else:
                 self.datasets[split] = SilhouetteFrames(
                     self.videos, self.segments[split], flip=self.hparams.flip and split == "train"
@@ -289,6 +354,31 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
             len(self.videos),
             ", ".join(f"{s} {len(self.datasets[s])}" for s in SPLITS),
         )
+
+    def _add_video(self, frames: np.ndarray, source: int) -> int:
+        """Append a copy of video ``source`` (another phase, the mirror); its index."""
+        self.videos.append(frames)
+        self.paths.append(self.paths[source])
+        self.genres.append(self.genres[source])
+        return len(self.videos) - 1
+
+    def _add_phases(self) -> None:
+        """Every training video at phases 1..N-1, as videos training over the same span."""
+        phases = phase_settings(self.settings, self.hparams.phases)
+        for segment in list(self.segments["train"]) if phases else []:
+            path = self.paths[segment.video]
+            check_source_rate(path, source_fps(path), self.settings.fps, self.hparams.phases)
+            for settings in phases:
+                frames = self.cache.load(path, settings)
+                copy = self._add_video(frames, segment.video)
+                # phase k's frame i lies between the original's frames i and i + 1: same split
+                self.segments["train"].append(Segment(copy, segment.start, min(segment.stop, len(frames))))
+
+    def _add_mirrors(self) -> dict[int, int]:
+        """A mirrored copy of every training video: {video: its mirror}."""
+        training = sorted({segment.video for segment in self.segments["train"]})
+        # a view of the memory map, flipped left-right: no copy on disk or in memory
+        return {v: self._add_video(self.videos[v][:, :, ::-1], v) for v in training}
 
     def _segments_in_time(self) -> dict[str, list[Segment]]:
         """Every video cut chronologically: train, then val, then test."""
@@ -324,7 +414,13 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
         self.setup(stage)
         context = self.hparams.context_frames
         return SilhouetteSequences(
-            self.videos, self.segments, self.preprocessing, context, list(self.paths), list(self.genres)
+            self.videos,
+            self.segments,
+            self.preprocessing,
+            context,
+            list(self.paths),
+            list(self.genres),
+            target_frames=self.hparams.target_frames,
         )
 
     @property

@@ -170,6 +170,11 @@ def _check_boxes(path: Path, settings: SilhouetteSettings, height: int, width: i
             )
 
 
+def source_fps(path: str | Path) -> float:
+    """The frame rate of the video at ``path`` (its container's average)."""
+    return float(open_video(Path(path)).get_avg_fps())
+
+
 def extract_silhouettes(path: str | Path, settings: SilhouetteSettings) -> np.ndarray:
     """Decode ``path`` at ``settings.fps`` and return its silhouettes (T, height, width) uint8."""
     path = Path(path)

@@ -1,0 +1,81 @@
+"""How the latent LSTM is trained: one step ahead (the original), or over a short rollout.
+
+Trained only one step ahead, the LSTM always reads real latents; generating, it reads its own
+predictions, whose small errors it never learned to recover from, and on small real clips its
+rollouts settle into a still pose. Three settings (all off by default, which is the original
+one-step MSE, bit for bit) train it on what it will read:
+
+* ``steps`` (``model.rollout_loss_steps``): each training window holds ``steps`` targets after
+  its context; the LSTM rolls out over them, feeding back its own predictions (a draw, for a
+  mixture head), and the loss is the mean over the steps;
+* ``scheduled_sampling``: the probability, per window and step, that the true latent is fed
+  back instead of the prediction (1: teacher forcing on every step);
+* ``input_noise``: Gaussian noise of this standard deviation (standardised latent units) on
+  every latent the LSTM reads in training, real or fed back, so that it learns to pull an
+  imperfect input back towards the dance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from deepdance.errors import DeepdanceError
+from deepdance.models.latent_lstm import LatentLSTM
+
+
+@dataclass(frozen=True)
+class RolloutTraining:
+    """The training-loss settings of the latent LSTM, checked once."""
+
+    steps: int = 1
+    scheduled_sampling: float = 0.0
+    input_noise: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.steps, int) or self.steps < 1:
+            raise DeepdanceError(
+                f"model.rollout_loss_steps={self.steps!r} must be an integer >= 1 (1: one step ahead)"
+            )
+        if not 0 <= self.scheduled_sampling <= 1:
+            raise DeepdanceError(
+                f"model.scheduled_sampling={self.scheduled_sampling} must be a probability in [0, 1]"
+            )
+        if self.input_noise < 0:
+            raise DeepdanceError(f"model.input_noise={self.input_noise} must be >= 0 (standardised units)")
+
+    @property
+    def is_default(self) -> bool:
+        """One step ahead, no noise: the original training."""
+        return self == RolloutTraining()
+
+    def noisy(self, z: torch.Tensor) -> torch.Tensor:
+        """``z`` plus the input noise; ``z`` itself, with no random draw, when there is none."""
+        if self.input_noise == 0:
+            return z
+        return z + self.input_noise * torch.randn_like(z)
+
+    def loss(self, net: LatentLSTM, z: torch.Tensor, genre: torch.Tensor | None = None) -> torch.Tensor:
+        """The mean loss over ``steps`` rollout steps of standardised windows (B, L + steps, D)."""
+        L = z.shape[1] - self.steps
+        if L < 1:
+            raise DeepdanceError(
+                f"training windows of {z.shape[1]} latents leave no context for "
+                f"model.rollout_loss_steps={self.steps}"
+            )
+        window = self.noisy(z[:, :L])  # (B, L, D)
+        losses = []
+        for k in range(self.steps):
+            target = z[:, L + k]  # (B, D)
+            out = net.predict(window, genre)
+            losses.append(net.next_loss(out, target))
+            if k == self.steps - 1:
+                break
+            fed = net.fed_back(out)
+            if self.scheduled_sampling > 0:
+                # (B, 1): this window reads the truth at this step
+                truth = torch.rand(len(z), 1, device=z.device) < self.scheduled_sampling
+                fed = torch.where(truth, target, fed)
+            window = torch.cat([window[:, 1:], self.noisy(fed)[:, None]], dim=1)
+        return losses[0] if self.steps == 1 else torch.stack(losses).mean()

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Deep-Dance on the real clips: remedies against rollouts that freeze into a pose (issue 14, step 5),
+# seed by seed. Every run trains both stages (autoencoder, then LSTM); a candidate changes the LSTM
+# stage only (so every candidate's autoencoder is trained alike), except "latent32", whose
+# autoencoder has a 32-dimensional latent instead of 128.
+#   experiments/deep_dance_freeze/run.sh      (SEEDS="1 2 3" CANDIDATES="default mdn ...")
+# Selection is on validation: val/next_mse and val/liveliness_ratio (motion per step of 8 free-running
+# 30-step rollouts from val windows over the real val frames' motion; 0 = frozen, far above 1 =
+# dissolving), both from the last validation epoch. The rule (select.txt): among candidates whose mean ratio lies in
+# [0.5, 2] (keeps at least half of real motion, without dissolving), the lowest mean val/next_mse;
+# if none does, the ratio closest to 1. Test is reported beside the in-run baselines.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+STUDY_DIR=experiments/deep_dance_freeze
+source experiments/common.sh
+OUT=${OUT:-logs/studies/deep_dance_freeze}
+SEEDS=${SEEDS:-"1 2 3"}
+CANDIDATES=${CANDIDATES:-"default rollout5 rollout5_ss noise mdn mdn_rollout3 flip time_warp phases augment latent32"}
+# one thread: the small LSTM gains nothing from two, and runs stay comparable
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+mkdir -p "$OUT"
+
+# The LSTM stage's overrides of each candidate (a list as Hydra reads it).
+declare -A LSTM=(
+    [default]=''
+    [rollout5]='"model.rollout_loss_steps=5"'
+    [rollout5_ss]='"model.rollout_loss_steps=5","model.scheduled_sampling=0.25"'
+    [noise]='"model.input_noise=0.3"'
+    [mdn]='"model.head=mdn"'
+    [mdn_rollout3]='"model.head=mdn","model.rollout_loss_steps=3"'
+    [flip]='"data.flip=true"'
+    [time_warp]='"data.time_warp=[0.8,1.25]"'
+    [phases]='"data.phases=4"'
+    [augment]='"data.flip=true","data.time_warp=[0.8,1.25]","data.phases=4"'
+    [latent32]=''
+)
+for name in $CANDIDATES; do
+    [[ -v "LSTM[$name]" ]] || { echo "unknown candidate $name; known: ${!LSTM[*]}"; exit 2; }
+    stage=()
+    if [[ -n "${LSTM[$name]}" ]]; then stage+=("stages.lstm.overrides=[${LSTM[$name]}]"); fi
+    if [[ $name == latent32 ]]; then stage+=('stages.ae.overrides=["model.net.latent_dim=32"]'); fi
+    for seed in $SEEDS; do
+        study_run "$OUT" "$name" "$seed" experiment=deep_dance data=deep_dance_clips "${stage[@]}"
+    done
+done
+
+# The report names a group by its stage overrides ("(defaults)": the default candidate).
+$PY -m deepdance.report "$STUDY_DIR/results" --out "$STUDY_DIR/report/val" \
+    --metrics val/next_mse,val/next_iou,val/liveliness_ratio,val/liveliness
+$PY - "$STUDY_DIR/report/val/groups.csv" >"$STUDY_DIR/report/select.txt" <<'PY'
+import sys
+
+import pandas as pd
+
+table = pd.read_csv(sys.argv[1]).pivot(index="group", columns="metric", values="mean")
+ratio = table["val/liveliness_ratio"]
+lively = table[(ratio >= 0.5) & (ratio <= 2)]
+if len(lively):
+    print(f"selected: {lively['val/next_mse'].idxmin()} (lowest val/next_mse with ratio in [0.5, 2])")
+else:
+    print(f"selected: {(ratio - 1).abs().idxmin()} (no candidate keeps half of real motion: ratio nearest 1)")
+print(table.to_string())
+PY
+cat "$STUDY_DIR/report/select.txt"
+
+# Liveliness: free-running 30-step rollouts from 64 test windows over the real test frames' motion
+# (each clip's test part holds ~10 frames at 3 fps, too short for test/rollout30 and liveliness30).
+METRICS=test/next_mse,test/next_iou,test/liveliness_ratio,test/liveliness,test/liveliness_real
+for h in 1 5 10; do METRICS+=",test/rollout${h}_mse,test/rollout${h}_iou"; done
+$PY -m deepdance.report "$STUDY_DIR/results" --out "$STUDY_DIR/report/test" \
+    --metrics "$METRICS,time/run_s" --baselines _repeat,_extrap,_ridge,_recon
