@@ -227,6 +227,7 @@ def test_interval_edge_cases() -> None:
     assert single.n == 1 and single.mean == 0.7 and math.isnan(single.sd) and math.isnan(single.ci_low)
     assert lower_is_better("val/loss") and lower_is_better("rollout/mse_10") and lower_is_better("test/FDD")
     assert not lower_is_better("test/acc")
+    assert lower_is_better("time/run_s")
     assert not lower_is_better("val/loss", higher=["val/loss"]) and lower_is_better("acc", lower=["acc"])
 
 

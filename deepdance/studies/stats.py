@@ -20,7 +20,7 @@ from deepdance.errors import DeepdanceError
 
 LEVEL = 0.95
 # A metric whose name holds one of these is better when lower; any other, when higher.
-LOWER_IS_BETTER = ("loss", "mse", "error", "fdd")
+LOWER_IS_BETTER = ("loss", "mse", "error", "fdd", "time/")
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,8 @@ def t_interval(values: Sequence[float], level: float = LEVEL) -> Interval:
 
 
 def lower_is_better(metric: str, lower: Iterable[str] = (), higher: Iterable[str] = ()) -> bool:
-    """From the name (``*loss*``, ``*mse*``, ``*error*``, ``*fdd*`` are lower-better), unless the
-    metric is named in ``lower`` or ``higher``."""
+    """From the name (``*loss*``, ``*mse*``, ``*error*``, ``*fdd*``, ``time/*`` are lower-better),
+    unless the metric is named in ``lower`` or ``higher``."""
     if metric in set(lower):
         return True
     if metric in set(higher):
