@@ -11,7 +11,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
-STUDY_PATH = re.compile(r"experiments/([A-Za-z0-9_-]+)")
+# a folder under experiments/, not a file there such as experiments/common.sh
+STUDY_PATH = re.compile(r"experiments/([A-Za-z0-9_-]+)(?![A-Za-z0-9_-]|\.\w)")
 RESULT_SUFFIXES = {".json", ".csv", ".md"}
 
 # Studies whose script is committed but whose results are not; the docs label their figures as
