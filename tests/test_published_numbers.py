@@ -75,3 +75,8 @@ def test_the_checks_tell_an_empty_study_from_a_complete_one(tmp_path: Path) -> N
     assert not has_results(tmp_path / "empty_study")
     (tmp_path / "empty_study" / "results" / "summary.json").write_text("{}\n")
     assert has_results(tmp_path / "empty_study")
+
+
+def test_a_file_under_experiments_is_not_a_study() -> None:
+    text = "run experiments/common.sh, then see experiments/bench/ and experiments/embedded_default."
+    assert STUDY_PATH.findall(text) == ["bench", "embedded_default"]
