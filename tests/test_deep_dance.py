@@ -15,10 +15,8 @@ from deepdance.models.dance_generator import DanceGenerator, interpolate_latents
 from deepdance.models.latent_lstm import LatentLSTM, RidgeForecaster, extrapolate, rollout
 from deepdance.models.latent_lstm_module import LatentLSTMModule
 from deepdance.models.silhouette_metrics import frame_iou
+from tests.helpers.models import tiny_lstm
 from tests.helpers.runs import compose_config, run_generate, tiny_deep_dance, train_in_process
-
-TINY_AE = {"height": 24, "width": 40, "latent_dim": 8, "channels": 4, "hidden": 16}
-OPTIMIZER = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-3}
 
 
 @pytest.mark.parametrize("height,width,pools", [(24, 40, 3), (32, 48, 2), (120, 200, 3)])
@@ -72,24 +70,7 @@ def test_interpolation_keeps_keyframes_and_counts() -> None:
 
 
 def _untrained_lstm() -> LatentLSTMModule:
-    preprocessing = {
-        "fps": 3.0,
-        "height": 24,
-        "width": 40,
-        "threshold_rule": "fixed",
-        "threshold": 128.0,
-        "polarity": "dark",
-        "crop": None,
-        "ignore_boxes": [],
-        "start_seconds": 0.0,
-    }
-    return LatentLSTMModule(
-        net={"hidden_sizes": [16], "dropout": 0.0},
-        optimizer=OPTIMIZER,
-        look_back=4,
-        autoencoder=TINY_AE,
-        preprocessing=preprocessing,
-    ).eval()
+    return tiny_lstm().eval()
 
 
 def test_generation_from_both_seed_kinds(tmp_path: Path) -> None:

@@ -18,20 +18,10 @@ from deepdance.models.latent_lstm import LatentLSTM
 from deepdance.models.latent_lstm_module import LatentLSTMModule
 from deepdance.models.mixture_head import Mixture
 from deepdance.models.rollout_training import RolloutTraining
+from tests.helpers.models import tiny_lstm, tiny_preprocessing
 from tests.helpers.runs import tiny_deep_dance, train_in_process
-from tests.test_deep_dance import OPTIMIZER, TINY_AE
 
-PREPROCESSING = {
-    "fps": 3.0,
-    "height": 24,
-    "width": 40,
-    "threshold_rule": "fixed",
-    "threshold": 128.0,
-    "polarity": "dark",
-    "crop": None,
-    "ignore_boxes": [],
-    "start_seconds": 0.0,
-}
+PREPROCESSING = tiny_preprocessing()
 
 
 def _net(head: str = "point", dropout: float = 0.0) -> LatentLSTM:
@@ -40,14 +30,7 @@ def _net(head: str = "point", dropout: float = 0.0) -> LatentLSTM:
 
 
 def _module(**settings: object) -> LatentLSTMModule:
-    return LatentLSTMModule(
-        net={"hidden_sizes": [16], "dropout": 0.0},
-        optimizer=OPTIMIZER,
-        look_back=4,
-        autoencoder=TINY_AE,
-        preprocessing=PREPROCESSING,
-        **settings,
-    )
+    return tiny_lstm(**settings)
 
 
 def test_rollout_loss_is_a_hand_rolled_three_step_loss_and_not_the_one_step_loss() -> None:

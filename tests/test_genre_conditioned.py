@@ -17,8 +17,8 @@ from deepdance.data.synthetic import SyntheticConfig, ensure_synthetic_dataset
 from deepdance.errors import DeepdanceError
 from deepdance.models.latent_lstm import LatentLSTM, RidgeForecaster, rollout
 from deepdance.models.latent_lstm_module import LatentLSTMModule
+from tests.helpers.models import tiny_lstm
 from tests.helpers.runs import compose_config, run_generate, tiny_deep_dance, train_in_process
-from tests.test_deep_dance import OPTIMIZER, TINY_AE
 from tests.test_legacy_checkpoints import LSTM_CKPT
 from tests.test_silhouette_dancers import LABELLED
 
@@ -41,25 +41,7 @@ def labelled(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _module(condition: str | None = "genre") -> LatentLSTMModule:
     """An untrained tiny LSTM over 24x40 frames at 5 fps, look_back 4."""
-    settings = {
-        "fps": 5.0,
-        "height": 24,
-        "width": 40,
-        "threshold_rule": "fixed",
-        "threshold": 128.0,
-        "polarity": "dark",
-        "crop": None,
-        "ignore_boxes": [],
-        "start_seconds": 0.0,
-    }
-    return LatentLSTMModule(
-        net={"hidden_sizes": [16], "dropout": 0.0},
-        optimizer=OPTIMIZER,
-        look_back=4,
-        autoencoder=TINY_AE,
-        preprocessing=settings,
-        condition=condition,
-    ).eval()
+    return tiny_lstm(fps=5.0, condition=condition).eval()
 
 
 # ---------------------------------------------------------------------------- the models
