@@ -28,6 +28,7 @@ from deepdance.bench.timing import Spread, Timing, interleaved_runs
 from deepdance.bench.training import EpochTimes, generator_available, like_for_like
 from deepdance.data.video import keyframe_indices, probe_video
 from deepdance.errors import DeepdanceError
+from tests.helpers.bench import bench_machine
 from tests.helpers.runs import REPO, compose_config, run_cli, run_task, user_error
 
 EXTRACTION_ROWS = (
@@ -102,22 +103,6 @@ def test_find_bench_videos_errors_name_the_folder(tmp_path: Path) -> None:
 
 def _results(rows: list[dict], violations: list[dict]) -> dict:
     """The least a results dict needs for ``markdown``."""
-    machine = {
-        "cpu_model": "cpu",
-        "usable_cpus": 2,
-        "cpu_count": 2,
-        "memory_gb": 1,
-        "gpu": None,
-        "torch": "t",
-        "torch_threads": 2,
-        "decord_package": "decord",
-        "decord": "d",
-        "opencv": "o",
-        "timm": "t",
-        "date": "today",
-        "load_average_1_5_15": [0.1, 0.1, 0.1],
-        "device": "cpu",
-    }
     config = {
         "backbone": "b",
         "img_size": 64,
@@ -146,7 +131,7 @@ def _results(rows: list[dict], violations: list[dict]) -> dict:
     return {
         "name": "x-cpu",
         "command": "c",
-        "machine": machine,
+        "machine": bench_machine(),
         "config": config,
         "sets": sets,
         "rows": rows,

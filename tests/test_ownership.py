@@ -21,6 +21,7 @@ from deepdance.data.synthetic import dataset as synthetic
 from deepdance.data.video.writer import write_mp4
 from deepdance.errors import DeepdanceError
 from deepdance.utils.cache_io import TargetExists, atomic_write_bytes
+from tests.helpers.bench import bench_machine
 from tests.helpers.runs import REPO
 
 TINY = SyntheticConfig(dancers_per_genre=1, cameras=1, musics=1, seconds=0.3, size=32)
@@ -286,22 +287,6 @@ def test_store_deletes_an_orphan_but_not_a_file_whose_writer_holds_the_lock(tmp_
 
 
 def _results(name: str) -> dict:
-    machine = {
-        "cpu_model": "cpu",
-        "usable_cpus": 2,
-        "cpu_count": 2,
-        "memory_gb": 1,
-        "gpu": None,
-        "torch": "t",
-        "torch_threads": 2,
-        "decord_package": "decord",
-        "decord": "d",
-        "opencv": "o",
-        "timm": "t",
-        "date": "today",
-        "load_average_1_5_15": [0.1, 0.1, 0.1],
-        "device": "cpu",
-    }
     config = {
         "backbone": "resnet10t",
         "img_size": 64,
@@ -316,7 +301,7 @@ def _results(name: str) -> dict:
     return {
         "name": name,
         "command": "python -m deepdance.bench bench=smoke",
-        "machine": machine,
+        "machine": bench_machine(),
         "config": config,
         "sets": [],
         "rows": [],
