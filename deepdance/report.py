@@ -47,6 +47,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="_S1,_S2",
         help="metric suffixes of in-run baselines (test/next_mse_ridge): each makes a group '<group> ridge'",
     )
+    parser.add_argument(
+        "--inputs",
+        type=_names,
+        default=[],
+        metavar="KEY1,KEY2",
+        help="override keys that name what a run reads, not its recipe (model.autoencoder_ckpt: "
+        "each seed its own earlier run's checkpoint): left out of the group names, like the seed",
+    )
     parser.add_argument("--metrics", type=_names, help="comma-separated metrics (default: all)")
     parser.add_argument(
         "--lower-is-better",
@@ -67,7 +75,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def report(args: argparse.Namespace) -> list[Path]:
     """Collect the runs, check the asked metrics and pair exist, then write the report files."""
-    runs = split_baselines(collect_runs(args.dirs), args.baselines)
+    runs = split_baselines(collect_runs(args.dirs, frozenset(args.inputs)), args.baselines)
     available = sorted(runs["metric"].unique())
     metrics = args.metrics or available
     unknown = [name for name in metrics if name not in available]

@@ -273,3 +273,19 @@ def test_in_run_baselines_pair_with_the_model_seed_by_seed(tmp_path: Path) -> No
     assert repeat["mean"] == pytest.approx(-0.019) and repeat["verdict"].startswith("(defaults) beats")
     text = (out / MARKDOWN).read_text()
     assert text.count("## Paired per-seed difference") == 2
+
+
+def test_input_checkpoints_named_with_inputs_do_not_split_a_recipe_by_seed(tmp_path: Path) -> None:
+    """Each seed's LSTM reads its own seed's autoencoder: without --inputs every seed is a group
+    of one; with it the two recipes pair up over three seeds."""
+    for recipe, base in (("model.condition=genre", 0.5), ("model.condition=null", 0.2)):
+        for seed in (1, 2, 3):
+            overrides = [f"seed={seed}", f"model.autoencoder_ckpt=/runs/ae/seed{seed}/best.ckpt", recipe]
+            write_run(tmp_path / recipe / f"seed{seed}", {"gen/acc": base + seed / 100, "seed": seed}, overrides)
+    out = tmp_path / "report"
+    main([str(tmp_path), "--out", str(out), "--metrics", "gen/acc"])
+    assert pd.read_csv(out / GROUPS_CSV)["group"].nunique() == 6
+    main([str(tmp_path), "--out", str(out), "--inputs", "model.autoencoder_ckpt", "--metrics", "gen/acc"])
+    groups = pd.read_csv(out / GROUPS_CSV)
+    assert sorted(groups["group"]) == ["model.condition=genre", "model.condition=null"]
+    assert groups["n"].tolist() == [3, 3]

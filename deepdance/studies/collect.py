@@ -43,27 +43,29 @@ def _override_key(override: str) -> str:
     return override.split("=", 1)[0].lstrip("+~")
 
 
-def run_overrides(run_dir: Path) -> list[str] | None:
-    """The run's own overrides minus the seed, in the order given; None without ``.hydra/``."""
+def run_overrides(run_dir: Path, inputs: frozenset[str] = frozenset()) -> list[str] | None:
+    """The run's own overrides minus the seed and minus the keys in ``inputs`` (those naming what
+    the run reads, such as an earlier run's checkpoint of the same seed), in the order given;
+    None without ``.hydra/``."""
     path = run_dir / OVERRIDES
     if not path.is_file():
         return None
     overrides = [str(item) for item in OmegaConf.to_container(OmegaConf.load(path))]
-    return [item for item in overrides if _override_key(item) != "seed"]
+    return [item for item in overrides if _override_key(item) != "seed" and _override_key(item) not in inputs]
 
 
-def run_group(run_dir: Path, shared: frozenset[str] = frozenset()) -> str:
-    """The run's overrides minus the seed and minus ``shared`` (those every run of the study
-    gives, such as ``print_config=false``), or its parent folder's name without ``.hydra/``."""
-    overrides = run_overrides(run_dir)
+def run_group(run_dir: Path, shared: frozenset[str] = frozenset(), inputs: frozenset[str] = frozenset()) -> str:
+    """The run's overrides minus the seed, the ``inputs`` keys and ``shared`` (those every run of
+    the study gives, such as ``print_config=false``), or its parent folder's name without ``.hydra/``."""
+    overrides = run_overrides(run_dir, inputs)
     if overrides is None:
         return run_dir.parent.name
     return " ".join(item for item in overrides if item not in shared) or "(defaults)"
 
 
-def shared_overrides(run_dirs: list[Path]) -> frozenset[str]:
+def shared_overrides(run_dirs: list[Path], inputs: frozenset[str] = frozenset()) -> frozenset[str]:
     """Overrides that every run gives: they name no group, so they are left out of the labels."""
-    lists = [run_overrides(run_dir) for run_dir in run_dirs]
+    lists = [run_overrides(run_dir, inputs) for run_dir in run_dirs]
     if len(lists) < 2 or any(item is None for item in lists):
         return frozenset()
     return frozenset.intersection(*(frozenset(item) for item in lists))
@@ -84,15 +86,16 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def collect_runs(dirs: list[Path]) -> pd.DataFrame:
-    """One row per run and numeric metric: ``run, group, seed, metric, value``."""
+def collect_runs(dirs: list[Path], inputs: frozenset[str] = frozenset()) -> pd.DataFrame:
+    """One row per run and numeric metric: ``run, group, seed, metric, value``. Overrides of the
+    keys in ``inputs`` (``model.autoencoder_ckpt``: each seed reads its own) name no group."""
     rows = []
     paths = find_summaries(dirs)
-    shared = shared_overrides([path.parent for path in paths])
+    shared = shared_overrides([path.parent for path in paths], inputs)
     for path in paths:
         summary = read_summary(path)
         seed = summary.get("seed")
-        group = run_group(path.parent, shared)
+        group = run_group(path.parent, shared, inputs)
         for metric, value in summary.items():
             if metric not in NOT_METRICS and _is_number(value):
                 rows.append((str(path.parent), group, seed, metric, float(value)))
