@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Deep-Dance on the real clips: remedies against rollouts that freeze into a pose (issue 14, step 5),
-# seed by seed. Every run trains both stages (autoencoder, then LSTM); a candidate changes the LSTM
-# stage only (so every candidate's autoencoder is trained alike), except "latent32", whose
-# autoencoder has a 32-dimensional latent instead of 128.
+# seed by seed. The default candidate is the whole two-stage run (experiment=deep_dance); every
+# other candidate trains only the LSTM stage (experiment=deep_dance_lstm), on the same seed's
+# default autoencoder, so candidate and default differ in the LSTM's training alone. "latent32"
+# trains its own autoencoder, with a 32-dimensional latent instead of 128.
 #   experiments/deep_dance_freeze/run.sh      (SEEDS="1 2 3" CANDIDATES="default mdn ...")
 # Selection is on validation: val/next_mse and val/liveliness_ratio (motion per step of 8 free-running
 # 30-step rollouts from val windows over the real val frames' motion; 0 = frozen, far above 1 =
@@ -20,32 +21,46 @@ CANDIDATES=${CANDIDATES:-"default rollout5 rollout5_ss noise mdn mdn_rollout3 fl
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 mkdir -p "$OUT"
 
-# The LSTM stage's overrides of each candidate (a list as Hydra reads it).
+# The LSTM's overrides of each candidate.
 declare -A LSTM=(
     [default]=''
-    [rollout5]='"model.rollout_loss_steps=5"'
-    [rollout5_ss]='"model.rollout_loss_steps=5","model.scheduled_sampling=0.25"'
-    [noise]='"model.input_noise=0.3"'
-    [mdn]='"model.head=mdn"'
-    [mdn_rollout3]='"model.head=mdn","model.rollout_loss_steps=3"'
-    [flip]='"data.flip=true"'
-    [time_warp]='"data.time_warp=[0.8,1.25]"'
-    [phases]='"data.phases=4"'
-    [augment]='"data.flip=true","data.time_warp=[0.8,1.25]","data.phases=4"'
+    [rollout5]='model.rollout_loss_steps=5'
+    [rollout5_ss]='model.rollout_loss_steps=5 model.scheduled_sampling=0.25'
+    [noise]='model.input_noise=0.3'
+    [mdn]='model.head=mdn'
+    [mdn_rollout3]='model.head=mdn model.rollout_loss_steps=3'
+    [flip]='data.flip=true'
+    [time_warp]='data.time_warp=[0.8,1.25]'
+    [phases]='data.phases=4'
+    [augment]='data.flip=true data.time_warp=[0.8,1.25] data.phases=4'
     [latent32]=''
 )
+# the best checkpoint of the default's autoencoder stage for a seed, as an absolute path
+default_ae() {
+    $PY -c 'import json, os, sys; print(os.path.abspath(json.load(open(sys.argv[1]))["ae/best_ckpt"]))' \
+        "$OUT/runs/default/seed$1/summary.json"
+}
 for name in $CANDIDATES; do
     [[ -v "LSTM[$name]" ]] || { echo "unknown candidate $name; known: ${!LSTM[*]}"; exit 2; }
-    stage=()
-    if [[ -n "${LSTM[$name]}" ]]; then stage+=("stages.lstm.overrides=[${LSTM[$name]}]"); fi
-    if [[ $name == latent32 ]]; then stage+=('stages.ae.overrides=["model.net.latent_dim=32"]'); fi
+done
+for name in $CANDIDATES; do
     for seed in $SEEDS; do
-        study_run "$OUT" "$name" "$seed" experiment=deep_dance data=deep_dance_clips "${stage[@]}"
+        case $name in
+        default) study_run "$OUT" default "$seed" experiment=deep_dance data=deep_dance_clips ;;
+        latent32)
+            study_run "$OUT" latent32 "$seed" experiment=deep_dance data=deep_dance_clips \
+                'stages.ae.overrides=["model.net.latent_dim=32"]' ;;
+        *)
+            study_run "$OUT" default "$seed" experiment=deep_dance data=deep_dance_clips
+            # shellcheck disable=SC2086  # the candidate's overrides, one word each
+            study_run "$OUT" "$name" "$seed" experiment=deep_dance_lstm data=deep_dance_clips \
+                "model.autoencoder_ckpt=$(default_ae "$seed")" ${LSTM[$name]} ;;
+        esac
     done
 done
 
-# The report names a group by its stage overrides ("(defaults)": the default candidate).
-$PY -m deepdance.report "$STUDY_DIR/results" --out "$STUDY_DIR/report/val" \
+# The report names a group by its overrides (the default candidate: experiment=deep_dance).
+$PY -m deepdance.report "$STUDY_DIR/results" --out "$STUDY_DIR/report/val" --inputs model.autoencoder_ckpt \
     --metrics val/next_mse,val/next_iou,val/liveliness_ratio,val/liveliness
 $PY - "$STUDY_DIR/report/val/groups.csv" >"$STUDY_DIR/report/select.txt" <<'PY'
 import sys
@@ -68,5 +83,5 @@ cat "$STUDY_DIR/report/select.txt"
 # needs the real continuation, but not for liveliness, which does not).
 METRICS=test/next_mse,test/next_iou,test/liveliness30_ratio,test/liveliness30,test/liveliness30_real
 for h in 1 5 10; do METRICS+=",test/rollout${h}_mse,test/rollout${h}_iou"; done
-$PY -m deepdance.report "$STUDY_DIR/results" --out "$STUDY_DIR/report/test" \
+$PY -m deepdance.report "$STUDY_DIR/results" --out "$STUDY_DIR/report/test" --inputs model.autoencoder_ckpt \
     --metrics "$METRICS,time/run_s" --baselines _repeat,_extrap,_ridge,_recon
