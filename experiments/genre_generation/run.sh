@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Genre-steered generation on the labelled synthetic silhouette dancers, graded by a recognizer
+# (issue 14), seed by seed:
+#   1. the recognizer (experiment=silhouette_genre) on held-out dancers, and its single-frame control;
+#   2. one autoencoder per seed, then two LSTMs on its latents: genre-conditioned
+#      (model.condition=genre) and unconditioned, so the pair differs in the condition only;
+#   3. python -m deepdance.score_generation per seed: that seed's conditioned LSTM, unconditioned
+#      LSTM and recognizer, rollouts from the held-out dancers' windows and from random seeds;
+#   4. python -m deepdance.report over the seeds.
+#   experiments/genre_generation/run.sh       (SEEDS="1 2 3")
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+STUDY_DIR=experiments/genre_generation
+source experiments/common.sh
+OUT=${OUT:-logs/studies/genre_generation}
+SEEDS=${SEEDS:-"1 2 3"}
+# one thread per run: the small models gain little from two on this CPU, and runs stay comparable
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+mkdir -p "$OUT"
+
+# the best checkpoint of run NAME SEED, as an absolute path
+best() {
+    $PY -c 'import json, os, sys; print(os.path.abspath(json.load(open(sys.argv[1]))["best_ckpt"]))' \
+        "$OUT/runs/$1/seed$2/summary.json"
+}
+# Deep-Dance on the recognizer's videos at 6 fps (experiments/silhouette_fps/), the same dancers
+# held out (data.seed=0 in both). The autoencoder sees 1,600 random frames an epoch (of ~7,700):
+# the dancers' silhouettes are simple, and a full pass per epoch would cost 5x the time.
+DATA=(data=silhouette 'data.root=${paths.data_dir}/silhouette_dancers' data.split=dancer data.fps=6)
+
+for seed in $SEEDS; do
+    # 1. The recognizer; the first run renders the dancers into data/silhouette_dancers.
+    study_run "$OUT" recognizer "$seed" experiment=silhouette_genre
+    # 2. One autoencoder, then the two LSTMs on its latents.
+    study_run "$OUT" autoencoder "$seed" experiment=deep_dance_ae "${DATA[@]}" \
+        trainer.limit_train_batches=50 trainer.max_epochs=15
+    ae=$(best autoencoder "$seed")
+    study_run "$OUT" conditioned "$seed" experiment=deep_dance_lstm "${DATA[@]}" \
+        "model.autoencoder_ckpt=$ae" model.condition=genre
+    study_run "$OUT" unconditioned "$seed" experiment=deep_dance_lstm "${DATA[@]}" "model.autoencoder_ckpt=$ae"
+    # 3. Rollouts of both, and of the baselines, scored by this seed's recognizer: 30 steps (5 s),
+    # the most a held-out video of 48 frames holds after 10 seed frames, so that the real clips
+    # beside them are as long.
+    run_dir="$OUT/runs/score/seed$seed" results="$STUDY_DIR/results/score/seed$seed"
+    if [[ ! -f "$run_dir/summary.json" ]]; then
+        echo "=== score seed=$seed"
+        $PY -m deepdance.score_generation "seed=$seed" "lstm_ckpt=$(best conditioned "$seed")" \
+            "recognizer_ckpt=$(best recognizer "$seed")" "uncond_ckpt=$(best unconditioned "$seed")" \
+            steps=30 "hydra.run.dir=$run_dir" >"$OUT/score-seed$seed.log" 2>&1 \
+            || { echo "failed: see $OUT/score-seed$seed.log"; tail -3 "$OUT/score-seed$seed.log"; exit 1; }
+    fi
+    mkdir -p "$results/.hydra"
+    cp "$run_dir/summary.json" "$results/summary.json"
+    cp "$run_dir/.hydra/overrides.yaml" "$results/.hydra/overrides.yaml"
+done
+# The single-frame control: what one frame of a held-out dancer tells.
+for seed in $SEEDS; do
+    study_run "$OUT" recognizer_one_frame "$seed" experiment=silhouette_genre data.num_frames=1
+done
+
+# 4. Tables over the seeds. Each run reads checkpoints of its own seed's earlier runs: --inputs
+# keeps those paths out of the group names.
+$PY -m deepdance.report "$STUDY_DIR/results/recognizer" "$STUDY_DIR/results/recognizer_one_frame" \
+    --out "$STUDY_DIR/report/recognizer" --metrics test/acc,test/acc_clips3,test/f1_macro,val/acc \
+    --pair "data.num_frames=1" "(defaults)"
+$PY -m deepdance.report "$STUDY_DIR/results/conditioned" "$STUDY_DIR/results/unconditioned" \
+    --out "$STUDY_DIR/report/lstm" --inputs model.autoencoder_ckpt --baselines _repeat,_ridge \
+    --metrics test/next_mse,test/next_iou,test/rollout5_mse,test/rollout30_mse,test/liveliness30_ratio \
+    --pair "(defaults)" "model.condition=genre"
+GEN=""
+for m in fdd genre_acc liveliness_ratio diversity novelty; do GEN+="gen/$m,gen_random/$m,"; done
+$PY -m deepdance.report "$STUDY_DIR/results/score" --out "$STUDY_DIR/report/generation" \
+    --inputs lstm_ckpt,recognizer_ckpt,uncond_ckpt --baselines _repeat,_ridge,_retrieval,_uncond \
+    --metrics "${GEN}gen/fdd_floor,gen/genre_acc_real,gen/liveliness_real,gen/diversity_real" \
+    --pair "(defaults) uncond" "(defaults)" --pair "(defaults) repeat" "(defaults)" \
+    --pair "(defaults) ridge" "(defaults)" --pair "(defaults) retrieval" "(defaults)"
