@@ -74,3 +74,9 @@ $PY -m deepdance.report "$STUDY_DIR/results/score" --out "$STUDY_DIR/report/gene
     --metrics "${GEN}gen/fdd_floor,gen/genre_acc_real,gen/liveliness_real,gen/diversity_real" \
     --pair "(defaults) uncond" "(defaults)" --pair "(defaults) repeat" "(defaults)" \
     --pair "(defaults) ridge" "(defaults)" --pair "(defaults) retrieval" "(defaults)"
+
+# 5. The README's picture: seed 1's conditioned LSTM, one row per genre from the same random seed
+# latents, 30 steps (5 s at 6 fps). Written once: generate never replaces a file.
+GRID=$STUDY_DIR/genre_grid.png
+[[ -f $GRID ]] || $PY -m deepdance.generate "ckpt_path=$(best conditioned 1)" grid=true steps=30 \
+    seed=random rng_seed=0 "out=$GRID" "hydra.run.dir=$OUT/runs/grid"
