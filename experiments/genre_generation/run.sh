@@ -7,7 +7,7 @@
 #   3. python -m deepdance.score_generation per seed: that seed's conditioned LSTM, unconditioned
 #      LSTM and recognizer, rollouts from the held-out dancers' windows and from random seeds;
 #   4. python -m deepdance.report over the seeds.
-#   experiments/genre_generation/run.sh       (SEEDS="1 2 3")
+#   experiments/genre_generation/run.sh       (SEEDS="1 2 3"; a part alone: run.sh recognizers|generators|scores)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 STUDY_DIR=experiments/genre_generation
@@ -24,39 +24,63 @@ best() {
         "$OUT/runs/$1/seed$2/summary.json"
 }
 # Deep-Dance on the recognizer's videos at 6 fps (experiments/silhouette_fps/), the same dancers
-# held out (data.seed=0 in both). The autoencoder sees 1,600 random frames an epoch (of ~7,700):
-# the dancers' silhouettes are simple, and a full pass per epoch would cost 5x the time.
+# held out (data.seed=0 in both). The autoencoder sees 50 random batches (1,600 frames of ~7,700)
+# an epoch: the dancers' silhouettes are simple, and a full pass per epoch would cost 5x the time.
 DATA=(data=silhouette 'data.root=${paths.data_dir}/silhouette_dancers' data.split=dancer data.fps=6)
 
-for seed in $SEEDS; do
-    # 1. The recognizer; the first run renders the dancers into data/silhouette_dancers.
-    study_run "$OUT" recognizer "$seed" experiment=silhouette_genre
-    # 2. One autoencoder, then the two LSTMs on its latents.
-    study_run "$OUT" autoencoder "$seed" experiment=deep_dance_ae "${DATA[@]}" \
-        trainer.limit_train_batches=50 trainer.max_epochs=15
-    ae=$(best autoencoder "$seed")
-    study_run "$OUT" conditioned "$seed" experiment=deep_dance_lstm "${DATA[@]}" \
-        "model.autoencoder_ckpt=$ae" model.condition=genre
-    study_run "$OUT" unconditioned "$seed" experiment=deep_dance_lstm "${DATA[@]}" "model.autoencoder_ckpt=$ae"
-    # 3. Rollouts of both, and of the baselines, scored by this seed's recognizer: 30 steps (5 s),
-    # the most a held-out video of 48 frames holds after 10 seed frames, so that the real clips
-    # beside them are as long.
-    run_dir="$OUT/runs/score/seed$seed" results="$STUDY_DIR/results/score/seed$seed"
-    if [[ ! -f "$run_dir/summary.json" ]]; then
-        echo "=== score seed=$seed"
-        $PY -m deepdance.score_generation "seed=$seed" "lstm_ckpt=$(best conditioned "$seed")" \
-            "recognizer_ckpt=$(best recognizer "$seed")" "uncond_ckpt=$(best unconditioned "$seed")" \
-            steps=30 "hydra.run.dir=$run_dir" >"$OUT/score-seed$seed.log" 2>&1 \
-            || { echo "failed: see $OUT/score-seed$seed.log"; tail -3 "$OUT/score-seed$seed.log"; exit 1; }
-    fi
-    mkdir -p "$results/.hydra"
-    cp "$run_dir/summary.json" "$results/summary.json"
-    cp "$run_dir/.hydra/overrides.yaml" "$results/.hydra/overrides.yaml"
-done
-# The single-frame control: what one frame of a held-out dancer tells.
-for seed in $SEEDS; do
-    study_run "$OUT" recognizer_one_frame "$seed" experiment=silhouette_genre data.num_frames=1
-done
+# 1. The recognizer and its single-frame control; the first run renders the dancers into
+# data/silhouette_dancers.
+recognizers() {
+    for seed in $SEEDS; do study_run "$OUT" recognizer "$seed" experiment=silhouette_genre; done
+    for seed in $SEEDS; do
+        study_run "$OUT" recognizer_one_frame "$seed" experiment=silhouette_genre data.num_frames=1
+    done
+}
+
+# 2. One autoencoder per seed, then the two LSTMs on its latents. The LSTM sees 30 random batches
+# (1,920 windows of ~6,000) an epoch for at most 20 epochs: about 6 passes over the data.
+generators() {
+    local ae lstm=(trainer.limit_train_batches=30 trainer.max_epochs=20)
+    for seed in $SEEDS; do
+        study_run "$OUT" autoencoder "$seed" experiment=deep_dance_ae "${DATA[@]}" \
+            trainer.limit_train_batches=50 trainer.max_epochs=15
+        ae=$(best autoencoder "$seed")
+        study_run "$OUT" conditioned "$seed" experiment=deep_dance_lstm "${DATA[@]}" "${lstm[@]}" \
+            "model.autoencoder_ckpt=$ae" model.condition=genre
+        study_run "$OUT" unconditioned "$seed" experiment=deep_dance_lstm "${DATA[@]}" "${lstm[@]}" \
+            "model.autoencoder_ckpt=$ae"
+    done
+}
+
+# 3. Rollouts of both LSTMs, and of the baselines, scored by the same seed's recognizer: 30 steps
+# (5 s), the most a held-out video of 48 frames holds after 10 seed frames, so that the real
+# clips beside them are as long.
+scores() {
+    local run_dir results
+    for seed in $SEEDS; do
+        run_dir="$OUT/runs/score/seed$seed" results="$STUDY_DIR/results/score/seed$seed"
+        if [[ ! -f "$run_dir/summary.json" ]]; then
+            echo "=== score seed=$seed"
+            $PY -m deepdance.score_generation "seed=$seed" "lstm_ckpt=$(best conditioned "$seed")" \
+                "recognizer_ckpt=$(best recognizer "$seed")" "uncond_ckpt=$(best unconditioned "$seed")" \
+                steps=30 "hydra.run.dir=$run_dir" >"$OUT/score-seed$seed.log" 2>&1 \
+                || { echo "failed: see $OUT/score-seed$seed.log"; tail -3 "$OUT/score-seed$seed.log"; exit 1; }
+        fi
+        mkdir -p "$results/.hydra"
+        cp "$run_dir/summary.json" "$results/summary.json"
+        cp "$run_dir/.hydra/overrides.yaml" "$results/.hydra/overrides.yaml"
+    done
+}
+
+# A part alone (two shells can share the work: recognizers in one, generators in the other, then
+# scores, which also writes the reports), or all.
+PART=${1:-all}
+case $PART in
+recognizers | generators) $PART; exit ;;
+scores) scores ;;
+all) recognizers; generators; scores ;;
+*) echo "unknown part $PART; known: recognizers, generators, scores, all"; exit 2 ;;
+esac
 
 # 4. Tables over the seeds. Each run reads checkpoints of its own seed's earlier runs: --inputs
 # keeps those paths out of the group names.
