@@ -38,9 +38,10 @@ recognizers() {
 }
 
 # 2. One autoencoder per seed, then the two LSTMs on its latents. The LSTM sees 30 random batches
-# (1,920 windows of ~6,000) an epoch for at most 20 epochs: about 6 passes over the data.
+# (1,920 windows of ~6,000) an epoch for 20 epochs, about 6 passes over the data, and validates
+# every 4th epoch (a validation, ~1,500 windows decoded for five methods, costs 4 epochs).
 generators() {
-    local ae lstm=(trainer.limit_train_batches=30 trainer.max_epochs=20)
+    local ae lstm=(trainer.limit_train_batches=30 trainer.max_epochs=20 trainer.check_val_every_n_epoch=4)
     for seed in $SEEDS; do
         study_run "$OUT" autoencoder "$seed" experiment=deep_dance_ae "${DATA[@]}" \
             trainer.limit_train_batches=50 trainer.max_epochs=15
