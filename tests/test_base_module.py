@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -123,6 +124,9 @@ def test_optimizer_and_scheduler_come_from_config_and_skip_frozen_parameters() -
     assert (
         config["lr_scheduler"]["monitor"] == "val/loss" and config["lr_scheduler"]["scheduler"].patience == 2
     )
+    # validating every 3rd epoch: the plateau scheduler steps only then, when its metric exists
+    model._trainer = SimpleNamespace(check_val_every_n_epoch=3)
+    assert model.configure_optimizers()["lr_scheduler"]["frequency"] == 3
     no_scheduler = SilhouetteAEModule(net=SMALL_NET, optimizer=OPTIMIZER).configure_optimizers()
     assert set(no_scheduler) == {"optimizer"} and isinstance(no_scheduler["optimizer"], torch.optim.Adam)
 

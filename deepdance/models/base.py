@@ -51,10 +51,13 @@ class DeepdanceModule(pl.LightningModule):
         if not self.hparams.get("scheduler"):
             return {"optimizer": optimizer}
         scheduler = build_partial(self.hparams.scheduler, "model.scheduler")(optimizer=optimizer)
-        return {
-            "optimizer": optimizer,
-            "lr_scheduler": {"scheduler": scheduler, "monitor": self.scheduler_monitor, "interval": "epoch"},
-        }
+        config = {"scheduler": scheduler, "monitor": self.scheduler_monitor, "interval": "epoch"}
+        # A plateau scheduler reads a validation metric: with trainer.check_val_every_n_epoch=k it
+        # steps every k-th epoch, when validation has run (else Lightning stops: metric not found).
+        every = getattr(self._trainer, "check_val_every_n_epoch", None)
+        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau) and every:
+            config["frequency"] = int(every)
+        return {"optimizer": optimizer, "lr_scheduler": config}
 
 
 def build_partial(spec: dict[str, Any], key: str) -> Any:
