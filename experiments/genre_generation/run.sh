@@ -52,6 +52,10 @@ generators() {
             "model.autoencoder_ckpt=$ae" model.condition=genre
         study_run "$OUT" unconditioned "$seed" experiment=deep_dance_lstm "${DATA[@]}" "${lstm[@]}" \
             "model.autoencoder_ckpt=$ae"
+        # a second recipe for the condition: noise on the latents it reads makes the context less
+        # certain, so the genre has more to say about what comes next
+        study_run "$OUT" conditioned_noise "$seed" experiment=deep_dance_lstm "${DATA[@]}" "${lstm[@]}" \
+            "model.autoencoder_ckpt=$ae" model.condition=genre model.input_noise=0.3
     done
 }
 
@@ -59,20 +63,25 @@ generators() {
 # (5 s), the most a held-out video of 48 frames holds after 10 seed frames, so that the real
 # clips beside them are as long.
 scores() {
-    local run_dir results
+    local seed
     for seed in $SEEDS; do
-        run_dir="$OUT/runs/score/seed$seed" results="$STUDY_DIR/results/score/seed$seed"
-        if [[ ! -f "$run_dir/summary.json" ]]; then
-            echo "=== score seed=$seed"
-            $PY -m deepdance.score_generation "seed=$seed" "lstm_ckpt=$(best conditioned "$seed")" \
-                "recognizer_ckpt=$(best recognizer "$seed")" "uncond_ckpt=$(best unconditioned "$seed")" \
-                steps=30 "hydra.run.dir=$run_dir" >"$OUT/score-seed$seed.log" 2>&1 \
-                || { echo "failed: see $OUT/score-seed$seed.log"; tail -3 "$OUT/score-seed$seed.log"; exit 1; }
-        fi
-        mkdir -p "$results/.hydra"
-        cp "$run_dir/summary.json" "$results/summary.json"
-        cp "$run_dir/.hydra/overrides.yaml" "$results/.hydra/overrides.yaml"
+        score score "$seed" conditioned
+        score score_noise "$seed" conditioned_noise
     done
+}
+# score NAME SEED LSTM: that seed's LSTM run, with the unconditioned LSTM and the recognizer
+score() {
+    local run_dir="$OUT/runs/$1/seed$2" results="$STUDY_DIR/results/$1/seed$2"
+    if [[ ! -f "$run_dir/summary.json" ]]; then
+        echo "=== $1 seed=$2"
+        $PY -m deepdance.score_generation "seed=$2" "lstm_ckpt=$(best "$3" "$2")" \
+            "recognizer_ckpt=$(best recognizer "$2")" "uncond_ckpt=$(best unconditioned "$2")" \
+            steps=30 "hydra.run.dir=$run_dir" >"$OUT/$1-seed$2.log" 2>&1 \
+            || { echo "failed: see $OUT/$1-seed$2.log"; tail -3 "$OUT/$1-seed$2.log"; exit 1; }
+    fi
+    mkdir -p "$results/.hydra"
+    cp "$run_dir/summary.json" "$results/summary.json"
+    cp "$run_dir/.hydra/overrides.yaml" "$results/.hydra/overrides.yaml"
 }
 
 # A part alone (two shells can share the work: recognizers in one, generators in the other, then
@@ -90,16 +99,18 @@ esac
 $PY -m deepdance.report "$STUDY_DIR/results/recognizer" "$STUDY_DIR/results/recognizer_one_frame" \
     --out "$STUDY_DIR/report/recognizer" --metrics test/acc,test/acc_clips3,test/f1_macro,val/acc \
     --pair "data.num_frames=1" "(defaults)"
-$PY -m deepdance.report "$STUDY_DIR/results/conditioned" "$STUDY_DIR/results/unconditioned" \
+$PY -m deepdance.report "$STUDY_DIR/results/conditioned" "$STUDY_DIR/results/unconditioned" "$STUDY_DIR/results/conditioned_noise" \
     --out "$STUDY_DIR/report/lstm" --inputs model.autoencoder_ckpt --baselines _repeat,_ridge \
     --metrics val/next_mse,val/next_iou,val/liveliness_ratio --pair "(defaults)" "model.condition=genre"
 GEN=""
 for m in fdd genre_acc liveliness_ratio diversity novelty; do GEN+="gen/$m,gen_random/$m,"; done
-$PY -m deepdance.report "$STUDY_DIR/results/score" --out "$STUDY_DIR/report/generation" \
-    --inputs lstm_ckpt,recognizer_ckpt,uncond_ckpt --baselines _repeat,_ridge,_retrieval,_uncond \
-    --metrics "${GEN}gen/fdd_floor,gen/genre_acc_real,gen/liveliness_real,gen/diversity_real" \
-    --pair "(defaults) uncond" "(defaults)" --pair "(defaults) repeat" "(defaults)" \
-    --pair "(defaults) ridge" "(defaults)" --pair "(defaults) retrieval" "(defaults)"
+for name in score score_noise; do
+    $PY -m deepdance.report "$STUDY_DIR/results/$name" --out "$STUDY_DIR/report/generation${name#score}" \
+        --inputs lstm_ckpt,recognizer_ckpt,uncond_ckpt --baselines _repeat,_ridge,_retrieval,_uncond \
+        --metrics "${GEN}gen/fdd_floor,gen/genre_acc_real,gen/liveliness_real,gen/diversity_real" \
+        --pair "(defaults) uncond" "(defaults)" --pair "(defaults) repeat" "(defaults)" \
+        --pair "(defaults) ridge" "(defaults)" --pair "(defaults) retrieval" "(defaults)"
+done
 
 # 5. The README's picture: seed 1's conditioned LSTM, one row per genre from the same random seed
 # latents, 30 steps (5 s at 6 fps). Written once: generate never replaces a file.
