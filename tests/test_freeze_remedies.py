@@ -19,7 +19,7 @@ from deepdance.models.latent_lstm_module import LatentLSTMModule
 from deepdance.models.mixture_head import Mixture
 from deepdance.models.rollout_training import RolloutTraining
 from tests.helpers.models import tiny_lstm, tiny_preprocessing
-from tests.helpers.runs import tiny_deep_dance, train_in_process
+from tests.helpers.runs import REPO, compose_config, tiny_deep_dance, train_in_process
 
 PREPROCESSING = tiny_preprocessing()
 
@@ -213,3 +213,22 @@ def test_every_remedy_at_once_trains_validates_and_generates(tmp_path: Path) -> 
         generator.generate(seed, steps=4, generator=torch.Generator().manual_seed(s)).frames for s in (1, 2)
     ]
     assert dances[0].shape == dances[1].shape and not np.array_equal(*dances)
+
+
+def test_clips_experiment_trains_the_lstm_with_the_recipe_chosen_on_validation() -> None:
+    """experiment=deep_dance_clips: the LSTM stage gets the freeze study's selected candidate
+    (report/select.txt), the autoencoder stage the original's; both read the clips."""
+    cfg = compose_config("train", ["experiment=deep_dance_clips"])
+    stages = {
+        name: compose_config("train", [f"experiment={stage.experiment}", *stage.overrides])
+        for name, stage in cfg.stages.items()
+    }
+    assert {stage.data.root for stage in stages.values()} == {cfg.data.root}
+    assert cfg.data.root.endswith("shared/data/deep_dance")
+    lstm, ae = stages["lstm"], stages["ae"]
+    assert (lstm.data.flip, list(lstm.data.time_warp), lstm.data.phases) == (True, [0.8, 1.25], 4)
+    assert lstm.trainer.limit_train_batches == 0.25
+    assert (ae.data.phases, ae.data.time_warp, ae.trainer.get("limit_train_batches")) == (1, None, None)
+    selected = (REPO / "experiments" / "deep_dance_freeze" / "report" / "select.txt").read_text()
+    chosen = selected.splitlines()[0].removeprefix("selected: ").split(" (")[0].split()
+    assert chosen[0] == "experiment=deep_dance_lstm" and chosen[1:] == list(cfg.stages.lstm.overrides[1:])

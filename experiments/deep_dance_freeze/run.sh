@@ -60,9 +60,18 @@ for name in $CANDIDATES; do
     done
 done
 
-# The report names a group by its overrides (the default candidate: experiment=deep_dance).
+# The report names a group by its overrides (the default candidate: experiment=deep_dance); each
+# other candidate is paired with the default, seed by seed.
+PAIRS=()
+for name in $CANDIDATES; do
+    case $name in
+    default) ;;
+    latent32) PAIRS+=(--pair "experiment=deep_dance" "experiment=deep_dance stages.ae.overrides=[model.net.latent_dim=32]") ;;
+    *) PAIRS+=(--pair "experiment=deep_dance" "experiment=deep_dance_lstm ${LSTM[$name]}") ;;
+    esac
+done
 $PY -m deepdance.report "$STUDY_DIR/results" --out "$STUDY_DIR/report/val" --inputs model.autoencoder_ckpt \
-    --metrics val/next_mse,val/next_iou,val/liveliness_ratio,val/liveliness
+    --metrics val/next_mse,val/next_iou,val/liveliness_ratio,val/liveliness "${PAIRS[@]}"
 $PY - "$STUDY_DIR/report/val/groups.csv" >"$STUDY_DIR/report/select.txt" <<'PY'
 import sys
 
@@ -85,4 +94,4 @@ cat "$STUDY_DIR/report/select.txt"
 METRICS=test/next_mse,test/next_iou,test/liveliness30_ratio,test/liveliness30,test/liveliness30_real
 for h in 1 5 10; do METRICS+=",test/rollout${h}_mse,test/rollout${h}_iou"; done
 $PY -m deepdance.report "$STUDY_DIR/results" --out "$STUDY_DIR/report/test" --inputs model.autoencoder_ckpt \
-    --metrics "$METRICS,time/run_s" --baselines _repeat,_extrap,_ridge,_recon
+    --metrics "$METRICS,time/run_s" --baselines _repeat,_extrap,_ridge,_recon "${PAIRS[@]}"
