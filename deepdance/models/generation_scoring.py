@@ -53,7 +53,7 @@ class ScoringSettings:
     """How many clips of which split; ``genres`` None = every genre the LSTM learned."""
 
     rollouts: int = 32
-    steps: int = 48
+    steps: int = 30
     random_rollouts: int = 8
     train_clips: int = 200
     split: str = "test"
