@@ -281,7 +281,9 @@ def test_input_checkpoints_named_with_inputs_do_not_split_a_recipe_by_seed(tmp_p
     for recipe, base in (("model.condition=genre", 0.5), ("model.condition=null", 0.2)):
         for seed in (1, 2, 3):
             overrides = [f"seed={seed}", f"model.autoencoder_ckpt=/runs/ae/seed{seed}/best.ckpt", recipe]
-            write_run(tmp_path / recipe / f"seed{seed}", {"gen/acc": base + seed / 100, "seed": seed}, overrides)
+            write_run(
+                tmp_path / recipe / f"seed{seed}", {"gen/acc": base + seed / 100, "seed": seed}, overrides
+            )
     out = tmp_path / "report"
     main([str(tmp_path), "--out", str(out), "--metrics", "gen/acc"])
     assert pd.read_csv(out / GROUPS_CSV)["group"].nunique() == 6

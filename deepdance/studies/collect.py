@@ -54,7 +54,9 @@ def run_overrides(run_dir: Path, inputs: frozenset[str] = frozenset()) -> list[s
     return [item for item in overrides if _override_key(item) != "seed" and _override_key(item) not in inputs]
 
 
-def run_group(run_dir: Path, shared: frozenset[str] = frozenset(), inputs: frozenset[str] = frozenset()) -> str:
+def run_group(
+    run_dir: Path, shared: frozenset[str] = frozenset(), inputs: frozenset[str] = frozenset()
+) -> str:
     """The run's overrides minus the seed, the ``inputs`` keys and ``shared`` (those every run of
     the study gives, such as ``print_config=false``), or its parent folder's name without ``.hydra/``."""
     overrides = run_overrides(run_dir, inputs)
