@@ -13,6 +13,20 @@ PY=${PY:-python}
 # the group names): no config print-out and no live progress bar in the logs.
 QUIET=(print_config=false callbacks.rich_progress_bar=null)
 
+# study_copy RUN_DIR RESULTS: a finished run's summary.json and overrides into the study's results.
+study_copy() {
+    mkdir -p "$2/.hydra"
+    cp "$1/summary.json" "$2/summary.json"
+    cp "$1/.hydra/overrides.yaml" "$2/.hydra/overrides.yaml"
+}
+
+# best_ckpt SUMMARY [KEY]: the checkpoint a finished run's summary.json names under KEY
+# (default best_ckpt; a two-stage run's autoencoder: ae/best_ckpt), as an absolute path.
+best_ckpt() {
+    $PY -c 'import json, os, sys; print(os.path.abspath(json.load(open(sys.argv[1]))[sys.argv[2]]))' \
+        "$1" "${2:-best_ckpt}"
+}
+
 study_run() {
     local out=$1 name=$2 seed=$3
     shift 3
@@ -22,7 +36,5 @@ study_run() {
         $PY -m deepdance.train "seed=$seed" "$@" "${QUIET[@]}" "hydra.run.dir=$run_dir" >"$out/$name-seed$seed.log" 2>&1 \
             || { echo "failed: see $out/$name-seed$seed.log"; tail -3 "$out/$name-seed$seed.log"; return 1; }
     fi
-    mkdir -p "$results/.hydra"
-    cp "$run_dir/summary.json" "$results/summary.json"
-    cp "$run_dir/.hydra/overrides.yaml" "$results/.hydra/overrides.yaml"
+    study_copy "$run_dir" "$results"
 }

@@ -37,10 +37,7 @@ declare -A LSTM=(
     [latent32]=''
 )
 # the best checkpoint of the default's autoencoder stage for a seed, as an absolute path
-default_ae() {
-    $PY -c 'import json, os, sys; print(os.path.abspath(json.load(open(sys.argv[1]))["ae/best_ckpt"]))' \
-        "$OUT/runs/default/seed$1/summary.json"
-}
+default_ae() { best_ckpt "$OUT/runs/default/seed$1/summary.json" ae/best_ckpt; }
 for name in $CANDIDATES; do
     [[ -v "LSTM[$name]" ]] || { echo "unknown candidate $name; known: ${!LSTM[*]}"; exit 2; }
 done

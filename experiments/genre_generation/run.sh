@@ -19,10 +19,7 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 mkdir -p "$OUT"
 
 # the best checkpoint of run NAME SEED, as an absolute path
-best() {
-    $PY -c 'import json, os, sys; print(os.path.abspath(json.load(open(sys.argv[1]))["best_ckpt"]))' \
-        "$OUT/runs/$1/seed$2/summary.json"
-}
+best() { best_ckpt "$OUT/runs/$1/seed$2/summary.json"; }
 # Deep-Dance on the recognizer's videos at 6 fps (experiments/silhouette_fps/), the same dancers
 # held out (data.seed=0 in both). The autoencoder sees 50 random batches (1,600 frames of ~7,700)
 # an epoch: the dancers' silhouettes are simple, and a full pass per epoch would cost 5x the time.
@@ -79,9 +76,7 @@ score() {
             steps=30 "hydra.run.dir=$run_dir" >"$OUT/$1-seed$2.log" 2>&1 \
             || { echo "failed: see $OUT/$1-seed$2.log"; tail -3 "$OUT/$1-seed$2.log"; exit 1; }
     fi
-    mkdir -p "$results/.hydra"
-    cp "$run_dir/summary.json" "$results/summary.json"
-    cp "$run_dir/.hydra/overrides.yaml" "$results/.hydra/overrides.yaml"
+    study_copy "$run_dir" "$results"
 }
 
 # A part alone (two shells can share the work: recognizers in one, generators in the other, then
