@@ -1,4 +1,5 @@
-# Shared by the studies' run.sh scripts (source it): one training run per call, resumable.
+# Shared by the studies' run.sh scripts (set STUDY_DIR, then source it): one training run per
+# call, resumable.
 #
 #   study_run OUT NAME SEED [override ...]
 #
@@ -12,6 +13,9 @@ PY=${PY:-python}
 # Settings every run of a study shares (the report leaves overrides common to all runs out of
 # the group names): no config print-out and no live progress bar in the logs.
 QUIET=(print_config=false callbacks.rich_progress_bar=null)
+# The study's run directories (not committed): logs/studies/<study> from STUDY_DIR, or OUT=...
+OUT=${OUT:-logs/studies/${STUDY_DIR#experiments/}}
+mkdir -p "$OUT"
 
 # study_copy RUN_DIR RESULTS: a finished run's summary.json and overrides into the study's results.
 study_copy() {

@@ -14,12 +14,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 STUDY_DIR=experiments/deep_dance_freeze
 source experiments/common.sh
-OUT=${OUT:-logs/studies/deep_dance_freeze}
 SEEDS=${SEEDS:-"1 2 3"}
 CANDIDATES=${CANDIDATES:-"default rollout5 rollout5_ss noise mdn mdn_rollout3 flip time_warp phases augment latent32"}
 # one thread: the small LSTM gains nothing from two, and runs stay comparable
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
-mkdir -p "$OUT"
 
 # The LSTM's overrides of each candidate.
 declare -A LSTM=(

@@ -11,12 +11,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 STUDY_DIR=experiments/deep_dance_paired
 source experiments/common.sh
-OUT=${OUT:-logs/studies/deep_dance_paired}
 SEEDS=${SEEDS:-"1 2 3 4 5"}
 DATASETS=${DATASETS:-"clips synthetic"}
 # one thread: the small LSTM gains nothing from two, and runs stay comparable
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
-mkdir -p "$OUT"
 
 declare -A DATA=([clips]=data=deep_dance_clips [synthetic]=data=silhouette)
 for dataset in $DATASETS; do

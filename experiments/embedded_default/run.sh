@@ -10,10 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 STUDY_DIR=experiments/embedded_default
 source experiments/common.sh
-OUT=${OUT:-logs/studies/embedded_default}
 SEEDS=${SEEDS:-"1 2 3 4 5"}
 RUN_GROUPS=${RUN_GROUPS:-"default one_frame"}
-mkdir -p "$OUT"
 
 for seed in $SEEDS; do
     [[ " $RUN_GROUPS " == *" default "* ]] && study_run "$OUT" default "$seed"

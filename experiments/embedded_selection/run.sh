@@ -9,9 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 STUDY_DIR=experiments/embedded_selection
 source experiments/common.sh
-OUT=${OUT:-logs/studies/embedded_selection}
 SEEDS=${SEEDS:-"1 2 3"}
-mkdir -p "$OUT"
 
 # name and overrides of each candidate; "current" is today's recipe (no override)
 NAMES=(current cosine_lr clip_augment frames_8)

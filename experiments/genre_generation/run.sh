@@ -12,11 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 STUDY_DIR=experiments/genre_generation
 source experiments/common.sh
-OUT=${OUT:-logs/studies/genre_generation}
 SEEDS=${SEEDS:-"1 2 3"}
 # one thread per run: the small models gain little from two on this CPU, and runs stay comparable
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
-mkdir -p "$OUT"
 
 # the best checkpoint of run NAME SEED, as an absolute path
 best() { best_ckpt "$OUT/runs/$1/seed$2/summary.json"; }
