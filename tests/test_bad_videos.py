@@ -20,6 +20,7 @@ import torch
 from deepdance.data.genre.datamodule import GenreDataModule
 from deepdance.data.video import probe_video, read_clip, sample_frame_indices
 from deepdance.data.video.bad_videos import probe_videos
+from deepdance.data.video.reader import decoder_reason
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.utils.run import one_line
 from tests.helpers.bad_videos import BAD, expected_bad, make_bad_videos, running_as_root
@@ -305,3 +306,18 @@ def test_training_with_error_stops_with_one_line_naming_the_file(
 def test_unknown_policy_is_refused() -> None:
     with pytest.raises(DeepdanceError, match="data.on_bad_video='ignore' is not known"):
         GenreDataModule("/nowhere", on_bad_video="ignore")
+
+
+@pytest.mark.parametrize(
+    "decord_message",
+    [
+        "[14:25:42] /github/workspace/src/video/ffmpeg/threaded_decoder.cc:292: Check failed: "
+        "avcodec_send_packet(dec_ctx_.get(), pkt.get()) >= 0 (-1094995529 vs. 0) "
+        "Thread worker: Error sending packet.",
+        # the same corrupt packet, when the caller notices the stopped decoding thread first
+        "[14:25:42] /github/workspace/src/video/ffmpeg/threaded_decoder.cc:104: Check failed: run_.load()",
+    ],
+)
+def test_both_ways_decord_reports_a_corrupt_packet_read_as_corrupt_packets(decord_message: str) -> None:
+    reason = decoder_reason(RuntimeError(decord_message), opening=False)
+    assert reason.startswith("corrupt video packets")

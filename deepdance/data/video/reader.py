@@ -35,6 +35,8 @@ _DECODER_MESSAGES = (
     ("cannot find video stream", "no video stream (an audio-only or data-only file)"),
     ("av_read_frame failed", "truncated or corrupt stream (reading packets failed)"),
     ("avcodec_send_packet", "corrupt video packets (the decoder rejected one)"),
+    # decord's decoding thread stops on a rejected packet; the caller may see that stop first
+    ("run_.load()", "corrupt video packets (the decoding thread stopped on one)"),
     ("Error reading", "not a readable video container (truncated, or not a video at all)"),
 )
 
