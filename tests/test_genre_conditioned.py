@@ -17,6 +17,7 @@ from deepdance.data.synthetic import SyntheticConfig, ensure_synthetic_dataset
 from deepdance.errors import DeepdanceError
 from deepdance.models.latent_lstm import LatentLSTM, RidgeForecaster, rollout
 from deepdance.models.latent_lstm_module import LatentLSTMModule
+from deepdance.models.rollout_training import RolloutTraining
 from tests.helpers.models import tiny_lstm
 from tests.helpers.runs import compose_config, run_generate, tiny_deep_dance, train_in_process
 from tests.test_legacy_checkpoints import LSTM_CKPT
@@ -75,6 +76,55 @@ def test_conditioned_ridge_learns_a_genre_offset() -> None:
     targets = contexts.flatten(1) @ torch.randn(6, 2) + offsets[genre]
     ridge = RidgeForecaster(3, 2, alpha=1e-6, num_genres=4).fit(contexts, targets, genre)
     assert torch.allclose(ridge(contexts, genre), targets, atol=1e-3)
+
+
+def test_context_dropout_keeps_a_real_suffix_and_draws_the_rest_from_the_prior() -> None:
+    # real latents of 100 stand apart from prior draws (standard normal)
+    window = torch.full((600, 5, 3), 100.0)
+    assert RolloutTraining().drop_context(window) is window
+    torch.manual_seed(0)
+    dropped = RolloutTraining(context_dropout=1.0).drop_context(window)
+    real = (dropped == 100.0).all(-1)  # (B, L)
+    suffix = real.sum(1)
+    # every row: prior draws first, then a real suffix of 0..L-1 latents, each length drawn
+    assert torch.equal(real, torch.arange(5)[None] >= 5 - suffix[:, None])
+    assert set(suffix.tolist()) == {0, 1, 2, 3, 4} and (dropped[~real].abs() < 10).all()
+    half = RolloutTraining(context_dropout=0.5).drop_context(window)
+    untouched = (half == 100.0).all(-1).all(-1).float().mean()
+    assert 0.4 < untouched < 0.6
+    with pytest.raises(DeepdanceError, match=r"model.context_dropout=1.5 must be a probability in \[0, 1\]"):
+        RolloutTraining(context_dropout=1.5)
+
+
+def test_context_dropout_teaches_the_genre_to_steer_from_a_random_seed() -> None:
+    """Two genres, each holding its own latent: trained with context dropout, the LSTM answers
+    a context of prior draws with the requested genre's latent, as generation from random seeds
+    needs; trained without it, it has never read such a context."""
+    torch.manual_seed(0)
+    genre = torch.randint(0, 2, (256,))
+    level = torch.tensor([-1.5, 1.5])[genre]
+    z = level[:, None, None] + 0.05 * torch.randn(256, 5, 4)  # (B, L + 1, D)
+    noise_context = torch.randn(64, 4, 4)
+
+    def trained(context_dropout: float) -> LatentLSTM:
+        torch.manual_seed(1)
+        net = LatentLSTM(4, hidden_sizes=(16,), dropout=0.0, num_genres=2)
+        training = RolloutTraining(context_dropout=context_dropout)
+        optimizer = torch.optim.Adam(net.parameters(), lr=0.01)
+        for _ in range(300):
+            optimizer.zero_grad()
+            training.loss(net, z, genre).backward()
+            optimizer.step()
+        return net.eval()
+
+    def error_from_noise(net: LatentLSTM) -> float:
+        with torch.no_grad():
+            asked = ((0, -1.5), (1, 1.5))
+            errors = [(net(noise_context, torch.full((64,), g)) - level).abs().mean() for g, level in asked]
+        return float(sum(errors) / 2)
+
+    steered, plain = error_from_noise(trained(1.0)), error_from_noise(trained(0.0))
+    assert steered < 0.3 and steered < plain / 2, (steered, plain)
 
 
 def test_conditioned_module_stores_its_genres_as_plain_data() -> None:

@@ -81,6 +81,7 @@ def check_rollout_training(cfg: DictConfig) -> None:
     steps = integer(cfg, "model.rollout_loss_steps", low=1, default=1)
     number(cfg, "model.scheduled_sampling", low=0, high=1, default=0.0)
     number(cfg, "model.input_noise", low=0, default=0.0)
+    number(cfg, "model.context_dropout", low=0, high=1, default=0.0)
     targets = setting(cfg, "data.target_frames", default=1)
     if targets != steps:
         raise DeepdanceError(

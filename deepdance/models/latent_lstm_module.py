@@ -114,6 +114,7 @@ class LatentLSTMModule(DeepdanceModule):
         rollout_loss_steps: int = 1,
         scheduled_sampling: float = 0.0,
         input_noise: float = 0.0,
+        context_dropout: float = 0.0,
         **legacy: Any,
     ) -> None:
         super().__init__()
@@ -137,7 +138,7 @@ class LatentLSTMModule(DeepdanceModule):
         if head == "mdn" and (not isinstance(mixtures, int) or mixtures < 1):
             raise DeepdanceError(f"model.mixtures={mixtures!r} must be an integer >= 1 (model.head=mdn)")
         self.training_loss = RolloutTraining(
-            rollout_loss_steps, float(scheduled_sampling), float(input_noise)
+            rollout_loss_steps, float(scheduled_sampling), float(input_noise), float(context_dropout)
         )
         # Like conditioning: stored only when set, so a default checkpoint keeps its hyper-parameters.
         remedies = {"head": head, "mixtures": mixtures} if head != "point" else {}
@@ -147,6 +148,9 @@ class LatentLSTMModule(DeepdanceModule):
                 scheduled_sampling=scheduled_sampling,
                 input_noise=input_noise,
             )
+        # Newer than the others: stored only when set, so checkpoints of those recipes are unchanged.
+        if context_dropout:
+            remedies["context_dropout"] = context_dropout
         self.save_plain_hyperparameters(
             net=net,
             optimizer=optimizer,

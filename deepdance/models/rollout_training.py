@@ -13,6 +13,14 @@ one-step MSE, bit for bit) train it on what it will read:
 * ``input_noise``: Gaussian noise of this standard deviation (standardised latent units) on
   every latent the LSTM reads in training, real or fed back, so that it learns to pull an
   imperfect input back towards the dance.
+
+One setting is for genre steering rather than freezing:
+
+* ``context_dropout``: the probability, per window, that only a random suffix of 0..L-1 of its
+  L context latents stays real and the rest is drawn from the latents' prior (standard normal
+  in standardised units). That is what a rollout from random seeds reads, so a conditioned LSTM
+  learns to dance its genre when the context says little, instead of only continuing the
+  context's own genre.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ class RolloutTraining:
     steps: int = 1
     scheduled_sampling: float = 0.0
     input_noise: float = 0.0
+    context_dropout: float = 0.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.steps, int) or self.steps < 1:
@@ -44,6 +53,10 @@ class RolloutTraining:
             )
         if self.input_noise < 0:
             raise DeepdanceError(f"model.input_noise={self.input_noise} must be >= 0 (standardised units)")
+        if not 0 <= self.context_dropout <= 1:
+            raise DeepdanceError(
+                f"model.context_dropout={self.context_dropout} must be a probability in [0, 1]"
+            )
 
     @property
     def is_default(self) -> bool:
@@ -56,6 +69,19 @@ class RolloutTraining:
             return z
         return z + self.input_noise * torch.randn_like(z)
 
+    def drop_context(self, window: torch.Tensor) -> torch.Tensor:
+        """``window`` (B, L, D) with, in a ``context_dropout`` share of its rows, all but the last
+        0..L-1 latents (uniform) replaced by prior draws; ``window`` itself, with no random draw,
+        when the setting is off."""
+        if self.context_dropout == 0:
+            return window
+        B, L = window.shape[:2]
+        dropped = torch.rand(B, 1, device=window.device) < self.context_dropout
+        real_suffix = torch.randint(0, L, (B, 1), device=window.device)
+        # (B, L): True where a position is before the window's real suffix
+        prior = torch.arange(L, device=window.device)[None] < (L - real_suffix)
+        return torch.where((dropped & prior)[..., None], torch.randn_like(window), window)
+
     def loss(self, net: LatentLSTM, z: torch.Tensor, genre: torch.Tensor | None = None) -> torch.Tensor:
         """The mean loss over ``steps`` rollout steps of standardised windows (B, L + steps, D)."""
         L = z.shape[1] - self.steps
@@ -64,7 +90,7 @@ class RolloutTraining:
                 f"training windows of {z.shape[1]} latents leave no context for "
                 f"model.rollout_loss_steps={self.steps}"
             )
-        window = self.noisy(z[:, :L])  # (B, L, D)
+        window = self.noisy(self.drop_context(z[:, :L]))  # (B, L, D)
         losses = []
         for k in range(self.steps):
             target = z[:, L + k]  # (B, D)

@@ -32,25 +32,36 @@ recognizers() {
     done
 }
 
-# 2. One autoencoder per seed, then the two LSTMs on its latents. The LSTM sees 30 random batches
-# (1,920 windows of ~6,000) an epoch for 20 epochs, about 6 passes over the data, and validates
-# every 4th epoch (a validation, ~1,500 windows decoded for five methods, costs 4 epochs). No
-# in-run test (test=false): its rollouts from all ~1,500 test windows cost twice the training,
-# and step 3 scores the held-out dancers' rollouts, baselines beside them.
+# 2. One autoencoder per seed, then the LSTMs on its latents, which differ in their recipe alone:
+# genre-conditioned (model.condition=genre), unconditioned, and two more conditioned recipes.
+# input_noise: noise on the latents the LSTM reads makes the context less certain, so the genre
+# has more to say about what comes next. context_dropout: half of the training windows read prior
+# draws in place of all but a random suffix of their context, as a rollout from random seeds
+# does, so the genre must carry the dance where the context says little (fixed at 0.5 before any
+# run; nothing was tuned). LSTMS="..." trains a subset.
+declare -A RECIPES=(
+    [conditioned]="model.condition=genre"
+    [unconditioned]=""
+    [conditioned_noise]="model.condition=genre model.input_noise=0.3"
+    [conditioned_prior]="model.condition=genre model.context_dropout=0.5"
+)
+LSTMS=${LSTMS:-"conditioned unconditioned conditioned_noise conditioned_prior"}
+# The LSTM sees 30 random batches (1,920 windows of ~6,000) an epoch for 20 epochs, about 6 passes
+# over the data, and validates every 4th epoch (a validation, ~1,500 windows decoded for five
+# methods, costs 4 epochs). No in-run test (test=false): its rollouts from all ~1,500 test windows
+# cost twice the training, and step 3 scores the held-out dancers' rollouts, baselines beside them.
 generators() {
     local ae lstm=(trainer.limit_train_batches=30 trainer.max_epochs=20 trainer.check_val_every_n_epoch=4 test=false)
+    local name recipe
     for seed in $SEEDS; do
         study_run "$OUT" autoencoder "$seed" experiment=deep_dance_ae "${DATA[@]}" \
             trainer.limit_train_batches=50 trainer.max_epochs=15
         ae=$(best autoencoder "$seed")
-        study_run "$OUT" conditioned "$seed" experiment=deep_dance_lstm "${DATA[@]}" "${lstm[@]}" \
-            "model.autoencoder_ckpt=$ae" model.condition=genre
-        study_run "$OUT" unconditioned "$seed" experiment=deep_dance_lstm "${DATA[@]}" "${lstm[@]}" \
-            "model.autoencoder_ckpt=$ae"
-        # a second recipe for the condition: noise on the latents it reads makes the context less
-        # certain, so the genre has more to say about what comes next
-        study_run "$OUT" conditioned_noise "$seed" experiment=deep_dance_lstm "${DATA[@]}" "${lstm[@]}" \
-            "model.autoencoder_ckpt=$ae" model.condition=genre model.input_noise=0.3
+        for name in $LSTMS; do
+            read -ra recipe <<<"${RECIPES[$name]}"
+            study_run "$OUT" "$name" "$seed" experiment=deep_dance_lstm "${DATA[@]}" "${lstm[@]}" \
+                "model.autoencoder_ckpt=$ae" "${recipe[@]}"
+        done
     done
 }
 
@@ -58,10 +69,12 @@ generators() {
 # (5 s), the most a held-out video of 48 frames holds after 10 seed frames, so that the real
 # clips beside them are as long.
 scores() {
-    local seed
+    local seed name
     for seed in $SEEDS; do
-        score score "$seed" conditioned
-        score score_noise "$seed" conditioned_noise
+        # each conditioned LSTM's scores: score (conditioned), score_noise, score_prior
+        for name in $LSTMS; do
+            if [[ $name == conditioned* ]]; then score "score${name#conditioned}" "$seed" "$name"; fi
+        done
     done
 }
 # score NAME SEED LSTM: that seed's LSTM run, with the unconditioned LSTM and the recognizer
@@ -93,11 +106,11 @@ $PY -m deepdance.report "$STUDY_DIR/results/recognizer" "$STUDY_DIR/results/reco
     --out "$STUDY_DIR/report/recognizer" --metrics test/acc,test/acc_clips3,test/f1_macro,val/acc \
     --pair "data.num_frames=1" "(defaults)"
 $PY -m deepdance.report "$STUDY_DIR/results/conditioned" "$STUDY_DIR/results/unconditioned" "$STUDY_DIR/results/conditioned_noise" \
-    --out "$STUDY_DIR/report/lstm" --inputs model.autoencoder_ckpt --baselines _repeat,_ridge \
+    "$STUDY_DIR/results/conditioned_prior" --out "$STUDY_DIR/report/lstm" --inputs model.autoencoder_ckpt --baselines _repeat,_ridge \
     --metrics val/next_mse,val/next_iou,val/liveliness_ratio --pair "(defaults)" "model.condition=genre"
 GEN=""
 for m in fdd genre_acc liveliness_ratio diversity novelty; do GEN+="gen/$m,gen_random/$m,"; done
-for name in score score_noise; do
+for name in score score_noise score_prior; do
     $PY -m deepdance.report "$STUDY_DIR/results/$name" --out "$STUDY_DIR/report/generation${name#score}" \
         --inputs lstm_ckpt,recognizer_ckpt,uncond_ckpt --baselines _repeat,_ridge,_retrieval,_uncond \
         --metrics "${GEN}gen/fdd_floor,gen/genre_acc_real,gen/liveliness_real,gen/diversity_real" \
