@@ -6,7 +6,8 @@
 # runs `python -m deepdance.train seed=SEED override...` into OUT/runs/NAME/seedSEED (skipped when
 # that run already wrote its summary.json, so an interrupted study continues where it stopped),
 # then copies the run's summary.json and .hydra/overrides.yaml into the study's committed
-# results/NAME/seedSEED/, from which `python -m deepdance.report` regenerates every table.
+# results/NAME/seedSEED/, from which `python -m deepdance.report` regenerates every table, and its
+# run_info.json (git commit, package versions, command), so each committed number says what made it.
 set -euo pipefail
 export HF_HUB_OFFLINE=1 WANDB_MODE=offline
 PY=${PY:-python}
@@ -17,11 +18,13 @@ QUIET=(print_config=false callbacks.rich_progress_bar=null)
 OUT=${OUT:-logs/studies/${STUDY_DIR#experiments/}}
 mkdir -p "$OUT"
 
-# study_copy RUN_DIR RESULTS: a finished run's summary.json and overrides into the study's results.
+# study_copy RUN_DIR RESULTS: a finished run's summary.json, overrides and run_info.json into the
+# study's results.
 study_copy() {
     mkdir -p "$2/.hydra"
     cp "$1/summary.json" "$2/summary.json"
     cp "$1/.hydra/overrides.yaml" "$2/.hydra/overrides.yaml"
+    if [[ -f "$1/run_info.json" ]]; then cp "$1/run_info.json" "$2/run_info.json"; fi
 }
 
 # best_ckpt SUMMARY [KEY]: the checkpoint a finished run's summary.json names under KEY
