@@ -107,12 +107,17 @@ esac
 $PY -m deepdance.report "$STUDY_DIR/results/recognizer" "$STUDY_DIR/results/recognizer_one_frame" \
     --out "$STUDY_DIR/report/recognizer" --metrics test/acc,test/acc_clips3,test/f1_macro,val/acc \
     --pair "data.num_frames=1" "(defaults)"
-$PY -m deepdance.report "$STUDY_DIR/results/conditioned" "$STUDY_DIR/results/unconditioned" "$STUDY_DIR/results/conditioned_prior" \
-    "$STUDY_DIR/results/conditioned_prior_all" "$STUDY_DIR/results/conditioned_prior_rollout" --out "$STUDY_DIR/report/lstm" --inputs model.autoencoder_ckpt --baselines _repeat,_ridge \
+# every recipe's LSTM results, and the scoring runs of the conditioned ones (score, score_prior, ...)
+LSTM_RESULTS=() SCORES=()
+for name in "${!RECIPES[@]}"; do
+    LSTM_RESULTS+=("$STUDY_DIR/results/$name")
+    if [[ $name == conditioned* ]]; then SCORES+=("score${name#conditioned}"); fi
+done
+$PY -m deepdance.report "${LSTM_RESULTS[@]}" --out "$STUDY_DIR/report/lstm" --inputs model.autoencoder_ckpt --baselines _repeat,_ridge \
     --metrics val/next_mse,val/next_iou,val/liveliness_ratio --pair "(defaults)" "model.condition=genre"
 GEN=""
 for m in fdd genre_acc liveliness_ratio diversity novelty; do GEN+="gen/$m,gen_random/$m,"; done
-for name in score score_prior score_prior_all score_prior_rollout; do
+for name in "${SCORES[@]}"; do
     $PY -m deepdance.report "$STUDY_DIR/results/$name" --out "$STUDY_DIR/report/generation${name#score}" \
         --inputs lstm_ckpt,recognizer_ckpt,uncond_ckpt --baselines _repeat,_ridge,_retrieval,_uncond \
         --metrics "${GEN}gen/fdd_floor,gen/genre_acc_real,gen/liveliness_real,gen/diversity_real" \
@@ -139,7 +144,8 @@ recipes = {"score_prior": "model.context_dropout=0.5", "score_prior_all": "model
 recipes = {name: label for name, label in recipes.items() if (study / "results" / name).is_dir()}
 means = {name: t_interval(list(per_seed(name, "gen_random/genre_acc").values())).mean for name in recipes}
 chosen = max(recipes, key=lambda name: (means[name], -list(recipes).index(name)))
-print(f"selected: {recipes[chosen]} (gen_random/genre_acc: " + ", ".join(f"{means[n]:.3f} with {recipes[n]}" for n in recipes) + ")\n")
+# the LSTM run of a scoring run: score_prior -> conditioned_prior
+print(f"selected: {recipes[chosen]} (LSTM run {'conditioned' + chosen.removeprefix('score')}; gen_random/genre_acc: " + ", ".join(f"{means[n]:.3f} with {recipes[n]}" for n in recipes) + ")\n")
 print("| recipe − plain conditioned, paired by seed | " + " | ".join(keys) + " |")
 print("| --- |" + " --- |" * len(keys))
 for name in recipes:
@@ -156,8 +162,6 @@ cat "$STUDY_DIR/report/recipes.md"
 # genre from the same random seed latents, 30 steps (5 s at 6 fps). Written once: generate never
 # replaces a file.
 GRID=$STUDY_DIR/genre_grid.png
-CHOSEN=conditioned_prior
-grep -q "^selected: model.context_dropout=1.0 (" "$STUDY_DIR/report/recipes.md" && CHOSEN=conditioned_prior_all
-grep -q "^selected: model.context_dropout=0.5 model.rollout_loss_steps=5 (" "$STUDY_DIR/report/recipes.md" && CHOSEN=conditioned_prior_rollout
+CHOSEN=$(sed -n 's/^selected: .* (LSTM run \([a-z_]*\);.*/\1/p' "$STUDY_DIR/report/recipes.md")
 [[ -f $GRID ]] || $PY -m deepdance.generate "ckpt_path=$(best $CHOSEN 1)" grid=true steps=30 \
     seed=random rng_seed=0 "out=$GRID" "hydra.run.dir=$OUT/runs/grid"
