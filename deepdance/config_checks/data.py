@@ -58,6 +58,7 @@ def check_genre_data(cfg: DictConfig) -> None:
     boolean(cfg, "data.train_jitter", default=True)
     integer(cfg, "data.val_dancers", low=1, default=1)
     integer(cfg, "data.test_dancers", low=1, default=1)
+    check_fold(cfg, split)
     integer(cfg, "data.test_clips", low=1, default=1)
     boolean(cfg, "data.view_vote", default=False)
     choice(cfg, "data.on_bad_video", ("skip", "error"), default="skip")
@@ -120,11 +121,34 @@ def check_genre_data(cfg: DictConfig) -> None:
     config = wrapped("data.synthetic", SyntheticConfig, **synthetic)
     text(cfg, "data.root")
     test_dancers = setting(cfg, "data.test_dancers", default=1)
+    fold = setting(cfg, "data.fold", default=None)
+    if fold is not None and fold >= config.dancers_per_genre:
+        raise DeepdanceError(
+            f"data.fold={fold}: expected 0 <= fold < {config.dancers_per_genre} "
+            f"(data.synthetic.dancers_per_genre={config.dancers_per_genre})"
+        )
     if split == "dancer" and config.dancers_per_genre < test_dancers + 2:
         raise DeepdanceError(
             f"data.synthetic.dancers_per_genre={config.dancers_per_genre}: expected >= {test_dancers + 2} "
             f"with data.split=dancer and data.test_dancers={test_dancers} "
             "(train, val and test each need a dancer)"
+        )
+
+
+def check_fold(cfg: DictConfig, split: str) -> None:
+    """``data.fold``: a dancer rotation, so valid with ``data.split=dancer`` only (one test and one
+    val dancer per genre); the upper bound needs the dancers, so the manifest checks it."""
+    fold = integer(cfg, "data.fold", low=0, optional=True, default=None)
+    if fold is not None and split != "dancer":
+        raise DeepdanceError(
+            f"data.fold={fold}: expected null with data.split={split} (folds rotate dancers)"
+        )
+    if fold is not None and (
+        setting(cfg, "data.val_dancers", default=1) != 1 or setting(cfg, "data.test_dancers", default=1) != 1
+    ):
+        raise DeepdanceError(
+            f"data.fold={fold}: expected data.val_dancers=1 and data.test_dancers=1 (a fold holds out "
+            "one test and one val dancer per genre)"
         )
 
 

@@ -15,23 +15,33 @@ import numpy as np
 import pandas as pd
 
 from deepdance.data.aist.names import VIDEO_SUFFIXES, normalise_cameras, normalise_situations, parse_aist_name
+from deepdance.errors import DeepdanceError
 
 log = logging.getLogger(__name__)
 
 
 def split_by_dancer(
-    manifest: pd.DataFrame, seed: int = 0, val_dancers: int = 1, test_dancers: int = 1
+    manifest: pd.DataFrame,
+    seed: int = 0,
+    val_dancers: int = 1,
+    test_dancers: int = 1,
+    fold: int | None = None,
 ) -> pd.Series:
     """Hold out whole dancers: per genre ``test_dancers`` for test, ``val_dancers`` for val.
 
     Returns a Series of split names aligned with ``manifest``. A genre with too few dancers
-    keeps at least one for training, and the shortfall is logged.
+    keeps at least one for training, and the shortfall is logged. ``fold=k`` rotates the held-out
+    dancers (one test, one val per genre; see ``fold_split``), so that a result can be averaged
+    over which dancers are held out.
     """
     rng = np.random.default_rng(seed)
     dancer_split: dict[str, str] = {}
     for genre, group in manifest.groupby("genre", sort=True):
         dancers = sorted(group["dancer"].unique())
         rng.shuffle(dancers)
+        if fold is not None:
+            dancer_split.update(fold_split(str(genre), dancers, fold))
+            continue
         n_test = min(test_dancers, max(len(dancers) - 1, 0))
         n_val = min(val_dancers, max(len(dancers) - 1 - n_test, 0))
         if n_test < test_dancers or n_val < val_dancers:
@@ -46,6 +56,24 @@ def split_by_dancer(
         for i, dancer in enumerate(dancers):
             dancer_split[dancer] = "test" if i < n_test else "val" if i < n_test + n_val else "train"
     return manifest["dancer"].map(dancer_split).rename("split")
+
+
+def fold_split(genre: str, dancers: list[str], fold: int) -> dict[str, str]:
+    """Fold ``k`` of one genre's shuffled dancers: dancer k tests, dancer (k+1) mod n validates.
+
+    Over k = 0..n-1 every dancer is the test dancer once, and fold 0 is the split of
+    ``val_dancers=test_dancers=1`` without a fold.
+    """
+    n = len(dancers)
+    if n < 3 or not 0 <= fold < n:
+        raise DeepdanceError(
+            f"data.fold={fold}: genre {genre} has {n} dancer(s); expected 0 <= fold < {n} "
+            "and at least 3 dancers (train, val and test)"
+        )
+    split = dict.fromkeys(dancers, "train")
+    split[dancers[fold]] = "test"
+    split[dancers[(fold + 1) % n]] = "val"
+    return split
 
 
 def split_at_random(

@@ -145,6 +145,7 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
         genres: list[str] | None = None,
         on_bad_video: OnBadVideo = "skip",
         report_dir: str | None = None,
+        fold: int | None = None,
     ) -> None:
         super().__init__()
         if sampling not in SAMPLINGS:
@@ -308,7 +309,11 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
         manifest = self._filter(manifest)
         if self.hparams.split == "dancer":
             manifest["split"] = split_by_dancer(
-                manifest, self.hparams.seed, self.hparams.val_dancers, self.hparams.test_dancers
+                manifest,
+                self.hparams.seed,
+                self.hparams.val_dancers,
+                self.hparams.test_dancers,
+                fold=self.hparams.get("fold"),
             )
         elif self.hparams.split == "files":
             manifest = self._split_by_files(manifest)

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The embedded default over dancer folds (README, "Results on the embedded synthetic dancers"):
+# `python -m deepdance.train data.fold=K seed=S` for K = 0..4 (each of the five synthetic dancers
+# per genre is the test dancer once; dancer K+1 mod 5 validates) and S = 1..3. One held-out dancer
+# per genre moves a single split's accuracy by a whole dancer; folds average over which one.
+#   experiments/embedded_folds/run.sh        (FOLDS="0 1 2 3 4" SEEDS="1 2 3")
+# Fold-major, so an interrupted study leaves whole folds; rerunning continues where it stopped.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+STUDY_DIR=experiments/embedded_folds
+source experiments/common.sh
+FOLDS=${FOLDS:-"0 1 2 3 4"}
+SEEDS=${SEEDS:-"1 2 3"}
+
+for fold in $FOLDS; do
+    for seed in $SEEDS; do
+        study_run "$OUT" "default_fold$fold" "$seed" "data.fold=$fold"
+    done
+done
+
+# Pooled: folds count as repeats beside seeds (n = folds x seeds); per fold: one group per fold.
+$PY -m deepdance.report "$STUDY_DIR/results" --out "$STUDY_DIR/report" --inputs data.fold \
+    --metrics test/acc,test/acc_clips3,test/f1_macro,val/acc_best,time/run_s
+$PY -m deepdance.report "$STUDY_DIR/results" --out "$STUDY_DIR/report/per_fold" \
+    --metrics test/acc,val/acc_best
