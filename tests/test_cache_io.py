@@ -4,11 +4,15 @@ dataset's own lock under two concurrent generators."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import multiprocessing
+import os
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -18,7 +22,6 @@ from deepdance.utils.cache_io import (
     CorruptEntry,
     atomic_output,
     file_lock,
-    load_or_compute,
     load_or_compute_array,
     locked,
     read_entry,
@@ -94,26 +97,86 @@ def test_truncated_entry_is_recomputed_with_a_warning(
     assert np.array_equal(load_or_compute_array(path, compute), first) and len(calls) == 2
 
 
-def _fill(path: str, log_path: str, start_at: float) -> bytes:
-    time.sleep(max(0.0, start_at - time.time()))  # both processes ask at the same moment
+class WatchedLock:
+    """``file_lock`` that writes ``asks``, ``holds`` and ``releases`` to a log both processes
+    append to, and, once it holds the lock, waits until every process has asked for it.
+
+    That wait is the handshake: the holder cannot finish before the other process has missed
+    the entry and asked for the lock, so the two overlap whatever the start-up times; the log
+    then shows whether the lock serialised them."""
+
+    def __init__(self, real_lock: Callable[..., Any], log_path: str, parties: int = 2) -> None:
+        self.real_lock, self.log_path, self.parties = real_lock, Path(log_path), parties
+
+    def _write(self, event: str) -> None:
+        with open(self.log_path, "a") as handle:
+            handle.write(f"{os.getpid()} {event}\n")
+
+    def _asked(self) -> int:
+        return self.log_path.read_text().count(" asks\n")
+
+    @contextlib.contextmanager
+    def __call__(self, *args: Any, **kwargs: Any) -> Iterator[None]:
+        self._write("asks")
+        with self.real_lock(*args, **kwargs):
+            self._write("holds")
+            deadline = time.monotonic() + 60
+            while self._asked() < self.parties and time.monotonic() < deadline:
+                time.sleep(0.01)
+            yield
+            self._write("releases")
+
+
+def lock_events(log_path: Path) -> list[tuple[int, str]]:
+    return [(int(pid), event) for pid, event in (line.split() for line in log_path.read_text().splitlines())]
+
+
+def assert_overlapped_and_serialised(events: list[tuple[int, str]]) -> None:
+    """Both asked before the first release (they overlapped); the second held only after it."""
+    names = [event for _, event in events]
+    assert names.count("asks") == 2 and names.count("holds") == 2, events
+    first_holder = next(pid for pid, event in events if event == "holds")
+    first_release = events.index((first_holder, "releases"))
+    second_hold = next(i for i, (pid, event) in enumerate(events) if event == "holds" and pid != first_holder)
+    assert all(i < first_release for i, (_, event) in enumerate(events) if event == "asks"), events
+    assert second_hold > first_release, events
+
+
+def _fill(path: str, log_path: str, result_path: str, barrier: Any) -> None:
+    import deepdance.utils.cache_io as cache_io
+
+    cache_io.file_lock = WatchedLock(cache_io.file_lock, log_path)
+    barrier.wait(timeout=60)
 
     def compute() -> bytes:
         with open(log_path, "a") as handle:
-            handle.write("computed\n")
-        time.sleep(0.5)  # long enough that the other process waits on the lock
+            handle.write(f"{os.getpid()} computes\n")
         return b"value " * 100_000
 
-    return load_or_compute(path, compute)
+    Path(result_path).write_bytes(cache_io.load_or_compute(path, compute))
+
+
+def _run_together(target: Callable[..., None], args: list[tuple]) -> None:
+    """Start one spawned process per argument tuple; each waits on a shared barrier."""
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(len(args))
+    processes = [context.Process(target=target, args=(*a, barrier)) for a in args]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=300)
+    assert [p.exitcode for p in processes] == [0] * len(processes)
 
 
 def test_two_processes_filling_the_same_entry_compute_it_once(tmp_path: Path) -> None:
-    path, log_path = tmp_path / "shared.bin", tmp_path / "computations.log"
-    start_at = time.time() + 1.0
-    with multiprocessing.get_context("spawn").Pool(2) as pool:
-        results = pool.starmap(_fill, [(str(path), str(log_path), start_at)] * 2)
-    assert results[0] == results[1] == b"value " * 100_000
-    assert log_path.read_text().count("computed") == 1
-    assert read_entry(path) == results[0]
+    path, log_path = tmp_path / "shared.bin", tmp_path / "events.log"
+    results = [tmp_path / f"result{i}.bin" for i in range(2)]
+    _run_together(_fill, [(str(path), str(log_path), str(r)) for r in results])
+    events = lock_events(log_path)
+    # both missed the entry and took the locked path; one computed, the other read its entry
+    assert_overlapped_and_serialised([e for e in events if e[1] != "computes"])
+    assert [event for _, event in events].count("computes") == 1
+    assert results[0].read_bytes() == results[1].read_bytes() == read_entry(path) == b"value " * 100_000
 
 
 def test_settings_key_changes_with_any_setting() -> None:
@@ -122,13 +185,15 @@ def test_settings_key_changes_with_any_setting() -> None:
     assert len({settings_key({**base, key: "other"}) for key in base} | {settings_key(base)}) == len(base) + 1
 
 
-def _ensure(root: str, log_path: str, start_at: float) -> None:
+def _ensure(root: str, log_path: str, events_path: str, barrier: Any) -> None:
+    import deepdance.data.owned_folder as owned_folder
     from deepdance.data.synthetic import SyntheticConfig, ensure_synthetic_dataset
 
+    owned_folder.file_lock = WatchedLock(owned_folder.file_lock, events_path)
     handler = logging.FileHandler(log_path)
     logging.getLogger("deepdance.data.synthetic").addHandler(handler)
     logging.getLogger("deepdance.data.synthetic").setLevel(logging.INFO)
-    time.sleep(max(0.0, start_at - time.time()))
+    barrier.wait(timeout=60)
     ensure_synthetic_dataset(
         root,
         SyntheticConfig(seed=1, dancers_per_genre=1, cameras=1, musics=1, seconds=0.4, fps=10, size=32),
@@ -138,11 +203,10 @@ def _ensure(root: str, log_path: str, start_at: float) -> None:
 
 
 def test_synthetic_dataset_lock_makes_two_concurrent_generators_write_once(tmp_path: Path) -> None:
-    root = tmp_path / "synthetic"
-    start_at = time.time() + 2.0
+    root, events = tmp_path / "synthetic", tmp_path / "events.log"
     logs = [tmp_path / f"gen{i}.log" for i in range(2)]
-    with multiprocessing.get_context("spawn").Pool(2) as pool:
-        pool.starmap(_ensure, [(str(root), str(log), start_at) for log in logs])
+    _run_together(_ensure, [(str(root), str(log), str(events)) for log in logs])
+    assert_overlapped_and_serialised(lock_events(events))
     text = "".join(log.read_text() for log in logs)
     assert text.count("generating 10 of 10") == 1 and text.count("reusing synthetic dataset") == 1
     record = json.loads((root / "synthetic.json").read_text())
