@@ -4,6 +4,7 @@ smoke run of the real CLI (every row produced and positive)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import av
@@ -261,19 +262,79 @@ def test_extraction_rows_record_layout_threads_spread_and_ceiling(tmp_path: Path
         assert (
             by_name[f"deepdance_{s}"]["ceiling_videos_per_s"]["max"] == by_name[f"ceiling_{s}"]["value_max"]
         )
-        assert isinstance(by_name[f"deepdance_{s}"]["above_ceiling"], bool)
+        # flagged exactly when the pipeline's best repeat beats the ceiling's best
+        pipeline, ceiling = by_name[f"deepdance_{s}"], by_name[f"ceiling_{s}"]
+        assert pipeline["above_ceiling"] is (pipeline["value_max"] > ceiling["value_max"])
 
 
-def test_interleaved_runs_time_each_run_after_warmup() -> None:
+class FakeClock:
+    """``time.perf_counter`` for the timing code: a stage "takes" the seconds it adds (binary
+    fractions, so that sums of stage times are exact)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def stage(self, seconds: float) -> Callable[[], None]:
+        def run() -> None:
+            self.now += seconds
+
+        return run
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setattr("deepdance.bench.timing.time.perf_counter", fake)
+    return fake
+
+
+def test_interleaved_runs_time_each_run_after_warmup(clock: FakeClock) -> None:
     calls: list[str] = []
+
+    def step(name: str, seconds: float) -> Callable[[], None]:
+        return lambda: (calls.append(name), clock.stage(seconds)())
+
     timings = interleaved_runs(
-        {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")},
+        {"a": step("a", 2.0), "b": step("b", 0.5)},
         repeats=2,
         warmup=1,
-        warmup_runs={"a": lambda: calls.append("wa")},
+        warmup_runs={"a": step("wa", 100.0)},
     )
     assert calls == ["wa", "b", "a", "b", "a", "b"]
-    assert len(timings["a"].seconds) == 2 and timings["b"].median >= 0
+    # each run's own seconds, the warm-ups (100 s and b's first call) in none of them
+    assert timings["a"].seconds == [2.0, 2.0] and timings["b"].seconds == [0.5, 0.5]
+
+
+@pytest.mark.parametrize(("decode_s", "model_s"), [(0.25, 0.125), (0.125, 0.375), (0.25, 0.25)])
+def test_the_ceiling_bounds_every_pipeline_made_of_its_stages(
+    clock: FakeClock, decode_s: float, model_s: float
+) -> None:
+    """README: a pipeline cannot run faster than its slower stage, so ``min(decode, model)``
+    bounds one that runs the stages in turn and one that overlaps them perfectly; a pipeline
+    faster than its slower stage is flagged."""
+    decode, model = clock.stage(decode_s), clock.stage(model_s)
+
+    def serial() -> None:
+        decode()
+        model()
+
+    runs = {
+        "decode": decode,
+        "model": model,
+        "serial": serial,
+        "overlapped": clock.stage(max(decode_s, model_s)),
+        "impossible": clock.stage(0.75 * max(decode_s, model_s)),
+    }
+    rates = {name: t.rates(1.0) for name, t in interleaved_runs(runs, repeats=3, warmup=0).items()}
+    ceiling = stage_ceiling(rates["decode"], rates["model"])
+    assert ceiling.bound_by == ("decode" if decode_s >= model_s else "model")
+    for name in ("serial", "overlapped"):
+        assert rates[name].max <= ceiling.rate.max and rates[name].median <= ceiling.rate.median, name
+        assert not above_ceiling(rates[name], ceiling.rate), name
+    assert rates["impossible"].max > ceiling.rate.max and above_ceiling(rates["impossible"], ceiling.rate)
 
 
 def test_projection_scales_length_dependent_costs_only() -> None:
@@ -349,7 +410,13 @@ def test_smoke_produces_every_row_positive(smoke: tuple[dict, Path]) -> None:
         if r["status"] == "measured" and "seconds" in r:
             assert len(r["seconds"]) == 3 and r["value_min"] <= r["value"] <= r["value_max"], r["row"]
     assert find_row(rows, "seed", "tiny")["layout"] == find_row(rows, "deepdance_exact", "tiny")["layout"]
-    assert isinstance(results["ceiling_violations"], list)
+    # a violation is listed for each row flagged above its ceiling, and only for those
+    flagged = [r["row"] for r in rows if r.get("above_ceiling")]
+    assert [v["row"] for v in results["ceiling_violations"]] == flagged
+    for name in ("deepdance_exact", "deepdance_keyframe"):
+        found = find_row(rows, name, "tiny")
+        ceiling = find_row(rows, name.replace("deepdance", "ceiling"), "tiny")
+        assert found["above_ceiling"] is (found["value_max"] > ceiling["value_max"]), name
     assert results["config"]["layout"] == "channels_last" and results["config"]["torch_threads"] >= 1
     for name in ("deepdance_exact", "deepdance_keyframe"):
         assert find_row(rows, name, "tiny")["vs_seed"] > 0 and find_row(rows, name, "tiny")["vs_ceiling"] > 0
