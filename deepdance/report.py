@@ -55,6 +55,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="override keys that name what a run reads, not its recipe (model.autoencoder_ckpt: "
         "each seed its own earlier run's checkpoint): left out of the group names, like the seed",
     )
+    parser.add_argument(
+        "--pool",
+        type=_names,
+        default=[],
+        metavar="KEY1,KEY2",
+        help="override keys whose values are repeats beside the seed (data.fold: folds x seeds): left "
+        "out of the group names, and paired differences match them as well as the seed",
+    )
     parser.add_argument("--metrics", type=_names, help="comma-separated metrics (default: all)")
     parser.add_argument(
         "--lower-is-better",
@@ -75,7 +83,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def report(args: argparse.Namespace) -> list[Path]:
     """Collect the runs, check the asked metrics and pair exist, then write the report files."""
-    runs = split_baselines(collect_runs(args.dirs, frozenset(args.inputs)), args.baselines)
+    runs = split_baselines(
+        collect_runs(args.dirs, frozenset(args.inputs), frozenset(args.pool)), args.baselines
+    )
     available = sorted(runs["metric"].unique())
     metrics = args.metrics or available
     unknown = [name for name in metrics if name not in available]

@@ -291,3 +291,41 @@ def test_input_checkpoints_named_with_inputs_do_not_split_a_recipe_by_seed(tmp_p
     groups = pd.read_csv(out / GROUPS_CSV)
     assert sorted(groups["group"]) == ["model.condition=genre", "model.condition=null"]
     assert groups["n"].tolist() == [3, 3]
+
+
+def test_pooled_folds_are_repeats_and_pair_fold_by_fold(tmp_path: Path) -> None:
+    """``--pool data.fold``: folds x seeds are the repeats of one recipe (n = 6 here), and the paired
+    difference matches fold k seed s of one recipe with fold k seed s of the other (n = 2 shared)."""
+    for fold in (0, 1, 2):
+        for seed in (1, 2):
+            value = 0.6 + fold / 10 + seed / 100
+            write_run(
+                tmp_path / "default" / f"f{fold}s{seed}",
+                {"test/acc": value, "seed": seed},
+                [f"data.fold={fold}", f"seed={seed}"],
+            )
+            if seed == 1 and fold < 2:
+                write_run(
+                    tmp_path / "dense" / f"f{fold}s{seed}",
+                    {"test/acc": value + 0.05 * (fold + 1), "seed": seed},
+                    [f"data.fold={fold}", f"seed={seed}", "data.num_frames=32"],
+                )
+    out = tmp_path / "report"
+    main(
+        [
+            str(tmp_path),
+            "--out",
+            str(out),
+            "--pool",
+            "data.fold",
+            "--pair",
+            "(defaults)",
+            "data.num_frames=32",
+        ]
+    )
+    groups = pd.read_csv(out / GROUPS_CSV).set_index("group")
+    assert groups.loc["(defaults)", "n"] == 6 and groups.loc["data.num_frames=32", "n"] == 2
+    assert groups.loc["(defaults)", "mean"] == pytest.approx(0.715)
+    paired = pd.read_csv(out / PAIRED_CSV)
+    assert paired["n"].tolist() == [2]
+    assert paired["mean"].iloc[0] == pytest.approx(0.075)

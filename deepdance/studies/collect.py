@@ -88,16 +88,31 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def collect_runs(dirs: list[Path], inputs: frozenset[str] = frozenset()) -> pd.DataFrame:
+def pooled_repeat(run_dir: Path, seed: object, pool: frozenset[str]) -> object:
+    """The repeat a run is within its group: its seed, or with pooled keys (``data.fold``) the
+    pooled values and the seed, so that a paired difference matches fold k seed s with fold k seed s."""
+    if not pool or seed is None:
+        return seed
+    overrides = (
+        OmegaConf.to_container(OmegaConf.load(run_dir / OVERRIDES)) if (run_dir / OVERRIDES).is_file() else []
+    )
+    pooled = sorted(str(item).lstrip("+~") for item in overrides if _override_key(str(item)) in pool)
+    return " ".join([*pooled, f"seed={seed}"])
+
+
+def collect_runs(
+    dirs: list[Path], inputs: frozenset[str] = frozenset(), pool: frozenset[str] = frozenset()
+) -> pd.DataFrame:
     """One row per run and numeric metric: ``run, group, seed, metric, value``. Overrides of the
-    keys in ``inputs`` (``model.autoencoder_ckpt``: each seed reads its own) name no group."""
+    keys in ``inputs`` (``model.autoencoder_ckpt``: each seed reads its own) name no group; those in
+    ``pool`` (``data.fold``) name no group either and count as repeats beside the seed."""
     rows = []
     paths = find_summaries(dirs)
-    shared = shared_overrides([path.parent for path in paths], inputs)
+    shared = shared_overrides([path.parent for path in paths], inputs | pool)
     for path in paths:
         summary = read_summary(path)
-        seed = summary.get("seed")
-        group = run_group(path.parent, shared, inputs)
+        seed = pooled_repeat(path.parent, summary.get("seed"), pool)
+        group = run_group(path.parent, shared, inputs | pool)
         for metric, value in summary.items():
             if metric not in NOT_METRICS and _is_number(value):
                 rows.append((str(path.parent), group, seed, metric, float(value)))

@@ -30,7 +30,7 @@ for fold in $CANDIDATE_FOLDS; do
 done
 
 # Pooled: folds count as repeats beside seeds (n = folds x seeds); per fold: one group per fold.
-$PY -m deepdance.report "$STUDY_DIR/results" --out "$STUDY_DIR/report" --inputs data.fold \
+$PY -m deepdance.report "$STUDY_DIR/results" --out "$STUDY_DIR/report" --pool data.fold \
     --metrics test/acc,test/acc_clips3,test/f1_macro,val/acc_best,time/run_s \
     --pair "(defaults)" "data.num_frames=32"
 $PY -m deepdance.report "$STUDY_DIR/results" --out "$STUDY_DIR/report/per_fold" \
