@@ -24,8 +24,9 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, open_dict
 
 from deepdance import config_checks
+from deepdance.bench.config import validate_bench
 from deepdance.errors import DeepdanceError, VideoError
-from deepdance.utils.checkpoints import MODEL_FAMILIES
+from deepdance.models.registry import MODEL_FAMILIES
 from deepdance.utils.run import find_user_error
 from tests.helpers.runs import REPO, run_cli
 
@@ -132,7 +133,7 @@ VALIDATORS: dict[str, Callable[[DictConfig], Any]] = {
     "score_generation": config_checks.validate_score_generation,
     "extract_features": config_checks.validate_extract_features,
     "scan": config_checks.validate_scan,
-    "bench": config_checks.validate_bench,
+    "bench": validate_bench,
 }
 
 # (entry, overrides, what the one-line message must contain); {name} is a path from ``files``.

@@ -128,6 +128,21 @@ def runs_module(path: Path) -> set[str]:
     return found
 
 
+def parser_of(path: Path) -> tuple[str | None, str | None]:
+    """(``hydra`` with its config name, or ``argparse`` with None; None when neither) of a module."""
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "hydra.main":
+            names = [k.value for k in node.keywords if k.arg == "config_name"]
+            return "hydra", ast.literal_eval(names[0]) if names else None
+    uses_argparse = any(
+        isinstance(node, (ast.Import, ast.ImportFrom))
+        and "argparse" in {a.name for a in node.names} | {getattr(node, "module", None)}
+        for node in ast.walk(tree)
+    )
+    return ("argparse", None) if uses_argparse else (None, None)
+
+
 def entry_points(root: Path) -> set[str]:
     """[project.scripts] targets, ``__main__`` modules and modules guarded by ``__name__ == "__main__"``."""
     modules = module_files(root)
@@ -166,9 +181,34 @@ def test_every_entry_point_is_a_script() -> None:
             if isinstance(node, ast.FunctionDef)
         }
         assert function in defined, f"{command} = {target}: {module} defines no {function}()"
-    # An old command path that only hands over to a listed command (runpy.run_module) is an alias.
-    missing = sorted(m for m in entry_points(ROOT) - targets if not runs_module(modules[m]) & targets)
-    assert not missing, f"runnable modules without a [project.scripts] entry: {missing}"
+    runnable = sorted(entry_points(ROOT) - targets)
+    assert not runnable, f"runnable modules without a [project.scripts] entry: {runnable}"
+
+
+def test_no_old_command_paths() -> None:
+    """No module hands over to another command with runpy: one command, one path."""
+    shims = sorted(name for name, path in module_files(ROOT).items() if runs_module(path))
+    assert not shims, f"runpy shims: {shims}"
+
+
+def test_a_command_is_hydra_exactly_when_it_has_a_config() -> None:
+    """The README's rule: a command with its own ``conf/<name>.yaml`` is a Hydra app composed
+    from it; a command without one takes argparse flags. Never both, never neither."""
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    modules = module_files(ROOT)
+    configs = {p.stem for p in (ROOT / "conf").glob("*.yaml")}
+    kinds = {}
+    for command, target in scripts.items():
+        module = target.split(":")[0]
+        kind, config = parser_of(modules[module])
+        kinds[command] = kind
+        stem = module.removesuffix(".__main__").rsplit(".", 1)[-1]
+        if kind == "hydra":
+            assert config == stem and config in configs, f"{command}: Hydra app without conf/{stem}.yaml"
+        else:
+            assert kind == "argparse", f"{command}: neither Hydra nor argparse"
+            assert stem not in configs, f"{command}: conf/{stem}.yaml exists, so it must be a Hydra app"
+    assert {"hydra", "argparse"} == set(kinds.values())
 
 
 def test_walker_finds_a_cycle_through_a_function_level_import(tmp_path: Path) -> None:

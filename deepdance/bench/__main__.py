@@ -13,8 +13,8 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig
 
+from deepdance.bench.config import validate_bench
 from deepdance.bench.runner import run_benchmark
-from deepdance.config_checks import validate_bench
 from deepdance.utils.run import task_wrapper
 
 

@@ -24,7 +24,8 @@ from deepdance.bench.extraction import (
     model_only,
     preload_frames,
 )
-from deepdance.bench.inputs import StandInSpec, describe_videos, ensure_standins, find_bench_videos
+from deepdance.bench.config import StandInSpec
+from deepdance.bench.inputs import describe_videos, ensure_standins, find_bench_videos
 from deepdance.bench.machine import load_average, machine_facts
 from deepdance.bench.report import check_replaceable, project_whole_aist, row, timed_row, write_results
 from deepdance.bench.timing import interleaved_runs
@@ -70,7 +71,7 @@ def resolve_inputs(bench: DictConfig) -> list[tuple[str, list[Path]]]:
                 raise DeepdanceError(
                     f"bench.sets: {name!r} is not a stand-in set; defined: {', '.join(bench.inputs)}"
                 )
-            standin = StandInSpec(name=str(name), **OmegaConf.to_container(bench.inputs[name], resolve=True))
+            standin = StandInSpec(str(name), **OmegaConf.to_container(bench.inputs[name], resolve=True))
             videos = ensure_standins(bench.inputs_dir, standin, workers=bench.generate_workers)
             sets.append((standin.name, videos[: bench.limit] if bench.get("limit") else videos))
         return sets

@@ -42,7 +42,7 @@ from deepdance.config_checks.model import (
     check_model,
     check_rollout_training,
 )
-from deepdance.config_checks.tool_commands import validate_bench, validate_download_args, validate_scan
+from deepdance.config_checks.tool_commands import validate_download_args, validate_scan
 from deepdance.config_checks.train_commands import validate_extract_features, validate_stages, validate_train
 from deepdance.config_checks.trainer import ACCELERATORS, PRECISIONS, check_seed, check_trainer
 from deepdance.config_checks.values import (
@@ -93,7 +93,6 @@ __all__ = [
     "setting",
     "signature_keys",
     "text",
-    "validate_bench",
     "validate_download_args",
     "validate_eval",
     "validate_extract_features",
