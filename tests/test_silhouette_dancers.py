@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from deepdance.data.aist import build_manifest, find_videos
@@ -197,5 +198,11 @@ def test_silhouette_genre_experiment_runs_end_to_end(tmp_path: Path) -> None:
         )
     )
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
-    assert 0.0 <= summary["test/acc"] <= 1.0 and "test/acc" in metrics
-    assert (tmp_path / "run" / "confusion_matrix.csv").is_file()
+    assert float(metrics["test/acc"]) == pytest.approx(summary["test/acc"])
+    # the accuracy and the confusion matrix agree with the per-video predictions
+    predictions = pd.read_csv(tmp_path / "run" / "test_predictions.csv")
+    matrix = pd.read_csv(tmp_path / "run" / "confusion_matrix.csv", index_col=0)
+    counted = pd.crosstab(predictions["genre"], predictions["pred_single"])
+    assert (matrix.loc[counted.index, counted.columns] == counted).all().all()
+    assert matrix.to_numpy().sum() == len(predictions) == 10
+    assert summary["test/acc"] == pytest.approx((predictions["genre"] == predictions["pred_single"]).mean())
