@@ -25,6 +25,7 @@ from deepdance.config_checks import validate_generate
 from deepdance.errors import DeepdanceError
 from deepdance.models.dance_generator import DanceGenerator
 from deepdance.utils.run import task_wrapper
+from deepdance.utils.run_info import write_run_info
 
 log = logging.getLogger("deepdance.generate")
 
@@ -40,6 +41,7 @@ def load_lstm(ckpt_path: str | Path, device: str = "cpu") -> torch.nn.Module:
 def generate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     """Generate a dance from a latent LSTM checkpoint as a task, so task_wrapper logs failures."""
     validate_generate(cfg)
+    write_run_info(cfg.paths.output_dir, cfg)
     module = load_lstm(cfg.ckpt_path, cfg.device)
     generator = DanceGenerator(module)
     if cfg.get("grid"):

@@ -30,6 +30,7 @@ from deepdance.errors import DeepdanceError, VideoError
 from deepdance.utils.cache_io import atomic_write_text
 from deepdance.utils.checkpoints import load_model
 from deepdance.utils.run import task_wrapper
+from deepdance.utils.run_info import write_run_info
 from deepdance.utils.stop import StopOnSigterm, check_stop
 
 log = logging.getLogger("deepdance.predict")
@@ -170,6 +171,7 @@ def print_predictions(results: list[VideoPrediction], top: int) -> None:
 def predict(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     """Classify videos with a checkpoint as a task, so task_wrapper logs failures."""
     validate_predict(cfg)
+    write_run_info(cfg.paths.output_dir, cfg)
     device = torch.device(
         "cuda"
         if cfg.device == "auto" and torch.cuda.is_available()

@@ -18,6 +18,7 @@ import pandas as pd
 
 from deepdance.errors import DeepdanceError
 from deepdance.studies import collect_runs, group_table, paired_table, split_baselines, write_report
+from deepdance.utils.run_info import run_record
 
 
 def _names(text: str) -> list[str]:
@@ -109,7 +110,8 @@ def report(args: argparse.Namespace) -> list[Path]:
             ],
             ignore_index=True,
         )
-    return write_report(args.out or args.dirs[0] / "report", groups, paired)
+    record = run_record(inputs=[str(path) for path in args.dirs])
+    return write_report(args.out or args.dirs[0] / "report", groups, paired, record)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -19,6 +19,7 @@ from omegaconf import DictConfig
 from deepdance.config_checks import validate_score_generation
 from deepdance.models.generation_scoring import ScoringSettings, load_scorer
 from deepdance.utils.run import task_wrapper, write_summary
+from deepdance.utils.run_info import write_run_info
 
 log = logging.getLogger("deepdance.score_generation")
 
@@ -27,6 +28,7 @@ log = logging.getLogger("deepdance.score_generation")
 def score(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     """Score rollouts as a task, so task_wrapper logs failures and a sweep keeps going."""
     validate_score_generation(cfg)
+    write_run_info(cfg.paths.output_dir, cfg)
     genres = cfg.get("genres")
     settings = ScoringSettings(
         rollouts=int(cfg.rollouts),

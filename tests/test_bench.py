@@ -23,7 +23,8 @@ from deepdance.bench.extraction import (
     seed_load_video,
 )
 from deepdance.bench.inputs import StandInSpec, describe_videos, ensure_standins, find_bench_videos
-from deepdance.bench.report import find_row, markdown, project_whole_aist, row, timed_row
+from deepdance.bench.report import markdown, project_whole_aist
+from deepdance.bench.rows import find_row, row, timed_row
 from deepdance.bench.runner import ceiling_violations, extraction_rows, load_backbones
 from deepdance.bench.timing import Spread, Timing, interleaved_runs
 from deepdance.bench.training import EpochTimes, generator_available, like_for_like

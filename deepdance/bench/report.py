@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from deepdance.bench.ceiling import CEILING_WRONG
-from deepdance.bench.timing import Spread
+from deepdance.bench.rows import BenchRow, find_row
 from deepdance.errors import DeepdanceError
 from deepdance.utils.cache_io import atomic_write_text
 
@@ -17,64 +17,34 @@ AIST_VIDEOS = 12_670
 AIST_FRAMES = 10_100_000
 
 
-def row(
-    section: str,
-    name: str,
-    label: str,
-    value: float | None,
-    unit: str,
-    *,
-    set_name: str | None = None,
-    status: str = "measured",
-    **extra: Any,
+def _seed_projection(seed: BenchRow, name: str, length_ratio: float, videos: int) -> dict[str, Any]:
+    """The seed decodes every frame: its read stage grows with the video's length."""
+    read_share = seed["stages"]["read_share"]
+    per_video = seed["s_per_video"] * (read_share * length_ratio + (1 - read_share))
+    return {"set": name, "pipeline": "seed", "s_per_video": per_video, "hours": per_video * videos / 3600}
+
+
+def _pipeline_projection(
+    pipeline: BenchRow, decode: BenchRow, model: BenchRow, grow: float, device_type: str, videos: int
 ) -> dict[str, Any]:
-    """One result. ``value`` is the row's headline number (higher is better for rates)."""
+    """deepdance's per-video cost with its decode stage grown by ``grow``: on a GPU the slower
+    stage bounds the pipeline, on a CPU the stages share the cores and add up."""
+    decode_s, model_s = 1.0 / decode["value"], 1.0 / model["value"]
+    if device_type == "cuda":
+        factor = max(model_s, decode_s * grow) / max(model_s, decode_s)
+    else:
+        factor = (model_s + decode_s * grow) / (model_s + decode_s)
+    per_video = pipeline["s_per_video"] * factor
     return {
-        "section": section,
-        "set": set_name,
-        "row": name,
-        "label": label,
-        "value": value,
-        "unit": unit,
-        "status": status,
-        **extra,
+        "set": pipeline["set"],
+        "pipeline": pipeline["row"],
+        "s_per_video": per_video,
+        "hours": per_video * videos / 3600,
     }
 
 
-def timed_row(
-    section: str,
-    name: str,
-    label: str,
-    rates: Spread,
-    seconds: list[float],
-    unit: str,
-    **extra: Any,
-) -> dict[str, Any]:
-    """A measured row: the median rate as its value, min and max beside it, and the raw
-    seconds of every repeat, so a reader can recompute any figure from the JSON."""
-    return row(
-        section,
-        name,
-        label,
-        rates.median,
-        unit,
-        value_min=rates.min,
-        value_max=rates.max,
-        seconds=list(seconds),
-        **extra,
-    )
-
-
-def find_row(rows: list[dict[str, Any]], name: str, set_name: str | None = None) -> dict[str, Any] | None:
-    """Rows are looked up by name (and set) when tables compare one pipeline against another."""
-    for r in rows:
-        if r["row"] == name and (set_name is None or r["set"] == set_name):
-            return r
-    return None
-
-
 def project_whole_aist(
-    rows: list[dict[str, Any]],
+    rows: list[BenchRow],
     sets: list[dict[str, Any]],
     samplings: list[str],
     device_type: str,
@@ -90,47 +60,19 @@ def project_whole_aist(
     decode (over 2 s GOPs it decodes most frames anyway); key-frame sampling decodes about
     ``num_frames`` frames whatever the length, and the model cost is per sampled frame.
     """
-    mean_frames = frames / videos
     out = []
     for info in sets:
         name = info["name"]
-        length_ratio = mean_frames / info["frames_per_video"]
-        model = find_row(rows, "model_only", name)
-        seed = find_row(rows, "seed", name)
+        length_ratio = frames / videos / info["frames_per_video"]
+        model, seed = find_row(rows, "model_only", name), find_row(rows, "seed", name)
         if seed and seed["status"] == "measured":
-            read_share = seed["stages"]["read_share"]
-            per_video = seed["s_per_video"] * (read_share * length_ratio + (1 - read_share))
-            out.append(
-                {
-                    "set": name,
-                    "pipeline": "seed",
-                    "s_per_video": per_video,
-                    "hours": per_video * videos / 3600,
-                }
-            )
+            out.append(_seed_projection(seed, name, length_ratio, videos))
         for sampling in samplings:
-            dd, decode = (
-                find_row(rows, f"deepdance_{sampling}", name),
-                find_row(rows, f"decode_only_{sampling}", name),
-            )
-            if not (dd and decode and model):
-                continue
-            decode_s = 1.0 / decode["value"]
-            model_s = 1.0 / model["value"]
-            grow = length_ratio if sampling == "exact" else 1.0
-            if device_type == "cuda":
-                factor = max(model_s, decode_s * grow) / max(model_s, decode_s)
-            else:
-                factor = (model_s + decode_s * grow) / (model_s + decode_s)
-            per_video = dd["s_per_video"] * factor
-            out.append(
-                {
-                    "set": name,
-                    "pipeline": f"deepdance_{sampling}",
-                    "s_per_video": per_video,
-                    "hours": per_video * videos / 3600,
-                }
-            )
+            pipeline = find_row(rows, f"deepdance_{sampling}", name)
+            decode = find_row(rows, f"decode_only_{sampling}", name)
+            if pipeline and decode and model:
+                grow = length_ratio if sampling == "exact" else 1.0
+                out.append(_pipeline_projection(pipeline, decode, model, grow, device_type, videos))
     seeds = {p["set"]: p for p in out if p["pipeline"] == "seed"}
     for p in out:
         base = seeds.get(p["set"])

@@ -90,11 +90,15 @@ def log_to_wandb(groups: pd.DataFrame, paired: pd.DataFrame | None) -> bool:
     return True
 
 
-def write_report(out: Path, groups: pd.DataFrame, paired: pd.DataFrame | None) -> list[Path]:
-    """Write every file into ``out`` (checked first: no foreign file is replaced), log to W&B."""
+def write_report(
+    out: Path, groups: pd.DataFrame, paired: pd.DataFrame | None, record: dict[str, str] | None = None
+) -> list[Path]:
+    """Write every file into ``out`` (checked first: no foreign file is replaced), log to W&B.
+    ``record``: the files saying what made the report (``run_info.json``, a dirty tree's diff)."""
     files: dict[str, str | bytes] = {
         MARKDOWN: markdown(groups, paired),
         GROUPS_CSV: groups.to_csv(index=False),
+        **(record or {}),
     }
     if paired is not None:
         files[PAIRED_CSV] = paired.to_csv(index=False)
