@@ -24,6 +24,7 @@ from omegaconf import DictConfig
 from deepdance.config_checks import validate_generate
 from deepdance.errors import DeepdanceError
 from deepdance.models.dance_generator import DanceGenerator
+from deepdance.utils.checkpoints import one_read_per_checkpoint
 from deepdance.utils.run import task_wrapper
 from deepdance.utils.run_info import write_run_info
 
@@ -32,7 +33,7 @@ log = logging.getLogger("deepdance.generate")
 
 def load_lstm(ckpt_path: str | Path, device: str = "cpu") -> torch.nn.Module:
     """The LSTM module with its autoencoder, from its checkpoint alone (refused if another family)."""
-    from deepdance.utils.checkpoints import load_model
+    from deepdance.models.registry import load_model
 
     return load_model(ckpt_path, "generate", device)[0]
 
@@ -40,9 +41,11 @@ def load_lstm(ckpt_path: str | Path, device: str = "cpu") -> torch.nn.Module:
 @task_wrapper
 def generate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     """Generate a dance from a latent LSTM checkpoint as a task, so task_wrapper logs failures."""
-    validate_generate(cfg)
-    write_run_info(cfg.paths.output_dir, cfg)
-    module = load_lstm(cfg.ckpt_path, cfg.device)
+    # the start-up check and the model share one read of the checkpoint
+    with one_read_per_checkpoint():
+        validate_generate(cfg)
+        write_run_info(cfg.paths.output_dir, cfg)
+        module = load_lstm(cfg.ckpt_path, cfg.device)
     generator = DanceGenerator(module)
     if cfg.get("grid"):
         return genre_grid(cfg, generator)

@@ -27,8 +27,8 @@ from deepdance.data.aist import GENRE_NAMES, find_videos, parse_aist_name
 from deepdance.data.video import probe_video, read_clip
 from deepdance.data.video.clip_sampling import ClipSampler
 from deepdance.errors import DeepdanceError, VideoError
+from deepdance.models.registry import load_model
 from deepdance.utils.cache_io import atomic_write_text
-from deepdance.utils.checkpoints import load_model
 from deepdance.utils.run import task_wrapper
 from deepdance.utils.run_info import write_run_info
 from deepdance.utils.stop import StopOnSigterm, check_stop
@@ -51,7 +51,7 @@ class VideoPrediction:
 
 
 def load_classifier(ckpt_path: str | Path, device: torch.device) -> tuple[torch.nn.Module, dict[str, Any]]:
-    """The checkpoint's model in eval mode on ``device``, and its stored data settings."""
+    """The checkpoint's model in eval mode on ``device``, and its stored data settings (one read)."""
     model, metadata, _ = load_model(ckpt_path, "predict", device)
     return model.to(device), metadata["data"]
 

@@ -18,6 +18,7 @@ from omegaconf import DictConfig
 
 from deepdance.config_checks import validate_score_generation
 from deepdance.models.generation_scoring import ScoringSettings, load_scorer
+from deepdance.utils.checkpoints import one_read_per_checkpoint
 from deepdance.utils.run import task_wrapper, write_summary
 from deepdance.utils.run_info import write_run_info
 
@@ -27,27 +28,29 @@ log = logging.getLogger("deepdance.score_generation")
 @task_wrapper
 def score(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     """Score rollouts as a task, so task_wrapper logs failures and a sweep keeps going."""
-    validate_score_generation(cfg)
-    write_run_info(cfg.paths.output_dir, cfg)
-    genres = cfg.get("genres")
-    settings = ScoringSettings(
-        rollouts=int(cfg.rollouts),
-        steps=int(cfg.steps),
-        random_rollouts=int(cfg.random_rollouts),
-        train_clips=int(cfg.train_clips),
-        split=str(cfg.split),
-        seed=int(cfg.seed),
-        genres=tuple(genres) if genres is not None else None,
-    )
-    scorer = load_scorer(
-        str(cfg.lstm_ckpt),
-        str(cfg.recognizer_ckpt),
-        settings,
-        uncond_ckpt=cfg.get("uncond_ckpt"),
-        recognizer_fps=cfg.get("recognizer_fps"),
-        data_root=cfg.get("data_root"),
-        device=str(cfg.device),
-    )
+    # the start-up checks and the models share one read of each checkpoint
+    with one_read_per_checkpoint():
+        validate_score_generation(cfg)
+        write_run_info(cfg.paths.output_dir, cfg)
+        genres = cfg.get("genres")
+        settings = ScoringSettings(
+            rollouts=int(cfg.rollouts),
+            steps=int(cfg.steps),
+            random_rollouts=int(cfg.random_rollouts),
+            train_clips=int(cfg.train_clips),
+            split=str(cfg.split),
+            seed=int(cfg.seed),
+            genres=tuple(genres) if genres is not None else None,
+        )
+        scorer = load_scorer(
+            str(cfg.lstm_ckpt),
+            str(cfg.recognizer_ckpt),
+            settings,
+            uncond_ckpt=cfg.get("uncond_ckpt"),
+            recognizer_fps=cfg.get("recognizer_fps"),
+            data_root=cfg.get("data_root"),
+            device=str(cfg.device),
+        )
     metrics = scorer.score()
     path = write_summary(
         cfg.paths.output_dir,

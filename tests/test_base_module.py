@@ -19,8 +19,14 @@ from deepdance.models.autoencoder_module import SilhouetteAEModule
 from deepdance.models.base import DeepdanceModule
 from deepdance.models.genre_module import GenreClassifier
 from deepdance.models.latent_lstm_module import LatentLSTMModule
-from deepdance.models.registry import FAMILIES, describe_model, families_for, family_of, require_family
-from deepdance.utils.checkpoints import load_model
+from deepdance.models.registry import (
+    FAMILIES,
+    describe_model,
+    families_for,
+    family_of,
+    load_model,
+    require_family,
+)
 
 LEGACY = Path(__file__).parent / "data" / "legacy"
 GENRE_CKPT = LEGACY / "genre_classifier_87ec936.ckpt"

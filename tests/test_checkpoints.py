@@ -19,6 +19,7 @@ from deepdance.utils.checkpoints import (
     AtomicCheckpointIO,
     UnsafeCheckpoint,
     load_checkpoint,
+    one_read_per_checkpoint,
     resolve_ckpt_path,
 )
 from tests.helpers.runs import compose_config, run_eval, run_train, user_error
@@ -161,6 +162,40 @@ def test_atomic_checkpoint_io_writes_plain_data_that_loads_weights_only(tmp_path
         "score": 0.5,
     }
     assert "hparams_type" not in loaded and [p.name for p in tmp_path.iterdir()] == ["c.ckpt"]
+
+
+def test_a_command_reads_each_checkpoint_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inside ``one_read_per_checkpoint`` a second load is served from the first read, as the
+    caller's own copy of the settings; a changed file is read again; outside, every load reads."""
+    path = tmp_path / "c.ckpt"
+    torch.save({"state_dict": {"w": torch.ones(2)}, "hyper_parameters": {"lr": 0.1}}, path)
+    reads: list[str] = []
+    real_load = torch.load
+    monkeypatch.setattr(torch, "load", lambda f, *a, **k: reads.append(str(f)) or real_load(f, *a, **k))
+    with one_read_per_checkpoint():
+        first = load_checkpoint(path)
+        first["hyper_parameters"]["lr"] = 99.0
+        second = load_checkpoint(path)
+        assert len(reads) == 1 and second["hyper_parameters"] == {"lr": 0.1}
+        torch.save({"state_dict": {}, "hyper_parameters": {"lr": 0.2}}, path)
+        os.utime(path, ns=(time.time_ns(), time.time_ns() + 10**9))
+        assert load_checkpoint(path)["hyper_parameters"] == {"lr": 0.2} and len(reads) == 2
+    load_checkpoint(path)
+    load_checkpoint(path)
+    assert len(reads) == 4
+
+
+def test_utils_import_no_model() -> None:
+    """Model-family loading lives with the registry: reading checkpoints pulls in no model code."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, deepdance.utils.checkpoints, deepdance.utils.legacy_targets; "
+        "print(sorted(m for m in sys.modules if m.startswith('deepdance.models')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_ckpt_path_last_prefers_this_run_then_the_newest_run_of_the_task(tmp_path: Path) -> None:

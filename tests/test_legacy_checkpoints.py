@@ -15,6 +15,7 @@ from pathlib import Path
 
 import decord
 import pytest
+import torch
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
@@ -117,5 +118,11 @@ def test_old_lstm_checkpoint_generates(tmp_path: Path, hydra_conf: None) -> None
             f"paths.output_dir={tmp_path}",
         ],
     )
-    stats, _ = generate(cfg)
+    reads = []
+    real_load = torch.load
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(torch, "load", lambda f, *a, **k: reads.append(f) or real_load(f, *a, **k))
+        stats, _ = generate(cfg)
     assert stats["frames"] > 3 and len(decord.VideoReader(str(out))) == stats["frames"]
+    # the start-up check and the model share one read of the checkpoint
+    assert len(reads) == 1

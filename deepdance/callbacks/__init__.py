@@ -1,9 +1,10 @@
 """Lightning callbacks that are deepdance's own (the rest come from Lightning), one per file.
 
 Report callbacks render what a model exposes (``ConfusionMatrixReport``: a genre classifier's
-``test_report``; ``RolloutVideo``: the latent LSTM's ``rollout_dance``; ``FrameStrips``: the
-autoencoder's reconstructions; ``GenerationScores``: a latent LSTM's dance per genre and, with a
-recognizer, its ``gen/*`` metrics) into the run dir and hand pictures and videos to every logger.
+``test_report``; ``RolloutVideo``: the latent LSTM's rollout from its first val window;
+``FrameStrips``: the autoencoder's reconstructions; ``GenerationScores``: a latent LSTM's dance
+per genre and, with a recognizer, its ``gen/*`` metrics) into the run dir and hand pictures and
+videos to every logger.
 """
 
 from deepdance.callbacks.checkpoint_on_interrupt import CheckpointOnInterrupt

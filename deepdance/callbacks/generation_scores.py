@@ -59,7 +59,7 @@ class GenerationScores(pl.Callback):
         settings = ScoringSettings(steps=self.steps, split="val", seed=self.seed, **self.counts)
         fps = float(pl_module.hparams.preprocessing.get("fps") or 3.0)
         recognizer = load_recognizer(self.recognizer_ckpt, fps, self.recognizer_fps, str(pl_module.device))
-        self.scorer = GenerationScorer(pl_module, recognizer, pl_module.sequences, settings)
+        self.scorer = GenerationScorer(pl_module, recognizer, pl_module.data(), settings)
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         every = self.every_n_epochs

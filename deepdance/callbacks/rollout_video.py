@@ -3,16 +3,39 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytorch_lightning as pl
+import torch
+
+if TYPE_CHECKING:
+    from deepdance.models.dance_generator import Dance
+    from deepdance.models.latent_lstm_module import LatentLSTMModule
+
+
+@torch.no_grad()
+def first_window_dance(module: LatentLSTMModule, steps: int, split: str = "val") -> Dance:
+    """A ``steps``-step rollout seeded with the first real window of ``split`` (in its video's
+    genre, for a conditioned model), decoded and marked."""
+    from deepdance.models.dance_generator import DanceGenerator
+
+    sequences = module.data()
+    segment = sequences.segments[split][0]
+    look_back = module.hparams.look_back
+    start = torch.tensor([max(segment.start, look_back)])
+    context = module.table.windows(torch.tensor([segment.video]), start, look_back)[0]
+    genre = sequences.genres[segment.video] if module.genre_condition is not None else None
+    # a mixture head draws from its own seed: the training's random stream is left alone
+    draws = module.sampling_generator()
+    return DanceGenerator(module).generate(context.to(module.device), steps, genre=genre, generator=draws)
 
 
 class RolloutVideo(pl.Callback):
-    """Every ``every_n_epochs`` validation epochs (rank 0, not during the sanity check), ask a model
-    with ``rollout_dance`` (``LatentLSTMModule``) for a ``steps``-step rollout from its first
-    validation window; write ``rollouts/epoch_NNN.mp4`` (and ``epoch_NNN.png``, a strip of its
-    frames, with ``strip``) into the run dir and hand the video to every logger that shows one:
-    TensorBoard gets a GIF summary, W&B the mp4; the CSV logger keeps the files."""
+    """Every ``every_n_epochs`` validation epochs (rank 0, not during the sanity check), roll a
+    ``LatentLSTMModule`` out for ``steps`` steps from its first validation window; write
+    ``rollouts/epoch_NNN.mp4`` (and ``epoch_NNN.png``, a strip of its frames, with ``strip``)
+    into the run dir and hand the video to every logger that shows one: TensorBoard gets a GIF
+    summary, W&B the mp4; the CSV logger keeps the files."""
 
     def __init__(
         self, every_n_epochs: int = 5, steps: int = 20, strip: bool = True, dirname: str = "rollouts"
@@ -23,15 +46,17 @@ class RolloutVideo(pl.Callback):
         self.dirname = dirname
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        from deepdance.models.latent_lstm_module import LatentLSTMModule
+
         every = self.every_n_epochs
-        if not every or not hasattr(pl_module, "rollout_dance") or trainer.sanity_checking:
+        if not every or not isinstance(pl_module, LatentLSTMModule) or trainer.sanity_checking:
             return
         if not trainer.is_global_zero or trainer.current_epoch % every != 0:
             return
         from deepdance.models.dance_generator import DanceGenerator
         from deepdance.utils.media import log_video
 
-        dance = pl_module.rollout_dance(self.steps)
+        dance = first_window_dance(pl_module, self.steps)
         out = Path(trainer.default_root_dir) / self.dirname / f"epoch_{trainer.current_epoch:03d}.mp4"
         DanceGenerator(pl_module).write(dance, out)
         if self.strip and not out.with_suffix(".png").exists():

@@ -42,7 +42,7 @@ def validate_eval(cfg: DictConfig) -> tuple[dict[str, Any], DictConfig]:
     """``python -m deepdance.eval``: the checkpoint (read as data, its family), the data it
     is tested on (the stored settings with this command's ``data.*`` on top), the trainer.
     Returns the checkpoint's metadata and that data config."""
-    from deepdance.utils.checkpoints import check_data_target
+    from deepdance.models.registry import check_data_target
 
     check_seed(cfg)
     path = check_ckpt(cfg, "ckpt_path=<a checkpoint written by deepdance.train>")

@@ -27,7 +27,8 @@ def validate_train(cfg: DictConfig, allow_missing: Iterable[str] = ()) -> None:
     ckpt = setting(cfg, "ckpt_path", default=None)
     if ckpt not in (None, "", "last"):
         # ``last`` is resolved (and its family checked) by train itself
-        from deepdance.utils.checkpoints import check_model_target, load_checkpoint
+        from deepdance.models.registry import check_model_target
+        from deepdance.utils.checkpoints import load_checkpoint
 
         hint = "a checkpoint of this model, or last, or null"
         path = existing_path(cfg, "ckpt_path", kind="file", hint=hint)

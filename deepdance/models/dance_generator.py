@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +25,6 @@ import torch
 
 from deepdance.data.silhouette.preprocess import SilhouetteSettings, extract_silhouettes
 from deepdance.errors import DeepdanceError
-from deepdance.models.latent_lstm import rollout
 from deepdance.utils.cache_io import atomic_output, atomic_write_bytes
 from deepdance.utils.media import gif_bytes, to_display
 
@@ -119,12 +117,8 @@ class DanceGenerator:
         per_step = max(1, round(fps / self.model_fps))
         self.module.eval()
         start = time.perf_counter()
-        # Rolled out in standardised units, so ``noise`` is a fraction of each latent's spread.
-        # A mixture head draws each next latent from ``generator``; a point head forecasts it.
-        step = partial(self.module.lstm.sample_next, genre=genre_class, generator=generator)
-        window = self.module.normalize(seed)[None]  # (1, L, D)
-        predicted = rollout(step, window, steps, noise=noise, generator=generator)[0]
-        predicted = self.module.denormalize(predicted)  # (steps, D)
+        # the module's own rollout: a mixture head draws each next latent from ``generator``
+        predicted = self.module.rollout(seed[None], steps, genre_class, generator, noise)[0]  # (steps, D)
         keys = torch.cat([seed, predicted])  # (L + steps, D)
         latents = interpolate_latents(keys, per_step, smooth=interpolate)
         first_generated = (self.look_back - 1) * per_step + 1

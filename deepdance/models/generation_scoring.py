@@ -23,9 +23,8 @@ one; the recognizer reads the ``steps`` frames after it (``SilhouetteRecognizer`
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,7 +33,7 @@ import torch
 from deepdance.errors import DeepdanceError
 from deepdance.models.generation_metrics import genre_accuracy, score_generation
 from deepdance.models.generation_recognizer import SilhouetteRecognizer
-from deepdance.models.latent_lstm import rollout
+from deepdance.models.rollout_evaluator import forecasters
 
 if TYPE_CHECKING:
     from deepdance.data.silhouette import SilhouetteSequences
@@ -200,14 +199,13 @@ class GenerationScorer:
         chunks = [module.decode(z)[:, 0] for z in flat.split(512)]
         return torch.cat(chunks).view(*latents.shape[:2], *chunks[0].shape[1:]).clamp(0, 1).cpu()
 
-    def _roll(
-        self, module: LatentLSTMModule, step: Callable[..., torch.Tensor], seeds: Seeds, first: torch.Tensor
-    ) -> ClipSet:
-        """A forecaster rolled out from ``seeds`` (raw latents of ``module``), decoded, after ``first``."""
+    def _roll(self, module: LatentLSTMModule, method: str, seeds: Seeds, first: torch.Tensor) -> ClipSet:
+        """``method`` of the evaluator's table (``forecasters``) rolled out from ``seeds`` (raw
+        latents of ``module``), decoded, after ``first``."""
         context = seeds.latents[id(module)].to(module.device)
-        genre = self._class(module, seeds.genres)
+        roll = forecasters(module, self._class(module, seeds.genres), module.sampling_generator())[method]
         with torch.no_grad():
-            predicted = rollout(partial(step, genre=genre), context, self.settings.steps)
+            predicted = roll(context, self.settings.steps)
         frames = torch.cat([first[:, None], self._decode(module, predicted)], dim=1)
         return ClipSet(frames)
 
@@ -228,13 +226,13 @@ class GenerationScorer:
         held = first[:, None].expand(-1, self.settings.steps + 1, -1, -1)
         module = self.module
         methods = {
-            "": self._roll(module, module, seeds, first),
+            "": self._roll(module, "", seeds, first),
             "_repeat": ClipSet(held.contiguous()),
-            "_ridge": self._roll(module, module.ridge_forecast, seeds, first),
+            "_ridge": self._roll(module, "_ridge", seeds, first),
             "_retrieval": self._retrieve(seeds),
         }
         if self.unconditioned is not None:
-            methods["_uncond"] = self._roll(self.unconditioned, self.unconditioned, seeds, first)
+            methods["_uncond"] = self._roll(self.unconditioned, "", seeds, first)
         return methods
 
     # ------------------------------------------------------------------------- scoring
@@ -336,7 +334,7 @@ class GenerationScorer:
 def load_recognizer(path: str, generator_fps: float, clip_fps: float | None = None, device: str = "cpu"):
     """A ``SilhouetteRecognizer`` from a genre classifier checkpoint (its stored data settings
     say the clip length, size and, for a synthetic set, the rate)."""
-    from deepdance.utils.checkpoints import load_model
+    from deepdance.models.registry import load_model
 
     classifier, metadata, _ = load_model(path, "recognizer_ckpt", device, setting="recognizer_ckpt")
     return SilhouetteRecognizer(classifier, metadata["data"], generator_fps, clip_fps)
@@ -355,7 +353,7 @@ def load_scorer(
     splits (``data_root`` where they have moved), so the held-out clips are the ones it never saw."""
     import hydra
 
-    from deepdance.utils.checkpoints import load_model
+    from deepdance.models.registry import load_model
 
     module, metadata, _ = load_model(lstm_ckpt, "score_generation", device, setting="lstm_ckpt")
     data = dict(metadata["data"])

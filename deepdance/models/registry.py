@@ -2,7 +2,9 @@
 
 eval, predict, generate, train and the start-up checks (``deepdance.config_checks``) all ask
 this table which family a checkpoint holds (by its stored ``model_target``) and whether the
-command takes it. It imports no model code: a class is imported only when a checkpoint is loaded.
+command takes it; ``load_model`` reads a checkpoint once and builds its module. It imports no
+model code: a class is imported only when a checkpoint is loaded. ``deepdance.utils`` reads
+checkpoints as data and knows no model: model-family loading lives here.
 """
 
 from __future__ import annotations
@@ -38,11 +40,22 @@ class ModelFamily:
         return hydra.utils.get_class(self.target)
 
     def load(self, path: str | Path, device: Any = "cpu") -> pl.LightningModule:
-        """The module from its checkpoint alone, in eval mode: plain data only (``weights_only``)."""
+        """The module from its checkpoint file alone, in eval mode: plain data only (``weights_only``)."""
         model_class = self.model_class()
         overrides = model_class.checkpoint_overrides()
         model = model_class.load_from_checkpoint(path, map_location=device, weights_only=True, **overrides)
         return model.eval()
+
+    def from_checkpoint(self, checkpoint: dict[str, Any], device: Any = "cpu") -> pl.LightningModule:
+        """The module from a checkpoint already read (``load_checkpoint``), in eval mode: what
+        ``load_from_checkpoint`` does after its own read, so the file is read once."""
+        from pytorch_lightning.core.saving import _load_state
+        from pytorch_lightning.utilities.migration.utils import _pl_migrate_checkpoint
+
+        model_class = self.model_class()
+        checkpoint = _pl_migrate_checkpoint(checkpoint)
+        model = _load_state(model_class, checkpoint, **model_class.checkpoint_overrides())
+        return model.to(device).eval()
 
     def report_callbacks(self) -> list[Any]:
         """Fresh instances of this family's report callbacks (default settings)."""
@@ -115,3 +128,42 @@ def require_family(
         hint = "; " + wanted[0].hint if len(wanted) == 1 and wanted[0].hint else ""
         raise DeepdanceError(f"{key}={path} holds a {held} checkpoint, not a {names} checkpoint{hint}")
     return family
+
+
+def load_model(
+    path: str | Path, command: str, device: Any = "cpu", setting: str = "ckpt_path"
+) -> tuple[Any, dict[str, Any], ModelFamily]:
+    """A checkpoint's module (eval mode on ``device``), its stored metadata and its family, from
+    one read of the file; refused in one line when ``command`` does not take that family."""
+    from deepdance.utils.checkpoints import load_checkpoint, require_metadata
+
+    checkpoint = load_checkpoint(path, setting)
+    metadata = require_metadata(checkpoint, path, setting)
+    family = require_family(metadata, command, path, setting)
+    return family.from_checkpoint(checkpoint, device), metadata, family
+
+
+def check_model_target(
+    metadata: dict[str, Any], expected: str, path: str | Path, setting: str = "ckpt_path"
+) -> None:
+    """Refuse a checkpoint of another model class, in one line saying both."""
+    found = metadata.get("model_target")
+    if found != expected:
+        raise DeepdanceError(
+            f"{setting}={path} holds a {describe_model(str(found))} checkpoint, but this run's model is "
+            f"{describe_model(expected)}; pass a checkpoint trained with model._target_={expected}"
+        )
+
+
+def check_data_target(
+    metadata: dict[str, Any], data_target: str | None, path: str | Path, setting: str = "ckpt_path"
+) -> None:
+    """Refuse evaluating a checkpoint on a datamodule of another kind (e.g. a generator on genre videos)."""
+    stored = (metadata.get("data") or {}).get("_target_")
+    if stored and data_target and stored != data_target:
+        raise DeepdanceError(
+            f"{setting}={path} is a {describe_model(str(metadata.get('model_target')))} checkpoint trained "
+            f"on {stored}, "
+            f"but the data config builds {data_target}; drop the data=... override (data.* settings may "
+            "still be changed)"
+        )

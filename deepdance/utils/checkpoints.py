@@ -1,5 +1,6 @@
-"""Checkpoints are data, not code: safe loading, atomic saving, ``ckpt_path=last``, and a check
-that a checkpoint belongs to the model family a command expects.
+"""Checkpoints are data, not code: safe loading, atomic saving and ``ckpt_path=last``. Which model
+family a checkpoint holds, and building its module, is ``deepdance.models.registry``'s: this
+module imports no model.
 
 * **Loading** never unpickles arbitrary objects: ``torch.load(weights_only=True)`` with the
   explicit allow-list ``SAFE_GLOBALS``. A file that needs anything else (a pickle payload,
@@ -15,9 +16,13 @@ that a checkpoint belongs to the model family a command expects.
 
 from __future__ import annotations
 
+import copy
 import logging
 import pickle
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +32,6 @@ from lightning_fabric.plugins.io.torch_io import TorchCheckpointIO
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from deepdance.errors import DeepdanceError
-
-# The family table lives in the registry; MODEL_FAMILIES stays importable from here for older code.
-from deepdance.models.registry import MODEL_FAMILIES as MODEL_FAMILIES
-from deepdance.models.registry import ModelFamily, describe_model, require_family
 from deepdance.utils.cache_io import atomic_output
 from deepdance.utils.legacy_targets import upgrade_targets
 
@@ -70,17 +71,59 @@ def _unsafe_reason(err: Exception) -> str:
     return lines[-1][:240] if lines else type(err).__name__
 
 
+# Checkpoints read inside ``one_read_per_checkpoint``, by (path, mtime, size); None: not sharing.
+_SHARED_READS: ContextVar[dict[tuple[str, int, int], dict[str, Any]] | None] = ContextVar(
+    "shared_checkpoint_reads", default=None
+)
+
+
+@contextmanager
+def one_read_per_checkpoint() -> Iterator[None]:
+    """Within this block each checkpoint file is read from disk once: a command's start-up check
+    and its model loading share the read. Outside it nothing is kept in memory."""
+    token = _SHARED_READS.set({})
+    try:
+        yield
+    finally:
+        _SHARED_READS.reset(token)
+
+
 def load_checkpoint(path: str | Path, setting: str = "ckpt_path") -> dict[str, Any]:
     """Read a checkpoint as data: tensors, dicts, lists, numbers, strings, ``SAFE_GLOBALS``.
 
     Errors are one line naming ``setting=path``: missing file, not a checkpoint (truncated or
-    another format), or refused because it carries objects outside the allow-list.
+    another format), or refused because it carries objects outside the allow-list. Inside
+    ``one_read_per_checkpoint`` a file already read is not read again.
     """
     path = Path(path)
     if not path.is_file():
         raise DeepdanceError(f"{setting}={path}: no such checkpoint file")
-    if path.stat().st_size == 0:
+    stat = path.stat()
+    if stat.st_size == 0:
         raise DeepdanceError(f"{setting}={path}: empty file (0 bytes), not a checkpoint")
+    shared = _SHARED_READS.get()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if shared is not None and key in shared:
+        return _own_copy(shared[key])
+    checkpoint = _read(path, setting)
+    if shared is not None:
+        shared[key] = checkpoint
+        return _own_copy(checkpoint)
+    return checkpoint
+
+
+def _own_copy(checkpoint: dict[str, Any]) -> dict[str, Any]:
+    """A caller's own copy of a shared read: the settings copied, the tensors shared (loading
+    copies them into the module's parameters)."""
+    copied = dict(checkpoint)
+    for key in ("hyper_parameters", "deepdance"):
+        if key in copied:
+            copied[key] = copy.deepcopy(copied[key])
+    return copied
+
+
+def _read(path: Path, setting: str) -> dict[str, Any]:
+    """One ``torch.load`` of ``path`` with the allow-list, errors in one line."""
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
@@ -105,49 +148,20 @@ def load_checkpoint(path: str | Path, setting: str = "ckpt_path") -> dict[str, A
 
 def read_deepdance_metadata(path: str | Path, setting: str = "ckpt_path") -> dict[str, Any]:
     """The ``deepdance`` metadata (model_target, data settings) of a checkpoint written by train."""
-    metadata = load_checkpoint(path, setting).get("deepdance")
+    return require_metadata(load_checkpoint(path, setting), path, setting)
+
+
+def require_metadata(
+    checkpoint: dict[str, Any], path: str | Path, setting: str = "ckpt_path"
+) -> dict[str, Any]:
+    """A checkpoint's ``deepdance`` metadata, refused in one line when train did not write it."""
+    metadata = checkpoint.get("deepdance")
     if not metadata or "model_target" not in metadata:
         raise DeepdanceError(
             f"{setting}={path}: not a deepdance checkpoint (no 'deepdance' metadata: was it written by "
             "deepdance.train?)"
         )
     return metadata
-
-
-def load_model(
-    path: str | Path, command: str, device: Any = "cpu", setting: str = "ckpt_path"
-) -> tuple[Any, dict[str, Any], ModelFamily]:
-    """A checkpoint's module (eval mode on ``device``), its stored metadata and its family,
-    refused in one line when ``command`` does not take that family (see ``deepdance.models.registry``)."""
-    metadata = read_deepdance_metadata(path, setting)
-    family = require_family(metadata, command, path, setting)
-    return family.load(path, device), metadata, family
-
-
-def check_model_target(
-    metadata: dict[str, Any], expected: str, path: str | Path, setting: str = "ckpt_path"
-) -> None:
-    """Refuse a checkpoint of another model class, in one line saying both."""
-    found = metadata.get("model_target")
-    if found != expected:
-        raise DeepdanceError(
-            f"{setting}={path} holds a {describe_model(str(found))} checkpoint, but this run's model is "
-            f"{describe_model(expected)}; pass a checkpoint trained with model._target_={expected}"
-        )
-
-
-def check_data_target(
-    metadata: dict[str, Any], data_target: str | None, path: str | Path, setting: str = "ckpt_path"
-) -> None:
-    """Refuse evaluating a checkpoint on a datamodule of another kind (e.g. a generator on genre videos)."""
-    stored = (metadata.get("data") or {}).get("_target_")
-    if stored and data_target and stored != data_target:
-        raise DeepdanceError(
-            f"{setting}={path} is a {describe_model(str(metadata.get('model_target')))} checkpoint trained "
-            f"on {stored}, "
-            f"but the data config builds {data_target}; drop the data=... override (data.* settings may "
-            "still be changed)"
-        )
 
 
 def resolve_ckpt_path(
