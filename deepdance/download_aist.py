@@ -18,9 +18,8 @@ from deepdance.data.aist.download import (
     LIST_URL,
     SOURCE_URL,
     TERMS_URL,
-    accept_terms,
+    Outcome,
     download_all,
-    print_summary,
     read_list,
     select,
     to_source,
@@ -29,6 +28,56 @@ from deepdance.data.aist.names import GENRES, normalise_cameras, normalise_situa
 from deepdance.errors import DeepdanceError
 
 log = logging.getLogger("deepdance.download_aist")
+
+
+def print_summary(outcomes: list[Outcome], root: Path) -> None:
+    """Tell the user at the end how many videos were fetched, skipped or failed."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"AIST++ download into {root}")
+    for column in ("status", "videos", "MB"):
+        table.add_column(column, justify="left" if column == "status" else "right")
+    for status in ("downloaded", "skipped", "failed"):
+        chosen = [o for o in outcomes if o.status == status]
+        table.add_row(
+            status,
+            str(len(chosen)),
+            f"{sum(o.bytes for o in chosen) / 1e6:.1f}" if status == "downloaded" else "",
+        )
+    console.print(table)
+    failed = [o for o in outcomes if o.status == "failed"]
+    if failed:
+        reasons = Table(title="failed downloads")
+        reasons.add_column("video")
+        reasons.add_column("reason")
+        reasons.add_column("url")
+        for outcome in failed:
+            reasons.add_row(outcome.source.name, outcome.reason, outcome.source.url)
+        console.print(reasons)
+
+
+def accept_terms(accepted: bool) -> bool:
+    """The AIST Dance DB Terms of Use step of the official downloader: ask, or take ``--accept-terms``."""
+    if accepted:
+        print(
+            f"AIST Dance Video Database Terms of Use accepted with --accept-terms ({TERMS_URL})",
+            file=sys.stderr,
+        )
+        return True
+    message = (
+        f"The AIST Dance Video Database may be used only under its Terms of Use:\n\n    {TERMS_URL}\n\n"
+        "Read them before downloading."
+    )
+    if not sys.stdin or not sys.stdin.isatty():
+        print(
+            f"{message}\nerror: not a terminal, so nobody can answer; pass --accept-terms to accept them",
+            file=sys.stderr,
+        )
+        return False
+    answer = input(f"{message}\nDo you agree with the Terms of Use? [y/N] ").strip().lower()
+    return answer in ("y", "yes")
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -11,9 +11,9 @@ what the stock plugins lack:
   ``<sweep dir>/.heartbeats/<job>.json`` fresh while the job runs and records how it ended. A
   restarted driver re-runs a RUNNING trial only when its job is known to be dead: under SLURM
   the killed driver's jobs may still be running, and running them twice wastes the budget.
-* ``SweepSummary`` (a Hydra callback) reads every job's ``summary.json`` when the sweep ends,
-  prints a rich table and writes ``sweep_summary.csv`` beside Optuna's
-  ``optimization_results.yaml``.
+* ``SweepSummary`` (a Hydra callback, ``deepdance.sweep_summary``, named here for the configs)
+  reads every job's ``summary.json`` when the sweep ends, prints a rich table and writes
+  ``sweep_summary.csv`` beside Optuna's ``optimization_results.yaml``.
 """
 
 from __future__ import annotations
@@ -29,11 +29,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from deepdance.sweep_summary import SweepSummary
 from deepdance.utils.cache_io import atomic_write_text
+
+__all__ = [
+    "DEFAULT_HEARTBEAT_TIMEOUT_S",
+    "ResumePlan",
+    "SweepSummary",
+    "TrialHeartbeat",
+    "heartbeat_key",
+    "heartbeat_path",
+    "job_is_dead",
+    "read_heartbeat",
+    "resume_study",
+    "write_heartbeat",
+]
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +220,55 @@ def _settle(study: Any, trial: Any, beat: dict[str, Any] | None, timeout_s: floa
     return "rerun" if job_is_dead(beat, started, timeout_s, now) else "live"
 
 
+def _fates(study: Any, trials: list[Any], sweep_dir: str | Path | None, timeout_s: float) -> dict[int, str]:
+    """``_settle`` for every RUNNING trial, on the heartbeat its launch recorded in the study
+    (else the one in ``sweep_dir``)."""
+    from optuna.trial import TrialState
+
+    now = time.time()
+    fate = {}
+    for trial in (t for t in trials if t.state == TrialState.RUNNING):
+        path = study.user_attrs.get(heartbeat_key(trial.number))
+        if path is None and sweep_dir is not None:
+            path = heartbeat_path(sweep_dir, trial.number)
+        beat = read_heartbeat(Path(path)) if path is not None else None
+        fate[trial.number] = _settle(study, trial, beat, timeout_s, now)
+    return fate
+
+
+def _requeue(study: Any, killed: list[Any], interrupted: set[int]) -> None:
+    """Mark killed trials FAIL, remember them as interrupted, and enqueue their parameters again."""
+    import optuna
+    from optuna.trial import TrialState
+
+    for trial in killed:
+        study.tell(trial.number, state=TrialState.FAIL)
+        interrupted.add(trial.number)
+    if killed:
+        study.set_user_attr(INTERRUPTED_KEY, sorted(interrupted))
+    # enqueue_trial is "experimental" in optuna 2.x, and what we need
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        for trial in killed:
+            study.enqueue_trial(trial.params)
+
+
+def _log_plan(
+    study_name: str, storage: str, n_trials: int, plan: ResumePlan, waiting: int, timeout_s: float
+) -> None:
+    log.info(
+        "study %s in %s: %d of %d trials finished, %d interrupted trial(s) queued again, %d to run%s",
+        *(study_name, storage, plan.finished, n_trials, plan.rerun, plan.remaining),
+        f" ({waiting} already queued)" if waiting else "",
+    )
+    if plan.live:
+        log.warning(
+            "%d trial(s) of study %s are still running in jobs of an earlier driver (heartbeat younger "
+            "than %.0f s): left to finish, not re-run; resume again after they end to record their results",
+            *(plan.live, study_name, timeout_s),
+        )
+
+
 def resume_study(
     storage: str,
     study_name: str,
@@ -228,32 +290,16 @@ def resume_study(
 
     try:
         study = optuna.load_study(study_name=study_name, storage=storage)
-    except KeyError:  # a new study
+    # a new study
+    except KeyError:
         return ResumePlan(remaining=n_trials, first_job=0, finished=0, rerun=0)
     # Copies: the states below are those before this call changes any.
     trials = study.get_trials(deepcopy=True)
     interrupted = set(study.user_attrs.get(INTERRUPTED_KEY, []))
-    now = time.time()
-    fate = {}
-    for trial in (t for t in trials if t.state == TrialState.RUNNING):
-        path = study.user_attrs.get(heartbeat_key(trial.number))
-        if path is None and sweep_dir is not None:
-            path = heartbeat_path(sweep_dir, trial.number)
-        beat = read_heartbeat(Path(path)) if path is not None else None
-        fate[trial.number] = _settle(study, trial, beat, timeout_s, now)
+    fate = _fates(study, trials, sweep_dir, timeout_s)
     killed = [t for t in trials if fate.get(t.number) == "rerun"]
     live = sum(f == "live" for f in fate.values())
-    for trial in killed:
-        study.tell(trial.number, state=TrialState.FAIL)
-        interrupted.add(trial.number)
-    if killed:
-        study.set_user_attr(INTERRUPTED_KEY, sorted(interrupted))
-    waiting = sum(t.state == TrialState.WAITING for t in trials)
-    # enqueue_trial is "experimental" in optuna 2.x, and what we need
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        for trial in killed:
-            study.enqueue_trial(trial.params)
+    _requeue(study, killed, interrupted)
     told = sum(f == "told" for f in fate.values())
     finished = told + sum(t.state.is_finished() and t.number not in interrupted for t in trials)
     plan = ResumePlan(
@@ -263,148 +309,6 @@ def resume_study(
         rerun=len(killed),
         live=live,
     )
-    log.info(
-        "study %s in %s: %d of %d trials finished, %d interrupted trial(s) queued again, %d to run%s",
-        study_name,
-        storage,
-        finished,
-        n_trials,
-        len(killed),
-        plan.remaining,
-        f" ({waiting} already queued)" if waiting else "",
-    )
-    if live:
-        log.warning(
-            "%d trial(s) of study %s are still running in jobs of an earlier driver (heartbeat younger "
-            "than %.0f s): left to finish, not re-run; resume again after they end to record their results",
-            live,
-            study_name,
-            timeout_s,
-        )
+    waiting = sum(t.state == TrialState.WAITING for t in trials)
+    _log_plan(study_name, storage, n_trials, plan, waiting, timeout_s)
     return plan
-
-
-# ---------------------------------------------------------------------------- summary table
-def _parse_override(override: str) -> tuple[str, str] | None:
-    key, sep, value = override.partition("=")
-    return (key.lstrip("+~"), value) if sep else None
-
-
-def collect_sweep(sweep_dir: str | Path, metric: str | None) -> pd.DataFrame:
-    """One row per job dir of ``sweep_dir``: its swept overrides and ``metric`` from its summary.json."""
-    rows = []
-    for job_dir in sorted(
-        (p for p in Path(sweep_dir).iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name)
-    ):
-        overrides_file = job_dir / ".hydra" / "overrides.yaml"
-        overrides = OmegaConf.to_container(OmegaConf.load(overrides_file)) if overrides_file.is_file() else []
-        row: dict[str, Any] = {"job": int(job_dir.name)}
-        row.update(dict(filter(None, map(_parse_override, overrides))))
-        summary_file = job_dir / "summary.json"
-        if summary_file.is_file():
-            summary = json.loads(summary_file.read_text())
-            row[metric or "metric"] = summary.get(metric) if metric else None
-            row["status"] = "done"
-        else:
-            row[metric or "metric"] = None
-            row["status"] = "no summary.json"
-        rows.append(row)
-    table = pd.DataFrame(rows)
-    # keep what the sweep varied; settings shared by every job say nothing
-    if len(table) > 1:
-        fixed = [
-            c
-            for c in table.columns
-            if c not in ("job", "status", metric or "metric") and table[c].astype(str).nunique() == 1
-        ]
-        table = table.drop(columns=fixed)
-    return table
-
-
-def short_name(name: str, names: Any) -> str:
-    """``model.head.dropout`` -> ``dropout`` when no other column ends the same way (narrow terminals)."""
-    last = name.rsplit(".", 1)[-1]
-    return last if sum(str(n).rsplit(".", 1)[-1] == last for n in names) == 1 else name
-
-
-def format_cell(value: Any) -> str:
-    """Format one table cell: blanks for missing values, short numbers for floats."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    return str(value) if float(number).is_integer() and "." not in str(value) else f"{number:.4g}"
-
-
-def _direction(config: DictConfig) -> str | None:
-    direction = OmegaConf.select(config, "hydra.sweeper.direction", default=None)
-    if direction is None:
-        return None
-    name = getattr(direction, "name", str(direction)).lower()
-    return name if name in ("minimize", "maximize") else None
-
-
-class SweepSummary(Callback):
-    """At the end of a multirun: a rich table of every job (swept values, the optimised metric,
-    best first when the sweeper has a direction), saved as ``sweep_summary.csv``, and Optuna's
-    best parameters and value from ``optimization_results.yaml``."""
-
-    def __init__(self, filename: str = "sweep_summary.csv") -> None:
-        self.filename = filename
-
-    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        try:
-            self.report(config)
-        # a summary must never turn a finished sweep into a failed one
-        except Exception:
-            log.exception("could not summarise the sweep in %s", config.hydra.sweep.dir)
-
-    def report(self, config: DictConfig) -> pd.DataFrame | None:
-        from rich.console import Console
-        from rich.table import Table
-
-        console = Console()
-        # a log file: do not squeeze the table into 80 columns
-        if not console.is_terminal:
-            console = Console(width=200)
-
-        sweep_dir = Path(config.hydra.sweep.dir)
-        if not sweep_dir.is_dir():
-            return None
-        metric = config.get("optimized_metric")
-        table = collect_sweep(sweep_dir, metric)
-        if table.empty:
-            return None
-        direction = _direction(config)
-        column = metric or "metric"
-        if direction:
-            table = table.sort_values(
-                column, ascending=direction == "minimize", na_position="last", kind="stable"
-            )
-        table.to_csv(sweep_dir / self.filename, index=False)
-
-        title = f"sweep {sweep_dir}" + (f" ({direction} {metric})" if direction else "")
-        view = Table(title=title, title_justify="left")
-        for name in table.columns:
-            view.add_column(
-                short_name(str(name), table.columns), justify="right" if name in ("job", column) else "left"
-            )
-        for i, (_, row) in enumerate(table.iterrows()):
-            cells = [format_cell(v) for v in row]
-            view.add_row(
-                *cells, style="bold green" if direction and i == 0 and pd.notna(row[column]) else None
-            )
-        console.print(view)
-
-        results_file = sweep_dir / "optimization_results.yaml"
-        if results_file.is_file():
-            results = OmegaConf.load(results_file)
-            if "best_value" in results:
-                params = ", ".join(f"{k}={v}" for k, v in results.best_params.items())
-                console.print(
-                    f"[bold]best {metric}[/bold] = {results.best_value:.4g} with {params}  ({results_file})"
-                )
-        log.info("sweep summary: %s", sweep_dir / self.filename)
-        return table

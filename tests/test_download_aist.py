@@ -220,7 +220,7 @@ def test_terms_of_use_must_be_accepted(videos, tmp_path: Path, monkeypatch, caps
     assert download_cli.main(args) == 2  # no terminal, no flag: refuse
     err = capsys.readouterr().err
     assert download_aist.TERMS_URL in err and "--accept-terms" in err
-    monkeypatch.setattr(download_aist.sys, "stdin", type("Tty", (), {"isatty": staticmethod(lambda: True)})())
+    monkeypatch.setattr(download_cli.sys, "stdin", type("Tty", (), {"isatty": staticmethod(lambda: True)})())
     monkeypatch.setattr("builtins.input", lambda prompt: "n")
     assert download_cli.main(args) == 2
     assert not root.exists()  # nothing was downloaded

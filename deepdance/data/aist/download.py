@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -184,20 +183,13 @@ def verify_video(path: Path) -> None:
         raise DownloadError(str(err).replace(str(path), path.name), retry=True) from None
 
 
-def _fetch_into(
-    pool: urllib3.PoolManager,
-    source: VideoSource,
-    part: Path,
-    retry: Retry,
-    timeout: float,
-    progress: Callable[[int], None],
-) -> Retry:
-    """One request, retried by urllib3 until it gets an answer: append to ``part`` from where it
-    stops. Returns the retry state left (urllib3 may have spent some); raises ``DownloadError``."""
-    have = part.stat().st_size if part.exists() else 0
+def _request(
+    pool: urllib3.PoolManager, source: VideoSource, have: int, retry: Retry, timeout: float
+) -> urllib3.BaseHTTPResponse:
+    """GET the video from byte ``have`` on, retried by urllib3 until it gets an answer."""
     headers = {"Range": f"bytes={have}-"} if have else {}
     try:
-        response = pool.request(
+        return pool.request(
             "GET",
             source.url,
             headers=headers,
@@ -210,33 +202,57 @@ def _fetch_into(
         raise DownloadError(f"connection failed ({_describe(err)})", retry=False) from None
     except HTTPError as err:
         raise DownloadError(f"connection failed ({_describe(err)})") from None
+
+
+def _resume_point(response: urllib3.BaseHTTPResponse, have: int) -> tuple[int, str]:
+    """Where the answer starts and how to open the ``.part``: append on a matching 206, else
+    start over (200: the server ignored or was not asked for a range)."""
+    if response.status not in (200, 206):
+        # a RETRY_STATUSES answer here means urllib3 has used up the budget
+        raise DownloadError(f"HTTP {response.status} {response.reason}", retry=False)
+    if have and response.status == 206:
+        start = response.headers.get("Content-Range", "").split(" ")[-1].split("-")[0]
+        if start.isdigit() and int(start) != have:
+            raise DownloadError(f"server resumed at byte {start}, not {have}")
+        return have, "ab"
+    return 0, "wb"
+
+
+def _stream(
+    response: urllib3.BaseHTTPResponse, part: Path, mode: str, progress: Callable[[int], None]
+) -> None:
+    try:
+        with open(part, mode) as handle:
+            # read1: what has arrived, so a drop keeps every byte received (read(n) would lose them)
+            while chunk := response.read1(CHUNK):
+                handle.write(chunk)
+                progress(len(chunk))
+    except (HTTPError, OSError) as err:
+        # reset, timeout, dropped mid-file (urllib3 enforces Content-Length)
+        raise DownloadError(f"connection dropped ({_describe(err)})") from None
+
+
+def _fetch_into(
+    pool: urllib3.PoolManager,
+    source: VideoSource,
+    part: Path,
+    retry: Retry,
+    timeout: float,
+    progress: Callable[[int], None],
+) -> Retry:
+    """One request, retried by urllib3 until it gets an answer: append to ``part`` from where it
+    stops. Returns the retry state left (urllib3 may have spent some); raises ``DownloadError``."""
+    have = part.stat().st_size if part.exists() else 0
+    response = _request(pool, source, have, retry, timeout)
     left = response.retries or retry
     try:
         # nothing left past our offset: the .part may already be whole (the verify step decides)
         if response.status == 416 and have:
             return left
-        if response.status not in (200, 206):
-            # a RETRY_STATUSES answer here means urllib3 has used up the budget
-            raise DownloadError(f"HTTP {response.status} {response.reason}", retry=False)
-        if have and response.status == 206:
-            start = response.headers.get("Content-Range", "").split(" ")[-1].split("-")[0]
-            if start.isdigit() and int(start) != have:
-                raise DownloadError(f"server resumed at byte {start}, not {have}")
-            mode = "ab"
-        else:
-            # 200: the whole file (the server ignored or was not asked for a range)
-            have, mode = 0, "wb"
+        have, mode = _resume_point(response, have)
         length = response.headers.get("Content-Length")
         expected = have + int(length) if length and length.isdigit() else None
-        try:
-            with open(part, mode) as handle:
-                # read1: what has arrived, so a drop keeps every byte received (read(n) would lose them)
-                while chunk := response.read1(CHUNK):
-                    handle.write(chunk)
-                    progress(len(chunk))
-        except (HTTPError, OSError) as err:
-            # reset, timeout, dropped mid-file (urllib3 enforces Content-Length)
-            raise DownloadError(f"connection dropped ({_describe(err)})") from None
+        _stream(response, part, mode, progress)
     except DownloadError as err:
         err.left = left
         raise
@@ -368,53 +384,3 @@ def download_all(
                 bar.advance(task)
     order = {s.name: i for i, s in enumerate(sources)}
     return sorted(outcomes, key=lambda o: order[o.source.name])
-
-
-def print_summary(outcomes: list[Outcome], root: Path) -> None:
-    """Tell the user at the end how many videos were fetched, skipped or failed."""
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    table = Table(title=f"AIST++ download into {root}")
-    for column in ("status", "videos", "MB"):
-        table.add_column(column, justify="left" if column == "status" else "right")
-    for status in ("downloaded", "skipped", "failed"):
-        chosen = [o for o in outcomes if o.status == status]
-        table.add_row(
-            status,
-            str(len(chosen)),
-            f"{sum(o.bytes for o in chosen) / 1e6:.1f}" if status == "downloaded" else "",
-        )
-    console.print(table)
-    failed = [o for o in outcomes if o.status == "failed"]
-    if failed:
-        reasons = Table(title="failed downloads")
-        reasons.add_column("video")
-        reasons.add_column("reason")
-        reasons.add_column("url")
-        for outcome in failed:
-            reasons.add_row(outcome.source.name, outcome.reason, outcome.source.url)
-        console.print(reasons)
-
-
-def accept_terms(accepted: bool) -> bool:
-    """The AIST Dance DB Terms of Use step of the official downloader: ask, or take ``--accept-terms``."""
-    if accepted:
-        print(
-            f"AIST Dance Video Database Terms of Use accepted with --accept-terms ({TERMS_URL})",
-            file=sys.stderr,
-        )
-        return True
-    message = (
-        f"The AIST Dance Video Database may be used only under its Terms of Use:\n\n    {TERMS_URL}\n\n"
-        "Read them before downloading."
-    )
-    if not sys.stdin or not sys.stdin.isatty():
-        print(
-            f"{message}\nerror: not a terminal, so nobody can answer; pass --accept-terms to accept them",
-            file=sys.stderr,
-        )
-        return False
-    answer = input(f"{message}\nDo you agree with the Terms of Use? [y/N] ").strip().lower()
-    return answer in ("y", "yes")
