@@ -36,6 +36,65 @@ def _he_init(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
+def _encoder_layers(
+    map_size: tuple[int, int],
+    latent_dim: int,
+    channels: int,
+    bottleneck_channels: int,
+    hidden: int,
+    pools: int,
+    latent_activation: str,
+    **_: Any,
+) -> list[nn.Module]:
+    """(B, 1, H, W) -> (B, latent_dim): ``pools`` x (conv, conv, max-pool), two convs, two dense."""
+    mh, mw = map_size
+    layers: list[nn.Module] = []
+    cin = 1
+    for _ in range(pools):
+        layers += [_conv(cin, channels), _conv(channels, channels), nn.MaxPool2d(2)]
+        cin = channels
+    layers += [_conv(channels, channels), _conv(channels, bottleneck_channels), nn.Flatten()]
+    layers += [
+        nn.Linear(bottleneck_channels * mh * mw, hidden),
+        nn.ReLU(inplace=True),
+        nn.Linear(hidden, latent_dim),
+    ]
+    if latent_activation == "relu":
+        layers.append(nn.ReLU())
+    return layers
+
+
+def _decoder_layers(
+    map_size: tuple[int, int],
+    latent_dim: int,
+    channels: int,
+    decoder_channels: int,
+    hidden: int,
+    pools: int,
+    **_: Any,
+) -> list[nn.Module]:
+    """(B, latent_dim) -> (B, 1, H, W) logits: two dense, then transposed convs and ``pools``
+    nearest-neighbour 2x upsamplings (the sigmoid is ``decode``'s)."""
+    mh, mw = map_size
+    layers: list[nn.Module] = [
+        nn.Linear(latent_dim, hidden),
+        nn.ReLU(inplace=True),
+        nn.Linear(hidden, decoder_channels * mh * mw),
+        nn.ReLU(inplace=True),
+        nn.Unflatten(1, (decoder_channels, mh, mw)),  # (B, C, H/2^pools, W/2^pools)
+        _conv(decoder_channels, decoder_channels, True),
+        _conv(decoder_channels, channels, True),
+    ]
+    for _ in range(pools):
+        layers += [
+            nn.Upsample(scale_factor=2, mode="nearest"),
+            _conv(channels, channels, True),
+            _conv(channels, channels, True),
+        ]
+    layers.append(nn.ConvTranspose2d(channels, 1, 3, padding=1))
+    return layers
+
+
 class SilhouetteAutoencoder(nn.Module):
     """``encode``: (B, 1, H, W) in [0, 1] -> (B, latent_dim); ``decode``: back to (B, 1, H, W)."""
 
@@ -72,41 +131,8 @@ class SilhouetteAutoencoder(nn.Module):
             "latent_activation": latent_activation,
         }
         self.map_size = (height // scale, width // scale)
-        mh, mw = self.map_size
-
-        encoder: list[nn.Module] = []
-        cin = 1
-        for _ in range(pools):
-            encoder += [_conv(cin, channels), _conv(channels, channels), nn.MaxPool2d(2)]
-            cin = channels
-        encoder += [_conv(channels, channels), _conv(channels, bottleneck_channels), nn.Flatten()]
-        encoder += [
-            nn.Linear(bottleneck_channels * mh * mw, hidden),
-            nn.ReLU(inplace=True),
-            nn.Linear(hidden, latent_dim),
-        ]
-        if latent_activation == "relu":
-            encoder.append(nn.ReLU())
-        self.encoder = nn.Sequential(*encoder)
-
-        decoder: list[nn.Module] = [
-            nn.Linear(latent_dim, hidden),
-            nn.ReLU(inplace=True),
-            nn.Linear(hidden, decoder_channels * mh * mw),
-            nn.ReLU(inplace=True),
-            nn.Unflatten(1, (decoder_channels, mh, mw)),  # (B, C, H/8, W/8)
-            _conv(decoder_channels, decoder_channels, True),
-            _conv(decoder_channels, channels, True),
-        ]
-        for _ in range(pools):
-            decoder += [
-                nn.Upsample(scale_factor=2, mode="nearest"),
-                _conv(channels, channels, True),
-                _conv(channels, channels, True),
-            ]
-        # logits; sigmoid in decode()
-        decoder += [nn.ConvTranspose2d(channels, 1, 3, padding=1)]
-        self.decoder = nn.Sequential(*decoder)
+        self.encoder = nn.Sequential(*_encoder_layers(self.map_size, **self.config))
+        self.decoder = nn.Sequential(*_decoder_layers(self.map_size, **self.config))
         self.apply(_he_init)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:

@@ -82,13 +82,18 @@ class GenreClassifier(DeepdanceModule):
             compile=compile,
             frame_diff=frame_diff,
         )
-        backbone = self.hparams.backbone
-        # Loading a checkpoint brings its own weights: fetching pretrained ones first would be waste.
+        self._build_network(frame_diff, weights_from_checkpoint)
+        self._build_metrics(len(class_names))
+
+    def _build_network(self, frame_diff: bool, weights_from_checkpoint: bool) -> None:
+        """The backbone (its input statistics as buffers) and the GRU head, from the hyper-parameters."""
+        backbone, img_size = self.hparams.backbone, self.hparams.img_size
         if frame_diff and backbone.get("freeze", False):
             raise DeepdanceError(
                 "model.frame_diff feeds the backbone 6-channel frames it must learn from: it needs "
                 "model.backbone.freeze=false"
             )
+        # Loading a checkpoint brings its own weights: fetching pretrained ones first would be waste.
         backbone_args = (
             {**backbone, "pretrained": False, "weights": None} if weights_from_checkpoint else backbone
         )
@@ -100,17 +105,19 @@ class GenreClassifier(DeepdanceModule):
                 f"{self.spec.min_size}"
             )
         self.frozen = bool(backbone.get("freeze", False))
-        self.head = GRUHead(self.spec.num_features, len(class_names), **head)
+        self.head = GRUHead(self.spec.num_features, len(self.hparams.class_names), **self.hparams.head)
         self.register_buffer("mean", torch.tensor(self.spec.mean).view(1, 3, 1, 1) * 255, persistent=False)
         self.register_buffer("std", torch.tensor(self.spec.std).view(1, 3, 1, 1) * 255, persistent=False)
-        if channels_last:
+        if self.hparams.channels_last:
             self.backbone = self.backbone.to(memory_format=torch.channels_last)
         # in place: state_dict keys stay those of the eager model, checkpoints interchange
-        if compile:
+        if self.hparams.compile:
             # kernels cached in TORCHINDUCTOR_CACHE_DIR (paths.compile_cache_dir)
             self.backbone.compile()
+
+    def _build_metrics(self, num_classes: int) -> None:
+        """One torchmetrics set per stage, the test pass's extras and its report."""
         self.criterion = nn.CrossEntropyLoss()
-        num_classes = len(class_names)
 
         def summary_metrics() -> MetricCollection:
             return MetricCollection(
