@@ -25,19 +25,17 @@ from omegaconf import DictConfig, open_dict
 
 from deepdance import config_checks
 from deepdance.bench.config import validate_bench
+from deepdance.config import AUTOENCODER, CLASSIFIER, GENRE_DATA, LATENT_LSTM, SILHOUETTE_DATA
+from deepdance.config import validate as checks
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.models.registry import MODEL_FAMILIES
 from deepdance.utils.run import find_user_error
 from tests.helpers.runs import REPO, run_cli
 
-CLASSIFIER, AUTOENCODER, LSTM = (
-    config_checks.CLASSIFIER,
-    config_checks.AUTOENCODER,
-    config_checks.LATENT_LSTM,
-)
+LSTM = LATENT_LSTM
 assert {CLASSIFIER, AUTOENCODER, LSTM} == set(MODEL_FAMILIES)
-GENRE_DATA = {
-    "_target_": config_checks.GENRE_DATA,
+GENRE_DATA_CFG = {
+    "_target_": GENRE_DATA,
     "root": "unused",
     "num_frames": 8,
     "img_size": 64,
@@ -45,7 +43,7 @@ GENRE_DATA = {
     "num_workers": 0,
     "synthetic": {"seed": 0, "dancers_per_genre": 3},
 }
-SILHOUETTE_DATA = {"_target_": config_checks.SILHOUETTE_DATA, "root": None, "batch_size": 4}
+SILHOUETTE_DATA_CFG = {"_target_": SILHOUETTE_DATA, "root": None, "batch_size": 4}
 
 
 def fill(text: str, files: dict[str, str]) -> str:
@@ -79,9 +77,9 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     (root / "empty.ckpt").write_bytes(b"")
     (root / "plain.txt").write_text("a file, not a folder\n")
     return {
-        "classifier": _checkpoint(root / "classifier.ckpt", CLASSIFIER, GENRE_DATA),
-        "ae": _checkpoint(root / "ae.ckpt", AUTOENCODER, SILHOUETTE_DATA),
-        "lstm": _checkpoint(root / "lstm.ckpt", LSTM, SILHOUETTE_DATA),
+        "classifier": _checkpoint(root / "classifier.ckpt", CLASSIFIER, GENRE_DATA_CFG),
+        "ae": _checkpoint(root / "ae.ckpt", AUTOENCODER, SILHOUETTE_DATA_CFG),
+        "lstm": _checkpoint(root / "lstm.ckpt", LSTM, SILHOUETTE_DATA_CFG),
         "missing": str(root / "does_not_exist"),
         "empty": str(root / "empty.ckpt"),
         "file": str(root / "plain.txt"),
@@ -121,18 +119,18 @@ def validate_stages(cfg: DictConfig) -> None:
             config_name="train", overrides=[f"experiment={stage.experiment}", *stage.get("overrides", [])]
         )
 
-    config_checks.validate_stages(cfg, compose_stage)
+    checks.validate_stages(cfg, compose_stage)
 
 
 VALIDATORS: dict[str, Callable[[DictConfig], Any]] = {
-    "train": config_checks.validate_train,
+    "train": checks.validate_train,
     "stages": validate_stages,
-    "eval": config_checks.validate_eval,
-    "predict": config_checks.validate_predict,
-    "generate": config_checks.validate_generate,
-    "score_generation": config_checks.validate_score_generation,
-    "extract_features": config_checks.validate_extract_features,
-    "scan": config_checks.validate_scan,
+    "eval": checks.validate_eval,
+    "predict": checks.validate_predict,
+    "generate": checks.validate_generate,
+    "score_generation": checks.validate_score_generation,
+    "extract_features": checks.validate_extract_features,
+    "scan": checks.validate_scan,
     "bench": validate_bench,
 }
 

@@ -1,0 +1,146 @@
+"""The top-level keys of each command (``conf/<command>.yaml``); its groups have their own
+schemas. Keys of other groups (``data``, ``paths``, ...) pass through untouched."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+
+from deepdance.config.base import Schema
+
+# a scored rollout needs this many steps: a labelled dancer's 8 s video holds 30 after the seed
+MIN_SCORED_STEPS = 30
+Path = Annotated[str, Field(min_length=1)]
+Device = Annotated[str, Field(pattern=r"^(cpu|cuda(:\d+)?)$", description="cpu, cuda or cuda:N")]
+
+
+class Command(Schema):
+    """The keys every training command shares."""
+
+    # null: no seed (each run differs); a string would be silently ignored
+    seed: int | None = None
+    print_config: bool = False
+
+
+class TrainCommand(Command, title="python -m deepdance.train"):
+    """One training run, or one stage of a pipeline."""
+
+    train: bool = True
+    test: bool = True
+    print_config: bool = True
+    # resume from this checkpoint ("last" = the run dir's last.ckpt)
+    ckpt_path: str | None = None
+
+
+class Stage(Schema, title="a stage"):
+    """One stage of ``experiment=deep_dance``: an experiment and its own overrides."""
+
+    experiment: str
+    overrides: list[str] = []
+    # model.autoencoder_ckpt = that earlier stage's best checkpoint
+    autoencoder_from: str | None = None
+
+
+class ExtractFeaturesCommand(Command, title="python -m deepdance.extract_features"):
+    """Fill a frozen backbone's feature store for these splits."""
+
+    splits: list[Literal["train", "val", "test"]] = Field(
+        ["train", "val", "test"], min_length=1, description="a list of train, val, test"
+    )
+
+
+class EvalCommand(Command, title="python -m deepdance.eval"):
+    """Test a checkpoint on its stored data settings (data.* overrides win)."""
+
+    ckpt_path: Path
+
+
+class PredictCommand(Schema, title="python -m deepdance.predict"):
+    """Rank the genres of a video or a folder of videos."""
+
+    ckpt_path: Path
+    video: Path
+    # write the ranked genres of every video as JSON here
+    output: str | None = Field(None, min_length=1)
+    # clips averaged per video; null = the checkpoint's data.test_clips
+    clips: int | None = Field(None, ge=1)
+    # genres shown for a single video
+    top: int = Field(5, ge=1)
+    # auto: a GPU if there is one
+    device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$", description="auto, cpu, cuda or cuda:N")
+
+
+class GenerateCommand(Schema, title="python -m deepdance.generate"):
+    """Roll a latent LSTM out into a dance video."""
+
+    ckpt_path: Path
+    # random: invent a dance from random latents; a video path: continue its last frames
+    seed: Path = "random"
+    # a genre-conditioned checkpoint (model.condition=genre): the genre to dance, e.g. KR
+    genre: str | None = Field(None, min_length=1)
+    # LSTM steps after the seed (at the data frame rate)
+    steps: int = Field(60, ge=1)
+    # exact number of output frames (seed frames included); overrides steps
+    num_frames: int | None = Field(None, ge=1)
+    # output frame rate; latents are interpolated between LSTM steps to reach it
+    fps: float = Field(30.0, gt=0)
+    # false: hold each generated frame instead of interpolating
+    interpolate: bool = True
+    # latent noise fed back during rollout, in units of each latent's spread
+    noise: float = Field(0.0, ge=0)
+    rng_seed: int = 0
+    # an existing file is never replaced
+    out: Path
+    # also write a GIF beside the mp4; a PNG of 10 frames from the last seed frame on
+    gif: bool = False
+    strip: str | None = Field(None, min_length=1)
+    # genre-conditioned checkpoint: instead of a video, a PNG (out, .png) with one row per genre
+    grid: bool = False
+    device: Device = "cpu"
+
+
+class ScoreGenerationCommand(Schema, title="python -m deepdance.score_generation"):
+    """Score an LSTM's rollouts and its baselines with a genre recognizer."""
+
+    lstm_ckpt: Path
+    recognizer_ckpt: Path
+    # an LSTM trained with model.condition=null on the same data: the _uncond keys
+    uncond_ckpt: str | None = None
+    # null: data.num_frames / seconds of the recognizer's synthetic videos
+    recognizer_fps: float | None = Field(None, gt=0)
+    # where the LSTM's videos are now, if they moved since training
+    data_root: str | None = None
+    # the held-out split whose windows seed the rollouts and give the real clips
+    split: Literal["val", "test"] = "test"
+    # held-out seed windows, evenly spread over the split
+    rollouts: int = Field(32, ge=2)
+    # generated steps per rollout, at the LSTM's data.fps
+    steps: int = Field(MIN_SCORED_STEPS, ge=MIN_SCORED_STEPS)
+    # random seeds per requested genre (conditioned), or in all
+    random_rollouts: int = Field(8, ge=2)
+    # training clips for novelty and retrieval
+    train_clips: int = Field(200, ge=2)
+    # conditioned LSTM: genres asked for from random seeds; null = all it learned
+    genres: list[str] | None = None
+    # random seeds and the split-half floor
+    seed: int = 0
+    device: Device = "cpu"
+
+
+class ScanCommand(Schema, title="python -m deepdance.scan"):
+    """List every video a run would skip as bad, with the reason."""
+
+    # processes
+    workers: int = Field(4, ge=1)
+    # frames decoded per video, evenly spaced, first and last included; -1 = every frame
+    decode_frames: int = Field(8, ge=-1, description="-1 (every frame) or an integer >= 1")
+    # exit code 1 when a bad video is found
+    fail_on_bad: bool = True
+
+    @field_validator("decode_frames")
+    @classmethod
+    def _not_zero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("expected -1 (every frame) or an integer >= 1")
+        return value

@@ -1,0 +1,38 @@
+"""The schemas' defaults as Hydra's base configs: conf/ yaml files inherit them through their
+defaults list (``- genre_schema``) and set only what differs, so each default is written once,
+in the schema, and ``data.fps=5`` still needs no ``+``."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from hydra.core.config_store import ConfigStore
+
+from deepdance.config import commands, data, model
+
+SCHEMAS = {
+    "data/genre_schema": data.GenreDataConfig,
+    "data/silhouette_schema": data.SilhouetteDataConfig,
+    "model/classifier_schema": model.ClassifierConfig,
+    "model/autoencoder_schema": model.AutoencoderConfig,
+    "model/latent_lstm_schema": model.LatentLSTMConfig,
+    "train_schema": commands.TrainCommand,
+    "eval_schema": commands.EvalCommand,
+    "predict_schema": commands.PredictCommand,
+    "generate_schema": commands.GenerateCommand,
+    "score_generation_schema": commands.ScoreGenerationCommand,
+    "extract_features_schema": commands.ExtractFeaturesCommand,
+    "scan_schema": commands.ScanCommand,
+}
+
+
+def register_schemas() -> None:
+    """Idempotent: before Hydra composes any entry point's config."""
+    from deepdance.data.synthetic.dataset import SyntheticConfig
+
+    store = ConfigStore.instance()
+    for path, schema in SCHEMAS.items():
+        group, _, name = path.rpartition("/")
+        store.store(name=name, node=schema.defaults(), group=group or None)
+    # the genre generator's settings (data=synthetic: data.synthetic.<key>=... needs no +)
+    store.store(name="synthetic_generator", node=dataclasses.asdict(SyntheticConfig()), group="data")
