@@ -139,3 +139,12 @@ def test_report_records_a_dirty_tree_in_its_folder(dirty_repo: Path, tmp_path: P
     main([str(runs), "--out", str(tmp_path / "report")])
     info = assert_dirty_record(tmp_path / "report", dirty_repo)
     assert info["inputs"] == [str(runs)]
+
+
+def test_bench_tables_name_the_code_that_made_them() -> None:
+    from deepdance.bench.report import _code_line
+
+    dirty = {"commit": "0123456789abcdef", "dirty": True, "diff_sha256": "fedcba9876543210"}
+    assert _code_line(dirty) == "Code: commit `0123456789`, dirty (uncommitted diff SHA-256 fedcba987654)."
+    assert _code_line({"commit": "0123456789abcdef", "dirty": False}).endswith(", clean.")
+    assert _code_line(None) == "Code: no git record."

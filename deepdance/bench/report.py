@@ -104,6 +104,14 @@ def _spread_cells(r: dict[str, Any], digits: int = 3) -> str:
     return " | ".join(_num(v, digits) for v in cells)
 
 
+def _code_line(git: dict[str, Any] | None) -> str:
+    """Which code made the figures: the commit, and a dirty tree's diff hash (run dir: uncommitted.diff)."""
+    if not git or not git.get("commit"):
+        return "Code: no git record."
+    dirty = f", dirty (uncommitted diff SHA-256 {git['diff_sha256'][:12]})" if git.get("dirty") else ", clean"
+    return f"Code: commit `{git['commit'][:10]}`{dirty}."
+
+
 def _header(results: dict[str, Any]) -> list[str]:
     m, cfg = results["machine"], results["config"]
     busy = m["usable_cpus"] and (m["load_average_1_5_15"] or [0])[0] > m["usable_cpus"]
@@ -116,6 +124,8 @@ def _header(results: dict[str, Any]) -> list[str]:
         f"{MARKDOWN_TITLE}{results['name']}",
         "",
         f"Command: `{results['command']}`",
+        "",
+        _code_line(results.get("git")),
         "",
         f"Raw timings: `{results['name']}.json` beside this file holds the seconds of every repeat "
         "of every row (`rows[].seconds`; GRU rows: `epoch_seconds` per run and epoch), the load "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from dataclasses import dataclass
@@ -212,7 +213,7 @@ def _config_record(plan: _Plan, backbone: Backbone) -> dict[str, Any]:
 
 def _measure_and_write(cfg: DictConfig) -> dict[str, Any]:
     plan = _plan(cfg.bench)
-    write_run_info(cfg.paths.output_dir, cfg)
+    record = json.loads(write_run_info(cfg.paths.output_dir, cfg).read_text())
     facts = machine_facts(plan.device)
     log.info("machine: %s", facts)
     sets = resolve_inputs(plan.bench)
@@ -234,6 +235,8 @@ def _measure_and_write(cfg: DictConfig) -> dict[str, Any]:
         "config": _config_record(plan, backbones[0]),
         "sets": set_infos,
         "rows": rows,
+        # the code that made the figures, kept with them wherever bench.out_dir copies them
+        "git": record["git"],
     }
     results["projection"] = project_whole_aist(
         rows, set_infos, plan.samplings, plan.device.type, plan.num_frames
