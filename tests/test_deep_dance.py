@@ -98,6 +98,29 @@ def test_generation_from_both_seed_kinds(tmp_path: Path) -> None:
         )
 
 
+def test_generation_is_the_modules_own_rollout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """generate rolls out through ``LatentLSTMModule.rollout`` (no copy of its normalise ->
+    sample -> denormalise step): the dance's generated keyframes are that rollout, decoded."""
+    module = _untrained_lstm()
+    calls = []
+    own_rollout = module.rollout
+
+    def spy(context: torch.Tensor, steps: int, *args: object) -> torch.Tensor:
+        calls.append((tuple(context.shape), steps, args[-1]))
+        return own_rollout(context, steps, *args)
+
+    monkeypatch.setattr(module, "rollout", spy)
+    generator = DanceGenerator(module)
+    seed = generator.seed_random(torch.Generator().manual_seed(0))
+    dance = generator.generate(seed, steps=3, noise=0.5, generator=torch.Generator().manual_seed(1))
+    assert calls == [((1, 4, 8), 3, 0.5)]
+    latents = own_rollout(seed[None], 3, None, torch.Generator().manual_seed(1), 0.5)[0]
+    # (3, H, W) shown as black dancers on white, below the red bar
+    expected = 1 - module.decode(latents)[:, 0]
+    shown = torch.as_tensor(dance.frames[-3:, 4:, :, 0]).float() / 255
+    assert torch.allclose(shown, expected[:, 4:], atol=0.5 / 255 + 1e-6)
+
+
 @pytest.mark.slow
 def test_two_stage_experiment_then_generate(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     """experiment=deep_dance on a tiny synthetic dance, then both generation modes from its best_ckpt

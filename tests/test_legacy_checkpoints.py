@@ -10,6 +10,7 @@ stripped); the latent LSTM carries its autoencoder.
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +29,9 @@ from tests.helpers.runs import REPO
 LEGACY = REPO / "tests" / "data" / "legacy"
 GENRE_CKPT = LEGACY / "genre_classifier_87ec936.ckpt"
 LSTM_CKPT = LEGACY / "latent_lstm_87ec936.ckpt"
+# written by main at b63e0a1 (before the LSTM took a typed config and lost its evaluation
+# harness): mixture head, 2-step rollout loss, context dropout 0.5, optimizer state stripped
+MDN_LSTM_CKPT = LEGACY / "latent_lstm_mdn_b63e0a1.ckpt"
 
 
 @pytest.fixture
@@ -101,6 +105,40 @@ def test_old_genre_checkpoint_evaluates(tiny_synthetic: Path, tmp_path: Path, hy
     with open(tmp_path / "run" / "test_predictions.csv", newline="") as handle:
         hits = [row["pred_single"] == row["genre"] for row in csv.DictReader(handle)]
     assert len(hits) == 10 and acc == pytest.approx(sum(hits) / len(hits))
+
+
+def test_a_mdn_lstm_checkpoint_of_b63e0a1_evaluates(tmp_path: Path, hydra_conf: None) -> None:
+    """eval rebuilds its synthetic dance from the stored data settings and tests the LSTM: the
+    one-step metrics beside every baseline, rollout errors and liveliness."""
+    from deepdance.eval import evaluate
+
+    cfg = compose_entry(
+        "eval",
+        [
+            f"ckpt_path={MDN_LSTM_CKPT}",
+            f"++data.synthetic.dir={tmp_path / 'dance'}",
+            f"++data.cache_dir={tmp_path / 'cache'}",
+            "trainer=cpu",
+            "logger=csv",
+            f"paths.output_dir={tmp_path / 'run'}",
+            f"paths.log_dir={tmp_path / 'logs'}",
+        ],
+    )
+    metrics, objects = evaluate(cfg)
+    module = objects["model"]
+    assert module.hparams.head == "mdn" and module.training_loss.steps == 2
+    assert module.training_loss.context_dropout == 0.5
+    # the ridge baseline and the latents' statistics come from the checkpoint, not from a refit
+    stored = torch.load(MDN_LSTM_CKPT, weights_only=True)["state_dict"]
+    assert torch.equal(module.ridge.weight.cpu(), stored["ridge.weight"])
+    assert torch.equal(module.latent_std.cpu(), stored["latent_std"])
+    live = {k: float(v) for k, v in metrics.items() if k.startswith("test/liveliness3")}
+    assert live["test/liveliness3_repeat"] == 0 and live["test/liveliness3_real"] > 0
+    assert live["test/liveliness3_ratio"] == pytest.approx(
+        live["test/liveliness3"] / live["test/liveliness3_real"]
+    )
+    keys = {"test/rollout1_mse", "test/rollout3_iou_ridge", "test/next_iou_extrap", "test/next_mse_recon"}
+    assert keys <= set(metrics) and all(math.isfinite(float(metrics[k])) for k in keys)
 
 
 def test_old_lstm_checkpoint_generates(tmp_path: Path, hydra_conf: None) -> None:
