@@ -15,9 +15,10 @@ import hydra
 import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf
 
-from deepdance.config_checks import validate_eval
-from deepdance.features.extract import prepare_feature_store
-from deepdance.models.registry import require_family
+from deepdance.config.validate import validate_eval
+from deepdance.data.genre.manifest import one_manifest_per_run
+from deepdance.models.registry import load_model
+from deepdance.run.genre_data import build_datamodule
 from deepdance.utils.run import instantiate_loggers, print_config_tree, task_wrapper, write_summary
 from deepdance.utils.run_info import write_run_info
 
@@ -25,6 +26,7 @@ log = logging.getLogger("deepdance.eval")
 
 
 @task_wrapper
+@one_manifest_per_run()
 def evaluate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     """Test a checkpoint on its data as a task, so task_wrapper logs failures and closes loggers."""
     # the checkpoint (its family, read as data) and the data it is tested on, before anything heavy
@@ -34,15 +36,13 @@ def evaluate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     write_run_info(cfg.paths.output_dir, cfg)
     if cfg.get("print_config"):
         print_config_tree(OmegaConf.merge(cfg, {"data": data_cfg}))
-    datamodule: pl.LightningDataModule = hydra.utils.instantiate(data_cfg)
-    family = require_family(metadata, "eval", cfg.ckpt_path)
-    model = family.load(cfg.ckpt_path)
+    # one read of the file: the module and its family
+    model, _, family = load_model(cfg.ckpt_path, "eval")
+    fast_dev_run = bool(cfg.trainer.get("fast_dev_run"))
+    datamodule = build_datamodule(data_cfg, model, cfg.trainer, ("test",), fast_dev_run)
     # the family's reports (e.g. the confusion matrix) go to the run dir and every logger
     trainer: pl.Trainer = hydra.utils.instantiate(
         cfg.trainer, logger=instantiate_loggers(cfg) or False, callbacks=family.report_callbacks()
-    )
-    prepare_feature_store(
-        datamodule, model, cfg.trainer, ("test",), fast_dev_run=bool(cfg.trainer.get("fast_dev_run"))
     )
     trainer.test(model, datamodule=datamodule)
     metrics = dict(trainer.callback_metrics)

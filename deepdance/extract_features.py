@@ -21,15 +21,18 @@ import hydra
 import pytorch_lightning as pl
 from omegaconf import DictConfig
 
-from deepdance.config_checks import validate_extract_features
+from deepdance.config.validate import validate_extract_features
+from deepdance.data.genre.manifest import build_manifest, ensure_videos, one_manifest_per_run
 from deepdance.errors import DeepdanceError
-from deepdance.features.extract import fill_feature_store
+from deepdance.features.extract import extraction_trainer, fill_feature_store
+from deepdance.run.genre_data import data_settings, extraction_inputs
 from deepdance.utils.run import print_config_tree, task_wrapper
 
 log = logging.getLogger("deepdance.extract_features")
 
 
 @task_wrapper
+@one_manifest_per_run()
 def extract(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     """Fill the feature store as a task, so training can later read features instead of decoding video."""
     validate_extract_features(cfg)
@@ -38,7 +41,6 @@ def extract(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
         pl.seed_everything(cfg.seed, workers=True)
     if cfg.get("print_config"):
         print_config_tree(cfg)
-    datamodule = hydra.utils.instantiate(cfg.data)
     model = hydra.utils.instantiate(cfg.model, _recursive_=False)
     if not getattr(model, "frozen", False):
         raise DeepdanceError(
@@ -51,7 +53,11 @@ def extract(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
         raise DeepdanceError(
             f"splits={list(splits)}: unknown split(s) {sorted(unknown)}; use train, val, test"
         )
-    store, report = fill_feature_store(datamodule, model, cfg.trainer, splits)
+    # the same walk as train's: videos -> manifest -> store
+    settings = data_settings(cfg.data)
+    ensure_videos(settings)
+    inputs = extraction_inputs(build_manifest(settings), settings, model, splits)
+    store, report = fill_feature_store(*inputs, extraction_trainer(cfg.trainer))
     result = report.as_dict()
     if _is_global_zero():
         out = Path(cfg.paths.output_dir) / "extract_report.json"
@@ -63,7 +69,7 @@ def extract(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
             f"{report.failed[0][0]}: {report.failed[0][1]} (all in "
             f"{Path(cfg.paths.output_dir) / 'extract_report.json'})"
         )
-    return result, {"store": store, "datamodule": datamodule, "model": model}
+    return result, {"store": store, "model": model}
 
 
 def _is_global_zero() -> bool:

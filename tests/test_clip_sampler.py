@@ -317,7 +317,7 @@ def test_feature_store_key_names_the_same_rule_as_before(tmp_path) -> None:
 
     from deepdance.bench.extraction import Backbone, bench_store
     from deepdance.features.extract import SAMPLING_RULE as extract_rule
-    from deepdance.features.extract import feature_key
+    from deepdance.features.extract import FrameEmbedder, feature_key
 
     before = (
         "one frame per equal segment at offset (k+0.5)/C for clip k of C "
@@ -331,7 +331,7 @@ def test_feature_store_key_names_the_same_rule_as_before(tmp_path) -> None:
         spec=SimpleNamespace(mean=(0.5,) * 3, std=(0.5,) * 3),
     )
     for sampling in ("exact", "keyframe"):
-        key = feature_key(model, 32, 4, 3, "fp32", sampling)
+        key = feature_key(FrameEmbedder.of_classifier(model), ClipSampler(4, sampling, 3), 32, "fp32")
         assert (key.sampling, key.num_frames, key.clips) == (before + sampling, 4, 3)
         backbone = Backbone(linear, torch.zeros(1, 3, 1, 1), torch.ones(1, 3, 1, 1), torch.device("cpu"))
         assert bench_store(tmp_path, backbone, "tiny", 32, 4, sampling).key.sampling == before + sampling

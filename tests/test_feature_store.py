@@ -15,16 +15,20 @@ import pytorch_lightning as pl
 import torch
 
 from deepdance.data.genre.datamodule import GenreDataModule
+from deepdance.data.genre.manifest import build_manifest
 from deepdance.data.video import read_clip, sample_frame_indices
+from deepdance.data.video.clip_sampling import ClipSampler
 from deepdance.features.extract import (
     SAMPLING_RULE,
-    extract_missing,
+    ExtractionSettings,
+    FrameEmbedder,
     extraction_trainer,
+    fill_feature_store,
     open_store,
-    prepare_feature_store,
 )
 from deepdance.features.store import FeatureKey, FeatureStore, FeatureStoreError, weights_digest
 from deepdance.models.genre_module import GenreClassifier
+from deepdance.run.genre_data import extraction_inputs, stored_features
 
 KEY = FeatureKey(
     backbone="resnet10t",
@@ -142,17 +146,36 @@ def _classifier(seed: int = 0) -> GenreClassifier:
     )
 
 
-def _datamodule(root: Path, features_dir: Path) -> GenreDataModule:
-    return GenreDataModule(
-        root=str(root),
-        num_frames=4,
-        img_size=32,
-        batch_size=8,
-        num_workers=0,
-        test_clips=3,
-        view_vote=True,
-        features={"dir": str(features_dir), "clips": 3, "batch_size": 4, "inference_batch_size": 16},
-    )
+def _settings(root: Path, features_dir: Path, **features: object) -> dict:
+    """The data settings of these tests: 4 frames of 32 px, 3 clips stored per video."""
+    return {
+        "root": str(root),
+        "num_frames": 4,
+        "img_size": 32,
+        "sampling": "exact",
+        "split": "dancer",
+        "seed": 0,
+        "val_dancers": 1,
+        "test_dancers": 1,
+        "split_set": "crossmodal",
+        "batch_size": 8,
+        "num_workers": 0,
+        "test_clips": 3,
+        "view_vote": True,
+        "features": {
+            "dir": str(features_dir),
+            "clips": 3,
+            "batch_size": 4,
+            "inference_batch_size": 16,
+            **features,
+        },
+    }
+
+
+def _fill(settings: dict, model: GenreClassifier) -> tuple[FeatureStore, object]:
+    """The store of every video of ``settings``, filled as a run fills it."""
+    inputs = extraction_inputs(build_manifest(settings), settings, model, ("train", "val", "test"))
+    return fill_feature_store(*inputs, extraction_trainer(CPU_TRAINER))
 
 
 @pytest.fixture(scope="module")
@@ -167,25 +190,20 @@ def videos(tiny_synthetic: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
 @pytest.fixture(scope="module")
 def filled(videos: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     features_dir = tmp_path_factory.mktemp("features")
-    datamodule, model = _datamodule(videos, features_dir), _classifier()
-    report = prepare_feature_store(datamodule, model, CPU_TRAINER)
-    assert report is not None and (report.total, report.reused, report.computed, report.failed) == (
-        30,
-        0,
-        30,
-        [],
-    )
-    assert datamodule.store is not None
+    store, report = _fill(_settings(videos, features_dir), _classifier())
+    assert (report.total, report.reused, report.computed, report.failed) == (30, 0, 30, [])
+    assert len(list(store.dir.glob("*.safetensors"))) == 30
     return videos, features_dir
 
 
 def test_stored_features_equal_features_of_decoded_frames(filled: tuple[Path, Path]) -> None:
     videos, features_dir = filled
-    datamodule, model = _datamodule(videos, features_dir), _classifier().eval()
-    manifest = datamodule.load_manifest()
-    rel, path = datamodule.video_refs(manifest)[0]
-    store = open_store(datamodule.feature_settings, model, 32, 4, extraction_trainer(CPU_TRAINER))
-    entry = store.load(rel, path)
+    settings, model = _settings(videos, features_dir), _classifier().eval()
+    refs, sampler, embedder, extraction = extraction_inputs(
+        build_manifest(settings), settings, model, ("test",)
+    )
+    rel, path = refs[0]
+    entry = open_store(extraction, sampler, embedder, extraction_trainer(CPU_TRAINER)).load(rel, path)
     assert entry.features.shape == (3, 4, model.spec.num_features) and entry.offsets == pytest.approx(
         [1 / 6, 0.5, 5 / 6]
     )
@@ -199,7 +217,7 @@ def test_stored_features_equal_features_of_decoded_frames(filled: tuple[Path, Pa
 
 
 def test_training_and_testing_from_the_store_never_open_a_video(
-    filled: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+    filled: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     import decord
 
@@ -208,13 +226,16 @@ def test_training_and_testing_from_the_store_never_open_a_video(
 
     monkeypatch.setattr(decord, "VideoReader", refuse)
     monkeypatch.setattr("deepdance.data.video.reader.read_clip", refuse)
-    monkeypatch.setattr("deepdance.data.genre.datamodule.read_clip", refuse)
     monkeypatch.setattr("deepdance.data.genre.clip_datasets.read_clip", refuse)
+    monkeypatch.setattr("deepdance.features.extract.read_clip", refuse)
     videos, features_dir = filled
     pl.seed_everything(0)
-    datamodule, model = _datamodule(videos, features_dir), _classifier()
-    report = prepare_feature_store(datamodule, model, CPU_TRAINER)
-    assert (report.reused, report.computed) == (30, 0)
+    settings, model = _settings(videos, features_dir), _classifier()
+    manifest = build_manifest(settings)
+    with caplog.at_level("INFO", logger="deepdance.run.genre_data"):
+        store = stored_features(manifest, settings, model, CPU_TRAINER, ("train", "val", "test"))
+    assert "(30 videos: 30 reused, 0 computed)" in caplog.text
+    datamodule = GenreDataModule(**settings, manifest=manifest, store=store)
     trainer = pl.Trainer(
         accelerator="cpu",
         max_epochs=2,
@@ -230,24 +251,28 @@ def test_training_and_testing_from_the_store_never_open_a_video(
     metrics = trainer.callback_metrics
     for name in ("test/acc", "test/acc_clips3", "test/acc_macro_clips3", "test/acc_views"):
         assert name in metrics, name
-    assert (
-        "entry" in datamodule.manifest and datamodule.manifest["frames"].min() > 0
-    )  # video facts from entry headers
+    # the datamodule read the store it was built with, and the video facts from entry headers
+    assert datamodule.store is store
+    assert "entry" in datamodule.manifest and datamodule.manifest["frames"].min() > 0
 
 
 def test_extraction_reuses_good_entries_and_recomputes_bad_ones(filled: tuple[Path, Path]) -> None:
     videos, features_dir = filled
-    datamodule, model = _datamodule(videos, features_dir), _classifier()
-    refs = datamodule.video_refs(datamodule.load_manifest())
+    settings, model = _settings(videos, features_dir), _classifier()
+    refs, sampler, embedder, extraction = extraction_inputs(
+        build_manifest(settings), settings, model, ("train", "val", "test")
+    )
     trainer = extraction_trainer(CPU_TRAINER)
-    store = open_store(datamodule.feature_settings, model, 32, 4, trainer)
+    store = open_store(extraction, sampler, embedder, trainer)
+    refs = sorted(refs)
     (rel_a, _), (rel_b, path_b), (rel_c, _) = refs[:3]
     store.entry_path(rel_a).unlink()  # missing
     Path(path_b).touch()  # stale: the video changed
     entry_c = store.entry_path(rel_c)
     entry_c.write_bytes(entry_c.read_bytes()[:100])  # corrupt
     untouched = {rel: store.entry_path(rel).stat().st_mtime_ns for rel, _ in refs[3:]}
-    report = extract_missing(store, refs, model, trainer, num_frames=4, img_size=32, batch_size=4)
+    filled_store, report = fill_feature_store(refs, sampler, embedder, extraction, trainer)
+    assert filled_store.dir == store.dir
     assert (report.total, report.reused, report.computed, len(report.recomputed), report.failed) == (
         30,
         27,
@@ -264,30 +289,28 @@ def test_extraction_reuses_good_entries_and_recomputes_bad_ones(filled: tuple[Pa
 def test_a_different_model_fills_its_own_store(filled: tuple[Path, Path]) -> None:
     videos, features_dir = filled
     trainer = extraction_trainer(CPU_TRAINER)
-    datamodule = _datamodule(videos, features_dir)
-    first = open_store(datamodule.feature_settings, _classifier(seed=0), 32, 4, trainer)
-    second = open_store(datamodule.feature_settings, _classifier(seed=1), 32, 4, trainer)
+    extraction = ExtractionSettings(dir=str(features_dir), img_size=32, batch_size=4, inference_batch_size=16)
+    sampler = ClipSampler(4, "exact", 3)
+    first = open_store(extraction, sampler, FrameEmbedder.of_classifier(_classifier(seed=0)), trainer)
+    second = open_store(extraction, sampler, FrameEmbedder.of_classifier(_classifier(seed=1)), trainer)
     assert first.dir != second.dir  # other random weights: other features, other key
 
 
 def test_store_is_refused_for_a_backbone_that_trains(videos: Path, tmp_path: Path) -> None:
     from deepdance.errors import DeepdanceError
 
-    datamodule = GenreDataModule(
-        root=str(videos), num_frames=4, img_size=32, features={"use": True, "dir": str(tmp_path)}
-    )
     trainable = GenreClassifier(
         backbone={"name": "resnet10t", "pretrained": False},
         head={},
         optimizer={"_target_": "torch.optim.Adam", "_partial_": True},
         img_size=32,
     )
+    insists = _settings(videos, tmp_path, use=True)
     with pytest.raises(DeepdanceError, match="frozen backbone"):
-        prepare_feature_store(datamodule, trainable, CPU_TRAINER)
-    datamodule = GenreDataModule(root=str(videos), num_frames=4, img_size=32, features={"dir": str(tmp_path)})
-    assert (
-        prepare_feature_store(datamodule, trainable, CPU_TRAINER) is None
-    )  # auto: end to end decodes videos
+        stored_features(build_manifest(insists), insists, trainable, CPU_TRAINER, ("test",))
+    auto = _settings(videos, tmp_path)
+    # auto: a backbone that trains decodes videos end to end
+    assert stored_features(build_manifest(auto), auto, trainable, CPU_TRAINER, ("test",)) is None
     assert not any(tmp_path.iterdir())
 
 
@@ -295,17 +318,10 @@ def test_test_clips_beyond_stored_clips_is_a_clear_error(filled: tuple[Path, Pat
     from deepdance.errors import DeepdanceError
 
     videos, features_dir = filled
-    datamodule = GenreDataModule(
-        root=str(videos),
-        num_frames=4,
-        img_size=32,
-        test_clips=5,
-        features={"dir": str(features_dir), "clips": 3},
-    )
-    model = _classifier()
-    datamodule.use_feature_store(
-        open_store(datamodule.feature_settings, model, 32, 4, extraction_trainer(CPU_TRAINER))
-    )
+    settings = {**_settings(videos, features_dir), "test_clips": 5}
+    manifest = build_manifest(settings)
+    store, _ = _fill(settings, _classifier())
+    datamodule = GenreDataModule(**settings, manifest=manifest, store=store)
     with pytest.raises(DeepdanceError, match="data.test_clips=5 exceeds data.features.clips=3"):
         datamodule.setup("test")
 
@@ -321,17 +337,14 @@ def test_short_video_entries_mask_padding(tmp_path: Path) -> None:
         fps=10,
         preset="ultrafast",
     )
-    model = _classifier()
-    store = FeatureStore(
-        tmp_path / "features", dataclasses.replace(KEY, weights=weights_digest(model.backbone))
-    )
-    report = extract_missing(
-        store,
+    store, report = fill_feature_store(
         [("short.mp4", str(root / "gBR_sBM_c01_d01_mBR0_ch01.mp4"))],
-        model,
+        ClipSampler(4, "exact", 3),
+        FrameEmbedder.of_classifier(_classifier()),
+        ExtractionSettings(
+            dir=str(tmp_path / "features"), img_size=32, batch_size=2, inference_batch_size=64
+        ),
         extraction_trainer(CPU_TRAINER),
-        num_frames=4,
-        img_size=32,
     )
     assert report.computed == 1
     entry = store.load("short.mp4")

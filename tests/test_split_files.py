@@ -15,8 +15,17 @@ from deepdance.data.aist import (
     sequence_name,
     split_by_files,
 )
-from deepdance.data.genre.datamodule import GenreDataModule
+from deepdance.data.genre.manifest import build_manifest as genre_manifest
 from deepdance.errors import DeepdanceError
+
+# The data settings a manifest reads, as conf/data/genre_base.yaml sets them.
+SPLIT_SETTINGS = {
+    "split": "dancer",
+    "seed": 0,
+    "val_dancers": 1,
+    "test_dancers": 1,
+    "split_set": "crossmodal",
+}
 
 
 def _manifest() -> pd.DataFrame:
@@ -114,24 +123,18 @@ def _write_split_files(tiny_synthetic: Path, tmp_path: Path) -> tuple[Path, dict
     return tmp_path, by_split
 
 
-def test_datamodule_uses_split_files_and_filters(tiny_synthetic: Path, tmp_path: Path) -> None:
+def test_manifest_uses_split_files_and_filters(tiny_synthetic: Path, tmp_path: Path) -> None:
     split_dir, expected = _write_split_files(tiny_synthetic, tmp_path)
-    datamodule = GenreDataModule(
-        root=str(tiny_synthetic), split="files", split_dir=str(split_dir), num_workers=0
-    )
-    manifest = datamodule.load_manifest()
+    root = {**SPLIT_SETTINGS, "root": str(tiny_synthetic)}
+    manifest = genre_manifest({**root, "split": "files", "split_dir": str(split_dir)})
     for split, names in expected.items():
         assert set(manifest.loc[manifest["split"] == split, "sequence"]) == names
     assert len(manifest) == 29 and "frames" not in manifest  # nothing probed (no video opened) to split
     with pytest.raises(DeepdanceError, match="no video matches data.cameras=\\[2\\]"):
-        GenreDataModule(root=str(tiny_synthetic), cameras=[2]).load_manifest()
+        genre_manifest({**root, "cameras": [2]})
     with pytest.raises(
         DeepdanceError, match="data.cameras=None / data.situations=\\['XY'\\]: situation 'XY' is not known"
     ):
-        GenreDataModule(root=str(tiny_synthetic), situations=["XY"]).load_manifest()
-    with pytest.raises(DeepdanceError, match="data.split=files needs data.split_dir"):
-        GenreDataModule(root=str(tiny_synthetic), split="files")
+        genre_manifest({**root, "situations": ["XY"]})
     with pytest.raises(DeepdanceError, match="crossmodal_train.txt does not exist"):
-        GenreDataModule(
-            root=str(tiny_synthetic), split="files", split_dir=str(tmp_path / "nowhere")
-        ).load_manifest()
+        genre_manifest({**root, "split": "files", "split_dir": str(tmp_path / "nowhere")})

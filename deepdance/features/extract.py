@@ -1,11 +1,15 @@
 """Fill the feature store: a frozen backbone over every video's clips, once.
 
+``fill_feature_store(videos, sampler, embedder, settings, trainer)`` takes the videos (entry
+name and path), the ``ClipSampler`` that picks their clips and the ``FrameEmbedder`` that turns
+frames into features, and returns the store; the datamodule is then built with that store.
+
 One DataLoader item is one video: every frame of its stored clips decoded in one decord
 pass (workers decode in parallel); a batch of videos goes through the backbone in chunks of
-``inference_batch_size`` frames under ``torch.inference_mode``, channels_last, and bf16
-autocast on GPU. It runs as Lightning's predict loop, so ``trainer=ddp`` spreads the videos
-over the GPUs (DistributedSampler) and each rank writes the entries of its own shard.
-Only missing, stale or corrupt entries are computed: a killed run resumes where it stopped.
+``inference_batch_size`` frames under ``torch.inference_mode``, and bf16 autocast on GPU. It
+runs as Lightning's predict loop, so ``trainer=ddp`` spreads the videos over the GPUs
+(DistributedSampler) and each rank writes the entries of its own shard. Only missing, stale
+or corrupt entries are computed: a killed run resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -20,16 +24,21 @@ import hydra
 import pytorch_lightning as pl
 import torch
 from omegaconf import DictConfig
+from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from deepdance.data.video import VideoError, probe_video, read_clip
 from deepdance.data.video.clip_sampling import SAMPLING_RULE as SAMPLING_RULE
 from deepdance.data.video.clip_sampling import ClipSampler, unique_frames
 from deepdance.errors import DeepdanceError
-from deepdance.features.store import FeatureKey, FeatureStore, VideoStamp, weights_digest
+from deepdance.features.store import EntryState, FeatureKey, FeatureStore, VideoStamp, weights_digest
 from deepdance.utils.stop import StopOnSigterm, check_stop
 
 log = logging.getLogger(__name__)
+
+# (entry name: the path relative to the data root, path): one video of the store
+VideoRef = tuple[str, str]
+REDO_STATES: tuple[EntryState, ...] = ("missing", "stale", "corrupt")
 
 
 def _decoder_version() -> str:
@@ -41,20 +50,54 @@ def _decoder_version() -> str:
     return "decord unknown"
 
 
-def feature_key(
-    model: Any, img_size: int, num_frames: int, clips: int, precision: str, sampling: str = "exact"
-) -> FeatureKey:
-    """The store key of a frozen ``GenreClassifier`` backbone under these data settings."""
+@dataclass(frozen=True, eq=False)
+class FrameEmbedder:
+    """A frozen backbone as the store sees it: uint8 frames in, features out, and the names of
+    what makes its numbers (they go into the store key)."""
+
+    # its embed_frames(uint8 (N, 3, S, S)) -> (N, D)
+    module: nn.Module
+    backbone: str
+    # sha256 over the backbone's weights: other weights, other store
+    weights: str
+    normalisation: str
+
+    @classmethod
+    def of_classifier(cls, model: Any) -> FrameEmbedder:
+        """The frozen backbone of a ``GenreClassifier``."""
+        return cls(
+            module=model,
+            backbone=str(model.hparams.backbone["name"]),
+            weights=weights_digest(model.backbone),
+            normalisation=f"mean={list(model.spec.mean)} std={list(model.spec.std)}",
+        )
+
+
+@dataclass(frozen=True)
+class ExtractionSettings:
+    """Where the store lives and how it is filled: ``data.features`` with the decode size."""
+
+    dir: str
+    # frames are decoded at this square size (short side resized, centre crop)
+    img_size: int
+    # videos per batch, frames per backbone forward, decoding processes
+    batch_size: int
+    inference_batch_size: int
+    num_workers: int = 0
+
+
+def feature_key(embedder: FrameEmbedder, sampler: ClipSampler, img_size: int, precision: str) -> FeatureKey:
+    """The store key of a frozen backbone under these data settings."""
     return FeatureKey(
-        backbone=str(model.hparams.backbone["name"]),
-        weights=weights_digest(model.backbone),
+        backbone=embedder.backbone,
+        weights=embedder.weights,
         img_size=int(img_size),
-        num_frames=int(num_frames),
-        clips=int(clips),
-        sampling=ClipSampler(num_frames, sampling, clips).store_rule,
+        num_frames=int(sampler.num_frames),
+        clips=int(sampler.clips),
+        sampling=sampler.store_rule,
         decoder=f"{_decoder_version()}; short side resized while decoding, centre square crop "
         "(deepdance.data.video.read_clip v1)",
-        normalisation=f"mean={list(model.spec.mean)} std={list(model.spec.std)}",
+        normalisation=embedder.normalisation,
         precision=precision,
     )
 
@@ -110,18 +153,19 @@ def keep_as_list(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 class FeatureExtractor(pl.LightningModule):
-    """Runs a classifier's frozen backbone in Lightning's predict loop and writes store entries."""
+    """Runs a frozen backbone in Lightning's predict loop and writes store entries."""
 
     def __init__(
         self,
-        classifier: pl.LightningModule,
+        embedder: FrameEmbedder,
         store: FeatureStore,
         offsets: list[float],
         inference_batch_size: int = 64,
         bf16_on_gpu: bool = True,
     ) -> None:
         super().__init__()
-        self.classifier = classifier
+        # a submodule, so the predict loop moves it to the device
+        self.backbone = embedder.module
         self.store = store
         self.offsets = offsets
         self.inference_batch_size = int(inference_batch_size)
@@ -138,7 +182,7 @@ class FeatureExtractor(pl.LightningModule):
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bf16):
             return torch.cat(
                 [
-                    self.classifier.embed_frames(chunk).float()
+                    self.backbone.embed_frames(chunk).float()
                     for chunk in frames.split(self.inference_batch_size)
                 ]
             )
@@ -215,33 +259,24 @@ def store_precision(trainer: pl.Trainer) -> str:
 
 
 def open_store(
-    settings: dict[str, Any],
-    model: Any,
-    img_size: int,
-    num_frames: int,
-    trainer: pl.Trainer,
-    sampling: str = "exact",
+    settings: ExtractionSettings, sampler: ClipSampler, embedder: FrameEmbedder, trainer: pl.Trainer
 ) -> FeatureStore:
-    """Open the feature store keyed by everything that changes the features: stale entries are not reused."""
-    precision = store_precision(trainer)
-    return FeatureStore(
-        settings["dir"], feature_key(model, img_size, num_frames, settings["clips"], precision, sampling)
-    )
+    """The store keyed by everything that changes the features: stale entries are never reused."""
+    key = feature_key(embedder, sampler, settings.img_size, store_precision(trainer))
+    return FeatureStore(settings.dir, key)
 
 
-def extract_missing(
-    store: FeatureStore,
-    videos: Iterable[tuple[str, str]],
-    model: pl.LightningModule,
+def fill_feature_store(
+    videos: Iterable[VideoRef],
+    sampler: ClipSampler,
+    embedder: FrameEmbedder,
+    settings: ExtractionSettings,
     trainer: pl.Trainer,
-    num_frames: int,
-    img_size: int,
-    batch_size: int = 2,
-    num_workers: int = 0,
-    inference_batch_size: int = 64,
-    sampling: str = "exact",
-) -> ExtractionReport:
-    """Compute the entries of ``videos`` that are missing, stale or corrupt; reuse the rest."""
+) -> tuple[FeatureStore, ExtractionReport]:
+    """The store of ``embedder`` over the clips ``sampler`` picks (``sampler.clips`` per video),
+    with an entry for every video that can be read; only missing, stale or corrupt entries are
+    computed. The report says what was reused, computed and failed."""
+    store = open_store(settings, sampler, embedder, trainer)
     videos = sorted(set(videos))
     if trainer.is_global_zero:
         orphans = store.remove_orphans()
@@ -250,9 +285,9 @@ def extract_missing(
                 "removed %d temporary file(s) left by an interrupted extraction in %s", orphans, store.dir
             )
     found = store.scan(videos)
-    redo = [(rel, path) for state in ("missing", "stale", "corrupt") for rel, path, _ in found[state]]
+    redo = [(rel, path) for state in REDO_STATES for rel, path, _ in found[state]]
     recomputed = [
-        (path, f"{state}: {reason}") for state in ("stale", "corrupt") for _, path, reason in found[state]
+        (path, f"{state}: {why}") for state in ("stale", "corrupt") for _, path, why in found[state]
     ]
     for path, why in recomputed:
         log.warning("feature entry of %s will be recomputed (%s)", path, why)
@@ -263,34 +298,14 @@ def extract_missing(
         len(videos),
         len(redo),
     )
-    sampler = ClipSampler(num_frames, sampling, store.key.clips)
-    extractor = FeatureExtractor(model, store, sampler.test_offsets, inference_batch_size)
-    if redo:
-        loader = DataLoader(
-            VideoClipSetDataset(redo, sampler, img_size),
-            batch_size=batch_size,
-            num_workers=num_workers,
-            collate_fn=keep_as_list,
-            shuffle=False,
-        )
-        stop = StopOnSigterm(
-            "feature extraction", "run the same command again: stored videos are not computed again"
-        )
-        stop.kept = lambda: (
-            f"{len(found['ok']) + extractor.written} of {len(videos)} videos' features "
-            f"in the store {store.dir}" + (" (this rank)" if trainer.world_size > 1 else "")
-        )
-        with stop:
-            trainer.predict(extractor, dataloaders=loader, return_predictions=False)
-        trainer.strategy.barrier("feature extraction")
+    failures = _extract(store, redo, sampler, embedder, settings, trainer, stored=len(found["ok"]))
     after = store.scan(redo)
-    failures = dict(extractor.failures)
     failed = [
-        (path, failures.get(path, f"{state}: {reason} (see the log of the rank that read it)"))
-        for state in ("missing", "stale", "corrupt")
-        for _, path, reason in after[state]
+        (path, failures.get(path, f"{state}: {why} (see the log of the rank that read it)"))
+        for state in REDO_STATES
+        for _, path, why in after[state]
     ]
-    return ExtractionReport(
+    report = ExtractionReport(
         store=str(store.dir),
         total=len(videos),
         reused=len(found["ok"]),
@@ -298,11 +313,58 @@ def extract_missing(
         recomputed=recomputed,
         failed=failed,
     )
+    return store, report
 
 
-def wants_feature_store(settings: dict[str, Any], model: Any) -> bool:
+def _extract(
+    store: FeatureStore,
+    videos: list[VideoRef],
+    sampler: ClipSampler,
+    embedder: FrameEmbedder,
+    settings: ExtractionSettings,
+    trainer: pl.Trainer,
+    stored: int,
+) -> dict[str, str]:
+    """Compute the entries of ``videos`` in the predict loop; returns ``{path: why}`` of the videos
+    that could not be read. SIGTERM stops after the batch in hand with its entries stored."""
+    if not videos:
+        return {}
+    extractor = FeatureExtractor(embedder, store, sampler.test_offsets, settings.inference_batch_size)
+    loader = DataLoader(
+        VideoClipSetDataset(videos, sampler, settings.img_size),
+        batch_size=settings.batch_size,
+        num_workers=settings.num_workers,
+        collate_fn=keep_as_list,
+        shuffle=False,
+    )
+    stop = StopOnSigterm(
+        "feature extraction", "run the same command again: stored videos are not computed again"
+    )
+    total = stored + len(videos)
+    stop.kept = lambda: (
+        f"{stored + extractor.written} of {total} videos' features in the store {store.dir}"
+        + (" (this rank)" if trainer.world_size > 1 else "")
+    )
+    with stop:
+        trainer.predict(extractor, dataloaders=loader, return_predictions=False)
+    trainer.strategy.barrier("feature extraction")
+    return dict(extractor.failures)
+
+
+def complete_store(
+    videos: Iterable[VideoRef],
+    sampler: ClipSampler,
+    embedder: FrameEmbedder,
+    settings: ExtractionSettings,
+    trainer: pl.Trainer,
+) -> FeatureStore | None:
+    """The store when every video already has a good entry, else None (nothing computed)."""
+    store = open_store(settings, sampler, embedder, trainer)
+    return store if all(store.check(rel, path)[0] == "ok" for rel, path in videos) else None
+
+
+def wants_feature_store(use: Any, model: Any) -> bool:
     """``data.features.use``: auto = when the backbone is frozen; true insists; false never."""
-    use = settings.get("use", "auto")
     frozen = bool(getattr(model, "frozen", False))
     if isinstance(use, str) and use.lower() == "auto":
         return frozen
@@ -318,74 +380,3 @@ def wants_feature_store(settings: dict[str, Any], model: Any) -> bool:
     raise DeepdanceError(
         f"data.features.use={use!r} is not known; use auto (store when the backbone is frozen), true or false"
     )
-
-
-def fill_feature_store(
-    datamodule: Any,
-    model: Any,
-    trainer_cfg: DictConfig | dict[str, Any],
-    splits: tuple[str, ...] = ("train", "val", "test"),
-    only_if_complete: bool = False,
-) -> tuple[FeatureStore, ExtractionReport | None]:
-    """Compute the missing entries of the videos of ``splits`` (``only_if_complete``: compute
-    nothing, return no report unless every entry is already there)."""
-    datamodule.prepare_data()
-    manifest = datamodule.load_manifest()
-    videos = datamodule.video_refs(manifest[manifest["split"].isin(splits)])
-    settings = datamodule.feature_settings
-    trainer = extraction_trainer(trainer_cfg)
-    sampling = datamodule.hparams.get("sampling", "exact")
-    store = open_store(
-        settings, model, datamodule.hparams.img_size, datamodule.hparams.num_frames, trainer, sampling
-    )
-    if only_if_complete and any(store.check(rel, path)[0] != "ok" for rel, path in videos):
-        return store, None
-    report = extract_missing(
-        store,
-        videos,
-        model,
-        trainer,
-        datamodule.hparams.num_frames,
-        datamodule.hparams.img_size,
-        batch_size=int(settings["batch_size"]),
-        num_workers=int(datamodule.hparams.num_workers),
-        inference_batch_size=int(settings["inference_batch_size"]),
-        sampling=sampling,
-    )
-    return store, report
-
-
-def prepare_feature_store(
-    datamodule: Any,
-    model: Any,
-    trainer_cfg: DictConfig | dict[str, Any],
-    splits: tuple[str, ...] = ("train", "val", "test"),
-    fast_dev_run: bool = False,
-) -> ExtractionReport | None:
-    """Frozen backbone: make sure every video of ``splits`` has an entry, then point the
-    datamodule at the store so training and testing never decode a video. Returns ``None``
-    (and leaves the datamodule decoding videos) when the store is not wanted, or under
-    ``fast_dev_run`` when it is not complete yet (a one-batch check should not fill it)."""
-    # only genre datamodules store features
-    settings = getattr(datamodule, "feature_settings", None)
-    if settings is None or not wants_feature_store(settings, model):
-        return None
-    store, report = fill_feature_store(datamodule, model, trainer_cfg, splits, only_if_complete=fast_dev_run)
-    if report is None:
-        log.info(
-            "fast_dev_run: the feature store %s is incomplete; decoding videos instead of filling it",
-            store.dir,
-        )
-        return None
-    if report.failed:
-        shown = "; ".join(f"{video}: {reason}" for video, reason in report.failed[:3])
-        raise DeepdanceError(f"{len(report.failed)} video(s) have no stored features: {shown}")
-    log.info(
-        "reading features from %s (%d videos: %d reused, %d computed)",
-        store.dir,
-        report.total,
-        report.reused,
-        report.computed,
-    )
-    datamodule.use_feature_store(store)
-    return report

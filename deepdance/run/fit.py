@@ -1,7 +1,8 @@
 """One training run: fit, test the best checkpoint, write summary.json.
 
-Re-running a finished run with ``ckpt_path=last`` trains nothing and keeps its results: the
-summary carries the finished run's metrics over (``carry_finished_metrics``).
+The data walk one way (``deepdance.run.genre_data``): videos, manifest, feature store,
+datamodule; ``ckpt_path`` is read once (``deepdance.run.resume``). Re-running a finished run
+with ``ckpt_path=last`` trains nothing and keeps its results.
 
 ``train`` is the task (``task_wrapper``: one-line user errors, loggers closed, one DDP scope);
 ``fit_and_test`` is the same run unwrapped, for the stages runner, which holds that scope itself.
@@ -9,7 +10,6 @@ summary carries the finished run's metrics over (``carry_finished_metrics``).
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
@@ -21,10 +21,11 @@ from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from deepdance.callbacks import RunMetadata
-from deepdance.config_checks import validate_train
-from deepdance.features.extract import prepare_feature_store
+from deepdance.config.validate import validate_train
+from deepdance.data.genre.manifest import one_manifest_per_run
+from deepdance.run.genre_data import build_datamodule
+from deepdance.run.resume import ResumePoint, carry_finished_metrics
 from deepdance.utils.cache_io import atomic_write_text
-from deepdance.utils.checkpoints import check_model_target, load_checkpoint, resolve_ckpt_path
 from deepdance.utils.run import (
     instantiate_callbacks,
     instantiate_loggers,
@@ -43,6 +44,7 @@ def train(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     return fit_and_test(cfg)
 
 
+@one_manifest_per_run()
 def fit_and_test(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     """Fit, then test with the best checkpoint; returns (metrics, objects). Settings are
     checked first (``validate_train``), before any data or model is built."""
@@ -53,48 +55,25 @@ def fit_and_test(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     if cfg.get("print_config"):
         print_config_tree(cfg)
     write_run_info(cfg.paths.output_dir, cfg)
-    ckpt_path = resolve_ckpt_path(
-        cfg.get("ckpt_path"), cfg.paths.output_dir, cfg.paths.log_dir, cfg.task_name
-    )
-    # Refuse an unsafe file or another model family before any heavy work.
-    if ckpt_path is not None:
-        check_model_target(load_checkpoint(ckpt_path).get("deepdance") or {}, cfg.model._target_, ckpt_path)
-    datamodule: pl.LightningDataModule = hydra.utils.instantiate(cfg.data)
+    resume = ResumePoint.of_run(cfg)
     model: pl.LightningModule = hydra.utils.instantiate(cfg.model, _recursive_=False)
-    callbacks = with_run_metadata(instantiate_callbacks(cfg), cfg)
-    loggers = instantiate_loggers(cfg)
-    trainer: pl.Trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
-    for logger in loggers:
-        logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
-
-    # A frozen backbone reads its features from the store (filled here on first use), never the videos.
     splits = ("train", "val", "test") if cfg.get("train", True) else ("test",)
-    prepare_feature_store(
-        datamodule, model, cfg.trainer, splits, fast_dev_run=bool(cfg.trainer.get("fast_dev_run"))
-    )
-    # Read before fit, which overwrites last.ckpt: did this invocation train at all?
-    steps_before = checkpoint_steps(ckpt_path)
+    fast_dev_run = bool(cfg.trainer.get("fast_dev_run"))
+    datamodule = build_datamodule(cfg.data, model, cfg.trainer, splits, fast_dev_run)
+    trainer = build_trainer(cfg)
+    resume.hand_to(trainer)
     if cfg.get("train", True):
-        try:
-            trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
-        except SIGTERMException:
-            log.warning(
-                "stopped by SIGTERM; run the same command with ckpt_path=last "
-                "(and the same hydra.run.dir) to resume"
-            )
-            # 128 + SIGTERM: "terminated", not "failed"
-            raise SystemExit(143) from None
+        fit(trainer, model, datamodule, resume.path)
     save_manifest(datamodule, cfg.paths.output_dir)
     metrics = dict(trainer.callback_metrics)
     best_ckpt = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
     if cfg.get("test", True):
-        ckpt = best_ckpt or None
-        if ckpt is None:
+        if not best_ckpt:
             log.warning("no best checkpoint was saved; testing the weights in memory")
-        trainer.test(model, datamodule=datamodule, ckpt_path=ckpt, weights_only=True)
+        trainer.test(model, datamodule=datamodule, ckpt_path=best_ckpt or None, weights_only=True)
         metrics.update(trainer.callback_metrics)
-    if cfg.get("train", True) and steps_before is not None and trainer.global_step == steps_before:
-        metrics = carry_finished_metrics(metrics, cfg.paths.output_dir, ckpt_path)
+    if cfg.get("train", True) and resume.trained_nothing(trainer):
+        metrics = carry_finished_metrics(metrics, cfg.paths.output_dir, resume.path)
     bad_videos = getattr(datamodule, "bad_videos", None)
     write_summary(
         cfg.paths.output_dir,
@@ -103,7 +82,7 @@ def fit_and_test(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
         seed=cfg.get("seed"),
         split=cfg.data.get("split"),
         experiment=cfg.get("task_name"),
-        resumed_from=str(ckpt_path) if ckpt_path else None,
+        resumed_from=str(resume.path) if resume.path else None,
         # wall time of this invocation (data preparation, fit and test), for study reports
         **{"time/run_s": round(time.perf_counter() - started, 1)},
         **({"bad_videos": len(bad_videos.read())} if bad_videos is not None else {}),
@@ -112,43 +91,35 @@ def fit_and_test(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     return metrics, {"cfg": cfg, "datamodule": datamodule, "model": model, "trainer": trainer}
 
 
+def build_trainer(cfg: DictConfig) -> pl.Trainer:
+    """The run's Trainer with its callbacks (``RunMetadata`` always) and loggers, which get the config."""
+    callbacks = with_run_metadata(instantiate_callbacks(cfg), cfg)
+    loggers = instantiate_loggers(cfg)
+    trainer: pl.Trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    for logger in loggers:
+        logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+    return trainer
+
+
+def fit(trainer: pl.Trainer, model: pl.LightningModule, datamodule: Any, ckpt_path: Path | None) -> None:
+    """``trainer.fit``; SIGTERM (preemption, ``timeout``) ends the command with exit code 143."""
+    try:
+        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+    except SIGTERMException:
+        log.warning(
+            "stopped by SIGTERM; run the same command with ckpt_path=last "
+            "(and the same hydra.run.dir) to resume"
+        )
+        # 128 + SIGTERM: "terminated", not "failed"
+        raise SystemExit(143) from None
+
+
 def with_run_metadata(callbacks: list[pl.Callback], cfg: DictConfig) -> list[pl.Callback]:
     """Add ``RunMetadata`` whatever ``callbacks=`` says: eval, predict and generate refuse a
     checkpoint without the model class and data settings it stores."""
     if any(isinstance(callback, RunMetadata) for callback in callbacks):
         return callbacks
     return [*callbacks, RunMetadata(model_target=cfg.model._target_, data=cfg.data)]
-
-
-def checkpoint_steps(ckpt_path: str | Path | None) -> int | None:
-    """The optimizer steps a checkpoint has done (``None`` without one)."""
-    if ckpt_path is None:
-        return None
-    return int(load_checkpoint(ckpt_path).get("global_step", 0))
-
-
-def carry_finished_metrics(metrics: dict[str, Any], out_dir: str, ckpt_path: str | Path) -> dict[str, Any]:
-    """Re-running a finished run (``ckpt_path=last``, the requeue command) trains nothing, so it
-    logs no ``train/`` or ``val/`` metric: take every metric of the finished run's summary.json
-    (this run dir's, else the one beside the checkpoint's ``checkpoints/`` folder), and let the
-    metrics of this invocation (the test, run again on the same checkpoint) replace theirs."""
-    for run_dir in (Path(out_dir), Path(ckpt_path).resolve().parent.parent):
-        summary = run_dir / "summary.json"
-        if summary.is_file():
-            previous = {k: v for k, v in json.loads(summary.read_text()).items() if "/" in k}
-            log.warning(
-                "%s had already finished training: nothing trained now; its train/ and val/ metrics "
-                "are carried over from %s",
-                ckpt_path,
-                summary,
-            )
-            return {**previous, **metrics}
-    log.warning(
-        "%s had already finished training, and no summary.json of that run was found: "
-        "summary.json holds only the metrics of this invocation",
-        ckpt_path,
-    )
-    return metrics
 
 
 def save_manifest(datamodule: pl.LightningDataModule, out_dir: str) -> None:

@@ -22,7 +22,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from deepdance.config_checks import validate_stages
+from deepdance.config.validate import validate_stages
 from deepdance.errors import DeepdanceError
 from deepdance.run.fit import fit_and_test
 from deepdance.utils.run import close_loggers, task_wrapper, write_summary

@@ -1,5 +1,5 @@
-"""Datasets beyond one decoded clip per video: several test clips per video, and clips read
-from the feature store instead of the video file.
+"""The clip datasets of the genre datamodule: one decoded clip per video (train, val), several
+test clips per video, and clips read from the feature store instead of the video file.
 
 Test items carry a clip axis: clip 0 is the single centre clip (``test/acc``), and ``multi``
 marks the K clips whose class probabilities are averaged (``test/acc_clips{K}``).
@@ -13,6 +13,7 @@ import pandas as pd
 import torch
 from torch.utils.data import Dataset
 
+from deepdance.data.genre.augment import ClipAugment
 from deepdance.data.resumable import Item, item_generator
 from deepdance.data.video.clip_sampling import ClipSampler, unique_frames
 from deepdance.data.video.reader import VideoInfo, read_clip
@@ -20,6 +21,55 @@ from deepdance.data.video.reader import VideoInfo, read_clip
 
 def _common(row: Any) -> dict[str, Any]:
     return {"label": int(row.label), "video": int(row.video_id), "sequence": int(row.sequence_id)}
+
+
+class VideoClipDataset(Dataset):
+    """One clip per video: ``num_frames`` indices spread over it, decoded and cropped.
+
+    ``sampling="keyframe"`` snaps the indices to the key frames listed in the manifest's
+    ``keyframes`` column, so each sampled frame costs a short decode.
+    """
+
+    def __init__(
+        self,
+        manifest: pd.DataFrame,
+        num_frames: int,
+        img_size: int,
+        random_offsets: bool,
+        augment: ClipAugment | None = None,
+        sampling: str = "exact",
+    ) -> None:
+        self.manifest = manifest.reset_index(drop=True)
+        self.augment = augment
+        self.sampler = ClipSampler(num_frames, sampling)
+        self.img_size = img_size
+        self.random_offsets = random_offsets
+
+    def __len__(self) -> int:
+        return len(self.manifest)
+
+    def __getitem__(self, item: Item) -> dict[str, Any]:
+        # Training items carry their own seed (ResumableSampler): jitter and augmentation vary
+        # per epoch yet do not depend on workers, prefetching or a mid-epoch resume.
+        index, generator = item_generator(item)
+        row = self.manifest.iloc[index]
+        info = VideoInfo(int(row.frames), int(row.height), int(row.width), float(row.fps))
+        keyframes = getattr(row, "keyframes", None)
+        if self.random_offsets:
+            indices, mask = self.sampler.train_indices(info.num_frames, keyframes, generator)
+        else:
+            indices, mask = self.sampler.eval_indices(info.num_frames, keyframes)
+        frames = read_clip(row.path, indices, self.img_size, info)  # (T, 3, S, S) uint8
+        if self.augment is not None:
+            frames = self.augment(frames, generator=generator)
+        return {
+            "frames": frames,
+            "mask": torch.from_numpy(mask),  # (T,)
+            # (T,) which frames, the feature-cache key
+            "indices": torch.from_numpy(indices),
+            "label": int(row.label),
+            "video": int(row.video_id),
+        }
 
 
 class MultiClipVideoDataset(Dataset):

@@ -1,43 +1,32 @@
-"""Genre-recognition data: a manifest of AIST++-named videos, a dancer-disjoint split (or the
-official split files), and clips decoded with decord or read from the feature store.
+"""Genre-recognition data: clips of the videos of a manifest, decoded with decord or read from
+the feature store.
 
-The dataset is map-style over an explicit manifest (one row per video), so epoch length,
-DDP sharding and worker counts are plain Lightning behaviour. Bad videos are left out at
-probe time and dropped from their batch at decode time (``data.on_bad_video``, see
-``deepdance/data/video/bad_videos.py``).
+The run builds the manifest (``deepdance.data.genre.manifest``) and, for a frozen backbone,
+the feature store (``deepdance.features``) first, and hands both to the datamodule; it only
+probes the videos it decodes and makes the datasets. The dataset is map-style over an explicit
+manifest (one row per video), so epoch length, DDP sharding and worker counts are plain
+Lightning behaviour. Bad videos are left out at probe time and dropped from their batch at
+decode time (``data.on_bad_video``, see ``deepdance/data/video/bad_videos.py``).
 """
 
 from __future__ import annotations
 
-import atexit
 import functools
 import logging
-import multiprocessing
-import os
-import signal
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
 import pytorch_lightning as pl
-import torch
 from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import DataLoader, Dataset
 
-from deepdance.data.aist.names import GENRES, build_manifest, find_videos
-from deepdance.data.aist.splits import (
-    dancers_shared_between_splits,
-    describe_split,
-    filter_manifest,
-    sequence_name,
-    split_at_random,
-    split_by_dancer,
-    split_by_files,
-)
+from deepdance.data.aist.names import GENRES
 from deepdance.data.genre.augment import ClipAugment
-from deepdance.data.genre.clip_datasets import MultiClipVideoDataset, StoredClipDataset
-from deepdance.data.resumable import Item, ResumableTrainOrder, item_generator
+from deepdance.data.genre.clip_datasets import MultiClipVideoDataset, StoredClipDataset, VideoClipDataset
+from deepdance.data.genre.manifest import SPLITS, build_manifest, check_splits, ensure_videos, video_refs
+from deepdance.data.genre.workers import init_worker
+from deepdance.data.resumable import ResumableTrainOrder
 from deepdance.data.video.bad_videos import (
     REPORT_NAME,
     BadVideoReport,
@@ -48,8 +37,17 @@ from deepdance.data.video.bad_videos import (
     probe_videos,
 )
 from deepdance.data.video.clip_sampling import ClipSampler
-from deepdance.data.video.reader import VideoInfo, keyframe_indices, read_clip
+from deepdance.data.video.reader import keyframe_indices
 from deepdance.errors import DeepdanceError
+
+__all__ = [
+    "FEATURE_DEFAULTS",
+    "SAMPLINGS",
+    "GenreDataModule",
+    "VideoClipDataset",
+    "check_genres",
+    "init_worker",
+]
 
 log = logging.getLogger(__name__)
 
@@ -64,55 +62,6 @@ FEATURE_DEFAULTS: dict[str, Any] = {
 }
 Sampling = Literal["exact", "keyframe"]
 SAMPLINGS = ("exact", "keyframe")
-
-
-class VideoClipDataset(Dataset):
-    """One clip per video: ``num_frames`` indices spread over it, decoded and cropped.
-
-    ``sampling="keyframe"`` snaps the indices to the key frames listed in the manifest's
-    ``keyframes`` column, so each sampled frame costs a short decode.
-    """
-
-    def __init__(
-        self,
-        manifest: pd.DataFrame,
-        num_frames: int,
-        img_size: int,
-        random_offsets: bool,
-        augment: ClipAugment | None = None,
-        sampling: Sampling = "exact",
-    ) -> None:
-        self.manifest = manifest.reset_index(drop=True)
-        self.augment = augment
-        self.sampler = ClipSampler(num_frames, sampling)
-        self.img_size = img_size
-        self.random_offsets = random_offsets
-
-    def __len__(self) -> int:
-        return len(self.manifest)
-
-    def __getitem__(self, item: Item) -> dict[str, Any]:
-        # Training items carry their own seed (ResumableSampler): jitter and augmentation vary
-        # per epoch yet do not depend on workers, prefetching or a mid-epoch resume.
-        index, generator = item_generator(item)
-        row = self.manifest.iloc[index]
-        info = VideoInfo(int(row.frames), int(row.height), int(row.width), float(row.fps))
-        keyframes = getattr(row, "keyframes", None)
-        if self.random_offsets:
-            indices, mask = self.sampler.train_indices(info.num_frames, keyframes, generator)
-        else:
-            indices, mask = self.sampler.eval_indices(info.num_frames, keyframes)
-        frames = read_clip(row.path, indices, self.img_size, info)  # (T, 3, S, S) uint8
-        if self.augment is not None:
-            frames = self.augment(frames, generator=generator)
-        return {
-            "frames": frames,
-            "mask": torch.from_numpy(mask),  # (T,)
-            # (T,) which frames, the feature-cache key
-            "indices": torch.from_numpy(indices),
-            "label": int(row.label),
-            "video": int(row.video_id),
-        }
 
 
 class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
@@ -146,7 +95,11 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
         on_bad_video: OnBadVideo = "skip",
         report_dir: str | None = None,
         fold: int | None = None,
+        manifest: pd.DataFrame | None = None,
+        store: Any = None,
     ) -> None:
+        """``manifest``: the run's (``build_manifest``), else built from these settings on setup;
+        ``store``: a filled ``deepdance.features.FeatureStore`` to read clips from instead of videos."""
         super().__init__()
         if sampling not in SAMPLINGS:
             raise DeepdanceError(
@@ -183,14 +136,11 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
             else synthetic
         )
         # the checked, plain values above: checkpoints hold data
-        self.save_hyperparameters(logger=False)
+        self.save_hyperparameters(logger=False, ignore=["manifest", "store"])
         self.root = Path(root)
-        self.manifest: pd.DataFrame | None = None
-        self.rejected: list[tuple[Path, str]] = []
+        self.manifest = manifest
+        self.store = store
         self.datasets: dict[str, Dataset] = {}
-        self.feature_settings: dict[str, Any] = {**FEATURE_DEFAULTS, **(features or {})}
-        # a deepdance.features.FeatureStore once use_feature_store() is called
-        self.store = None
         self.bad_videos = BadVideoReport(None)
 
     @property
@@ -207,39 +157,24 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
         return ClipSampler.from_config(self.hparams)
 
     def prepare_data(self) -> None:
-        if self.hparams.synthetic is not None:
-            from deepdance.data.synthetic.dataset import SyntheticConfig, ensure_synthetic_dataset
-
-            ensure_synthetic_dataset(self.root, SyntheticConfig(**self.hparams.synthetic))
-
-    def load_manifest(self) -> pd.DataFrame:
-        """The videos (names, filters, split) of this run, built once; no video is opened."""
+        # the run has made the videos already; a datamodule built without a manifest makes them here
         if self.manifest is None:
-            self.manifest = self._build_manifest()
-        return self.manifest
-
-    def use_feature_store(self, store: Any) -> None:
-        """Read stored backbone features instead of decoding videos (frozen backbone)."""
-        self.store = store
-
-    def video_refs(self, manifest: pd.DataFrame) -> list[tuple[str, str]]:
-        """``(path relative to the data root, path)`` per video: the feature store's entry names."""
-        base = self.root if self.root.is_dir() else self.root.parent
-        return [(os.path.relpath(path, base), path) for path in manifest["path"]]
+            ensure_videos(self.hparams)
 
     def setup(self, stage: str | None = None) -> None:
-        manifest = self.load_manifest()
+        if self.manifest is None:
+            self.manifest = build_manifest(self.hparams)
+        manifest = self.manifest
         if self.store is not None:
-            self._check_splits(manifest)
             self._setup_from_store(manifest)
             return
         if "frames" not in manifest.columns:
             self.manifest = manifest = self._probe_videos(manifest)
-        self._check_splits(manifest)
+        check_splits(manifest, self.root, self.hparams.split)
         if self.hparams.sampling == "keyframe" and "keyframes" not in manifest.columns:
             manifest["keyframes"] = [keyframe_indices(path).tolist() for path in manifest["path"]]
         sampler = self.clip_sampler
-        for split in ("train", "val", "test"):
+        for split in SPLITS:
             part = manifest[manifest["split"] == split]
             if split == "test":
                 dataset = MultiClipVideoDataset(part, sampler, self.hparams.img_size)
@@ -269,20 +204,20 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
 
     def _setup_from_store(self, manifest: pd.DataFrame) -> None:
         """Datasets over stored features; the video facts in the manifest come from entry headers."""
-        refs = self.video_refs(manifest)
+        refs = video_refs(manifest, self.root)
         if "frames" not in manifest.columns:
             infos = [self.store.video_info(rel) for rel, _ in refs]
             for column in ("frames", "height", "width", "fps"):
                 manifest[column] = [info[column] for info in infos]
         manifest["entry"] = [rel for rel, _ in refs]
-        clips = int(self.feature_settings["clips"])
+        clips = int(self.store.key.clips)
         if self.hparams.test_clips > clips:
             raise DeepdanceError(
                 f"data.test_clips={self.hparams.test_clips} exceeds data.features.clips={clips}, "
                 "the clips stored per video; raise data.features.clips (a new store fills) or lower "
                 "data.test_clips"
             )
-        for split in ("train", "val", "test"):
+        for split in SPLITS:
             part = manifest[manifest["split"] == split]
             if split == "train":
                 self.datasets[split] = StoredClipDataset(
@@ -292,123 +227,6 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
                 self.datasets[split] = StoredClipDataset(part, self.store, self.clip_sampler)
             else:
                 self.datasets[split] = StoredClipDataset(part, self.store, self.clip_sampler, test=True)
-
-    def _build_manifest(self) -> pd.DataFrame:
-        try:
-            videos = find_videos(self.root)
-        except FileNotFoundError as err:
-            raise DeepdanceError(str(err)) from None
-        manifest, self.rejected = build_manifest(videos)
-        for path, reason in self.rejected:
-            log.warning("not an AIST++ single-dancer video, left out: %s (%s)", path, reason)
-        if manifest.empty:
-            raise DeepdanceError(
-                f"data root {self.root}: none of its {len(videos)} video(s) has an AIST++ name like "
-                "gBR_sBM_c01_d04_mBR0_ch01.mp4"
-            )
-        manifest = self._filter(manifest)
-        if self.hparams.split == "dancer":
-            manifest["split"] = split_by_dancer(
-                manifest,
-                self.hparams.seed,
-                self.hparams.val_dancers,
-                self.hparams.test_dancers,
-                fold=self.hparams.get("fold"),
-            )
-        elif self.hparams.split == "files":
-            manifest = self._split_by_files(manifest)
-        else:
-            manifest["split"] = split_at_random(manifest, self.hparams.seed)
-            log.warning(
-                "data.split=random: the same dancers appear in train and test, so test accuracy rewards "
-                "recognising people"
-            )
-        manifest = manifest.reset_index(drop=True)
-        manifest["video_id"] = np.arange(len(manifest))
-        manifest["sequence"] = manifest["name"].map(sequence_name)
-        manifest["sequence_id"] = pd.factorize(manifest["sequence"], sort=True)[0]
-        shared = dancers_shared_between_splits(manifest)
-        log.info(
-            "split=%s (%d videos, %d rejected names)\n%s",
-            self.hparams.split,
-            len(manifest),
-            len(self.rejected),
-            describe_split(manifest),
-        )
-        if shared and self.hparams.split == "dancer":
-            raise DeepdanceError(f"dancer split leaks dancers {sorted(shared)} across splits")
-        if shared and self.hparams.split == "files":
-            log.warning(
-                "split files share %d dancer(s) between splits (the official crossmodal split differs "
-                "only in music): genre accuracy on it partly measures recognising dancers; data.split=dancer "
-                "holds dancers out",
-                len(shared),
-            )
-        # From the file names alone: an empty split stops the run before any video is probed
-        # or any feature computed.
-        self._check_splits(manifest)
-        return manifest
-
-    def _check_splits(self, manifest: pd.DataFrame) -> None:
-        """Every split needs videos: checked on the names (no video opened), and again after probing."""
-        for split in ("train", "val", "test"):
-            if not (manifest["split"] == split).any():
-                need = (
-                    "its split files to list videos found here"
-                    if self.hparams.split == "files"
-                    else "at least 3 dancers per genre"
-                )
-                raise DeepdanceError(
-                    f"data root {self.root}: the {split} split is empty; it needs {need} (found "
-                    f"{len(manifest)} videos of {manifest['dancer'].nunique()} dancers)"
-                )
-
-    def _filter(self, manifest: pd.DataFrame) -> pd.DataFrame:
-        """``data.genres`` / ``data.cameras`` / ``data.situations``: keep only those videos."""
-        if self.hparams.genres:
-            manifest = manifest[manifest["genre"].isin(self.hparams.genres)].reset_index(drop=True)
-            # class order = list order
-            manifest["label"] = manifest["genre"].map({g: i for i, g in enumerate(self.hparams.genres)})
-            if manifest.empty:
-                raise DeepdanceError(f"data root {self.root}: no video of data.genres={self.hparams.genres}")
-        cameras, situations = self.hparams.cameras, self.hparams.situations
-        if cameras is None and situations is None:
-            return manifest
-        try:
-            kept = filter_manifest(manifest, cameras, situations)
-        except ValueError as err:
-            raise DeepdanceError(f"data.cameras={cameras} / data.situations={situations}: {err}") from None
-        log.info(
-            "filters cameras=%s situations=%s keep %d of %d videos",
-            cameras,
-            situations,
-            len(kept),
-            len(manifest),
-        )
-        if kept.empty:
-            raise DeepdanceError(
-                f"data root {self.root}: no video matches data.cameras={cameras} "
-                f"data.situations={situations} "
-                f"(found cameras {sorted(manifest['camera'].unique())}, situations "
-                f"{sorted(manifest['situation'].unique())})"
-            )
-        return kept
-
-    def _split_by_files(self, manifest: pd.DataFrame) -> pd.DataFrame:
-        """``data.split=files``: the official AIST++ lists decide; unlisted and ignored videos leave."""
-        try:
-            split = split_by_files(manifest, Path(self.hparams.split_dir), self.hparams.split_set)
-        except (OSError, ValueError) as err:
-            raise DeepdanceError(f"data.split_dir={self.hparams.split_dir}: {err}") from None
-        manifest = manifest.assign(split=split)
-        dropped = manifest["split"].isna()
-        if dropped.any():
-            log.info(
-                "%d video(s) are in no %s split file or in ignore_list.txt: left out",
-                int(dropped.sum()),
-                self.hparams.split_set,
-            )
-        return manifest[~dropped]
 
     def _report_path(self) -> Path | None:
         """``bad_videos.csv`` in ``data.report_dir``, else in the trainer's run dir."""
@@ -435,7 +253,7 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
                 self.bad_videos.path or "memory (no run dir)",
             )
         manifest = manifest[manifest["path"].isin(infos)].reset_index(drop=True)
-        for split in ("train", "val", "test"):
+        for split in SPLITS:
             if not (manifest["split"] == split).any():
                 raise DeepdanceError(
                     f"data root {self.root}: the {split} split is empty once bad videos are left out (first "
@@ -500,37 +318,3 @@ def check_genres(genres: list[str] | None) -> list[str] | None:
             f"data.genres={genres}: give at least two distinct genres of {', '.join(GENRES)}"
         )
     return genres
-
-
-def init_worker(worker_id: int, rank: int = 0) -> None:
-    """DataLoader worker start-up: leave SIGTERM to the main process (``timeout``, SLURM and
-    ``kill -- -PGID`` signal the whole process group), which stops after the batch and saves a
-    checkpoint; then seed like Lightning does under ``seed_everything(workers=True)``.
-
-    Ignoring SIGTERM means ``multiprocessing``'s exit handler (terminate, then join) could wait
-    forever on a worker whose iterator is still alive at exit (e.g. held by the traceback of an
-    error raised in a worker): ``_kill_workers_at_exit`` ends them first."""
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    if os.environ.get("PL_SEED_WORKERS") == "1":
-        from lightning_fabric.utilities.seed import pl_worker_init_function
-
-        pl_worker_init_function(worker_id, rank=rank)
-
-
-# registered after multiprocessing's own exit handler, so it runs before it (LIFO)
-@atexit.register
-def _kill_workers_at_exit() -> None:
-    """SIGKILL the daemonic child processes still alive at interpreter exit.
-
-    multiprocessing would terminate them anyway (SIGTERM, then an unbounded join); our
-    DataLoader workers ignore SIGTERM (see ``init_worker``), so without this a leftover worker
-    keeps the process from ever exiting."""
-    workers = [child for child in multiprocessing.active_children() if child.daemon]
-    if not workers:
-        return
-    # torch's handler would raise as each killed worker dies
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    for child in workers:
-        child.kill()
-    for child in workers:
-        child.join(timeout=5)
