@@ -132,7 +132,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point; returns the exit code so tests can call it in-process."""
-    from deepdance.config_checks import validate_download_args
+    from deepdance.config.download import validate_download_args
 
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -21,7 +21,7 @@ import hydra
 import torch
 from omegaconf import DictConfig
 
-from deepdance.config_checks import validate_generate
+from deepdance.config.validate import validate_generate
 from deepdance.errors import DeepdanceError
 from deepdance.models.dance_generator import DanceGenerator
 from deepdance.utils.checkpoints import one_read_per_checkpoint

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from omegaconf import DictConfig
 
-from deepdance.config_checks import validate_predict
+from deepdance.config.validate import validate_predict
 from deepdance.data.aist import GENRE_NAMES, find_videos, parse_aist_name
 from deepdance.data.video import probe_video, read_clip
 from deepdance.data.video.clip_sampling import ClipSampler

@@ -19,7 +19,7 @@ import hydra
 import pandas as pd
 from omegaconf import DictConfig
 
-from deepdance.config_checks import validate_scan
+from deepdance.config.validate import validate_scan
 from deepdance.data.video.bad_videos import REPORT_COLUMNS
 from deepdance.data.video.scan import scan_videos
 from deepdance.utils.cache_io import atomic_write_text

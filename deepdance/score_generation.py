@@ -16,7 +16,7 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig
 
-from deepdance.config_checks import validate_score_generation
+from deepdance.config.validate import validate_score_generation
 from deepdance.models.generation_scoring import ScoringSettings, load_scorer
 from deepdance.utils.checkpoints import one_read_per_checkpoint
 from deepdance.utils.run import task_wrapper, write_summary

@@ -23,10 +23,10 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException
 from omegaconf import DictConfig, open_dict
 
-from deepdance import config_checks
 from deepdance.bench.config import validate_bench
 from deepdance.config import AUTOENCODER, CLASSIFIER, GENRE_DATA, LATENT_LSTM, SILHOUETTE_DATA
 from deepdance.config import validate as checks
+from deepdance.config.download import validate_download_args
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.models.registry import MODEL_FAMILIES
 from deepdance.utils.run import find_user_error
@@ -360,7 +360,7 @@ def test_download_aist_arguments_are_one_line(
         argv += ["--list", files["file"]]
     parsed = download_aist.parse_args(argv)
     with pytest.raises(DeepdanceError) as caught:
-        config_checks.validate_download_args(parsed)
+        validate_download_args(parsed)
     assert fill(expected, files) in str(caught.value)
     # main: the same line, exit code 2, nothing downloaded (the terms are not even asked)
     assert download_aist.main(argv) == 2

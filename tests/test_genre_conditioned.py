@@ -150,8 +150,8 @@ def test_conditioned_module_stores_its_genres_as_plain_data() -> None:
 
 
 def test_windows_carry_their_videos_genre(labelled: Path, tmp_path: Path) -> None:
-    dm = SilhouetteDataModule(
-        root=str(labelled), cache_dir=str(tmp_path), split="dancer", context_frames=4, **DATA
+    dm = SilhouetteDataModule.from_config(
+        {"root": str(labelled), "cache_dir": str(tmp_path), "split": "dancer", "context_frames": 4, **DATA}
     )
     sequences = dm.sequences()
     assert sequences.genres == [path.name[1:3] for path in dm.paths]
@@ -172,7 +172,9 @@ def test_a_video_without_a_genre_stops_a_conditioned_model(labelled: Path, tmp_p
     for source in sorted(labelled.glob("gKR_*.mp4"))[:1]:
         (folder / source.name).write_bytes(source.read_bytes())
         (folder / "my_dance.mp4").write_bytes(source.read_bytes())
-    dm = SilhouetteDataModule(root=str(folder), cache_dir=str(tmp_path / "cache"), context_frames=4, **DATA)
+    dm = SilhouetteDataModule.from_config(
+        {"root": str(folder), "cache_dir": str(tmp_path / "cache"), "context_frames": 4, **DATA}
+    )
     sequences = dm.sequences()
     assert sequences.genres == ["KR", None]
     assert {dm.datasets["train"][i]["genre"] for i in range(len(dm.datasets["train"]))} == {

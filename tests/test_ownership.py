@@ -16,6 +16,7 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
+from deepdance.data.silhouette.datamodule import SilhouetteDataModule
 from deepdance.data.synthetic import SyntheticConfig, ensure_synthetic_dataset, video_jobs
 from deepdance.data.synthetic import dataset as synthetic
 from deepdance.data.video.writer import write_mp4
@@ -101,7 +102,7 @@ def test_silhouette_default_refuses_a_folder_of_real_videos(tmp_path: Path) -> N
         )
     # conf/data/silhouette.yaml's default: the synthetic dance
     assert cfg.data.root is None
-    datamodule = instantiate(cfg.data)
+    datamodule = SilhouetteDataModule.from_config(cfg.data)
     with pytest.raises(DeepdanceError) as err:
         datamodule.prepare_data()
     _assert_one_line_refusal(err, folder, "data.root=")

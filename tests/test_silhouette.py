@@ -42,7 +42,7 @@ def _datamodule(root: Path, cache: Path, **kwargs) -> SilhouetteDataModule:
         "width": 40,
         "batch_size": 8,
     }
-    return SilhouetteDataModule(**{**settings, **kwargs})
+    return SilhouetteDataModule.from_config({**settings, **kwargs})
 
 
 def test_frames_and_windows_have_the_configured_size(dance_video: Path, tmp_path: Path) -> None:
@@ -99,10 +99,12 @@ FIELD_CHANGES = {
 
 
 def test_cache_key_changes_with_every_setting_and_the_contents(dance_video: Path, tmp_path: Path) -> None:
-    base = SilhouetteSettings(fps=6.0, height=24, width=40)
+    base = SilhouetteSettings.from_config({"fps": 6.0, "height": 24, "width": 40})
     assert set(FIELD_CHANGES) == {f.name for f in dataclasses.fields(SilhouetteSettings)}
     key = cache_key(dance_video, base)
-    assert cache_key(dance_video, SilhouetteSettings(fps=6.0, height=24, width=40)) == key
+    assert (
+        cache_key(dance_video, SilhouetteSettings.from_config({"fps": 6.0, "height": 24, "width": 40})) == key
+    )
     for name, value in FIELD_CHANGES.items():
         assert cache_key(dance_video, dataclasses.replace(base, **{name: value})) != key, name
     moved = shutil.copy(dance_video, tmp_path / "renamed.mp4")
@@ -114,7 +116,7 @@ def test_cache_key_changes_with_every_setting_and_the_contents(dance_video: Path
 
 def test_cache_is_built_once_and_memory_mapped(dance_video: Path, tmp_path: Path) -> None:
     cache = SilhouetteCache(tmp_path)
-    settings = SilhouetteSettings(fps=6.0, height=24, width=40)
+    settings = SilhouetteSettings.from_config({"fps": 6.0, "height": 24, "width": 40})
     first = cache.load(dance_video, settings)
     path = cache.path_for(dance_video, settings)
     stamp = path.stat().st_mtime_ns
@@ -127,15 +129,23 @@ def test_cache_is_built_once_and_memory_mapped(dance_video: Path, tmp_path: Path
 def test_threshold_rules_and_polarity() -> None:
     frame = np.full((1, 20, 30, 3), 230, dtype=np.uint8)
     frame[0, 5:15, 10:20] = 20  # a dark square on a light background
-    dark = to_silhouettes(frame, SilhouetteSettings(height=20, width=30))
+    dark = to_silhouettes(frame, SilhouetteSettings.from_config({"height": 20, "width": 30}))
     assert dark[0, 10, 15] == 255 and dark[0, 0, 0] == 0
-    light = to_silhouettes(frame, SilhouetteSettings(height=20, width=30, polarity="light"))
+    light = to_silhouettes(
+        frame, SilhouetteSettings.from_config({"height": 20, "width": 30, "polarity": "light"})
+    )
     assert light[0, 10, 15] == 0 and light[0, 0, 0] == 255
-    otsu = to_silhouettes(frame, SilhouetteSettings(height=20, width=30, threshold_rule="otsu"))
+    otsu = to_silhouettes(
+        frame, SilhouetteSettings.from_config({"height": 20, "width": 30, "threshold_rule": "otsu"})
+    )
     assert np.array_equal(otsu, dark)
-    cropped = to_silhouettes(frame, SilhouetteSettings(height=10, width=10, crop=(5, 10, 15, 20)))
+    cropped = to_silhouettes(
+        frame, SilhouetteSettings.from_config({"height": 10, "width": 10, "crop": (5, 10, 15, 20)})
+    )
     assert (cropped == 255).all()
-    hidden = to_silhouettes(frame, SilhouetteSettings(height=20, width=30, ignore_boxes=((0, 0, 20, 15),)))
+    hidden = to_silhouettes(
+        frame, SilhouetteSettings.from_config({"height": 20, "width": 30, "ignore_boxes": ((0, 0, 20, 15),)})
+    )
     assert hidden[0, 10, 12] == 0 and hidden[0, 10, 17] == 255
 
 
@@ -147,11 +157,12 @@ def test_sampling_follows_the_requested_rate() -> None:
 
 def test_errors_name_the_file_and_the_setting(dance_video: Path, tmp_path: Path) -> None:
     with pytest.raises(DeepdanceError, match=r"dance\.mp4.*data\.crop.*outside"):
-        extract_silhouettes(dance_video, SilhouetteSettings(crop=(0, 0, 500, 80)))
-    with pytest.raises(DeepdanceError, match="data.crop"):
-        SilhouetteSettings(crop=(10, 0, 5, 20))
-    with pytest.raises(DeepdanceError, match="data.polarity"):
-        SilhouetteSettings(polarity="grey")  # type: ignore[arg-type]
+        extract_silhouettes(dance_video, SilhouetteSettings.from_config({"crop": (0, 0, 500, 80)}))
+    # the data schema refuses a box upside down and an unknown polarity, naming the setting
+    with pytest.raises(DeepdanceError, match=r"data.crop=\[10, 0, 5, 20\]: expected .*bottom > top"):
+        _datamodule(dance_video, tmp_path, crop=[10, 0, 5, 20])
+    with pytest.raises(DeepdanceError, match="data.polarity='grey': expected one of dark, light"):
+        _datamodule(dance_video, tmp_path, polarity="grey")
     with pytest.raises(DeepdanceError, match="does not exist"):
         _datamodule(tmp_path / "missing", tmp_path).setup()
     with pytest.raises(DeepdanceError, match="train split has no windows"):

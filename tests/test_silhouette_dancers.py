@@ -43,7 +43,7 @@ def labelled(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _datamodule(root: Path, cache: Path, **kwargs) -> SilhouetteDataModule:
     settings = {"root": str(root), "cache_dir": str(cache), "fps": 5.0, "height": 24, "width": 40}
-    return SilhouetteDataModule(**{**settings, **kwargs})
+    return SilhouetteDataModule.from_config({**settings, **kwargs})
 
 
 # ---------------------------------------------------------------------------- the generator
@@ -162,12 +162,12 @@ def test_split_by_dancer_needs_aist_names(tmp_path: Path, labelled: Path) -> Non
         dm.setup()
     message = str(err.value)
     assert "\n" not in message and "my_dance.mp4" in message and "data.split=chronological" in message
-    with pytest.raises(DeepdanceError, match="data.split='random' is not known"):
+    with pytest.raises(DeepdanceError, match="data.split='random': expected one of chronological, dancer"):
         _datamodule(folder, tmp_path / "cache", split="random")
 
 
 def test_split_by_dancer_without_a_folder_stops_at_start_up() -> None:
-    from deepdance.config_checks import validate_train
+    from deepdance.config.validate import validate_train
 
     cfg = compose_config("train", ["experiment=deep_dance_ae", "data.split=dancer"])
     with pytest.raises(DeepdanceError, match=r"data.split=dancer needs data.root="):

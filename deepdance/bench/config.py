@@ -21,11 +21,10 @@ from pydantic import (
     model_validator,
 )
 
+from deepdance.config.data import Sampling
 from deepdance.data.aist.standin_format import StandInFormat
 from deepdance.errors import DeepdanceError
 
-# the same two modes as deepdance.data.video.clip_sampling.SAMPLINGS (a test keeps them equal)
-Sampling = Literal["exact", "keyframe"]
 PositiveInt = Annotated[int, Field(ge=1)]
 
 

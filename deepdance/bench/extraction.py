@@ -29,6 +29,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from deepdance.bench.timing import Timing, interleaved_runs
+from deepdance.config.data import SAMPLINGS
 from deepdance.data.video import probe_video, read_clip
 from deepdance.data.video.clip_sampling import ClipSampler
 from deepdance.errors import DeepdanceError, VideoError
@@ -36,7 +37,6 @@ from deepdance.features.store import FeatureKey, FeatureStore, VideoStamp, weigh
 
 log = logging.getLogger(__name__)
 
-SAMPLINGS = ("exact", "keyframe")
 PRECISIONS = ("fp32", "bf16")
 
 

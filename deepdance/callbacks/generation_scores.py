@@ -54,10 +54,11 @@ class GenerationScores(pl.Callback):
         generator (rate, genres, held-out windows too short) stops the run before training."""
         if not self.recognizer_ckpt or not self._applies(pl_module) or not trainer.is_global_zero:
             return
+        from deepdance.config.data import DEFAULT_FPS
         from deepdance.models.generation_scoring import GenerationScorer, ScoringSettings, load_recognizer
 
         settings = ScoringSettings(steps=self.steps, split="val", seed=self.seed, **self.counts)
-        fps = float(pl_module.hparams.preprocessing.get("fps") or 3.0)
+        fps = float(pl_module.hparams.preprocessing.get("fps") or DEFAULT_FPS)
         recognizer = load_recognizer(self.recognizer_ckpt, fps, self.recognizer_fps, str(pl_module.device))
         self.scorer = GenerationScorer(pl_module, recognizer, pl_module.data(), settings)
 

@@ -41,10 +41,7 @@ from deepdance.config.model import (
     LatentNetConfig,
     OptimizerConfig,
 )
-from deepdance.config.store import register_schemas
 from deepdance.config.trainer import TrainerConfig
-
-register_schemas()
 
 __all__ = [
     "AUTOENCODER",

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from deepdance.config.data import DEFAULT_FPS
 from deepdance.data.silhouette.preprocess import SilhouetteSettings, extract_silhouettes
 from deepdance.errors import DeepdanceError
 from deepdance.utils.cache_io import atomic_output, atomic_write_bytes
@@ -66,7 +67,7 @@ class DanceGenerator:
         self.module = module
         self.look_back = int(module.hparams.look_back)
         self.settings = SilhouetteSettings.from_config(module.hparams.preprocessing)
-        self.model_fps = float(self.settings.fps or 3.0)
+        self.model_fps = float(self.settings.fps or DEFAULT_FPS)
 
     @torch.no_grad()
     def seed_from_video(self, path: str | Path) -> torch.Tensor:

@@ -351,16 +351,16 @@ def load_scorer(
 ) -> GenerationScorer:
     """A scorer from checkpoints alone: the LSTM's stored data settings rebuild its videos and
     splits (``data_root`` where they have moved), so the held-out clips are the ones it never saw."""
-    import hydra
-
+    from deepdance.config.data import DEFAULT_FPS
+    from deepdance.data.silhouette.datamodule import SilhouetteDataModule
     from deepdance.models.registry import load_model
 
     module, metadata, _ = load_model(lstm_ckpt, "score_generation", device, setting="lstm_ckpt")
     data = dict(metadata["data"])
     if data_root is not None:
         data["root"] = data_root
-    sequences = hydra.utils.instantiate(data).sequences("test")
-    generator_fps = float(module.hparams.preprocessing.get("fps") or 3.0)
+    sequences = SilhouetteDataModule.from_config(data).sequences("test")
+    generator_fps = float(module.hparams.preprocessing.get("fps") or DEFAULT_FPS)
     recognizer = load_recognizer(recognizer_ckpt, generator_fps, recognizer_fps, device)
     unconditioned = None
     if uncond_ckpt is not None:

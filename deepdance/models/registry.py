@@ -1,6 +1,6 @@
 """The model families deepdance trains, in one table: what each is for, its class, how to load it.
 
-eval, predict, generate, train and the start-up checks (``deepdance.config_checks``) all ask
+eval, predict, generate, train and the start-up checks (``deepdance.config.validate``) all ask
 this table which family a checkpoint holds (by its stored ``model_target``) and whether the
 command takes it; ``load_model`` reads a checkpoint once and builds its module. It imports no
 model code: a class is imported only when a checkpoint is loaded. ``deepdance.utils`` reads

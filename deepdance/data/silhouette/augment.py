@@ -19,39 +19,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
 
 import numpy as np
 import torch
 
 from deepdance.data.silhouette.preprocess import SilhouetteSettings
 from deepdance.errors import DeepdanceError
-
-
-def check_phases(phases: int, fps: float | None) -> int:
-    """``data.phases``: an integer >= 1; more than one needs a sampling rate to shift."""
-    if not isinstance(phases, int) or isinstance(phases, bool) or phases < 1:
-        raise DeepdanceError(f"data.phases={phases!r} must be an integer >= 1 (1: one phase, no copies)")
-    if phases > 1 and fps is None:
-        raise DeepdanceError(
-            f"data.phases={phases} shifts the sampling times of data.fps, which is null (every frame): "
-            "set data.fps or data.phases=1"
-        )
-    return phases
-
-
-def check_time_warp(time_warp: Sequence[float] | None) -> tuple[float, float] | None:
-    """``data.time_warp``: null, or ``[low, high]`` speeds with 0 < low <= high."""
-    if time_warp is None:
-        return None
-    # a list from the command line arrives as an OmegaConf ListConfig: any sequence but a string
-    values = list(time_warp) if isinstance(time_warp, Sequence) and not isinstance(time_warp, str) else []
-    if len(values) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-        raise DeepdanceError(f"data.time_warp={time_warp!r} must be null or [low, high], e.g. [0.8, 1.25]")
-    low, high = float(values[0]), float(values[1])
-    if not 0 < low <= high:
-        raise DeepdanceError(f"data.time_warp=[{low}, {high}] must have 0 < low <= high (speeds)")
-    return low, high
 
 
 def phase_settings(settings: SilhouetteSettings, phases: int) -> list[SilhouetteSettings]:

@@ -24,47 +24,30 @@ with none: it is reached through its original's windows), so a model that looks 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytorch_lightning as pl
-import torch
 from torch.utils.data import DataLoader, Dataset
 
+from deepdance.config.base import parse
+from deepdance.config.data import SilhouetteDataConfig, SilhouetteSyntheticConfig
 from deepdance.data.aist.names import GENRES, build_manifest, find_videos, parse_aist_name
 from deepdance.data.aist.splits import dancers_shared_between_splits, describe_split, split_by_dancer
-from deepdance.data.resumable import Item, ResumableTrainOrder, item_generator
-from deepdance.data.silhouette.augment import (
-    check_phases,
-    check_source_rate,
-    check_time_warp,
-    draw_speed,
-    phase_settings,
-    warp_positions,
-    warp_span,
-)
+from deepdance.data.resumable import ResumableTrainOrder
+from deepdance.data.silhouette.augment import check_source_rate, phase_settings
 from deepdance.data.silhouette.cache import SilhouetteCache
+from deepdance.data.silhouette.datasets import Segment, SilhouetteFrames, SilhouetteWindows
 from deepdance.data.silhouette.preprocess import SilhouetteSettings, source_fps
 from deepdance.errors import DeepdanceError
 
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test")
-SPLIT_RULES = ("chronological", "dancer")
-
-
-@dataclass(frozen=True)
-class Segment:
-    """Frames ``[start, stop)`` of video ``video`` belong to one split."""
-
-    video: int
-    start: int
-    stop: int
-
-    def __len__(self) -> int:
-        return max(0, self.stop - self.start)
+__all__ = ["Segment", "SilhouetteDataModule", "SilhouetteFrames", "SilhouetteSequences", "SilhouetteWindows"]
 
 
 @dataclass
@@ -136,170 +119,40 @@ def dancer_split(paths: list[Path], seed: int = 0, val_dancers: int = 1, test_da
     return list(manifest["split"])
 
 
-class SilhouetteFrames(Dataset):
-    """Single frames of some segments: ``{"frame": (1, H, W) uint8, "video", "index"}``."""
-
-    def __init__(self, videos: list[np.ndarray], segments: list[Segment], flip: bool = False) -> None:
-        self.videos = videos
-        self.items = [(s.video, i) for s in segments for i in range(s.start, s.stop)]
-        self.flip = flip
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __getitem__(self, item: Item) -> dict[str, Any]:
-        # training items carry their own seed (ResumableSampler)
-        index, generator = item_generator(item)
-        video, i = self.items[index]
-        # copy out of the memory map
-        frame = torch.from_numpy(np.array(self.videos[video][i]))
-        # a mirrored dancer is still a dancer
-        if self.flip and torch.rand((), generator=generator) < 0.5:
-            frame = frame.flip(-1)
-        return {"frame": frame[None], "video": video, "index": i}
-
-
-class SilhouetteWindows(Dataset):
-    """Windows of ``context + targets`` consecutive frames whose last frame lies in a segment.
-
-    ``{"frames": (context + targets, H, W) uint8, "video", "target", "genre"}``; ``target`` is
-    the index of the last frame, so a model can look up cached latents of the whole window;
-    ``genre`` is the video's label (its index in the AIST++ ``GENRES``, -1 for none). Every
-    target lies in the segment (the context may reach back over its start).
-
-    Augmented (training) windows: with ``mirrors`` (video -> its mirrored copy) half of them
-    come from the copy, whole; with ``time_warp`` each is read at a random speed and carries
-    ``positions`` (its frames' fractional indices; ``frames`` are the nearest ones).
-    """
-
-    def __init__(
-        self,
-        videos: list[np.ndarray],
-        segments: list[Segment],
-        context: int,
-        labels: list[int] | None = None,
-        targets: int = 1,
-        mirrors: dict[int, int] | None = None,
-        time_warp: tuple[float, float] | None = None,
-    ) -> None:
-        self.videos = videos
-        self.context = context
-        self.length = context + targets
-        self.labels = labels or [-1] * len(videos)
-        self.mirrors = mirrors or {}
-        self.time_warp = time_warp
-        # the whole window, and its targets, inside the video and the segment at the top speed
-        first = warp_span(self.length, time_warp)
-        after_start = warp_span(targets, time_warp)
-        self.items = [
-            (s.video, t) for s in segments for t in range(max(s.start + after_start, first), s.stop)
-        ]
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __getitem__(self, item: Item) -> dict[str, Any]:
-        # training items carry their own seed (ResumableSampler); the draws: mirror, then speed
-        index, generator = item_generator(item)
-        video, t = self.items[index]
-        label = self.labels[video]
-        if self.mirrors and torch.rand((), generator=generator) < 0.5:
-            video = self.mirrors[video]
-        out: dict[str, Any] = {"video": video, "target": t, "genre": label}
-        if self.time_warp is None:
-            out["frames"] = torch.from_numpy(np.array(self.videos[video][t - self.length + 1 : t + 1]))
-            return out
-        positions = warp_positions(t, self.length, draw_speed(self.time_warp, generator))
-        out["frames"] = torch.from_numpy(np.array(self.videos[video][np.round(positions).astype(np.int64)]))
-        out["positions"] = torch.from_numpy(positions)
-        return out
-
-
 class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
     """Silhouettes of ``root`` (a video file or a folder of videos), or of a generated
     synthetic dance when ``root`` is null, cached once and split chronologically."""
 
-    def __init__(
-        self,
-        root: str | None = None,
-        cache_dir: str = "data/silhouette_cache",
-        fps: float | None = 3.0,
-        height: int = 120,
-        width: int = 200,
-        threshold_rule: str = "fixed",
-        threshold: float = 128.0,
-        polarity: str = "dark",
-        crop: list[int] | None = None,
-        ignore_boxes: list[list[int]] | None = None,
-        start_seconds: float = 0.0,
-        test_fraction: float = 0.1,
-        val_fraction: float = 0.1,
-        split: str = "chronological",
-        seed: int = 0,
-        val_dancers: int = 1,
-        test_dancers: int = 1,
-        context_frames: int | None = None,
-        target_frames: int = 1,
-        flip: bool = False,
-        phases: int = 1,
-        time_warp: list[float] | None = None,
-        batch_size: int = 32,
-        num_workers: int = 0,
-        pin_memory: bool = False,
-        persistent_workers: bool = False,
-        synthetic: dict[str, Any] | None = None,
-    ) -> None:
+    def __init__(self, config: SilhouetteDataConfig) -> None:
         super().__init__()
-        if not 0 < test_fraction < 1 or not 0 < val_fraction < 1:
-            raise DeepdanceError(
-                f"data.test_fraction={test_fraction} and data.val_fraction={val_fraction} must both "
-                "be in (0, 1)"
-            )
-        if split not in SPLIT_RULES:
-            raise DeepdanceError(
-                f"data.split={split!r} is not known; use 'chronological' (default: the end of each "
-                "video validates and tests) or 'dancer' (AIST++-named videos: held-out dancers)"
-            )
-        if context_frames is not None and context_frames < 1:
-            raise DeepdanceError(
-                f"data.context_frames={context_frames} must be >= 1 (or null for single frames)"
-            )
-        if not isinstance(target_frames, int) or target_frames < 1:
-            raise DeepdanceError(
-                f"data.target_frames={target_frames!r} must be an integer >= 1 (the LSTM's "
-                "model.rollout_loss_steps)"
-            )
-        check_phases(phases, fps)
-        self.time_warp = check_time_warp(time_warp)
-        self.save_hyperparameters(logger=False)
-        self.settings = SilhouetteSettings(
-            fps=fps,
-            height=height,
-            width=width,
-            threshold_rule=threshold_rule,  # type: ignore[arg-type]
-            threshold=threshold,
-            polarity=polarity,
-            crop=crop,  # type: ignore[arg-type]
-            ignore_boxes=tuple(ignore_boxes or ()),
-            start_seconds=start_seconds,
-        )
-        self.cache = SilhouetteCache(cache_dir)
+        self.config = config
+        # plain values: what checkpoints hold (and hparams.batch_size for ResumableTrainOrder)
+        self.save_hyperparameters(config.model_dump(exclude={"target"}), logger=False)
+        self.time_warp = tuple(config.time_warp) if config.time_warp else None
+        self.settings = SilhouetteSettings.from_config(config.model_dump())
+        self.cache = SilhouetteCache(config.cache_dir)
         self.paths: list[Path] = []
         self.genres: list[str | None] = []
         self.videos: list[np.ndarray] = []
         self.segments: dict[str, list[Segment]] = {}
         self.datasets: dict[str, Dataset] = {}
 
+    @classmethod
+    def from_config(cls, settings: Mapping[str, Any]) -> SilhouetteDataModule:
+        """From a ``data`` node (a run's config, a checkpoint's copy of it), read by its schema."""
+        return cls(parse(SilhouetteDataConfig, settings, "data"))
+
     # --------------------------------------------------------------------------- sources
     def video_paths(self) -> list[Path]:
-        if self.hparams.root is None:
+        config = self.config
+        if config.root is None:
             from deepdance.data.synthetic.silhouettes import ensure_synthetic_silhouettes
 
-            synthetic = dict(self.hparams.synthetic or {})
-            directory = synthetic.pop("dir", Path(self.hparams.cache_dir).parent / "silhouette_synthetic")
-            return [ensure_synthetic_silhouettes(directory, **synthetic)]
+            synthetic = config.synthetic or SilhouetteSyntheticConfig()
+            directory = synthetic.dir or Path(config.cache_dir).parent / "silhouette_synthetic"
+            return [ensure_synthetic_silhouettes(directory, synthetic)]
         try:
-            return find_videos(Path(self.hparams.root))
+            return find_videos(Path(config.root))
         except FileNotFoundError as err:
             raise DeepdanceError(f"data.root: {err}") from None
 
@@ -307,7 +160,7 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
         """Decode and cache every video once, at every phase (rank 0 only; the others read the
         cache). Phases of videos that will not train are cached too: the split is not known yet."""
         for path in self.video_paths():
-            for settings in [self.settings, *phase_settings(self.settings, self.hparams.phases)]:
+            for settings in [self.settings, *phase_settings(self.settings, self.config.phases)]:
                 self.cache.load(path, settings)
 
     def setup(self, stage: str | None = None) -> None:
@@ -316,13 +169,13 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
         self.paths = self.video_paths()
         self.genres = [parse_genre(path)[0] for path in self.paths]
         self.videos = [self.cache.load(path, self.settings) for path in self.paths]
-        if self.hparams.split == "dancer":
+        if self.config.split == "dancer":
             self.segments = self._segments_by_dancer()
         else:
             self.segments = self._segments_in_time()
         self._add_phases()
-        context = self.hparams.context_frames
-        mirrors = self._add_mirrors() if context and self.hparams.flip else {}
+        context = self.config.context_frames
+        mirrors = self._add_mirrors() if context and self.config.flip else {}
         labels = [GENRES.index(genre) if genre else -1 for genre in self.genres]
         for split in SPLITS:
             if context:
@@ -332,17 +185,17 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
                     self.segments[split],
                     context,
                     labels,
-                    targets=self.hparams.target_frames if train else 1,
+                    targets=self.config.target_frames if train else 1,
                     mirrors=mirrors if train else None,
                     time_warp=self.time_warp if train else None,
                 )
             else:
                 self.datasets[split] = SilhouetteFrames(
-                    self.videos, self.segments[split], flip=self.hparams.flip and split == "train"
+                    self.videos, self.segments[split], flip=self.config.flip and split == "train"
                 )
             if len(self.datasets[split]) == 0:
                 raise DeepdanceError(
-                    f"data.root={self.hparams.root}: the {split} split has no "
+                    f"data.root={self.config.root}: the {split} split has no "
                     f"{'windows' if context else 'frames'} "
                     f"({sum(len(v) for v in self.videos)} frames in {len(self.videos)} video(s) at "
                     f"data.fps={self.settings.fps}; "
@@ -364,10 +217,10 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
 
     def _add_phases(self) -> None:
         """Every training video at phases 1..N-1, as videos training over the same span."""
-        phases = phase_settings(self.settings, self.hparams.phases)
+        phases = phase_settings(self.settings, self.config.phases)
         for segment in list(self.segments["train"]) if phases else []:
             path = self.paths[segment.video]
-            check_source_rate(path, source_fps(path), self.settings.fps, self.hparams.phases)
+            check_source_rate(path, source_fps(path), self.settings.fps, self.config.phases)
             for settings in phases:
                 frames = self.cache.load(path, settings)
                 copy = self._add_video(frames, segment.video)
@@ -382,10 +235,10 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
 
     def _segments_in_time(self) -> dict[str, list[Segment]]:
         """Every video cut chronologically: train, then val, then test."""
-        need = 3 + (self.hparams.context_frames or 0)
+        need = 3 + (self.config.context_frames or 0)
         segments: dict[str, list[Segment]] = {split: [] for split in SPLITS}
         for v, (path, frames) in enumerate(zip(self.paths, self.videos)):
-            parts = chronological_split(len(frames), self.hparams.test_fraction, self.hparams.val_fraction)
+            parts = chronological_split(len(frames), self.config.test_fraction, self.config.val_fraction)
             if min(b - a for a, b in parts.values()) < 1 or len(frames) < need:
                 log.warning(
                     "%s: only %d silhouette frames at %s fps; too short to split, left out",
@@ -400,9 +253,7 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
 
     def _segments_by_dancer(self) -> dict[str, list[Segment]]:
         """Every video whole in the split of its dancer."""
-        splits = dancer_split(
-            self.paths, self.hparams.seed, self.hparams.val_dancers, self.hparams.test_dancers
-        )
+        splits = dancer_split(self.paths, self.config.seed, self.config.val_dancers, self.config.test_dancers)
         segments: dict[str, list[Segment]] = {split: [] for split in SPLITS}
         for v, (split, frames) in enumerate(zip(splits, self.videos)):
             segments[split].append(Segment(v, 0, len(frames)))
@@ -412,7 +263,7 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
         """Every video's cached frames ``(T, H, W)`` uint8, its split segments, the settings,
         and each video's file and genre."""
         self.setup(stage)
-        context = self.hparams.context_frames
+        context = self.config.context_frames
         return SilhouetteSequences(
             self.videos,
             self.segments,
@@ -420,7 +271,7 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
             context,
             list(self.paths),
             list(self.genres),
-            target_frames=self.hparams.target_frames,
+            target_frames=self.config.target_frames,
         )
 
     @property
@@ -430,15 +281,15 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
 
     # ------------------------------------------------------------------------ loaders
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
-        workers = self.hparams.num_workers
+        workers = self.config.num_workers
         dataset = self.datasets[split]
         return DataLoader(
             dataset,
-            batch_size=self.hparams.batch_size,
+            batch_size=self.config.batch_size,
             **self.loader_order(dataset, shuffle),
             num_workers=workers,
-            pin_memory=self.hparams.pin_memory,
-            persistent_workers=self.hparams.persistent_workers and workers > 0,
+            pin_memory=self.config.pin_memory,
+            persistent_workers=self.config.persistent_workers and workers > 0,
         )
 
     def train_dataloader(self) -> DataLoader:

@@ -11,13 +11,15 @@ moving a video never recomputes them (the cache itself: ``deepdance.data.silhoue
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import cv2
 import numpy as np
 
+from deepdance.config.data import SilhouetteDataConfig
 from deepdance.data.video.reader import open_video
 from deepdance.errors import DeepdanceError, VideoError
 
@@ -34,18 +36,6 @@ Polarity = Literal["dark", "light"]
 Box = tuple[int, int, int, int]
 
 
-def _box(value: Any, name: str) -> Box | None:
-    if value is None:
-        return None
-    box = tuple(int(v) for v in value)
-    if len(box) != 4 or box[0] < 0 or box[1] < 0 or box[2] <= box[0] or box[3] <= box[1]:
-        raise DeepdanceError(
-            f"{name}={list(value)} is not a box; give [top, left, bottom, right] in source pixels with "
-            f"bottom > top and right > left"
-        )
-    return box  # type: ignore[return-value]
-
-
 @dataclass(frozen=True)
 class SilhouetteSettings:
     """Everything that decides the cached frames; two runs with equal settings share a cache.
@@ -59,46 +49,28 @@ class SilhouetteSettings:
     ``start_seconds`` drops the start of every video (a fade-in, noise).
     """
 
-    fps: float | None = 3.0
-    height: int = 120
-    width: int = 200
-    threshold_rule: ThresholdRule = "fixed"
-    threshold: float = 128.0
-    polarity: Polarity = "dark"
-    crop: Box | None = None
-    ignore_boxes: tuple[Box, ...] = field(default_factory=tuple)
-    start_seconds: float = 0.0
+    fps: float | None
+    height: int
+    width: int
+    threshold_rule: ThresholdRule
+    threshold: float
+    polarity: Polarity
+    crop: Box | None
+    ignore_boxes: tuple[Box, ...]
+    start_seconds: float
 
     def __post_init__(self) -> None:
-        if self.fps is not None and self.fps <= 0:
-            raise DeepdanceError(f"data.fps={self.fps} must be positive (or null for every frame)")
-        if self.height < 8 or self.width < 8:
-            raise DeepdanceError(
-                f"data.height x data.width = {self.height}x{self.width} is too small (min 8x8)"
-            )
-        if self.threshold_rule not in ("fixed", "otsu", "background"):
-            raise DeepdanceError(
-                f"data.threshold_rule={self.threshold_rule!r} is not known; use fixed, otsu or background"
-            )
-        if self.polarity not in ("dark", "light"):
-            raise DeepdanceError(
-                f"data.polarity={self.polarity!r} is not known; use dark (dancer darker than "
-                "background) or light"
-            )
-        if not 0 <= self.threshold <= 255:
-            raise DeepdanceError(f"data.threshold={self.threshold} must be a gray level in 0..255")
-        if self.start_seconds < 0:
-            raise DeepdanceError(f"data.start_seconds={self.start_seconds} must be >= 0")
-        object.__setattr__(self, "crop", _box(self.crop, "data.crop"))
-        object.__setattr__(
-            self, "ignore_boxes", tuple(_box(b, "data.ignore_boxes[]") for b in (self.ignore_boxes or ()))
-        )
+        # the data schema checked the values (deepdance.config.data); boxes become tuples
+        # for the cache key, whether they came as lists (a config) or tuples
+        object.__setattr__(self, "crop", tuple(self.crop) if self.crop is not None else None)
+        object.__setattr__(self, "ignore_boxes", tuple(tuple(box) for box in self.ignore_boxes or ()))
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> SilhouetteSettings:
-        """Settings from a data config (or a checkpoint's copy of it); other keys are ignored."""
-        names = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in config.items() if k in names})
+    def from_config(cls, config: Mapping[str, Any]) -> SilhouetteSettings:
+        """Settings from a data config (or a checkpoint's copy of it, or a few settings): the
+        data schema's defaults for the settings it lacks; other keys are ignored."""
+        values = {**SilhouetteDataConfig.defaults(), **config}
+        return cls(**{name: values[name] for name in cls.__dataclass_fields__})
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -322,9 +322,9 @@ def render_dance(
 
 def render_silhouettes(
     num_frames: int,
-    height: int = 120,
-    width: int = 200,
-    fps: float = 3.0,
+    height: int,
+    width: int,
+    fps: float,
     seed: int = 0,
     genre: str | None = None,
     segment_seconds: float = 8.0,

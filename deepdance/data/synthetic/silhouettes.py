@@ -12,11 +12,15 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deepdance.data.owned_folder import OwnedFolder, file_facts
 from deepdance.data.synthetic.dataset import GENERATOR_VERSION
 from deepdance.data.synthetic.renderer import render_silhouettes
 from deepdance.data.video.writer import write_mp4
+
+if TYPE_CHECKING:
+    from deepdance.config.data import SilhouetteSyntheticConfig
 
 log = logging.getLogger(__name__)
 
@@ -30,21 +34,15 @@ def _hint(directory: Path) -> str:
     )
 
 
-def ensure_synthetic_silhouettes(
-    directory: str | Path,
-    num_frames: int = 1500,
-    fps: float = 3.0,
-    height: int = 120,
-    width: int = 200,
-    seed: int = 0,
-    genre: str | None = None,
-) -> Path:
+def ensure_synthetic_silhouettes(directory: str | Path, config: SilhouetteSyntheticConfig) -> Path:
     """Path of the synthetic silhouette video for these settings, rendering it if missing.
 
     The name holds every setting and the generator version, so a change makes a new file.
     One writer at a time (DDP ranks, parallel tests) under the folder's lock; the others
     then find the file.
     """
+    num_frames, fps, height, width = config.num_frames, config.fps, config.height, config.width
+    seed, genre = config.seed, config.genre
     directory = Path(directory)
     name = (
         f"silhouettes_v{GENERATOR_VERSION}_s{seed}_{genre or 'mix'}"

@@ -19,13 +19,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from deepdance.config.data import SAMPLINGS
 from deepdance.data.video.reader import keyframe_indices, sample_frame_indices
 from deepdance.errors import DeepdanceError
 
 CENTRE = 0.5
 # A video's key-frame indices (None under exact sampling).
 Keyframes = Sequence[int] | np.ndarray | None
-SAMPLINGS = ("exact", "keyframe")
 # The index rule as the feature store's key names it: changing this text starts a new store.
 SAMPLING_RULE = (
     "one frame per equal segment at offset (k+0.5)/C for clip k of C "

@@ -1,31 +1,20 @@
-"""The checks of the tool commands: scan and download_aist (bench: ``deepdance.bench.config``)."""
+"""``python -m deepdance.download_aist``: the arguments argparse cannot check alone (an argparse
+CLI, so no schema of a Hydra group), each refused in one line naming the flag."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
-from omegaconf import DictConfig
-
-from deepdance.config_checks.values import (
-    _bad,
-    boolean,
-    existing_path,
-    integer,
-    wrapped,
-)
 from deepdance.errors import DeepdanceError
 
 
-def validate_scan(cfg: DictConfig) -> None:
-    """``python -m deepdance.scan``: an existing folder (or file) of videos."""
-    existing_path(cfg, "data.root", kind="any", hint="data.root=<the folder of videos to scan>")
-    integer(cfg, "data.num_frames", low=1)
-    integer(cfg, "workers", low=1)
-    decode = integer(cfg, "decode_frames", low=-1)
-    if decode == 0:
-        raise _bad("decode_frames", decode, "-1 (every frame) or an integer >= 1")
-    boolean(cfg, "fail_on_bad", default=True)
+def _views(flag: str, normalise: Callable[[list[str]], list[str]], values: list[str]) -> None:
+    try:
+        normalise(values)
+    except ValueError as err:
+        raise DeepdanceError(f"{flag}: {err}") from None
 
 
 def validate_download_args(args: argparse.Namespace) -> None:
@@ -61,6 +50,6 @@ def validate_download_args(args: argparse.Namespace) -> None:
             f"--genres {' '.join(unknown)}: unknown genre; expected any of {' '.join(GENRES)}"
         )
     if args.situations:
-        wrapped("--situations", normalise_situations, args.situations)
+        _views("--situations", normalise_situations, args.situations)
     if args.cameras:
-        wrapped("--cameras", normalise_cameras, args.cameras)
+        _views("--cameras", normalise_cameras, args.cameras)
