@@ -46,12 +46,12 @@ class StandInSpec:
         return {"name": self.name, "count": self.count, "seed": self.seed, **vars(self.format)}
 
 
-class _Strict(BaseModel):
+class _Settings(BaseModel):
     # Hydra's struct mode already refuses unknown keys; extra keys added with + are kept
     model_config = ConfigDict(extra="allow", strict=False)
 
 
-class BackboneSettings(_Strict):
+class BackboneSettings(_Settings):
     """The backbone timed: a name timm knows, and optional weights that exist."""
 
     name: str
@@ -75,7 +75,7 @@ class BackboneSettings(_Strict):
         return weights
 
 
-class ProfileSettings(_Strict):
+class ProfileSettings(_Settings):
     """Per device type: the pipeline's batch, workers, precision and the model sweep's batches."""
 
     batch_videos: PositiveInt
@@ -84,14 +84,14 @@ class ProfileSettings(_Strict):
     model_batch_sizes: list[int] = Field(min_length=1)
 
 
-class HeadSettings(_Strict):
+class HeadSettings(_Settings):
     """The GRU head of the training rows."""
 
     gru_sizes: list[int] = Field(min_length=1)
     dropout: float = Field(default=0.4, ge=0, lt=1)
 
 
-class TrainingSettings(_Strict):
+class TrainingSettings(_Settings):
     """The training rows: which set, batch, and enough epochs for a steady state."""
 
     set: str | None = None
@@ -101,7 +101,7 @@ class TrainingSettings(_Strict):
     head: HeadSettings
 
 
-class GeneratorSettings(_Strict):
+class GeneratorSettings(_Settings):
     """The Deep-Dance rows: silhouette size, batch, and the generated dance's rates."""
 
     height: PositiveInt
@@ -114,7 +114,7 @@ class GeneratorSettings(_Strict):
     playback_fps: PositiveFloat
 
 
-class BenchSettings(_Strict):
+class BenchSettings(_Settings):
     """Every key of ``conf/bench/*.yaml`` that changes what is measured."""
 
     videos: str
