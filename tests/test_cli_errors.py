@@ -24,9 +24,10 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, open_dict
 
 from deepdance.bench.config import validate_bench
-from deepdance.config import AUTOENCODER, CLASSIFIER, GENRE_DATA, LATENT_LSTM, SILHOUETTE_DATA
 from deepdance.config import validate as checks
+from deepdance.config.data import GENRE_DATA, SILHOUETTE_DATA
 from deepdance.config.download import validate_download_args
+from deepdance.config.model import AUTOENCODER, CLASSIFIER, LATENT_LSTM
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.models.registry import MODEL_FAMILIES
 from deepdance.utils.run import find_user_error
@@ -150,7 +151,11 @@ BAD_COMMANDS: list[tuple[str, list[str], str]] = [
     ("train", ["data.on_bad_video=ignore"], "data.on_bad_video='ignore'"),
     ("train", ["data.test_clips=0"], "data.test_clips=0"),
     ("train", ["model.backbone.name=notamodel"], "model.backbone.name='notamodel': not a timm model"),
-    ("train", ["data.genres=[BR,XX]"], "data.genres: unknown genre 'XX'"),
+    (
+        "train",
+        ["data.genres=[BR,XX]"],
+        "data.genres=['BR', 'XX']: expected null or at least two distinct genres",
+    ),
     ("train", ["data=aist", "data.root={missing}"], "data.root={missing}: no such file or folder"),
     ("train", ["data=aist", "data.root={five}"], "data root {five}: the val split is empty"),
     ("train", ["data.split=files"], "data.split_dir=None: expected a path to an existing folder"),

@@ -1,10 +1,8 @@
 """The base of every config schema, and the one place a pydantic error becomes one line.
 
-A schema says a group's types, defaults, ranges and choices once. ``parse`` reads a composed
-DictConfig node into it; a refusal reads ``key=value: expected ...``, where ``expected`` is
-derived from the field itself (its type, bounds and choices, or its ``description``), so the
-same setting reads the same whichever rule it broke. Cross-field rules raise ``ValueError``;
-``$`` in their message stands for the node's key prefix (``$fold`` -> ``data.fold``).
+A refusal reads ``key=value: expected ...``, ``expected`` said by the field itself (its
+``description``, or its type, bounds and choices), so a setting reads the same whichever rule
+it broke. A cross-field rule raises ``ValueError``; ``$`` in it is the node's prefix.
 """
 
 from __future__ import annotations
@@ -33,30 +31,20 @@ class Schema(BaseModel):
     @classmethod
     def defaults(cls) -> dict[str, Any]:
         """Every field's default as plain data (``???`` where required): Hydra's seed node."""
-        return {
-            field.alias or name: MISSING if field.is_required() else _plain(field.get_default())
-            for name, field in cls.model_fields.items()
-        }
-
-
-def _plain(value: Any) -> Any:
-    return value.model_dump(by_alias=True) if isinstance(value, BaseModel) else value
-
-
-def _drop_missing(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _drop_missing(v) for k, v in value.items() if v != MISSING}
-    return value
+        dump = {n: f.get_default() for n, f in cls.model_fields.items() if not f.is_required()}
+        plain_dump = cls.model_construct(**dump).model_dump(by_alias=True, include=set(dump))
+        return {f.alias or n: plain_dump.get(f.alias or n, MISSING) for n, f in cls.model_fields.items()}
 
 
 def plain(node: Any, prefix: str) -> Any:
-    """A DictConfig node resolved to plain Python; an interpolation that fails is one line."""
+    """A DictConfig node resolved to plain Python, ``???`` left out; a failed interpolation is one line."""
     if not isinstance(node, DictConfig):
         return node
     try:
-        return _drop_missing(OmegaConf.to_container(node, resolve=True, throw_on_missing=False))
+        values = OmegaConf.to_container(node, resolve=True, throw_on_missing=False)
     except OmegaConfBaseException as err:
         raise DeepdanceError(f"{prefix}: cannot be read ({' '.join(str(err).split())[:200]})") from None
+    return {k: v for k, v in values.items() if v != MISSING}
 
 
 def parse(schema: type[S], node: Any, prefix: str = "") -> S:
@@ -65,43 +53,37 @@ def parse(schema: type[S], node: Any, prefix: str = "") -> S:
     try:
         return schema.model_validate(values)
     except ValidationError as err:
-        raise DeepdanceError(one_line(err, schema, prefix, values)) from None
+        raise DeepdanceError(one_line(err.errors()[0], schema, prefix, values)) from None
 
 
-def one_line(err: ValidationError, schema: type[BaseModel], prefix: str, values: Any) -> str:
-    """The first error of ``err`` as ``key=value: expected ...`` (or ``key is required``)."""
-    first = err.errors()[0]
-    owner, field, loc = _locate(schema, [str(part) for part in first["loc"]])
-    key = ".".join([p for p in (prefix, *loc) if p])
+def one_line(error: dict[str, Any], schema: type[BaseModel], prefix: str, value: Any) -> str:
+    """A pydantic error as ``key=value: expected ...``, ``key is required`` or ``key: not a setting``."""
+    owner, field, loc = _locate(schema, [str(part) for part in error["loc"]])
+    key = ".".join([prefix, *loc]).strip(".")
     for part in loc:
-        values = values.get(part) if isinstance(values, dict) else first["input"]
-    if first["type"] == "missing":
+        value = value.get(part) if isinstance(value, dict) else error["input"]
+    message = str(error.get("ctx", {}).get("error", ""))
+    if error["type"] == "missing":
         return f"{key} is required"
-    if first["type"] == "extra_forbidden":
-        known = ", ".join(f.alias or n for n, f in owner.model_fields.items() if not (f.alias or n)[0] == "_")
-        title = owner.model_config.get("title") or owner.__name__
-        return f"{key}: not a setting of {title}; known: {known}"
-    if first["type"] == "value_error":
-        # a cross-field rule names its keys itself ($); a one-field rule is prefixed by its key
-        message = str(first["ctx"]["error"])
-        if "$" in message:
-            return message.replace("$", f"{prefix}." if prefix else "")
-        return f"{key}={values!r}: {message}" if message.startswith("expected") else f"{key}: {message}"
-    return f"{key}={values!r}: expected {expected(field)}"
+    if error["type"] == "extra_forbidden":
+        known = ", ".join(f.alias or n for n, f in owner.model_fields.items() if not f.alias)
+        return f"{key}: not a setting of {owner.model_config.get('title') or owner.__name__}; known: {known}"
+    if "$" in message:
+        return message.replace("$", f"{prefix}." if prefix else "")
+    if message and not message.startswith("expected"):
+        return f"{key}: {message}"
+    return f"{key}={value!r}: {message or 'expected ' + expected(field)}"
 
 
 def _locate(schema: type[BaseModel], loc: list[str]) -> tuple[type[BaseModel], FieldInfo | None, list[str]]:
-    """The model that holds the field at ``loc``, that field, and its key path (a list index
-    or a union member after it is left out: the whole field is shown)."""
-    owner: type[BaseModel] = schema
-    field, path = None, []
+    """The model holding the field at ``loc``, the field, its key path (a list index or a union
+    member after the field is left out: the whole field is shown)."""
+    owner, field, path = schema, None, []
     for part in loc:
-        fields = {f.alias or n: f for n, f in owner.model_fields.items()}
-        field = fields.get(part)
+        field = {f.alias or n: f for n, f in owner.model_fields.items()}.get(part)
         path.append(part)
-        if field is None:
-            break
-        nested = [t for t in _members(field.annotation) if isinstance(t, type) and issubclass(t, BaseModel)]
+        kinds = _members(field.annotation) if field else []
+        nested = [t for t in kinds if isinstance(t, type) and issubclass(t, BaseModel)]
         if not nested or part == loc[-1]:
             break
         owner = nested[0]
@@ -109,6 +91,7 @@ def _locate(schema: type[BaseModel], loc: list[str]) -> tuple[type[BaseModel], F
 
 
 def _members(annotation: Any) -> list[Any]:
+    """The types of a union but ``None``; ``[annotation]`` for any other."""
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         return [a for a in typing.get_args(annotation) if a is not type(None)]
     return [annotation]
@@ -116,36 +99,23 @@ def _members(annotation: Any) -> list[Any]:
 
 def expected(field: FieldInfo | None) -> str:
     """What a field accepts, in words: its description, or its type and bounds."""
-    if field is None:
-        return "a valid value"
-    if field.description:
-        return field.description
-    members = _members(field.annotation)
-    nullable = len(members) < len(typing.get_args(field.annotation)) and members != [field.annotation]
-    text = _kind(members[0], field.metadata)
-    return text + (" or null" if nullable and not text.endswith("or null") else "")
-
-
-def _kind(annotation: Any, metadata: list[Any]) -> str:
-    if typing.get_origin(annotation) is typing.Literal:
-        return "one of " + ", ".join(map(str, typing.get_args(annotation)))
-    if annotation is bool:
-        return "true or false"
-    if annotation is str:
-        return "a non-empty string"
-    noun = {int: "an integer", float: "a number"}.get(annotation, "a valid value")
-    return noun + _bounds(metadata)
+    if field is None or field.description:
+        return field.description if field else "a valid value"
+    kind = _members(field.annotation)[0]
+    nullable = type(None) in typing.get_args(field.annotation)
+    if typing.get_origin(kind) is typing.Literal:
+        text = "one of " + ", ".join(map(str, typing.get_args(kind)))
+    else:
+        nouns = {bool: "true or false", str: "a non-empty string", int: "an integer", float: "a number"}
+        text = nouns.get(kind, "a valid value") + _bounds(field.metadata)
+    return text + (" or null" if nullable else "")
 
 
 def _bounds(metadata: list[Any]) -> str:
     """`` >= 1``, `` in [0, 1)``: the field's bounds (annotated_types Ge, Gt, Le, Lt)."""
-    bounds = {
-        name: getattr(m, name) for m in metadata for name in ("ge", "gt", "le", "lt") if hasattr(m, name)
-    }
-    low = next(((op, bounds[key]) for key, op in (("ge", ">="), ("gt", ">")) if key in bounds), None)
-    high = next(((op, bounds[key]) for key, op in (("le", "<="), ("lt", "<")) if key in bounds), None)
+    found = {k: getattr(m, k) for m in metadata for k in ("ge", "gt", "le", "lt") if hasattr(m, k)}
+    low = next(((op, found[k]) for k, op in (("ge", ">="), ("gt", ">")) if k in found), None)
+    high = next(((op, found[k]) for k, op in (("le", "<="), ("lt", "<")) if k in found), None)
     if low and high:
-        left, right = "[" if low[0] == ">=" else "(", "]" if high[0] == "<=" else ")"
-        return f" in {left}{low[1]:g}, {high[1]:g}{right}"
-    bound = low or high
-    return f" {bound[0]} {bound[1]:g}" if bound else ""
+        return f" in {'[('[low[0] == '>']}{low[1]:g}, {high[1]:g}{'])'[high[0] == '<']}"
+    return f" {(low or high)[0]} {(low or high)[1]:g}" if low or high else ""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from deepdance.config.base import Schema
 
@@ -37,13 +37,12 @@ class FeaturesConfig(Schema, title="data.features"):
 
 def _dataclass(cls: type, value: Any) -> Any:
     """A settings dataclass from a mapping; its own checks (``__post_init__``) speak."""
-    if value is None or isinstance(value, cls):
-        return value
+    names = ", ".join(cls.__dataclass_fields__)
     if not isinstance(value, dict):
-        raise ValueError(f"expected null or a mapping of {', '.join(cls.__dataclass_fields__)}")
+        raise ValueError(f"expected null or a mapping of {names}")
     unknown = sorted(set(value) - set(cls.__dataclass_fields__))
     if unknown:
-        raise ValueError(f"{unknown[0]}: not a setting; known: {', '.join(cls.__dataclass_fields__)}")
+        raise ValueError(f"{unknown[0]}: not a setting; known: {names}")
     try:
         return cls(**value)
     except TypeError as err:
@@ -95,41 +94,29 @@ class GenreDataConfig(Schema, title="GenreDataModule"):
     # skip (leave out, list in <run dir>/bad_videos.csv) | error (stop at the first)
     on_bad_video: Literal["skip", "error"] = "skip"
 
-    @field_validator("synthetic", mode="before")
+    @field_validator("synthetic", "augment", mode="before")
     @classmethod
-    def _synthetic(cls, value: Any) -> Any:
+    def _settings(cls, value: Any, info: ValidationInfo) -> Any:
+        from deepdance.data.genre.augment import ClipAugment
         from deepdance.data.synthetic.dataset import SyntheticConfig
 
-        return _dataclass(SyntheticConfig, value)
+        known = {"synthetic": SyntheticConfig, "augment": ClipAugment}[info.field_name]
+        return value if value is None or isinstance(value, known) else _dataclass(known, value)
 
-    @field_validator("augment", mode="before")
+    @field_validator("genres", "cameras", "situations")
     @classmethod
-    def _augment(cls, value: Any) -> Any:
-        from deepdance.data.genre.augment import ClipAugment
+    def _aist(cls, values: list[Any] | None, info: ValidationInfo) -> list[Any] | None:
+        from deepdance.data.aist.names import GENRES, normalise_cameras, normalise_situations
 
-        return _dataclass(ClipAugment, value)
-
-    @field_validator("genres")
-    @classmethod
-    def _genres(cls, genres: list[str] | None) -> list[str] | None:
-        from deepdance.data.aist.names import GENRES
-
-        unknown = [g for g in genres or [] if g not in GENRES]
-        if unknown:
-            raise ValueError(
-                f"unknown genre {', '.join(map(repr, unknown))}; AIST++ genres are {', '.join(GENRES)}"
-            )
-        if genres is not None and (len(set(genres)) != len(genres) or len(genres) < 2):
-            raise ValueError(f"expected at least two distinct genres of {', '.join(GENRES)}")
-        return genres
-
-    @field_validator("cameras", "situations")
-    @classmethod
-    def _views(cls, values: list[Any] | None, info: Any) -> list[Any] | None:
-        from deepdance.data.aist.names import normalise_cameras, normalise_situations
-
-        check = normalise_cameras if info.field_name == "cameras" else normalise_situations
-        return values if values is None else (check(values) and values)
+        if values is not None and info.field_name == "cameras":
+            normalise_cameras(values)
+        elif values is not None and info.field_name == "situations":
+            normalise_situations(values)
+        elif values is not None and (
+            not set(values) <= set(GENRES) or len(set(values)) < max(len(values), 2)
+        ):
+            raise ValueError(f"expected null or at least two distinct genres of {', '.join(GENRES)}")
+        return values
 
     @model_validator(mode="after")
     def _dancers(self) -> GenreDataConfig:
@@ -184,7 +171,9 @@ class SilhouetteDataConfig(Schema, title="SilhouetteDataModule"):
     polarity: Literal["dark", "light"] = "dark"
     # a box of the source frame kept (a figure's plot area); boxes painted as background
     crop: Box | None = Field(None, description=BOX)
-    ignore_boxes: list[Box] = Field([], description="a list of [top, left, bottom, right] boxes")
+    ignore_boxes: list[Box] = Field(
+        [], description="a list of [top, left, bottom, right] boxes like data.crop"
+    )
     # drop the start of every video
     start_seconds: float = Field(0.0, ge=0)
     # chronological: the end of each video validates and tests | dancer: AIST++-named videos,
@@ -202,26 +191,23 @@ class SilhouetteDataConfig(Schema, title="SilhouetteDataModule"):
     # training augmentation (deepdance.data.silhouette.augment): mirror, N sampling phases, speeds
     flip: bool = False
     phases: int = Field(1, ge=1)
-    time_warp: list[float] | None = Field(None, description="null or [low, high] with 0 < low <= high")
+    time_warp: Annotated[list[Annotated[float, Field(gt=0)]], Field(min_length=2, max_length=2)] | None = (
+        Field(None, description="null or [low, high] with 0 < low <= high, e.g. [0.8, 1.25]")
+    )
     batch_size: int = Field(32, ge=1)
     num_workers: int = Field(0, ge=0)
     pin_memory: bool = False
     persistent_workers: bool = False
     synthetic: SilhouetteSyntheticConfig | None = SilhouetteSyntheticConfig()
 
-    @field_validator("crop", "ignore_boxes")
+    @field_validator("crop", "ignore_boxes", "time_warp")
     @classmethod
-    def _boxes(cls, value: Any) -> Any:
-        for box in value if value and isinstance(value[0], list) else [value] if value else []:
-            if box[2] <= box[0] or box[3] <= box[1]:
-                raise ValueError(f"expected {BOX}")
-        return value
-
-    @field_validator("time_warp")
-    @classmethod
-    def _speeds(cls, value: list[float] | None) -> list[float] | None:
-        if value is not None and (len(value) != 2 or not 0 < value[0] <= value[1]):
-            raise ValueError("expected null or [low, high] with 0 < low <= high, e.g. [0.8, 1.25]")
+    def _ordered(cls, value: Any, info: ValidationInfo) -> Any:
+        """A box's bottom below its top and right of its left; the slower speed first."""
+        many = value if info.field_name == "ignore_boxes" else [value] if value else []
+        for v in many:
+            if not (0 < v[0] <= v[1] if len(v) == 2 else v[0] < v[2] and v[1] < v[3]):
+                raise ValueError(f"expected {cls.model_fields[info.field_name].description}")
         return value
 
     @model_validator(mode="after")

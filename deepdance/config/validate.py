@@ -1,7 +1,7 @@
-"""Each entry point's start-up check, run first thing inside ``task_wrapper``: the schemas of
-its groups, then what no schema can know, said once here: a timm model name, a checkpoint's
-model family, files on disk, and a split that needs the directory listing. A wrong value costs
-one ``error:`` line and no time: nothing is decoded, generated or built before it."""
+"""Each entry point's start-up check, first thing inside ``task_wrapper``: the schemas of its
+groups, then what no schema can know, said once here: a timm model name, a checkpoint's model
+family, files on disk, a split that needs the directory listing. A wrong value costs one
+``error:`` line before any video is decoded, dataset generated or model built."""
 
 from __future__ import annotations
 
@@ -14,58 +14,49 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import MissingMandatoryValue, OmegaConfBaseException
 from pydantic import BaseModel
 
-from deepdance.config import commands
+from deepdance.config import commands, model
 from deepdance.config.base import parse
 from deepdance.config.data import GENRE_DATA, SILHOUETTE_DATA, GenreDataConfig, SilhouetteDataConfig
-from deepdance.config.model import (
-    AUTOENCODER,
-    CLASSIFIER,
-    LATENT_LSTM,
-    AutoencoderConfig,
-    ClassifierConfig,
-    LatentLSTMConfig,
-)
+from deepdance.config.model import ClassifierConfig, LatentLSTMConfig
 from deepdance.config.trainer import TrainerConfig
 from deepdance.errors import DeepdanceError
 
 S = TypeVar("S", bound=BaseModel)
 DATA = {GENRE_DATA: GenreDataConfig, SILHOUETTE_DATA: SilhouetteDataConfig}
-MODELS = {CLASSIFIER: ClassifierConfig, AUTOENCODER: AutoencoderConfig, LATENT_LSTM: LatentLSTMConfig}
-KIND = {"dir": ("folder", "no such folder"), "file": ("file", "no such file")}
+MODELS = {
+    model.CLASSIFIER: ClassifierConfig,
+    model.AUTOENCODER: model.AutoencoderConfig,
+    model.LATENT_LSTM: LatentLSTMConfig,
+}
+KINDS = {"dir": ("folder", "no such folder"), "file": ("file", "no such file")}
 
 
 def top(schema: type[S], cfg: DictConfig) -> S:
-    """The command's own top-level keys (each resolved alone; ``???`` is left out)."""
+    """The command's own top-level keys, each resolved alone (``???`` left out)."""
     values = {}
-    for name in (f.alias or n for n, f in schema.model_fields.items()):
+    for name in (name for name in schema.model_fields if name in cfg):
         try:
-            value = cfg[name] if name in cfg else None
+            values[name] = OmegaConf.to_object(cfg[name]) if OmegaConf.is_config(cfg[name]) else cfg[name]
         except MissingMandatoryValue:
             continue
-        if name in cfg:
-            values[name] = (
-                OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
-            )
     return parse(schema, values)
 
 
 def existing(value: str | None, key: str, kind: str = "any", hint: str = "") -> Path:
     """A path that exists: ``kind`` file, dir or any."""
-    noun, missing = KIND.get(kind, ("file or folder", "no such file or folder"))
+    noun, missing = KINDS.get(kind, ("file or folder", "no such file or folder"))
+    hint = f"; {hint}" if hint else ""
     if not value:
-        raise DeepdanceError(
-            f"{key}={value}: expected a path to an existing {noun}{'; ' + hint if hint else ''}"
-        )
+        raise DeepdanceError(f"{key}={value}: expected a path to an existing {noun}{hint}")
     path = Path(value).expanduser()
     if not (path.is_file() if kind == "file" else path.is_dir() if kind == "dir" else path.exists()):
         missing = "a file, not a folder" if kind == "dir" and path.is_file() else missing
-        raise DeepdanceError(f"{key}={value}: {missing}{'; ' + hint if hint else ''}")
+        raise DeepdanceError(f"{key}={value}: {missing}{hint}")
     return path
 
 
 def check_family(path: Path | str, command: str, key: str = "ckpt_path") -> dict[str, Any]:
-    """The checkpoint's stored metadata, refused in one line when ``command`` does not take its
-    model family (``deepdance.models.registry``)."""
+    """The checkpoint's metadata; one line when ``command`` does not take its model family."""
     from deepdance.models.registry import require_family
     from deepdance.utils.checkpoints import read_deepdance_metadata
 
@@ -74,59 +65,45 @@ def check_family(path: Path | str, command: str, key: str = "ckpt_path") -> dict
     return metadata
 
 
-def target(node: Any, group: str, known: Iterable[str]) -> str:
-    """The group's ``_target_``, one of ``known``."""
-    value = OmegaConf.select(node, "_target_") if OmegaConf.is_config(node) else (node or {}).get("_target_")
-    if value not in known:
-        raise DeepdanceError(f"{group}._target_={value!r}: expected one of {', '.join(known)}")
-    return str(value)
+def schema_of(node: Any, group: str, schemas: dict[str, type[S]]) -> type[S]:
+    """The schema of the class the group's ``_target_`` names (an old path read as today's)."""
+    from deepdance.utils.legacy_targets import current_target
+
+    target = OmegaConf.select(node, "_target_") if OmegaConf.is_config(node) else node.get("_target_")
+    if current_target(str(target)) not in schemas:
+        raise DeepdanceError(f"{group}._target_={target!r}: expected one of {', '.join(schemas)}")
+    return schemas[current_target(str(target))]
 
 
 def check_data(node: Any) -> GenreDataConfig | SilhouetteDataConfig:
     """``data``: its schema, its files, and (real videos) a split from the file names alone."""
-    from deepdance.utils.legacy_targets import current_target
+    from deepdance.data.genre.manifest import build_manifest
 
-    schema = DATA[current_target(target(node, "data", [*DATA, *map(str, _legacy_data())]))]
-    config = parse(schema, node, "data")
+    config = parse(schema_of(node, "data", DATA), node, "data")
     if isinstance(config, SilhouetteDataConfig):
         if config.root is not None:
             existing(config.root, "data.root", hint="a silhouette video or a folder of them")
         return config
-    hint = "a folder holding <split_set>_train.txt, _val.txt, _test.txt (the AIST++ annotations' splits/)"
     if config.split == "files" or config.split_dir is not None:
-        existing(config.split_dir, "data.split_dir", "dir", hint)
+        existing(config.split_dir, "data.split_dir", "dir", "a folder of <split_set>_train/val/test.txt")
     if config.synthetic is None:
         existing(config.root, "data.root", hint="data=aist reads AIST++ videos from this folder")
-        check_split_from_names(config)
+        # an empty split stops the run before hours of probing or feature extraction
+        build_manifest(config)
     return config
-
-
-def _legacy_data() -> list[str]:
-    from deepdance.utils.legacy_targets import LEGACY_TARGETS
-
-    return [old for old, new in LEGACY_TARGETS.items() if new in DATA]
-
-
-def check_split_from_names(config: GenreDataConfig) -> None:
-    """Real videos: the manifest and its split from the file names (nothing decoded), so an
-    empty split stops the run before hours of probing or feature extraction."""
-    from deepdance.data.genre.manifest import build_manifest
-
-    build_manifest(config)
 
 
 def check_model(cfg: DictConfig, allow_missing: Iterable[str] = ()) -> BaseModel:
     """``model``: its schema, a backbone timm knows, the autoencoder checkpoint it reads (an
     earlier stage's, when ``allow_missing`` names it)."""
-    node = cfg.model
-    unset = OmegaConf.is_missing(node, "autoencoder_ckpt")
+    node, unset = cfg.model, OmegaConf.is_missing(cfg.model, "autoencoder_ckpt")
     if unset:
         # required, but said after the rules between settings
         node = OmegaConf.merge(node, {"autoencoder_ckpt": "(not set)"})
-    config = parse(MODELS[target(node, "model", MODELS)], node, "model")
+    config = parse(schema_of(node, "model", MODELS), node, "model")
     if isinstance(config, ClassifierConfig):
         check_backbone(config)
-    elif isinstance(config, LatentLSTMConfig):
+    if isinstance(config, LatentLSTMConfig):
         check_lstm_data(config, cfg)
         hint = "the best checkpoint of experiment=deep_dance_ae"
         if "model.autoencoder_ckpt" in allow_missing:
@@ -178,28 +155,25 @@ def validate_train(cfg: DictConfig, allow_missing: Iterable[str] = ()) -> None:
     check_data(cfg.data)
     check_model(cfg, allow_missing)
     parse(TrainerConfig, cfg.trainer, "trainer")
+    # ``last`` is resolved (and its family checked) by train itself
     if command.ckpt_path not in (None, "", "last"):
-        # ``last`` is resolved (and its family checked) by train itself
         from deepdance.models.registry import check_model_target
-        from deepdance.utils.checkpoints import load_checkpoint
+        from deepdance.utils.checkpoints import read_deepdance_metadata
 
-        path = existing(
-            command.ckpt_path, "ckpt_path", "file", "a checkpoint of this model, or last, or null"
-        )
-        check_model_target(load_checkpoint(path).get("deepdance") or {}, cfg.model._target_, path)
+        hint = "a checkpoint of this model, or last, or null"
+        path = existing(command.ckpt_path, "ckpt_path", "file", hint)
+        check_model_target(read_deepdance_metadata(path), cfg.model._target_, path)
 
 
 def validate_stages(cfg: DictConfig, compose: Callable[[str, DictConfig], DictConfig]) -> None:
-    """``experiment=deep_dance``: every stage's config, before the first stage trains;
-    ``compose(name, stage)`` gives a stage's config."""
+    """``experiment=deep_dance``: every stage's config (``compose(name, stage)``) before the first trains."""
     seen: list[str] = []
     for name in cfg.stages:
         stage = parse(commands.Stage, cfg.stages[name], f"stages.{name}")
-        if stage.autoencoder_from is not None and stage.autoencoder_from not in seen:
-            raise DeepdanceError(
-                f"stages.{name}.autoencoder_from={stage.autoencoder_from!r}: expected an earlier stage: "
-                + (", ".join(seen) or "none")
-            )
+        if stage.autoencoder_from not in (None, *seen):
+            earlier = ", ".join(seen) or "none"
+            key = f"stages.{name}.autoencoder_from={stage.autoencoder_from!r}"
+            raise DeepdanceError(f"{key}: expected an earlier stage: {earlier}")
         try:
             stage_cfg = compose(name, cfg.stages[name])
         except (HydraException, OmegaConfBaseException) as err:
@@ -227,11 +201,10 @@ def data_config(stored: dict[str, Any], cfg: DictConfig) -> DictConfig:
     from hydra.core.hydra_config import HydraConfig
 
     merged = OmegaConf.create(stored)
-    overrides = HydraConfig.get().overrides.task if HydraConfig.initialized() else []
-    for override in overrides:
+    for override in HydraConfig.get().overrides.task if HydraConfig.initialized() else []:
         key = override.split("=", 1)[0].lstrip("+~")
+        # a whole new data group replaces the stored one
         if key == "data":
-            # a whole new data group replaces the stored one
             return cfg.data
         if key.startswith("data."):
             OmegaConf.update(merged, key[len("data.") :], OmegaConf.select(cfg, key), force_add=True)
@@ -239,8 +212,8 @@ def data_config(stored: dict[str, Any], cfg: DictConfig) -> DictConfig:
 
 
 def validate_eval(cfg: DictConfig) -> tuple[dict[str, Any], DictConfig]:
-    """``python -m deepdance.eval``: the checkpoint's family and the data it is tested on (the
-    stored settings with this command's ``data.*`` on top). Returns its metadata and that data."""
+    """``python -m deepdance.eval``: the checkpoint's family and the data it is tested on (its
+    stored settings with this command's ``data.*`` on top): returns its metadata and that data."""
     from deepdance.models.registry import check_data_target
 
     command = top(commands.EvalCommand, cfg)
@@ -256,13 +229,12 @@ def validate_eval(cfg: DictConfig) -> tuple[dict[str, Any], DictConfig]:
 def validate_predict(cfg: DictConfig) -> dict[str, Any]:
     """``python -m deepdance.predict``: a genre classifier checkpoint and a video or folder."""
     command = top(commands.PredictCommand, cfg)
-    path = existing(command.ckpt_path, "ckpt_path", "file", "a genre classifier checkpoint")
     existing(command.video, "video", hint="a video file or a folder of videos")
-    return check_family(path, "predict")
+    return check_family(existing(command.ckpt_path, "ckpt_path", "file"), "predict")
 
 
 def validate_generate(cfg: DictConfig) -> dict[str, Any]:
-    """``python -m deepdance.generate``: a latent LSTM checkpoint and sane rollout settings."""
+    """``python -m deepdance.generate``: a latent LSTM checkpoint, a seed video if one is named."""
     command = top(commands.GenerateCommand, cfg)
     path = existing(command.ckpt_path, "ckpt_path", "file", "the latent LSTM's best_ckpt")
     if command.seed != "random":
@@ -271,20 +243,20 @@ def validate_generate(cfg: DictConfig) -> dict[str, Any]:
 
 
 def validate_score_generation(cfg: DictConfig) -> dict[str, Any]:
-    """``python -m deepdance.score_generation``: a latent LSTM, a genre recognizer, sane counts."""
+    """``python -m deepdance.score_generation``: a latent LSTM, a genre recognizer (checkpoints)."""
     command = top(commands.ScoreGenerationCommand, cfg)
-    lstm = existing(command.lstm_ckpt, "lstm_ckpt", "file", "the latent LSTM's best_ckpt")
-    recognizer = existing(command.recognizer_ckpt, "recognizer_ckpt", "file", "experiment=silhouette_genre")
+    checkpoints = {"lstm_ckpt": "score_generation", "recognizer_ckpt": "recognizer_ckpt"}
     if command.data_root is not None:
         existing(command.data_root, "data_root")
-    check_family(recognizer, "recognizer_ckpt", key="recognizer_ckpt")
     if command.uncond_ckpt is not None:
-        check_family(existing(command.uncond_ckpt, "uncond_ckpt", "file"), "score_generation", "uncond_ckpt")
-    return check_family(lstm, "score_generation", key="lstm_ckpt")
+        checkpoints["uncond_ckpt"] = "score_generation"
+    found = {key: existing(getattr(command, key), key, "file") for key in checkpoints}
+    metadata = {key: check_family(found[key], use, key) for key, use in reversed(checkpoints.items())}
+    return metadata["lstm_ckpt"]
 
 
 def validate_scan(cfg: DictConfig) -> None:
     """``python -m deepdance.scan``: an existing folder (or file) of videos."""
     existing(OmegaConf.select(cfg, "data.root"), "data.root", hint="data.root=<the folder of videos to scan>")
-    parse(DATA[target(cfg.data, "data", DATA)], cfg.data, "data")
+    parse(schema_of(cfg.data, "data", DATA), cfg.data, "data")
     top(commands.ScanCommand, cfg)
