@@ -21,11 +21,14 @@ import hydra
 import pytorch_lightning as pl
 from omegaconf import DictConfig
 
+from deepdance.config.base import parse
+from deepdance.config.data import GenreDataConfig
 from deepdance.config.validate import validate_extract_features
 from deepdance.data.genre.manifest import build_manifest, ensure_videos, one_manifest_per_run
 from deepdance.errors import DeepdanceError
 from deepdance.features.extract import extraction_trainer, fill_feature_store
-from deepdance.run.genre_data import data_settings, extraction_inputs
+from deepdance.models.registry import build_model
+from deepdance.run.genre_data import extraction_inputs
 from deepdance.utils.run import print_config_tree, task_wrapper
 
 log = logging.getLogger("deepdance.extract_features")
@@ -41,7 +44,7 @@ def extract(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
         pl.seed_everything(cfg.seed, workers=True)
     if cfg.get("print_config"):
         print_config_tree(cfg)
-    model = hydra.utils.instantiate(cfg.model, _recursive_=False)
+    model = build_model(cfg.model)
     if not getattr(model, "frozen", False):
         raise DeepdanceError(
             "extract_features needs a frozen backbone (model.backbone.freeze=true, e.g. model=genre_gru): "
@@ -54,9 +57,9 @@ def extract(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
             f"splits={list(splits)}: unknown split(s) {sorted(unknown)}; use train, val, test"
         )
     # the same walk as train's: videos -> manifest -> store
-    settings = data_settings(cfg.data)
-    ensure_videos(settings)
-    inputs = extraction_inputs(build_manifest(settings), settings, model, splits)
+    config = parse(GenreDataConfig, cfg.data, "data")
+    ensure_videos(config)
+    inputs = extraction_inputs(build_manifest(config), config, model, splits)
     store, report = fill_feature_store(*inputs, extraction_trainer(cfg.trainer))
     result = report.as_dict()
     if _is_global_zero():

@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 import torch
 
+from deepdance.config.base import parse
+from deepdance.config.data import GenreDataConfig
 from deepdance.data.genre.datamodule import GenreDataModule
 from deepdance.data.video import probe_video, read_clip, sample_frame_indices
 from deepdance.data.video.bad_videos import probe_videos
@@ -124,16 +126,16 @@ def test_short_and_variable_frame_rate_videos_are_read_frame_accurately(
 def _datamodule(
     root: Path, report_dir: Path, on_bad_video: str = "skip", workers: int = 2
 ) -> GenreDataModule:
-    return GenreDataModule(
-        str(root),
+    config = GenreDataConfig(
+        root=str(root),
         num_frames=4,
         img_size=32,
         batch_size=4,
         num_workers=workers,
         persistent_workers=False,
         on_bad_video=on_bad_video,
-        report_dir=str(report_dir),
     )
+    return GenreDataModule(config, report_dir=str(report_dir))
 
 
 def _rows(report: Path) -> list[dict[str, str]]:
@@ -304,8 +306,8 @@ def test_training_with_error_stops_with_one_line_naming_the_file(
 
 
 def test_unknown_policy_is_refused() -> None:
-    with pytest.raises(DeepdanceError, match="data.on_bad_video='ignore' is not known"):
-        GenreDataModule("/nowhere", on_bad_video="ignore")
+    with pytest.raises(DeepdanceError, match="data.on_bad_video='ignore': expected one of skip, error"):
+        parse(GenreDataConfig, {"root": "/nowhere", "on_bad_video": "ignore"}, "data")
 
 
 @pytest.mark.parametrize(

@@ -340,9 +340,11 @@ def test_feature_store_key_names_the_same_rule_as_before(tmp_path) -> None:
 def test_datamodule_items_use_the_sampler_with_their_own_generator(tiny_synthetic) -> None:
     """Through the genre datasets: a training item (index, seed) jitters as the table says,
     validation takes the centres, test the plan (15-frame videos, 4 frames a clip)."""
+    from deepdance.config.data import GenreDataConfig
     from deepdance.data.genre.datamodule import GenreDataModule
 
-    datamodule = GenreDataModule(str(tiny_synthetic), num_frames=4, img_size=32, num_workers=0, test_clips=2)
+    config = GenreDataConfig(root=str(tiny_synthetic), num_frames=4, img_size=32, num_workers=0, test_clips=2)
+    datamodule = GenreDataModule(config)
     datamodule.setup()
     want = TABLE[(15, 4, "none")]
     assert datamodule.manifest["frames"].eq(15).all()

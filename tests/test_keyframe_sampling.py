@@ -10,6 +10,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from deepdance.config.base import parse
+from deepdance.config.data import GenreDataConfig
 from deepdance.data.genre.datamodule import GenreDataModule
 from deepdance.data.video import keyframe_indices, read_clip, snap_to_keyframes
 from deepdance.data.video.clip_sampling import ClipSampler
@@ -99,18 +101,19 @@ def test_keyframe_indices_names_a_missing_file(tmp_path: Path) -> None:
 
 
 def test_datamodule_keyframe_sampling(tiny_synthetic: Path) -> None:
-    dm = GenreDataModule(str(tiny_synthetic), num_frames=4, img_size=32, num_workers=0, sampling="keyframe")
+    small = {"root": str(tiny_synthetic), "num_frames": 4, "img_size": 32, "num_workers": 0}
+    dm = GenreDataModule(GenreDataConfig(**small, sampling="keyframe"))
     dm.setup()
     assert "keyframes" in dm.manifest and all(k[0] == 0 for k in dm.manifest["keyframes"])
     item = dm.datasets["test"][0]
     assert item["indices"].tolist() == [[0, 1, 2, 3]]  # (clips, T); 1 s clips: a single key frame at 0
     assert item["frames"].shape == (1, 4, 3, 32, 32)
-    exact = GenreDataModule(str(tiny_synthetic), num_frames=4, img_size=32, num_workers=0)
+    exact = GenreDataModule(GenreDataConfig(**small))
     exact.setup()
-    assert exact.hparams.sampling == "exact" and "keyframes" not in exact.manifest
+    assert exact.config.sampling == "exact" and "keyframes" not in exact.manifest
     assert exact.datasets["test"][0]["indices"].tolist() != [[0, 1, 2, 3]]
 
 
-def test_datamodule_rejects_unknown_sampling(tiny_synthetic: Path) -> None:
+def test_data_config_rejects_unknown_sampling(tiny_synthetic: Path) -> None:
     with pytest.raises(DeepdanceError, match="data.sampling='nearest'.*exact.*keyframe"):
-        GenreDataModule(str(tiny_synthetic), sampling="nearest")
+        parse(GenreDataConfig, {"root": str(tiny_synthetic), "sampling": "nearest"}, "data")

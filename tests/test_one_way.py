@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 import torch
 
+from deepdance.config.data import GenreDataConfig
 from deepdance.data.aist import names
 from deepdance.data.genre.manifest import build_manifest, one_manifest_per_run
 from tests.helpers.runs import compose_config, run_eval, run_predict, small_run, train_in_process
@@ -80,17 +81,12 @@ def test_the_manifest_is_built_once_per_run(
 def test_within_a_run_equal_settings_share_one_manifest(
     tiny_synthetic: Path, manifests_built: Counter
 ) -> None:
-    settings = {
-        "root": str(tiny_synthetic),
-        "split": "dancer",
-        "seed": 0,
-        "val_dancers": 1,
-        "test_dancers": 1,
-        "split_set": "crossmodal",
-    }
+    settings = GenreDataConfig(root=str(tiny_synthetic))
     with one_manifest_per_run():
         first, again = build_manifest(settings), build_manifest(settings)
-        other_seed = build_manifest({**settings, "seed": 1})
+        # a setting outside the manifest's keys shares it; the split seed does not
+        assert build_manifest(settings.model_copy(update={"num_frames": 3})) is not first
+        other_seed = build_manifest(settings.model_copy(update={"seed": 1}))
     assert manifests_built["manifest"] == 2
     pd.testing.assert_frame_equal(first, again)
     # a copy each: a caller that adds columns (probing) changes nobody else's

@@ -8,6 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from deepdance.config.base import parse
+from deepdance.config.data import GenreDataConfig
 from deepdance.data.aist import (
     build_manifest,
     filter_manifest,
@@ -17,15 +19,6 @@ from deepdance.data.aist import (
 )
 from deepdance.data.genre.manifest import build_manifest as genre_manifest
 from deepdance.errors import DeepdanceError
-
-# The data settings a manifest reads, as conf/data/genre_base.yaml sets them.
-SPLIT_SETTINGS = {
-    "split": "dancer",
-    "seed": 0,
-    "val_dancers": 1,
-    "test_dancers": 1,
-    "split_set": "crossmodal",
-}
 
 
 def _manifest() -> pd.DataFrame:
@@ -125,16 +118,15 @@ def _write_split_files(tiny_synthetic: Path, tmp_path: Path) -> tuple[Path, dict
 
 def test_manifest_uses_split_files_and_filters(tiny_synthetic: Path, tmp_path: Path) -> None:
     split_dir, expected = _write_split_files(tiny_synthetic, tmp_path)
-    root = {**SPLIT_SETTINGS, "root": str(tiny_synthetic)}
-    manifest = genre_manifest({**root, "split": "files", "split_dir": str(split_dir)})
+    root = str(tiny_synthetic)
+    manifest = genre_manifest(GenreDataConfig(root=root, split="files", split_dir=str(split_dir)))
     for split, names in expected.items():
         assert set(manifest.loc[manifest["split"] == split, "sequence"]) == names
     assert len(manifest) == 29 and "frames" not in manifest  # nothing probed (no video opened) to split
     with pytest.raises(DeepdanceError, match="no video matches data.cameras=\\[2\\]"):
-        genre_manifest({**root, "cameras": [2]})
-    with pytest.raises(
-        DeepdanceError, match="data.cameras=None / data.situations=\\['XY'\\]: situation 'XY' is not known"
-    ):
-        genre_manifest({**root, "situations": ["XY"]})
+        genre_manifest(GenreDataConfig(root=root, cameras=[2]))
+    # the schema refuses an unknown situation before any manifest
+    with pytest.raises(DeepdanceError, match="data.situations: situation 'XY' is not known"):
+        parse(GenreDataConfig, {"root": root, "situations": ["XY"]}, "data")
     with pytest.raises(DeepdanceError, match="crossmodal_train.txt does not exist"):
-        genre_manifest({**root, "split": "files", "split_dir": str(tmp_path / "nowhere")})
+        genre_manifest(GenreDataConfig(root=root, split="files", split_dir=str(tmp_path / "nowhere")))

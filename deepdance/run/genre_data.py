@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import hydra
 import pandas as pd
 import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf
 
-from deepdance.data.genre.datamodule import FEATURE_DEFAULTS, GenreDataModule
+from deepdance.config.base import parse
+from deepdance.config.data import GENRE_DATA, GenreDataConfig
+from deepdance.data.genre.datamodule import GenreDataModule
 from deepdance.data.genre.manifest import build_manifest, ensure_videos, video_refs
 from deepdance.data.silhouette.datamodule import SilhouetteDataModule
 from deepdance.data.video.clip_sampling import ClipSampler
@@ -32,6 +33,7 @@ from deepdance.features.extract import (
     wants_feature_store,
 )
 from deepdance.features.store import FeatureStore
+from deepdance.utils.legacy_targets import current_target
 
 log = logging.getLogger(__name__)
 
@@ -48,53 +50,46 @@ def build_datamodule(
     """The run's datamodule. A frozen backbone reads the features of ``splits`` from the store
     (filled here on first use), never the videos; under ``fast_dev_run`` only a complete store
     is read (a one-batch check should not fill it)."""
-    if not issubclass(hydra.utils.get_class(data_cfg._target_), GenreDataModule):
+    if current_target(OmegaConf.select(data_cfg, "_target_")) != GENRE_DATA:
         # the silhouette dance: its typed config, from the node
         return SilhouetteDataModule.from_config(data_cfg)
-    settings = data_settings(data_cfg)
-    ensure_videos(settings)
-    manifest = build_manifest(settings)
-    store = stored_features(manifest, settings, model, trainer_cfg, splits, fast_dev_run)
-    return GenreDataModule(**settings, manifest=manifest, store=store)
-
-
-def data_settings(data_cfg: DictConfig | dict[str, Any]) -> dict[str, Any]:
-    """The data config as plain values, without Hydra's ``_target_`` keys."""
-    plain = OmegaConf.to_container(data_cfg, resolve=True) if isinstance(data_cfg, DictConfig) else data_cfg
-    return {key: value for key, value in plain.items() if not key.startswith("_")}
+    config = parse(GenreDataConfig, data_cfg, "data")
+    ensure_videos(config)
+    manifest = build_manifest(config)
+    store = stored_features(manifest, config, model, trainer_cfg, splits, fast_dev_run)
+    return GenreDataModule(config, manifest, store)
 
 
 def extraction_inputs(
-    manifest: pd.DataFrame, settings: dict[str, Any], model: Any, splits: tuple[str, ...]
+    manifest: pd.DataFrame, config: GenreDataConfig, model: Any, splits: tuple[str, ...]
 ) -> tuple[list[VideoRef], ClipSampler, FrameEmbedder, ExtractionSettings]:
     """What fills the store: the videos of ``splits``, the sampler of the stored clips
     (``data.features.clips`` per video), the model's frozen backbone, and ``data.features``."""
-    features = {**FEATURE_DEFAULTS, **(settings.get("features") or {})}
-    videos = video_refs(manifest[manifest["split"].isin(splits)], settings["root"])
-    sampler = ClipSampler(int(settings["num_frames"]), str(settings["sampling"]), int(features["clips"]))
+    features = config.features
+    videos = video_refs(manifest[manifest["split"].isin(splits)], config.root)
+    sampler = ClipSampler(config.num_frames, config.sampling, features.clips)
     extraction = ExtractionSettings(
-        dir=str(features["dir"]),
-        img_size=int(settings["img_size"]),
-        batch_size=int(features["batch_size"]),
-        inference_batch_size=int(features["inference_batch_size"]),
-        num_workers=int(settings["num_workers"]),
+        dir=features.dir,
+        img_size=config.img_size,
+        batch_size=features.batch_size,
+        inference_batch_size=features.inference_batch_size,
+        num_workers=config.num_workers,
     )
     return videos, sampler, FrameEmbedder.of_classifier(model), extraction
 
 
 def stored_features(
     manifest: pd.DataFrame,
-    settings: dict[str, Any],
+    config: GenreDataConfig,
     model: Any,
     trainer_cfg: DictConfig,
     splits: tuple[str, ...],
     fast_dev_run: bool = False,
 ) -> FeatureStore | None:
     """The filled store when ``data.features.use`` wants one for this model, else None."""
-    use = (settings.get("features") or {}).get("use", FEATURE_DEFAULTS["use"])
-    if not wants_feature_store(use, model):
+    if not wants_feature_store(config.features.use, model):
         return None
-    inputs = extraction_inputs(manifest, settings, model, splits)
+    inputs = extraction_inputs(manifest, config, model, splits)
     trainer = extraction_trainer(trainer_cfg)
     if fast_dev_run and complete_store(*inputs, trainer) is None:
         log.info("fast_dev_run: the feature store is incomplete; decoding videos instead of filling it")

@@ -4,6 +4,7 @@ The clip datasets live in ``deepdance.data.genre.clip_datasets``; the datamodule
 """
 
 from deepdance.data.genre.augment import ClipAugment
-from deepdance.data.genre.datamodule import SAMPLINGS, GenreDataModule, VideoClipDataset, check_genres
+from deepdance.data.genre.datamodule import GenreDataModule, VideoClipDataset
+from deepdance.data.genre.manifest import build_manifest
 
-__all__ = ["SAMPLINGS", "ClipAugment", "GenreDataModule", "VideoClipDataset", "check_genres"]
+__all__ = ["ClipAugment", "GenreDataModule", "VideoClipDataset", "build_manifest"]

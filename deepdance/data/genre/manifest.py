@@ -1,6 +1,6 @@
 """The manifest of a genre run: one row per video, its names and its split, nothing decoded.
 
-``build_manifest`` is a plain function of the data settings, so a run builds the manifest once
+``build_manifest`` is a plain function of the ``data`` config, so a run builds the manifest once
 and hands it to the datamodule, and the start-up check calls the same function without one.
 Inside ``one_manifest_per_run`` a second call with the same settings (the run after its
 start-up check) returns the first call's table instead of listing the videos again.
@@ -9,17 +9,16 @@ start-up check) returns the first call's table instead of listing the videos aga
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from deepdance.config.data import GenreDataConfig
 from deepdance.data.aist import names
 from deepdance.data.aist.splits import (
     dancers_shared_between_splits,
@@ -68,49 +67,28 @@ def one_manifest_per_run() -> Iterator[None]:
         _RUN_MANIFESTS.reset(token)
 
 
-def build_manifest(settings: Any) -> pd.DataFrame:
-    """The videos under ``settings.root`` with AIST++ names, filtered and split; no video opened.
+def build_manifest(config: GenreDataConfig) -> pd.DataFrame:
+    """The videos under ``config.root`` with AIST++ names, filtered and split; no video opened.
 
-    ``settings`` is the ``data`` config, typed or a mapping. Errors are one line: a missing
-    root, no AIST++ name, a filter that keeps nothing, an empty split.
+    Errors are one line: a missing root, no AIST++ name, a filter that keeps nothing, an empty
+    split.
     """
-    settings = _view(settings)
-    key = json.dumps({k: _plain(settings.get(k)) for k in MANIFEST_KEYS}, sort_keys=True, default=str)
+    key = config.model_dump_json(include=set(MANIFEST_KEYS))
     built = _RUN_MANIFESTS.get()
     if built is not None and key in built:
         return built[key].copy()
-    manifest = _split(_filter(_named_videos(Path(settings["root"])), settings), settings)
+    manifest = _split(_filter(_named_videos(Path(config.root)), config), config)
     if built is not None:
         built[key] = manifest
     return manifest.copy()
 
 
-def _view(settings: Any) -> Mapping[str, Any]:
-    """The manifest's settings as a mapping, from a typed config or a mapping."""
-    if isinstance(settings, Mapping):
-        return settings
-    return {key: getattr(settings, key, None) for key in MANIFEST_KEYS}
-
-
-def _plain(value: Any) -> Any:
-    """A setting as JSON data (OmegaConf lists become lists), for the run's manifest key."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "ListConfig":
-        return [_plain(v) for v in value]
-    return value
-
-
-def ensure_videos(settings: Any) -> None:
+def ensure_videos(config: GenreDataConfig) -> None:
     """Synthetic dancers (``data.synthetic``) are generated on first use; real videos are read as they are."""
-    synthetic = settings.get("synthetic") if isinstance(settings, Mapping) else settings.synthetic
-    if synthetic is None:
-        return
-    from deepdance.data.synthetic.dataset import SyntheticConfig, ensure_synthetic_dataset
+    if config.synthetic is not None:
+        from deepdance.data.synthetic.dataset import ensure_synthetic_dataset
 
-    root = settings["root"] if isinstance(settings, Mapping) else settings.root
-    config = synthetic if isinstance(synthetic, SyntheticConfig) else SyntheticConfig(**synthetic)
-    ensure_synthetic_dataset(root, config)
+        ensure_synthetic_dataset(config.root, config.synthetic)
 
 
 def video_refs(manifest: pd.DataFrame, root: str | Path) -> list[tuple[str, str]]:
@@ -153,17 +131,16 @@ def _named_videos(root: Path) -> pd.DataFrame:
     return manifest
 
 
-def _filter(manifest: pd.DataFrame, settings: Mapping[str, Any]) -> pd.DataFrame:
+def _filter(manifest: pd.DataFrame, config: GenreDataConfig) -> pd.DataFrame:
     """``data.genres`` / ``data.cameras`` / ``data.situations``: keep only those videos."""
-    root, genres = settings["root"], settings.get("genres")
+    root, genres = config.root, config.genres
     if genres:
-        genres = [str(g) for g in genres]
         manifest = manifest[manifest["genre"].isin(genres)].reset_index(drop=True)
         # class order = list order
         manifest["label"] = manifest["genre"].map({g: i for i, g in enumerate(genres)})
         if manifest.empty:
             raise DeepdanceError(f"data root {root}: no video of data.genres={genres}")
-    cameras, situations = settings.get("cameras"), settings.get("situations")
+    cameras, situations = config.cameras, config.situations
     if cameras is None and situations is None:
         return manifest
     try:
@@ -182,21 +159,17 @@ def _filter(manifest: pd.DataFrame, settings: Mapping[str, Any]) -> pd.DataFrame
     return kept
 
 
-def _split(manifest: pd.DataFrame, settings: Mapping[str, Any]) -> pd.DataFrame:
+def _split(manifest: pd.DataFrame, config: GenreDataConfig) -> pd.DataFrame:
     """The split column by ``data.split``, ids, and the checks a split must pass from names alone."""
-    rule = settings["split"]
+    rule = config.split
     if rule == "dancer":
         manifest["split"] = split_by_dancer(
-            manifest,
-            settings["seed"],
-            settings["val_dancers"],
-            settings["test_dancers"],
-            settings.get("fold"),
+            manifest, config.seed, config.val_dancers, config.test_dancers, config.fold
         )
     elif rule == "files":
-        manifest = _split_by_files(manifest, settings)
+        manifest = _split_by_files(manifest, config)
     else:
-        manifest["split"] = split_at_random(manifest, settings["seed"])
+        manifest["split"] = split_at_random(manifest, config.seed)
         log.warning(
             "data.split=random: the same dancers appear in train and test, so test accuracy rewards "
             "recognising people"
@@ -218,13 +191,13 @@ def _split(manifest: pd.DataFrame, settings: Mapping[str, Any]) -> pd.DataFrame:
         )
     # From the file names alone: an empty split stops the run before any video is probed
     # or any feature computed.
-    check_splits(manifest, settings["root"], rule)
+    check_splits(manifest, config.root, rule)
     return manifest
 
 
-def _split_by_files(manifest: pd.DataFrame, settings: Mapping[str, Any]) -> pd.DataFrame:
+def _split_by_files(manifest: pd.DataFrame, config: GenreDataConfig) -> pd.DataFrame:
     """``data.split=files``: the official AIST++ lists decide; unlisted and ignored videos leave."""
-    split_dir, split_set = settings.get("split_dir"), settings["split_set"]
+    split_dir, split_set = config.split_dir, config.split_set
     try:
         split = split_by_files(manifest, Path(split_dir), split_set)
     except (OSError, ValueError, TypeError) as err:
