@@ -37,21 +37,19 @@ def test_smoke_config_validates_to_typed_settings() -> None:
     settings = validate_bench(compose_config("bench", ["bench=smoke"]))
     assert isinstance(settings, BenchSettings)
     assert (
-        settings.sets == ["tiny"]
-        and settings.training.epochs == 2
-        and settings.profiles["cpu"].num_workers == 1
+        settings.sets == ["tiny"] and settings.training.epochs == 2 and settings.profiles.cpu.num_workers == 1
     )
 
 
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("bench.profiles.cpu.batch_videos=0", "bench.profiles.cpu.batch_videos=0: expected a number >= 1"),
+        ("bench.profiles.cpu.batch_videos=0", "bench.profiles.cpu.batch_videos=0: expected an integer >= 1"),
         (
             "bench.samplings=[exact,nope]",
-            "bench.samplings=['exact', 'nope']: expected one of 'exact' or 'keyframe'",
+            "bench.samplings=['exact', 'nope']: expected a list of exact, keyframe that includes exact",
         ),
-        ("bench.training.epochs=1", "bench.training.epochs=1: expected a number >= 2"),
+        ("bench.training.epochs=1", "bench.training.epochs=1: expected an integer >= 2"),
         ("bench.device=tpu", "bench.device='tpu': expected auto, cpu, cuda or cuda:N"),
         ("bench.training.set=other", "bench.training.set='other': expected null or one of bench.sets"),
     ],

@@ -1,7 +1,8 @@
 """The ``bench`` config group as one typed schema, checked before anything is measured.
 
-A wrong value costs one line (``bench.key=value: expected ...``) and no time: this module
-imports neither PyAV, OpenCV nor the renderer, only pydantic and timm's model list.
+A wrong value costs one line (``bench.key=value: expected ...``, worded by
+``deepdance.config.base`` as for every group) and no time: this module imports neither PyAV,
+OpenCV nor the renderer, only pydantic and timm's model list.
 """
 
 from __future__ import annotations
@@ -10,22 +11,19 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from omegaconf import DictConfig, OmegaConf
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    NonNegativeInt,
-    PositiveFloat,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, field_validator, model_validator
 
+from deepdance.config.base import Schema, parse
 from deepdance.config.data import Sampling
 from deepdance.data.aist.standin_format import StandInFormat
 from deepdance.errors import DeepdanceError
 
 PositiveInt = Annotated[int, Field(ge=1)]
+PositiveFloat = Annotated[float, Field(gt=0)]
+NonNegativeInt = Annotated[int, Field(ge=0)]
+# paths and names of the results: read by the runner, not measured, and only resolvable in a run
+# (bench.store_dir is under ${paths.output_dir})
+OUTPUT_KEYS = ("inputs_dir", "store_dir", "out_dir", "label", "name")
 
 
 class StandInSpec:
@@ -46,17 +44,12 @@ class StandInSpec:
         return {"name": self.name, "count": self.count, "seed": self.seed, **vars(self.format)}
 
 
-class _Settings(BaseModel):
-    # Hydra's struct mode already refuses unknown keys; extra keys added with + are kept
-    model_config = ConfigDict(extra="allow", strict=False)
-
-
-class BackboneSettings(_Settings):
+class BackboneSettings(Schema):
     """The backbone timed: a name timm knows, and optional weights that exist."""
 
     name: str
     pretrained: bool = False
-    weights: Path | None = None
+    weights: str | None = None
 
     @field_validator("name")
     @classmethod
@@ -69,29 +62,40 @@ class BackboneSettings(_Settings):
 
     @field_validator("weights")
     @classmethod
-    def _weights_file(cls, weights: Path | None) -> Path | None:
-        if weights is not None and not weights.expanduser().is_file():
+    def _weights_file(cls, weights: str | None) -> str | None:
+        if weights is not None and not Path(weights).expanduser().is_file():
             raise ValueError("expected an existing weights file or null")
         return weights
 
 
-class ProfileSettings(_Settings):
+class ProfileSettings(Schema):
     """Per device type: the pipeline's batch, workers, precision and the model sweep's batches."""
 
     batch_videos: PositiveInt
     num_workers: NonNegativeInt
     precision: Literal["fp32", "bf16"] = "fp32"
-    model_batch_sizes: list[int] = Field(min_length=1)
+    model_batch_sizes: list[PositiveInt] = Field(
+        min_length=1, description="a non-empty list of batch sizes >= 1"
+    )
 
 
-class HeadSettings(_Settings):
+class ProfilesSettings(Schema):
+    """The pipeline's settings per device type the benchmark can run on."""
+
+    cpu: ProfileSettings | None = None
+    cuda: ProfileSettings | None = None
+
+
+class HeadSettings(Schema):
     """The GRU head of the training rows."""
 
-    gru_sizes: list[int] = Field(min_length=1)
+    gru_sizes: list[PositiveInt] = Field(min_length=1)
+    dense: PositiveInt = 8
     dropout: float = Field(default=0.4, ge=0, lt=1)
+    input_norm: bool = True
 
 
-class TrainingSettings(_Settings):
+class TrainingSettings(Schema):
     """The training rows: which set, batch, and enough epochs for a steady state."""
 
     set: str | None = None
@@ -101,7 +105,7 @@ class TrainingSettings(_Settings):
     head: HeadSettings
 
 
-class GeneratorSettings(_Settings):
+class GeneratorSettings(Schema):
     """The Deep-Dance rows: silhouette size, batch, and the generated dance's rates."""
 
     height: PositiveInt
@@ -114,7 +118,7 @@ class GeneratorSettings(_Settings):
     playback_fps: PositiveFloat
 
 
-class BenchSettings(_Settings):
+class BenchSettings(Schema):
     """Every key of ``conf/bench/*.yaml`` that changes what is measured."""
 
     videos: str
@@ -125,15 +129,20 @@ class BenchSettings(_Settings):
     backbone: BackboneSettings
     img_size: int = Field(ge=16)
     num_frames: PositiveInt
-    samplings: list[Sampling]
+    samplings: list[Sampling] = Field(description="a list of exact, keyframe that includes exact")
     channels_last: bool = True
     # median, min and max need at least three runs
     repeats: int = Field(ge=3)
     warmup: NonNegativeInt
-    device: str = "auto"
-    profiles: dict[str, ProfileSettings] = Field(default_factory=dict)
+    device: str = Field(default="auto", description="auto, cpu, cuda or cuda:N")
+    profiles: ProfilesSettings = Field(default_factory=ProfilesSettings)
     training: TrainingSettings
     generator: GeneratorSettings
+    inputs_dir: str | None = None
+    store_dir: str | None = None
+    out_dir: str | None = None
+    label: str = "bench"
+    name: str | None = None
 
     @field_validator("samplings")
     @classmethod
@@ -154,79 +163,26 @@ class BenchSettings(_Settings):
     def _sets_exist(self) -> BenchSettings:
         if self.videos != "synthetic":
             if not Path(self.videos).expanduser().is_dir():
-                raise DeepdanceError(
-                    f"bench.videos={self.videos}: not a directory "
-                    "(use 'synthetic' or a folder of video files)"
+                raise ValueError(
+                    f"$videos={self.videos}: not a directory (use 'synthetic' or a folder of video files)"
                 )
             return self
         if not self.sets or not set(self.sets) <= set(self.inputs):
-            raise DeepdanceError(
-                f"bench.sets={self.sets!r}: expected a non-empty list of stand-in sets: "
-                + ", ".join(self.inputs)
-            )
+            known = ", ".join(self.inputs)
+            raise ValueError(f"$sets={self.sets!r}: expected a non-empty list of stand-in sets: {known}")
         for name in self.sets:
+            # its own one-line error, named by the set (bench.inputs.<name>: ...)
             StandInSpec(name, **(self.inputs[name] or {}))
         if self.training.set is not None and self.training.set not in self.sets:
-            raise DeepdanceError(
-                f"bench.training.set={self.training.set!r}: expected null or one of bench.sets"
-            )
+            raise ValueError(f"$training.set={self.training.set!r}: expected null or one of bench.sets")
         return self
-
-
-# pydantic's error types, said as what would be accepted
-_ACCEPTED = {
-    "int_parsing": "an integer",
-    "int_type": "an integer",
-    "int_from_float": "an integer",
-    "float_parsing": "a number",
-    "float_type": "a number",
-    "bool_parsing": "true or false",
-    "bool_type": "true or false",
-    "string_type": "a string",
-    "list_type": "a list",
-    "dict_type": "a mapping",
-    "too_short": "a non-empty list",
-}
-_BOUNDS = {"greater_than_equal": ">=", "greater_than": ">", "less_than": "<", "less_than_equal": "<="}
-
-
-def _accepted(error: dict[str, Any]) -> str:
-    kind, ctx = error["type"], error.get("ctx", {})
-    if kind in _BOUNDS:
-        bound = next(iter(ctx.values()))
-        return f"a number {_BOUNDS[kind]} {bound}"
-    if kind == "literal_error":
-        return f"one of {ctx['expected']}"
-    if kind == "value_error":
-        return error["msg"].removeprefix("Value error, ").removeprefix("expected ")
-    return _ACCEPTED.get(kind, error["msg"])
-
-
-def _one_line(err: ValidationError, given: dict[str, Any]) -> DeepdanceError:
-    """pydantic's first complaint as ``bench.key=value: expected ...`` (a list is named whole)."""
-    error = err.errors()[0]
-    parts = []
-    value: Any = given
-    for part in error["loc"]:
-        if isinstance(part, int):
-            break
-        parts.append(str(part))
-        value = value.get(part) if isinstance(value, dict) else None
-    key = "bench." + ".".join(parts)
-    if error["type"] == "missing":
-        return DeepdanceError(f"{key} is missing from the config")
-    return DeepdanceError(f"{key}={value!r}: expected {_accepted(error)}")
-
-
-def _plain(value: Any) -> Any:
-    return OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
 
 
 def validate_bench(cfg: DictConfig) -> BenchSettings:
     """``python -m deepdance.bench``: inputs, backbone, sizes and repeats, or one line."""
-    # only the measured keys: bench.store_dir's ${paths.output_dir} needs a Hydra run to resolve
-    given = {key: _plain(cfg.bench[key]) for key in BenchSettings.model_fields if key in cfg.bench}
-    try:
-        return BenchSettings.model_validate(given)
-    except ValidationError as err:
-        raise _one_line(err, given) from None
+    given = OmegaConf.to_container(cfg.bench, resolve=False)
+    for key in given:
+        if key not in OUTPUT_KEYS:
+            value = cfg.bench[key]
+            given[key] = OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
+    return parse(BenchSettings, given, "bench")
