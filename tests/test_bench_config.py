@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from typing import get_args
 
 import pytest
 
-from deepdance.bench.config import BenchSettings, Sampling, StandInSpec, validate_bench
-from deepdance.data.video.clip_sampling import SAMPLINGS
+from deepdance.bench.config import BenchSettings, StandInSpec, validate_bench
 from deepdance.errors import DeepdanceError
 from tests.helpers.runs import REPO, compose_config
 
@@ -27,10 +25,6 @@ def test_checking_the_bench_config_imports_no_decoder_or_renderer() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
-
-
-def test_the_schema_knows_the_samplers_modes() -> None:
-    assert set(get_args(Sampling)) == set(SAMPLINGS)
 
 
 def test_smoke_config_validates_to_typed_settings() -> None:
