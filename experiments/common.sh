@@ -9,10 +9,8 @@
 # results/NAME/seedSEED/, from which `python -m deepdance.report` regenerates every table, and its
 # run_info.json (git commit, package versions, command), so each committed number says what made it.
 #
-# A study refuses to start on a tree whose tracked files differ from the commit (its own results/
-# and report/ aside: a resumed study has rewritten them): a number must name the code that made
-# it. ALLOW_DIRTY=1 runs anyway and records the diff: the study's uncommitted.diff at the start,
-# and each run's own uncommitted.diff beside its results/NAME/seedSEED/run_info.json.
+# A dirty tree is refused (experiments/clean_tree.sh); with ALLOW_DIRTY=1 the diff is recorded:
+# the study's uncommitted.diff at the start, each run's beside its results/NAME/seedSEED/run_info.json.
 set -euo pipefail
 export HF_HUB_OFFLINE=1 WANDB_MODE=offline
 PY=${PY:-python}
@@ -23,27 +21,9 @@ QUIET=(print_config=false callbacks.rich_progress_bar=null)
 OUT=${OUT:-logs/studies/${STUDY_DIR#experiments/}}
 mkdir -p "$OUT"
 
-# The study's own outputs: rewritten by a resumed study, so they do not make the tree dirty.
-STUDY_OUTPUTS=(":(exclude)$STUDY_DIR/results" ":(exclude)$STUDY_DIR/report" ":(exclude)$STUDY_DIR/uncommitted.diff")
-# study_dirty: the tracked files that differ from the commit, outside the study's own outputs.
-study_dirty() {
-    git status --porcelain --untracked-files=no -- . "${STUDY_OUTPUTS[@]}"
-}
-
-if [[ -n "$(study_dirty)" ]]; then
-    if [[ "${ALLOW_DIRTY:-0}" != 1 ]]; then
-        echo "error: uncommitted changes to tracked files ($(study_dirty | wc -l) files): commit them, or run" \
-            "with ALLOW_DIRTY=1 to record the diff in $STUDY_DIR/uncommitted.diff" >&2
-        exit 2
-    fi
-    mkdir -p "$STUDY_DIR"
-    git diff HEAD -- . "${STUDY_OUTPUTS[@]}" >"$STUDY_DIR/uncommitted.diff"
-    echo "ALLOW_DIRTY=1: running on uncommitted changes, recorded in $STUDY_DIR/uncommitted.diff" \
-        "(at $(git rev-parse --short HEAD))" >&2
-else
-    # an earlier dirty run's diff would describe code this run does not have
-    rm -f "$STUDY_DIR/uncommitted.diff"
-fi
+# Refuse a dirty tree, or record its diff with ALLOW_DIRTY=1 (shared with the studies that do not
+# train through study_run).
+source experiments/clean_tree.sh
 
 # study_copy RUN_DIR RESULTS: a finished run's summary.json, overrides, run_info.json and (dirty
 # runs) uncommitted.diff into the study's results.

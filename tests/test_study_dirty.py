@@ -46,7 +46,8 @@ def study_repo(tmp_path: Path) -> Path:
     """A repository holding common.sh, the tiny study and one tracked code file, all committed."""
     repo = tmp_path / "repo"
     (repo / "experiments" / "tiny").mkdir(parents=True)
-    shutil.copy(REPO / "experiments" / "common.sh", repo / "experiments" / "common.sh")
+    for script in ("common.sh", "clean_tree.sh"):
+        shutil.copy(REPO / "experiments" / script, repo / "experiments" / script)
     (repo / "experiments" / "tiny" / "run.sh").write_text(STUDY)
     (repo / "experiments" / "tiny" / "run.sh").chmod(0o755)
     (repo / "model.py").write_text("lr = 0.1\n")
@@ -122,3 +123,14 @@ def test_the_studys_own_rewritten_results_do_not_make_it_dirty(study_repo: Path)
     shutil.rmtree(study_repo / "logs")
     done = run_study(study_repo)
     assert done.returncode == 0, done.stderr
+
+
+def test_every_study_script_checks_the_tree() -> None:
+    """Each runnable study sources common.sh (training studies) or clean_tree.sh itself."""
+    scripts = sorted(REPO.glob("experiments/*/*.sh"))
+    assert len(scripts) >= 8
+    sources = ("source experiments/common.sh", "source experiments/clean_tree.sh")
+    unchecked = [
+        str(path.relative_to(REPO)) for path in scripts if not any(s in path.read_text() for s in sources)
+    ]
+    assert not unchecked, f"study scripts that do not refuse a dirty tree: {unchecked}"

@@ -5,6 +5,8 @@
 # environment, e.g.  SECONDS_PER_VIDEO=3 BACKBONE=inception_v3 IMG=299 FRAMES=20 experiments/aist_standin/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+STUDY_DIR=experiments/aist_standin
+source experiments/clean_tree.sh
 export HF_HUB_OFFLINE=1 WANDB_MODE=offline
 PY=${PY:-python}
 ROOT=${ROOT:-data/aist_standin}            # the stand-in videos

@@ -9,6 +9,8 @@
 # experiments/precision/results/results.md with the device named (nvidia-smi).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+STUDY_DIR=experiments/precision
+source experiments/clean_tree.sh
 export HF_HUB_OFFLINE=1 WANDB_MODE=offline
 PY=${PY:-python}
 OUT=${OUT:-experiments/precision/results}

@@ -4,6 +4,8 @@
 # About a minute on 2 CPU cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+STUDY_DIR=experiments/silhouette_fps
+source experiments/clean_tree.sh
 # this checkout's deepdance, whatever the environment has installed
 export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
 ${PY:-python} experiments/silhouette_fps/probe.py --seeds 0 1 2 3 4 "$@"
