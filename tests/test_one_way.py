@@ -114,7 +114,7 @@ def test_resuming_reads_the_checkpoint_once_and_hands_it_to_lightning(
 
 
 def test_eval_and_predict_read_their_checkpoint_twice(
-    first_run: Path, tmp_path: Path, checkpoint_reads: Counter
+    first_run: Path, tmp_path: Path, checkpoint_reads: Counter, manifests_built: Counter
 ) -> None:
     best = str(Path(json.loads((first_run / "summary.json").read_text())["best_ckpt"]).resolve())
     checkpoint_reads.clear()
@@ -123,6 +123,8 @@ def test_eval_and_predict_read_their_checkpoint_twice(
     )
     # the start-up check reads the metadata, the command the module (before: the same two)
     assert checkpoint_reads[best] == 2
+    # and the start-up check's manifest is the datamodule's (before: two)
+    assert manifests_built["manifest"] == 1
     checkpoint_reads.clear()
     clip = pd.read_csv(first_run / "manifest.csv")["path"][0]
     run_predict(
