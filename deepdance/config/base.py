@@ -11,7 +11,7 @@ import types
 import typing
 from typing import Any, TypeVar
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.fields import FieldInfo
@@ -38,13 +38,13 @@ class Schema(BaseModel):
 
 def plain(node: Any, prefix: str) -> Any:
     """A DictConfig node resolved to plain Python, ``???`` left out; a failed interpolation is one line."""
-    if not isinstance(node, DictConfig):
+    if not OmegaConf.is_config(node):
         return node
     try:
         values = OmegaConf.to_container(node, resolve=True, throw_on_missing=False)
     except OmegaConfBaseException as err:
         raise DeepdanceError(f"{prefix}: cannot be read ({' '.join(str(err).split())[:200]})") from None
-    return {k: v for k, v in values.items() if v != MISSING}
+    return {k: v for k, v in values.items() if v != MISSING} if isinstance(values, dict) else values
 
 
 def parse(schema: type[S], node: Any, prefix: str = "") -> S:

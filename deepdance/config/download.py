@@ -1,35 +1,24 @@
 """``python -m deepdance.download_aist``: the arguments argparse cannot check alone (an argparse
-CLI, so no schema of a Hydra group), each refused in one line naming the flag."""
+CLI: no Hydra group, so no schema), each refused in one line naming the flag."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
 
 from deepdance.errors import DeepdanceError
 
 
-def _views(flag: str, normalise: Callable[[list[str]], list[str]], values: list[str]) -> None:
-    try:
-        normalise(values)
-    except ValueError as err:
-        raise DeepdanceError(f"{flag}: {err}") from None
-
-
 def validate_download_args(args: argparse.Namespace) -> None:
-    """``python -m deepdance.download_aist``: the arguments argparse cannot check alone."""
+    """A folder for the videos, a list to read, counts and seconds in range, known AIST++ names."""
     from deepdance.data.aist import GENRES, normalise_cameras, normalise_situations
 
-    root = Path(args.root).expanduser()
-    if root.exists() and not root.is_dir():
+    if Path(args.root).expanduser().exists() and not Path(args.root).expanduser().is_dir():
         raise DeepdanceError(
             f"--root {args.root}: a file, not a folder; expected a folder for the .mp4 files"
         )
-    location = str(args.list)
-    if ("://" not in location or location.startswith("file://")) and not Path(
-        location.removeprefix("file://")
-    ).expanduser().is_file():
+    local = str(args.list).removeprefix("file://")
+    if "://" not in local and not Path(local).expanduser().is_file():
         raise DeepdanceError(
             f"--list {args.list}: no such file; expected a URL or a local file of video names"
         )
@@ -40,16 +29,22 @@ def validate_download_args(args: argparse.Namespace) -> None:
     ):
         if value is not None and value < low:
             raise DeepdanceError(f"{flag} {value}: expected an integer >= {low}")
-    if args.backoff < 0:
-        raise DeepdanceError(f"--backoff {args.backoff}: expected a number of seconds >= 0")
-    if args.timeout <= 0:
-        raise DeepdanceError(f"--timeout {args.timeout}: expected a number of seconds > 0")
+    for flag, value, bound, ok in (
+        ("--backoff", args.backoff, ">= 0", args.backoff >= 0),
+        ("--timeout", args.timeout, "> 0", args.timeout > 0),
+    ):
+        if not ok:
+            raise DeepdanceError(f"{flag} {value}: expected a number of seconds {bound}")
     unknown = sorted({g.upper() for g in args.genres or []} - set(GENRES))
     if unknown:
         raise DeepdanceError(
             f"--genres {' '.join(unknown)}: unknown genre; expected any of {' '.join(GENRES)}"
         )
-    if args.situations:
-        _views("--situations", normalise_situations, args.situations)
-    if args.cameras:
-        _views("--cameras", normalise_cameras, args.cameras)
+    for flag, values, normalise in (
+        ("--situations", args.situations, normalise_situations),
+        ("--cameras", args.cameras, normalise_cameras),
+    ):
+        try:
+            normalise(values or [])
+        except ValueError as err:
+            raise DeepdanceError(f"{flag}: {err}") from None

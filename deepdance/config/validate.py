@@ -11,51 +11,44 @@ from typing import Any, TypeVar
 
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import MissingMandatoryValue, OmegaConfBaseException
+from omegaconf.errors import OmegaConfBaseException
 from pydantic import BaseModel
 
 from deepdance.config import commands, model
-from deepdance.config.base import parse
+from deepdance.config.base import parse, plain
 from deepdance.config.data import GENRE_DATA, SILHOUETTE_DATA, GenreDataConfig, SilhouetteDataConfig
-from deepdance.config.model import ClassifierConfig, LatentLSTMConfig
 from deepdance.config.trainer import TrainerConfig
 from deepdance.errors import DeepdanceError
 
 S = TypeVar("S", bound=BaseModel)
 DATA = {GENRE_DATA: GenreDataConfig, SILHOUETTE_DATA: SilhouetteDataConfig}
 MODELS = {
-    model.CLASSIFIER: ClassifierConfig,
+    model.CLASSIFIER: model.ClassifierConfig,
     model.AUTOENCODER: model.AutoencoderConfig,
-    model.LATENT_LSTM: LatentLSTMConfig,
+    model.LATENT_LSTM: model.LatentLSTMConfig,
 }
 KINDS = {"dir": ("folder", "no such folder"), "file": ("file", "no such file")}
+AE_HINT = "the best checkpoint of experiment=deep_dance_ae"
 
 
 def top(schema: type[S], cfg: DictConfig) -> S:
-    """The command's own top-level keys, each resolved alone (``???`` left out)."""
-    values = {}
-    for name in (name for name in schema.model_fields if name in cfg):
-        try:
-            values[name] = OmegaConf.to_object(cfg[name]) if OmegaConf.is_config(cfg[name]) else cfg[name]
-        except MissingMandatoryValue:
-            continue
-    return parse(schema, values)
+    """The command's own top-level keys, each resolved alone (a ``???`` one is left out)."""
+    return parse(schema, {key: plain(cfg[key], key) for key in schema.model_fields if key in cfg})
 
 
 def existing(value: str | None, key: str, kind: str = "any", hint: str = "") -> Path:
     """A path that exists: ``kind`` file, dir or any."""
     noun, missing = KINDS.get(kind, ("file or folder", "no such file or folder"))
-    hint = f"; {hint}" if hint else ""
+    hint, path = f"; {hint}" if hint else "", Path(value or "").expanduser()
     if not value:
         raise DeepdanceError(f"{key}={value}: expected a path to an existing {noun}{hint}")
-    path = Path(value).expanduser()
     if not (path.is_file() if kind == "file" else path.is_dir() if kind == "dir" else path.exists()):
         missing = "a file, not a folder" if kind == "dir" and path.is_file() else missing
         raise DeepdanceError(f"{key}={value}: {missing}{hint}")
     return path
 
 
-def check_family(path: Path | str, command: str, key: str = "ckpt_path") -> dict[str, Any]:
+def check_family(path: Path, command: str, key: str = "ckpt_path") -> dict[str, Any]:
     """The checkpoint's metadata; one line when ``command`` does not take its model family."""
     from deepdance.models.registry import require_family
     from deepdance.utils.checkpoints import read_deepdance_metadata
@@ -69,10 +62,10 @@ def schema_of(node: Any, group: str, schemas: dict[str, type[S]]) -> type[S]:
     """The schema of the class the group's ``_target_`` names (an old path read as today's)."""
     from deepdance.utils.legacy_targets import current_target
 
-    target = OmegaConf.select(node, "_target_") if OmegaConf.is_config(node) else node.get("_target_")
-    if current_target(str(target)) not in schemas:
+    target = current_target(str(node.get("_target_")))
+    if target not in schemas:
         raise DeepdanceError(f"{group}._target_={target!r}: expected one of {', '.join(schemas)}")
-    return schemas[current_target(str(target))]
+    return schemas[target]
 
 
 def check_data(node: Any) -> GenreDataConfig | SilhouetteDataConfig:
@@ -94,58 +87,50 @@ def check_data(node: Any) -> GenreDataConfig | SilhouetteDataConfig:
 
 
 def check_model(cfg: DictConfig, allow_missing: Iterable[str] = ()) -> BaseModel:
-    """``model``: its schema, a backbone timm knows, the autoencoder checkpoint it reads (an
-    earlier stage's, when ``allow_missing`` names it)."""
-    node, unset = cfg.model, OmegaConf.is_missing(cfg.model, "autoencoder_ckpt")
-    if unset:
-        # required, but said after the rules between settings
-        node = OmegaConf.merge(node, {"autoencoder_ckpt": "(not set)"})
+    """``model``: its schema, a backbone timm knows, the LSTM's rules on its data and its
+    autoencoder checkpoint (an earlier stage's, when ``allow_missing`` names it)."""
+    unset = OmegaConf.is_missing(cfg.model, "autoencoder_ckpt")
+    # required, but said after the rules between settings
+    node = OmegaConf.merge(cfg.model, {"autoencoder_ckpt": "-"}) if unset else cfg.model
     config = parse(schema_of(node, "model", MODELS), node, "model")
-    if isinstance(config, ClassifierConfig):
+    if isinstance(config, model.ClassifierConfig):
         check_backbone(config)
-    if isinstance(config, LatentLSTMConfig):
-        check_lstm_data(config, cfg)
-        hint = "the best checkpoint of experiment=deep_dance_ae"
-        if "model.autoencoder_ckpt" in allow_missing:
-            return config
-        if unset:
-            raise DeepdanceError(f"model.autoencoder_ckpt is required: {hint}")
-        path = existing(config.autoencoder_ckpt, "model.autoencoder_ckpt", "file", hint)
-        check_family(path, "autoencoder_ckpt", "model.autoencoder_ckpt")
-    return config
-
-
-def check_backbone(config: ClassifierConfig) -> None:
-    """A timm model name (not built), its weights file, its smallest input."""
-    import timm
-
-    from deepdance.models.backbones import _MIN_SIZE
-
-    name = config.backbone.name
-    if not timm.is_model(name):
-        close = ", ".join(timm.list_models(f"*{name.split('_')[0]}*")[:6]) or "none"
-        raise DeepdanceError(f"model.backbone.name={name!r}: not a timm model; similar: {close}")
-    if config.backbone.weights is not None:
-        existing(config.backbone.weights, "model.backbone.weights", "file", f"a state dict of {name}")
-    minimum = _MIN_SIZE.get(name.split(".")[0], 16)
-    if config.img_size is not None and config.img_size < minimum:
-        raise DeepdanceError(
-            f"data.img_size={config.img_size}: expected an integer >= {minimum} ({name}'s smallest input)"
-        )
-
-
-def check_lstm_data(config: LatentLSTMConfig, cfg: DictConfig) -> None:
-    """The LSTM's rules on its data: genre labels from file names, targets per window."""
+    if not isinstance(config, model.LatentLSTMConfig):
+        return config
     if config.condition == "genre" and OmegaConf.select(cfg, "data.root") is None:
         raise DeepdanceError(
             "model.condition=genre needs data.root=<folder of AIST++-named silhouette videos> (each "
             "video's genre is read from its name); the embedded dance has no genre labels"
         )
-    targets = OmegaConf.select(cfg, "data.target_frames", default=1)
-    if targets != config.rollout_loss_steps:
+    targets, steps = OmegaConf.select(cfg, "data.target_frames", default=1), config.rollout_loss_steps
+    if targets != steps:
         raise DeepdanceError(
-            f"data.target_frames={targets} must equal model.rollout_loss_steps={config.rollout_loss_steps} "
-            "(each training window holds that many targets; experiment=deep_dance_lstm sets it)"
+            f"data.target_frames={targets} must equal model.rollout_loss_steps={steps} (each training "
+            "window holds that many targets; experiment=deep_dance_lstm sets it)"
+        )
+    if unset and "model.autoencoder_ckpt" not in allow_missing:
+        raise DeepdanceError(f"model.autoencoder_ckpt is required: {AE_HINT}")
+    if not unset:
+        path = existing(config.autoencoder_ckpt, "model.autoencoder_ckpt", "file", AE_HINT)
+        check_family(path, "autoencoder_ckpt", "model.autoencoder_ckpt")
+    return config
+
+
+def check_backbone(config: model.ClassifierConfig) -> None:
+    """A timm model name (not built), its weights file, its smallest input."""
+    import timm
+
+    from deepdance.models.backbones import _MIN_SIZE
+
+    name, minimum = config.backbone.name, _MIN_SIZE.get(config.backbone.name.split(".")[0], 16)
+    if not timm.is_model(name):
+        close = ", ".join(timm.list_models(f"*{name.split('_')[0]}*")[:6]) or "none"
+        raise DeepdanceError(f"model.backbone.name={name!r}: not a timm model; similar: {close}")
+    if config.backbone.weights is not None:
+        existing(config.backbone.weights, "model.backbone.weights", "file", f"a state dict of {name}")
+    if config.img_size is not None and config.img_size < minimum:
+        raise DeepdanceError(
+            f"data.img_size={config.img_size}: expected an integer >= {minimum} ({name}'s smallest input)"
         )
 
 
@@ -160,20 +145,18 @@ def validate_train(cfg: DictConfig, allow_missing: Iterable[str] = ()) -> None:
         from deepdance.models.registry import check_model_target
         from deepdance.utils.checkpoints import read_deepdance_metadata
 
-        hint = "a checkpoint of this model, or last, or null"
-        path = existing(command.ckpt_path, "ckpt_path", "file", hint)
+        path = existing(command.ckpt_path, "ckpt_path", "file", "a checkpoint of this model, or last")
         check_model_target(read_deepdance_metadata(path), cfg.model._target_, path)
 
 
 def validate_stages(cfg: DictConfig, compose: Callable[[str, DictConfig], DictConfig]) -> None:
-    """``experiment=deep_dance``: every stage's config (``compose(name, stage)``) before the first trains."""
+    """``experiment=deep_dance``: each stage's config (``compose(name, stage)``) before any trains."""
     seen: list[str] = []
     for name in cfg.stages:
         stage = parse(commands.Stage, cfg.stages[name], f"stages.{name}")
         if stage.autoencoder_from not in (None, *seen):
-            earlier = ", ".join(seen) or "none"
             key = f"stages.{name}.autoencoder_from={stage.autoencoder_from!r}"
-            raise DeepdanceError(f"{key}: expected an earlier stage: {earlier}")
+            raise DeepdanceError(f"{key}: expected an earlier stage: {', '.join(seen) or 'none'}")
         try:
             stage_cfg = compose(name, cfg.stages[name])
         except (HydraException, OmegaConfBaseException) as err:
@@ -187,9 +170,9 @@ def validate_extract_features(cfg: DictConfig) -> None:
     top(commands.ExtractFeaturesCommand, cfg)
     if not isinstance(check_data(cfg.data), GenreDataConfig):
         raise DeepdanceError(f"data: expected a genre dataset ({GENRE_DATA}: data=synthetic or data=aist)")
-    model = check_model(cfg)
+    config = check_model(cfg)
     parse(TrainerConfig, cfg.trainer, "trainer")
-    if not isinstance(model, ClassifierConfig) or not model.backbone.freeze:
+    if not isinstance(config, model.ClassifierConfig) or not config.backbone.freeze:
         raise DeepdanceError(
             "model.backbone.freeze=false: extract_features expected a frozen backbone (e.g. "
             "model=genre_gru); features of a backbone that trains change every step"
@@ -229,8 +212,9 @@ def validate_eval(cfg: DictConfig) -> tuple[dict[str, Any], DictConfig]:
 def validate_predict(cfg: DictConfig) -> dict[str, Any]:
     """``python -m deepdance.predict``: a genre classifier checkpoint and a video or folder."""
     command = top(commands.PredictCommand, cfg)
+    path = existing(command.ckpt_path, "ckpt_path", "file")
     existing(command.video, "video", hint="a video file or a folder of videos")
-    return check_family(existing(command.ckpt_path, "ckpt_path", "file"), "predict")
+    return check_family(path, "predict")
 
 
 def validate_generate(cfg: DictConfig) -> dict[str, Any]:
@@ -243,16 +227,16 @@ def validate_generate(cfg: DictConfig) -> dict[str, Any]:
 
 
 def validate_score_generation(cfg: DictConfig) -> dict[str, Any]:
-    """``python -m deepdance.score_generation``: a latent LSTM, a genre recognizer (checkpoints)."""
+    """``python -m deepdance.score_generation``: a latent LSTM and a genre recognizer."""
     command = top(commands.ScoreGenerationCommand, cfg)
-    checkpoints = {"lstm_ckpt": "score_generation", "recognizer_ckpt": "recognizer_ckpt"}
+    lstm = existing(command.lstm_ckpt, "lstm_ckpt", "file", "the latent LSTM's best_ckpt")
+    recognizer = existing(command.recognizer_ckpt, "recognizer_ckpt", "file", "experiment=silhouette_genre")
     if command.data_root is not None:
         existing(command.data_root, "data_root")
+    check_family(recognizer, "recognizer_ckpt", "recognizer_ckpt")
     if command.uncond_ckpt is not None:
-        checkpoints["uncond_ckpt"] = "score_generation"
-    found = {key: existing(getattr(command, key), key, "file") for key in checkpoints}
-    metadata = {key: check_family(found[key], use, key) for key, use in reversed(checkpoints.items())}
-    return metadata["lstm_ckpt"]
+        check_family(existing(command.uncond_ckpt, "uncond_ckpt", "file"), "score_generation", "uncond_ckpt")
+    return check_family(lstm, "score_generation", "lstm_ckpt")
 
 
 def validate_scan(cfg: DictConfig) -> None:
