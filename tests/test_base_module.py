@@ -68,9 +68,10 @@ def _trainer(tmp_path: Path, callbacks: list[pl.Callback]) -> pl.Trainer:
 @pytest.mark.parametrize("model_class, path", [(GenreClassifier, GENRE_CKPT), (LatentLSTMModule, LSTM_CKPT)])
 def test_checkpoints_written_before_the_base_class_load_as_data(model_class, path: Path) -> None:
     """Checkpoints of main 87ec936 (with the report settings then in their hyper-parameters)
-    load with weights_only into the new classes, their weights included."""
+    load with weights_only into the new classes, through their typed config, weights included."""
     stored = torch.load(path, map_location="cpu", weights_only=True)
-    model = model_class.load_from_checkpoint(path, weights_only=True, **model_class.checkpoint_overrides())
+    model = family_of(f"{model_class.__module__}.{model_class.__name__}").load(path)
+    assert isinstance(model, model_class) and isinstance(model.config, model_class.config_class)
     state = model.state_dict()
     assert all(torch.equal(state[k], v) for k, v in stored["state_dict"].items())
     assert model.hparams.optimizer == stored["hyper_parameters"]["optimizer"]
@@ -102,21 +103,24 @@ def test_legacy_checkpoints_load_through_the_registry() -> None:
 def test_hyperparameters_are_plain_data_and_reload_with_weights_only(tmp_path: Path) -> None:
     """Hydra hands the constructor OmegaConf nodes; the checkpoint must hold plain Python."""
     cfg = OmegaConf.create({"net": SMALL_NET, "optimizer": OPTIMIZER, "scheduler": None})
-    model = SilhouetteAEModule(net=cfg.net, optimizer=cfg.optimizer, scheduler=cfg.scheduler)
+    model = SilhouetteAEModule.from_hparams(
+        {"net": cfg.net, "optimizer": cfg.optimizer, "scheduler": cfg.scheduler}
+    )
     assert type(model.hparams.net) is dict and type(model.hparams.optimizer) is dict
     trainer = pl.Trainer(logger=False, enable_checkpointing=False, enable_progress_bar=False)
     trainer.strategy.connect(model)
     trainer.save_checkpoint(tmp_path / "ae.ckpt")
-    loaded = SilhouetteAEModule.load_from_checkpoint(tmp_path / "ae.ckpt", weights_only=True)
-    assert loaded.hparams.net == SMALL_NET
+    loaded = FAMILIES["silhouette_ae"].load(tmp_path / "ae.ckpt")
+    # the typed config's every setting, the defaults spelled out, reads back the same
+    assert loaded.hparams == model.hparams and SMALL_NET.items() <= loaded.hparams.net.items()
     assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), model.state_dict().values()))
 
 
 def test_optimizer_and_scheduler_come_from_config_and_skip_frozen_parameters() -> None:
     scheduler = {"_target_": "torch.optim.lr_scheduler.ReduceLROnPlateau", "_partial_": True, "patience": 2}
     # no _partial_ given: older configs wrote the optimiser without it
-    model = SilhouetteAEModule(
-        net=SMALL_NET, optimizer={"_target_": "torch.optim.SGD", "lr": 0.5}, scheduler=scheduler
+    model = SilhouetteAEModule.from_hparams(
+        {"net": SMALL_NET, "optimizer": {"_target_": "torch.optim.SGD", "lr": 0.5}, "scheduler": scheduler}
     )
     model.net.decoder.requires_grad_(False)
     frozen = {id(p) for p in model.parameters() if not p.requires_grad}
@@ -133,28 +137,40 @@ def test_optimizer_and_scheduler_come_from_config_and_skip_frozen_parameters() -
     # validating every 3rd epoch: the plateau scheduler steps only then, when its metric exists
     model._trainer = SimpleNamespace(check_val_every_n_epoch=3)
     assert model.configure_optimizers()["lr_scheduler"]["frequency"] == 3
-    no_scheduler = SilhouetteAEModule(net=SMALL_NET, optimizer=OPTIMIZER).configure_optimizers()
+    no_scheduler = SilhouetteAEModule.from_hparams(
+        {"net": SMALL_NET, "optimizer": OPTIMIZER}
+    ).configure_optimizers()
     assert set(no_scheduler) == {"optimizer"} and isinstance(no_scheduler["optimizer"], torch.optim.Adam)
 
 
 def test_frozen_backbone_is_not_optimised() -> None:
-    model = GenreClassifier(
-        backbone={"name": "test_resnet", "pretrained": False, "freeze": True},
-        head={"gru_sizes": [8]},
-        optimizer=OPTIMIZER,
-        img_size=32,
+    model = GenreClassifier.from_hparams(
+        {
+            "backbone": {"name": "test_resnet", "pretrained": False, "freeze": True},
+            "head": {"gru_sizes": [8]},
+            "optimizer": OPTIMIZER,
+            "img_size": 32,
+        }
     )
     model.backbone.requires_grad_(False)
     params = model.configure_optimizers()["optimizer"].param_groups[0]["params"]
     assert {id(p) for p in params} == {id(p) for p in model.head.parameters()}
 
 
-def test_unknown_constructor_keys_are_refused_but_old_report_keys_accepted() -> None:
-    SilhouetteAEModule(net=SMALL_NET, optimizer=OPTIMIZER, log_images_every_n_epochs=3, num_logged_images=4)
-    with pytest.raises(DeepdanceError, match="model.log_image_every is not a setting of SilhouetteAEModule"):
-        SilhouetteAEModule(net=SMALL_NET, optimizer=OPTIMIZER, log_image_every=3)
-    with pytest.raises(DeepdanceError, match="model.optimizer must be a mapping with _target_"):
-        SilhouetteAEModule(net=SMALL_NET, optimizer={"lr": 0.1}).configure_optimizers()
+def test_unknown_settings_are_refused_but_old_report_keys_accepted() -> None:
+    model = SilhouetteAEModule.from_hparams(
+        {"net": SMALL_NET, "optimizer": OPTIMIZER, "log_images_every_n_epochs": 3, "num_logged_images": 4}
+    )
+    assert "log_images_every_n_epochs" not in model.hparams
+    with pytest.raises(DeepdanceError, match="model.log_image_every: not a setting of SilhouetteAEModule"):
+        SilhouetteAEModule.from_hparams({"net": SMALL_NET, "optimizer": OPTIMIZER, "log_image_every": 3})
+    with pytest.raises(DeepdanceError, match=r"model.optimizer._target_ is required"):
+        SilhouetteAEModule.from_hparams({"net": SMALL_NET, "optimizer": {"lr": 0.1}})
+    # the schema checks once: a loss or a net the autoencoder cannot take stops before building
+    with pytest.raises(DeepdanceError, match="model.loss='l1': expected one of bce, mse"):
+        SilhouetteAEModule.from_hparams({"net": SMALL_NET, "optimizer": OPTIMIZER, "loss": "l1"})
+    with pytest.raises(DeepdanceError, match="divisible by 8"):
+        SilhouetteAEModule.from_hparams({"net": {**SMALL_NET, "height": 20}, "optimizer": OPTIMIZER})
 
 
 # ------------------------------------------------------------------ registry
@@ -184,11 +200,13 @@ def test_every_family_is_a_deepdance_module_and_named_for_its_commands() -> None
 
 def test_clip_logits_embeds_each_distinct_frame_once_and_equals_forward() -> None:
     torch.manual_seed(0)
-    model = GenreClassifier(
-        backbone={"name": "test_resnet", "pretrained": False},
-        head={"gru_sizes": [8]},
-        optimizer=OPTIMIZER,
-        img_size=32,
+    model = GenreClassifier.from_hparams(
+        {
+            "backbone": {"name": "test_resnet", "pretrained": False},
+            "head": {"gru_sizes": [8]},
+            "optimizer": OPTIMIZER,
+            "img_size": 32,
+        }
     ).eval()
     frames = torch.randint(0, 256, (5, 3, 32, 32), dtype=torch.uint8)
     clip_index = torch.tensor([[0, 1, 2, 3], [1, 2, 3, 4]])
@@ -222,12 +240,14 @@ def _feature_batches(classes: int, videos: int, dim: int) -> DataLoader:
 
 def test_confusion_matrix_report_writes_files_and_reaches_every_logger(tmp_path: Path) -> None:
     names = ["BR", "PO", "LO"]
-    model = GenreClassifier(
-        backbone={"name": "test_resnet", "pretrained": False, "freeze": True},
-        head={"gru_sizes": [8]},
-        optimizer=OPTIMIZER,
-        img_size=32,
-        class_names=names,
+    model = GenreClassifier.from_hparams(
+        {
+            "backbone": {"name": "test_resnet", "pretrained": False, "freeze": True},
+            "head": {"gru_sizes": [8]},
+            "optimizer": OPTIMIZER,
+            "img_size": 32,
+            "class_names": names,
+        }
     )
     loader = _feature_batches(len(names), 10, model.spec.num_features)
     trainer = _trainer(tmp_path, [ConfusionMatrixReport()])
@@ -249,7 +269,7 @@ def test_confusion_matrix_report_writes_files_and_reaches_every_logger(tmp_path:
 
 
 def test_frame_strips_writes_inputs_above_reconstructions(tmp_path: Path) -> None:
-    model = SilhouetteAEModule(net=SMALL_NET, optimizer=OPTIMIZER)
+    model = SilhouetteAEModule.from_hparams({"net": SMALL_NET, "optimizer": OPTIMIZER})
     frames = [{"frame": torch.randint(0, 2, (1, 24, 40), dtype=torch.uint8) * 255} for _ in range(6)]
     trainer = _trainer(tmp_path, [FrameStrips(every_n_epochs=1, count=3)])
     trainer.validate(model, DataLoader(frames, batch_size=4))
@@ -268,9 +288,7 @@ def test_rollout_video_writes_the_mp4_and_reaches_every_logger(tmp_path: Path) -
 
     from deepdance.data.silhouette import Segment, SilhouetteSequences
 
-    model = LatentLSTMModule.load_from_checkpoint(
-        LSTM_CKPT, weights_only=True, **LatentLSTMModule.checkpoint_overrides()
-    )
+    model = FAMILIES["latent_lstm"].load(LSTM_CKPT)
     hp = model.hparams
     video = np.random.default_rng(0).integers(0, 2, (40, 24, 40), dtype=np.uint8) * 255
     segments = {"train": [Segment(0, 0, 30)], "val": [Segment(0, 30, 35)], "test": [Segment(0, 35, 40)]}
@@ -286,7 +304,7 @@ def test_rollout_video_writes_the_mp4_and_reaches_every_logger(tmp_path: Path) -
     assert "val/rollout" in _tags(tmp_path / "tb")["images"]
     # a model without rollouts, or an epoch off the schedule: nothing written
     RolloutVideo(every_n_epochs=1).on_validation_end(
-        trainer, SilhouetteAEModule(net=SMALL_NET, optimizer=OPTIMIZER)
+        trainer, SilhouetteAEModule.from_hparams({"net": SMALL_NET, "optimizer": OPTIMIZER})
     )
     RolloutVideo(every_n_epochs=0).on_validation_end(trainer, model)
     assert sorted(p.name for p in (tmp_path / "rollouts").iterdir()) == ["epoch_000.mp4", "epoch_000.png"]

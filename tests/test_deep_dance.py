@@ -93,9 +93,9 @@ def test_generation_from_both_seed_kinds(tmp_path: Path) -> None:
         ).all()
     assert DanceGenerator.steps_for(50, 4, 3) == 14
     with pytest.raises(DeepdanceError, match="only 12 frames"):
-        DanceGenerator(LatentLSTMModule(**{**_untrained_lstm().hparams, "look_back": 20})).seed_from_video(
-            video
-        )
+        DanceGenerator(
+            LatentLSTMModule.from_hparams({**_untrained_lstm().hparams, "look_back": 20})
+        ).seed_from_video(video)
 
 
 def test_generation_is_the_modules_own_rollout(monkeypatch: pytest.MonkeyPatch) -> None:

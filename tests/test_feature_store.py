@@ -14,6 +14,7 @@ import pytest
 import pytorch_lightning as pl
 import torch
 
+from deepdance.config.data import GenreDataConfig
 from deepdance.data.genre.datamodule import GenreDataModule
 from deepdance.data.genre.manifest import build_manifest
 from deepdance.data.video import read_clip, sample_frame_indices
@@ -138,41 +139,37 @@ def test_key_changes_with_every_setting_and_with_the_weights() -> None:
 
 def _classifier(seed: int = 0) -> GenreClassifier:
     torch.manual_seed(seed)
-    return GenreClassifier(
-        backbone={"name": "resnet10t", "pretrained": False, "freeze": True},
-        head={"gru_sizes": [16, 8]},
-        optimizer={"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-2},
-        img_size=32,
+    return GenreClassifier.from_hparams(
+        {
+            "backbone": {"name": "resnet10t", "pretrained": False, "freeze": True},
+            "head": {"gru_sizes": [16, 8]},
+            "optimizer": {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-2},
+            "img_size": 32,
+        }
     )
 
 
-def _settings(root: Path, features_dir: Path, **features: object) -> dict:
+def _settings(root: Path, features_dir: Path, test_clips: int = 3, **features: object) -> GenreDataConfig:
     """The data settings of these tests: 4 frames of 32 px, 3 clips stored per video."""
-    return {
-        "root": str(root),
-        "num_frames": 4,
-        "img_size": 32,
-        "sampling": "exact",
-        "split": "dancer",
-        "seed": 0,
-        "val_dancers": 1,
-        "test_dancers": 1,
-        "split_set": "crossmodal",
-        "batch_size": 8,
-        "num_workers": 0,
-        "test_clips": 3,
-        "view_vote": True,
-        "features": {
+    return GenreDataConfig(
+        root=str(root),
+        num_frames=4,
+        img_size=32,
+        batch_size=8,
+        num_workers=0,
+        test_clips=test_clips,
+        view_vote=True,
+        features={
             "dir": str(features_dir),
             "clips": 3,
             "batch_size": 4,
             "inference_batch_size": 16,
             **features,
         },
-    }
+    )
 
 
-def _fill(settings: dict, model: GenreClassifier) -> tuple[FeatureStore, object]:
+def _fill(settings: GenreDataConfig, model: GenreClassifier) -> tuple[FeatureStore, object]:
     """The store of every video of ``settings``, filled as a run fills it."""
     inputs = extraction_inputs(build_manifest(settings), settings, model, ("train", "val", "test"))
     return fill_feature_store(*inputs, extraction_trainer(CPU_TRAINER))
@@ -235,7 +232,7 @@ def test_training_and_testing_from_the_store_never_open_a_video(
     with caplog.at_level("INFO", logger="deepdance.run.genre_data"):
         store = stored_features(manifest, settings, model, CPU_TRAINER, ("train", "val", "test"))
     assert "(30 videos: 30 reused, 0 computed)" in caplog.text
-    datamodule = GenreDataModule(**settings, manifest=manifest, store=store)
+    datamodule = GenreDataModule(settings, manifest, store)
     trainer = pl.Trainer(
         accelerator="cpu",
         max_epochs=2,
@@ -299,11 +296,13 @@ def test_a_different_model_fills_its_own_store(filled: tuple[Path, Path]) -> Non
 def test_store_is_refused_for_a_backbone_that_trains(videos: Path, tmp_path: Path) -> None:
     from deepdance.errors import DeepdanceError
 
-    trainable = GenreClassifier(
-        backbone={"name": "resnet10t", "pretrained": False},
-        head={},
-        optimizer={"_target_": "torch.optim.Adam", "_partial_": True},
-        img_size=32,
+    trainable = GenreClassifier.from_hparams(
+        {
+            "backbone": {"name": "resnet10t", "pretrained": False},
+            "head": {},
+            "optimizer": {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-3},
+            "img_size": 32,
+        }
     )
     insists = _settings(videos, tmp_path, use=True)
     with pytest.raises(DeepdanceError, match="frozen backbone"):
@@ -318,10 +317,10 @@ def test_test_clips_beyond_stored_clips_is_a_clear_error(filled: tuple[Path, Pat
     from deepdance.errors import DeepdanceError
 
     videos, features_dir = filled
-    settings = {**_settings(videos, features_dir), "test_clips": 5}
+    settings = _settings(videos, features_dir, test_clips=5)
     manifest = build_manifest(settings)
     store, _ = _fill(settings, _classifier())
-    datamodule = GenreDataModule(**settings, manifest=manifest, store=store)
+    datamodule = GenreDataModule(settings, manifest, store)
     with pytest.raises(DeepdanceError, match="data.test_clips=5 exceeds data.features.clips=3"):
         datamodule.setup("test")
 

@@ -32,13 +32,15 @@ REAL = ("fdd_floor", "liveliness_real", "diversity_real")
 
 def _classifier(class_names: list[str] | None = None) -> GenreClassifier:
     """An untrained tiny silhouette recognizer (genre_small's settings)."""
-    return GenreClassifier(
-        backbone={"name": "test_resnet", "pretrained": False, "weights": None, "freeze": False},
-        head={"gru_sizes": [8], "dense": 8, "dropout": 0.0},
-        optimizer={"_target_": "torch.optim.AdamW", "_partial_": True, "lr": 0.001},
-        img_size=32,
-        class_names=class_names or list(THREE),
-        frame_diff=True,
+    return GenreClassifier.from_hparams(
+        {
+            "backbone": {"name": "test_resnet", "pretrained": False, "weights": None, "freeze": False},
+            "head": {"gru_sizes": [8], "dense": 8, "dropout": 0.0},
+            "optimizer": {"_target_": "torch.optim.AdamW", "_partial_": True, "lr": 0.001},
+            "img_size": 32,
+            "class_names": class_names or list(THREE),
+            "frame_diff": True,
+        }
     ).eval()
 
 

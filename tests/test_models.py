@@ -42,11 +42,13 @@ def test_head_sizes_come_from_config() -> None:
 
 
 def _classifier(**backbone) -> GenreClassifier:
-    return GenreClassifier(
-        backbone={"name": "resnet10t", "pretrained": False, **backbone},
-        head={"gru_sizes": [16, 8]},
-        optimizer=OPTIMIZER,
-        img_size=32,
+    return GenreClassifier.from_hparams(
+        {
+            "backbone": {"name": "resnet10t", "pretrained": False, **backbone},
+            "head": {"gru_sizes": [16, 8]},
+            "optimizer": OPTIMIZER,
+            "img_size": 32,
+        }
     )
 
 
@@ -77,13 +79,15 @@ def test_stored_features_skip_the_backbone() -> None:
 
 
 def test_frame_diff_shows_the_backbone_each_frame_and_its_change_since_the_previous_one() -> None:
-    model = GenreClassifier(
-        backbone={"name": "resnet10t", "pretrained": False},
-        head={"gru_sizes": [16, 8]},
-        optimizer=OPTIMIZER,
-        img_size=32,
-        frame_diff=True,
-        channels_last=False,
+    model = GenreClassifier.from_hparams(
+        {
+            "backbone": {"name": "resnet10t", "pretrained": False},
+            "head": {"gru_sizes": [16, 8]},
+            "optimizer": OPTIMIZER,
+            "img_size": 32,
+            "frame_diff": True,
+            "channels_last": False,
+        }
     ).eval()
     seen = []
     model.backbone.register_forward_hook(lambda m, i, o: seen.append(i[0]))
@@ -103,12 +107,14 @@ def test_frame_diff_shows_the_backbone_each_frame_and_its_change_since_the_previ
     model(still, torch.ones(2, 4, dtype=torch.bool))
     assert (seen[0][:, 3:] == 0).all()
     with pytest.raises(DeepdanceError, match="freeze=false"):
-        GenreClassifier(
-            backbone={"name": "resnet10t", "pretrained": False, "freeze": True},
-            head={},
-            optimizer=OPTIMIZER,
-            img_size=32,
-            frame_diff=True,
+        GenreClassifier.from_hparams(
+            {
+                "backbone": {"name": "resnet10t", "pretrained": False, "freeze": True},
+                "head": {},
+                "optimizer": OPTIMIZER,
+                "img_size": 32,
+                "frame_diff": True,
+            }
         )
 
 
@@ -122,12 +128,14 @@ def test_predict_runs_a_frame_diff_model_clip_by_clip(tiny_synthetic) -> None:
     from deepdance.predict import genre_probabilities
 
     torch.manual_seed(0)
-    model = GenreClassifier(
-        backbone={"name": "resnet10t", "pretrained": False},
-        head={"gru_sizes": [16, 8]},
-        optimizer=OPTIMIZER,
-        img_size=32,
-        frame_diff=True,
+    model = GenreClassifier.from_hparams(
+        {
+            "backbone": {"name": "resnet10t", "pretrained": False},
+            "head": {"gru_sizes": [16, 8]},
+            "optimizer": OPTIMIZER,
+            "img_size": 32,
+            "frame_diff": True,
+        }
     ).eval()
     video = sorted(tiny_synthetic.glob("*.mp4"))[0]
     probs, _ = genre_probabilities(model, video, num_frames=4, img_size=32, clips=2)
@@ -228,8 +236,13 @@ def test_missing_local_weights_file_names_the_path(tmp_path) -> None:
 
 def test_image_size_below_backbone_minimum_is_refused() -> None:
     with pytest.raises(DeepdanceError, match="minimum input size 75"):
-        GenreClassifier(
-            backbone={"name": "inception_v3", "pretrained": False}, head={}, optimizer=OPTIMIZER, img_size=64
+        GenreClassifier.from_hparams(
+            {
+                "backbone": {"name": "inception_v3", "pretrained": False},
+                "head": {},
+                "optimizer": OPTIMIZER,
+                "img_size": 64,
+            }
         )
 
 

@@ -42,12 +42,14 @@ def test_nearest_stored_clips() -> None:
 
 
 def _model() -> GenreClassifier:
-    return GenreClassifier(
-        backbone={"name": "resnet10t", "pretrained": False, "freeze": True},
-        head={"gru_sizes": [8]},
-        optimizer={"_target_": "torch.optim.Adam", "_partial_": True},
-        img_size=32,
-        class_names=["A", "B", "C"],
+    return GenreClassifier.from_hparams(
+        {
+            "backbone": {"name": "resnet10t", "pretrained": False, "freeze": True},
+            "head": {"gru_sizes": [8]},
+            "optimizer": {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-3},
+            "img_size": 32,
+            "class_names": ["A", "B", "C"],
+        }
     )
 
 
@@ -128,25 +130,30 @@ def test_view_vote_through_the_test_loop_on_three_cameras(three_cameras, tmp_pat
     one right video in three and a right vote."""
     import pytorch_lightning as pl
 
+    from deepdance.config.data import GenreDataConfig
     from deepdance.data.genre.datamodule import GenreDataModule
 
     datamodule = GenreDataModule(
-        root=str(three_cameras),
-        genres=["BR", "KR"],
-        num_frames=4,
-        img_size=32,
-        batch_size=4,
-        num_workers=0,
-        persistent_workers=False,
-        test_clips=1,
-        view_vote=True,
+        GenreDataConfig(
+            root=str(three_cameras),
+            genres=["BR", "KR"],
+            num_frames=4,
+            img_size=32,
+            batch_size=4,
+            num_workers=0,
+            persistent_workers=False,
+            test_clips=1,
+            view_vote=True,
+        )
     )
-    model = GenreClassifier(
-        backbone={"name": "resnet10t", "pretrained": False},
-        head={"gru_sizes": [8]},
-        optimizer={"_target_": "torch.optim.Adam", "_partial_": True},
-        img_size=32,
-        class_names=["BR", "KR"],
+    model = GenreClassifier.from_hparams(
+        {
+            "backbone": {"name": "resnet10t", "pretrained": False},
+            "head": {"gru_sizes": [8]},
+            "optimizer": {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-3},
+            "img_size": 32,
+            "class_names": ["BR", "KR"],
+        }
     )
     batch_videos: list[torch.Tensor] = []
     original_step = model.test_step
@@ -186,10 +193,11 @@ def test_view_vote_through_the_test_loop_on_three_cameras(three_cameras, tmp_pat
 
 
 def test_video_mode_test_items_hold_every_planned_clip(tiny_synthetic) -> None:
+    from deepdance.config.data import GenreDataConfig
     from deepdance.data.genre.datamodule import GenreDataModule
 
     datamodule = GenreDataModule(
-        root=str(tiny_synthetic), num_frames=4, img_size=32, num_workers=0, test_clips=2
+        GenreDataConfig(root=str(tiny_synthetic), num_frames=4, img_size=32, num_workers=0, test_clips=2)
     )
     datamodule.setup("test")
     item = datamodule.datasets["test"][0]

@@ -361,28 +361,38 @@ def test_compile_keeps_checkpoint_keys_and_loading_does_not_compile() -> None:
     kwargs = {
         "backbone": {"name": "resnet10t", "pretrained": False},
         "head": {"gru_sizes": [8], "dense": 8},
-        "optimizer": {"_target_": "torch.optim.AdamW", "_partial_": True},
+        "optimizer": {"_target_": "torch.optim.AdamW", "_partial_": True, "lr": 1e-3},
         "img_size": 32,
     }
-    eager, compiled = GenreClassifier(**kwargs), GenreClassifier(**kwargs, compile=True)
+    eager, compiled = (
+        GenreClassifier.from_hparams(kwargs),
+        GenreClassifier.from_hparams({**kwargs, "compile": True}),
+    )
     assert compiled.backbone._compiled_call_impl is not None and eager.backbone._compiled_call_impl is None
     assert list(compiled.state_dict()) == list(eager.state_dict())  # no _orig_mod. prefixes
-    assert GenreClassifier.checkpoint_overrides()["compile"] is False
+    # a checkpoint's module is not compiled, whatever it was trained with
+    assert (
+        GenreClassifier.from_hparams({**kwargs, "compile": True}, from_checkpoint=True).config.compile
+        is False
+    )
 
 
 def test_pin_memory_follows_the_device_unless_set(tiny_synthetic: Path) -> None:
     from types import SimpleNamespace
 
+    from deepdance.config.data import GenreDataConfig
     from deepdance.data.genre.datamodule import GenreDataModule
 
-    data = GenreDataModule(root=str(tiny_synthetic), num_frames=2, img_size=32, num_workers=0)
+    data = GenreDataModule(
+        GenreDataConfig(root=str(tiny_synthetic), num_frames=2, img_size=32, num_workers=0)
+    )
     data.setup()
     for device, expected in (("cpu", False), ("cuda", True)):
         data.trainer = SimpleNamespace(
             strategy=SimpleNamespace(root_device=torch.device(device)), world_size=1, global_rank=0
         )
         assert data.train_dataloader().pin_memory is expected
-    data.hparams.pin_memory = False
+    data.config = data.config.model_copy(update={"pin_memory": False})
     assert data.train_dataloader().pin_memory is False
 
 
@@ -641,7 +651,7 @@ def _gpu_kwargs() -> dict:
     return {
         "backbone": {"name": "resnet10t", "pretrained": False},
         "head": {"gru_sizes": [16], "dense": 8},
-        "optimizer": {"_target_": "torch.optim.AdamW", "_partial_": True},
+        "optimizer": {"_target_": "torch.optim.AdamW", "_partial_": True, "lr": 1e-3},
         "img_size": 64,
     }
 
@@ -651,8 +661,8 @@ def test_compiled_backbone_matches_eager_on_gpu() -> None:
     from deepdance.models.genre_module import GenreClassifier
 
     torch.manual_seed(0)
-    eager = GenreClassifier(**_gpu_kwargs()).cuda().eval()
-    compiled = GenreClassifier(**_gpu_kwargs(), compile=True).cuda().eval()
+    eager = GenreClassifier.from_hparams(_gpu_kwargs()).cuda().eval()
+    compiled = GenreClassifier.from_hparams({**_gpu_kwargs(), "compile": True}).cuda().eval()
     compiled.load_state_dict(eager.state_dict())
     frames = torch.randint(0, 256, (2, 4, 3, 64, 64), dtype=torch.uint8, device="cuda")
     mask = torch.ones(2, 4, dtype=torch.bool, device="cuda")
@@ -667,10 +677,14 @@ def _one_step_dtypes(root: Path, out_dir: Path, *overrides: str) -> tuple[dict[s
     import hydra.utils
     from hydra import compose, initialize_config_dir
 
+    from deepdance.models.registry import build_model
+
     with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
         cfg = compose("train", overrides=[*tiny_overrides(root), "data.batch_size=4", *overrides])
-    datamodule = hydra.utils.instantiate(cfg.data)
-    model = hydra.utils.instantiate(cfg.model, _recursive_=False)
+    from deepdance.run.genre_data import build_datamodule
+
+    model = build_model(cfg.model)
+    datamodule = build_datamodule(cfg.data, model, cfg.trainer)
     seen: dict[str, torch.dtype] = {}
 
     def record(name: str):

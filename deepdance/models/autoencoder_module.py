@@ -6,11 +6,10 @@ Validation and test steps return the inputs and reconstructions of their batch; 
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 import torch.nn.functional as F
 
+from deepdance.config.model import AutoencoderConfig
 from deepdance.errors import DeepdanceError
 from deepdance.models.autoencoder import SilhouetteAutoencoder
 from deepdance.models.base import DeepdanceModule
@@ -20,22 +19,12 @@ from deepdance.models.silhouette_metrics import silhouette_metrics
 class SilhouetteAEModule(DeepdanceModule):
     """Batches ``{"frame": (B, 1, H, W) uint8}`` (255 = dancer) -> reconstructions in [0, 1]."""
 
-    # Older checkpoints: the picture schedule is now the FrameStrips callback's.
-    legacy_keys = ("log_images_every_n_epochs", "num_logged_images")
+    config_class = AutoencoderConfig
 
-    def __init__(
-        self,
-        net: dict[str, Any],
-        optimizer: dict[str, Any],
-        scheduler: dict[str, Any] | None = None,
-        loss: str = "bce",
-        **legacy: Any,
-    ) -> None:
+    def __init__(self, config: AutoencoderConfig) -> None:
         super().__init__()
-        self.drop_legacy(legacy)
-        if loss not in ("mse", "bce"):
-            raise DeepdanceError(f"model.loss={loss!r} is not known; use mse or bce")
-        self.save_plain_hyperparameters(net=net, optimizer=optimizer, scheduler=scheduler, loss=loss)
+        self.config = config
+        self.save_config(config)
         self.net = SilhouetteAutoencoder(**self.hparams.net)
         self.metrics = torch.nn.ModuleDict(
             {split: silhouette_metrics(full=True) for split in ("val", "test")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,8 @@ from torch import nn
 from torchmetrics import ConfusionMatrix, MaxMetric, MeanMetric, MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 
+from deepdance.config.base import parse
+from deepdance.config.model import ClassifierConfig
 from deepdance.data.aist import GENRES
 from deepdance.errors import DeepdanceError
 from deepdance.models.backbones import backbone_spec, create_backbone
@@ -56,43 +59,28 @@ class GenreClassifier(DeepdanceModule):
     sequence are averaged too (``test/acc_views``).
     """
 
-    def __init__(
-        self,
-        backbone: dict[str, Any],
-        head: dict[str, Any],
-        optimizer: dict[str, Any],
-        scheduler: dict[str, Any] | None = None,
-        img_size: int | None = None,
-        class_names: list[str] | None = None,
-        channels_last: bool = True,
-        compile: bool = False,
-        frame_diff: bool = False,
-        weights_from_checkpoint: bool = False,
-    ) -> None:
-        super().__init__()
-        class_names = list(class_names or GENRES)
-        self.save_plain_hyperparameters(
-            backbone=backbone,
-            head=head,
-            optimizer=optimizer,
-            scheduler=scheduler,
-            img_size=img_size,
-            class_names=class_names,
-            channels_last=channels_last,
-            compile=compile,
-            frame_diff=frame_diff,
-        )
-        self._build_network(frame_diff, weights_from_checkpoint)
-        self._build_metrics(len(class_names))
+    config_class = ClassifierConfig
 
-    def _build_network(self, frame_diff: bool, weights_from_checkpoint: bool) -> None:
+    def __init__(self, config: ClassifierConfig, weights_from_checkpoint: bool = False) -> None:
+        super().__init__()
+        # null: the ten AIST++ genres, stored as the list they are
+        self.config = config.model_copy(update={"class_names": list(config.class_names or GENRES)})
+        self.save_config(self.config)
+        self._build_network(weights_from_checkpoint)
+        self._build_metrics(len(self.config.class_names))
+
+    @classmethod
+    def from_hparams(cls, hparams: Mapping[str, Any], from_checkpoint: bool = False) -> GenreClassifier:
+        """The classifier from flat settings; from a checkpoint, the weights come from it next
+        (no pretrained download first) and it is not compiled (one test pass does not repay it)."""
+        settings = cls.settings(hparams)
+        if from_checkpoint:
+            settings["compile"] = False
+        return cls(parse(ClassifierConfig, settings, "model"), weights_from_checkpoint=from_checkpoint)
+
+    def _build_network(self, weights_from_checkpoint: bool) -> None:
         """The backbone (its input statistics as buffers) and the GRU head, from the hyper-parameters."""
-        backbone, img_size = self.hparams.backbone, self.hparams.img_size
-        if frame_diff and backbone.get("freeze", False):
-            raise DeepdanceError(
-                "model.frame_diff feeds the backbone 6-channel frames it must learn from: it needs "
-                "model.backbone.freeze=false"
-            )
+        backbone, img_size, frame_diff = self.hparams.backbone, self.hparams.img_size, self.hparams.frame_diff
         # Loading a checkpoint brings its own weights: fetching pretrained ones first would be waste.
         backbone_args = (
             {**backbone, "pretrained": False, "weights": None} if weights_from_checkpoint else backbone
@@ -142,15 +130,6 @@ class GenreClassifier(DeepdanceModule):
         self.test_confusion = ConfusionMatrix(task="multiclass", num_classes=num_classes)
         # Set by each test pass; the report callbacks render it.
         self.test_report: GenreTestReport | None = None
-
-    @staticmethod
-    def checkpoint_overrides() -> dict[str, Any]:
-        """Keyword arguments for ``load_from_checkpoint``: weights come from the file."""
-        # a single test pass does not repay compiling
-        return {
-            "weights_from_checkpoint": True,
-            "compile": False,
-        }
 
     # ----------------------------------------------------------------------------- forward
     def train(self, mode: bool = True) -> GenreClassifier:

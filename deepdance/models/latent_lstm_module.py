@@ -21,6 +21,7 @@ default): ``rollout_loss_steps`` trains over a short rollout of the LSTM's own p
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -28,13 +29,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from deepdance.config.base import parse
+from deepdance.config.model import LatentLSTMConfig
 from deepdance.errors import DeepdanceError
 from deepdance.models.autoencoder import SilhouetteAutoencoder
 from deepdance.models.base import DeepdanceModule
 from deepdance.models.genre_condition import GenreCondition, check_condition
-from deepdance.models.latent_lstm import HEADS, LatentLSTM, RidgeForecaster
+from deepdance.models.latent_lstm import LatentLSTM, RidgeForecaster
 from deepdance.models.latent_lstm import rollout as feed_back
-from deepdance.models.latent_table import LatentTable, read_autoencoder_checkpoint
+from deepdance.models.latent_table import AutoencoderCheckpoint, LatentTable, read_autoencoder_checkpoint
 from deepdance.models.rollout_evaluator import RolloutEvaluator
 from deepdance.models.rollout_training import RolloutTraining
 
@@ -42,6 +45,8 @@ log = logging.getLogger(__name__)
 
 # A mixture head's rollouts in validation and test draw from this seed: comparable epochs.
 SAMPLING_SEED = 0
+# model.autoencoder_ckpt of a module rebuilt from stored settings that never named the file
+STORED_AUTOENCODER = "(stored with the LSTM)"
 
 if TYPE_CHECKING:
     from deepdance.data.silhouette import SilhouetteSequences
@@ -51,97 +56,45 @@ class LatentLSTMModule(DeepdanceModule):
     """Windows ``{"frames": (B, L + 1, H, W) uint8, "video", "target", "genre"}`` -> next-frame
     forecasts. The whole videos come from the datamodule's ``sequences()``, encoded once."""
 
-    # Older checkpoints: the rollout video's schedule and length are now the RolloutVideo callback's.
-    legacy_keys = ("video_every_n_epochs", "video_steps")
+    config_class = LatentLSTMConfig
 
     def __init__(
         self,
-        net: dict[str, Any],
-        optimizer: dict[str, Any],
-        autoencoder_ckpt: str | None = None,
-        scheduler: dict[str, Any] | None = None,
-        look_back: int = 10,
-        ridge_alpha: float = 1.0,
-        rollout_horizons: list[int] | tuple[int, ...] = (1, 5, 10, 30),
-        autoencoder: dict[str, Any] | None = None,
-        preprocessing: dict[str, Any] | None = None,
-        condition: str | None = None,
-        genre_dim: int = 8,
-        genres: list[str] | None = None,
-        head: str = "point",
-        mixtures: int = 5,
-        rollout_loss_steps: int = 1,
-        scheduled_sampling: float = 0.0,
-        input_noise: float = 0.0,
-        context_dropout: float = 0.0,
-        **legacy: Any,
+        config: LatentLSTMConfig,
+        autoencoder: AutoencoderCheckpoint | None = None,
+        genres: Sequence[str] | None = None,
     ) -> None:
+        """``autoencoder``: the frozen autoencoder (None: read from ``config.autoencoder_ckpt``);
+        ``genres``: a conditioned model's class list (None: the ten AIST++ genres)."""
         super().__init__()
-        self.drop_legacy(legacy)
-        weights = None
-        if autoencoder_ckpt is not None:
-            stored = read_autoencoder_checkpoint(autoencoder_ckpt)
-            autoencoder, weights, preprocessing = stored.net, stored.weights, stored.preprocessing
-        if autoencoder is None or preprocessing is None:
-            raise DeepdanceError(
-                "model.autoencoder_ckpt is required: the path of a checkpoint from experiment=deep_dance_ae"
-            )
-        if look_back < 2:
-            raise DeepdanceError(
-                f"model.look_back={look_back} must be >= 2 (the extrapolation baseline needs two latents)"
-            )
-        classes = check_condition(condition, genres)
-        if head not in HEADS:
-            raise DeepdanceError(f"model.head={head!r} is not known; use {' or '.join(HEADS)}")
-        if head == "mdn" and (not isinstance(mixtures, int) or mixtures < 1):
-            raise DeepdanceError(f"model.mixtures={mixtures!r} must be an integer >= 1 (model.head=mdn)")
+        frozen = autoencoder or read_autoencoder_checkpoint(config.autoencoder_ckpt)
+        classes = check_condition(config.condition, genres)
+        self.config = config.model_copy(update={"rollout_horizons": sorted(config.rollout_horizons)})
         self.training_loss = RolloutTraining(
-            rollout_loss_steps, float(scheduled_sampling), float(input_noise), float(context_dropout)
+            config.rollout_loss_steps, config.scheduled_sampling, config.input_noise, config.context_dropout
         )
-        self.save_plain_hyperparameters(
-            net=net,
-            optimizer=optimizer,
-            scheduler=scheduler,
-            look_back=look_back,
-            ridge_alpha=ridge_alpha,
-            rollout_horizons=sorted(int(h) for h in rollout_horizons),
-            autoencoder=autoencoder,
-            preprocessing=preprocessing,
-            autoencoder_ckpt=str(autoencoder_ckpt) if autoencoder_ckpt else None,
-            **self._optional_hparams(condition, genre_dim, classes, head, mixtures),
-        )
-        self._build(weights, classes, genre_dim, head, mixtures)
+        # the checkpoint carries the autoencoder: generate and eval need nothing else
+        stored = {"autoencoder": frozen.net, "preprocessing": frozen.preprocessing}
+        self.save_config(self.config, **stored, **({"genres": classes} if classes else {}))
+        self._build(frozen.weights, classes)
 
-    def _optional_hparams(
-        self, condition: str | None, genre_dim: int, classes: list[str] | None, head: str, mixtures: int
-    ) -> dict[str, Any]:
-        """Settings stored only when set, so a checkpoint of an older recipe keeps its hyper-parameters."""
-        stored: dict[str, Any] = {}
-        if classes:
-            stored.update(condition=condition, genre_dim=genre_dim, genres=classes)
-        if head != "point":
-            stored.update(head=head, mixtures=mixtures)
-        loss = self.training_loss
-        if not loss.is_default:
-            stored.update(
-                rollout_loss_steps=loss.steps,
-                scheduled_sampling=loss.scheduled_sampling,
-                input_noise=loss.input_noise,
+    @classmethod
+    def from_hparams(cls, hparams: Mapping[str, Any], from_checkpoint: bool = False) -> LatentLSTMModule:
+        """The module from flat settings; a checkpoint's (or a test's) ``autoencoder`` and
+        ``preprocessing`` stand in for ``autoencoder_ckpt``, whose file is then never read."""
+        settings = cls.settings(hparams)
+        genres = settings.pop("genres", None)
+        autoencoder = None
+        if "autoencoder" in settings and "preprocessing" in settings:
+            autoencoder = AutoencoderCheckpoint(
+                settings.pop("autoencoder"), None, settings.pop("preprocessing")
             )
-        # newer than the others: stored only when set, so checkpoints of those recipes are unchanged
-        if loss.context_dropout:
-            stored["context_dropout"] = loss.context_dropout
-        return stored
+            settings["autoencoder_ckpt"] = settings.get("autoencoder_ckpt") or STORED_AUTOENCODER
+        return cls(parse(LatentLSTMConfig, settings, "model"), autoencoder, genres)
 
-    def _build(
-        self,
-        weights: dict[str, torch.Tensor] | None,
-        classes: list[str] | None,
-        genre_dim: int,
-        head: str,
-        mixtures: int,
-    ) -> None:
+    def _build(self, weights: dict[str, torch.Tensor] | None, classes: list[str] | None) -> None:
         """The frozen autoencoder, the LSTM, the ridge baseline and the latents' statistics."""
+        config = self.config
         self.autoencoder = SilhouetteAutoencoder(**self.hparams.autoencoder)
         if weights is not None:
             self.autoencoder.load_state_dict(weights)
@@ -152,12 +105,12 @@ class LatentLSTMModule(DeepdanceModule):
             latent_dim=latent_dim,
             **self.hparams.net,
             num_genres=num_genres,
-            genre_dim=genre_dim,
-            head=head,
-            mixtures=mixtures,
+            genre_dim=config.genre_dim,
+            head=config.head,
+            mixtures=config.mixtures,
         )
         # a baseline fitted on the train windows, saved with the weights it is compared with
-        self.ridge = RidgeForecaster(self.hparams.look_back, latent_dim, self.hparams.ridge_alpha, num_genres)
+        self.ridge = RidgeForecaster(config.look_back, latent_dim, config.ridge_alpha, num_genres)
         self.register_buffer("latent_mean", torch.zeros(latent_dim))
         self.register_buffer("latent_std", torch.ones(latent_dim))
         self.evaluator = RolloutEvaluator()
@@ -166,11 +119,6 @@ class LatentLSTMModule(DeepdanceModule):
         # Every frame's latent and the datamodule's videos and splits, from ``use_sequences``.
         self.table: LatentTable | None = None
         self.sequences: SilhouetteSequences | None = None
-
-    @staticmethod
-    def checkpoint_overrides() -> dict[str, Any]:
-        """The checkpoint holds the autoencoder: never read the (maybe moved) original file."""
-        return {"autoencoder_ckpt": None}
 
     def train(self, mode: bool = True) -> LatentLSTMModule:
         super().train(mode)
@@ -322,7 +270,7 @@ class LatentLSTMModule(DeepdanceModule):
 
     def sampling_generator(self) -> torch.Generator | None:
         """A fresh generator for a mixture head's evaluation rollouts (None: nothing is drawn)."""
-        if self.hparams.get("head", "point") == "point":
+        if self.config.head == "point":
             return None
         return torch.Generator(device=self.device).manual_seed(SAMPLING_SEED)
 

@@ -24,10 +24,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class AutoencoderCheckpoint:
-    """What the LSTM keeps of an autoencoder checkpoint: architecture, weights, preprocessing."""
+    """What the LSTM keeps of an autoencoder checkpoint: architecture, weights (None: the LSTM's
+    own checkpoint brings them), preprocessing."""
 
     net: dict[str, Any]
-    weights: dict[str, torch.Tensor]
+    weights: dict[str, torch.Tensor] | None
     preprocessing: dict[str, Any]
 
 

@@ -41,20 +41,16 @@ class ModelFamily:
 
     def load(self, path: str | Path, device: Any = "cpu") -> pl.LightningModule:
         """The module from its checkpoint file alone, in eval mode: plain data only (``weights_only``)."""
-        model_class = self.model_class()
-        overrides = model_class.checkpoint_overrides()
-        model = model_class.load_from_checkpoint(path, map_location=device, weights_only=True, **overrides)
-        return model.eval()
+        from deepdance.utils.checkpoints import load_checkpoint
+
+        return self.from_checkpoint(load_checkpoint(path), device)
 
     def from_checkpoint(self, checkpoint: dict[str, Any], device: Any = "cpu") -> pl.LightningModule:
-        """The module from a checkpoint already read (``load_checkpoint``), in eval mode: what
-        ``load_from_checkpoint`` does after its own read, so the file is read once."""
-        from pytorch_lightning.core.saving import _load_state
-        from pytorch_lightning.utilities.migration.utils import _pl_migrate_checkpoint
-
-        model_class = self.model_class()
-        checkpoint = _pl_migrate_checkpoint(checkpoint)
-        model = _load_state(model_class, checkpoint, **model_class.checkpoint_overrides())
+        """The module from a checkpoint already read (``load_checkpoint``), in eval mode: its
+        stored hyper-parameters (of any deepdance version) through its typed config, then its weights."""
+        model = self.model_class().from_hparams(checkpoint.get("hyper_parameters", {}), from_checkpoint=True)
+        model.on_load_checkpoint(checkpoint)
+        model.load_state_dict(checkpoint["state_dict"])
         return model.to(device).eval()
 
     def report_callbacks(self) -> list[Any]:
@@ -167,3 +163,13 @@ def check_data_target(
             f"but the data config builds {data_target}; drop the data=... override (data.* settings may "
             "still be changed)"
         )
+
+
+def build_model(model_cfg: Any) -> pl.LightningModule:
+    """A fresh module from a composed ``model`` node: its family's class, given its typed config."""
+    target = str(model_cfg.get("_target_") or "")
+    family = family_of(target)
+    if family is None:
+        known = ", ".join(f.target for f in FAMILIES.values())
+        raise DeepdanceError(f"model._target_={target or None}: not a deepdance model; known: {known}")
+    return family.model_class().from_hparams(model_cfg)

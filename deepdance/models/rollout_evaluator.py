@@ -26,7 +26,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import torch
@@ -37,8 +37,9 @@ from deepdance.models.latent_lstm import extrapolate, rollout
 from deepdance.models.silhouette_metrics import frame_iou, silhouette_metrics
 
 if TYPE_CHECKING:
+    from deepdance.data.silhouette import SilhouetteSequences
     from deepdance.data.silhouette.datamodule import Segment
-    from deepdance.models.latent_lstm_module import LatentLSTMModule
+    from deepdance.models.latent_table import LatentTable
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,31 @@ RATIO_SOURCES = ("", "_ridge", "_extrap", "_repeat", "_recon")
 Roll = Callable[[torch.Tensor, int], torch.Tensor]
 
 
+class MeasuredModel(Protocol):
+    """What the evaluator reads of the model it measures (``latent_lstm_module.LatentLSTMModule``)."""
+
+    device: torch.device
+    hparams: Any
+    table: LatentTable | None
+
+    def data(self) -> SilhouetteSequences: ...
+    def decode(self, z: torch.Tensor) -> torch.Tensor: ...
+    def rollout(
+        self,
+        context: torch.Tensor,
+        steps: int,
+        genre: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+        noise: float = 0.0,
+    ) -> torch.Tensor: ...
+    def ridge_forecast(self, context: torch.Tensor, genre: torch.Tensor | None = None) -> torch.Tensor: ...
+    def sampling_generator(self) -> torch.Generator | None: ...
+    def video_genres(self, videos: torch.Tensor) -> torch.Tensor | None: ...
+    def window_genres(self, batch: dict[str, torch.Tensor]) -> torch.Tensor | None: ...
+
+
 def forecasters(
-    model: LatentLSTMModule, genre: torch.Tensor | None, generator: torch.Generator | None = None
+    model: MeasuredModel, genre: torch.Tensor | None, generator: torch.Generator | None = None
 ) -> dict[str, Roll]:
     """The rolled-out methods by suffix: the LSTM (its own ``rollout``), the ridge and linear
     extrapolation, each in ``genre`` where it reads one."""
@@ -142,7 +166,7 @@ class RolloutEvaluator(nn.Module):
     @torch.no_grad()
     def update(
         self,
-        model: LatentLSTMModule,
+        model: MeasuredModel,
         split: str,
         batch: dict[str, torch.Tensor],
         z: torch.Tensor,
@@ -173,7 +197,7 @@ class RolloutEvaluator(nn.Module):
 
     # --------------------------------------------------------------------- rollouts
     def rollouts(
-        self, model: LatentLSTMModule, segments: Sequence[Segment], count: int | None, batch_size: int = 256
+        self, model: MeasuredModel, segments: Sequence[Segment], count: int | None, batch_size: int = 256
     ) -> Iterator[RolloutChunk]:
         """Every method rolled out over the longest horizon from ``count`` evenly spaced windows of
         ``segments`` (every window with None), a conditioned model in the genre of each window's video."""
@@ -193,7 +217,7 @@ class RolloutEvaluator(nn.Module):
                 yield RolloutChunk(seg, videos[seg.video], chunk, held, predicted)
 
     @staticmethod
-    def add_motion(model: LatentLSTMModule, motion: MotionSums, chunk: RolloutChunk) -> None:
+    def add_motion(model: MeasuredModel, motion: MotionSums, chunk: RolloutChunk) -> None:
         """Each method's rollout change per step, step 1 from the real last seed frame."""
         for suffix, latents in chunk.predicted.items():
             frames = model.decode(latents)  # (S, H, 1, h, w)
@@ -201,7 +225,7 @@ class RolloutEvaluator(nn.Module):
         motion.add_still("_repeat", len(chunk.starts) * next(iter(chunk.predicted.values())).shape[1])
 
     @staticmethod
-    def add_real_motion(model: LatentLSTMModule, motion: MotionSums, seg: Segment, first: int) -> None:
+    def add_real_motion(model: MeasuredModel, motion: MotionSums, seg: Segment, first: int) -> None:
         """The real frames' change from ``first`` (the last seed frame of the segment's first
         window) to the segment's end, and their reconstructions' (``_recon``: what motion the
         decoder can show at all)."""
@@ -214,7 +238,7 @@ class RolloutEvaluator(nn.Module):
             "_recon", model.decode(model.table.latents[model.table.rows(owner, steps)].to(model.device))
         )
 
-    def _real_motion(self, model: LatentLSTMModule, segments: Sequence[Segment]) -> MotionSums:
+    def _real_motion(self, model: MeasuredModel, segments: Sequence[Segment]) -> MotionSums:
         motion = MotionSums()
         look_back = model.hparams.look_back
         for seg in segments:
@@ -225,7 +249,7 @@ class RolloutEvaluator(nn.Module):
 
     @torch.no_grad()
     def liveliness(
-        self, model: LatentLSTMModule, split: str, count: int | None = VAL_ROLLOUTS
+        self, model: MeasuredModel, split: str, count: int | None = VAL_ROLLOUTS
     ) -> dict[str, float]:
         """``{split}/liveliness{suffix}`` and ``_ratio{suffix}`` of rollouts from ``count`` evenly
         spaced windows of ``split`` (every window with None)."""
@@ -236,7 +260,7 @@ class RolloutEvaluator(nn.Module):
         return motion.metrics(f"{split}/liveliness") if "" in motion.sums else {}
 
     @torch.no_grad()
-    def test_metrics(self, model: LatentLSTMModule, segments: Sequence[Segment]) -> dict[str, float]:
+    def test_metrics(self, model: MeasuredModel, segments: Sequence[Segment]) -> dict[str, float]:
         """Rollout errors and liveliness from every window of ``segments``, from the same rollouts."""
         horizons = model.hparams.rollout_horizons
         errors: dict[str, list[float]] = {}
@@ -259,7 +283,7 @@ class RolloutEvaluator(nn.Module):
 
     @staticmethod
     def _add_errors(
-        model: LatentLSTMModule, errors: dict[str, list[float]], chunk: RolloutChunk, horizons: Sequence[int]
+        model: MeasuredModel, errors: dict[str, list[float]], chunk: RolloutChunk, horizons: Sequence[int]
     ) -> None:
         """Add the summed MSE, IoU and count of each method's frame after h steps, for every
         horizon h that the segment holds a real frame for."""

@@ -35,28 +35,12 @@ from deepdance.models.latent_lstm import LatentLSTM
 
 @dataclass(frozen=True)
 class RolloutTraining:
-    """The training-loss settings of the latent LSTM, checked once."""
+    """The training-loss settings of the latent LSTM (checked by its schema, ``LatentLSTMConfig``)."""
 
     steps: int = 1
     scheduled_sampling: float = 0.0
     input_noise: float = 0.0
     context_dropout: float = 0.0
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.steps, int) or self.steps < 1:
-            raise DeepdanceError(
-                f"model.rollout_loss_steps={self.steps!r} must be an integer >= 1 (1: one step ahead)"
-            )
-        if not 0 <= self.scheduled_sampling <= 1:
-            raise DeepdanceError(
-                f"model.scheduled_sampling={self.scheduled_sampling} must be a probability in [0, 1]"
-            )
-        if self.input_noise < 0:
-            raise DeepdanceError(f"model.input_noise={self.input_noise} must be >= 0 (standardised units)")
-        if not 0 <= self.context_dropout <= 1:
-            raise DeepdanceError(
-                f"model.context_dropout={self.context_dropout} must be a probability in [0, 1]"
-            )
 
     @property
     def is_default(self) -> bool:

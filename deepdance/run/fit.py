@@ -23,9 +23,11 @@ from pytorch_lightning.utilities.exceptions import SIGTERMException
 from deepdance.callbacks import RunMetadata
 from deepdance.config.validate import validate_train
 from deepdance.data.genre.manifest import one_manifest_per_run
+from deepdance.models.registry import build_model
 from deepdance.run.genre_data import build_datamodule
 from deepdance.run.resume import ResumePoint, carry_finished_metrics
 from deepdance.utils.cache_io import atomic_write_text
+from deepdance.utils.checkpoints import one_read_per_checkpoint
 from deepdance.utils.run import (
     instantiate_callbacks,
     instantiate_loggers,
@@ -48,15 +50,17 @@ def train(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
 def fit_and_test(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     """Fit, then test with the best checkpoint; returns (metrics, objects). Settings are
     checked first (``validate_train``), before any data or model is built."""
-    validate_train(cfg)
     started = time.perf_counter()
+    # the start-up check and the resume point share one read of ckpt_path
+    with one_read_per_checkpoint():
+        validate_train(cfg)
+        resume = ResumePoint.of_run(cfg)
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True)
     if cfg.get("print_config"):
         print_config_tree(cfg)
     write_run_info(cfg.paths.output_dir, cfg)
-    resume = ResumePoint.of_run(cfg)
-    model: pl.LightningModule = hydra.utils.instantiate(cfg.model, _recursive_=False)
+    model: pl.LightningModule = build_model(cfg.model)
     splits = ("train", "val", "test") if cfg.get("train", True) else ("test",)
     fast_dev_run = bool(cfg.trainer.get("fast_dev_run"))
     datamodule = build_datamodule(cfg.data, model, cfg.trainer, splits, fast_dev_run)

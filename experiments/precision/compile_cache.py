@@ -22,18 +22,26 @@ parser.add_argument("--device", default="cpu")
 parser.add_argument("--size", type=int, default=32)
 args = parser.parse_args()
 
-kwargs = {"backbone": {"name": "resnet10t", "pretrained": False}, "head": {"gru_sizes": [8], "dense": 8},
-          "optimizer": {"_target_": "torch.optim.AdamW", "_partial_": True, "lr": 1e-3}, "img_size": args.size}
+kwargs = {
+    "backbone": {"name": "resnet10t", "pretrained": False},
+    "head": {"gru_sizes": [8], "dense": 8},
+    "optimizer": {"_target_": "torch.optim.AdamW", "_partial_": True, "lr": 1e-3},
+    "img_size": args.size,
+}
 torch.manual_seed(0)
-eager = GenreClassifier(**kwargs).to(args.device).eval()
+eager = GenreClassifier.from_hparams(kwargs).to(args.device).eval()
 torch.manual_seed(0)
-compiled = GenreClassifier(**kwargs, compile=True).to(args.device).eval()
-frames = torch.randint(0, 255, (2, 3, 3, args.size, args.size), dtype=torch.uint8, device=args.device)  # (B, T, 3, S, S)
+compiled = GenreClassifier.from_hparams({**kwargs, "compile": True}).to(args.device).eval()
+frames = torch.randint(
+    0, 255, (2, 3, 3, args.size, args.size), dtype=torch.uint8, device=args.device
+)  # (B, T, 3, S, S)
 mask = torch.ones(2, 3, dtype=torch.bool, device=args.device)
 with torch.no_grad():
     expected = eager(frames, mask)
     start = time.perf_counter()
     got = compiled(frames, mask)
     seconds = time.perf_counter() - start
-print(f"cache {os.environ.get('TORCHINDUCTOR_CACHE_DIR', '(default)')}: first compiled call {seconds:.1f} s, "
-      f"matches eager: {torch.allclose(expected, got, atol=1e-4)}")
+print(
+    f"cache {os.environ.get('TORCHINDUCTOR_CACHE_DIR', '(default)')}: first compiled call {seconds:.1f} s, "
+    f"matches eager: {torch.allclose(expected, got, atol=1e-4)}"
+)

@@ -28,11 +28,13 @@ def tiny_preprocessing(fps: float = 3.0) -> dict[str, Any]:
 def tiny_lstm(fps: float = 3.0, **settings: Any) -> LatentLSTMModule:
     """An untrained LSTM (16 units, look_back 4) over the tiny autoencoder; ``settings`` add or
     replace module arguments (``condition``, ``head``, ...)."""
-    return LatentLSTMModule(
-        net={"hidden_sizes": [16], "dropout": 0.0},
-        optimizer=OPTIMIZER,
-        look_back=4,
-        autoencoder=TINY_AE,
-        preprocessing=tiny_preprocessing(fps),
-        **settings,
+    return LatentLSTMModule.from_hparams(
+        dict(
+            net={"hidden_sizes": [16], "dropout": 0.0},
+            optimizer=OPTIMIZER,
+            look_back=4,
+            autoencoder=TINY_AE,
+            preprocessing=tiny_preprocessing(fps),
+            **settings,
+        )
     )
