@@ -19,6 +19,7 @@ from deepdance.config.validate import validate_eval
 from deepdance.data.genre.manifest import one_manifest_per_run
 from deepdance.models.registry import load_model
 from deepdance.run.genre_data import build_datamodule
+from deepdance.utils.checkpoints import one_read_per_checkpoint
 from deepdance.utils.run import instantiate_loggers, print_config_tree, task_wrapper, write_summary
 from deepdance.utils.run_info import write_run_info
 
@@ -29,15 +30,16 @@ log = logging.getLogger("deepdance.eval")
 @one_manifest_per_run()
 def evaluate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     """Test a checkpoint on its data as a task, so task_wrapper logs failures and closes loggers."""
-    # the checkpoint (its family, read as data) and the data it is tested on, before anything heavy
-    metadata, data_cfg = validate_eval(cfg)
+    # the checkpoint (its family, read as data) and the data it is tested on, before anything
+    # heavy; the module comes from the same read of the file
+    with one_read_per_checkpoint():
+        metadata, data_cfg = validate_eval(cfg)
+        model, _, family = load_model(cfg.ckpt_path, "eval")
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True)
     write_run_info(cfg.paths.output_dir, cfg)
     if cfg.get("print_config"):
         print_config_tree(OmegaConf.merge(cfg, {"data": data_cfg}))
-    # one read of the file: the module and its family
-    model, _, family = load_model(cfg.ckpt_path, "eval")
     fast_dev_run = bool(cfg.trainer.get("fast_dev_run"))
     datamodule = build_datamodule(data_cfg, model, cfg.trainer, ("test",), fast_dev_run)
     # the family's reports (e.g. the confusion matrix) go to the run dir and every logger

@@ -29,6 +29,7 @@ from deepdance.data.video.clip_sampling import ClipSampler
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.models.registry import load_model
 from deepdance.utils.cache_io import atomic_write_text
+from deepdance.utils.checkpoints import one_read_per_checkpoint
 from deepdance.utils.run import task_wrapper
 from deepdance.utils.run_info import write_run_info
 from deepdance.utils.stop import StopOnSigterm, check_stop
@@ -167,19 +168,21 @@ def print_predictions(results: list[VideoPrediction], top: int) -> None:
         console.print(f"top-1 correct on {correct} of {len(labelled)} AIST++-named videos")
 
 
+def chosen_device(setting: str) -> torch.device:
+    """``device=auto`` is the GPU when there is one, else the CPU."""
+    if setting != "auto":
+        return torch.device(setting)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
 @task_wrapper
 def predict(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     """Classify videos with a checkpoint as a task, so task_wrapper logs failures."""
-    validate_predict(cfg)
+    # the start-up check and the module share one read of the checkpoint
+    with one_read_per_checkpoint():
+        validate_predict(cfg)
+        model, data = load_classifier(cfg.ckpt_path, chosen_device(cfg.device))
     write_run_info(cfg.paths.output_dir, cfg)
-    device = torch.device(
-        "cuda"
-        if cfg.device == "auto" and torch.cuda.is_available()
-        else "cpu"
-        if cfg.device == "auto"
-        else cfg.device
-    )
-    model, data = load_classifier(cfg.ckpt_path, device)
     clips = int(cfg.clips if cfg.clips is not None else data.get("test_clips", 1))
     if clips < 1:
         raise DeepdanceError(f"clips={clips}: use 1 or more clips per video")

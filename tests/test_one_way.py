@@ -105,15 +105,15 @@ def test_resuming_reads_the_checkpoint_once_and_hands_it_to_lightning(
     _, objects = train_in_process(
         small_run(tiny_synthetic, f"hydra.run.dir={tmp_path}", *overrides, f"ckpt_path={last}")
     )
-    # before: 4 (the start-up check, the run's class check, its step count, Lightning's fit);
-    # now the start-up check (deepdance.config_checks) and the run, whose dict fit restores
-    assert checkpoint_reads[str(last)] == 2, checkpoint_reads
+    # before: 4 (the start-up check, the run's class check, its step count, Lightning's fit); now
+    # one, shared by the start-up check and the run, whose dict fit restores
+    assert checkpoint_reads[str(last)] == 1, checkpoint_reads
     # resumed, not trained from scratch: one more epoch of one batch
     assert objects["trainer"].global_step == steps_before + 1
     assert json.loads((tmp_path / "summary.json").read_text())["resumed_from"] == str(last)
 
 
-def test_eval_and_predict_read_their_checkpoint_twice(
+def test_eval_and_predict_read_their_checkpoint_once(
     first_run: Path, tmp_path: Path, checkpoint_reads: Counter, manifests_built: Counter
 ) -> None:
     best = str(Path(json.loads((first_run / "summary.json").read_text())["best_ckpt"]).resolve())
@@ -121,8 +121,8 @@ def test_eval_and_predict_read_their_checkpoint_twice(
     run_eval(
         compose_config("eval", [f"ckpt_path={best}", "trainer.accelerator=cpu", f"hydra.run.dir={tmp_path}"])
     )
-    # the start-up check reads the metadata, the command the module (before: the same two)
-    assert checkpoint_reads[best] == 2
+    # the start-up check and the module share one read (before: two)
+    assert checkpoint_reads[best] == 1
     # and the start-up check's manifest is the datamodule's (before: two)
     assert manifests_built["manifest"] == 1
     checkpoint_reads.clear()
@@ -133,4 +133,4 @@ def test_eval_and_predict_read_their_checkpoint_twice(
         )
     )
     # before: 3 (the start-up check, the metadata again, Lightning's load)
-    assert checkpoint_reads[best] == 2
+    assert checkpoint_reads[best] == 1

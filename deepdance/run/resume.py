@@ -1,8 +1,9 @@
 """Resuming a run from ``ckpt_path``: the checkpoint is read once, checked, and handed to Lightning.
 
 The run reads the checkpoint before any heavy work (its model class must be this run's model,
-and its step count tells afterwards whether this invocation trained at all); Lightning's fit
-then takes that same dict through the trainer's checkpoint IO instead of reading the file again.
+and its step count tells afterwards whether this invocation trained at all), sharing the read
+with the start-up check (``one_read_per_checkpoint``); Lightning's fit then takes that same dict
+through the trainer's checkpoint IO instead of reading the file again.
 Re-running a finished run trains nothing: the summary carries the finished run's metrics over
 (``carry_finished_metrics``).
 """
