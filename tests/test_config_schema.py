@@ -17,7 +17,7 @@ from omegaconf import OmegaConf
 
 from deepdance.config.base import parse
 from deepdance.config.data import DEFAULT_FPS, GenreDataConfig, SilhouetteDataConfig
-from deepdance.config.store import SCHEMAS, register_schemas
+from deepdance.config.store import SCHEMAS
 from deepdance.config.validate import DATA, MODELS, schema_of
 from deepdance.data.silhouette import SilhouetteDataModule, SilhouetteSettings
 from deepdance.errors import DeepdanceError
@@ -29,7 +29,6 @@ LEGACY = REPO / "tests" / "data" / "legacy"
 
 @pytest.fixture(scope="module")
 def hydra_conf() -> Iterator[None]:
-    register_schemas()
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
         yield

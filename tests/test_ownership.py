@@ -13,9 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
-from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
+from deepdance.config.base import parse
+from deepdance.config.data import GenreDataConfig
+from deepdance.data.genre.datamodule import GenreDataModule
 from deepdance.data.silhouette.datamodule import SilhouetteDataModule
 from deepdance.data.synthetic import SyntheticConfig, ensure_synthetic_dataset, video_jobs
 from deepdance.data.synthetic import dataset as synthetic
@@ -76,7 +78,7 @@ def test_train_config_with_data_root_under_default_synthetic_data_is_refused(use
         cfg = compose("train", overrides=[f"data.root={user_folder}"])
     # the default data=synthetic is what makes this dangerous
     assert cfg.data.synthetic is not None
-    datamodule = instantiate(cfg.data)
+    datamodule = GenreDataModule(parse(GenreDataConfig, cfg.data, "data"))
     with pytest.raises(DeepdanceError) as err:
         datamodule.prepare_data()
     _assert_one_line_refusal(err, user_folder, "data=aist")

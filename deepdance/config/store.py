@@ -1,6 +1,7 @@
 """The schemas' defaults as Hydra's base configs: conf/ yaml files inherit them through their
 defaults list (``- genre_schema``) and set only what differs, so each default is written once,
-in the schema, and ``data.fps=5`` still needs no ``+``."""
+in the schema, and ``data.fps=5`` still needs no ``+``. Hydra's plugin scan runs
+``register_schemas`` before any config is composed (``hydra_plugins/deepdance_schemas``)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ SCHEMAS = {
 
 
 def register_schemas() -> None:
-    """Idempotent: before Hydra composes any entry point's config."""
+    """Idempotent; registers every schema node and the genre generator's settings."""
     from deepdance.data.synthetic.dataset import SyntheticConfig
 
     store = ConfigStore.instance()

@@ -21,7 +21,6 @@ from pytorch_lightning import Callback
 from pytorch_lightning.loggers import Logger
 from pytorch_lightning.utilities import rank_zero_only
 
-from deepdance.config.store import register_schemas
 from deepdance.errors import DeepdanceError
 from deepdance.utils.cache_io import atomic_write_text
 from deepdance.utils.distributed import ddp_job_scope
@@ -31,7 +30,6 @@ log = logging.getLogger("deepdance")
 
 # before Hydra composes any entry point's config (they all import this module)
 register_resolvers()
-register_schemas()
 
 
 def instantiate_group(group: DictConfig | None) -> list[Any]:
