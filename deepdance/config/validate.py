@@ -33,7 +33,13 @@ AE_HINT = "the best checkpoint of experiment=deep_dance_ae"
 
 def top(schema: type[S], cfg: DictConfig) -> S:
     """The command's own top-level keys, each resolved alone (a ``???`` one is left out)."""
-    return parse(schema, {key: plain(cfg[key], key) for key in schema.model_fields if key in cfg})
+    keys = [key for key in schema.model_fields if key in cfg]
+    try:
+        return parse(schema, {key: plain(cfg[key], key) for key in keys})
+    except OmegaConfBaseException as err:
+        raise DeepdanceError(
+            f"cannot read the command's settings ({' '.join(str(err).split())[:200]})"
+        ) from None
 
 
 def existing(value: str | None, key: str, kind: str = "any", hint: str = "") -> Path:
