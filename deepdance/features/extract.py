@@ -366,17 +366,11 @@ def complete_store(
 def wants_feature_store(use: Any, model: Any) -> bool:
     """``data.features.use``: auto = when the backbone is frozen; true insists; false never."""
     frozen = bool(getattr(model, "frozen", False))
-    if isinstance(use, str) and use.lower() == "auto":
+    if use == "auto":
         return frozen
-    if use in (True, "true", "True"):
-        if not frozen:
-            raise DeepdanceError(
-                "data.features.use=true needs a frozen backbone (model.backbone.freeze=true): "
-                "a backbone that trains changes its features every step; use data.features.use=auto or false"
-            )
-        return True
-    if use in (False, "false", "False", None):
-        return False
-    raise DeepdanceError(
-        f"data.features.use={use!r} is not known; use auto (store when the backbone is frozen), true or false"
-    )
+    if use in (True, "true") and not frozen:
+        raise DeepdanceError(
+            "data.features.use=true needs a frozen backbone (model.backbone.freeze=true): "
+            "a backbone that trains changes its features every step; use data.features.use=auto or false"
+        )
+    return use in (True, "true")
