@@ -24,7 +24,7 @@ from deepdance.utils.checkpoints import plain_data
 from deepdance.utils.legacy_targets import upgrade_hparams
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
+    from typing import Self
 
 
 class DeepdanceModule(pl.LightningModule):
