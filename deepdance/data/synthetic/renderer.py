@@ -12,14 +12,8 @@ import cv2
 import numpy as np
 
 from deepdance.data.aist.names import GENRES
-from deepdance.data.synthetic.kinematics import (
-    JOINTS,
-    Body,
-    Performance,
-    _stand_height,
-    forward_kinematics,
-    music_tempo,
-)
+from deepdance.data.synthetic.body import Body, _stand_height, forward_kinematics
+from deepdance.data.synthetic.kinematics import JOINTS, Performance, music_tempo
 
 # --------------------------------------------------------------------------------------------
 # Appearance
