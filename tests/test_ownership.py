@@ -21,6 +21,7 @@ from deepdance.data.genre.datamodule import GenreDataModule
 from deepdance.data.silhouette.datamodule import SilhouetteDataModule
 from deepdance.data.synthetic import SyntheticConfig, ensure_synthetic_dataset, video_jobs
 from deepdance.data.synthetic import dataset as synthetic
+from deepdance.data.synthetic.settings import GENERATOR_VERSION
 from deepdance.data.video.writer import write_mp4
 from deepdance.errors import DeepdanceError
 from deepdance.utils.cache_io import TargetExists, atomic_write_bytes
@@ -89,7 +90,7 @@ def test_silhouette_default_refuses_a_folder_of_real_videos(tmp_path: Path) -> N
     folder = tmp_path / "clips"
     folder.mkdir()
     # A user's file under the very name the generator would write, and another clip.
-    taken = f"silhouettes_v{synthetic.GENERATOR_VERSION}_s0_mix_1500f_3fps_120x200.mp4"
+    taken = f"silhouettes_v{GENERATOR_VERSION}_s0_mix_1500f_3fps_120x200.mp4"
     (folder / taken).write_bytes(b"a user's video" * 100)
     (folder / "my_dance.mp4").write_bytes(b"another" * 100)
     before = snapshot(folder)

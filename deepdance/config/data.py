@@ -98,7 +98,7 @@ class GenreDataConfig(Schema, title="GenreDataModule"):
     @classmethod
     def _settings(cls, value: Any, info: ValidationInfo) -> Any:
         from deepdance.data.genre.augment import ClipAugment
-        from deepdance.data.synthetic.dataset import SyntheticConfig
+        from deepdance.data.synthetic.settings import SyntheticConfig
 
         known = {"synthetic": SyntheticConfig, "augment": ClipAugment}[info.field_name]
         return value if value is None or isinstance(value, known) else _dataclass(known, value)

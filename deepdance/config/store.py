@@ -29,7 +29,7 @@ SCHEMAS = {
 
 def register_schemas() -> None:
     """Idempotent; registers every schema node and the genre generator's settings."""
-    from deepdance.data.synthetic.dataset import SyntheticConfig
+    from deepdance.data.synthetic.settings import SyntheticConfig
 
     store = ConfigStore.instance()
     for path, schema in SCHEMAS.items():

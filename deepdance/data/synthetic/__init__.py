@@ -1,37 +1,34 @@
-"""Synthetic dancers whose genre shows only in their motion: motion, drawing, and their folders."""
+"""Synthetic dancers whose genre shows only in their motion: motion, drawing, and their folders.
 
-from deepdance.data.synthetic.dataset import (
-    GENERATOR_VERSION,
-    SyntheticConfig,
-    ensure_synthetic_dataset,
-    generate_dataset,
-    video_jobs,
-)
-from deepdance.data.synthetic.kinematics import (
-    FAMILIES,
-    JOINTS,
-    direction_of,
-    family_of,
-    joint_angles,
-    speed_of,
-)
-from deepdance.data.synthetic.renderer import render_dance, render_frames, render_silhouettes
-from deepdance.data.synthetic.silhouettes import ensure_synthetic_silhouettes
+The names below load their module on first use (PEP 562), so importing the light
+``settings`` module (the start-up checks, Hydra's schema store) does not pull in the renderer,
+OpenCV or the video writer through this package.
+"""
 
-__all__ = [
-    "FAMILIES",
-    "GENERATOR_VERSION",
-    "JOINTS",
-    "SyntheticConfig",
-    "direction_of",
-    "ensure_synthetic_dataset",
-    "ensure_synthetic_silhouettes",
-    "family_of",
-    "generate_dataset",
-    "joint_angles",
-    "render_dance",
-    "render_frames",
-    "render_silhouettes",
-    "speed_of",
-    "video_jobs",
-]
+from importlib import import_module
+from typing import Any
+
+_HOMES = {
+    "GENERATOR_VERSION": "settings",
+    "SyntheticConfig": "settings",
+    "ensure_synthetic_dataset": "dataset",
+    "generate_dataset": "dataset",
+    "video_jobs": "dataset",
+    "FAMILIES": "kinematics",
+    "JOINTS": "kinematics",
+    "direction_of": "kinematics",
+    "family_of": "kinematics",
+    "joint_angles": "kinematics",
+    "speed_of": "kinematics",
+    "render_dance": "renderer",
+    "render_frames": "renderer",
+    "render_silhouettes": "renderer",
+    "ensure_synthetic_silhouettes": "silhouettes",
+}
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)

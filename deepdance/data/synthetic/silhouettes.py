@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deepdance.data.owned_folder import OwnedFolder, file_facts
-from deepdance.data.synthetic.dataset import GENERATOR_VERSION
 from deepdance.data.synthetic.renderer import render_silhouettes
+from deepdance.data.synthetic.settings import GENERATOR_VERSION
 from deepdance.data.video.writer import write_mp4
 
 if TYPE_CHECKING:

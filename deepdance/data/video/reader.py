@@ -15,6 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from deepdance.data.decord_widths import DECORD_BAD_WIDTHS
 from deepdance.errors import VideoError
 
 log = logging.getLogger(__name__)
@@ -126,14 +127,6 @@ def sample_frame_indices(
     if keyframes is not None:
         indices = snap_to_keyframes(indices, keyframes, video_frames)
     return indices, mask
-
-
-# Output widths at which decord's get_batch fails ("DECORDArrayCopyFromTo: The size must
-# exactly match") or returns a wrong-sized array, whether the width is the file's own or a
-# decode-time resize. Measured with decord 0.6.0 over widths 4..519 at heights 17, 32 and 224
-# (the height does not matter; every other width works); decord2 3.4.0 fails at 16, 24, 48, 72.
-# The one list: decode_size steps around them, the synthetic generator refuses such sizes.
-DECORD_BAD_WIDTHS = frozenset({4, 6, 8, 12, 16, 24, 48, 72})
 
 
 def snap_to_keyframes(indices: np.ndarray, keyframes: np.ndarray, video_frames: int) -> np.ndarray:
