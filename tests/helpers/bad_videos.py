@@ -88,8 +88,11 @@ def make_bad_videos(folder: Path, good_source: Path) -> dict[str, Path]:
     write_audio_only(paths["audio_only"])
     noise_video(paths["corrupt_middle"])
     data = bytearray(paths["corrupt_middle"].read_bytes())
-    quarter = len(data) // 4
-    data[quarter : 3 * quarter] = bytes(2 * quarter)  # zero the middle half of the packets
+    # zero packets from 55 % to 85 % of the file: far enough from the first frame that decord's
+    # decoding thread, which reads ahead while the probe decodes frame 0, does not reach them
+    # (zeroing from 25 % on, it sometimes did, and the probe then failed instead of the decode)
+    start, stop = int(len(data) * 0.55), int(len(data) * 0.85)
+    data[start:stop] = bytes(stop - start)
     paths["corrupt_middle"].write_bytes(bytes(data))
     shutil.copy(good_source, paths["unreadable"])
     os.chmod(paths["unreadable"], 0)
