@@ -29,9 +29,10 @@ for fold in $CANDIDATE_FOLDS; do
     done
 done
 
-# Pooled: folds count as repeats beside seeds (n = folds x seeds); per fold: one group per fold.
+# Pooled: folds count as repeats beside seeds (n = folds x seeds), with each genre's test accuracy
+# (which genres the errors fall in); per fold: one group per fold.
 $PY -m deepdance.report "$STUDY_DIR/results" --out "$STUDY_DIR/report" --pool data.fold \
-    --metrics test/acc,test/acc_clips3,test/f1_macro,val/acc_best,time/run_s \
+    --metrics test/acc,test/acc_clips3,test/f1_macro,val/acc_best,time/run_s$(printf ',test/acc_%s' BR PO LO MH LH HO WA KR JS JB) \
     --pair "(defaults)" "data.num_frames=32"
 $PY -m deepdance.report "$STUDY_DIR/results" --out "$STUDY_DIR/report/per_fold" \
     --metrics test/acc,val/acc_best
