@@ -93,10 +93,8 @@ def pooled_repeat(run_dir: Path, seed: object, pool: frozenset[str]) -> object:
     pooled values and the seed, so that a paired difference matches fold k seed s with fold k seed s."""
     if not pool or seed is None:
         return seed
-    overrides = (
-        OmegaConf.to_container(OmegaConf.load(run_dir / OVERRIDES)) if (run_dir / OVERRIDES).is_file() else []
-    )
-    pooled = sorted(str(item).lstrip("+~") for item in overrides if _override_key(str(item)) in pool)
+    overrides = run_overrides(run_dir) or []
+    pooled = sorted(item.lstrip("+~") for item in overrides if _override_key(item) in pool)
     return " ".join([*pooled, f"seed={seed}"])
 
 
