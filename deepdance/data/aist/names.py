@@ -178,3 +178,30 @@ def normalise_situations(situations: Iterable[str]) -> list[str]:
             )
         out.append(code)
     return out
+
+
+def parse_sequence_name(name: str) -> AistName:
+    """Parse an annotation file name: a sequence ``gBR_sBM_cAll_d04_mBR0_ch01[.pkl]`` (every
+    camera; ``camera`` is ``"All"``) or one camera's ``gBR_sBM_c01_d04_mBR0_ch01``.
+
+    AIST++ annotations are named by sequence, which ``parse_aist_name`` (video names) refuses.
+    """
+    stem = Path(name).name
+    for suffix in (*VIDEO_SUFFIXES, ".pkl", ".npy", ".txt"):
+        if stem.lower().endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    if "_cAll_" not in stem:
+        return parse_aist_name(stem)
+    try:
+        fields = parse_aist_name(stem.replace("_cAll_", "_c00_", 1))
+    except ValueError:
+        raise ValueError(f"{name!r} is not an AIST++ sequence name like gBR_sBM_cAll_d04_mBR0_ch01") from None
+    return AistName(
+        genre=fields.genre,
+        situation=fields.situation,
+        camera="All",
+        dancer=fields.dancer,
+        music=fields.music,
+        choreography=fields.choreography,
+    )
