@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The pose extra's backend, installed without its dependencies: its metadata pins numpy<2 and
+# pulls opencv-contrib-python (a second cv2); the extra ".[pose]" installs the ones it needs.
+MEDIAPIPE := mediapipe==0.10.21
 export HF_HUB_OFFLINE ?= 1
 export WANDB_MODE ?= offline
 
@@ -15,7 +18,8 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip >/dev/null
-	$(PY) -m pip install -e ".[dev]"
+	$(PY) -m pip install -e ".[dev,pose]"
+	$(PY) -m pip install --no-deps "$(MEDIAPIPE)"
 	touch $(STAMP)
 
 train: $(STAMP)

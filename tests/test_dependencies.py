@@ -31,6 +31,11 @@ RUNTIME_ONLY = {
     "alembic",
 }
 
+# Imported, but installed apart from pyproject.toml's lists: import name -> the Makefile variable
+# that pins it. mediapipe's metadata pins numpy<2 and pulls a second cv2, so `make install`
+# installs it with --no-deps after the `pose` extra, which declares the dependencies it needs.
+INSTALLED_APART = {"mediapipe": "MEDIAPIPE"}
+
 
 def _normalise(name: str) -> str:
     """PEP 503 name: ``PyYAML`` and ``pyyaml``, ``huggingface_hub`` and ``huggingface-hub`` match."""
@@ -110,6 +115,8 @@ def test_every_imported_package_is_declared() -> None:
     deps = declared()
     missing = []
     for name, modules in sorted(third_party_imports().items()):
+        if name.split(".")[0] in INSTALLED_APART:
+            continue
         owners = distributions_of(name)
         if not owners:
             missing.append(f"{modules[0]} imports {name}, which no installed distribution provides")
@@ -142,3 +149,19 @@ def test_lightning_is_bound_to_the_series_whose_internals_are_patched() -> None:
     assert lower[0] == ">=" and upper[0] == "<", spec
     low, high = (tuple(int(p) for p in bound[1].split(".")) for bound in (lower, upper))
     assert low <= installed < high, spec
+
+
+def test_packages_installed_apart_are_pinned_by_the_makefile_after_their_extra() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    from deepdance.pose.mediapipe_backend import VERSION
+
+    assert "mediapipe" in third_party_imports()
+    for name, variable in INSTALLED_APART.items():
+        pin = re.search(rf"^{variable}\s*:=\s*(\S+)$", makefile, re.MULTILINE)
+        assert pin and pin.group(1) == f"{name}=={VERSION}", f"Makefile: {variable} := {name}=={VERSION}"
+        assert f'--no-deps "$({variable})"' in makefile
+    # the extra that carries mediapipe's runtime dependencies is installed first
+    assert '-e ".[dev,pose]"' in makefile
+    assert {"absl-py", "attrs", "flatbuffers", "protobuf"} <= declared("pose")
+    # neither mediapipe's numpy<2 pin nor a second cv2 (opencv-contrib-python) comes with it
+    assert not {"numpy", "opencv-contrib-python", "mediapipe"} & declared("pose")
