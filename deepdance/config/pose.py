@@ -100,5 +100,6 @@ class PoseConfig(Schema, title="pose"):
                 "min_tracking_confidence",
                 "smooth_landmarks",
                 "masks",
+                "mask_threshold",
             }
         )

@@ -51,8 +51,11 @@ EDGES: tuple[tuple[int, int], ...] = tuple(
 )
 # a mirror image swaps these (flip augmentation)
 FLIP_ORDER: tuple[int, ...] = tuple(
-    JOINT[name.replace("left_", "right_")] if name.startswith("left_") else
-    JOINT[name.replace("right_", "left_")] if name.startswith("right_") else JOINT[name]
+    JOINT[name.replace("left_", "right_")]
+    if name.startswith("left_")
+    else JOINT[name.replace("right_", "left_")]
+    if name.startswith("right_")
+    else JOINT[name]
     for name in COCO17
 )
 SHOULDERS = (JOINT["left_shoulder"], JOINT["right_shoulder"])
