@@ -11,7 +11,9 @@ from typing import Any
 _HOMES = {
     "GENERATOR_VERSION": "settings",
     "SyntheticConfig": "settings",
+    "ensure_synthetic_annotations": "annotations",
     "ensure_synthetic_dataset": "dataset",
+    "export_annotations": "annotations",
     "generate_dataset": "dataset",
     "video_jobs": "dataset",
     "FAMILIES": "kinematics",

@@ -115,3 +115,32 @@ def _stand_height(body: Body) -> float:
     rest = np.array([[REST[name] for name in JOINTS]])
     pts = forward_kinematics(rest, body)
     return float(pts["head"][0, 1] + body.head_r)
+
+
+# The figure has no face, so its face keypoints follow one rule: offsets from the head centre in
+# head radii, along the head's axis (neck to head, "up") and across it. The dancer faces the
+# camera, so the dancer's left is the screen's right (+across), as in AIST++'s frontal views:
+# eyes a little above the centre, the nose below it, the ears at the sides, all on the head disc.
+FACE_RULE: dict[str, tuple[float, float]] = {
+    "nose": (-0.25, 0.0),
+    "left_eye": (0.1, 0.38),
+    "right_eye": (0.1, -0.38),
+    "left_ear": (-0.05, 0.85),
+    "right_ear": (-0.05, -0.85),
+}
+
+
+def face_points(pts: dict[str, np.ndarray], body: Body) -> dict[str, np.ndarray]:
+    """Nose, eyes and ears (T, 2) in body units by ``FACE_RULE``, from ``forward_kinematics``' points.
+
+    Placed in body units (not on the canvas), they go through a camera's framing like the joints
+    do, so they stay on the head (inside its disc: a camera's squash only narrows it) and the
+    exported 3-D points project onto them through every camera.
+    """
+    up = pts["head"] - pts["neck"]
+    up = up / np.maximum(np.linalg.norm(up, axis=-1, keepdims=True), 1e-9)
+    across = np.stack([up[:, 1], -up[:, 0]], axis=-1)
+    return {
+        name: pts["head"] + body.head_r * (along * up + side * across)
+        for name, (along, side) in FACE_RULE.items()
+    }

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from deepdance.data.aist.names import GENRES
-from deepdance.data.synthetic.body import Body, _stand_height, forward_kinematics
+from deepdance.data.synthetic.body import Body, _stand_height, face_points, forward_kinematics
 from deepdance.data.synthetic.kinematics import JOINTS, Performance, music_tempo
 
 # --------------------------------------------------------------------------------------------
@@ -218,6 +218,32 @@ def _draw_figure(canvas: np.ndarray, at: dict[str, tuple[int, int]], look: Appea
         disc(f"{side}_wrist", _shade(col["skin"], shade), 0.55 * b.arm_w)
 
 
+def figure_layout(
+    angles: np.ndarray, body: Body, framing: Framing, height: int, width: int, drift: float = 0.0
+) -> tuple[dict[str, np.ndarray], float]:
+    """Supersampled canvas points (T, 2) of every drawn point and of the face points
+    (``body.face_points``, drawn by the RGB renders only), and the canvas pixels per body unit.
+
+    One geometry for the frames, the exported annotations and the RGB renders: x on the canvas is
+    ``sw * (0.5 + dx) + walk(t) + squash * px * x_body``, y is ``ground * sh - px * y_body``, with
+    ``walk(t)`` linear over the clip (``drift`` of the width from its first to its last frame).
+    """
+    sh, sw = height * SUPERSAMPLE, width * SUPERSAMPLE
+    px = framing.scale * sh / _stand_height(body)  # pixels per body unit
+    T = angles.shape[0]
+    walk = np.linspace(-0.5, 0.5, T) * drift * sw if T > 1 else np.zeros(1)
+    pts = forward_kinematics(angles, body)
+    pts.update(face_points(pts, body))
+    points = _canvas_points(pts, body, framing, px, sw * (0.5 + framing.dx) + walk, framing.ground * sh)
+    return points, px
+
+
+def pixel_points(points: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Where canvas points land in the output frame (pixel centres at integers): the fixed-point
+    coordinates the figure is drawn at, carried through the area downsampling by ``SUPERSAMPLE``."""
+    return {name: (np.round(p * _ONE) / _ONE + 0.5) / SUPERSAMPLE - 0.5 for name, p in points.items()}
+
+
 def render_frames(
     angles: np.ndarray,
     look: Appearance,
@@ -235,17 +261,8 @@ def render_frames(
     sh, sw = height * SUPERSAMPLE, width * SUPERSAMPLE
     if background is None:
         background = np.full((sh, sw, 3), 255, dtype=np.uint8)
-    px = framing.scale * sh / _stand_height(look.body)  # pixels per body unit
+    points, px = figure_layout(angles, look.body, framing, height, width, drift)
     T = angles.shape[0]
-    walk = np.linspace(-0.5, 0.5, T) * drift * sw if T > 1 else np.zeros(1)
-    points = _canvas_points(
-        forward_kinematics(angles, look.body),
-        look.body,
-        framing,
-        px,
-        sw * (0.5 + framing.dx) + walk,
-        framing.ground * sh,
-    )
     names = list(points)
     fixed = (
         np.round(np.stack([points[n] for n in names], axis=1) * _ONE).astype(np.int64).tolist()
@@ -263,6 +280,26 @@ def _size(size: int | tuple[int, int]) -> tuple[int, int]:
     if height < 16 or width < 16:
         raise ValueError(f"frame size {height}x{width} is too small to draw a dancer (min 16)")
     return int(height), int(width)
+
+
+def dance_angles(
+    genre: str, music: int, rng_seed: int, tempo_factor: float, num_frames: int, fps: float
+) -> np.ndarray:
+    """Joint values (num_frames, J) of one performance at the video's frame times ``i / fps``:
+    the same for every camera that films it."""
+    performance = Performance.sample(
+        genre, music_tempo(genre, music) * tempo_factor, np.random.default_rng([rng_seed, 0x5EC])
+    )
+    return performance.angles(np.arange(num_frames) / float(fps))
+
+
+def camera_view(rng_seed: int, camera: int) -> tuple[np.random.Generator, Framing, float]:
+    """One video's view: its random stream, the camera's framing jittered for this video, and
+    the drift; the stream goes on to draw the background and the colour gain (``render_dance``)."""
+    view_rng = np.random.default_rng([rng_seed, camera, 0xC0])
+    framing = camera_framing(camera).jittered(view_rng)
+    drift = float(view_rng.uniform(-0.04, 0.04))
+    return view_rng, framing, drift
 
 
 def render_dance(
@@ -287,17 +324,10 @@ def render_dance(
     ``tempo_factor`` scales the music's tempo (the dancer's own speed, ``dancer_tempo_factor``).
     """
     height, width = _size(size)
-    performance = Performance.sample(
-        genre, music_tempo(genre, music) * tempo_factor, np.random.default_rng([rng_seed, 0x5EC])
-    )
-    view_rng = np.random.default_rng([rng_seed, camera, 0xC0])
-    framing = camera_framing(camera).jittered(view_rng)
-    drift = view_rng.uniform(-0.04, 0.04)
-    t = np.arange(num_frames) / float(fps)
+    angles = dance_angles(genre, music, rng_seed, tempo_factor, num_frames, fps)
+    view_rng, framing, drift = camera_view(rng_seed, camera)
     if silhouette:
-        return render_frames(
-            performance.angles(t), Appearance.silhouette(dancer_seed), framing, height, width, None, drift
-        )
+        return render_frames(angles, Appearance.silhouette(dancer_seed), framing, height, width, None, drift)
     look = Appearance.sample(dancer_seed)
     background = _background(
         view_rng,
@@ -306,7 +336,7 @@ def render_dance(
         int(framing.ground * height * SUPERSAMPLE),
         [look.colours[k] for k in ("top", "bottom", "skin")],
     )
-    frames = render_frames(performance.angles(t), look, framing, height, width, background, drift)
+    frames = render_frames(angles, look, framing, height, width, background, drift)
     # Each camera renders colours a little differently (white balance, exposure): exact colours
     # then identify neither the dancer nor the video.
     gain = view_rng.uniform(0.92, 1.08, 3) * view_rng.uniform(0.92, 1.08)
