@@ -504,3 +504,23 @@ def test_folder_errors_are_one_line(tmp_path: Path) -> None:
     with pytest.raises(DeepdanceError) as err:
         AnnotationFolder(tmp_path)
     assert "AIST++ name" in one_line(err)
+
+
+def test_keypoints2d_checked_on_construction_and_write(tmp_path: Path) -> None:
+    """The synthetic export and the front end build Keypoints2D themselves: a wrong shape fails
+    there, and a writer given one (changed after construction) writes nothing."""
+    built = Keypoints2D([[[[1, 2, 1]] * 17]], [[0.5]], [0])
+    assert built.keypoints.dtype == np.float32 and built.timestamps.dtype == np.int64
+    with pytest.raises(DeepdanceError) as err:
+        Keypoints2D(np.zeros((1, 2, 17, 3)), np.zeros((1, 3)), np.zeros(2, np.int64))
+    assert "'det_scores'" in one_line(err)
+    keypoints = make_keypoints()
+    keypoints.timestamps = keypoints.timestamps[:-1]
+    target = tmp_path / "out" / f"{SEQ}.pkl"
+    with pytest.raises(DeepdanceError) as err:
+        write_keypoints2d(target, keypoints)
+    assert "'timestamps'" in one_line(err)
+    assert not target.exists()
+    with pytest.raises(DeepdanceError):
+        write_keypoints3d(target, np.zeros((4, 17, 3)), np.zeros((5, 17, 3)))
+    assert not target.exists()

@@ -57,25 +57,30 @@ class Keypoints2D:
         return 1e6 / float(np.median(np.diff(self.timestamps)))
 
     def __post_init__(self) -> None:
-        _check_keypoints2d("Keypoints2D", self.keypoints, self.det_scores, self.timestamps, self.landmarks)
-        self.keypoints = np.asarray(self.keypoints, dtype=np.float32)
-        self.det_scores = np.asarray(self.det_scores, dtype=np.float32)
-        self.timestamps = np.asarray(self.timestamps, dtype=np.int64)
+        self.keypoints = np.asarray(self.keypoints)
+        self.det_scores = np.asarray(self.det_scores)
+        self.timestamps = np.asarray(self.timestamps)
         if self.landmarks is not None:
-            self.landmarks = np.asarray(self.landmarks, dtype=np.float32)
+            self.landmarks = np.asarray(self.landmarks)
+        _check_keypoints2d("Keypoints2D", self.keypoints, self.det_scores, self.timestamps, self.landmarks)
+        self.keypoints = self.keypoints.astype(np.float32, copy=False)
+        self.det_scores = self.det_scores.astype(np.float32, copy=False)
+        self.timestamps = self.timestamps.astype(np.int64, copy=False)
+        if self.landmarks is not None:
+            self.landmarks = self.landmarks.astype(np.float32, copy=False)
 
 
 def _shape_text(shape: tuple[int | str, ...]) -> str:
+    """``(5,)`` / ``(*, *, 17, 3)``: shapes as numpy prints them, ``*`` for any size."""
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def check_shape(source: str | Path, key: str, array: Any, expected: tuple[int | str | None, ...]) -> None:
-    """``expected`` holds sizes, ``None`` for any size, or a letter that must agree across keys
-    (checked by the caller); a mismatch is one line naming file, key, got and expected shape."""
+def check_shape(source: str | Path, key: str, array: Any, expected: tuple[int | None, ...]) -> None:
+    """``expected`` holds sizes (``None``: any size); a mismatch, or no array at all, is one line
+    naming the file, the key, the shape found and the shape expected."""
     got = np.shape(array)
     ok = len(got) == len(expected) and all(
-        want is None or isinstance(want, str) or got_size == want
-        for got_size, want in zip(got, expected, strict=False)
+        want is None or got_size == want for got_size, want in zip(got, expected, strict=False)
     )
     if not isinstance(array, np.ndarray) or not ok:
         wanted = tuple(w if w is not None else "*" for w in expected)
