@@ -95,6 +95,11 @@ FIELD_CHANGES = {
     "crop": (0, 0, 40, 70),
     "ignore_boxes": ((0, 0, 4, 4),),
     "start_seconds": 1.0,
+    # the person rule's and the follow crop's (tests/test_person_silhouettes.py: their defaults)
+    "follow": True,
+    "follow_margin": 0.3,
+    "follow_seconds": 2.0,
+    "pose": '{"backend": "other"}',
 }
 
 

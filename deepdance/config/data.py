@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from deepdance.config.base import Schema
+from deepdance.config.pose import PoseConfig
 
 GENRE_DATA = "deepdance.data.genre.GenreDataModule"
 SILHOUETTE_DATA = "deepdance.data.silhouette.SilhouetteDataModule"
@@ -163,9 +164,10 @@ class SilhouetteDataConfig(Schema, title="SilhouetteDataModule"):
     fps: float | None = Field(DEFAULT_FPS, gt=0)
     height: int = Field(120, ge=8)
     width: int = Field(200, ge=8)
-    # fixed | otsu | background (difference from the video's median frame)
-    threshold_rule: Literal["fixed", "otsu", "background"] = "fixed"
-    # gray level (fixed) or difference (background)
+    # fixed | otsu | background (difference from the video's median frame) | person (the pose
+    # front end's person mask, cut at pose.mask_threshold; deepdance.data.silhouette.person)
+    threshold_rule: Literal["fixed", "otsu", "background", "person"] = "fixed"
+    # gray level (fixed) or difference (background); the person rule ignores it
     threshold: float = Field(128.0, ge=0, le=255)
     # dark: the dancer is darker than the background; light: lighter
     polarity: Literal["dark", "light"] = "dark"
@@ -176,6 +178,15 @@ class SilhouetteDataConfig(Schema, title="SilhouetteDataModule"):
     )
     # drop the start of every video
     start_seconds: float = Field(0.0, ge=0)
+    # crop a box that follows the dancer (the pose front end's keypoint box, else its mask box),
+    # instead of data.crop; any threshold_rule (deepdance.data.silhouette.follow)
+    follow: bool = False
+    # the box grows by this fraction of its longer side on every side, then to height x width
+    follow_margin: float = Field(0.15, ge=0, le=2)
+    # seconds of the centred moving average over the box's centre and size (0: none)
+    follow_seconds: float = Field(1.0, ge=0)
+    # the pose front end of threshold_rule=person and follow (deepdance.config.pose)
+    pose: PoseConfig = PoseConfig()
     # chronological: the end of each video validates and tests | dancer: AIST++-named videos,
     # whole dancers held out per genre (seed, val_dancers, test_dancers)
     split: Literal["chronological", "dancer"] = "chronological"
@@ -222,6 +233,11 @@ class SilhouetteDataConfig(Schema, title="SilhouetteDataModule"):
                 "$split=dancer needs $root=<folder of AIST++-named silhouette videos> (e.g. the "
                 "labelled dancers: python -m deepdance.make_synthetic --silhouette); the embedded "
                 "dance is one dancer"
+            )
+        if self.follow and self.crop is not None:
+            raise ValueError(
+                f"$follow=true: expected $crop=null, not {self.crop} (the box that follows the dancer "
+                "replaces the fixed one)"
             )
         if self.phases > 1 and self.fps is None:
             raise ValueError(

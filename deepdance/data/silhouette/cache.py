@@ -1,7 +1,9 @@
 """The silhouette cache: one ``.npy`` stack per (video contents, preprocessing settings).
 
 The key is the video's SHA-256 plus every setting and ``PREPROCESS_VERSION``, so a changed
-threshold never reuses stale frames and a renamed video is never processed again.
+threshold never reuses stale frames and a renamed video is never processed again. Frames from
+the pose front end (``threshold_rule=person``, ``follow``) are keyed by its settings too, and by
+the name and settings of an estimator handed in instead of the configured one.
 """
 
 from __future__ import annotations
@@ -11,12 +13,16 @@ import hashlib
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from deepdance.data.silhouette.preprocess import PREPROCESS_VERSION, SilhouetteSettings, extract_silhouettes
 from deepdance.errors import DeepdanceError
 from deepdance.utils.cache_io import TargetExists, atomic_output, atomic_write_text
+
+if TYPE_CHECKING:
+    from deepdance.pose.estimator import PoseEstimator
 
 log = logging.getLogger(__name__)
 
@@ -38,23 +44,32 @@ def file_digest(path: str | Path) -> str:
     return _DIGESTS[key]
 
 
-def cache_key(path: str | Path, settings: SilhouetteSettings) -> str:
-    """Content hash of the video + preprocessing settings + code version, as 24 hex digits."""
-    payload = json.dumps(
-        {"video": file_digest(path), "settings": settings.to_json(), "version": PREPROCESS_VERSION},
-        sort_keys=True,
-    )
+def cache_key(path: str | Path, settings: SilhouetteSettings, estimator: PoseEstimator | None = None) -> str:
+    """Content hash of the video + preprocessing settings + code version, as 24 hex digits;
+    plus ``estimator``'s name and settings where the frames come from it."""
+    content = {"video": file_digest(path), "settings": settings.to_json(), "version": PREPROCESS_VERSION}
+    if estimator is not None and settings.needs_poses:
+        content["estimator"] = {"name": estimator.name, "settings": estimator.settings()}
+    payload = json.dumps(content, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
 class SilhouetteCache:
-    """``.npy`` silhouette stacks under ``root``, one per (video contents, settings)."""
+    """``.npy`` silhouette stacks under ``root``, one per (video contents, settings).
 
-    def __init__(self, root: str | Path) -> None:
+    ``estimator``: the pose backend of the person rule and the follow crop, instead of the one
+    ``data.pose`` names (a test's fake); ``pose_store``: where the configured one's poses are kept.
+    """
+
+    def __init__(
+        self, root: str | Path, estimator: PoseEstimator | None = None, pose_store: str | Path | None = None
+    ) -> None:
         self.root = Path(root)
+        self.estimator = estimator
+        self.pose_store = pose_store
 
     def path_for(self, video: str | Path, settings: SilhouetteSettings) -> Path:
-        return self.root / f"{Path(video).stem[:60]}-{cache_key(video, settings)}.npy"
+        return self.root / f"{Path(video).stem[:60]}-{cache_key(video, settings, self.estimator)}.npy"
 
     def load(self, video: str | Path, settings: SilhouetteSettings) -> np.ndarray:
         """Memory-mapped (T, height, width) uint8 frames of ``video``, built on first use.
@@ -65,7 +80,7 @@ class SilhouetteCache:
         """
         target = self.path_for(video, settings)
         if not target.exists():
-            frames = extract_silhouettes(video, settings)
+            frames = extract_silhouettes(video, settings, self.estimator, self.pose_store)
             meta = {
                 "video": str(video),
                 "frames": len(frames),

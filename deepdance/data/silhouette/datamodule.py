@@ -130,7 +130,7 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
         self.save_hyperparameters(config.model_dump(exclude={"target"}), logger=False)
         self.time_warp = tuple(config.time_warp) if config.time_warp else None
         self.settings = SilhouetteSettings.from_config(config.model_dump())
-        self.cache = SilhouetteCache(config.cache_dir)
+        self.cache = SilhouetteCache(config.cache_dir, pose_store=config.pose.store_dir)
         self.paths: list[Path] = []
         self.genres: list[str | None] = []
         self.videos: list[np.ndarray] = []
