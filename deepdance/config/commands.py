@@ -144,3 +144,13 @@ class ScanCommand(Schema, title="python -m deepdance.scan"):
         if value == 0:
             raise ValueError("expected -1 (every frame) or an integer >= 1")
         return value
+
+
+class ExtractPosesCommand(Schema, title="python -m deepdance.extract_poses"):
+    """Keypoints and person masks of a video or a folder of videos (the ``pose`` node: how)."""
+
+    video: Path
+    # an owned folder: keypoints2d/<stem>.pkl, masks/<stem>.npz (and mmaction.pkl); never the videos' folder
+    out: Path
+    # aist: AIST++ keypoints2d pickles and masks | mmaction: also the MMAction2/pyskl skeleton pickle
+    format: Literal["aist", "mmaction"] = "aist"

@@ -85,8 +85,8 @@ class PoseConfig(Schema, title="pose"):
     # person masks (uint8 0/1, N x H x W) where the backend gives one
     masks: bool = True
     mask_threshold: float = Field(0.5, gt=0, lt=1)
-    track: TrackConfig = Field(default_factory=TrackConfig)
-    smoothing: SmoothingConfig = Field(default_factory=SmoothingConfig)
+    track: TrackConfig = TrackConfig()
+    smoothing: SmoothingConfig = SmoothingConfig()
     # the content-keyed pose store (deepdance.pose.store); never beside the videos
     store_dir: str = Field("data/poses", min_length=1)
 

@@ -10,6 +10,7 @@ import dataclasses
 from hydra.core.config_store import ConfigStore
 
 from deepdance.config import commands, data, model
+from deepdance.config.pose import PoseConfig
 
 SCHEMAS = {
     "data/genre_schema": data.GenreDataConfig,
@@ -24,6 +25,9 @@ SCHEMAS = {
     "score_generation_schema": commands.ScoreGenerationCommand,
     "extract_features_schema": commands.ExtractFeaturesCommand,
     "scan_schema": commands.ScanCommand,
+    "extract_poses_schema": commands.ExtractPosesCommand,
+    # the pose front end's settings (conf/pose/*.yaml)
+    "pose/pose_schema": PoseConfig,
 }
 
 

@@ -250,3 +250,12 @@ def validate_scan(cfg: DictConfig) -> None:
     existing(OmegaConf.select(cfg, "data.root"), "data.root", hint="data.root=<the folder of videos to scan>")
     parse(schema_of(cfg.data, "data", DATA), cfg.data, "data")
     top(commands.ScanCommand, cfg)
+
+
+def validate_extract_poses(cfg: DictConfig) -> tuple[commands.ExtractPosesCommand, Any, list[Path]]:
+    """``python -m deepdance.extract_poses``: the ``pose`` node, the videos (listed, none opened),
+    and an ``out`` and pose store that are not the videos' folder; returns the command, its
+    ``PoseConfig`` and the videos."""
+    from deepdance.pose.validate import check_extract_poses
+
+    return check_extract_poses(top(commands.ExtractPosesCommand, cfg), cfg.get("pose"))
