@@ -4,9 +4,14 @@
     # labelled silhouette dancers (what experiment=silhouette_genre generates on first use)
     python -m deepdance.make_synthetic --root data/silhouette_dancers --silhouette --dancer-tempo 0.1 \
         --dancers-per-genre 6 --cameras 2 --musics 2 --seconds 8 --fps 30 --size 120 --width 200
+    # the same dancers' AIST++ annotation files (keypoints2d, keypoints3d, cameras) instead of videos
+    python -m deepdance.make_synthetic --root data/synthetic_annotations --annotations
+    # RGB renders with a face, 3 background kinds and ground truth, for the pose front end
+    python -m deepdance.make_synthetic --root data/synthetic_rgb --rgb --size 256 --width 320
 
 Training generates it on first use (``data=synthetic``); this command writes it ahead of time.
-It only parses the arguments and calls ``deepdance.data.synthetic.ensure_synthetic_dataset``.
+It only parses the arguments and calls ``deepdance.data.synthetic.ensure_synthetic_dataset``
+(``ensure_synthetic_annotations`` with ``--annotations``, ``write_rgb_videos`` with ``--rgb``).
 """
 
 from __future__ import annotations
@@ -35,7 +40,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--musics", type=int, default=defaults.musics)
     parser.add_argument("--seconds", type=float, default=defaults.seconds)
     parser.add_argument("--fps", type=int, default=defaults.fps)
-    parser.add_argument("--size", type=int, default=defaults.size, help="frame height (and width)")
+    parser.add_argument(
+        "--size",
+        type=int,
+        default=None,
+        help=f"frame height (and width); default {defaults.size}, 256 with --rgb",
+    )
     parser.add_argument("--width", type=int, default=defaults.width, help="frame width (default: --size)")
     parser.add_argument(
         "--silhouette", action="store_true", help="black dancer on white, no clothes or backgrounds"
@@ -47,7 +57,26 @@ def main(argv: list[str] | None = None) -> None:
         help="spread of each dancer's own tempo factor (1 +- this; 0: every dancer on the music's tempo)",
     )
     parser.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    what = parser.add_mutually_exclusive_group()
+    what.add_argument(
+        "--annotations",
+        action="store_true",
+        help="write these dancers' AIST++ annotation files (keypoints2d/3d, cameras) instead of the videos",
+    )
+    what.add_argument(
+        "--rgb",
+        action="store_true",
+        help="write RGB renders (a face, clothing, backgrounds) with ground-truth keypoints and masks",
+    )
+    parser.add_argument(
+        "--backgrounds",
+        nargs="+",
+        default=None,
+        help="with --rgb: background kinds (default: studio texture clutter)",
+    )
     args = parser.parse_args(argv)
+    if args.size is None:
+        args.size = 256 if args.rgb else defaults.size
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     start = time.perf_counter()
     try:
@@ -63,6 +92,19 @@ def main(argv: list[str] | None = None) -> None:
             dancer_tempo=args.dancer_tempo,
             width=args.width,
         )
+        if args.annotations:
+            from deepdance.data.synthetic.annotations import ensure_synthetic_annotations, sequences
+
+            root = ensure_synthetic_annotations(args.root, config)
+            print(f"annotations of {len(sequences(config))} sequences in {root}")
+            return
+        if args.rgb:
+            from deepdance.data.synthetic.rgb import BACKGROUNDS, write_rgb_videos
+
+            kinds = tuple(args.backgrounds or BACKGROUNDS)
+            paths = write_rgb_videos(args.root, config, kinds, workers=args.workers or 1)
+            print(f"{len(paths)} RGB videos with ground truth ({', '.join(kinds)}) in {args.root}")
+            return
         root = ensure_synthetic_dataset(args.root, config, args.workers)
     except DeepdanceError as err:
         parser.exit(2, f"error: {err}\n")

@@ -8,22 +8,34 @@ import json
 from pathlib import Path
 
 import cv2
+import decord
 import numpy as np
 import pytest
 
+from deepdance.data.aist import parse_aist_name
 from deepdance.data.aist.annotations.cameras import load_cameras, load_mapping
 from deepdance.data.aist.annotations.keypoints import load_keypoints2d, load_keypoints3d
 from deepdance.data.aist.annotations.safe_pickle import safe_load
-from deepdance.data.synthetic import render_dance, render_silhouettes
+from deepdance.data.synthetic import render_dance, render_silhouettes, video_jobs
 from deepdance.data.synthetic.annotations import (
     RECORD_NAME,
     ensure_synthetic_annotations,
+    sequence_annotations,
     sequences,
     timestamps_us,
 )
 from deepdance.data.synthetic.renderer import _ONE, SHIFT, SUPERSAMPLE, pixel_points
+from deepdance.data.synthetic.rgb import (
+    BACKGROUNDS,
+    load_truth,
+    make_background,
+    render_rgb,
+    truth_path,
+    write_rgb_videos,
+)
 from deepdance.data.synthetic.settings import GENERATOR_VERSION, SyntheticConfig
 from deepdance.errors import DeepdanceError
+from deepdance.make_synthetic import main
 from deepdance.pose.skeleton import JOINT
 
 SMALL = SyntheticConfig(
@@ -194,3 +206,96 @@ def test_synthetic_pixels_unchanged() -> None:
     assert hashlib.sha256(frames.tobytes()).hexdigest() == (
         "a55e240c169a5a3ab972d1f7744b644c0d17bf9677d48c35c0cb681a54063088"
     )
+
+
+# ---------------------------------------------------------------------------- RGB renders
+
+RGB = SyntheticConfig(
+    seed=4, dancers_per_genre=1, cameras=2, musics=1, seconds=0.2, fps=30, size=256, width=288
+)
+
+
+@pytest.mark.parametrize("kind", BACKGROUNDS)
+def test_rgb_render_ground_truth(kind: str) -> None:
+    """Masks cover the figure the genre video draws; keypoints are the annotations' and lie inside them."""
+    groups = sequences(RGB)
+    name = list(groups)[BACKGROUNDS.index(kind) * 3]
+    annotations = sequence_annotations(RGB, groups[name])
+    for view, job in enumerate(groups[name]):
+        render = render_rgb(job, RGB, kind)
+        n = RGB.num_frames
+        assert render.frames.shape == (n, 256, 288, 3) and render.frames.dtype == np.uint8
+        assert render.masks.shape == (n, 256, 288) and render.masks.dtype == bool
+        np.testing.assert_array_equal(render.keypoints, annotations.keypoints2d[view])
+        xy = np.round(render.keypoints[..., :2]).astype(int)
+        assert render.masks[np.arange(n)[:, None], xy[..., 1], xy[..., 0]].all()
+        figure = (
+            render_dance(
+                job.name.genre,
+                job.dancer_seed,
+                job.camera,
+                job.music,
+                n,
+                RGB.fps,
+                (256, 288),
+                job.rng_seed,
+                silhouette=True,
+                tempo_factor=job.tempo_factor,
+            )[..., 0]
+            < 128
+        )
+        iou = (figure & render.masks).sum() / (figure | render.masks).sum()
+        assert iou > 0.9, f"{kind}: the mask is not the drawn figure (IoU {iou:.2f})"
+        # the dancer stands out: inside the mask the frame differs from the ring of background around it
+        ring = (
+            cv2.dilate(render.masks[0].astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+            & ~render.masks[0]
+        )
+        inside, outside = render.frames[0][render.masks[0]].mean(0), render.frames[0][ring].mean(0)
+        assert np.abs(inside - outside).max() > 5
+
+
+def test_rgb_backgrounds_differ_by_kind() -> None:
+    rng = np.random.default_rng
+    images = {kind: make_background(kind, rng(1), 128, 160, 110).astype(np.float32) for kind in BACKGROUNDS}
+    texture = {kind: np.abs(np.diff(img, axis=1)).mean() for kind, img in images.items()}
+    assert texture["texture"] > 3 * texture["studio"]
+    with pytest.raises(DeepdanceError, match="expected one of studio"):
+        make_background("beach", rng(1), 32, 32, 30)
+
+
+def test_write_rgb_videos(tmp_path: Path) -> None:
+    config = SyntheticConfig(seed=4, dancers_per_genre=1, cameras=1, musics=1, seconds=0.2, fps=30, size=256)
+    paths = write_rgb_videos(tmp_path / "rgb", config, ("studio", "clutter"))
+    assert len(paths) == 20 and all(p.is_file() for p in paths)
+    assert {p.parent.name for p in paths} == {"studio", "clutter"}
+    video = paths[3]
+    parse_aist_name(video.name)
+    truth = load_truth(truth_path(video))
+    reader = decord.VideoReader(str(video))
+    job = next(j for j in video_jobs(config) if j.name.filename() == video.name)
+    render = render_rgb(job, config, video.parent.name)
+    np.testing.assert_array_equal(truth.keypoints, render.keypoints)
+    np.testing.assert_array_equal(truth.masks, render.masks)
+    np.testing.assert_array_equal(truth.timestamps, timestamps_us(config.num_frames, config.fps))
+    assert len(reader) == config.num_frames
+    assert np.abs(reader[2].asnumpy().astype(int) - render.frames[2]).mean() < 4
+    before = _mtimes(tmp_path / "rgb")
+    write_rgb_videos(tmp_path / "rgb", config, ("studio", "clutter"))
+    assert _mtimes(tmp_path / "rgb") == before
+    with pytest.raises(DeepdanceError, match="size >= 256"):
+        write_rgb_videos(tmp_path / "small", SyntheticConfig(size=128))
+    with pytest.raises(DeepdanceError, match="choose from"):
+        write_rgb_videos(tmp_path / "bad", config, ("beach",))
+
+
+def test_make_synthetic_annotations_and_rgb_flags(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    small = ["--dancers-per-genre", "1", "--cameras", "1", "--musics", "1", "--seconds", "0.2"]
+    main(["--root", str(tmp_path / "ann"), "--annotations", *small, "--size", "32"])
+    assert "annotations of 10 sequences" in capsys.readouterr().out
+    assert len(list((tmp_path / "ann" / "keypoints2d").glob("*.pkl"))) == 10
+    assert not list((tmp_path / "ann").rglob("*.mp4"))
+    with pytest.raises(SystemExit) as exit_:
+        main(["--root", str(tmp_path / "rgb"), "--rgb", *small, "--size", "64"])
+    assert exit_.value.code == 2 and "size >= 256" in capsys.readouterr().err
+    assert not (tmp_path / "rgb").exists()
