@@ -82,8 +82,11 @@ class PoseStore:
             )
 
     def entry_dir(self, video: Path, key: dict[str, object]) -> Path:
+        """``<video stem>-<key hash>``; the same contents under another name find their entry."""
+        digest = settings_key(key, 24)
+        found = sorted(self.root.glob(f"*-{digest}")) if self.root.is_dir() else []
         stem = re.sub(r"[^A-Za-z0-9_.-]", "_", video.stem)[:60]
-        return self.root / f"{stem}-{settings_key(key, 24)}"
+        return found[0] if found else self.root / f"{stem}-{digest}"
 
     def get(
         self,
