@@ -4,6 +4,8 @@ that returns known masks and keypoints, the cache key, and the preview CLI."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -18,6 +20,7 @@ from deepdance.data.silhouette.follow import (
 )
 from deepdance.data.silhouette.person import dancer_boxes, person_silhouettes
 from deepdance.data.silhouette.preprocess import SilhouetteSettings
+from deepdance.pose.estimator import Person
 
 
 def test_padded_boxes_have_the_frame_aspect_exactly_and_keep_their_centre() -> None:
@@ -48,8 +51,9 @@ def test_moving_average_keeps_length_a_still_box_and_a_straight_path() -> None:
     line = np.arange(20, dtype=float)[:, None]
     smoothed = moving_average(line, 5)
     assert smoothed.shape == line.shape
-    # a centred window leaves a straight path where it is (away from the held ends)
-    np.testing.assert_allclose(smoothed[2:-2], line[2:-2])
+    # a centred window leaves a straight path where it is, up to its ends
+    np.testing.assert_allclose(smoothed, line)
+    np.testing.assert_allclose(moving_average(line[:3], 9), line[:3])
     assert window_frames(1.0, 3.0) == 3 and window_frames(1.0, 30.0) == 31 and window_frames(0.0, 30.0) == 1
 
 
@@ -114,3 +118,161 @@ def test_crop_outside_the_frame_is_background() -> None:
     mask = np.ones((10, 10), bool)
     out = crop_resize(mask, np.array([-10.0, 0.0, 10.0, 10.0]), 10, 20)
     assert out[:, :10].max() == 0 and out[:, 10:].min() == 255
+
+
+# ----------------------------------------------------------------------------- whole videos
+SOURCE_H, SOURCE_W, SOURCE_FPS = 180, 320, 12.0
+FIGURE_H, FIGURE_W = 60, 44
+# where each COCO-17 joint sits in the figure's box (fractions of width, height): head on top,
+# wrists and ankles short of the box's edges, as a real body's keypoints are
+JOINT_LAYOUT = np.array(
+    [[0.5, 0.1], [0.4, 0.08], [0.6, 0.08], [0.3, 0.1], [0.7, 0.1], [0.2, 0.25], [0.8, 0.25], [0.15, 0.45]]
+    + [[0.85, 0.45], [0.15, 0.6], [0.85, 0.6], [0.3, 0.55], [0.7, 0.55], [0.3, 0.75], [0.7, 0.75]]
+    + [[0.3, 0.92], [0.7, 0.92]]
+)
+
+
+def figure_left(i: int, n: int) -> int:
+    """The moving figure's left edge in frame ``i`` of ``n``: from the left of the frame to the right."""
+    return int(round(10 + (SOURCE_W - FIGURE_W - 20) * i / (n - 1)))
+
+
+@pytest.fixture(scope="module")
+def moving_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A dark upright figure crossing a light frame left to right (and bobbing), 36 frames at 12 fps;
+    slow enough for the front end's tracker to link its boxes over a missed frame."""
+    from deepdance.data.video.writer import write_mp4
+
+    n = 36
+    frames = np.full((n, SOURCE_H, SOURCE_W, 3), 235, np.uint8)
+    for i in range(n):
+        left, top = figure_left(i, n), 60 + int(round(10 * np.sin(i / 3)))
+        frames[i, top : top + FIGURE_H, left : left + FIGURE_W] = 25
+    folder = tmp_path_factory.mktemp("videos")
+    return write_mp4(folder / "mover.mp4", frames, fps=SOURCE_FPS)
+
+
+class BlobEstimator:
+    """A fake PoseEstimator: the dark pixels of a frame are the person (its mask), its keypoints
+    lie on the figure's box (``JOINT_LAYOUT``) with seeded jitter; ``missed`` calls find nobody."""
+
+    name = "blob"
+
+    def __init__(self, jitter: float = 2.0, missed: tuple[int, ...] = (), nobody: bool = False) -> None:
+        self.jitter, self.missed, self.nobody = jitter, set(missed), nobody
+        self.rng = np.random.default_rng(0)
+        self.calls = 0
+
+    def settings(self) -> dict:
+        return {"jitter": self.jitter, "missed": sorted(self.missed)}
+
+    def __call__(self, frames: np.ndarray) -> list[list[Person]]:
+        found = []
+        for frame in frames:
+            self.calls += 1
+            dark = frame.mean(axis=-1) < 128
+            if self.nobody or self.calls - 1 in self.missed or not dark.any():
+                found.append([])
+                continue
+            rows, cols = np.nonzero(dark)
+            box = np.array([cols.min(), rows.min(), cols.max() + 1, rows.max() + 1], np.float32)
+            xy = box[:2] + JOINT_LAYOUT * (box[2:] - box[:2]) + self.rng.normal(0, self.jitter, (17, 2))
+            keypoints = np.concatenate([xy, np.full((17, 1), 0.9)], axis=1).astype(np.float32)
+            found.append([Person(keypoints, box, 0.9, dark.astype(np.float32))])
+        return found
+
+    def close(self) -> None:
+        pass
+
+
+def settings_of(**values: object) -> SilhouetteSettings:
+    return SilhouetteSettings.from_config({"fps": None, "height": 48, "width": 80, **values})
+
+
+def centre_and_height(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per frame: the figure's centroid x and y (fractions of the frame) and its height (fraction)."""
+    xs, ys, heights = [], [], []
+    for frame in frames:
+        rows, cols = np.nonzero(frame > 127)
+        xs.append(cols.mean() / frame.shape[1])
+        ys.append(rows.mean() / frame.shape[0])
+        heights.append((rows.max() - rows.min() + 1) / frame.shape[0])
+    return np.array(xs), np.array(ys), np.array(heights)
+
+
+@pytest.mark.parametrize("rule", ["person", "fixed"])
+def test_follow_crop_keeps_a_moving_dancer_centred_and_filling_the_frame(
+    moving_video: Path, tmp_path: Path, rule: str
+) -> None:
+    from deepdance.data.silhouette.cache import SilhouetteCache
+
+    cache = SilhouetteCache(tmp_path, estimator=BlobEstimator(missed=(7,)))
+    followed = cache.load(moving_video, settings_of(threshold_rule=rule, follow=True, follow_seconds=0.5))
+    assert followed.shape == (36, 48, 80)
+    # frame 7 found nobody: the person rule has no mask there; its crop is interpolated
+    shown = [i for i in range(36) if rule == "fixed" or i != 7]
+    x, y, height = centre_and_height(followed[shown])
+    assert np.abs(x - 0.5).max() < 0.06 and np.abs(y - 0.5).max() < 0.08
+    # the figure fills the frame's height (less the margin), wherever it stands
+    assert height.min() > 0.65
+    # without the crop it crosses the frame, small
+    plain = SilhouetteCache(tmp_path, estimator=BlobEstimator()).load(
+        moving_video, settings_of(threshold_rule=rule)
+    )
+    x_plain, _, height_plain = centre_and_height(plain)
+    assert x_plain.max() - x_plain.min() > 0.7 and height_plain.max() < 0.4
+
+
+def test_person_rule_gives_the_estimators_masks(moving_video: Path, tmp_path: Path) -> None:
+    from deepdance.data.silhouette.follow import resize_mask
+    from deepdance.data.silhouette.preprocess import extract_silhouettes, sampled_indices
+    from deepdance.data.video.reader import open_video
+
+    settings = settings_of(threshold_rule="person", fps=6.0)
+    frames = extract_silhouettes(moving_video, settings, BlobEstimator())
+    reader = open_video(moving_video)
+    indices = sampled_indices(len(reader), SOURCE_FPS, 6.0)
+    decoded = reader.get_batch(list(map(int, indices))).asnumpy()
+    expected = np.stack([resize_mask(f.mean(axis=-1) < 128, 48, 80) for f in decoded])
+    assert frames.shape == expected.shape == (18, 48, 80)
+    assert np.array_equal(frames, expected)
+
+
+def test_a_video_with_nobody_is_one_line(moving_video: Path, tmp_path: Path) -> None:
+    from deepdance.data.silhouette.preprocess import extract_silhouettes
+    from deepdance.errors import DeepdanceError
+
+    for settings in (settings_of(threshold_rule="person"), settings_of(follow=True)):
+        with pytest.raises(DeepdanceError, match="found nobody in any of its 36 sampled frames") as caught:
+            extract_silhouettes(moving_video, settings, BlobEstimator(nobody=True))
+        assert "\n" not in str(caught.value)
+
+
+def test_cache_key_follows_the_person_and_follow_settings(moving_video: Path) -> None:
+    from deepdance.data.silhouette.cache import cache_key
+
+    base = settings_of(threshold_rule="person")
+    key = cache_key(moving_video, base)
+    changed = [
+        settings_of(),
+        settings_of(threshold_rule="person", follow=True),
+        settings_of(threshold_rule="person", follow=True, follow_margin=0.3),
+        settings_of(threshold_rule="person", follow=True, follow_seconds=2.0),
+        settings_of(threshold_rule="person", pose={"mask_threshold": 0.7}),
+        settings_of(threshold_rule="person", pose={"smoothing": {"method": "none"}}),
+        settings_of(threshold_rule="person", pose={"backend": "other"}),
+    ]
+    keys = [cache_key(moving_video, s) for s in changed]
+    assert key not in keys and len(set(keys)) == len(keys)
+    assert cache_key(moving_video, base, BlobEstimator()) != key
+    jittery = cache_key(moving_video, base, BlobEstimator(jitter=3.0))
+    assert jittery != cache_key(moving_video, base, BlobEstimator())
+    # where the poses are stored, how many frames a batch holds: same frames, same key
+    same = settings_of(threshold_rule="person", pose={"store_dir": "elsewhere", "batch_size": 4})
+    assert cache_key(moving_video, same) == key
+    # the front end's settings do not touch the other rules' frames
+    other_backend = settings_of(pose={"backend": "other"})
+    assert cache_key(moving_video, other_backend) == cache_key(moving_video, settings_of())
+    # earlier settings keep their earlier keys: no new key in their payload
+    earlier = "fps height width threshold_rule threshold polarity crop ignore_boxes start_seconds"
+    assert set(settings_of().to_json()) == set(earlier.split())

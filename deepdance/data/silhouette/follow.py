@@ -67,13 +67,14 @@ def fill_gaps(values: np.ndarray) -> np.ndarray:
 
 
 def moving_average(values: np.ndarray, window: int) -> np.ndarray:
-    """(N, C) -> the centred mean over ``window`` frames (made odd), the ends held (edge padding),
-    so a still box stays where it is and the output keeps N rows."""
+    """(N, C) -> the centred mean over ``window`` frames (made odd), N rows. The ends are padded
+    by point reflection (``2 x_0 - x_k``), so a box moving steadily is not pulled back at the
+    first and last frames, and a still box stays where it is."""
     values = np.asarray(values, dtype=np.float64)
     half = max(0, int(window)) // 2
     if half == 0 or len(values) < 2:
         return values.copy()
-    padded = np.pad(values, ((half, half), (0, 0)), mode="edge")
+    padded = np.pad(values, ((half, half), (0, 0)), mode="reflect", reflect_type="odd")
     sums = np.cumsum(np.pad(padded, ((1, 0), (0, 0))), axis=0)
     return (sums[2 * half + 1 :] - sums[: -2 * half - 1]) / (2 * half + 1)
 
