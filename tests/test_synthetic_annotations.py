@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from deepdance.data.aist import parse_aist_name
+from deepdance.data.aist.annotations import AnnotationFolder
 from deepdance.data.aist.annotations.cameras import load_cameras, load_mapping
 from deepdance.data.aist.annotations.keypoints import load_keypoints2d, load_keypoints3d
 from deepdance.data.aist.annotations.safe_pickle import safe_load
@@ -91,6 +92,17 @@ def test_projection_round_trips_under_a_pixel(folder: Path) -> None:
             worst = max(worst, float(error.max()))
     # the spec asks < 1 px; only the renderer's 1/16-px fixed point and a tiny perspective remain
     assert worst < 0.05
+
+
+def test_the_aist_annotation_reader_reads_the_export(folder: Path) -> None:
+    """The loaders of real AIST++ folders read the export as they are: one reader, two sources."""
+    reader = AnnotationFolder(folder)
+    assert len(reader.sequences) == 10 and reader.ignored == set()
+    name = reader.sequences[0].name
+    assert reader.keypoints2d(name).keypoints.shape == (3, SMALL.num_frames, 17, 3)
+    assert [c.name for c in reader.cameras(name)] == ["c01", "c02", "c03"]
+    projected = reader.cameras(name)[1].project(reader.keypoints3d(name))
+    np.testing.assert_allclose(projected, reader.keypoints2d(name).keypoints[1, ..., :2], atol=0.05)
 
 
 def test_keypoints_lie_on_the_rendered_figure(folder: Path) -> None:

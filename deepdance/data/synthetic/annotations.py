@@ -192,8 +192,8 @@ def _record_config(config: SyntheticConfig) -> dict:
 
 def _hint(root: Path) -> str:
     return (
-        f"to read real AIST++ annotations give their folder ({root}) to the loaders; "
-        "for the synthetic dancers' annotations give an empty or new folder"
+        f"real AIST++ annotations ({root}?) are read where they are; the synthetic dancers' annotations "
+        "go into a folder of their own (not the videos' folder): give an empty or new folder"
     )
 
 
