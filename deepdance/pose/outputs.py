@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from deepdance.data.owned_folder import OwnedFolder, file_facts
+from deepdance.data.owned_folder import OwnedFolder, Record, file_facts
 from deepdance.errors import DeepdanceError
 from deepdance.pose.video_poses import VideoPoses
 from deepdance.utils.cache_io import atomic_write_bytes
@@ -38,6 +38,17 @@ def planned_files(stems: list[str], form: str, masks: bool) -> list[str]:
     names = [f"keypoints2d/{stem}.pkl" for stem in stems]
     names += [f"masks/{stem}.npz" for stem in stems] if masks else []
     return names + ([MMACTION_NAME] if form == "mmaction" else [])
+
+
+def refuse_foreign(folder: OwnedFolder, record: Record | None, names: list[str]) -> None:
+    """One line when a file of these names is in ``out`` and its record does not list it."""
+    listed = record.files if record is not None else {}
+    foreign = [name for name in names if (folder.root / name).exists() and name not in listed]
+    if foreign:
+        raise DeepdanceError(
+            f"out={folder.root}: {foreign[0]} exists and {RECORD_NAME} does not list it, so nothing "
+            f"was written; {HINT}"
+        )
 
 
 def _write_keypoints2d(poses: VideoPoses, path: Path) -> None:
@@ -69,12 +80,7 @@ def write_outputs(out: str | Path, videos: dict[str, VideoPoses], form: str) -> 
     names = planned_files(sorted(videos), form, masks)
     written: list[Path] = []
     with folder.claimed() as record:
-        foreign = [name for name in names if (folder.root / name).exists() and name not in record.files]
-        if foreign:
-            raise DeepdanceError(
-                f"out={folder.root}: {foreign[0]} exists and {RECORD_NAME} does not list it, so nothing "
-                f"was written; {HINT}"
-            )
+        refuse_foreign(folder, record, names)
         # recorded before they are written: a run killed half-way leaves a folder still ours
         record.files.update({name: None for name in names if name not in record.files})
         folder.save(record)

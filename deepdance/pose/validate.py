@@ -22,7 +22,7 @@ def check_extract_poses(
     from deepdance.config.validate import existing
     from deepdance.data.aist.names import find_videos
     from deepdance.pose.backends import check_backend
-    from deepdance.pose.outputs import owned_out
+    from deepdance.pose.outputs import owned_out, planned_files, refuse_foreign
 
     config = parse(PoseConfig, pose if pose is not None else {}, "pose")
     check_backend(config.backend)
@@ -51,5 +51,6 @@ def check_extract_poses(
                 "and out= holds one file per name; extract them into two folders"
             )
         seen[video.stem] = video
-    owned_out(out).audit()
+    folder = owned_out(out)
+    refuse_foreign(folder, folder.audit(), planned_files(sorted(seen), command.format, config.masks))
     return command, config, videos
