@@ -133,6 +133,7 @@ VALIDATORS: dict[str, Callable[[DictConfig], Any]] = {
     "extract_features": checks.validate_extract_features,
     "scan": checks.validate_scan,
     "bench": validate_bench,
+    "extract_poses": checks.validate_extract_poses,
 }
 
 # (entry, overrides, what the one-line message must contain); {name} is a path from ``files``.
@@ -280,6 +281,32 @@ BAD_COMMANDS: list[tuple[str, list[str], str]] = [
         ["bench=smoke", "bench.inputs.tiny.width=33"],
         "bench.inputs.tiny: width and height must be even",
     ),
+    ("extract_poses", ["out={dir}/poses"], "video is required"),
+    ("extract_poses", ["video={missing}", "out={dir}/poses"], "video={missing}: no such file or folder"),
+    ("extract_poses", ["video={five}", "out={five}"], "out={five}: holds the input video"),
+    ("extract_poses", ["video={five}", "out={dir}"], "out={dir}: holds the input video"),
+    ("extract_poses", ["video={five}", "out={file}"], "out={file}: a file, not a folder"),
+    ("extract_poses", ["video={five}", "out={dir}/poses", "format=coco"], "format='coco'"),
+    (
+        "extract_poses",
+        ["video={five}", "out={dir}/poses", "pose.backend=rtm"],
+        "pose.backend='rtm': expected one of mediapipe",
+    ),
+    (
+        "extract_poses",
+        ["video={five}", "out={dir}/poses", "pose.smoothing.window=4"],
+        "pose.smoothing.window=4: expected an odd integer >= 3",
+    ),
+    (
+        "extract_poses",
+        ["video={five}", "out={dir}/poses", "pose.min_detection_confidence=2"],
+        "pose.min_detection_confidence=2",
+    ),
+    (
+        "extract_poses",
+        ["video={five}", "out={dir}/poses", "pose.store_dir={five}"],
+        "pose.store_dir={five}: the folder of",
+    ),
 ]
 
 
@@ -316,6 +343,8 @@ def test_bad_command_is_one_line_naming_the_key(
         ("generate", ["ckpt_path={lstm}"]),
         ("score_generation", ["lstm_ckpt={lstm}", "recognizer_ckpt={classifier}"]),
         ("scan", ["data.root={dir}"]),
+        ("extract_poses", ["video={five}", "out={dir}/poses"]),
+        ("extract_poses", ["video={five}", "out={dir}/poses", "format=mmaction", "pose.fps=10"]),
     ],
 )
 def test_good_commands_pass_the_same_checks(
@@ -403,6 +432,7 @@ CLI_ROWS = [
     ("deepdance.eval", [], "ckpt_path is required"),
     ("deepdance.generate", ["ckpt_path={classifier}"], "ckpt_path={classifier} holds a"),
     ("deepdance.scan", ["data.root={missing}"], "data.root={missing}"),
+    ("deepdance.extract_poses", ["video={five}", "out={five}"], "out={five}: holds the input video"),
     (
         "deepdance.download_aist",
         ["--root", "{dir}", "--workers", "abc"],
