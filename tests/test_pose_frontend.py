@@ -393,3 +393,33 @@ def test_mmaction_splits_hold_out_dancers_for_aist_names_and_list_every_video() 
     other = skeleton_dataset({"my_dance": _poses(3, [True] * 3)})
     assert other["split"] == {"all": ["my_dance"]} and other["annotations"][0]["label"] == -1
     assert genre_label("gJB_sFM_c02_d08_mJB1_ch02") == 9
+
+
+def test_the_bench_row_is_the_front_ends_ms_per_frame(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    from deepdance.bench.report import _pose
+    from deepdance.bench.sections import Repeats, pose_rows
+
+    backend = BlobPose()
+    monkeypatch.setitem(backends.BACKENDS, "mediapipe", lambda config: backend)
+    video = blob_video(tmp_path / "clip.mp4", [True, False] * 5)
+    (found,) = pose_rows(video, 6, Repeats(3, 1, torch.device("cpu")), "tiny")
+    assert backend.frames_seen == 6 * 4  # one warm-up and three timed runs of 6 frames
+    assert found["unit"] == "ms/frame" and found["section"] == "pose" and len(found["seconds"]) == 3
+    assert found["value_min"] <= found["value"] <= found["value_max"]
+    assert found["value"] == pytest.approx(1000 * sorted(found["seconds"])[1] / 6)
+    assert "dancer found in 3 of 6 frames" in found["notes"]
+    assert any(found["label"] in line for line in _pose([found]))
+
+
+def test_no_bench_row_without_the_pose_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from deepdance.bench.sections import Repeats, pose_rows
+
+    monkeypatch.setitem(sys.modules, "mediapipe", None)
+    video = blob_video(tmp_path / "clip.mp4", [True] * 4)
+    assert pose_rows(video, 4, Repeats(3, 1, torch.device("cpu"))) == []

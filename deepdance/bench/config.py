@@ -138,6 +138,10 @@ class BenchSettings(Schema):
     profiles: ProfilesSettings = Field(default_factory=ProfilesSettings)
     training: TrainingSettings
     generator: GeneratorSettings
+    # the pose front end's row (deepdance.pose): frames timed, 0 = no row; the video (null: the
+    # first video of the first set; a dance clip with a person in it gives the representative figure)
+    pose_frames: int = Field(default=30, ge=0)
+    pose_video: str | None = None
     inputs_dir: str | None = None
     store_dir: str | None = None
     out_dir: str | None = None
@@ -151,6 +155,13 @@ class BenchSettings(Schema):
         if "exact" not in samplings:
             raise ValueError("expected a list of exact, keyframe that includes exact")
         return samplings
+
+    @field_validator("pose_video")
+    @classmethod
+    def _pose_video_file(cls, video: str | None) -> str | None:
+        if video is not None and not Path(video).expanduser().is_file():
+            raise ValueError("expected null or an existing video file")
+        return video
 
     @field_validator("device")
     @classmethod

@@ -238,6 +238,22 @@ def _training(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _pose(rows: list[dict[str, Any]]) -> list[str]:
+    """The pose front end's ms per frame (lower is faster)."""
+    found = [r for r in rows if r["section"] == "pose"]
+    if not found:
+        return []
+    lines = [
+        "## Pose front end",
+        "",
+        "| row | median | min | max | unit | notes |",
+        "| --- | ---: | ---: | ---: | --- | --- |",
+    ]
+    for r in found:
+        lines.append(f"| {r['label']} | {_spread_cells(r)} | {r['unit']} | {r.get('notes', '')} |")
+    return [*lines, ""]
+
+
 def markdown(results: dict[str, Any]) -> str:
     """The human-readable report: machine, one extraction table per video set, training, projection."""
     rows = results["rows"]
@@ -256,6 +272,7 @@ def markdown(results: dict[str, Any]) -> str:
             "",
         ]
     lines += _training(rows)
+    lines += _pose(rows)
     if results.get("projection"):
         lines += [
             f"## Projection: the whole AIST++ ({AIST_VIDEOS:,} videos, {AIST_FRAMES / 1e6:.1f} M frames) "

@@ -26,7 +26,14 @@ from deepdance.bench.inputs import describe_videos, ensure_standins, find_bench_
 from deepdance.bench.machine import load_average, machine_facts
 from deepdance.bench.report import check_replaceable, project_whole_aist, write_results
 from deepdance.bench.rows import BenchRow
-from deepdance.bench.sections import Repeats, extraction_rows, generator_rows, gru_rows, model_batch_rows
+from deepdance.bench.sections import (
+    Repeats,
+    extraction_rows,
+    generator_rows,
+    gru_rows,
+    model_batch_rows,
+    pose_rows,
+)
 from deepdance.errors import DeepdanceError
 from deepdance.utils.run_info import write_run_info
 from deepdance.utils.stop import StopOnSigterm
@@ -226,6 +233,12 @@ def _measure_and_write(cfg: DictConfig) -> dict[str, Any]:
         log.info("set %s: %d videos %dx%d", name, len(videos), info["width"], info["height"])
         rows += _set_rows(plan, name, videos, backbones, name == training_set)
     rows += generator_rows(plan.bench.generator, plan.how)
+    if int(plan.bench.get("pose_frames", 30)) > 0:
+        pose_video = plan.bench.get("pose_video")
+        video = Path(str(pose_video)).expanduser() if pose_video else sets[0][1][0]
+        rows += pose_rows(
+            video, int(plan.bench.get("pose_frames", 30)), plan.how, None if pose_video else sets[0][0]
+        )
     results = {
         "name": result_name(plan.bench, plan.device),
         "command": " ".join(["python -m deepdance.bench", *sys.argv[1:]]),

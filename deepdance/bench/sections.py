@@ -313,3 +313,49 @@ def generator_rows(settings: DictConfig, how: Repeats) -> list[BenchRow]:
             **common,
         ),
     ]
+
+
+def pose_rows(video: Path, frames: int, how: Repeats, set_name: str | None = None) -> list[BenchRow]:
+    """The pose front end's ms per frame (``deepdance.pose``, default ``PoseConfig``: MediaPipe):
+    decode the first ``frames`` frames of ``video``, run the backend, track and smooth, timed as a
+    whole (the backend's tracker restarts each run). No row without the ``pose`` extra: logged."""
+    import numpy as np
+
+    from deepdance.config.pose import PoseConfig
+    from deepdance.errors import DeepdanceError
+    from deepdance.pose.backends import build_estimator
+    from deepdance.pose.video_poses import FrameSource, estimate_video
+
+    config = PoseConfig()
+    try:
+        estimator = build_estimator(config)
+    except DeepdanceError as err:
+        log.warning("no pose front end row: %s", err)
+        return []
+    source = FrameSource(video)
+    indices = np.arange(min(frames, source.num_frames))
+    found: list[int] = []
+
+    def run() -> None:
+        found.append(int(estimate_video(video, config, indices, estimator).found.sum()))
+
+    try:
+        timing = interleaved_runs({"pose": run}, how.repeats, how.warmup, how.device)["pose"]
+    finally:
+        estimator.close()
+    per_frame = Spread.of([1000 * s / len(indices) for s in timing.seconds])
+    width, height = source.size
+    return [
+        timed_row(
+            "pose",
+            "pose_frontend",
+            f"pose front end ({config.backend}), ms per frame",
+            per_frame,
+            timing.seconds,
+            "ms/frame",
+            set_name=set_name,
+            torch_threads=torch.get_num_threads(),
+            notes=f"{len(indices)} frames of {video.name} ({width}x{height}): decode, backend, tracking, "
+            f"smoothing; dancer found in {found[-1]} of {len(indices)} frames",
+        )
+    ]
