@@ -134,6 +134,7 @@ VALIDATORS: dict[str, Callable[[DictConfig], Any]] = {
     "scan": checks.validate_scan,
     "bench": validate_bench,
     "extract_poses": checks.validate_extract_poses,
+    "silhouettes": checks.validate_silhouettes,
 }
 
 # (entry, overrides, what the one-line message must contain); {name} is a path from ``files``.
@@ -282,6 +283,25 @@ BAD_COMMANDS: list[tuple[str, list[str], str]] = [
         "bench.inputs.tiny: width and height must be even",
     ),
     ("extract_poses", ["out={dir}/poses"], "video is required"),
+    ("silhouettes", ["out={dir}/previews"], "video is required"),
+    ("silhouettes", ["video={five}"], "out is required"),
+    ("silhouettes", ["video={missing}", "out={dir}/previews"], "video={missing}: no such file or folder"),
+    ("silhouettes", ["video={five}", "out={five}"], "out={five}: holds the input video"),
+    ("silhouettes", ["video={five}", "out={dir}"], "out={dir}: holds the input video"),
+    ("silhouettes", ["video={five}", "out={five}/previews"], "out={five}/previews: lies inside video={five}"),
+    ("silhouettes", ["video={five}", "out={file}"], "out={file}: a file, not a folder"),
+    (
+        "silhouettes",
+        ["video={five}", "out={dir}/previews", "data.threshold_rule=mask"],
+        "data.threshold_rule='mask': expected one of fixed, otsu, background, person",
+    ),
+    (
+        "silhouettes",
+        ["video={five}", "out={dir}/previews", "data.follow=true", "data.crop=[0,0,10,10]"],
+        "data.follow=true: expected data.crop=null",
+    ),
+    ("silhouettes", ["video={five}", "out={dir}/previews", "data.follow_margin=-1"], "data.follow_margin=-1"),
+    ("silhouettes", ["video={five}", "out={dir}/previews", "strip_frames=0"], "strip_frames=0"),
     ("extract_poses", ["video={missing}", "out={dir}/poses"], "video={missing}: no such file or folder"),
     ("extract_poses", ["video={five}", "out={five}"], "out={five}: holds the input video"),
     ("extract_poses", ["video={five}", "out={dir}"], "out={dir}: holds the input video"),
@@ -344,6 +364,7 @@ def test_bad_command_is_one_line_naming_the_key(
         ("score_generation", ["lstm_ckpt={lstm}", "recognizer_ckpt={classifier}"]),
         ("scan", ["data.root={dir}"]),
         ("extract_poses", ["video={five}", "out={dir}/poses"]),
+        ("silhouettes", ["video={five}", "out={dir}/p", "data.threshold_rule=person", "data.follow=true"]),
         ("extract_poses", ["video={five}", "out={dir}/poses", "format=mmaction", "pose.fps=10"]),
     ],
 )
@@ -433,6 +454,7 @@ CLI_ROWS = [
     ("deepdance.generate", ["ckpt_path={classifier}"], "ckpt_path={classifier} holds a"),
     ("deepdance.scan", ["data.root={missing}"], "data.root={missing}"),
     ("deepdance.extract_poses", ["video={five}", "out={five}"], "out={five}: holds the input video"),
+    ("deepdance.silhouettes", ["video={five}", "out={five}"], "out={five}: holds the input video"),
     (
         "deepdance.download_aist",
         ["--root", "{dir}", "--workers", "abc"],

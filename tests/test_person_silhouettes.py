@@ -4,6 +4,7 @@ that returns known masks and keypoints, the cache key, and the preview CLI."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -276,3 +277,82 @@ def test_cache_key_follows_the_person_and_follow_settings(moving_video: Path) ->
     # earlier settings keep their earlier keys: no new key in their payload
     earlier = "fps height width threshold_rule threshold polarity crop ignore_boxes start_seconds"
     assert set(settings_of().to_json()) == set(earlier.split())
+
+
+# ----------------------------------------------------------------------------- the preview CLI
+def written(out: Path) -> list[str]:
+    """The files in ``out``, its record's lock file aside (``deepdance.utils.cache_io.file_lock``)."""
+    return sorted(p.name for p in out.iterdir() if not p.name.endswith(".lock"))
+
+
+def preview_overrides(video: Path, out: Path, tmp_path: Path, *extra: str) -> list[str]:
+    return [
+        f"video={video}",
+        f"out={out}",
+        "data.fps=6",
+        "data.height=48",
+        "data.width=80",
+        f"data.cache_dir={tmp_path / 'cache'}",
+        f"hydra.run.dir={tmp_path / 'run'}",
+        *extra,
+    ]
+
+
+def test_preview_writes_mp4_and_png_into_out_and_nothing_beside_the_videos(
+    moving_video: Path, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    from deepdance.data.silhouette.cache import SilhouetteCache
+    from deepdance.data.video.reader import open_video
+    from deepdance.silhouettes import preview
+    from tests.helpers.runs import compose_config, run_task
+
+    folder = moving_video.parent
+    before = sorted(folder.iterdir())
+    out = tmp_path / "previews"
+    person = ("data.threshold_rule=person", "data.follow=true", "strip_frames=5")
+    cfg = compose_config("silhouettes", preview_overrides(folder, out, tmp_path, *person))
+    for _ in range(2):  # a second run replaces its own previews
+        result, _ = run_task(lambda c: preview(c, BlobEstimator()), cfg)
+    assert result == {"videos": 1}
+    assert written(out) == ["mover.mp4", "mover.png", "silhouettes.json"]
+    assert sorted(folder.iterdir()) == before
+    # the frames a run trains on (the same cache), black on white
+    settings = settings_of(threshold_rule="person", follow=True, fps=6.0)
+    trained = SilhouetteCache(tmp_path / "cache", estimator=BlobEstimator()).load(moving_video, settings)
+    shown = open_video(out / "mover.mp4").get_batch(list(range(18))).asnumpy().mean(axis=-1)
+    assert len(open_video(out / "mover.mp4")) == 18
+    assert np.abs(shown - (255.0 - trained)).mean() < 8
+    strip = np.asarray(Image.open(out / "mover.png"))
+    # five frames in a row, each shown at 2x (at least 96 px tall), 2 px apart
+    assert strip.shape[:2] == (96, 5 * 160 + 4 * 2)
+
+
+@pytest.mark.parametrize("where", ["the videos' folder", "above it", "inside it"])
+def test_preview_refuses_an_out_beside_above_or_inside_the_videos(
+    moving_video: Path, tmp_path: Path, where: str
+) -> None:
+    from deepdance.config.validate import validate_silhouettes
+    from deepdance.errors import DeepdanceError
+    from tests.helpers.runs import compose_config
+
+    folder = moving_video.parent
+    before = sorted(folder.iterdir())
+    out = {"the videos' folder": folder, "above it": folder.parent, "inside it": folder / "previews"}[where]
+    cfg = compose_config("silhouettes", preview_overrides(folder, out, tmp_path))
+    expected = f"out={out}: " + ("lies inside video=" if where == "inside it" else "holds the input video")
+    with pytest.raises(DeepdanceError, match=re.escape(expected)) as caught:
+        validate_silhouettes(cfg)
+    assert "\n" not in str(caught.value)
+    assert sorted(folder.iterdir()) == before
+
+
+def test_preview_cli_writes_the_frames_of_a_run(moving_video: Path, tmp_path: Path) -> None:
+    from tests.helpers.runs import run_cli
+
+    out = tmp_path / "out"
+    result = run_cli("deepdance.silhouettes", *preview_overrides(moving_video, out, tmp_path), timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert written(out) == ["mover.mp4", "mover.png", "silhouettes.json"]
+    assert f"wrote {out / 'mover.mp4'} and {out / 'mover.png'}: 18 frames of 48x80 at 6 fps" in result.stdout

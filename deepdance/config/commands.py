@@ -154,3 +154,14 @@ class ExtractPosesCommand(Schema, title="python -m deepdance.extract_poses"):
     out: Path
     # aist: AIST++ keypoints2d pickles and masks | mmaction: also the MMAction2/pyskl skeleton pickle
     format: Literal["aist", "mmaction"] = "aist"
+
+
+class SilhouettesCommand(Schema, title="python -m deepdance.silhouettes"):
+    """Preview the silhouette frames a run would train on, under the same ``data.*`` settings."""
+
+    # a video file or a folder of videos
+    video: Path
+    # a folder of its own (never the videos' folder): <stem>.mp4 and <stem>.png per video
+    out: Path
+    # frames in each video's PNG strip, evenly spaced
+    strip_frames: int = Field(12, ge=1)

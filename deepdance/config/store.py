@@ -25,6 +25,7 @@ SCHEMAS = {
     "score_generation_schema": commands.ScoreGenerationCommand,
     "extract_features_schema": commands.ExtractFeaturesCommand,
     "scan_schema": commands.ScanCommand,
+    "silhouettes_schema": commands.SilhouettesCommand,
     "extract_poses_schema": commands.ExtractPosesCommand,
     # the pose front end's settings (conf/pose/*.yaml)
     "pose/pose_schema": PoseConfig,

@@ -259,3 +259,15 @@ def validate_extract_poses(cfg: DictConfig) -> tuple[commands.ExtractPosesComman
     from deepdance.pose.validate import check_extract_poses
 
     return check_extract_poses(top(commands.ExtractPosesCommand, cfg), cfg.get("pose"))
+
+
+def validate_silhouettes(cfg: DictConfig) -> tuple[list[Path], Any]:
+    """``python -m deepdance.silhouettes``: the silhouette data settings, the videos, and an ``out``
+    that is a folder of its own (never beside or above the videos); the videos and that folder."""
+    from deepdance.data.silhouette.preview import check_out, input_videos
+
+    command = top(commands.SilhouettesCommand, cfg)
+    parse(schema_of(cfg.data, "data", {SILHOUETTE_DATA: SilhouetteDataConfig}), cfg.data, "data")
+    video = existing(command.video, "video", hint="a video file or a folder of videos")
+    videos = input_videos(video)
+    return videos, check_out(videos, video, Path(command.out))
