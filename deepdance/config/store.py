@@ -9,15 +9,17 @@ import dataclasses
 
 from hydra.core.config_store import ConfigStore
 
-from deepdance.config import commands, data, model
+from deepdance.config import commands, data, model, pose_data, pose_model
 from deepdance.config.pose import PoseConfig
 
 SCHEMAS = {
     "data/genre_schema": data.GenreDataConfig,
     "data/silhouette_schema": data.SilhouetteDataConfig,
+    "data/pose_schema": pose_data.PoseDataConfig,
     "model/classifier_schema": model.ClassifierConfig,
     "model/autoencoder_schema": model.AutoencoderConfig,
     "model/latent_lstm_schema": model.LatentLSTMConfig,
+    "model/pose_classifier_schema": pose_model.PoseClassifierConfig,
     "train_schema": commands.TrainCommand,
     "eval_schema": commands.EvalCommand,
     "predict_schema": commands.PredictCommand,

@@ -14,18 +14,20 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from pydantic import BaseModel
 
-from deepdance.config import commands, model
+from deepdance.config import commands, model, pose_model
 from deepdance.config.base import parse, plain
 from deepdance.config.data import GENRE_DATA, SILHOUETTE_DATA, GenreDataConfig, SilhouetteDataConfig
+from deepdance.config.pose_data import POSE_DATA, PoseDataConfig
 from deepdance.config.trainer import TrainerConfig
 from deepdance.errors import DeepdanceError
 
 S = TypeVar("S", bound=BaseModel)
-DATA = {GENRE_DATA: GenreDataConfig, SILHOUETTE_DATA: SilhouetteDataConfig}
+DATA = {GENRE_DATA: GenreDataConfig, SILHOUETTE_DATA: SilhouetteDataConfig, POSE_DATA: PoseDataConfig}
 MODELS = {
     model.CLASSIFIER: model.ClassifierConfig,
     model.AUTOENCODER: model.AutoencoderConfig,
     model.LATENT_LSTM: model.LatentLSTMConfig,
+    pose_model.POSE_CLASSIFIER: pose_model.PoseClassifierConfig,
 }
 KINDS = {"dir": ("folder", "no such folder"), "file": ("file", "no such file")}
 AE_HINT = "the best checkpoint of experiment=deep_dance_ae"
@@ -74,7 +76,7 @@ def schema_of(node: Any, group: str, schemas: dict[str, type[S]]) -> type[S]:
     return schemas[target]
 
 
-def check_data(node: Any) -> GenreDataConfig | SilhouetteDataConfig:
+def check_data(node: Any) -> GenreDataConfig | SilhouetteDataConfig | PoseDataConfig:
     """``data``: its schema, its files, and (real videos) a split from the file names alone."""
     from deepdance.data.genre.manifest import build_manifest
 
@@ -83,12 +85,26 @@ def check_data(node: Any) -> GenreDataConfig | SilhouetteDataConfig:
         if config.root is not None:
             existing(config.root, "data.root", hint="a silhouette video or a folder of them")
         return config
+    if isinstance(config, PoseDataConfig):
+        return check_pose_data(config)
     if config.split == "files" or config.split_dir is not None:
         existing(config.split_dir, "data.split_dir", "dir", "a folder of <split_set>_train/val/test.txt")
     if config.synthetic is None:
         existing(config.root, "data.root", hint="data=aist reads AIST++ videos from this folder")
         # an empty split stops the run before hours of probing or feature extraction
         build_manifest(config)
+    return config
+
+
+def check_pose_data(config: PoseDataConfig) -> PoseDataConfig:
+    """``data=aist_pose``: its split files, and (a real folder) a split from the file names alone."""
+    from deepdance.data.pose.sequences import split_table
+
+    if config.split == "files":
+        existing(config.split_dir, "data.split_dir", "dir", "a folder of <split_set>_train/val/test.txt")
+    if config.synthetic is None:
+        existing(config.root, "data.root", "dir", "data=aist_pose reads an AIST++ annotation folder")
+        split_table(config)
     return config
 
 

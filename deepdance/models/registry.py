@@ -87,7 +87,18 @@ LATENT_LSTM = ModelFamily(
     commands=("train", "eval", "generate", "score_generation"),
     hint="use the best_ckpt of experiment=deep_dance or deep_dance_lstm",
 )
-FAMILIES: dict[str, ModelFamily] = {f.name: f for f in (GENRE_CLASSIFIER, SILHOUETTE_AE, LATENT_LSTM)}
+POSE_CLASSIFIER = ModelFamily(
+    name="pose_classifier",
+    short="skeleton genre classifier",
+    target="deepdance.models.pose_module.PoseClassifier",
+    description="skeleton genre classifier",
+    commands=("train", "eval"),
+    reports=("deepdance.callbacks.ConfusionMatrixReport",),
+    hint="train one with experiment=pose_gru",
+)
+FAMILIES: dict[str, ModelFamily] = {
+    f.name: f for f in (GENRE_CLASSIFIER, SILHOUETTE_AE, LATENT_LSTM, POSE_CLASSIFIER)
+}
 # Friendly names by class path (what checkpoints store as ``model_target``).
 MODEL_FAMILIES: dict[str, str] = {f.target: f.description for f in FAMILIES.values()}
 

@@ -11,25 +11,23 @@ decode time (``data.on_bad_video``, see ``deepdance/data/video/bad_videos.py``).
 
 from __future__ import annotations
 
-import functools
 import logging
 from pathlib import Path
 
 import pandas as pd
 import pytorch_lightning as pl
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 from deepdance.config.data import GenreDataConfig
 from deepdance.data.aist.names import GENRES
 from deepdance.data.genre.clip_datasets import MultiClipVideoDataset, StoredClipDataset, VideoClipDataset
 from deepdance.data.genre.manifest import SPLITS, build_manifest, check_splits, ensure_videos, video_refs
 from deepdance.data.genre.workers import init_worker
-from deepdance.data.resumable import ResumableTrainOrder
+from deepdance.data.split_loaders import SplitLoaders
 from deepdance.data.video.bad_videos import (
     REPORT_NAME,
     BadVideoReport,
     SkipBadVideos,
-    collate_skipping_bad,
     probe_videos,
 )
 from deepdance.data.video.clip_sampling import ClipSampler
@@ -42,7 +40,7 @@ __all__ = ["GenreDataModule", "VideoClipDataset", "init_worker"]
 log = logging.getLogger(__name__)
 
 
-class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
+class GenreDataModule(SplitLoaders, pl.LightningDataModule):
     """Clips of the videos of a manifest (AIST++ names, or generated synthetic dancers), split by dancer.
 
     ``config`` is the checked ``data`` group; ``manifest`` the run's (``build_manifest``), else
@@ -189,39 +187,3 @@ class GenreDataModule(ResumableTrainOrder, pl.LightningDataModule):
         manifest["width"] = [infos[p].width for p in manifest["path"]]
         manifest["fps"] = [infos[p].fps for p in manifest["path"]]
         return manifest
-
-    def _pin_memory(self) -> bool:
-        """``pin_memory: null`` pins exactly when batches go to a GPU (page-locked copies are
-        faster to transfer and pointless on CPU)."""
-        if self.config.pin_memory is not None:
-            return bool(self.config.pin_memory)
-        trainer = getattr(self, "trainer", None)
-        return trainer is not None and trainer.strategy.root_device.type == "cuda"
-
-    def _loader(self, split: str, shuffle: bool) -> DataLoader:
-        workers = self.config.num_workers
-        dataset = self.datasets[split]
-        return DataLoader(
-            dataset,
-            batch_size=self.config.batch_size,
-            # resumable mid-epoch, see deepdance/data/resumable.py
-            **self.loader_order(dataset, shuffle),
-            num_workers=workers,
-            pin_memory=self._pin_memory(),
-            persistent_workers=self.config.persistent_workers and workers > 0,
-            collate_fn=collate_skipping_bad,
-            worker_init_fn=functools.partial(
-                init_worker, rank=self.trainer.global_rank if self.trainer else 0
-            )
-            if workers > 0
-            else None,
-        )
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val", shuffle=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test", shuffle=False)

@@ -1,0 +1,112 @@
+"""The ``data`` group of the skeleton models: keypoint sequences of an AIST++ annotation folder
+(``PoseDataConfig``), or of the synthetic dancers' exported annotations. Each setting's type,
+default and range is written here once; conf/data/aist_pose.yaml inherits them
+(``deepdance.config.store``)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from deepdance.config.base import Schema
+from deepdance.config.data import _dataclass
+
+POSE_DATA = "deepdance.data.pose.PoseDataModule"
+
+
+class PoseDataConfig(Schema, title="PoseDataModule"):
+    """Keypoint sequences under ``root`` (AIST++'s keypoints2d/ or keypoints3d/), one sample per
+    view, windows from the one ``ClipSampler``, split by dancer as ``data=aist`` splits videos."""
+
+    target: Literal[POSE_DATA] = Field(POSE_DATA, alias="_target_")
+    # an AIST++ annotation folder (keypoints2d/, keypoints3d/), or extract_poses' out folder
+    root: str = Field(min_length=1)
+    # 2d: keypoints2d/ per view (pixels) | 3d: keypoints3d/ (one view, cm)
+    kind: Literal["2d", "3d"] = "2d"
+    # 3d: read keypoints3d_optim (the optimised joints) rather than the raw triangulation
+    optim: bool = True
+    # e.g. [1, 2] or [c01, c02]: keep only these camera views (2d); null: every view
+    views: list[int | str] | None = None
+    # frames per window, one per equal segment of the sequence (ClipSampler)
+    num_frames: int = Field(32, ge=1)
+    # the frames of a window: uniform spacing (no key frames in a keypoint file)
+    sampling: Literal["exact"] = "exact"
+    # K windows per test sample: test/acc = centre window, test/acc_clipsK = K averaged
+    test_clips: int = Field(1, ge=1)
+    # also average each sequence's views: test/acc_views
+    view_vote: bool = False
+    # dancer (whole dancers held out per genre, the assignment of data=aist for the same seed and
+    # fold) | sequence (whole sequences held out per genre, all views together: for folders of one
+    # dancer per genre) | files (official AIST++ lists in split_dir)
+    split: Literal["dancer", "sequence", "files"] = "dancer"
+    seed: int = 0
+    val_dancers: int = Field(1, ge=1)
+    test_dancers: int = Field(1, ge=1)
+    fold: int | None = Field(None, ge=0)
+    # split=sequence: sequences held out per genre
+    val_sequences: int = Field(1, ge=1)
+    test_sequences: int = Field(1, ge=1)
+    split_dir: str | None = None
+    split_set: Literal["crossmodal", "pose"] = "pose"
+    # a subset of BR PO LO MH LH HO WA KR JS JB (class order = list order); null = all ten
+    genres: list[str] | None = None
+    # root-centred (hip midpoint), scaled by the sequence's median torso length
+    normalise: bool = True
+    # also each joint's displacement from the previous sampled frame (zero for the first)
+    velocities: bool = True
+    # 2d: joints below this confidence (or with NaN coordinates) are zeroed and masked
+    min_confidence: float = Field(0.1, ge=0, le=1)
+    # mirror training windows (x -> -x, left and right joints swapped) with probability 0.5
+    flip: bool = False
+    # the synthetic dancers' settings (deepdance.data.synthetic.SyntheticConfig): their annotations
+    # are exported into root on first use; null: read root as it is
+    synthetic: Any = None
+    batch_size: int = Field(16, ge=1)
+    num_workers: int = Field(0, ge=0)
+    pin_memory: bool | None = None
+    persistent_workers: bool = False
+
+    @field_validator("synthetic", mode="before")
+    @classmethod
+    def _synthetic(cls, value: Any) -> Any:
+        from deepdance.data.synthetic.settings import SyntheticConfig
+
+        return (
+            value
+            if value is None or isinstance(value, SyntheticConfig)
+            else _dataclass(SyntheticConfig, value)
+        )
+
+    @field_validator("genres", "views")
+    @classmethod
+    def _aist(cls, values: list[Any] | None, info: ValidationInfo) -> list[Any] | None:
+        from deepdance.data.aist.names import GENRES, normalise_cameras
+
+        if values is not None and info.field_name == "views":
+            normalise_cameras(values)
+        elif values is not None and (
+            not set(values) <= set(GENRES) or len(set(values)) < max(len(values), 2)
+        ):
+            raise ValueError(f"expected null or at least two distinct genres of {', '.join(GENRES)}")
+        return values
+
+    @model_validator(mode="after")
+    def _rules(self) -> PoseDataConfig:
+        fold, dancers = self.fold, getattr(self.synthetic, "dancers_per_genre", None)
+        if fold is not None and self.split != "dancer":
+            raise ValueError(f"$fold={fold}: expected null with $split={self.split} (folds rotate dancers)")
+        if fold is not None and (self.val_dancers, self.test_dancers) != (1, 1):
+            raise ValueError(
+                f"$fold={fold}: expected $val_dancers=1 and $test_dancers=1 (a fold holds out one "
+                "test and one val dancer per genre)"
+            )
+        if fold is not None and dancers is not None and fold >= dancers:
+            raise ValueError(f"$fold={fold}: expected 0 <= fold < {dancers} ($synthetic.dancers_per_genre)")
+        if self.split == "files" and self.split_dir is None:
+            raise ValueError(
+                "$split=files needs $split_dir=<folder of <split_set>_train/val/test.txt> (AIST++'s splits/)"
+            )
+        if self.kind == "3d" and self.views is not None:
+            raise ValueError(f"$views={self.views}: expected null with $kind=3d (keypoints3d have no views)")
+        return self

@@ -1,0 +1,234 @@
+"""The keypoint sequences of an annotation folder: which files, which genre and dancer, which
+split, read from the file names alone; then the views of each file, one sample each.
+
+A ``keypoints2d/`` file is a whole sequence seen by every camera (``gBR_sBM_cAll_d04_mBR0_ch01.pkl``,
+V views, as AIST++ and the synthetic dancers' export write it) or one camera's video
+(``gBR_sBM_c01_d04_mBR0_ch01.pkl``, V = 1, as ``extract_poses`` writes it). Each view is one
+sample, as each camera's video is one sample of ``data=aist``; all views of a sequence share its
+split. ``keypoints3d/`` files are one sample per sequence.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from deepdance.config.pose_data import PoseDataConfig
+from deepdance.data.aist.names import GENRES, normalise_cameras, parse_aist_name
+from deepdance.data.aist.splits import (
+    IGNORE_LIST,
+    describe_split,
+    read_sequence_list,
+    sequence_name,
+    split_by_dancer,
+    split_by_files,
+)
+from deepdance.errors import DeepdanceError
+
+log = logging.getLogger(__name__)
+
+FOLDERS = {"2d": "keypoints2d", "3d": "keypoints3d"}
+SPLITS = ("train", "val", "test")
+# A file of a whole sequence names its camera cAll.
+ALL_VIEWS = "all"
+TABLE_COLUMNS = [
+    "path",
+    "file",
+    "sequence",
+    "genre",
+    "label",
+    "situation",
+    "camera",
+    "dancer",
+    "music",
+    "choreography",
+]
+
+
+def keypoint_files(root: Path, kind: str) -> list[Path]:
+    """The ``.pkl`` files of ``root/keypoints2d`` (or ``keypoints3d``); one line when there are none."""
+    folder = Path(root) / FOLDERS[kind]
+    if not Path(root).is_dir():
+        raise DeepdanceError(f"data.root={root}: no such folder; expected an AIST++ annotation folder")
+    files = sorted(folder.glob("*.pkl")) if folder.is_dir() else []
+    if not files:
+        raise DeepdanceError(
+            f"data.root={root}: no {FOLDERS[kind]}/*.pkl files (data.kind={kind}); expected an AIST++ "
+            "annotation folder or the out folder of python -m deepdance.extract_poses"
+        )
+    return files
+
+
+def sequence_table(root: str | Path, kind: str) -> pd.DataFrame:
+    """One row per keypoint file with its AIST++ fields; files with other names are left out
+    (logged by name), sequences in ``root/ignore_list.txt`` too."""
+    rows, rejected = [], []
+    for path in keypoint_files(Path(root), kind):
+        stem = path.stem
+        whole = "_cAll_" in stem
+        try:
+            fields = parse_aist_name(re.sub(r"_cAll_", "_c01_", stem) if whole else stem)
+        except ValueError as err:
+            rejected.append((path, str(err)))
+            continue
+        rows.append(
+            {
+                "path": str(path),
+                "file": stem,
+                "sequence": fields.sequence,
+                "genre": fields.genre,
+                "label": GENRES.index(fields.genre),
+                "situation": fields.situation,
+                "camera": ALL_VIEWS if whole else fields.camera,
+                "dancer": fields.dancer,
+                "music": fields.music,
+                "choreography": fields.choreography,
+            }
+        )
+    for path, reason in rejected:
+        log.warning("not an AIST++ sequence name, left out: %s (%s)", path, reason)
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    if table.empty:
+        raise DeepdanceError(
+            f"data.root={root}: none of its {len(rejected)} {FOLDERS[kind]} file(s) has an AIST++ name "
+            "like gBR_sBM_cAll_d04_mBR0_ch01.pkl"
+        )
+    ignore = Path(root) / IGNORE_LIST
+    if ignore.is_file():
+        ignored = set(map(sequence_name, read_sequence_list(ignore)))
+        kept = ~table["sequence"].isin(ignored)
+        log.info("%s: %d file(s) left out", ignore, int((~kept).sum()))
+        table = table[kept].reset_index(drop=True)
+    return table
+
+
+def split_by_sequence(table: pd.DataFrame, seed: int = 0, val: int = 1, test: int = 1) -> pd.Series:
+    """Hold out whole sequences per genre (every view and file of a sequence in one split):
+    ``test`` for test, ``val`` for val, the rest train; a genre with too few keeps one to train."""
+    rng = np.random.default_rng(seed)
+    split_of: dict[str, str] = {}
+    for genre, group in table.groupby("genre", sort=True):
+        sequences = sorted(group["sequence"].unique())
+        rng.shuffle(sequences)
+        n_test = min(test, max(len(sequences) - 1, 0))
+        n_val = min(val, max(len(sequences) - 1 - n_test, 0))
+        if (n_test, n_val) != (test, val):
+            log.warning(
+                "genre %s has %d sequence(s): %d test, %d val, %d train",
+                genre,
+                len(sequences),
+                n_test,
+                n_val,
+                len(sequences) - n_test - n_val,
+            )
+        for i, sequence in enumerate(sequences):
+            split_of[sequence] = "test" if i < n_test else "val" if i < n_test + n_val else "train"
+    return table["sequence"].map(split_of).rename("split")
+
+
+def split_table(config: PoseDataConfig) -> pd.DataFrame:
+    """The sequence table of ``config.root``, filtered to ``data.genres`` and split by ``data.split``,
+    from the file names alone: an empty split or a single genre stops here, before any file is read."""
+    root = config.root
+    table = sequence_table(root, config.kind)
+    if config.genres:
+        table = table[table["genre"].isin(config.genres)].reset_index(drop=True)
+        if table.empty:
+            raise DeepdanceError(f"data root {root}: no keypoints of data.genres={config.genres}")
+        table["label"] = table["genre"].map({g: i for i, g in enumerate(config.genres)})
+        missing = sorted(set(config.genres) - set(table["genre"]))
+        if missing:
+            log.warning("data root %s has no keypoints of genre(s) %s of data.genres", root, missing)
+    elif table["genre"].nunique() < 2:
+        raise DeepdanceError(
+            f"data root {root}: keypoints of one genre only ({table['genre'].iloc[0]}); a genre model needs "
+            "two or more (add sequences of other genres, or name the classes, e.g. data.genres=[BR,PO], "
+            "for a smoke test)"
+        )
+    if config.split == "dancer":
+        table["split"] = split_by_dancer(
+            table, config.seed, config.val_dancers, config.test_dancers, config.fold
+        )
+    elif config.split == "sequence":
+        table["split"] = split_by_sequence(table, config.seed, config.val_sequences, config.test_sequences)
+    else:
+        table = _split_by_files(table.assign(name=table["file"]), config)
+    table = table.reset_index(drop=True)
+    for split in SPLITS:
+        if not (table["split"] == split).any():
+            need = {
+                "dancer": "at least 3 dancers per genre, or data.split=sequence",
+                "sequence": "at least 3 sequences per genre",
+                "files": "its split files to list sequences found here",
+            }[config.split]
+            raise DeepdanceError(
+                f"data root {root}: the {split} split is empty; data.split={config.split} needs {need} "
+                f"(found {table['sequence'].nunique()} sequences of {table['dancer'].nunique()} dancers)"
+            )
+    return table
+
+
+def _split_by_files(table: pd.DataFrame, config: PoseDataConfig) -> pd.DataFrame:
+    """``data.split=files``: the official lists decide (a ``cAll`` line covers its sequence)."""
+    try:
+        split = split_by_files(table, Path(config.split_dir), config.split_set)
+    except (OSError, ValueError, TypeError) as err:
+        raise DeepdanceError(f"data.split_dir={config.split_dir}: {err}") from None
+    table = table.assign(split=split)
+    dropped = table["split"].isna()
+    if dropped.any():
+        log.info(
+            "%d keypoint file(s) are in no %s split file: left out", int(dropped.sum()), config.split_set
+        )
+    return table[~dropped]
+
+
+def view_cameras(row: pd.Series, views: int, kind: str = "2d") -> list[str]:
+    """The camera of each view of a file: c01.. for a whole sequence, its own for a video's file,
+    ``all`` for a 3-D sequence (seen from no camera)."""
+    if kind == "3d":
+        return [ALL_VIEWS]
+    if row["camera"] == ALL_VIEWS:
+        return [f"{v + 1:02d}" for v in range(views)]
+    if views != 1:
+        raise DeepdanceError(
+            f"{row['path']}: {views} views in the file of one camera's video (c{row['camera']}); expected "
+            "1, or a cAll sequence name for several views"
+        )
+    return [row["camera"]]
+
+
+def expand_views(
+    table: pd.DataFrame, views_per_file: list[int], keep: list[int | str] | None, kind: str = "2d"
+) -> pd.DataFrame:
+    """One row per view of each file (``views_per_file[i]`` views in file ``i``), with its camera,
+    video name and index ``view`` in the file; ``keep`` (``data.views``) filters the cameras."""
+    wanted = set(normalise_cameras(keep)) if keep is not None else None
+    rows = []
+    for (_, row), views in zip(table.iterrows(), views_per_file):
+        for view, camera in enumerate(view_cameras(row, views, kind)):
+            if wanted is not None and camera not in wanted:
+                continue
+            name = (
+                row["sequence"] if camera == ALL_VIEWS else row["sequence"].replace("_cAll_", f"_c{camera}_")
+            )
+            rows.append({**row.to_dict(), "camera": camera, "name": name, "view": view})
+    manifest = pd.DataFrame(rows)
+    if manifest.empty:
+        raise DeepdanceError(f"data.views={keep}: no view of these cameras in the keypoint files")
+    manifest["video_id"] = np.arange(len(manifest))
+    manifest["sequence_id"] = pd.factorize(manifest["sequence"], sort=True)[0]
+    for split in SPLITS:
+        if not (manifest["split"] == split).any():
+            raise DeepdanceError(f"data.views={keep}: the {split} split has no view of these cameras")
+    log.info(
+        "%d samples (views) of %d sequences\n%s",
+        len(manifest),
+        table["sequence"].nunique(),
+        describe_split(manifest),
+    )
+    return manifest
