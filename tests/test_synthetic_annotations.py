@@ -311,6 +311,9 @@ def test_make_synthetic_annotations_and_rgb_flags(tmp_path: Path, capsys: pytest
         main(["--root", str(tmp_path / "rgb"), "--rgb", *small, "--size", "64"])
     assert exit_.value.code == 2 and "size >= 256" in capsys.readouterr().err
     assert not (tmp_path / "rgb").exists()
+    main(["--root", str(tmp_path / "rgb"), "--rgb", *small, "--backgrounds", "studio"])
+    assert "10 RGB videos with ground truth (studio)" in capsys.readouterr().out
+    assert len(list((tmp_path / "rgb" / "studio").glob("*.truth.npz"))) == 10
 
 
 def test_mediapipe_finds_the_rgb_dancers() -> None:

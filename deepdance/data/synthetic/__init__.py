@@ -26,6 +26,9 @@ _HOMES = {
     "render_frames": "renderer",
     "render_silhouettes": "renderer",
     "ensure_synthetic_silhouettes": "silhouettes",
+    "load_truth": "rgb",
+    "render_rgb": "rgb",
+    "write_rgb_videos": "rgb",
 }
 __all__ = sorted(_HOMES)
 

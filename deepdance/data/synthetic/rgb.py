@@ -6,7 +6,9 @@ finds people by their faces. So the same dancers, performances and cameras (``vi
 same seeds and frame times) are drawn here at 256 px or more with a frontal face (skin, eyes with
 pupils, brows, nose, mouth, ears, hair), clothing in any colour (long or short sleeves, trousers or
 shorts) and one of ``BACKGROUNDS``. The geometry is the renderer's (``renderer.figure_layout``), so
-the ground-truth keypoints are those of the exported annotations at the same size.
+the ground-truth keypoints are those of the exported annotations at the same size. The size only
+scales the picture: a config differing from the genre videos' in ``size``/``width`` alone renders the
+same dancers and performances, so a model trained on the annotations can be tested on these.
 
 Written as AIST++-named mp4 files, one folder per background kind, each beside its
 ``<stem>.truth.npz`` (``load_truth``), in a folder this generator owns (``synthetic_rgb.json``).
