@@ -356,3 +356,46 @@ def test_preview_cli_writes_the_frames_of_a_run(moving_video: Path, tmp_path: Pa
     assert result.returncode == 0, result.stderr[-2000:]
     assert written(out) == ["mover.mp4", "mover.png", "silhouettes.json"]
     assert f"wrote {out / 'mover.mp4'} and {out / 'mover.png'}: 18 frames of 48x80 at 6 fps" in result.stdout
+
+
+# ----------------------------------------------------------------------------- the real front end
+def has_mediapipe() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("mediapipe") is not None
+
+
+@pytest.mark.skipif(not has_mediapipe(), reason="mediapipe (the pose extra) is not installed: make install")
+def test_mediapipe_person_silhouettes_match_a_synthetic_renders_true_masks(tmp_path: Path) -> None:
+    """The real MediaPipe front end, through the pose store, on a synthetic RGB dancer with known
+    masks: the person rule's frames are the true masks, and the follow crop makes the dancer fill it."""
+    from deepdance.data.silhouette.cache import SilhouetteCache
+    from deepdance.data.silhouette.follow import resize_mask
+    from deepdance.data.synthetic.dataset import video_jobs
+    from deepdance.data.synthetic.rgb import render_rgb
+    from deepdance.data.synthetic.settings import SyntheticConfig
+    from deepdance.data.video.writer import write_mp4
+
+    config = SyntheticConfig(seed=0, dancers_per_genre=1, cameras=1, musics=1, seconds=1.0, fps=10, size=256)
+    render = render_rgb(video_jobs(config)[0], config, "studio")
+    video = write_mp4(tmp_path / "videos" / "dancer.mp4", render.frames, fps=10.0)
+    cache = SilhouetteCache(tmp_path / "cache", pose_store=tmp_path / "poses")
+    person = cache.load(
+        video,
+        SilhouetteSettings.from_config({"threshold_rule": "person", "fps": None, "height": 64, "width": 64}),
+    )
+    truth = np.stack([resize_mask(m, 64, 64) for m in render.masks]) > 127
+    found = (person > 127).any(axis=(1, 2))
+    assert found.sum() >= 8, f"MediaPipe found the dancer in {found.sum()} of 10 frames"
+    shown = person[found] > 127
+    iou = (shown & truth[found]).sum(axis=(1, 2)) / (shown | truth[found]).sum(axis=(1, 2))
+    assert np.median(iou) > 0.7 and iou.min() > 0.5, iou
+    followed = cache.load(
+        video,
+        SilhouetteSettings.from_config(
+            {"threshold_rule": "person", "follow": True, "fps": None, "height": 64, "width": 64}
+        ),
+    )
+    _, _, height = centre_and_height(followed[found])
+    _, _, height_plain = centre_and_height(person[found])
+    assert height.min() > 0.6 and height.mean() > height_plain.mean()
