@@ -302,6 +302,16 @@ BAD_COMMANDS: list[tuple[str, list[str], str]] = [
     ),
     ("silhouettes", ["video={five}", "out={dir}/previews", "data.follow_margin=-1"], "data.follow_margin=-1"),
     ("silhouettes", ["video={five}", "out={dir}/previews", "strip_frames=0"], "strip_frames=0"),
+    (
+        "silhouettes",
+        ["video={five}", "out={dir}/previews", "data.threshold_rule=person", "data.pose.backend=openpose"],
+        "data.pose.backend='openpose': expected one of mediapipe",
+    ),
+    (
+        "train",
+        ["experiment=deep_dance_ae", "data.follow=true", "data.pose.backend=openpose"],
+        "data.pose.backend='openpose'",
+    ),
     ("extract_poses", ["video={missing}", "out={dir}/poses"], "video={missing}: no such file or folder"),
     ("extract_poses", ["video={five}", "out={five}"], "out={five}: holds the input video"),
     ("extract_poses", ["video={five}", "out={dir}"], "out={dir}: holds the input video"),

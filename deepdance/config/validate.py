@@ -84,7 +84,7 @@ def check_data(node: Any) -> GenreDataConfig | SilhouetteDataConfig | PoseDataCo
     if isinstance(config, SilhouetteDataConfig):
         if config.root is not None:
             existing(config.root, "data.root", hint="a silhouette video or a folder of them")
-        return config
+        return check_silhouette_pose(config)
     if isinstance(config, PoseDataConfig):
         return check_pose_data(config)
     if config.split == "files" or config.split_dir is not None:
@@ -283,7 +283,18 @@ def validate_silhouettes(cfg: DictConfig) -> tuple[list[Path], Any]:
     from deepdance.data.silhouette.preview import check_out, input_videos
 
     command = top(commands.SilhouettesCommand, cfg)
-    parse(schema_of(cfg.data, "data", {SILHOUETTE_DATA: SilhouetteDataConfig}), cfg.data, "data")
+    schema = schema_of(cfg.data, "data", {SILHOUETTE_DATA: SilhouetteDataConfig})
+    check_silhouette_pose(parse(schema, cfg.data, "data"))
     video = existing(command.video, "video", hint="a video file or a folder of videos")
     videos = input_videos(video)
     return videos, check_out(videos, video, Path(command.out))
+
+
+def check_silhouette_pose(config: SilhouetteDataConfig) -> SilhouetteDataConfig:
+    """Silhouettes from the pose front end (``threshold_rule=person``, ``follow``): a backend it has."""
+    from deepdance.pose.backends import BACKENDS
+
+    if (config.threshold_rule == "person" or config.follow) and config.pose.backend not in BACKENDS:
+        known = ", ".join(BACKENDS)
+        raise DeepdanceError(f"data.pose.backend={config.pose.backend!r}: expected one of {known}")
+    return config
