@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from deepdance.config.pose import PoseConfig
-from deepdance.data.silhouette.cache import file_digest
+from deepdance.data.owned_folder import file_facts
 from deepdance.errors import DeepdanceError
 from deepdance.pose.estimator import PoseEstimator
 from deepdance.pose.video_poses import (
@@ -47,6 +47,16 @@ from deepdance.utils.cache_io import atomic_output, atomic_write_text, file_lock
 log = logging.getLogger(__name__)
 
 STORE_VERSION = 1
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a video's bytes, memoised per process by path, size and modification time."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _DIGESTS:
+        _DIGESTS[key] = file_facts(path)["sha256"]
+    return _DIGESTS[key]
 
 
 def entry_key(
