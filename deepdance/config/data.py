@@ -50,6 +50,26 @@ def _dataclass(cls: type, value: Any) -> Any:
         raise ValueError(str(err)) from None
 
 
+def check_folds(config: Any) -> None:
+    """``data.fold`` and the held-out dancers against ``data.split`` and the synthetic dancers: the
+    rules of every data split by dancer (videos, keypoints)."""
+    fold, dancers = config.fold, getattr(config.synthetic, "dancers_per_genre", None)
+    if fold is not None and config.split != "dancer":
+        raise ValueError(f"$fold={fold}: expected null with $split={config.split} (folds rotate dancers)")
+    if fold is not None and (config.val_dancers, config.test_dancers) != (1, 1):
+        raise ValueError(
+            f"$fold={fold}: expected $val_dancers=1 and $test_dancers=1 (a fold holds out one "
+            "test and one val dancer per genre)"
+        )
+    if fold is not None and dancers is not None and fold >= dancers:
+        raise ValueError(f"$fold={fold}: expected 0 <= fold < {dancers} ($synthetic.dancers_per_genre)")
+    if config.split == "dancer" and dancers is not None and dancers < config.test_dancers + 2:
+        raise ValueError(
+            f"$synthetic.dancers_per_genre={dancers}: expected >= {config.test_dancers + 2} with $split="
+            f"dancer and $test_dancers={config.test_dancers} (train, val and test each need a dancer)"
+        )
+
+
 class GenreDataConfig(Schema, title="GenreDataModule"):
     """AIST++-named videos under ``root`` (or generated synthetic dancers), split by dancer."""
 
@@ -121,21 +141,7 @@ class GenreDataConfig(Schema, title="GenreDataModule"):
 
     @model_validator(mode="after")
     def _dancers(self) -> GenreDataConfig:
-        fold, dancers = self.fold, getattr(self.synthetic, "dancers_per_genre", None)
-        if fold is not None and self.split != "dancer":
-            raise ValueError(f"$fold={fold}: expected null with $split={self.split} (folds rotate dancers)")
-        if fold is not None and (self.val_dancers, self.test_dancers) != (1, 1):
-            raise ValueError(
-                f"$fold={fold}: expected $val_dancers=1 and $test_dancers=1 (a fold holds out one "
-                "test and one val dancer per genre)"
-            )
-        if fold is not None and dancers is not None and fold >= dancers:
-            raise ValueError(f"$fold={fold}: expected 0 <= fold < {dancers} ($synthetic.dancers_per_genre)")
-        if self.split == "dancer" and dancers is not None and dancers < self.test_dancers + 2:
-            raise ValueError(
-                f"$synthetic.dancers_per_genre={dancers}: expected >= {self.test_dancers + 2} with $split="
-                f"dancer and $test_dancers={self.test_dancers} (train, val and test each need a dancer)"
-            )
+        check_folds(self)
         return self
 
 

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from deepdance.config.base import Schema
-from deepdance.config.data import _dataclass
+from deepdance.config.data import _dataclass, check_folds
 
 POSE_DATA = "deepdance.data.pose.PoseDataModule"
 
@@ -93,16 +93,7 @@ class PoseDataConfig(Schema, title="PoseDataModule"):
 
     @model_validator(mode="after")
     def _rules(self) -> PoseDataConfig:
-        fold, dancers = self.fold, getattr(self.synthetic, "dancers_per_genre", None)
-        if fold is not None and self.split != "dancer":
-            raise ValueError(f"$fold={fold}: expected null with $split={self.split} (folds rotate dancers)")
-        if fold is not None and (self.val_dancers, self.test_dancers) != (1, 1):
-            raise ValueError(
-                f"$fold={fold}: expected $val_dancers=1 and $test_dancers=1 (a fold holds out one "
-                "test and one val dancer per genre)"
-            )
-        if fold is not None and dancers is not None and fold >= dancers:
-            raise ValueError(f"$fold={fold}: expected 0 <= fold < {dancers} ($synthetic.dancers_per_genre)")
+        check_folds(self)
         if self.split == "files" and self.split_dir is None:
             raise ValueError(
                 "$split=files needs $split_dir=<folder of <split_set>_train/val/test.txt> (AIST++'s splits/)"

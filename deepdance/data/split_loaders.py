@@ -1,6 +1,7 @@
 """The train/val/test loaders of a datamodule whose ``datasets`` are keyed by split and whose
 ``config`` holds the loader settings (``batch_size``, ``num_workers``, ``pin_memory``,
-``persistent_workers``): the genre videos and the keypoint sequences load the same way."""
+``persistent_workers``): the genre videos and the keypoint sequences load the same way, and
+name their classes and clips the same way (``GenreSplitData``)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import functools
 
 from torch.utils.data import DataLoader, Dataset
 
+from deepdance.data.aist.names import GENRES
 from deepdance.data.resumable import ResumableTrainOrder
 from deepdance.data.video.bad_videos import collate_skipping_bad
+from deepdance.data.video.clip_sampling import ClipSampler
 
 
 class SplitLoaders(ResumableTrainOrder):
@@ -56,3 +59,21 @@ class SplitLoaders(ResumableTrainOrder):
 
     def test_dataloader(self) -> DataLoader:
         return self._loader("test", shuffle=False)
+
+
+class GenreSplitData(SplitLoaders):
+    """A genre datamodule's loaders, classes (``data.genres``, else the ten AIST++ genres) and clip
+    sampler (``data.num_frames``, ``sampling``, ``test_clips``)."""
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.config.genres or GENRES)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def clip_sampler(self) -> ClipSampler:
+        """The frame indices of every clip (or keypoint window) this data reads."""
+        return ClipSampler(self.config.num_frames, self.config.sampling, self.config.test_clips)

@@ -34,28 +34,37 @@ def split_by_dancer(
     dancers (one test, one val per genre; see ``fold_split``), so that a result can be averaged
     over which dancers are held out.
     """
+    return hold_out(manifest, "dancer", seed, val_dancers, test_dancers, fold)
+
+
+def hold_out(
+    manifest: pd.DataFrame, unit: str, seed: int = 0, val: int = 1, test: int = 1, fold: int | None = None
+) -> pd.Series:
+    """Per genre, whole values of column ``unit`` (a dancer, a sequence) held out: ``test`` of them
+    for test, ``val`` for val, the rest train, drawn by ``seed`` (or rotated by ``fold``)."""
     rng = np.random.default_rng(seed)
-    dancer_split: dict[str, str] = {}
+    split_of: dict[str, str] = {}
     for genre, group in manifest.groupby("genre", sort=True):
-        dancers = sorted(group["dancer"].unique())
-        rng.shuffle(dancers)
+        units = sorted(group[unit].unique())
+        rng.shuffle(units)
         if fold is not None:
-            dancer_split.update(fold_split(str(genre), dancers, fold))
+            split_of.update(fold_split(str(genre), units, fold))
             continue
-        n_test = min(test_dancers, max(len(dancers) - 1, 0))
-        n_val = min(val_dancers, max(len(dancers) - 1 - n_test, 0))
-        if n_test < test_dancers or n_val < val_dancers:
+        n_test = min(test, max(len(units) - 1, 0))
+        n_val = min(val, max(len(units) - 1 - n_test, 0))
+        if n_test < test or n_val < val:
             log.warning(
-                "genre %s has %d dancer(s): %d test, %d val, %d train",
+                "genre %s has %d %s(s): %d test, %d val, %d train",
                 genre,
-                len(dancers),
+                len(units),
+                unit,
                 n_test,
                 n_val,
-                len(dancers) - n_test - n_val,
+                len(units) - n_test - n_val,
             )
-        for i, dancer in enumerate(dancers):
-            dancer_split[dancer] = "test" if i < n_test else "val" if i < n_test + n_val else "train"
-    return manifest["dancer"].map(dancer_split).rename("split")
+        for i, value in enumerate(units):
+            split_of[value] = "test" if i < n_test else "val" if i < n_test + n_val else "train"
+    return manifest[unit].map(split_of).rename("split")
 
 
 def fold_split(genre: str, dancers: list[str], fold: int) -> dict[str, str]:

@@ -19,18 +19,16 @@ import pytorch_lightning as pl
 from torch.utils.data import Dataset
 
 from deepdance.config.data import GenreDataConfig
-from deepdance.data.aist.names import GENRES
 from deepdance.data.genre.clip_datasets import MultiClipVideoDataset, StoredClipDataset, VideoClipDataset
 from deepdance.data.genre.manifest import SPLITS, build_manifest, check_splits, ensure_videos, video_refs
 from deepdance.data.genre.workers import init_worker
-from deepdance.data.split_loaders import SplitLoaders
+from deepdance.data.split_loaders import GenreSplitData
 from deepdance.data.video.bad_videos import (
     REPORT_NAME,
     BadVideoReport,
     SkipBadVideos,
     probe_videos,
 )
-from deepdance.data.video.clip_sampling import ClipSampler
 from deepdance.data.video.reader import keyframe_indices
 from deepdance.errors import DeepdanceError
 from deepdance.features.store import FeatureStore
@@ -40,7 +38,7 @@ __all__ = ["GenreDataModule", "VideoClipDataset", "init_worker"]
 log = logging.getLogger(__name__)
 
 
-class GenreDataModule(SplitLoaders, pl.LightningDataModule):
+class GenreDataModule(GenreSplitData, pl.LightningDataModule):
     """Clips of the videos of a manifest (AIST++ names, or generated synthetic dancers), split by dancer.
 
     ``config`` is the checked ``data`` group; ``manifest`` the run's (``build_manifest``), else
@@ -67,19 +65,6 @@ class GenreDataModule(SplitLoaders, pl.LightningDataModule):
         self.report_dir = report_dir
         self.datasets: dict[str, Dataset] = {}
         self.bad_videos = BadVideoReport(None)
-
-    @property
-    def class_names(self) -> list[str]:
-        return list(self.config.genres or GENRES)
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.class_names)
-
-    @property
-    def clip_sampler(self) -> ClipSampler:
-        """The frame indices of every clip this data reads (data.num_frames, sampling, test_clips)."""
-        return ClipSampler(self.config.num_frames, self.config.sampling, self.config.test_clips)
 
     def prepare_data(self) -> None:
         # the run has made the videos already; a datamodule built without a manifest makes them here

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from deepdance.config.data import GenreDataConfig
+from deepdance.config.pose_data import PoseDataConfig
 from deepdance.data.aist import names
 from deepdance.data.aist.splits import (
     dancers_shared_between_splits,
@@ -167,7 +168,7 @@ def _split(manifest: pd.DataFrame, config: GenreDataConfig) -> pd.DataFrame:
             manifest, config.seed, config.val_dancers, config.test_dancers, config.fold
         )
     elif rule == "files":
-        manifest = _split_by_files(manifest, config)
+        manifest = apply_split_files(manifest, config)
     else:
         manifest["split"] = split_at_random(manifest, config.seed)
         log.warning(
@@ -195,8 +196,9 @@ def _split(manifest: pd.DataFrame, config: GenreDataConfig) -> pd.DataFrame:
     return manifest
 
 
-def _split_by_files(manifest: pd.DataFrame, config: GenreDataConfig) -> pd.DataFrame:
-    """``data.split=files``: the official AIST++ lists decide; unlisted and ignored videos leave."""
+def apply_split_files(manifest: pd.DataFrame, config: GenreDataConfig | PoseDataConfig) -> pd.DataFrame:
+    """``data.split=files``: the official AIST++ lists decide; unlisted and ignored videos (or
+    keypoint files) leave."""
     split_dir, split_set = config.split_dir, config.split_set
     try:
         split = split_by_files(manifest, Path(split_dir), split_set)

@@ -20,12 +20,10 @@ from torch.utils.data import Dataset
 
 from deepdance.config.base import parse
 from deepdance.config.pose_data import PoseDataConfig
-from deepdance.data.aist.names import GENRES
 from deepdance.data.pose.normalise import NormalisedSequence, feature_size, normalise_sequence
 from deepdance.data.pose.sequences import SPLITS, expand_views, split_table
 from deepdance.data.pose.windows import PoseWindowDataset
-from deepdance.data.split_loaders import SplitLoaders
-from deepdance.data.video.clip_sampling import ClipSampler
+from deepdance.data.split_loaders import GenreSplitData
 from deepdance.errors import DeepdanceError
 
 log = logging.getLogger(__name__)
@@ -66,7 +64,7 @@ def ensure_annotations(config: PoseDataConfig) -> None:
     ensure_synthetic_annotations(config.root, config.synthetic)
 
 
-class PoseDataModule(SplitLoaders, pl.LightningDataModule):
+class PoseDataModule(GenreSplitData, pl.LightningDataModule):
     """Windows of keypoint sequences (one sample per view), split by dancer, by sequence or by
     the official lists; ``config`` is the checked ``data`` group."""
 
@@ -83,19 +81,6 @@ class PoseDataModule(SplitLoaders, pl.LightningDataModule):
     def from_config(cls, settings: Mapping[str, Any]) -> PoseDataModule:
         """From a ``data`` node (a run's config, a checkpoint's copy of it), read by its schema."""
         return cls(parse(PoseDataConfig, settings, "data"))
-
-    @property
-    def class_names(self) -> list[str]:
-        return list(self.config.genres or GENRES)
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.class_names)
-
-    @property
-    def clip_sampler(self) -> ClipSampler:
-        """The frame indices of every window (data.num_frames, sampling, test_clips)."""
-        return ClipSampler(self.config.num_frames, self.config.sampling, self.config.test_clips)
 
     @property
     def feature_size(self) -> int:

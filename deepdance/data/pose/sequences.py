@@ -18,15 +18,16 @@ import numpy as np
 import pandas as pd
 
 from deepdance.config.pose_data import PoseDataConfig
-from deepdance.data.aist.names import GENRES, normalise_cameras, parse_aist_name
+from deepdance.data.aist.names import GENRES, MANIFEST_COLUMNS, normalise_cameras, parse_aist_name
 from deepdance.data.aist.splits import (
     IGNORE_LIST,
     describe_split,
+    hold_out,
     read_sequence_list,
     sequence_name,
     split_by_dancer,
-    split_by_files,
 )
+from deepdance.data.genre.manifest import apply_split_files
 from deepdance.errors import DeepdanceError
 
 log = logging.getLogger(__name__)
@@ -35,18 +36,8 @@ FOLDERS = {"2d": "keypoints2d", "3d": "keypoints3d"}
 SPLITS = ("train", "val", "test")
 # A file of a whole sequence names its camera cAll.
 ALL_VIEWS = "all"
-TABLE_COLUMNS = [
-    "path",
-    "file",
-    "sequence",
-    "genre",
-    "label",
-    "situation",
-    "camera",
-    "dancer",
-    "music",
-    "choreography",
-]
+# the video manifest's columns, a file's stem and its sequence in place of a video's name
+TABLE_COLUMNS = ["path", "file", "sequence", *MANIFEST_COLUMNS[2:]]
 
 
 def keypoint_files(root: Path, kind: str) -> list[Path]:
@@ -106,30 +97,6 @@ def sequence_table(root: str | Path, kind: str) -> pd.DataFrame:
     return table
 
 
-def split_by_sequence(table: pd.DataFrame, seed: int = 0, val: int = 1, test: int = 1) -> pd.Series:
-    """Hold out whole sequences per genre (every view and file of a sequence in one split):
-    ``test`` for test, ``val`` for val, the rest train; a genre with too few keeps one to train."""
-    rng = np.random.default_rng(seed)
-    split_of: dict[str, str] = {}
-    for genre, group in table.groupby("genre", sort=True):
-        sequences = sorted(group["sequence"].unique())
-        rng.shuffle(sequences)
-        n_test = min(test, max(len(sequences) - 1, 0))
-        n_val = min(val, max(len(sequences) - 1 - n_test, 0))
-        if (n_test, n_val) != (test, val):
-            log.warning(
-                "genre %s has %d sequence(s): %d test, %d val, %d train",
-                genre,
-                len(sequences),
-                n_test,
-                n_val,
-                len(sequences) - n_test - n_val,
-            )
-        for i, sequence in enumerate(sequences):
-            split_of[sequence] = "test" if i < n_test else "val" if i < n_test + n_val else "train"
-    return table["sequence"].map(split_of).rename("split")
-
-
 def split_table(config: PoseDataConfig) -> pd.DataFrame:
     """The sequence table of ``config.root``, filtered to ``data.genres`` and split by ``data.split``,
     from the file names alone: an empty split or a single genre stops here, before any file is read."""
@@ -154,9 +121,11 @@ def split_table(config: PoseDataConfig) -> pd.DataFrame:
             table, config.seed, config.val_dancers, config.test_dancers, config.fold
         )
     elif config.split == "sequence":
-        table["split"] = split_by_sequence(table, config.seed, config.val_sequences, config.test_sequences)
+        # every view and file of a sequence in one split
+        table["split"] = hold_out(table, "sequence", config.seed, config.val_sequences, config.test_sequences)
     else:
-        table = _split_by_files(table.assign(name=table["file"]), config)
+        # a cAll line covers its sequence's file, a camera's line that camera's file
+        table = apply_split_files(table.assign(name=table["file"]), config)
     table = table.reset_index(drop=True)
     for split in SPLITS:
         if not (table["split"] == split).any():
@@ -170,21 +139,6 @@ def split_table(config: PoseDataConfig) -> pd.DataFrame:
                 f"(found {table['sequence'].nunique()} sequences of {table['dancer'].nunique()} dancers)"
             )
     return table
-
-
-def _split_by_files(table: pd.DataFrame, config: PoseDataConfig) -> pd.DataFrame:
-    """``data.split=files``: the official lists decide (a ``cAll`` line covers its sequence)."""
-    try:
-        split = split_by_files(table, Path(config.split_dir), config.split_set)
-    except (OSError, ValueError, TypeError) as err:
-        raise DeepdanceError(f"data.split_dir={config.split_dir}: {err}") from None
-    table = table.assign(split=split)
-    dropped = table["split"].isna()
-    if dropped.any():
-        log.info(
-            "%d keypoint file(s) are in no %s split file: left out", int(dropped.sum()), config.split_set
-        )
-    return table[~dropped]
 
 
 def view_cameras(row: pd.Series, views: int, kind: str = "2d") -> list[str]:
