@@ -312,6 +312,11 @@ BAD_COMMANDS: list[tuple[str, list[str], str]] = [
         ["experiment=deep_dance_ae", "data.follow=true", "data.pose.backend=openpose"],
         "data.pose.backend='openpose'",
     ),
+    (
+        "train",
+        ["experiment=deep_dance_ae", "data.threshold_rule=person", "data.pose.masks=false"],
+        "data.pose.masks=false: data.threshold_rule=person needs the person masks",
+    ),
     ("extract_poses", ["video={missing}", "out={dir}/poses"], "video={missing}: no such file or folder"),
     ("extract_poses", ["video={five}", "out={five}"], "out={five}: holds the input video"),
     ("extract_poses", ["video={five}", "out={dir}"], "out={dir}: holds the input video"),

@@ -297,4 +297,6 @@ def check_silhouette_pose(config: SilhouetteDataConfig) -> SilhouetteDataConfig:
     if (config.threshold_rule == "person" or config.follow) and config.pose.backend not in BACKENDS:
         known = ", ".join(BACKENDS)
         raise DeepdanceError(f"data.pose.backend={config.pose.backend!r}: expected one of {known}")
+    if config.threshold_rule == "person" and not config.pose.masks:
+        raise DeepdanceError("data.pose.masks=false: data.threshold_rule=person needs the person masks")
     return config
