@@ -390,12 +390,21 @@ def test_mediapipe_person_silhouettes_match_a_synthetic_renders_true_masks(tmp_p
     shown = person[found] > 127
     iou = (shown & truth[found]).sum(axis=(1, 2)) / (shown | truth[found]).sum(axis=(1, 2))
     assert np.median(iou) > 0.7 and iou.min() > 0.5, iou
-    followed = cache.load(
-        video,
-        SilhouetteSettings.from_config(
-            {"threshold_rule": "person", "follow": True, "fps": None, "height": 64, "width": 64}
-        ),
-    )
+    follow = {"threshold_rule": "person", "follow": True, "fps": None, "height": 64, "width": 64}
+    followed = cache.load(video, SilhouetteSettings.from_config(follow))
     _, _, height = centre_and_height(followed[found])
     _, _, height_plain = centre_and_height(person[found])
     assert height.min() > 0.6 and height.mean() > height_plain.mean()
+    # a run with the same data settings trains on exactly these frames (the same cache entry)
+    from deepdance.data.silhouette.datamodule import SilhouetteDataModule
+
+    run = SilhouetteDataModule.from_config(
+        {
+            "root": str(video),
+            "cache_dir": str(tmp_path / "cache"),
+            **follow,
+            "pose": {"store_dir": str(tmp_path / "poses")},
+        }
+    )
+    run.setup()
+    assert np.array_equal(run.videos[0], followed)
