@@ -3,6 +3,8 @@ splits that pair with the video data's, and the one-line refusals."""
 
 from __future__ import annotations
 
+import pickle
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -90,7 +92,9 @@ def test_low_confidence_joints_and_empty_frames_are_zeroed_and_masked() -> None:
 def test_flip_mirrors_x_and_swaps_left_and_right() -> None:
     sequence = normalise_sequence(body(frames=2), None)
     plain = window_features(sequence, np.arange(2), velocities=False)[:, : 2 * J].reshape(2, J, 2)
-    flipped = window_features(sequence, np.arange(2), velocities=False, flip=True)[:, : 2 * J].reshape(2, J, 2)
+    flipped = window_features(sequence, np.arange(2), velocities=False, flip=True)[:, : 2 * J].reshape(
+        2, J, 2
+    )
     np.testing.assert_allclose(flipped[..., 0], -plain[:, list(FLIP_ORDER), 0])
     np.testing.assert_allclose(flipped[..., 1], plain[:, list(FLIP_ORDER), 1])
     assert FLIP_ORDER[JOINT["left_wrist"]] == JOINT["right_wrist"]
@@ -120,7 +124,8 @@ def test_per_video_files_and_views_filter(tmp_path: Path) -> None:
         for camera in (1, 2):
             keypoints = np.concatenate([body(12, dancer), rng.uniform(0.5, 1, (12, J, 1))], axis=-1)
             write_pose_file(
-                tmp_path / "keypoints2d" / f"g{genre}_sBM_c0{camera}_d0{dancer}_m{genre}0_ch01.pkl", keypoints[None]
+                tmp_path / "keypoints2d" / f"g{genre}_sBM_c0{camera}_d0{dancer}_m{genre}0_ch01.pkl",
+                keypoints[None],
             )
     data = PoseDataModule(config(tmp_path, num_frames=4, views=[2]))
     data.setup()
@@ -161,7 +166,9 @@ def test_keypoints3d_folders_read_one_sample_per_sequence(tmp_path: Path) -> Non
     (tmp_path / "keypoints3d").mkdir()
     for genre, dancer in (("BR", 1), ("BR", 2), ("BR", 3), ("PO", 4), ("PO", 5), ("PO", 6)):
         points = np.concatenate([body(10, dancer), np.zeros((10, J, 1))], axis=-1)
-        write_keypoints3d(tmp_path / "keypoints3d" / f"g{genre}_sBM_cAll_d0{dancer}_m{genre}0_ch01.pkl", points, points)
+        write_keypoints3d(
+            tmp_path / "keypoints3d" / f"g{genre}_sBM_cAll_d0{dancer}_m{genre}0_ch01.pkl", points, points
+        )
     data = PoseDataModule(config(tmp_path, kind="3d", num_frames=4))
     data.setup()
     assert len(data.manifest) == 6 and set(data.manifest["camera"]) == {"all"}
@@ -185,15 +192,19 @@ def test_an_empty_split_and_an_empty_folder_are_refused(tmp_path: Path) -> None:
 
 
 def test_a_file_of_the_wrong_shape_is_refused_naming_it(folder: Path, tmp_path: Path) -> None:
-    import shutil
-
     root = tmp_path / "copy"
     shutil.copytree(folder, root)
     bad = root / "keypoints2d" / "gBR_sBM_cAll_d01_mBR0_ch01.pkl"
-    import pickle
-
-    bad.write_bytes(pickle.dumps({"keypoints2d": np.zeros((1, 5, 12, 3), np.float32), "det_scores": np.zeros((1, 5))}))
-    with pytest.raises(DeepdanceError, match="gBR_sBM_cAll_d01_mBR0_ch01.pkl"):
+    # 12 joints, not COCO's 17
+    wrong = {
+        "keypoints2d": np.zeros((1, 5, 12, 3), np.float32),
+        "det_scores": np.zeros((1, 5), np.float32),
+        "timestamps": np.arange(5, dtype=np.int64),
+    }
+    bad.write_bytes(pickle.dumps(wrong))
+    with pytest.raises(
+        DeepdanceError, match=r"gBR_sBM_cAll_d01_mBR0_ch01.pkl: key 'keypoints2d' has shape \(1, 5, 12, 3\)"
+    ):
         PoseDataModule(config(root, num_frames=4)).setup()
 
 
@@ -215,3 +226,27 @@ def test_the_shared_real_sequences_load_by_sequence_split() -> None:
     # most joints of a real dancer are confidently found, and the normalised body is about torso-sized
     assert features[:, 4 * J :].mean() > 0.7
     assert 0.5 < np.abs(features[:, : 2 * J]).max() < 10
+
+
+def test_synthetic_annotations_split_as_the_synthetic_videos(tmp_path: Path) -> None:
+    # the exported annotations of the same dancers: data=synthetic_pose pairs with data=synthetic
+    from deepdance.data.synthetic.annotations import ensure_synthetic_annotations
+    from deepdance.data.synthetic.dataset import video_jobs
+    from deepdance.data.synthetic.settings import SyntheticConfig
+
+    synthetic = SyntheticConfig(
+        seed=3, dancers_per_genre=3, cameras=2, musics=1, seconds=1.0, fps=15, size=64
+    )
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    for job in video_jobs(synthetic):
+        (videos / job.name.filename()).touch()
+    root = tmp_path / "annotations"
+    data = PoseDataModule(config(root, synthetic=synthetic, fold=2, num_frames=4))
+    data.prepare_data()
+    data.setup()
+    video_split = build_manifest(GenreDataConfig(root=str(videos), fold=2))
+    assert len(data.manifest) == len(video_split) == 10 * 3 * 2
+    by_name = video_split.set_index("name")["split"]
+    assert data.manifest.set_index("name")["split"].to_dict() == by_name.to_dict()
+    assert ensure_synthetic_annotations(root, synthetic) == root

@@ -25,9 +25,7 @@ MIN_TEST_ACC = 0.8
 
 def tiny_model(**settings: object) -> PoseClassifier:
     optimizer = {"_target_": "torch.optim.Adam", "lr": 0.01}
-    return PoseClassifier(
-        PoseClassifierConfig(optimizer=optimizer, class_names=list(GENRES), **settings)
-    )
+    return PoseClassifier(PoseClassifierConfig(optimizer=optimizer, class_names=list(GENRES), **settings))
 
 
 def test_forward_ignores_padded_frames() -> None:
@@ -97,7 +95,9 @@ def test_pose_gru_learns_held_out_dancers_and_reloads(dances: Path, tmp_path: Pa
     batch = next(iter(objects["datamodule"].val_dataloader()))
     trained = objects["model"].eval()
     with torch.no_grad():
-        torch.testing.assert_close(model(batch["poses"], batch["mask"]), trained(batch["poses"], batch["mask"]))
+        torch.testing.assert_close(
+            model(batch["poses"], batch["mask"]), trained(batch["poses"], batch["mask"])
+        )
 
     # predict from one annotation file: probabilities over the classes, the right genre here
     path = Path(test["path"].iloc[0])

@@ -93,10 +93,6 @@ class PoseClassifier(GenreRecognizer):
         )
         self._build_metrics(len(self.config.class_names))
 
-    @classmethod
-    def from_hparams(cls, hparams: Mapping[str, Any], from_checkpoint: bool = False) -> PoseClassifier:
-        return cls(parse(PoseClassifierConfig, cls.settings(hparams), "model"))
-
     def forward(self, poses: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return self.head(self.encoder(poses, mask), mask)
 
