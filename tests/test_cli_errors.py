@@ -28,13 +28,14 @@ from deepdance.config import validate as checks
 from deepdance.config.data import GENRE_DATA, SILHOUETTE_DATA
 from deepdance.config.download import validate_download_args
 from deepdance.config.model import AUTOENCODER, CLASSIFIER, LATENT_LSTM
+from deepdance.config.pose_model import POSE_CLASSIFIER
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.models.registry import MODEL_FAMILIES
 from deepdance.utils.run import find_user_error
 from tests.helpers.runs import REPO, run_cli
 
 LSTM = LATENT_LSTM
-assert {CLASSIFIER, AUTOENCODER, LSTM} == set(MODEL_FAMILIES)
+assert {CLASSIFIER, AUTOENCODER, LSTM, POSE_CLASSIFIER} == set(MODEL_FAMILIES)
 GENRE_DATA_CFG = {
     "_target_": GENRE_DATA,
     "root": "unused",
@@ -160,6 +161,22 @@ BAD_COMMANDS: list[tuple[str, list[str], str]] = [
     ),
     ("train", ["data=aist", "data.root={missing}"], "data.root={missing}: no such file or folder"),
     ("train", ["data=aist", "data.root={five}"], "data root {five}: the val split is empty"),
+    (
+        "train",
+        ["experiment=pose_gru", "data=aist_pose", "data.root={missing}"],
+        "data.root={missing}: no such folder",
+    ),
+    (
+        "train",
+        ["experiment=pose_gru", "data=aist_pose", "data.root={dir}"],
+        "data.root={dir}: no keypoints2d/*.pkl",
+    ),
+    ("train", ["experiment=pose_gru", "data.kind=4d"], "data.kind='4d': expected one of 2d, 3d"),
+    (
+        "train",
+        ["experiment=pose_gru", "data.split=sequence", "data.fold=1"],
+        "data.fold=1: expected null with",
+    ),
     ("train", ["data.split=files"], "data.split_dir=None: expected a path to an existing folder"),
     ("train", ["data.split=files", "data.split_dir={missing}"], "data.split_dir={missing}: no such folder"),
     ("train", ["data.split_dir={file}"], "data.split_dir={file}: a file, not a folder"),
