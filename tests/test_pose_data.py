@@ -65,6 +65,9 @@ def test_velocities_are_displacements_between_sampled_frames_zero_first() -> Non
     assert np.all(velocities[0] == 0)
     expected = (points[8] - points[4]) / 120
     np.testing.assert_allclose(velocities[2], expected, atol=1e-4)
+    # one frame (data.num_frames=1, the single-frame control) sees no motion at all
+    single = window_features(sequence, np.array([4]), velocities=True)
+    assert np.all(single[:, 2 * J : 4 * J] == 0) and np.any(single[:, : 2 * J] != 0)
     # no velocities: coordinates and the mask only
     assert window_features(sequence, np.array([0, 4]), velocities=False).shape == (2, 2 * J + J)
 
