@@ -11,14 +11,20 @@ a scaled copy of it: boxes in source pixels are scaled to the mask.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
 from deepdance.data.silhouette.follow import combine, crop_resize, keypoint_boxes, mask_box, resize_mask
 
-if TYPE_CHECKING:
-    from deepdance.data.silhouette.preprocess import SilhouetteSettings
+
+class FrameSettings(Protocol):
+    """What this rule reads of ``SilhouetteSettings`` (a protocol, so preprocess can import this module)."""
+
+    height: int
+    width: int
+    crop: list[int] | None
+    ignore_boxes: list[list[int]]
 
 
 def person_pixels(mask: np.ndarray) -> np.ndarray:
@@ -47,7 +53,7 @@ def dancer_boxes(
 
 def person_silhouettes(
     masks: np.ndarray,
-    settings: SilhouetteSettings,
+    settings: FrameSettings,
     size: tuple[int, int],
     boxes: np.ndarray | None = None,
 ) -> np.ndarray:
