@@ -136,6 +136,7 @@ VALIDATORS: dict[str, Callable[[DictConfig], Any]] = {
     "bench": validate_bench,
     "extract_poses": checks.validate_extract_poses,
     "silhouettes": checks.validate_silhouettes,
+    "score_poses": checks.validate_score_poses,
 }
 
 # (entry, overrides, what the one-line message must contain); {name} is a path from ``files``.
@@ -359,6 +360,14 @@ BAD_COMMANDS: list[tuple[str, list[str], str]] = [
         ["video={five}", "out={dir}/poses", "pose.store_dir={five}"],
         "pose.store_dir={five}: the folder of",
     ),
+    ("score_poses", [], "rgb_root is required"),
+    ("score_poses", ["rgb_root={missing}"], "rgb_root={missing}: no such folder"),
+    ("score_poses", ["rgb_root={file}"], "rgb_root={file}: a file, not a folder"),
+    ("score_poses", ["rgb_root={five}"], "rgb_root={five}: no <background>/*.mp4 renders"),
+    ("score_poses", ["rgb_root={dir}"], "five_clips/gBR_sBM_c01_d04_mBR0_ch01.mp4: no ground truth"),
+    ("score_poses", ["rgb_root={dir}", "backgrounds=[studio]"], "has no videos under studio/"),
+    ("score_poses", ["rgb_root={dir}", "alpha=0"], "alpha=0"),
+    ("score_poses", ["rgb_root={dir}", "pose.backend=rtm"], "pose.backend='rtm': expected one of mediapipe"),
 ]
 
 
@@ -487,6 +496,7 @@ CLI_ROWS = [
     ("deepdance.scan", ["data.root={missing}"], "data.root={missing}"),
     ("deepdance.extract_poses", ["video={five}", "out={five}"], "out={five}: holds the input video"),
     ("deepdance.silhouettes", ["video={five}", "out={five}"], "out={five}: holds the input video"),
+    ("deepdance.score_poses", ["rgb_root={missing}"], "rgb_root={missing}: no such folder"),
     (
         "deepdance.download_aist",
         ["--root", "{dir}", "--workers", "abc"],

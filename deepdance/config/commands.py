@@ -165,3 +165,16 @@ class SilhouettesCommand(Schema, title="python -m deepdance.silhouettes"):
     out: Path
     # frames in each video's PNG strip, evenly spaced
     strip_frames: int = Field(12, ge=1)
+
+
+class ScorePosesCommand(Schema, title="python -m deepdance.score_poses"):
+    """Score the pose front end (the ``pose`` node) against synthetic RGB renders' ground truth."""
+
+    # written by python -m deepdance.make_synthetic --rgb: <background>/<name>.mp4 and <name>.truth.npz
+    rgb_root: Path
+    # a joint is correct within this many ground-truth torso lengths (PCK@alpha)
+    alpha: float = Field(0.2, gt=0)
+    # background folders to score; null = every one under rgb_root
+    backgrounds: list[str] | None = Field(None, min_length=1)
+    # videos per background at most (the first by name); null = all
+    max_videos: int | None = Field(None, ge=1)

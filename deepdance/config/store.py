@@ -29,6 +29,7 @@ SCHEMAS = {
     "scan_schema": commands.ScanCommand,
     "silhouettes_schema": commands.SilhouettesCommand,
     "extract_poses_schema": commands.ExtractPosesCommand,
+    "score_poses_schema": commands.ScorePosesCommand,
     # the pose front end's settings (conf/pose/*.yaml)
     "pose/pose_schema": PoseConfig,
 }

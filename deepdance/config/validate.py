@@ -277,6 +277,26 @@ def validate_extract_poses(cfg: DictConfig) -> tuple[commands.ExtractPosesComman
     return check_extract_poses(top(commands.ExtractPosesCommand, cfg), cfg.get("pose"))
 
 
+def validate_score_poses(cfg: DictConfig) -> tuple[commands.ScorePosesCommand, Any, dict[str, list[Path]]]:
+    """``python -m deepdance.score_poses``: the ``pose`` node (a backend it has) and the renders
+    under ``rgb_root``, each with its truth (listed, none opened); the command, its ``PoseConfig``
+    and the videos by background."""
+    from deepdance.config.pose import PoseConfig
+    from deepdance.pose.backends import check_backend
+    from deepdance.pose.scoring import find_renders
+
+    command = top(commands.ScorePosesCommand, cfg)
+    pose = cfg.get("pose")
+    config = parse(PoseConfig, pose if pose is not None else {}, "pose")
+    check_backend(config.backend)
+    hint = "python -m deepdance.make_synthetic --rgb writes one"
+    root = existing(command.rgb_root, "rgb_root", "dir", hint)
+    videos = find_renders(root, command.backgrounds)
+    if command.max_videos is not None:
+        videos = {kind: paths[: command.max_videos] for kind, paths in videos.items()}
+    return command, config, videos
+
+
 def validate_silhouettes(cfg: DictConfig) -> tuple[list[Path], Any]:
     """``python -m deepdance.silhouettes``: the silhouette data settings, the videos, and an ``out``
     that is a folder of its own (never beside or above the videos); the videos and that folder."""
