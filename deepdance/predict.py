@@ -7,12 +7,22 @@ Any resolution, aspect, frame rate, with or without audio, AIST++ name or not: f
 decoded with the checkpoint's own sampling (``num_frames`` per clip, short side resized to
 ``img_size``, centre crop), and the class probabilities of ``clips`` temporally offset clips
 are averaged. An AIST++ file name also gives the true genre, shown beside the prediction.
+
+A skeleton genre classifier (``experiment=pose_gru``) takes videos and AIST++ keypoints2d files:
+
+    python -m deepdance.predict ckpt_path=<pose_gru best_ckpt> video=gBR_sBM_cAll_d04_mBR0_ch01.pkl
+    python -m deepdance.predict ckpt_path=<pose_gru best_ckpt> video=dance.mp4 [pose.fps=30 ...]
+
+a keypoints2d file is scored as it is (its views averaged), a video goes through the pose front end
+(the ``pose`` node, its store under ``paths.data_dir/poses``) first; see ``deepdance.pose.predict``.
+The checkpoint's family picks the path; the rows and the JSON are the same.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,10 +34,11 @@ from omegaconf import DictConfig
 
 from deepdance.config.validate import validate_predict
 from deepdance.data.aist import GENRE_NAMES, find_videos, parse_aist_name
+from deepdance.data.aist.names import parse_sequence_name
 from deepdance.data.video import probe_video, read_clip
 from deepdance.data.video.clip_sampling import ClipSampler
 from deepdance.errors import DeepdanceError, VideoError
-from deepdance.models.registry import load_model
+from deepdance.models.registry import POSE_CLASSIFIER, load_model
 from deepdance.utils.cache_io import atomic_write_text
 from deepdance.utils.checkpoints import one_read_per_checkpoint
 from deepdance.utils.run import task_wrapper
@@ -81,31 +92,53 @@ def _true_genre(path: Path) -> str | None:
     try:
         return parse_aist_name(path.name).genre
     except ValueError:
+        pass
+    # a keypoints2d file: a sequence name (cAll) or a per-camera one
+    try:
+        return parse_sequence_name(path.name).genre if path.suffix == ".pkl" else None
+    except ValueError:
         return None
 
 
-def predict_videos(model: Any, data: dict[str, Any], videos: list[Path], clips: int) -> list[VideoPrediction]:
-    """Each video's ranked genres; SIGTERM stops after the video in hand (exit code 143)."""
+# one input -> its class probabilities (C,) and its row's facts (frames, fps, size)
+Scorer = Callable[[Path], tuple[Any, dict[str, Any]]]
+
+
+def predict_videos(
+    model: Any, data: dict[str, Any], videos: list[Path], clips: int, scorer: Scorer | None = None
+) -> list[VideoPrediction]:
+    """Each video's ranked genres (``scorer``: another model family's inputs, e.g. the skeleton
+    classifier's); SIGTERM stops after the video in hand (exit code 143)."""
     names = list(model.hparams.class_names)
     results: list[VideoPrediction] = []
     stop = StopOnSigterm("predict", "run the command again")
     stop.kept = lambda: f"nothing ({len(results)} of {len(videos)} videos predicted, none written)"
+    score = scorer or (lambda path: _video_scores(model, data, path, clips))
     with stop:
         for path in videos:
-            results.append(_predict_one(model, data, path, clips, names))
+            results.append(_predict_one(score, path, names))
             check_stop()
     return results
 
 
-def _predict_one(
-    model: Any, data: dict[str, Any], path: Path, clips: int, names: list[str]
-) -> VideoPrediction:
+def _video_scores(model: Any, data: dict[str, Any], path: Path, clips: int) -> tuple[Any, dict[str, Any]]:
+    probs, info = genre_probabilities(
+        model, path, int(data["num_frames"]), int(data["img_size"]), clips, data.get("sampling", "exact")
+    )
+    return probs, video_facts(info)
+
+
+def video_facts(info: Any) -> dict[str, Any]:
+    """A row's ``frames``, ``fps`` and ``size`` from a ``VideoInfo``."""
+    return {"frames": info.num_frames, "fps": round(info.fps, 3), "size": f"{info.width}x{info.height}"}
+
+
+def _predict_one(score: Scorer, path: Path, names: list[str]) -> VideoPrediction:
     try:
-        probs, info = genre_probabilities(
-            model, path, int(data["num_frames"]), int(data["img_size"]), clips, data.get("sampling", "exact")
-        )
+        probs, facts = score(path)
     except VideoError as err:
         return VideoPrediction(video=str(path), true_genre=_true_genre(path), error=str(err))
+    probs = torch.as_tensor(probs)
     order = probs.argsort(descending=True).tolist()
     genres = [
         {
@@ -115,14 +148,7 @@ def _predict_one(
         }
         for i in order
     ]
-    return VideoPrediction(
-        video=str(path),
-        genres=genres,
-        true_genre=_true_genre(path),
-        frames=info.num_frames,
-        fps=round(info.fps, 3),
-        size=f"{info.width}x{info.height}",
-    )
+    return VideoPrediction(video=str(path), genres=genres, true_genre=_true_genre(path), **facts)
 
 
 def print_predictions(results: list[VideoPrediction], top: int) -> None:
@@ -133,7 +159,9 @@ def print_predictions(results: list[VideoPrediction], top: int) -> None:
     console = Console()
     if len(results) == 1 and results[0].error is None:
         result = results[0]
-        title = f"{result.video} ({result.size}, {result.frames} frames at {result.fps} fps)"
+        # a keypoints2d file has no frame size
+        size = f"{result.size}, " if result.size else ""
+        title = f"{result.video} ({size}{result.frames} frames at {result.fps} fps)"
         if result.true_genre:
             title += f", true genre {result.true_genre}"
         table = Table(title=title)
@@ -180,31 +208,44 @@ def predict(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     """Classify videos with a checkpoint as a task, so task_wrapper logs failures."""
     # the start-up check and the module share one read of the checkpoint
     with one_read_per_checkpoint():
-        validate_predict(cfg)
+        metadata = validate_predict(cfg)
         model, data = load_classifier(cfg.ckpt_path, chosen_device(cfg.device))
     write_run_info(cfg.paths.output_dir, cfg)
     clips = int(cfg.clips if cfg.clips is not None else data.get("test_clips", 1))
     if clips < 1:
         raise DeepdanceError(f"clips={clips}: use 1 or more clips per video")
     target = Path(str(cfg.video)).expanduser()
-    try:
-        videos = find_videos(target)
-    except FileNotFoundError as err:
-        raise DeepdanceError(f"video={cfg.video}: {err}") from None
-    results = predict_videos(model, data, videos, clips)
+    if metadata.get("model_target") == POSE_CLASSIFIER.target:
+        results, settings = _predict_skeleton(model, data, target, clips, cfg.get("pose"))
+    else:
+        try:
+            videos = find_videos(target)
+        except FileNotFoundError as err:
+            raise DeepdanceError(f"video={cfg.video}: {err}") from None
+        results = predict_videos(model, data, videos, clips)
+        settings = {"num_frames": int(data["num_frames"]), "img_size": int(data["img_size"])}
     if len(results) == 1 and results[0].error is not None:
         raise DeepdanceError(results[0].error)
     print_predictions(results, int(cfg.top))
     payload = {
         "checkpoint": str(cfg.ckpt_path),
         "clips": clips,
-        "num_frames": int(data["num_frames"]),
-        "img_size": int(data["img_size"]),
+        **settings,
         "videos": [asdict(r) for r in results],
     }
     if cfg.get("output"):
         print(f"wrote {write_output(Path(str(cfg.output)).expanduser(), payload)}")
     return payload, {"model": model}
+
+
+def _predict_skeleton(
+    model: Any, data: dict[str, Any], target: Path, clips: int, pose: Any
+) -> tuple[list[VideoPrediction], dict[str, Any]]:
+    """A skeleton genre classifier's rows: keypoints2d files and videos (``deepdance.pose.predict``)."""
+    from deepdance.pose.predict import SkeletonScorer, find_inputs
+
+    with SkeletonScorer(model, data, clips, pose) as scorer:
+        return predict_videos(model, data, find_inputs(target), clips, scorer), scorer.settings()
 
 
 def write_output(out: Path, payload: dict[str, Any]) -> Path:

@@ -60,6 +60,7 @@ class PredictCommand(Schema, title="python -m deepdance.predict"):
     """Rank the genres of a video or a folder of videos."""
 
     ckpt_path: Path
+    # a video or a folder; a skeleton genre classifier also reads keypoints2d .pkl files (the pose node)
     video: Path
     # write the ranked genres of every video as JSON here
     output: str | None = Field(None, min_length=1)

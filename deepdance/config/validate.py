@@ -232,11 +232,16 @@ def validate_eval(cfg: DictConfig) -> tuple[dict[str, Any], DictConfig]:
 
 
 def validate_predict(cfg: DictConfig) -> dict[str, Any]:
-    """``python -m deepdance.predict``: a genre classifier checkpoint and a video or folder."""
+    """``python -m deepdance.predict``: a genre classifier checkpoint and a video or folder (a
+    skeleton classifier's: keypoints2d files too, and the ``pose`` node of its front end)."""
+    from deepdance.pose.predict import check_predict_inputs
+
     command = top(commands.PredictCommand, cfg)
     path = existing(command.ckpt_path, "ckpt_path", "file")
-    existing(command.video, "video", hint="a video file or a folder of videos")
-    return check_family(path, "predict")
+    video = existing(command.video, "video", hint="a video file or a folder of videos")
+    metadata = check_family(path, "predict")
+    check_predict_inputs(metadata, path, video, cfg.get("pose"))
+    return metadata
 
 
 def validate_generate(cfg: DictConfig) -> dict[str, Any]:

@@ -92,7 +92,7 @@ POSE_CLASSIFIER = ModelFamily(
     short="skeleton genre classifier",
     target="deepdance.models.pose_module.PoseClassifier",
     description="skeleton genre classifier",
-    commands=("train", "eval"),
+    commands=("train", "eval", "predict"),
     reports=("deepdance.callbacks.ConfusionMatrixReport",),
     hint="train one with experiment=pose_gru",
 )
