@@ -77,11 +77,17 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     ):
         (five / f"{name}.mp4").write_bytes(b"not decoded")
     (root / "empty.ckpt").write_bytes(b"")
+    # a keypoints2d file by its name (the start-up checks never open it)
+    (root / "gBR_sBM_cAll_d04_mBR0_ch01.pkl").write_bytes(b"not read")
+    pose_data = {"_target_": "deepdance.data.pose.PoseDataModule", "root": "unused", "kind": "2d"}
     (root / "plain.txt").write_text("a file, not a folder\n")
     return {
         "classifier": _checkpoint(root / "classifier.ckpt", CLASSIFIER, GENRE_DATA_CFG),
         "ae": _checkpoint(root / "ae.ckpt", AUTOENCODER, SILHOUETTE_DATA_CFG),
         "lstm": _checkpoint(root / "lstm.ckpt", LSTM, SILHOUETTE_DATA_CFG),
+        "pose": _checkpoint(root / "pose.ckpt", POSE_CLASSIFIER, pose_data),
+        "pose3d": _checkpoint(root / "pose3d.ckpt", POSE_CLASSIFIER, {**pose_data, "kind": "3d"}),
+        "pkl": str(root / "gBR_sBM_cAll_d04_mBR0_ch01.pkl"),
         "missing": str(root / "does_not_exist"),
         "empty": str(root / "empty.ckpt"),
         "file": str(root / "plain.txt"),
@@ -245,6 +251,26 @@ BAD_COMMANDS: list[tuple[str, list[str], str]] = [
     ),
     ("predict", ["ckpt_path={classifier}", "video={dir}", "clips=0"], "clips=0: expected an integer >= 1"),
     ("predict", ["ckpt_path={classifier}", "video={dir}", "device=tpu"], "device='tpu'"),
+    (
+        "predict",
+        ["ckpt_path={classifier}", "video={pkl}"],
+        "video={pkl}: a keypoints2d file, but ckpt_path={classifier} is a video genre classifier",
+    ),
+    (
+        "predict",
+        ["ckpt_path={pose3d}", "video={pkl}"],
+        "ckpt_path={pose3d}: a skeleton genre classifier of keypoints3d (data.kind=3d)",
+    ),
+    (
+        "predict",
+        ["ckpt_path={pose}", "video={pkl}", "pose.backend=rtm"],
+        "pose.backend='rtm': expected one of",
+    ),
+    (
+        "predict",
+        ["ckpt_path={pose}", "video={five}", "pose.store_dir={five}"],
+        "pose.store_dir={five}: the folder of",
+    ),
     ("generate", [], "ckpt_path is required"),
     ("generate", ["ckpt_path={classifier}"], "ckpt_path={classifier} holds a deepdance.models.genre_module"),
     ("generate", ["ckpt_path={ae}"], "ckpt_path={ae} holds a deepdance.models.autoencoder_module"),
@@ -401,6 +427,8 @@ def test_bad_command_is_one_line_naming_the_key(
         ("eval", ["ckpt_path={classifier}"]),
         ("eval", ["ckpt_path={lstm}"]),
         ("predict", ["ckpt_path={classifier}", "video={dir}"]),
+        ("predict", ["ckpt_path={pose}", "video={pkl}"]),
+        ("predict", ["ckpt_path={pose}", "video={five}"]),
         ("generate", ["ckpt_path={lstm}"]),
         ("score_generation", ["lstm_ckpt={lstm}", "recognizer_ckpt={classifier}"]),
         ("scan", ["data.root={dir}"]),
