@@ -11,7 +11,9 @@ once beforehand and its build not counted; the median over videos, with ``_min``
 ``summary.json`` (flat keys, as ``deepdance.report`` reads them): over all videos ``detection_rate``,
 ``mask_iou``, ``pck`` (PCK@alpha, mean over joints), ``error`` (mean joint error in torso lengths),
 ``pck_joint/<joint>``, ``error_joint/<joint>``, ``time/ms_per_frame``; per background the same keys
-with ``/<background>`` (``pck/studio``, ``pck_joint/studio/left_wrist``). ``per_video.csv`` beside it.
+with ``/<background>`` (``pck/studio``, ``pck_joint/studio/left_wrist``); ``seed``: the renders' seed
+(``make_synthetic --seed``), so a study over render seeds pairs settings seed by seed.
+``per_video.csv`` beside it.
 """
 
 from __future__ import annotations
@@ -61,6 +63,20 @@ def score_one(video: Path, config: Any, estimator: Any) -> VideoScore:
     return score_video(
         video.name, poses.keypoints, poses.found, poses.masks, truth.keypoints[frames], masks, seconds
     )
+
+
+def render_settings(root: Path) -> dict[str, Any]:
+    """The settings the renders were made with (``write_rgb_videos``' record), or {} for a folder
+    laid out by hand: its ``seed`` becomes the run's, so a study over render seeds pairs by seed."""
+    import json
+
+    from deepdance.data.synthetic.rgb import RECORD_NAME
+
+    try:
+        config = json.loads((root / RECORD_NAME).read_text()).get("config")
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return config if isinstance(config, dict) else {}
 
 
 def write_per_video(path: Path, by_background: dict[str, list[VideoScore]], alpha: float) -> Path:
@@ -151,11 +167,16 @@ def score(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     finally:
         estimator.close()
     metrics = summarize(by_background, command.alpha)
+    root = Path(command.rgb_root).expanduser().resolve()
+    rendered = render_settings(root)
+    seed = {"seed": rendered["seed"]} if isinstance(rendered.get("seed"), int) else {}
     path = write_summary(
         out,
         metrics,
+        **seed,
         scored={
-            "rgb_root": str(Path(command.rgb_root).expanduser().resolve()),
+            "rgb_root": str(root),
+            "renders": rendered,
             "backgrounds": list(videos),
             "pck_alpha": command.alpha,
             "backend": config.backend,

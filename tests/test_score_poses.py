@@ -225,6 +225,8 @@ def test_the_command_scores_a_perfect_backend_exactly(
     assert summary["time/ms_per_frame"] > 0
     assert summary["scored"]["pck_alpha"] == 0.2 and summary["scored"]["backgrounds"] == ["studio"]
     assert (run_dir / "run_info.json").is_file()
+    # renders laid out by hand have no record, so no seed
+    assert "seed" not in summary and summary["scored"]["renders"] == {}
     rows = list(csv.DictReader((run_dir / "per_video.csv").open()))
     assert [r["background"] for r in rows] == ["studio", "studio"] and rows[0]["pck"] == "1"
     out = capsys.readouterr().out
@@ -265,3 +267,13 @@ def test_a_folder_without_renders_or_truth_is_one_line(renders: Path, tmp_path: 
     (bare / "x.mp4").write_bytes(b"")
     with pytest.raises(DeepdanceError, match="x.mp4: no ground truth x.truth.npz beside it"):
         find_renders(tmp_path / "bare")
+
+
+def test_the_renders_seed_is_the_runs(tmp_path: Path) -> None:
+    from deepdance.score_poses import render_settings
+
+    assert render_settings(tmp_path) == {}
+    (tmp_path / "synthetic_rgb.json").write_text('{"config": {"seed": 7, "size": 256}}')
+    assert render_settings(tmp_path) == {"seed": 7, "size": 256}
+    (tmp_path / "synthetic_rgb.json").write_text("[1, 2]")
+    assert render_settings(tmp_path) == {}
