@@ -22,6 +22,7 @@ MIN_CONFIDENCE = 0.5
 
 
 def main(root: Path, out: Path) -> None:
+    """Write projection.csv (one row per camera) and run_info.json into ``out``."""
     cameras = load_cameras(root / "cameras" / "setting1.json")
     points3d = load_keypoints3d(root / "keypoints3d" / f"{SEQUENCE}.pkl", optim=True)
     points2d = load_keypoints2d(root / "keypoints2d" / f"{SEQUENCE}.pkl").keypoints
