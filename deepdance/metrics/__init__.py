@@ -1,0 +1,1 @@
+"""Metrics that judge generated motion; ``motion`` scores joint sequences in the field's terms."""
