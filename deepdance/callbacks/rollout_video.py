@@ -51,6 +51,9 @@ class RolloutVideo(pl.Callback):
         every = self.every_n_epochs
         if not every or not isinstance(pl_module, LatentLSTMModule) or trainer.sanity_checking:
             return
+        # a pose-space LSTM has no decoder to draw silhouettes with
+        if pl_module.autoencoder is None:
+            return
         if not trainer.is_global_zero or trainer.current_epoch % every != 0:
             return
         from deepdance.models.dance_generator import DanceGenerator

@@ -145,6 +145,9 @@ class LatentLSTMConfig(Schema, title="LatentLSTMModule"):
     rollout_loss_steps: int = Field(1, ge=1)
     # probability of feeding back the true latent instead, per window and step
     scheduled_sampling: float = Field(0.0, ge=0, le=1)
+    # acLSTM's auto-conditioning: k > 0 feeds back k own predictions, then k true latents, in turn,
+    # over each window's rollout_loss_steps targets (acLSTM: 5)
+    auto_condition: int = Field(0, ge=0)
     # std of Gaussian noise on every latent read in training (standardised units)
     input_noise: float = Field(0.0, ge=0)
     # condition=genre: the share of training windows whose context, but for a random suffix,

@@ -9,7 +9,7 @@ import dataclasses
 
 from hydra.core.config_store import ConfigStore
 
-from deepdance.config import commands, data, model, pose_data, pose_model
+from deepdance.config import commands, data, model, pose_data, pose_model, pose_motion
 from deepdance.config.pose import PoseConfig
 
 SCHEMAS = {
@@ -20,6 +20,8 @@ SCHEMAS = {
     "model/autoencoder_schema": model.AutoencoderConfig,
     "model/latent_lstm_schema": model.LatentLSTMConfig,
     "model/pose_classifier_schema": pose_model.PoseClassifierConfig,
+    "data/pose_motion_schema": pose_motion.PoseMotionConfig,
+    "model/pose_lstm_schema": pose_motion.PoseLSTMConfig,
     "train_schema": commands.TrainCommand,
     "eval_schema": commands.EvalCommand,
     "predict_schema": commands.PredictCommand,

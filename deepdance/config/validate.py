@@ -14,7 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from pydantic import BaseModel
 
-from deepdance.config import commands, model, pose_model
+from deepdance.config import commands, model, pose_model, pose_motion
 from deepdance.config.base import parse, plain
 from deepdance.config.data import GENRE_DATA, SILHOUETTE_DATA, GenreDataConfig, SilhouetteDataConfig
 from deepdance.config.pose_data import POSE_DATA, PoseDataConfig
@@ -22,12 +22,18 @@ from deepdance.config.trainer import TrainerConfig
 from deepdance.errors import DeepdanceError
 
 S = TypeVar("S", bound=BaseModel)
-DATA = {GENRE_DATA: GenreDataConfig, SILHOUETTE_DATA: SilhouetteDataConfig, POSE_DATA: PoseDataConfig}
+DATA = {
+    GENRE_DATA: GenreDataConfig,
+    SILHOUETTE_DATA: SilhouetteDataConfig,
+    POSE_DATA: PoseDataConfig,
+    pose_motion.POSE_MOTION: pose_motion.PoseMotionConfig,
+}
 MODELS = {
     model.CLASSIFIER: model.ClassifierConfig,
     model.AUTOENCODER: model.AutoencoderConfig,
     model.LATENT_LSTM: model.LatentLSTMConfig,
     pose_model.POSE_CLASSIFIER: pose_model.PoseClassifierConfig,
+    pose_motion.POSE_LSTM: pose_motion.PoseLSTMConfig,
 }
 KINDS = {"dir": ("folder", "no such folder"), "file": ("file", "no such file")}
 AE_HINT = "the best checkpoint of experiment=deep_dance_ae"
@@ -85,6 +91,8 @@ def check_data(node: Any) -> GenreDataConfig | SilhouetteDataConfig | PoseDataCo
         if config.root is not None:
             existing(config.root, "data.root", hint="a silhouette video or a folder of them")
         return check_silhouette_pose(config)
+    if isinstance(config, pose_motion.PoseMotionConfig):
+        return check_pose_motion(config)
     if isinstance(config, PoseDataConfig):
         return check_pose_data(config)
     if config.split == "files" or config.split_dir is not None:
@@ -108,6 +116,18 @@ def check_pose_data(config: PoseDataConfig) -> PoseDataConfig:
     return config
 
 
+def check_pose_motion(config: pose_motion.PoseMotionConfig) -> pose_motion.PoseMotionConfig:
+    """``data=pose_motion``: its split files, and (a real folder) a split from the file names alone."""
+    from deepdance.data.pose.motion import motion_table
+
+    if config.split == "files":
+        existing(config.split_dir, "data.split_dir", "dir", "a folder of <split_set>_train/val/test.txt")
+    if config.root is not None:
+        existing(config.root, "data.root", "dir", "data=pose_motion reads an AIST++ annotation folder")
+        motion_table(config)
+    return config
+
+
 def check_model(cfg: DictConfig, allow_missing: Iterable[str] = ()) -> BaseModel:
     """``model``: its schema, a backbone timm knows, the LSTM's rules on its data and its
     autoencoder checkpoint (an earlier stage's, when ``allow_missing`` names it)."""
@@ -118,6 +138,9 @@ def check_model(cfg: DictConfig, allow_missing: Iterable[str] = ()) -> BaseModel
     if isinstance(config, model.ClassifierConfig):
         check_backbone(config)
     if not isinstance(config, model.LatentLSTMConfig):
+        return config
+    if isinstance(config, pose_motion.PoseLSTMConfig):
+        # no autoencoder; data=pose_motion's settings say the rest
         return config
     if config.condition == "genre" and OmegaConf.select(cfg, "data.root") is None:
         raise DeepdanceError(

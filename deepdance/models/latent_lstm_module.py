@@ -57,6 +57,8 @@ class LatentLSTMModule(DeepdanceModule):
     forecasts. The whole videos come from the datamodule's ``sequences()``, encoded once."""
 
     config_class = LatentLSTMConfig
+    # what the data must be preprocessed like (named in the refusal)
+    data_owner = "autoencoder"
 
     def __init__(
         self,
@@ -67,16 +69,26 @@ class LatentLSTMModule(DeepdanceModule):
         """``autoencoder``: the frozen autoencoder (None: read from ``config.autoencoder_ckpt``);
         ``genres``: a conditioned model's class list (None: the ten AIST++ genres)."""
         super().__init__()
-        frozen = autoencoder or read_autoencoder_checkpoint(config.autoencoder_ckpt)
         classes = check_condition(config.condition, genres)
         self.config = config.model_copy(update={"rollout_horizons": sorted(config.rollout_horizons)})
         self.training_loss = RolloutTraining(
-            config.rollout_loss_steps, config.scheduled_sampling, config.input_noise, config.context_dropout
+            config.rollout_loss_steps,
+            config.scheduled_sampling,
+            config.input_noise,
+            config.context_dropout,
+            config.auto_condition,
         )
-        # the checkpoint carries the autoencoder: generate and eval need nothing else
-        stored = {"autoencoder": frozen.net, "preprocessing": frozen.preprocessing}
+        stored, weights = self.frame_source(config, autoencoder)
         self.save_config(self.config, **stored, **({"genres": classes} if classes else {}))
-        self._build(frozen.weights, classes)
+        self._build(weights, classes)
+
+    def frame_source(
+        self, config: LatentLSTMConfig, autoencoder: AutoencoderCheckpoint | None
+    ) -> tuple[dict[str, Any], dict[str, torch.Tensor] | None]:
+        """What turns frames into latents, as stored hyper-parameters, and its weights: the frozen
+        autoencoder. The checkpoint carries it: generate and eval need nothing else."""
+        frozen = autoencoder or read_autoencoder_checkpoint(config.autoencoder_ckpt)
+        return {"autoencoder": frozen.net, "preprocessing": frozen.preprocessing}, frozen.weights
 
     @classmethod
     def from_hparams(cls, hparams: Mapping[str, Any], from_checkpoint: bool = False) -> LatentLSTMModule:
@@ -92,14 +104,18 @@ class LatentLSTMModule(DeepdanceModule):
             settings["autoencoder_ckpt"] = settings.get("autoencoder_ckpt") or STORED_AUTOENCODER
         return cls(parse(LatentLSTMConfig, settings, "model"), autoencoder, genres)
 
-    def _build(self, weights: dict[str, torch.Tensor] | None, classes: list[str] | None) -> None:
-        """The frozen autoencoder, the LSTM, the ridge baseline and the latents' statistics."""
-        config = self.config
+    def build_frame_source(self, weights: dict[str, torch.Tensor] | None) -> int:
+        """The frozen autoencoder; the latent size."""
         self.autoencoder = SilhouetteAutoencoder(**self.hparams.autoencoder)
         if weights is not None:
             self.autoencoder.load_state_dict(weights)
         self.autoencoder.requires_grad_(False)
-        latent_dim = self.autoencoder.config["latent_dim"]
+        return self.autoencoder.config["latent_dim"]
+
+    def _build(self, weights: dict[str, torch.Tensor] | None, classes: list[str] | None) -> None:
+        """The frame source, the LSTM, the ridge baseline and the latents' statistics."""
+        config = self.config
+        latent_dim = self.build_frame_source(weights)
         num_genres = len(classes) if classes else 0
         self.lstm = LatentLSTM(
             latent_dim=latent_dim,
@@ -113,16 +129,21 @@ class LatentLSTMModule(DeepdanceModule):
         self.ridge = RidgeForecaster(config.look_back, latent_dim, config.ridge_alpha, num_genres)
         self.register_buffer("latent_mean", torch.zeros(latent_dim))
         self.register_buffer("latent_std", torch.ones(latent_dim))
-        self.evaluator = RolloutEvaluator()
+        self.evaluator = self.make_evaluator()
         # A conditioned model's genres: its classes, the trained ones, each video's (None: unconditioned).
         self.genre_condition = GenreCondition(classes) if classes else None
         # Every frame's latent and the datamodule's videos and splits, from ``use_sequences``.
         self.table: LatentTable | None = None
         self.sequences: SilhouetteSequences | None = None
 
+    def make_evaluator(self) -> RolloutEvaluator:
+        """What measures this model in validation and test: decoded frames, in pixels."""
+        return RolloutEvaluator()
+
     def train(self, mode: bool = True) -> LatentLSTMModule:
         super().train(mode)
-        self.autoencoder.eval()  # frozen
+        if self.autoencoder is not None:
+            self.autoencoder.eval()  # frozen
         return self
 
     # --------------------------------------------------------------------- latents
@@ -154,10 +175,11 @@ class LatentLSTMModule(DeepdanceModule):
         theirs = sequences.preprocessing
         differ = sorted(k for k in ours if ours[k] != theirs.get(k))
         if differ:
-            detail = ", ".join(f"data.{k}={theirs.get(k)} (autoencoder: {ours[k]})" for k in differ)
+            owner = self.data_owner
+            detail = ", ".join(f"data.{k}={theirs.get(k)} ({owner}: {ours[k]})" for k in differ)
             raise DeepdanceError(
-                f"the data is preprocessed unlike the autoencoder's training data: {detail}; use the "
-                "autoencoder's settings"
+                f"the data is preprocessed unlike the {owner}'s training data: {detail}; use the "
+                f"{owner}'s settings"
             )
         if sequences.context_frames != self.hparams.look_back:
             raise DeepdanceError(

@@ -96,8 +96,16 @@ POSE_CLASSIFIER = ModelFamily(
     reports=("deepdance.callbacks.ConfusionMatrixReport",),
     hint="train one with experiment=pose_gru",
 )
+POSE_LSTM = ModelFamily(
+    name="pose_lstm",
+    short="pose-space dance generator",
+    target="deepdance.models.pose_lstm_module.PoseLSTMModule",
+    description="pose-space dance generator (latent LSTM over keypoints)",
+    commands=("train", "eval"),
+    hint="use the best_ckpt of experiment=pose_dance",
+)
 FAMILIES: dict[str, ModelFamily] = {
-    f.name: f for f in (GENRE_CLASSIFIER, SILHOUETTE_AE, LATENT_LSTM, POSE_CLASSIFIER)
+    f.name: f for f in (GENRE_CLASSIFIER, SILHOUETTE_AE, LATENT_LSTM, POSE_CLASSIFIER, POSE_LSTM)
 }
 # Friendly names by class path (what checkpoints store as ``model_target``).
 MODEL_FAMILIES: dict[str, str] = {f.target: f.description for f in FAMILIES.values()}

@@ -150,17 +150,40 @@ def spread(starts: list[tuple[Segment, list[int]]], count: int | None) -> list[t
 
 class RolloutEvaluator(nn.Module):
     """The LSTM's evaluation: one-step metrics (torchmetrics, one set per split and method),
-    rollout errors and liveliness. The model is passed to each call: it holds the evaluator."""
+    rollout errors and liveliness. The model is passed to each call: it holds the evaluator.
 
-    def __init__(self) -> None:
+    In pixels of decoded silhouettes; a subclass judging other frames (poses) overrides the hooks
+    ``frames_at``, ``frame_errors`` and ``motion_sums`` and the names ``ERRORS``."""
+
+    # the two rollout errors of ``frame_errors``, by name
+    ERRORS = ("mse", "iou")
+    # the decoder's reconstruction of the real frames is a source of liveliness (``_recon``)
+    RECONSTRUCTS = True
+
+    def __init__(
+        self,
+        metrics: Callable[[], nn.Module] | None = None,
+        methods: dict[str, str] = METHODS,
+    ) -> None:
+        """``metrics`` makes one split's one-step metrics of one method (None: in pixels)."""
         super().__init__()
+        self.methods = methods
+        make = metrics or partial(silhouette_metrics, full=False)
         self.metrics = nn.ModuleDict(
-            {
-                f"{split}_{method}": silhouette_metrics(full=False)
-                for split in ("val", "test")
-                for method in METHODS
-            }
+            {f"{split}_{method}": make() for split in ("val", "test") for method in methods}
         )
+
+    # --------------------------------------------------------------------- hooks
+    def frames_at(self, model: MeasuredModel, video: int, index: torch.Tensor) -> torch.Tensor:
+        """Real frames ``index`` (any shape) of video ``video``, as the model's decoded frames are."""
+        return video_frames(model.data().videos[video], index, model.device)
+
+    def frame_errors(self, pred: torch.Tensor, real: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per item, the two ``ERRORS`` of predicted frames against real ones."""
+        return (pred - real).pow(2).flatten(1).mean(1), frame_iou(pred, real)
+
+    def motion_sums(self) -> MotionSums:
+        return MotionSums()
 
     # --------------------------------------------------------------------- one step
     @torch.no_grad()
@@ -189,7 +212,7 @@ class RolloutEvaluator(nn.Module):
     def compute(self, split: str) -> dict[str, float]:
         """``{split}/next_{metric}{suffix}`` of the batches seen since the last call."""
         values = {}
-        for method, suffix in METHODS.items():
+        for method, suffix in self.methods.items():
             for name, value in self.metrics[f"{split}_{method}"].compute().items():
                 values[f"{split}/next_{name}{suffix}"] = value
             self.metrics[f"{split}_{method}"].reset()
@@ -213,7 +236,7 @@ class RolloutEvaluator(nn.Module):
                 context = model.table.windows(owner, chunk, look_back).to(model.device)
                 methods = forecasters(model, model.video_genres(owner), generator)
                 predicted = {suffix: roll(context, horizon) for suffix, roll in methods.items()}
-                held = video_frames(videos[seg.video], chunk - 1, model.device)
+                held = self.frames_at(model, seg.video, chunk - 1)
                 yield RolloutChunk(seg, videos[seg.video], chunk, held, predicted)
 
     @staticmethod
@@ -224,22 +247,23 @@ class RolloutEvaluator(nn.Module):
             motion.add(suffix, torch.cat([chunk.held[:, None], frames], dim=1))
         motion.add_still("_repeat", len(chunk.starts) * next(iter(chunk.predicted.values())).shape[1])
 
-    @staticmethod
-    def add_real_motion(model: MeasuredModel, motion: MotionSums, seg: Segment, first: int) -> None:
+    def add_real_motion(self, model: MeasuredModel, motion: MotionSums, seg: Segment, first: int) -> None:
         """The real frames' change from ``first`` (the last seed frame of the segment's first
         window) to the segment's end, and their reconstructions' (``_recon``: what motion the
         decoder can show at all)."""
         if seg.stop - first < 2:
             return
         steps = torch.arange(first, seg.stop)
-        motion.add("_real", video_frames(model.data().videos[seg.video], steps, model.device))
+        motion.add("_real", self.frames_at(model, seg.video, steps))
+        if not self.RECONSTRUCTS:
+            return
         owner = torch.full((len(steps),), seg.video)
         motion.add(
             "_recon", model.decode(model.table.latents[model.table.rows(owner, steps)].to(model.device))
         )
 
     def _real_motion(self, model: MeasuredModel, segments: Sequence[Segment]) -> MotionSums:
-        motion = MotionSums()
+        motion = self.motion_sums()
         look_back = model.hparams.look_back
         for seg in segments:
             first = max(seg.start, look_back)
@@ -269,11 +293,11 @@ class RolloutEvaluator(nn.Module):
             self._add_errors(model, errors, chunk, horizons)
             self.add_motion(model, motion, chunk)
         metrics = {}
-        for key, (mse, iou, n) in errors.items():
+        for key, (first, second, n) in errors.items():
             h, _, name = key.partition("_")
             suffix = f"_{name}" if name else ""
-            metrics[f"test/rollout{h}_mse{suffix}"] = mse / n
-            metrics[f"test/rollout{h}_iou{suffix}"] = iou / n
+            metrics[f"test/rollout{h}_{self.ERRORS[0]}{suffix}"] = first / n
+            metrics[f"test/rollout{h}_{self.ERRORS[1]}{suffix}"] = second / n
         if motion.sums:
             metrics.update(motion.metrics(f"test/liveliness{horizons[-1]}"))
         skipped = [h for h in horizons if f"{h}" not in errors]
@@ -281,18 +305,21 @@ class RolloutEvaluator(nn.Module):
             log.warning("test segments are too short for rollout horizons %s: not reported", skipped)
         return metrics
 
-    @staticmethod
     def _add_errors(
-        model: MeasuredModel, errors: dict[str, list[float]], chunk: RolloutChunk, horizons: Sequence[int]
+        self,
+        model: MeasuredModel,
+        errors: dict[str, list[float]],
+        chunk: RolloutChunk,
+        horizons: Sequence[int],
     ) -> None:
-        """Add the summed MSE, IoU and count of each method's frame after h steps, for every
-        horizon h that the segment holds a real frame for."""
+        """Add the summed ``ERRORS`` (MSE, IoU) and count of each method's frame after h steps, for
+        every horizon h that the segment holds a real frame for."""
         stop = chunk.segment.stop
         for h in horizons:
             keep = (chunk.starts + h - 1 < stop).nonzero().flatten()
             if len(keep) == 0:
                 continue
-            real = video_frames(chunk.video, chunk.starts[keep] + h - 1, model.device)
+            real = self.frames_at(model, chunk.segment.video, chunk.starts[keep] + h - 1)
             candidates = {
                 suffix: model.decode(latents[keep.to(model.device), h - 1])
                 for suffix, latents in chunk.predicted.items()
@@ -300,6 +327,7 @@ class RolloutEvaluator(nn.Module):
             candidates["_repeat"] = chunk.held[keep.to(model.device)]
             for name, pred in candidates.items():
                 acc = errors.setdefault(f"{h}{name}", [0.0, 0.0, 0.0])
-                acc[0] += float(((pred - real) ** 2).flatten(1).mean(1).sum())
-                acc[1] += float(frame_iou(pred, real).sum())
+                first, second = self.frame_errors(pred, real)
+                acc[0] += float(first.sum())
+                acc[1] += float(second.sum())
                 acc[2] += len(keep)

@@ -14,6 +14,10 @@ one-step MSE, bit for bit) train it on what it will read:
   every latent the LSTM reads in training, real or fed back, so that it learns to pull an
   imperfect input back towards the dance.
 
+* ``auto_condition`` (acLSTM, Zhou et al. 2018): k > 0 feeds back, after the true context, its
+  own k predictions, then k true latents, in turn, over the ``steps`` targets of each window
+  (deterministic, unlike ``scheduled_sampling``; acLSTM: k = 5 over long windows).
+
 One setting is for genre steering rather than freezing:
 
 * ``context_dropout``: the probability, per window, that only a random suffix of 0..L-1 of its
@@ -41,6 +45,7 @@ class RolloutTraining:
     scheduled_sampling: float = 0.0
     input_noise: float = 0.0
     context_dropout: float = 0.0
+    auto_condition: int = 0
 
     @property
     def is_default(self) -> bool:
@@ -83,7 +88,10 @@ class RolloutTraining:
             if k == self.steps - 1:
                 break
             fed = net.fed_back(out)
-            if self.scheduled_sampling > 0:
+            if self.auto_condition > 0 and (k // self.auto_condition) % 2 == 1:
+                # acLSTM: this block of k steps reads the truth
+                fed = target
+            elif self.scheduled_sampling > 0:
                 # (B, 1): this window reads the truth at this step
                 truth = torch.rand(len(z), 1, device=z.device) < self.scheduled_sampling
                 fed = torch.where(truth, target, fed)

@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from deepdance.config.base import parse
 from deepdance.config.data import GENRE_DATA, GenreDataConfig
 from deepdance.config.pose_data import POSE_DATA
+from deepdance.config.pose_motion import POSE_MOTION
 from deepdance.data.genre.datamodule import GenreDataModule
 from deepdance.data.genre.manifest import build_manifest, ensure_videos, video_refs
 from deepdance.data.pose import PoseDataModule
@@ -52,6 +53,11 @@ def build_datamodule(
     """The run's datamodule. A frozen backbone reads the features of ``splits`` from the store
     (filled here on first use), never the videos; under ``fast_dev_run`` only a complete store
     is read (a one-batch check should not fill it)."""
+    if current_target(OmegaConf.select(data_cfg, "_target_")) == POSE_MOTION:
+        # whole keypoint sequences for the pose-space generator
+        from deepdance.data.pose.motion import PoseMotionDataModule
+
+        return PoseMotionDataModule.from_config(data_cfg)
     if current_target(OmegaConf.select(data_cfg, "_target_")) == POSE_DATA:
         # keypoint sequences: read whole on setup, no videos and no feature store
         return PoseDataModule.from_config(data_cfg)

@@ -54,11 +54,10 @@ def keypoint_files(root: Path, kind: str) -> list[Path]:
     return files
 
 
-def sequence_table(root: str | Path, kind: str) -> pd.DataFrame:
-    """One row per keypoint file with its AIST++ fields; files with other names are left out
-    (logged by name), sequences in ``root/ignore_list.txt`` too."""
+def named_rows(paths: list[Path]) -> tuple[list[dict[str, object]], list[tuple[Path, str]]]:
+    """A ``TABLE_COLUMNS`` row per file with an AIST++ name, and (path, why) for the others (logged)."""
     rows, rejected = [], []
-    for path in keypoint_files(Path(root), kind):
+    for path in paths:
         stem = path.stem
         whole = "_cAll_" in stem
         try:
@@ -82,6 +81,13 @@ def sequence_table(root: str | Path, kind: str) -> pd.DataFrame:
         )
     for path, reason in rejected:
         log.warning("not an AIST++ sequence name, left out: %s (%s)", path, reason)
+    return rows, rejected
+
+
+def sequence_table(root: str | Path, kind: str) -> pd.DataFrame:
+    """One row per keypoint file with its AIST++ fields; files with other names are left out
+    (logged by name), sequences in ``root/ignore_list.txt`` too."""
+    rows, rejected = named_rows(keypoint_files(Path(root), kind))
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
     if table.empty:
         raise DeepdanceError(
@@ -100,8 +106,13 @@ def sequence_table(root: str | Path, kind: str) -> pd.DataFrame:
 def split_table(config: PoseDataConfig) -> pd.DataFrame:
     """The sequence table of ``config.root``, filtered to ``data.genres`` and split by ``data.split``,
     from the file names alone: an empty split or a single genre stops here, before any file is read."""
+    return assign_split(sequence_table(config.root, config.kind), config)
+
+
+def assign_split(table: pd.DataFrame, config: PoseDataConfig, min_genres: int = 2) -> pd.DataFrame:
+    """``table`` filtered to ``data.genres`` and split by ``data.split``; without ``data.genres``, a
+    table of fewer than ``min_genres`` genres stops here (a genre model needs two)."""
     root = config.root
-    table = sequence_table(root, config.kind)
     if config.genres:
         table = table[table["genre"].isin(config.genres)].reset_index(drop=True)
         if table.empty:
@@ -110,7 +121,7 @@ def split_table(config: PoseDataConfig) -> pd.DataFrame:
         missing = sorted(set(config.genres) - set(table["genre"]))
         if missing:
             log.warning("data root %s has no keypoints of genre(s) %s of data.genres", root, missing)
-    elif table["genre"].nunique() < 2:
+    elif table["genre"].nunique() < min_genres:
         raise DeepdanceError(
             f"data root {root}: keypoints of one genre only ({table['genre'].iloc[0]}); a genre model needs "
             "two or more (add sequences of other genres, or name the classes, e.g. data.genres=[BR,PO], "
