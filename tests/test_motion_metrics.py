@@ -291,4 +291,5 @@ def test_score_motion_of_a_copy():
     assert (summary["gen/n_generated"], summary["gen/n_real"], summary["gen/n_floor"]) == (6, 6, 3)
     assert {"gen/fid_k_floor", "gen/fid_g_floor", "gen/foot_skating", "gen/foot_skating_real"} <= set(summary)
     frozen = np.repeat(real[:, :1], 4 * FPS + 1, axis=1)
-    assert score_motion(frozen, list(real), FPS).liveliness_ratio == 0.0
+    repeat = score_motion(frozen, list(real), FPS).summary(suffix="_repeat")
+    assert repeat["gen/liveliness_ratio_repeat"] == 0.0 and "gen/novelty_repeat" not in repeat

@@ -296,10 +296,11 @@ class MotionScores:
     n_real: int | None = None
     n_floor: int | None = None
 
-    def summary(self, prefix: str = "gen") -> dict[str, float]:
-        """The computed metrics as ``{f"{prefix}/{name}": value}``, in field order."""
+    def summary(self, prefix: str = "gen", suffix: str = "") -> dict[str, float]:
+        """The computed metrics as ``{f"{prefix}/{name}{suffix}": value}``, in field order; a
+        baseline's scores take its suffix (``gen/fid_k_ridge``)."""
         return {
-            f"{prefix}/{field.name}": float(value)
+            f"{prefix}/{field.name}{suffix}": float(value)
             for field in dataclasses.fields(self)
             if (value := getattr(self, field.name)) is not None
         }
