@@ -82,6 +82,8 @@ def test_window_cutting_counts_complete_windows_and_drops_missing():
     assert cut.sequence.tolist() == [0, 1, 1] and cut.start.tolist() == [0, 0, 120]
     # a 1 s stride: (130 - 120) // 30 + 1 = 1, (250 - 120) // 30 + 1 = 5
     assert len(cut_windows(sequences, FPS, stride_seconds=1.0).joints) == 6
+    # one frame: every start, 11 + 131
+    assert len(cut_windows(sequences, FPS, stride_seconds=1 / FPS).joints) == 142
     sequences[1][200, 3] = np.nan
     missing = cut_windows(sequences, FPS)
     assert len(missing.joints) == 2 and missing.dropped == 1
@@ -293,3 +295,17 @@ def test_score_motion_of_a_copy():
     frozen = np.repeat(real[:, :1], 4 * FPS + 1, axis=1)
     repeat = score_motion(frozen, list(real), FPS).summary(suffix="_repeat")
     assert repeat["gen/liveliness_ratio_repeat"] == 0.0 and "gen/novelty_repeat" not in repeat
+
+
+def test_score_motion_finds_a_retrieved_window_and_shows_a_diverged_rollout():
+    training = random_motion(2, 300, seed=8)
+    # a retrieval baseline: training windows that start between the back-to-back ones
+    retrieved = np.stack([training[0, 17 : 17 + 121], training[1, 55 : 55 + 121]])
+    real = list(random_motion(4, 250, seed=9))
+    back_to_back = score_motion(retrieved, real, FPS, training=list(training))
+    assert back_to_back.novelty > 1.0
+    every_start = score_motion(retrieved, real, FPS, training=list(training), training_stride_s=1 / FPS)
+    assert every_start.novelty == 0.0
+    diverged = retrieved.copy()
+    diverged[0, 60:] = np.nan
+    assert np.isnan(score_motion(diverged, real, FPS).fid_k)

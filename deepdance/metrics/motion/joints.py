@@ -9,6 +9,7 @@ for AIST++'s keypoints3d world (the default for D = 3).
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -37,7 +38,7 @@ def as_windows(x: np.ndarray | Sequence, name: str) -> np.ndarray:
 
 def check_fps(fps: float, name: str) -> float:
     """``fps`` as a positive float."""
-    if not (isinstance(fps, int | float) and np.isfinite(fps) and fps > 0):
+    if isinstance(fps, bool) or not (isinstance(fps, numbers.Real) and np.isfinite(fps) and fps > 0):
         raise DeepdanceError(f"{name}: fps must be a positive number of frames per second, got {fps!r}")
     return float(fps)
 
@@ -121,7 +122,9 @@ def cut_windows(
     found nobody) are dropped and counted; the features below would be NaN on them.
     """
     length = window_length(fps, seconds)
-    stride = length if stride_seconds is None else window_length(fps, stride_seconds)
+    if stride_seconds is not None and not stride_seconds > 0:
+        raise DeepdanceError(f"cut_windows: stride_seconds must be positive, got {stride_seconds!r}")
+    stride = length if stride_seconds is None else max(1, round(stride_seconds * fps))
     if isinstance(sequences, np.ndarray) and sequences.ndim == 3:
         sequences = [sequences]
     cut, origin, starts, dims = [], [], [], set()

@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -229,8 +230,10 @@ def foot_skating(
     ankles = x[:, :, ANKLES]
     scale = body_scale(x)[:, None, None]
     lift = height(ankles, direction)
-    with np.errstate(invalid="ignore"):
-        floor = np.nanmin(lift, axis=(1, 2), keepdims=True) if np.isfinite(lift).any() else lift
+    # a window without a seen ankle has no floor (NaN) and no contact
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        floor = np.nanmin(lift, axis=(1, 2), keepdims=True)
         on_floor = (lift - floor) / scale <= contact_height
     planted = on_floor[:, 1:] & on_floor[:, :-1]
     speed = np.linalg.norm(horizontal(np.diff(ankles, axis=1), direction), axis=-1) * fps / scale
@@ -323,14 +326,17 @@ def score_motion(
 
     ``generated`` rollouts start at the last seed frame; ``real`` and ``training`` are (T_i, 17, D)
     sequences (or an array of them), all at ``fps`` and in one normalisation. Rollouts and real
-    sequences are cut into back-to-back ``window_s`` windows (windows with missing joints
-    dropped), training sequences with ``training_stride_s``. ``real_groups`` gives each real
-    sequence's group (e.g. the dance, so that its camera views stay on one side of the floor's
-    halves); by default each sequence is its own group. The floor is left out (None) when the
-    real windows cannot make two halves of ``MIN_FRECHET_SAMPLES``.
+    sequences are cut into back-to-back ``window_s`` windows. Real windows with missing joints
+    are dropped; generated ones are kept, so that a diverged rollout scores NaN. Training
+    sequences are cut with ``training_stride_s`` (None: back to back; ``1 / fps``: every start,
+    so that a retrieved window scores novelty 0). ``real_groups`` gives each real sequence's
+    group (e.g. the dance, so that its camera views stay on one side of the floor's halves); by
+    default each sequence is its own group. The floor is left out (None) when the real windows
+    cannot make two halves of ``MIN_FRECHET_SAMPLES``.
     """
     fps = check_fps(fps, "score_motion")
-    gen = cut_windows(as_windows(generated, "score_motion generated"), fps, window_s)
+    # a diverged rollout's NaN must show as a NaN score, not vanish with its window
+    gen = cut_windows(as_windows(generated, "score_motion generated"), fps, window_s, drop_missing=False)
     ref = cut_windows(real, fps, window_s)
     for name, cut in (("generated rollouts", gen), ("real sequences", ref)):
         if len(cut.joints) < MIN_FRECHET_SAMPLES:
