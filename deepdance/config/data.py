@@ -10,6 +10,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from deepdance.config.base import Schema
 from deepdance.config.pose import PoseConfig
+from deepdance.config.silhouette_motion import MotionRenderConfig
 
 GENRE_DATA = "deepdance.data.genre.GenreDataModule"
 SILHOUETTE_DATA = "deepdance.data.silhouette.SilhouetteDataModule"
@@ -165,6 +166,11 @@ class SilhouetteDataConfig(Schema, title="SilhouetteDataModule"):
 
     target: Literal[SILHOUETTE_DATA] = Field(SILHOUETTE_DATA, alias="_target_")
     root: str | None = None
+    # video: decode the videos of root | annotations: draw a body between the 2D keypoints of an
+    # AIST++ annotation folder (or one keypoints2d .pkl), each view one video (data.motion)
+    source: Literal["video", "annotations"] = "video"
+    # how source=annotations draws the body (deepdance.config.silhouette_motion)
+    motion: MotionRenderConfig = MotionRenderConfig()
     cache_dir: str = "data/silhouette_cache"
     # sampling rate of the source video (null = every frame)
     fps: float | None = Field(DEFAULT_FPS, gt=0)
@@ -194,13 +200,16 @@ class SilhouetteDataConfig(Schema, title="SilhouetteDataModule"):
     # the pose front end of threshold_rule=person and follow (deepdance.config.pose)
     pose: PoseConfig = PoseConfig()
     # chronological: the end of each video validates and tests | dancer: AIST++-named videos,
-    # whole dancers held out per genre (seed, val_dancers, test_dancers)
-    split: Literal["chronological", "dancer"] = "chronological"
+    # whole dancers held out per genre (seed, val_dancers, test_dancers) | sequence: AIST++-named,
+    # whole sequences (every camera's video of one) held out per genre (val_sequences, test_sequences)
+    split: Literal["chronological", "dancer", "sequence"] = "chronological"
     test_fraction: float = Field(0.1, gt=0, lt=1)
     val_fraction: float = Field(0.1, gt=0, lt=1)
     seed: int = 0
     val_dancers: int = Field(1, ge=1)
     test_dancers: int = Field(1, ge=1)
+    val_sequences: int = Field(1, ge=1)
+    test_sequences: int = Field(1, ge=1)
     # null: single frames (autoencoder); L: windows of L + targets frames (LSTM)
     context_frames: int | None = Field(None, ge=1)
     # targets after the context of a training window (the LSTM's rollout_loss_steps)
@@ -234,9 +243,11 @@ class SilhouetteDataConfig(Schema, title="SilhouetteDataModule"):
                 f"$test_fraction={self.test_fraction} + $val_fraction={self.val_fraction}: "
                 "expected a sum below 1 (training needs frames)"
             )
-        if self.split == "dancer" and self.root is None:
+        if self.source == "annotations":
+            self._annotation_rules()
+        if self.split in ("dancer", "sequence") and self.root is None:
             raise ValueError(
-                "$split=dancer needs $root=<folder of AIST++-named silhouette videos> (e.g. the "
+                f"$split={self.split} needs $root=<folder of AIST++-named silhouette videos> (e.g. the "
                 "labelled dancers: python -m deepdance.make_synthetic --silhouette); the embedded "
                 "dance is one dancer"
             )
@@ -250,3 +261,16 @@ class SilhouetteDataConfig(Schema, title="SilhouetteDataModule"):
                 f"$phases={self.phases} shifts the sampling times of $fps, which is null: set it"
             )
         return self
+
+    def _annotation_rules(self) -> None:
+        """Keypoints are drawn, not thresholded: the settings of a video's pixels do not apply."""
+        if self.root is None:
+            raise ValueError(
+                "$source=annotations needs $root=<AIST++ annotation folder> (keypoints2d/<sequence>.pkl) "
+                "or one keypoints2d .pkl file"
+            )
+        if self.threshold_rule == "person" or self.crop is not None or self.ignore_boxes:
+            raise ValueError(
+                "$source=annotations draws the body from keypoints: expected no $threshold_rule=person, "
+                "$crop or $ignore_boxes (they act on a video's pixels)"
+            )

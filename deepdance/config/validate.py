@@ -88,6 +88,8 @@ def check_data(node: Any) -> GenreDataConfig | SilhouetteDataConfig | PoseDataCo
 
     config = parse(schema_of(node, "data", DATA), node, "data")
     if isinstance(config, SilhouetteDataConfig):
+        if config.source == "annotations":
+            return check_motion_silhouettes(config)
         if config.root is not None:
             existing(config.root, "data.root", hint="a silhouette video or a folder of them")
         return check_silhouette_pose(config)
@@ -102,6 +104,22 @@ def check_data(node: Any) -> GenreDataConfig | SilhouetteDataConfig | PoseDataCo
         # an empty split stops the run before hours of probing or feature extraction
         build_manifest(config)
     return config
+
+
+def check_motion_silhouettes(config: SilhouetteDataConfig) -> SilhouetteDataConfig:
+    """``data.source=annotations``: an annotation folder whose keypoints2d views exist (read before
+    any frame is drawn), split by name where ``data.split`` asks."""
+    from deepdance.data.silhouette.datamodule import dancer_split, sequence_split
+    from deepdance.data.silhouette.motion import annotation_views
+
+    hint = "an AIST++ annotation folder (keypoints2d/<sequence>.pkl) or a keypoints2d .pkl"
+    existing(config.root, "data.root", hint=hint)
+    paths = [view.path for view in annotation_views(config.root, config.motion.views)]
+    if config.split == "dancer":
+        dancer_split(paths, config.seed, config.val_dancers, config.test_dancers)
+    elif config.split == "sequence":
+        sequence_split(paths, config.seed, config.val_sequences, config.test_sequences)
+    return check_silhouette_pose(config)
 
 
 def check_pose_data(config: PoseDataConfig) -> PoseDataConfig:

@@ -12,8 +12,9 @@ import contextlib
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -79,28 +80,38 @@ class SilhouetteCache:
         ``<video stem>-<24-hex key>.npy/.json`` are written, and nothing is ever deleted.
         """
         target = self.path_for(video, settings)
-        if not target.exists():
-            frames = extract_silhouettes(video, settings, self.estimator, self.pose_store)
-            meta = {
-                "video": str(video),
-                "frames": len(frames),
-                "settings": settings.to_json(),
-                "version": PREPROCESS_VERSION,
-            }
-            # The name holds a hash of the video's bytes and the settings: a file by that name is
-            # this same entry (another rank's), so the meta is replaced and the array kept.
-            atomic_write_text(target.with_suffix(".json"), json.dumps(meta, indent=1))
-            with contextlib.suppress(TargetExists), atomic_output(target, "wb", overwrite=False) as handle:
-                np.save(handle, frames)
-            log.info("cached %d silhouettes of %s in %s", len(frames), video, target)
-        frames = np.load(target, mmap_mode="r")
-        if (
-            frames.ndim != 3
-            or frames.shape[1:] != (settings.height, settings.width)
-            or frames.dtype != np.uint8
-        ):
-            raise DeepdanceError(
-                f"{target}: cached frames have shape {frames.shape} {frames.dtype}, expected (T, "
-                f"{settings.height}, {settings.width}) uint8; delete the file"
-            )
-        return frames
+        meta = {"video": str(video), "settings": settings.to_json(), "version": PREPROCESS_VERSION}
+        return stored_frames(
+            target,
+            lambda: extract_silhouettes(video, settings, self.estimator, self.pose_store),
+            meta,
+            settings.height,
+            settings.width,
+        )
+
+
+def stored_frames(
+    target: Path, build: Callable[[], np.ndarray], meta: dict[str, Any], height: int, width: int
+) -> np.ndarray:
+    """Memory-mapped (T, height, width) uint8 frames at ``target``, built by ``build`` on first use.
+
+    Written under a temporary name and renamed (``atomic_output``), so a crash or a concurrent
+    run (DDP ranks, a sweep) never reads a half-written file; only ``target`` and its ``.json``
+    (``meta`` plus the frame count) are written, and nothing is ever deleted.
+    """
+    if not target.exists():
+        frames = build()
+        meta = {**meta, "frames": len(frames)}
+        # The name holds a hash of the source's bytes and the settings: a file by that name is
+        # this same entry (another rank's), so the meta is replaced and the array kept.
+        atomic_write_text(target.with_suffix(".json"), json.dumps(meta, indent=1))
+        with contextlib.suppress(TargetExists), atomic_output(target, "wb", overwrite=False) as handle:
+            np.save(handle, frames)
+        log.info("cached %d silhouettes of %s in %s", len(frames), meta.get("video"), target)
+    frames = np.load(target, mmap_mode="r")
+    if frames.ndim != 3 or frames.shape[1:] != (height, width) or frames.dtype != np.uint8:
+        raise DeepdanceError(
+            f"{target}: cached frames have shape {frames.shape} {frames.dtype}, expected (T, "
+            f"{height}, {width}) uint8; delete the file"
+        )
+    return frames

@@ -36,11 +36,18 @@ from torch.utils.data import DataLoader, Dataset
 from deepdance.config.base import parse
 from deepdance.config.data import SilhouetteDataConfig, SilhouetteSyntheticConfig
 from deepdance.data.aist.names import GENRES, build_manifest, find_videos, parse_aist_name
-from deepdance.data.aist.splits import dancers_shared_between_splits, describe_split, split_by_dancer
+from deepdance.data.aist.splits import (
+    dancers_shared_between_splits,
+    describe_split,
+    hold_out,
+    sequence_name,
+    split_by_dancer,
+)
 from deepdance.data.resumable import ResumableTrainOrder
 from deepdance.data.silhouette.augment import check_source_rate, phase_settings
 from deepdance.data.silhouette.cache import SilhouetteCache
 from deepdance.data.silhouette.datasets import Segment, SilhouetteFrames, SilhouetteWindows
+from deepdance.data.silhouette.motion import MotionSilhouettes
 from deepdance.data.silhouette.preprocess import SilhouetteSettings, source_fps
 from deepdance.errors import DeepdanceError
 
@@ -100,17 +107,37 @@ def chronological_split(
     return {"train": (0, n_train), "val": (n_train, n_trainval), "test": (n_trainval, num_frames)}
 
 
-def dancer_split(paths: list[Path], seed: int = 0, val_dancers: int = 1, test_dancers: int = 1) -> list[str]:
-    """The split of each video, holding out whole dancers per genre (``split_by_dancer``), read
-    from AIST++ names; a name without a dancer stops the run with one line naming it."""
+def named_manifest(paths: list[Path], split: str) -> Any:
+    """The AIST++ fields of every video (``build_manifest``); a name without them stops
+    ``data.split=<split>`` with one line naming it."""
     manifest, rejected = build_manifest(paths)
     if rejected:
         path, why = rejected[0]
         more = f" (and {len(rejected) - 1} more)" if len(rejected) > 1 else ""
+        unit = "dancer" if split == "dancer" else "sequence"
         raise DeepdanceError(
-            f"data.split=dancer reads each video's dancer from its AIST++ name; {path}{more}: {why}; "
+            f"data.split={split} reads each video's {unit} from its AIST++ name; {path}{more}: {why}; "
             "rename the videos or use data.split=chronological"
         )
+    return manifest
+
+
+def sequence_split(
+    paths: list[Path], seed: int = 0, val_sequences: int = 1, test_sequences: int = 1
+) -> list[str]:
+    """The split of each video, holding out whole sequences per genre (every camera's video of a
+    sequence in one split), read from AIST++ names."""
+    manifest = named_manifest(paths, "sequence")
+    manifest["sequence"] = manifest["name"].map(sequence_name)
+    manifest["split"] = hold_out(manifest, "sequence", seed, val_sequences, test_sequences)
+    log.info("silhouettes split by sequence:\n%s", describe_split(manifest))
+    return list(manifest["split"])
+
+
+def dancer_split(paths: list[Path], seed: int = 0, val_dancers: int = 1, test_dancers: int = 1) -> list[str]:
+    """The split of each video, holding out whole dancers per genre (``split_by_dancer``), read
+    from AIST++ names; a name without a dancer stops the run with one line naming it."""
+    manifest = named_manifest(paths, "dancer")
     manifest["split"] = split_by_dancer(manifest, seed, val_dancers, test_dancers)
     shared = dancers_shared_between_splits(manifest)
     if shared:
@@ -131,6 +158,8 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
         self.time_warp = tuple(config.time_warp) if config.time_warp else None
         self.settings = SilhouetteSettings.from_config(config.model_dump())
         self.cache = SilhouetteCache(config.cache_dir, pose_store=config.pose.store_dir)
+        # data.source=annotations: the views of annotation files, drawn, stand in for the videos
+        self.motion = MotionSilhouettes(config) if config.source == "annotations" else None
         self.paths: list[Path] = []
         self.genres: list[str | None] = []
         self.videos: list[np.ndarray] = []
@@ -145,6 +174,8 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
     # --------------------------------------------------------------------------- sources
     def video_paths(self) -> list[Path]:
         config = self.config
+        if self.motion is not None:
+            return self.motion.paths()
         if config.root is None:
             from deepdance.data.synthetic.silhouettes import ensure_synthetic_silhouettes
 
@@ -156,21 +187,32 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
         except FileNotFoundError as err:
             raise DeepdanceError(f"data.root: {err}") from None
 
+    def frames(self, path: Path, settings: SilhouetteSettings) -> np.ndarray:
+        """The cached silhouettes of one video (or one annotation view, drawn) at ``settings``."""
+        if self.motion is not None:
+            return self.motion.load(path, settings)
+        return self.cache.load(path, settings)
+
     def prepare_data(self) -> None:
         """Decode and cache every video once, at every phase (rank 0 only; the others read the
         cache). Phases of videos that will not train are cached too: the split is not known yet."""
         for path in self.video_paths():
             for settings in [self.settings, *phase_settings(self.settings, self.config.phases)]:
-                self.cache.load(path, settings)
+                self.frames(path, settings)
 
     def setup(self, stage: str | None = None) -> None:
         if self.videos:
             return
         self.paths = self.video_paths()
         self.genres = [parse_genre(path)[0] for path in self.paths]
-        self.videos = [self.cache.load(path, self.settings) for path in self.paths]
+        self.videos = [self.frames(path, self.settings) for path in self.paths]
         if self.config.split == "dancer":
             self.segments = self._segments_by_dancer()
+        elif self.config.split == "sequence":
+            config = self.config
+            self.segments = self._segments_whole(
+                sequence_split(self.paths, config.seed, config.val_sequences, config.test_sequences)
+            )
         else:
             self.segments = self._segments_in_time()
         self._add_phases()
@@ -220,9 +262,10 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
         phases = phase_settings(self.settings, self.config.phases)
         for segment in list(self.segments["train"]) if phases else []:
             path = self.paths[segment.video]
-            check_source_rate(path, source_fps(path), self.settings.fps, self.config.phases)
+            rate = self.motion.rate(path) if self.motion is not None else source_fps(path)
+            check_source_rate(path, rate, self.settings.fps, self.config.phases)
             for settings in phases:
-                frames = self.cache.load(path, settings)
+                frames = self.frames(path, settings)
                 copy = self._add_video(frames, segment.video)
                 # phase k's frame i lies between the original's frames i and i + 1: same split
                 self.segments["train"].append(Segment(copy, segment.start, min(segment.stop, len(frames))))
@@ -253,7 +296,12 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
 
     def _segments_by_dancer(self) -> dict[str, list[Segment]]:
         """Every video whole in the split of its dancer."""
-        splits = dancer_split(self.paths, self.config.seed, self.config.val_dancers, self.config.test_dancers)
+        return self._segments_whole(
+            dancer_split(self.paths, self.config.seed, self.config.val_dancers, self.config.test_dancers)
+        )
+
+    def _segments_whole(self, splits: list[str]) -> dict[str, list[Segment]]:
+        """Every video whole in its split."""
         segments: dict[str, list[Segment]] = {split: [] for split in SPLITS}
         for v, (split, frames) in enumerate(zip(splits, self.videos)):
             segments[split].append(Segment(v, 0, len(frames)))
@@ -276,7 +324,10 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
 
     @property
     def preprocessing(self) -> dict[str, Any]:
-        """The settings a checkpoint needs to turn a new video into the same kind of frames."""
+        """The settings a checkpoint needs to turn a new video into the same kind of frames (and,
+        for frames drawn from keypoints, how they were drawn)."""
+        if self.motion is not None:
+            return {**self.settings.to_json(), **self.motion.preprocessing()}
         return self.settings.to_json()
 
     # ------------------------------------------------------------------------ loaders
