@@ -18,8 +18,10 @@ from __future__ import annotations
 import torch
 from torchmetrics import Metric
 
+from deepdance.metrics.motion.scores import joint_speed
 from deepdance.models.latent_lstm import extrapolate
 from deepdance.models.rollout_evaluator import MeasuredModel, MotionSums, RolloutEvaluator
+from deepdance.pose.skeleton import NUM_JOINTS
 
 # One-step methods by summary-key suffix (no decoder: no reconstruction).
 POSE_METHODS = {"model": "", "repeat": "_repeat", "extrap": "_extrap", "ridge": "_ridge"}
@@ -28,12 +30,6 @@ POSE_METHODS = {"model": "", "repeat": "_repeat", "extrap": "_extrap", "ridge": 
 def joint_positions(poses: torch.Tensor, dims: int) -> torch.Tensor:
     """(..., J * dims) flat poses -> (..., J, dims)."""
     return poses.reshape(*poses.shape[:-1], -1, dims)
-
-
-def joint_speeds(poses: torch.Tensor, dims: int) -> torch.Tensor:
-    """(..., T, J * dims) poses -> (..., T - 1) mean joint displacement per step."""
-    joints = joint_positions(poses, dims)
-    return (joints[..., 1:, :, :] - joints[..., :-1, :, :]).norm(dim=-1).mean(-1)
 
 
 def pose_errors(pred: torch.Tensor, real: torch.Tensor, dims: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -72,11 +68,15 @@ class JointMotion(MotionSums):
         self.dims = dims
 
     def add(self, suffix: str, frames: torch.Tensor) -> None:
-        """Add the steps of (..., T, J * D) poses."""
-        speeds = joint_speeds(frames.float().cpu(), self.dims)
+        """Add the steps of (..., T, J * D) poses (the motion metrics' ``joint_speed``, per step)."""
+        T = frames.shape[-2]
+        joints = joint_positions(frames.detach().float().cpu(), self.dims).reshape(
+            -1, T, NUM_JOINTS, self.dims
+        )
+        steps = len(joints) * (T - 1)
         acc = self.sums.setdefault(suffix, [0.0, 0.0])
-        acc[0] += float(speeds.sum())
-        acc[1] += speeds.numel()
+        acc[0] += joint_speed(joints.numpy(), fps=1.0) * steps
+        acc[1] += steps
 
 
 class PoseRolloutEvaluator(RolloutEvaluator):

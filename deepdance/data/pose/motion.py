@@ -67,13 +67,15 @@ def resample_indices(
     the source's is refused (it would repeat frames, which a forecaster learns as stillness)."""
     if fps > source_fps * (1 + 1e-3):
         raise DeepdanceError(
-            f"data.fps={fps:g} is above the {source_fps:g} fps of {source}; use data.fps <= {source_fps:g}"
+            f"data.fps={fps:g} is above the {source_fps:.4g} fps of {source}; "
+            f"use data.fps <= {source_fps:.4g}"
         )
     if timestamps is not None and len(timestamps) == num_frames and num_frames > 1:
         times = (np.asarray(timestamps, dtype=np.float64) - timestamps[0]) / 1e6
     else:
         times = np.arange(num_frames) / source_fps
-    wanted = np.arange(int(np.floor(times[-1] * fps + 1e-6)) + 1) / fps
+    # a microsecond off (timestamps are whole microseconds) still reaches the last frame
+    wanted = np.arange(int(np.floor(times[-1] * fps + 1e-3)) + 1) / fps
     after = np.clip(np.searchsorted(times, wanted), 1, max(num_frames - 1, 1))
     before = after - 1
     nearer_after = np.abs(times[np.minimum(after, num_frames - 1)] - wanted) < np.abs(times[before] - wanted)
