@@ -31,7 +31,8 @@ METRICS=detection_rate,mask_iou,pck,error,time/ms_per_frame
 for kind in studio texture clutter; do
     METRICS=$METRICS,detection_rate/$kind,mask_iou/$kind,pck/$kind,time/ms_per_frame/$kind
 done
-$PY -m deepdance.report "$STUDY_DIR/results" --out "$STUDY_DIR/report" --metrics "$METRICS" \
+# each seed renders into its own folder: rgb_root names an input, not a recipe
+$PY -m deepdance.report "$STUDY_DIR/results" --out "$STUDY_DIR/report" --inputs rgb_root --metrics "$METRICS" \
     --higher-is-better detection_rate,mask_iou,pck --lower-is-better error
-$PY -m deepdance.report "$STUDY_DIR/results" --out "$STUDY_DIR/report/per_joint" \
+$PY -m deepdance.report "$STUDY_DIR/results" --out "$STUDY_DIR/report/per_joint" --inputs rgb_root \
     --metrics "$(printf 'pck_joint/%s,' ${JOINTS//,/ } | sed 's/,$//')"
