@@ -21,12 +21,13 @@ holds for a video of a black dancer on white.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from deepdance.data.silhouette.follow import follow_boxes, keypoint_boxes, pad_to_aspect, window_frames
+from deepdance.data.silhouette.follow import MIN_KEYPOINTS, follow_boxes, pad_to_aspect, window_frames
 from deepdance.data.synthetic.renderer import SHIFT, SUPERSAMPLE
 from deepdance.pose.skeleton import HIPS, JOINT, SHOULDERS, torso_length
 
@@ -101,12 +102,12 @@ def fill_short_gaps(points: np.ndarray, valid: np.ndarray, max_gap: int) -> np.n
         seen = np.flatnonzero(valid[:, j])
         if len(seen) < 2 or max_gap < 1:
             continue
-        # gaps between consecutive seen frames; only the short ones are filled
-        for a, b in zip(seen[:-1], seen[1:], strict=True):
-            if 1 < b - a <= max_gap + 1:
-                inside = frames[a + 1 : b]
-                w = ((inside - a) / (b - a))[:, None]
-                out[a + 1 : b, j] = (1 - w) * out[a, j] + w * out[b, j]
+        # each frame's next seen frame; a missing frame is filled when its gap is short
+        after = np.clip(np.searchsorted(seen, frames), 1, len(seen) - 1)
+        gap = seen[after] - seen[after - 1] - 1
+        fill = ~valid[:, j] & (frames > seen[0]) & (frames < seen[-1]) & (gap <= max_gap)
+        for c in range(points.shape[2]):
+            out[fill, j, c] = np.interp(frames[fill], seen, out[seen, j, c])
     return out
 
 
@@ -145,8 +146,12 @@ def crop_boxes(points: np.ndarray, style: MotionStyle, reach: float, rate: float
     the whole sequence, or (``follow``) the follow crop. ``reach``: how far the drawn body extends
     past its keypoints (the head's radius, half a leg's width)."""
     aspect = style.width / style.height
-    confidence = np.isfinite(points).all(axis=-1).astype(np.float64)[..., None]
-    boxes = keypoint_boxes(np.concatenate([np.nan_to_num(points), confidence], axis=-1))
+    # each frame's box of its drawn joints (NaN rows where fewer than two), as keypoint_boxes
+    seen = np.isfinite(points).all(axis=-1)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        boxes = np.concatenate([np.nanmin(points, axis=1), np.nanmax(points, axis=1)], axis=1)
+    boxes[seen.sum(axis=1) < MIN_KEYPOINTS] = np.nan
     boxes[:, :2] -= reach
     boxes[:, 2:] += reach
     if style.follow:
@@ -162,43 +167,48 @@ def crop_boxes(points: np.ndarray, style: MotionStyle, reach: float, rate: float
     return np.repeat(pad_to_aspect(whole, style.margin, aspect), len(points), axis=0)
 
 
-def _fixed(point: np.ndarray) -> tuple[int, int]:
-    return int(round(point[0] * _ONE)), int(round(point[1] * _ONE))
-
-
 def draw_body(canvas: np.ndarray, points: np.ndarray, limb: float, head: float) -> None:
     """Fill one pose (17, 2) canvas pixels on ``canvas`` (H, W) uint8 with 255: ``limb`` is an upper
     arm's width and ``head`` the head's radius, in canvas pixels; NaN joints skip their shapes."""
-    seen = np.isfinite(points).all(axis=-1)
+    # plain floats: a frame is ~25 shapes, and numpy's per-call cost would dominate
+    xy = points.tolist()
+    seen = [x == x and y == y for x, y in xy]
 
-    def capsule(a: np.ndarray, b: np.ndarray, width: float) -> None:
-        cv2.line(canvas, _fixed(a), _fixed(b), 255, max(1, int(round(width))), cv2.LINE_AA, SHIFT)
+    def mean(joints: tuple[int, ...] | list[int]) -> list[float]:
+        return [sum(xy[j][0] for j in joints) / len(joints), sum(xy[j][1] for j in joints) / len(joints)]
 
-    def disc(centre: np.ndarray, radius: float) -> None:
-        cv2.circle(canvas, _fixed(centre), max(1, int(round(radius * _ONE))), 255, -1, cv2.LINE_AA, SHIFT)
+    def fixed(point: list[float]) -> tuple[int, int]:
+        return int(round(point[0] * _ONE)), int(round(point[1] * _ONE))
+
+    def capsule(a: list[float], b: list[float], width: float) -> None:
+        cv2.line(canvas, fixed(a), fixed(b), 255, max(1, int(round(width))), cv2.LINE_AA, SHIFT)
+
+    def disc(centre: list[float], radius: float) -> None:
+        cv2.circle(canvas, fixed(centre), max(1, int(round(radius * _ONE))), 255, -1, cv2.LINE_AA, SHIFT)
 
     corners = [j for j in (SHOULDERS[0], SHOULDERS[1], HIPS[1], HIPS[0]) if seen[j]]
     if len(corners) >= 3:
-        polygon = np.array([_fixed(points[j]) for j in corners], dtype=np.int32)
+        polygon = np.array([fixed(xy[j]) for j in corners], dtype=np.int32)
         cv2.fillPoly(canvas, [polygon], 255, cv2.LINE_AA, SHIFT)
     for a, b in TORSO_EDGES:
         if seen[a] and seen[b]:
-            capsule(points[a], points[b], limb)
+            capsule(xy[a], xy[b], limb)
+    shoulders = seen[SHOULDERS[0]] and seen[SHOULDERS[1]]
     # a body seen side-on: the trunk from the shoulders' to the hips' midpoint, a chest deep
-    if seen[list(SHOULDERS)].all() and seen[list(HIPS)].all():
-        capsule(points[list(SHOULDERS)].mean(axis=0), points[list(HIPS)].mean(axis=0), 1.6 * limb)
+    if shoulders and seen[HIPS[0]] and seen[HIPS[1]]:
+        capsule(mean(SHOULDERS), mean(HIPS), 1.6 * limb)
     for a, b, w in LIMBS:
         if seen[a] and seen[b]:
-            capsule(points[a], points[b], w * limb)
+            capsule(xy[a], xy[b], w * limb)
     for j, r in ENDS:
         if seen[j]:
-            disc(points[j], r * limb)
+            disc(xy[j], r * limb)
     face = [j for j in HEAD if seen[j]]
     if face:
-        centre = points[face].mean(axis=0)
+        centre = mean(face)
         disc(centre, head)
-        if seen[list(SHOULDERS)].all():
-            capsule(centre, points[list(SHOULDERS)].mean(axis=0), 0.9 * limb)
+        if shoulders:
+            capsule(centre, mean(SHOULDERS), 0.9 * limb)
 
 
 def render_keypoints(
