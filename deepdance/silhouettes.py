@@ -3,6 +3,8 @@
     python -m deepdance.silhouettes video=clip.mp4 out=previews/clip
     python -m deepdance.silhouettes video=/data/aist out=previews/person \
         data.threshold_rule=person data.follow=true
+    python -m deepdance.silhouettes data=motion_silhouettes video=../shared/data/aist_annotations \
+        out=previews/motion      # each view of each keypoints2d file, drawn
 
 Per video, the frames a run with the same ``data.*`` settings would train on (read through the
 same cache): ``<out>/<stem>.mp4`` and a strip of frames ``<out>/<stem>.png``, with the share of the
@@ -32,6 +34,9 @@ def preview(cfg: DictConfig, estimator: PoseEstimator | None = None) -> tuple[di
 
     videos, folder = validate_silhouettes(cfg)
     data = parse(SilhouetteDataConfig, cfg.data, "data")
+    if data.source == "annotations":
+        # the annotation folder (or file) previewed is video=, not data.root
+        data = data.model_copy(update={"root": str(cfg.video)})
     written = write_previews(videos, folder, data, int(cfg.strip_frames), estimator)
     for item in written:
         height, width = item["size"]

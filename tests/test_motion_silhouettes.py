@@ -289,3 +289,20 @@ def test_real_sample_has_a_plausible_dancer_in_every_view() -> None:
             assert low <= share.mean() <= 0.6, (view.path.name, follow, share.mean())
             # someone in every frame
             assert (share > 0.005).all(), view.path.name
+
+
+def test_preview_draws_every_view_of_an_annotation_folder(folder: Path, tmp_path: Path) -> None:
+    from deepdance.silhouettes import preview
+    from tests.helpers.runs import compose_config
+
+    overrides = ["data=motion_silhouettes", f"video={folder}", f"out={tmp_path / 'out'}"]
+    overrides += [f"data.cache_dir={tmp_path / 'cache'}", "data.height=24", "data.width=40", "data.fps=10"]
+    metrics, info = preview(compose_config("silhouettes", overrides))
+    assert metrics == {"videos": 12}
+    for item in info["written"]:
+        assert Path(item["mp4"]).is_file() and Path(item["png"]).is_file()
+        assert item["frames"] == 20 and 0.02 < item["dancer"] < 0.6
+    # the preview's frames are the training frames: read through the same cache
+    datamodule = SilhouetteDataModule(_config(folder, tmp_path / "cache", context_frames=None))
+    datamodule.setup("fit")
+    assert len(list((tmp_path / "cache").glob("*.npy"))) == 12

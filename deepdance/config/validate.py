@@ -350,7 +350,14 @@ def validate_silhouettes(cfg: DictConfig) -> tuple[list[Path], Any]:
 
     command = top(commands.SilhouettesCommand, cfg)
     schema = schema_of(cfg.data, "data", {SILHOUETTE_DATA: SilhouetteDataConfig})
-    check_silhouette_pose(parse(schema, cfg.data, "data"))
+    config = check_silhouette_pose(parse(schema, cfg.data, "data"))
+    if config.source == "annotations":
+        from deepdance.data.silhouette.motion import annotation_views
+
+        # data=motion_silhouettes: video= is an annotation folder or a keypoints2d file, each view a video
+        video = existing(command.video, "video", hint="an AIST++ annotation folder or a keypoints2d .pkl")
+        videos = [view.path for view in annotation_views(video, config.motion.views)]
+        return videos, check_out(videos, video, Path(command.out))
     video = existing(command.video, "video", hint="a video file or a folder of videos")
     videos = input_videos(video)
     return videos, check_out(videos, video, Path(command.out))

@@ -115,14 +115,21 @@ def write_previews(
 
     settings = SilhouetteSettings.from_config(data.model_dump())
     cache = SilhouetteCache(data.cache_dir, estimator=estimator, pose_store=data.pose.store_dir)
+    load, rate_of, config = cache.load, source_fps, settings.to_json()
+    # data.source=annotations: the views of data.root's keypoint files, drawn, are the videos
+    if data.source == "annotations":
+        from deepdance.data.silhouette.motion import MotionSilhouettes
+
+        motion = MotionSilhouettes(data)
+        load, rate_of, config = motion.load, motion.rate, {**config, **motion.preprocessing()}
     written = []
     with folder.claimed() as record:
-        record.config = settings.to_json()
+        record.config = config
         for video in videos:
-            frames = cache.load(video, settings)
+            frames = load(video, settings)
             # black dancer on white, as every silhouette video of the project
             display = 255 - np.asarray(frames)
-            rate = settings.fps or source_fps(video)
+            rate = settings.fps or rate_of(video)
             mp4, png = folder.root / f"{video.stem}.mp4", folder.root / f"{video.stem}.png"
             for path in (mp4, png):
                 _free(folder, record, path)
