@@ -181,6 +181,26 @@ BAD_COMMANDS: list[tuple[str, list[str], str]] = [
     ("train", ["experiment=pose_gru", "data.kind=4d"], "data.kind='4d': expected one of 2d, 3d"),
     (
         "train",
+        ["experiment=deep_dance_ae", "data=motion_silhouettes", "data.root={missing}"],
+        "data.root={missing}: no such file or folder",
+    ),
+    (
+        "train",
+        ["experiment=deep_dance_ae", "data=motion_silhouettes", "data.root={dir}"],
+        "no keypoints2d/ or keypoints3d/ folder",
+    ),
+    (
+        "train",
+        ["experiment=deep_dance_ae", "data=motion_silhouettes", "data.threshold_rule=person"],
+        "data.source=annotations draws the body from keypoints",
+    ),
+    (
+        "train",
+        ["experiment=deep_dance_ae", "data=motion_silhouettes", "data.motion.limb_width=0"],
+        "data.motion.limb_width=0",
+    ),
+    (
+        "train",
         ["experiment=pose_gru", "data.split=sequence", "data.fold=1"],
         "data.fold=1: expected null with",
     ),
