@@ -9,7 +9,11 @@ may reach back over the cut, as a forecaster at that moment would see it.
 
 A folder of AIST++-named videos of several dancers (the labelled synthetic silhouette dancers)
 can instead be split by dancer (``split="dancer"``): whole videos of held-out dancers validate
-and test, as in the genre datamodule, so a generator is judged on people it never saw.
+and test, as in the genre datamodule, so a generator is judged on people it never saw; or by
+sequence (``split="sequence"``): every camera's video of a held-out sequence validates or tests.
+
+With ``source="annotations"`` the videos are the views of AIST++ keypoint files, each drawn as a
+silhouette video (``deepdance.data.silhouette.motion``); everything after that is the same.
 
 Every window carries the genre of its video, read from the video's AIST++ name (-1 where the
 name has none, as for the real Deep-Dance clips): a genre-conditioned LSTM learns from it, and
