@@ -5,7 +5,8 @@
 #   experiments/pose_vs_video/run.sh                  (FOLDS="0 1 2 3 4" SEEDS="1 2 3")
 # 1. pose_gru trained and tested on the exported annotations (data=synthetic_pose: the same dancers,
 #    performances, cameras, split and folds as data=synthetic's videos);
-# 2. its single-frame control, and the video model's (fold 0 only, VIDEO_CONTROL_FOLDS);
+# 2. the single-frame controls of both models (data.num_frames=1; fold 0 x 3 seeds, CONTROL_FOLDS:
+#    the 2-core machine had CPU for that much beside the rest);
 # 3. each pose_gru checkpoint tested on front-end keypoints: the same dancers rendered in RGB with a
 #    face on the studio background (make_synthetic --rgb), through python -m deepdance.extract_poses
 #    (MediaPipe, every frame), then python -m deepdance.eval with data.root on that folder.
@@ -17,7 +18,7 @@ STUDY_DIR=experiments/pose_vs_video
 source experiments/common.sh
 FOLDS=${FOLDS:-"0 1 2 3 4"}
 SEEDS=${SEEDS:-"1 2 3"}
-VIDEO_CONTROL_FOLDS=${VIDEO_CONTROL_FOLDS-"0"}
+CONTROL_FOLDS=${CONTROL_FOLDS-"0"}
 DATA=$OUT/data
 RGB=$DATA/synthetic_rgb
 FRONT=$DATA/frontend_keypoints
@@ -38,12 +39,12 @@ FRONT_PID=$!
 for fold in $FOLDS; do
     for seed in $SEEDS; do
         study_run "$OUT" "pose_fold$fold" "$seed" experiment=pose_gru "data.fold=$fold" "paths.data_dir=$DATA"
-        study_run "$OUT" "pose_frame1_fold$fold" "$seed" experiment=pose_gru "data.fold=$fold" \
-            data.num_frames=1 "paths.data_dir=$DATA"
     done
 done
-for fold in $VIDEO_CONTROL_FOLDS; do
+for fold in $CONTROL_FOLDS; do
     for seed in $SEEDS; do
+        study_run "$OUT" "pose_frame1_fold$fold" "$seed" experiment=pose_gru "data.fold=$fold" \
+            data.num_frames=1 "paths.data_dir=$DATA"
         study_run "$OUT" "video_frame1_fold$fold" "$seed" "data.fold=$fold" data.num_frames=1 "paths.data_dir=$DATA"
     done
 done
