@@ -207,7 +207,7 @@ def test_default_experiment_reads_the_synthetic_export(tmp_path: Path) -> None:
     assert cfg.data.root is None and cfg.data.split == "sequence" and cfg.data.synthetic is not None
     assert cfg.data.synthetic_root == f"{tmp_path}/synthetic_annotations"
     assert cfg.model._target_ == "deepdance.models.pose_lstm_module.PoseLSTMModule"
-    assert cfg.data.target_frames == cfg.model.rollout_loss_steps == 20 and cfg.model.auto_condition == 5
+    assert cfg.data.target_frames == cfg.model.rollout_loss_steps == 10 and cfg.model.auto_condition == 5
     check_data(cfg.data)
     check_model(cfg)
     assert not (tmp_path / "synthetic_annotations").exists()
