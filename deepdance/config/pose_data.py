@@ -5,7 +5,7 @@ default and range is written here once; conf/data/aist_pose.yaml inherits them
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -18,6 +18,9 @@ POSE_DATA = "deepdance.data.pose.PoseDataModule"
 class PoseDataConfig(Schema, title="PoseDataModule"):
     """Keypoint sequences under ``root`` (AIST++'s keypoints2d/ or keypoints3d/), one sample per
     view, windows from the one ``ClipSampler``, split by dancer as ``data=aist`` splits videos."""
+
+    # data.genres names at least this many (a genre model needs two)
+    min_genres: ClassVar[int] = 2
 
     target: Literal[POSE_DATA] = Field(POSE_DATA, alias="_target_")
     # an AIST++ annotation folder (keypoints2d/, keypoints3d/), or extract_poses' out folder
@@ -86,9 +89,10 @@ class PoseDataConfig(Schema, title="PoseDataModule"):
         if values is not None and info.field_name == "views":
             normalise_cameras(values)
         elif values is not None and (
-            not set(values) <= set(GENRES) or len(set(values)) < max(len(values), 2)
+            not set(values) <= set(GENRES) or len(set(values)) < max(len(values), cls.min_genres, 1)
         ):
-            raise ValueError(f"expected null or at least two distinct genres of {', '.join(GENRES)}")
+            least = {1: "one", 2: "two"}.get(cls.min_genres, str(cls.min_genres))
+            raise ValueError(f"expected null or at least {least} distinct genres of {', '.join(GENRES)}")
         return values
 
     @model_validator(mode="after")

@@ -10,9 +10,9 @@ The model is the latent LSTM (``LatentLSTMConfig``) whose latent is the pose its
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import ClassVar, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from deepdance.config.model import LatentLSTMConfig
 from deepdance.config.pose_data import PoseDataConfig
@@ -23,6 +23,9 @@ POSE_LSTM = "deepdance.models.pose_lstm_module.PoseLSTMModule"
 
 class PoseMotionConfig(PoseDataConfig, title="PoseMotionDataModule"):
     """Normalised keypoint sequences of an annotation folder, one per view, resampled to ``fps``."""
+
+    # a generator may dance one genre
+    min_genres: ClassVar[int] = 1
 
     target: Literal[POSE_MOTION] = Field(POSE_MOTION, alias="_target_")  # type: ignore[assignment]
     # an AIST++ annotation folder (keypoints2d/, keypoints3d/, normalized_2d/) or extract_poses' out
@@ -44,20 +47,6 @@ class PoseMotionConfig(PoseDataConfig, title="PoseMotionDataModule"):
     # joints below min_confidence are filled in time from the same joint's valid frames
     # (linear), so a forecaster never reads a joint collapsed onto the root
     min_confidence: float = Field(0.1, ge=0, le=1)
-
-    @field_validator("genres", "views")
-    @classmethod
-    def _aist(cls, values: list[Any] | None, info: ValidationInfo) -> list[Any] | None:
-        # as the skeleton models' data, but a generator may dance one genre
-        from deepdance.data.aist.names import GENRES, normalise_cameras
-
-        if values is not None and info.field_name == "views":
-            normalise_cameras(values)
-        elif values is not None and (
-            not values or not set(values) <= set(GENRES) or len(set(values)) < len(values)
-        ):
-            raise ValueError(f"expected null or distinct genres of {', '.join(GENRES)}")
-        return values
 
     @model_validator(mode="after")
     def _source(self) -> PoseMotionConfig:
