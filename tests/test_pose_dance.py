@@ -14,7 +14,7 @@ import torch
 from deepdance.config.pose_motion import PoseLSTMConfig, PoseMotionConfig
 from deepdance.config.validate import check_data, check_model
 from deepdance.data.aist.annotations.keypoints import Keypoints2D, write_keypoints2d
-from deepdance.data.pose.motion import PoseMotionDataModule, fill_invalid, resample_indices
+from deepdance.data.pose.motion import PoseMotionDataModule, fill_invalid, resample_indices, seed_poses
 from deepdance.data.pose.normalise import normalise_sequence
 from deepdance.errors import DeepdanceError
 from deepdance.models.latent_lstm import LatentLSTM
@@ -167,8 +167,13 @@ def test_pose_dance_learns_reloads_and_dances(dances: Path, tmp_path: Path) -> N
     assert family is FAMILIES["pose_lstm"] and isinstance(model, PoseLSTMModule)
     assert model.hparams.preprocessing == {"kind": "2d", "fps": 30.0, "normalise": True}
     assert metadata["data"]["_target_"] == "deepdance.data.pose.motion.PoseMotionDataModule"
-    sequences = objects["datamodule"].sequences("test")
-    seed = sequences.videos[0][:20].reshape(20, 17, 2)
+    data = objects["datamodule"]
+    row = data.manifest.iloc[1]
+    # a seed read from an annotation file, by the checkpoint's data settings, is the data's own view
+    settings = PoseMotionConfig(**{**metadata["data"], "root": str(dances)})
+    from_file = seed_poses(row.path, int(row.view), settings)
+    np.testing.assert_array_equal(from_file.reshape(len(from_file), 34), data.videos[1])
+    seed = from_file[:20]
     dance_poses = rollout_poses(model, seed, steps=15)
     assert dance_poses.shape == (35, 17, 2) and np.isfinite(dance_poses).all()
     np.testing.assert_array_equal(dance_poses[:20], seed)
@@ -179,6 +184,8 @@ def test_pose_dance_learns_reloads_and_dances(dances: Path, tmp_path: Path) -> N
         rollout_poses(model, seed, 5, genre="BR")
     with pytest.raises(DeepdanceError, match=r"expected \(T, 17, 2\)"):
         rollout_poses(model, seed.reshape(20, 34), 5)
+    with pytest.raises(DeepdanceError, match="seed_view=2: .* holds 2 view"):
+        seed_poses(row.path, 2, settings)
 
 
 def test_genre_conditioned_rollouts(dances: Path) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -123,11 +124,33 @@ def read_source(row: Any, config: PoseMotionConfig) -> tuple[np.ndarray, np.ndar
         standardised = load_standardised_2d(path)
         return standardised.coords[None], None, standardised.fps, None
     if row.source == FOLDERS["3d"]:
-        twin = Path(config.root) / FOLDERS["2d"] / path.name
+        # the same sequence's keypoints2d file, beside this file's folder, gives the rate
+        twin = path.parent.parent / FOLDERS["2d"] / path.name
         fps = load_keypoints2d(twin).fps() if twin.is_file() else AIST_FPS
         return load_keypoints3d(path, optim=config.optim)[None], None, fps, None
     keypoints = load_keypoints2d(path)
     return keypoints.keypoints[..., :2], keypoints.keypoints[..., 2], keypoints.fps(), keypoints.timestamps
+
+
+def seed_poses(path: str | Path, view: int, settings: PoseMotionConfig) -> np.ndarray:
+    """One view of one annotation file (a keypoints2d or, with ``kind=3d``, keypoints3d ``.pkl``, or a
+    normalized_2d ``.npy``) as a generator's seed: normalised poses (T, J, D) at ``settings.fps``,
+    exactly as the data module reads it (``rollout_poses`` takes them)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DeepdanceError(f"seed={path}: no such file; expected a keypoints .pkl or a normalized_2d .npy")
+    if path.suffix == ".npy":
+        source = STANDARDISED
+    else:
+        source = FOLDERS[settings.kind]
+    points, confidence, fps, timestamps = read_source(
+        SimpleNamespace(path=str(path), source=source), settings
+    )
+    if not 0 <= view < len(points):
+        raise DeepdanceError(f"seed_view={view}: {path} holds {len(points)} view(s) (0 to {len(points) - 1})")
+    conf = None if confidence is None else confidence[view]
+    poses = motion_sequence(points[view], conf, fps, settings, timestamps, path)
+    return poses.reshape(len(poses), points.shape[-2], points.shape[-1])
 
 
 def motion_table(config: PoseMotionConfig) -> pd.DataFrame:
