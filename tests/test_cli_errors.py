@@ -29,13 +29,14 @@ from deepdance.config.data import GENRE_DATA, SILHOUETTE_DATA
 from deepdance.config.download import validate_download_args
 from deepdance.config.model import AUTOENCODER, CLASSIFIER, LATENT_LSTM
 from deepdance.config.pose_model import POSE_CLASSIFIER
+from deepdance.config.pose_motion import POSE_LSTM, POSE_MOTION
 from deepdance.errors import DeepdanceError, VideoError
 from deepdance.models.registry import MODEL_FAMILIES
 from deepdance.utils.run import find_user_error
 from tests.helpers.runs import REPO, run_cli
 
 LSTM = LATENT_LSTM
-assert {CLASSIFIER, AUTOENCODER, LSTM, POSE_CLASSIFIER} == set(MODEL_FAMILIES)
+assert {CLASSIFIER, AUTOENCODER, LSTM, POSE_CLASSIFIER, POSE_LSTM} == set(MODEL_FAMILIES)
 GENRE_DATA_CFG = {
     "_target_": GENRE_DATA,
     "root": "unused",
@@ -87,6 +88,9 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "lstm": _checkpoint(root / "lstm.ckpt", LSTM, SILHOUETTE_DATA_CFG),
         "pose": _checkpoint(root / "pose.ckpt", POSE_CLASSIFIER, pose_data),
         "pose3d": _checkpoint(root / "pose3d.ckpt", POSE_CLASSIFIER, {**pose_data, "kind": "3d"}),
+        "pose_dance": _checkpoint(
+            root / "pose_dance.ckpt", POSE_LSTM, {**pose_data, "_target_": POSE_MOTION}
+        ),
         "pkl": str(root / "gBR_sBM_cAll_d04_mBR0_ch01.pkl"),
         "missing": str(root / "does_not_exist"),
         "empty": str(root / "empty.ckpt"),
@@ -179,6 +183,19 @@ BAD_COMMANDS: list[tuple[str, list[str], str]] = [
         "data.root={dir}: no keypoints2d/*.pkl",
     ),
     ("train", ["experiment=pose_gru", "data.kind=4d"], "data.kind='4d': expected one of 2d, 3d"),
+    ("train", ["experiment=pose_dance", "data.root={missing}"], "data.root={missing}: no such folder"),
+    (
+        "train",
+        ["experiment=pose_dance", "data.root={dir}"],
+        "data.root={dir}: no keypoints2d/*.pkl or normalized_2d/*.npy",
+    ),
+    ("train", ["experiment=pose_dance", "data.fps=0"], "data.fps=0"),
+    (
+        "train",
+        ["experiment=pose_dance", "data.target_frames=2"],
+        "data.target_frames=2 must equal model.rollout_loss_steps=10",
+    ),
+    ("train", ["experiment=pose_dance", "data.synthetic=null"], "data.root=null reads the synthetic"),
     (
         "train",
         ["experiment=deep_dance_ae", "data=motion_silhouettes", "data.root={missing}"],
@@ -294,6 +311,11 @@ BAD_COMMANDS: list[tuple[str, list[str], str]] = [
     ("generate", [], "ckpt_path is required"),
     ("generate", ["ckpt_path={classifier}"], "ckpt_path={classifier} holds a deepdance.models.genre_module"),
     ("generate", ["ckpt_path={ae}"], "ckpt_path={ae} holds a deepdance.models.autoencoder_module"),
+    (
+        "predict",
+        ["ckpt_path={pose_dance}", "video={pkl}"],
+        "ckpt_path={pose_dance} holds a deepdance.models.pose_lstm_module.PoseLSTMModule",
+    ),
     ("generate", ["ckpt_path={lstm}", "steps=0"], "steps=0: expected an integer >= 1"),
     ("generate", ["ckpt_path={lstm}", "fps=-30"], "fps=-30"),
     ("generate", ["ckpt_path={lstm}", "seed={missing}"], "seed={missing}: no such file"),

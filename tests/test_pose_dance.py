@@ -218,6 +218,9 @@ def test_default_experiment_reads_the_synthetic_export(tmp_path: Path) -> None:
     check_data(cfg.data)
     check_model(cfg)
     assert not (tmp_path / "synthetic_annotations").exists()
+    mismatched = compose_config("train", ["experiment=pose_dance", "data.target_frames=3"])
+    with pytest.raises(DeepdanceError, match="data.target_frames=3 must equal model.rollout_loss_steps=10"):
+        check_model(mismatched)
     bad = compose_config("train", ["experiment=pose_dance", "data.root=/no/such/folder"])
     with pytest.raises(DeepdanceError, match="data.root=/no/such/folder"):
         check_data(bad.data)

@@ -157,10 +157,9 @@ def check_model(cfg: DictConfig, allow_missing: Iterable[str] = ()) -> BaseModel
         check_backbone(config)
     if not isinstance(config, model.LatentLSTMConfig):
         return config
-    if isinstance(config, pose_motion.PoseLSTMConfig):
-        # no autoencoder; data=pose_motion's settings say the rest
-        return config
-    if config.condition == "genre" and OmegaConf.select(cfg, "data.root") is None:
+    # the pose-space LSTM: no autoencoder, and the synthetic dancers' poses (data.root=null) have genres
+    pose = isinstance(config, pose_motion.PoseLSTMConfig)
+    if not pose and config.condition == "genre" and OmegaConf.select(cfg, "data.root") is None:
         raise DeepdanceError(
             "model.condition=genre needs data.root=<folder of AIST++-named silhouette videos> (each "
             "video's genre is read from its name); the embedded dance has no genre labels"
@@ -171,6 +170,8 @@ def check_model(cfg: DictConfig, allow_missing: Iterable[str] = ()) -> BaseModel
             f"data.target_frames={targets} must equal model.rollout_loss_steps={steps} (each training "
             "window holds that many targets; experiment=deep_dance_lstm sets it)"
         )
+    if pose:
+        return config
     if unset and "model.autoencoder_ckpt" not in allow_missing:
         raise DeepdanceError(f"model.autoencoder_ckpt is required: {AE_HINT}")
     if not unset:
