@@ -13,7 +13,7 @@ import torch
 
 from deepdance.config.pose_motion import PoseLSTMConfig, PoseMotionConfig
 from deepdance.config.validate import check_data, check_model
-from deepdance.data.aist.annotations.keypoints import Keypoints2D, write_keypoints2d
+from deepdance.data.aist.annotations.keypoints import Keypoints2D, write_keypoints2d, write_keypoints3d
 from deepdance.data.pose.motion import PoseMotionDataModule, fill_invalid, resample_indices, seed_poses
 from deepdance.data.pose.normalise import normalise_sequence
 from deepdance.errors import DeepdanceError
@@ -103,6 +103,23 @@ def test_sources_splits_and_windows(dances: Path) -> None:
     assert train["genre"] in (0, 1)  # BR, PO in AIST++'s genre order
     kept_apart = datamodule(dances, normalized_2d=False)
     assert "HO" not in set(kept_apart.manifest["genre"]) and len(kept_apart.manifest) == 16
+
+
+def test_keypoints3d_take_the_rate_of_their_keypoints2d(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    for s in range(3):
+        name = f"gBR_sBM_cAll_d04_mBR0_ch0{s + 1}.pkl"
+        body = np.concatenate([dance(1.0, 60, rng), np.zeros((60, 17, 1))], axis=-1) * 100
+        write_keypoints3d(tmp_path / "keypoints3d" / name, body)
+        # only the first sequence has keypoints2d, at 30 fps: its rate; the others are AIST++'s 60 fps
+        if s == 0:
+            points = np.concatenate([body[None, ..., :2], np.ones((1, 60, 17, 1))], axis=-1)
+            stamps = (np.arange(60) * 1e6 / 30).astype(np.int64)
+            write_keypoints2d(tmp_path / "keypoints2d" / name, Keypoints2D(points, np.ones((1, 60)), stamps))
+    data = datamodule(tmp_path, kind="3d", genres=["BR"], context_frames=4)
+    # one view per sequence, 17 x 3 numbers a pose: 2 s at 30 fps, then 1 s at 60 fps, at 30 fps
+    assert [video.shape for video in data.videos] == [(60, 51), (30, 51), (30, 51)]
+    assert list(data.manifest["camera"]) == ["all"] * 3
 
 
 def test_missing_joints_are_filled_in_time() -> None:
