@@ -93,7 +93,9 @@ def test_legacy_checkpoints_load_through_the_registry() -> None:
         r"classifier\) checkpoint, not a latent LSTM checkpoint",
     ):
         load_model(GENRE_CKPT, "generate")
-    with pytest.raises(DeepdanceError, match="not a genre classifier checkpoint"):
+    with pytest.raises(
+        DeepdanceError, match="not a genre classifier or skeleton genre classifier checkpoint"
+    ):
         load_model(LSTM_CKPT, "predict", setting="ckpt_path")
 
 
@@ -181,7 +183,7 @@ def test_every_family_is_a_deepdance_module_and_named_for_its_commands() -> None
         assert issubclass(family.model_class(), DeepdanceModule)
         assert family_of(family.target) is family
         assert family.description in describe_model(family.target)
-    assert [f.name for f in families_for("predict")] == ["genre_classifier"]
+    assert [f.name for f in families_for("predict")] == ["genre_classifier", "pose_classifier"]
     assert [f.name for f in families_for("generate")] == ["latent_lstm"]
     assert [f.name for f in families_for("autoencoder_ckpt")] == ["silhouette_ae"]
     assert len(families_for("eval")) == len(FAMILIES)
@@ -189,7 +191,7 @@ def test_every_family_is_a_deepdance_module_and_named_for_its_commands() -> None
     assert [type(c) for c in FAMILIES["genre_classifier"].report_callbacks()] == [ConfusionMatrixReport]
     assert [type(c) for c in FAMILIES["silhouette_ae"].report_callbacks()] == [FrameStrips]
     assert family_of("my.Model") is None and describe_model("my.Model") == "my.Model"
-    with pytest.raises(DeepdanceError, match="x.ckpt holds a my.Model checkpoint, not a genre classifier"):
+    with pytest.raises(DeepdanceError, match="x.ckpt holds a my.Model checkpoint, not a genre classifier or"):
         require_family({"model_target": "my.Model"}, "predict", "x.ckpt")
     with pytest.raises(DeepdanceError, match="holds a non-deepdance checkpoint"):
         require_family({}, "generate", "x.ckpt")
