@@ -10,4 +10,4 @@ source experiments/common.sh
 ROOT=${1:-../shared/data/aist_annotations}
 # a fresh record each run (write_run_info adds to an existing one)
 rm -f "$STUDY_DIR/results/run_info.json"
-$PY experiments/aist_projection/project.py "$ROOT" "$STUDY_DIR/results"
+PYTHONPATH=. $PY experiments/aist_projection/project.py "$ROOT" "$STUDY_DIR/results"

@@ -43,7 +43,8 @@ def main(root: Path, out: Path) -> None:
     geometric = real_floor(geometric_features(windows.joints, FPS), by_sequence)
     random_kinetic = real_floor(kinetic_features(windows.joints, FPS))
     random_geometric = real_floor(geometric_features(windows.joints, FPS))
-    frozen = np.repeat(windows.joints[:, :1], windows.joints.shape[1], axis=1)
+    # one frame more than a window: a horizon of 4 s is 120 steps between 121 frames
+    frozen = np.repeat(windows.joints[:, :1], windows.joints.shape[1] + 1, axis=1)
     repeat = score_motion(frozen, sequences, FPS, real_groups=groups).summary(prefix="repeat")
     summary = {
         "windows": int(len(windows.joints)),

@@ -11,4 +11,4 @@ source experiments/common.sh
 ROOT=${1:-../shared/data/aist_annotations}
 # a fresh record each run (write_run_info adds to an existing one)
 rm -f "$STUDY_DIR/results/run_info.json"
-$PY experiments/motion_floor/floor.py "$ROOT" "$STUDY_DIR/results"
+PYTHONPATH=. $PY experiments/motion_floor/floor.py "$ROOT" "$STUDY_DIR/results"
