@@ -1,9 +1,12 @@
-"""Generate a dance video from a trained latent LSTM checkpoint.
+"""Generate a dance video from a trained latent LSTM checkpoint, or from a pose-space dance
+generator's (``experiment=pose_dance``: ``deepdance.models.pose_generation``, silhouettes at
+``out`` and a skeleton video at ``<out stem>_skeleton.mp4``).
 
     python -m deepdance.generate ckpt_path=.../checkpoints/epoch_020.ckpt seed=random steps=60 out=dance.mp4
     python -m deepdance.generate ckpt_path=... seed=/path/to/dance.mp4 num_frames=300 fps=30 gif=true
     python -m deepdance.generate ckpt_path=<model.condition=genre> genre=KR seed=random|/path/to/dance.mp4
     python -m deepdance.generate ckpt_path=<model.condition=genre> grid=true out=genres.png
+    python -m deepdance.generate ckpt_path=<pose_dance> seed=random|<keypoints .pkl>|<video> out=d.mp4
 
 Prints the output's frame count and the generation throughput (frames per second, model
 time: rollout and decoding, file writing excluded). ``grid=true`` writes, instead of a video, a
@@ -24,6 +27,7 @@ from omegaconf import DictConfig
 from deepdance.config.validate import validate_generate
 from deepdance.errors import DeepdanceError
 from deepdance.models.dance_generator import DanceGenerator
+from deepdance.models.registry import POSE_LSTM
 from deepdance.utils.checkpoints import one_read_per_checkpoint
 from deepdance.utils.run import task_wrapper
 from deepdance.utils.run_info import write_run_info
@@ -43,7 +47,9 @@ def generate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     """Generate a dance from a latent LSTM checkpoint as a task, so task_wrapper logs failures."""
     # the start-up check and the model share one read of the checkpoint
     with one_read_per_checkpoint():
-        validate_generate(cfg)
+        metadata = validate_generate(cfg)
+        if metadata.get("model_target") == POSE_LSTM.target:
+            return generate_pose_dance(cfg)
         write_run_info(cfg.paths.output_dir, cfg)
         module = load_lstm(cfg.ckpt_path, cfg.device)
     generator = DanceGenerator(module)
@@ -93,6 +99,16 @@ def generate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
         "genre": genre,
     }
     return stats, {"dance": dance, "out": out}
+
+
+def generate_pose_dance(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A pose-space generator's dance: silhouettes at ``out``, the skeleton beside it
+    (``deepdance.models.pose_generation``); run_info.json is written once the seed is read."""
+    from deepdance.models.pose_generation import generate_poses
+    from deepdance.models.registry import load_model
+
+    model, metadata, _ = load_model(cfg.ckpt_path, "generate", cfg.device)
+    return generate_poses(cfg, model, metadata)
 
 
 def genre_grid(cfg: DictConfig, generator: DanceGenerator) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -90,7 +90,7 @@ def test_legacy_checkpoints_load_through_the_registry() -> None:
     with pytest.raises(
         DeepdanceError,
         match=r"holds a deepdance.models.genre_module.GenreClassifier \(genre "
-        r"classifier\) checkpoint, not a latent LSTM checkpoint",
+        r"classifier\) checkpoint, not a latent LSTM or pose-space dance generator checkpoint",
     ):
         load_model(GENRE_CKPT, "generate")
     with pytest.raises(
@@ -184,7 +184,7 @@ def test_every_family_is_a_deepdance_module_and_named_for_its_commands() -> None
         assert family_of(family.target) is family
         assert family.description in describe_model(family.target)
     assert [f.name for f in families_for("predict")] == ["genre_classifier", "pose_classifier"]
-    assert [f.name for f in families_for("generate")] == ["latent_lstm"]
+    assert [f.name for f in families_for("generate")] == ["latent_lstm", "pose_lstm"]
     assert [f.name for f in families_for("autoencoder_ckpt")] == ["silhouette_ae"]
     assert len(families_for("eval")) == len(FAMILIES)
     # eval adds each family's report callbacks to its test run

@@ -217,5 +217,5 @@ def test_generate_names_a_wrong_checkpoint(tmp_path: Path) -> None:
         {"deepdance": {"model_target": "deepdance.models.autoencoder_module.SilhouetteAEModule"}},
         tmp_path / "ae.ckpt",
     )
-    with pytest.raises(DeepdanceError, match="not a latent LSTM checkpoint"):
+    with pytest.raises(DeepdanceError, match="not a latent LSTM or pose-space dance generator checkpoint"):
         load_lstm(tmp_path / "ae.ckpt")

@@ -76,8 +76,11 @@ class GenerateCommand(Schema, title="python -m deepdance.generate"):
     """Roll a latent LSTM out into a dance video."""
 
     ckpt_path: Path
-    # random: invent a dance from random latents; a video path: continue its last frames
+    # random: invent a dance from random latents; a video path: continue its last frames;
+    # a pose-space generator (experiment=pose_dance) also takes an annotation file (.pkl / .npy)
     seed: Path = "random"
+    # a pose-space generator's annotation seed: the view (camera) of the file to continue
+    seed_view: int = Field(0, ge=0)
     # a genre-conditioned checkpoint (model.condition=genre): the genre to dance, e.g. KR
     genre: str | None = Field(None, min_length=1)
     # LSTM steps after the seed (at the data frame rate)

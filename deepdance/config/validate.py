@@ -291,7 +291,8 @@ def validate_generate(cfg: DictConfig) -> dict[str, Any]:
     command = top(commands.GenerateCommand, cfg)
     path = existing(command.ckpt_path, "ckpt_path", "file", "the latent LSTM's best_ckpt")
     if command.seed != "random":
-        existing(command.seed, "seed", "file", "seed=random or the path of a dance video to continue")
+        hint = "seed=random, a dance video to continue, or (pose_dance) a keypoints .pkl"
+        existing(command.seed, "seed", "file", hint)
     return check_family(path, "generate")
 
 

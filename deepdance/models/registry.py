@@ -101,7 +101,7 @@ POSE_LSTM = ModelFamily(
     short="pose-space dance generator",
     target="deepdance.models.pose_lstm_module.PoseLSTMModule",
     description="pose-space dance generator (latent LSTM over keypoints)",
-    commands=("train", "eval"),
+    commands=("train", "eval", "generate"),
     hint="use the best_ckpt of experiment=pose_dance",
 )
 FAMILIES: dict[str, ModelFamily] = {
