@@ -180,3 +180,20 @@ def test_refusals_are_one_line_and_write_nothing(
     out.write_bytes(b"mine")
     line = user_error(run_generate, generate_cfg(tiny, out), capsys)
     assert "exists" in line and out.read_bytes() == b"mine" and not skeleton_path(out).exists()
+
+
+def test_a_conditioned_model_dances_the_genre_asked_for(
+    tiny: dict[str, Any], tmp_path: Path, capsys: Any
+) -> None:
+    model, data = fit_tiny(tiny["root"], condition="genre")
+    ckpt = save(model, data, tmp_path / "conditioned.ckpt")
+    conditioned = {**tiny, "ckpt": ckpt}
+    stats, objects = run_generate(generate_cfg(conditioned, tmp_path / "po.mp4", "genre=PO"))
+    assert stats["genre"] == "PO" and "in genre PO" in capsys.readouterr().out
+    check_videos(tmp_path / "po.mp4")
+    _, other = run_generate(generate_cfg(conditioned, tmp_path / "br.mp4", "genre=BR"))
+    # one seed (the mean pose), two genres: two dances
+    assert not np.allclose(objects["poses"][LOOK_BACK:], other["poses"][LOOK_BACK:])
+    out = tmp_path / "kr.mp4"
+    line = user_error(run_generate, generate_cfg(conditioned, out, "genre=KR"), capsys)
+    assert "genre=KR is not a genre this checkpoint learned" in line and not out.exists()
