@@ -67,9 +67,12 @@ for fold in $FOLDS; do
 done
 
 METRICS=test/acc,test/acc_clips3,test/f1_macro,val/acc_best
-# pose_gru against the video model, and each against its single-frame control (paired by fold and seed)
+# pose_gru against the video model, and each against its single-frame control (paired by fold and
+# seed). Left out of the group names: what a run reads (its checkpoint, data folder) and the
+# progress bar, which train runs switch off and eval runs never had.
 $PY -m deepdance.report "$STUDY_DIR/results" experiments/embedded_folds/results --out "$STUDY_DIR/report" \
-    --pool data.fold --inputs ckpt_path,data.root,paths.data_dir --metrics "$METRICS" \
+    --pool data.fold --inputs ckpt_path,data.root,paths.data_dir,callbacks.rich_progress_bar --metrics "$METRICS" \
     --pair "(defaults)" "experiment=pose_gru" \
     --pair "experiment=pose_gru" "data.synthetic=null" \
-    --pair "experiment=pose_gru data.num_frames=1" "experiment=pose_gru"
+    --pair "experiment=pose_gru data.num_frames=1" "experiment=pose_gru" \
+    --pair "data.num_frames=1" "(defaults)"
