@@ -71,6 +71,19 @@ class AistName:
         """The name with the camera replaced by ``cAll``: one sequence seen by every camera."""
         return f"g{self.genre}_s{self.situation}_cAll_d{self.dancer}_m{self.music}_ch{self.choreography}"
 
+    def columns(self) -> dict[str, str | int]:
+        """The fields as a table row's columns (genre, class label, situation, camera, ...): the
+        video manifest, the annotation folder and the keypoint sequence table share them."""
+        return {
+            "genre": self.genre,
+            "label": GENRES.index(self.genre),
+            "situation": self.situation,
+            "camera": self.camera,
+            "dancer": self.dancer,
+            "music": self.music,
+            "choreography": self.choreography,
+        }
+
     def filename(self, suffix: str = ".mp4") -> str:
         return (
             f"g{self.genre}_s{self.situation}_c{self.camera}_d{self.dancer}"
@@ -135,19 +148,7 @@ def build_manifest(videos: Iterable[Path]) -> tuple[pd.DataFrame, list[tuple[Pat
         except ValueError as err:
             rejected.append((Path(path), str(err)))
             continue
-        rows.append(
-            {
-                "path": str(path),
-                "name": Path(path).stem,
-                "genre": fields.genre,
-                "label": GENRES.index(fields.genre),
-                "situation": fields.situation,
-                "camera": fields.camera,
-                "dancer": fields.dancer,
-                "music": fields.music,
-                "choreography": fields.choreography,
-            }
-        )
+        rows.append({"path": str(path), "name": Path(path).stem, **fields.columns()})
     manifest = pd.DataFrame(rows, columns=MANIFEST_COLUMNS)
     return manifest, rejected
 

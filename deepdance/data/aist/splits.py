@@ -7,14 +7,13 @@ train and test and rewards recognising people; the default split here holds out 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from deepdance.data.aist.names import VIDEO_SUFFIXES, normalise_cameras, normalise_situations, parse_aist_name
+from deepdance.data.aist.names import normalise_cameras, normalise_situations, parse_sequence_name
 from deepdance.errors import DeepdanceError
 
 log = logging.getLogger(__name__)
@@ -143,24 +142,14 @@ def filter_manifest(
 
 def sequence_name(name: str) -> str:
     """The ``cAll`` sequence of a video or sequence name: ``gBR_sBM_c01_..`` -> ``gBR_sBM_cAll_..``."""
-    stem = Path(name.strip()).name
-    for suffix in (*VIDEO_SUFFIXES, ".pkl", ".txt"):
-        if stem.lower().endswith(suffix):
-            stem = stem[: -len(suffix)]
-            break
-    return parse_aist_name(re.sub(r"_cAll_", "_c01_", stem)).sequence
+    return parse_sequence_name(name.strip()).sequence
 
 
 def list_entry(name: str) -> str:
     """The video or sequence a list line names: ``gBR_sBM_c01_..`` stays that one camera's video,
     ``gBR_sBM_cAll_..`` is the sequence seen by every camera (suffixes such as ``.pkl`` dropped)."""
-    stem = Path(name.strip()).name
-    for suffix in (*VIDEO_SUFFIXES, ".pkl", ".txt"):
-        if stem.lower().endswith(suffix):
-            stem = stem[: -len(suffix)]
-            break
-    fields = parse_aist_name(re.sub(r"_cAll_", "_c01_", stem))
-    return fields.sequence if "_cAll_" in stem else fields.filename("")
+    fields = parse_sequence_name(name.strip())
+    return fields.sequence if fields.camera == "All" else fields.filename("")
 
 
 def read_sequence_list(path: Path) -> list[str]:

@@ -11,14 +11,13 @@ split. ``keypoints3d/`` files are one sample per sequence.
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from deepdance.config.pose_data import PoseDataConfig
-from deepdance.data.aist.names import GENRES, MANIFEST_COLUMNS, normalise_cameras, parse_aist_name
+from deepdance.data.aist.names import MANIFEST_COLUMNS, normalise_cameras, parse_sequence_name
 from deepdance.data.aist.splits import (
     IGNORE_LIST,
     describe_split,
@@ -58,27 +57,15 @@ def named_rows(paths: list[Path]) -> tuple[list[dict[str, object]], list[tuple[P
     """A ``TABLE_COLUMNS`` row per file with an AIST++ name, and (path, why) for the others (logged)."""
     rows, rejected = [], []
     for path in paths:
-        stem = path.stem
-        whole = "_cAll_" in stem
         try:
-            fields = parse_aist_name(re.sub(r"_cAll_", "_c01_", stem) if whole else stem)
+            fields = parse_sequence_name(path.name)
         except ValueError as err:
             rejected.append((path, str(err)))
             continue
-        rows.append(
-            {
-                "path": str(path),
-                "file": stem,
-                "sequence": fields.sequence,
-                "genre": fields.genre,
-                "label": GENRES.index(fields.genre),
-                "situation": fields.situation,
-                "camera": ALL_VIEWS if whole else fields.camera,
-                "dancer": fields.dancer,
-                "music": fields.music,
-                "choreography": fields.choreography,
-            }
-        )
+        # a cAll file holds every camera's view
+        camera = ALL_VIEWS if fields.camera == "All" else fields.camera
+        row = {"path": str(path), "file": path.stem, "sequence": fields.sequence, **fields.columns()}
+        rows.append({**row, "camera": camera})
     for path, reason in rejected:
         log.warning("not an AIST++ sequence name, left out: %s (%s)", path, reason)
     return rows, rejected

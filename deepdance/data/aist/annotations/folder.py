@@ -27,7 +27,7 @@ import pandas as pd
 
 from deepdance.data.aist.annotations.cameras import Camera, load_cameras, load_mapping
 from deepdance.data.aist.annotations.keypoints import Keypoints2D, load_keypoints2d, load_keypoints3d
-from deepdance.data.aist.names import GENRES, MANIFEST_COLUMNS, AistName, parse_sequence_name
+from deepdance.data.aist.names import MANIFEST_COLUMNS, AistName, parse_sequence_name
 from deepdance.data.aist.splits import IGNORE_LIST, read_sequence_list, sequence_name
 from deepdance.errors import DeepdanceError
 
@@ -253,19 +253,7 @@ class AnnotationFolder:
                 dropped += 1
                 continue
             fields = entry.fields
-            rows.append(
-                {
-                    "path": str(path),
-                    "name": entry.name,
-                    "genre": fields.genre,
-                    "label": GENRES.index(fields.genre),
-                    "situation": fields.situation,
-                    "camera": fields.camera,
-                    "dancer": fields.dancer,
-                    "music": fields.music,
-                    "choreography": fields.choreography,
-                }
-            )
+            rows.append({"path": str(path), "name": entry.name, **fields.columns()})
         if dropped:
             log.info("%s: %d names dropped by %s", self.root, dropped, IGNORE_LIST)
         return pd.DataFrame(rows, columns=MANIFEST_COLUMNS)
