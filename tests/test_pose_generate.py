@@ -24,6 +24,7 @@ from deepdance.data.pose.motion import PoseMotionDataModule
 from deepdance.models.pose_generation import skeleton_path
 from deepdance.models.pose_lstm_module import PoseLSTMModule
 from deepdance.pose import backends
+from tests.helpers.models import save_like_train
 from tests.helpers.poses import write_dance_folder
 from tests.helpers.runs import compose_config, run_generate, user_error
 from tests.test_pose_predict import ReplayPose, plain_video
@@ -62,25 +63,12 @@ def fit_tiny(root: Path, condition: str | None = None) -> tuple[PoseLSTMModule, 
     return model.eval(), data_config.model_dump(mode="json", by_alias=True)
 
 
-def save(model: PoseLSTMModule, data: dict[str, Any], path: Path) -> Path:
-    """What train writes and generate reads: weights, hyper-parameters, the deepdance metadata."""
-    torch.save(
-        {
-            "state_dict": model.state_dict(),
-            "hyper_parameters": dict(model.hparams),
-            "deepdance": {"model_target": POSE_LSTM, "data": data},
-        },
-        path,
-    )
-    return path
-
-
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     torch.set_num_threads(1)
     root = write_dance_folder(tmp_path_factory.mktemp("dances"), ("BR", "PO"), dancers_per_genre=2, frames=60)
     model, data = fit_tiny(root)
-    ckpt = save(model, data, root.parent / "pose_dance.ckpt")
+    ckpt = save_like_train(model, root.parent / "pose_dance.ckpt", POSE_LSTM, data)
     files = sorted((root / "keypoints2d").glob("*.pkl"))
     return {"root": root, "ckpt": ckpt, "files": files, "data": data}
 
@@ -186,7 +174,7 @@ def test_a_conditioned_model_dances_the_genre_asked_for(
     tiny: dict[str, Any], tmp_path: Path, capsys: Any
 ) -> None:
     model, data = fit_tiny(tiny["root"], condition="genre")
-    ckpt = save(model, data, tmp_path / "conditioned.ckpt")
+    ckpt = save_like_train(model, tmp_path / "conditioned.ckpt", POSE_LSTM, data)
     conditioned = {**tiny, "ckpt": ckpt}
     stats, objects = run_generate(generate_cfg(conditioned, tmp_path / "po.mp4", "genre=PO"))
     assert stats["genre"] == "PO" and "in genre PO" in capsys.readouterr().out

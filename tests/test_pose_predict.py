@@ -31,6 +31,7 @@ from deepdance.models.pose_module import PoseClassifier, predict_sequence
 from deepdance.models.registry import load_model
 from deepdance.pose import backends
 from deepdance.pose.estimator import Person
+from tests.helpers.models import save_like_train
 from tests.helpers.poses import FPS, write_dance_folder
 
 GENRES = ("BR", "PO", "LO")
@@ -85,19 +86,6 @@ def train_tiny(files: list[Path], steps: int = 60) -> PoseClassifier:
     return model.eval()
 
 
-def save_checkpoint(model: torch.nn.Module, path: Path, data: dict[str, Any]) -> Path:
-    """What train writes and predict reads: weights, hyper-parameters, the deepdance metadata."""
-    torch.save(
-        {
-            "state_dict": model.state_dict(),
-            "hyper_parameters": dict(model.hparams),
-            "deepdance": {"model_target": POSE_CLASSIFIER, "data": data},
-        },
-        path,
-    )
-    return path
-
-
 def metadata_checkpoint(path: Path, target: str, data: dict[str, Any]) -> str:
     """A checkpoint holding only what the start-up checks read (they refuse before any load)."""
     torch.save({"state_dict": {}, "deepdance": {"model_target": target, "data": data}}, path)
@@ -110,7 +98,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     files = sorted((root / "keypoints2d").glob("*.pkl"))
     torch.set_num_threads(1)
     model = train_tiny([f for f in files if not held_out(f.name)])
-    ckpt = save_checkpoint(model, root.parent / "pose.ckpt", DATA)
+    ckpt = save_like_train(model, root.parent / "pose.ckpt", POSE_CLASSIFIER, DATA)
     return {"root": root, "ckpt": ckpt, "test": [f for f in files if held_out(f.name)]}
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import torch
 
 from deepdance.models.latent_lstm_module import LatentLSTMModule
 
@@ -38,3 +41,17 @@ def tiny_lstm(fps: float = 3.0, **settings: Any) -> LatentLSTMModule:
             **settings,
         )
     )
+
+
+def save_like_train(model: torch.nn.Module, path: Path, target: str, data: dict[str, Any]) -> Path:
+    """What train writes and predict, generate and eval read: the weights, the hyper-parameters
+    and deepdance's metadata (the model family's ``target`` and the data settings)."""
+    torch.save(
+        {
+            "state_dict": model.state_dict(),
+            "hyper_parameters": dict(model.hparams),
+            "deepdance": {"model_target": target, "data": data},
+        },
+        path,
+    )
+    return path
