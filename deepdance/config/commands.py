@@ -105,22 +105,28 @@ class GenerateCommand(Schema, title="python -m deepdance.generate"):
 
 
 class ScoreGenerationCommand(Schema, title="python -m deepdance.score_generation"):
-    """Score an LSTM's rollouts and its baselines with a genre recognizer."""
+    """Score a generator's rollouts and its baselines: a latent LSTM with a silhouette genre
+    recognizer, or a pose-space generator in motion metrics (and a skeleton recognizer if given)."""
 
     lstm_ckpt: Path
-    recognizer_ckpt: Path
-    # an LSTM trained with model.condition=null on the same data: the _uncond keys
+    # a silhouette genre recognizer (required for a latent LSTM), or a pose_gru (optional for a pose model)
+    recognizer_ckpt: Path | None = None
+    # a generator trained with model.condition=null on the same data: the _uncond keys
     uncond_ckpt: str | None = None
     # null: data.num_frames / seconds of the recognizer's synthetic videos
     recognizer_fps: float | None = Field(None, gt=0)
-    # where the LSTM's videos are now, if they moved since training
+    # where the generator's data is now, if it moved since training; the folder scored with split=all
     data_root: str | None = None
-    # the held-out split whose windows seed the rollouts and give the real clips
-    split: Literal["val", "test"] = "test"
-    # held-out seed windows, evenly spread over the split
+    # the held-out split whose windows seed the rollouts and give the real clips; all (pose models):
+    # every sequence of data_root
+    split: Literal["val", "test", "all"] = "test"
+    # seed windows, evenly spread over the split (pose: over every sequence and view)
     rollouts: int = Field(32, ge=2)
-    # generated steps per rollout, at the LSTM's data.fps
-    steps: int = Field(MIN_SCORED_STEPS, ge=MIN_SCORED_STEPS)
+    # generated steps per rollout, at the generator's data.fps; null: 30 for a latent LSTM (its least),
+    # 4 s for a pose model (its least)
+    steps: int | None = Field(None, ge=1)
+    # pose models: Gaussian noise on each fed-back pose, in standardised units (a stochastic next step)
+    noise: float = Field(0.0, ge=0)
     # random seeds per requested genre (conditioned), or in all
     random_rollouts: int = Field(8, ge=2)
     # training clips for novelty and retrieval

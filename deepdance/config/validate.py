@@ -297,16 +297,55 @@ def validate_generate(cfg: DictConfig) -> dict[str, Any]:
 
 
 def validate_score_generation(cfg: DictConfig) -> dict[str, Any]:
-    """``python -m deepdance.score_generation``: a latent LSTM and a genre recognizer."""
+    """``python -m deepdance.score_generation``: a latent LSTM and a silhouette genre recognizer,
+    or a pose-space generator (and optionally a skeleton genre recognizer); the generator's metadata."""
+    from deepdance.models.registry import GENRE_CLASSIFIER, POSE_CLASSIFIER, POSE_LSTM, require_family
+
     command = top(commands.ScoreGenerationCommand, cfg)
-    lstm = existing(command.lstm_ckpt, "lstm_ckpt", "file", "the latent LSTM's best_ckpt")
-    recognizer = existing(command.recognizer_ckpt, "recognizer_ckpt", "file", "experiment=silhouette_genre")
+    lstm = existing(command.lstm_ckpt, "lstm_ckpt", "file", "the latent LSTM's or pose generator's best_ckpt")
+    metadata = check_family(lstm, "score_generation", "lstm_ckpt")
+    pose = require_family(metadata, "score_generation", lstm, "lstm_ckpt") is POSE_LSTM
+    if command.recognizer_ckpt is None and not pose:
+        raise DeepdanceError(
+            "recognizer_ckpt is required for a latent LSTM: its dances are graded by a silhouette "
+            "genre recognizer (experiment=silhouette_genre)"
+        )
+    if command.recognizer_ckpt is not None:
+        recognizer = existing(
+            command.recognizer_ckpt, "recognizer_ckpt", "file", "a genre recognizer's best_ckpt"
+        )
+        stored = check_family(recognizer, "recognizer_ckpt", "recognizer_ckpt")
+        found = require_family(stored, "recognizer_ckpt", recognizer, "recognizer_ckpt")
+        wanted, generator = (POSE_CLASSIFIER, "pose") if pose else (GENRE_CLASSIFIER, "latent LSTM")
+        if found is not wanted:
+            raise DeepdanceError(
+                f"recognizer_ckpt={command.recognizer_ckpt}: a {found.short}; a {generator} "
+                f"generator's dances are graded by a {wanted.short} ({wanted.hint})"
+            )
+    if not pose:
+        check_silhouette_scoring(command)
     if command.data_root is not None:
         existing(command.data_root, "data_root")
-    check_family(recognizer, "recognizer_ckpt", "recognizer_ckpt")
     if command.uncond_ckpt is not None:
-        check_family(existing(command.uncond_ckpt, "uncond_ckpt", "file"), "score_generation", "uncond_ckpt")
-    return check_family(lstm, "score_generation", "lstm_ckpt")
+        uncond = check_family(
+            existing(command.uncond_ckpt, "uncond_ckpt", "file"), "score_generation", "uncond_ckpt"
+        )
+        if (require_family(uncond, "score_generation", command.uncond_ckpt) is POSE_LSTM) != pose:
+            raise DeepdanceError(
+                f"uncond_ckpt={command.uncond_ckpt}: not the same kind of generator as lstm_ckpt "
+                "(a latent LSTM and a pose-space generator are not compared)"
+            )
+    return metadata
+
+
+def check_silhouette_scoring(command: commands.ScoreGenerationCommand) -> None:
+    """The settings a latent LSTM's scorer takes (split=all and noise are the pose generator's)."""
+    if command.steps is not None and command.steps < commands.MIN_SCORED_STEPS:
+        raise DeepdanceError(f"steps={command.steps}: expected an integer >= {commands.MIN_SCORED_STEPS}")
+    if command.split == "all":
+        raise DeepdanceError("split=all: a latent LSTM is scored on a held-out split; expected val or test")
+    if command.noise:
+        raise DeepdanceError(f"noise={command.noise:g}: a pose generator's setting; a latent LSTM takes none")
 
 
 def validate_scan(cfg: DictConfig) -> None:

@@ -334,9 +334,14 @@ class GenerationScorer:
 def load_recognizer(path: str, generator_fps: float, clip_fps: float | None = None, device: str = "cpu"):
     """A ``SilhouetteRecognizer`` from a genre classifier checkpoint (its stored data settings
     say the clip length, size and, for a synthetic set, the rate)."""
-    from deepdance.models.registry import load_model
+    from deepdance.models.registry import GENRE_CLASSIFIER, load_model
 
-    classifier, metadata, _ = load_model(path, "recognizer_ckpt", device, setting="recognizer_ckpt")
+    classifier, metadata, family = load_model(path, "recognizer_ckpt", device, setting="recognizer_ckpt")
+    if family is not GENRE_CLASSIFIER:
+        raise DeepdanceError(
+            f"recognizer_ckpt={path}: a {family.short}; silhouettes are graded by a {GENRE_CLASSIFIER.short} "
+            "(experiment=silhouette_genre)"
+        )
     return SilhouetteRecognizer(classifier, metadata["data"], generator_fps, clip_fps)
 
 

@@ -8,23 +8,40 @@ rollout training options (``rollout_loss_steps``, ``scheduled_sampling``, ``auto
 ``input_noise``, ``head=mdn``) and its ``rollout``. Validation and test measure it in joint space
 (``PoseRolloutEvaluator``). The checkpoint stores the pose settings it was trained on
 (``kind``, ``fps``, ``normalise``): ``rollout_poses`` is all a caller needs to dance from a seed.
+
+It also stores a retrieval bank (``retrieval_windows``, ``retrieval_genres``): up to
+``BANK_WINDOWS`` training windows of ``look_back`` + 4 s of poses, evenly spread over the train
+split, fitted with the ridge. The generation scorer's ``_retrieval`` baseline continues a seed
+with the nearest of them, so a folder the training data is not in can still be scored against it.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from deepdance.config.base import parse
 from deepdance.config.pose_motion import PoseLSTMConfig
+from deepdance.data.aist.names import GENRES
 from deepdance.errors import DeepdanceError
 from deepdance.models.latent_lstm_module import LatentLSTMModule
 from deepdance.models.latent_table import AutoencoderCheckpoint
 from deepdance.models.pose_rollout_evaluator import PoseRolloutEvaluator
 from deepdance.pose.skeleton import NUM_JOINTS
+
+if TYPE_CHECKING:
+    from deepdance.data.silhouette import SilhouetteSequences
+
+log = logging.getLogger(__name__)
+
+# The retrieval bank: at most this many training windows, each look_back + BANK_SECONDS of poses.
+BANK_WINDOWS = 256
+BANK_SECONDS = 4.0
+BANK_BUFFERS = ("retrieval_windows", "retrieval_genres")
 
 
 class PoseLSTMModule(LatentLSTMModule):
@@ -59,7 +76,61 @@ class PoseLSTMModule(LatentLSTMModule):
 
     def build_frame_source(self, weights: None) -> int:
         self.autoencoder = None
-        return NUM_JOINTS * self.dims
+        size = NUM_JOINTS * self.dims
+        # empty until fitted; a checkpoint's bank, of any size, replaces them (_load_from_state_dict)
+        self.register_buffer("retrieval_windows", torch.zeros(0, 0, size))
+        # each window's genre, its index in the AIST++ GENRES (-1: none)
+        self.register_buffer("retrieval_genres", torch.zeros(0, dtype=torch.long))
+        return size
+
+    def use_sequences(self, sequences: SilhouetteSequences, fit: bool = False) -> None:
+        """The latent LSTM's, and with ``fit`` the retrieval bank from the train split."""
+        super().use_sequences(sequences, fit)
+        if fit:
+            self.fill_bank(sequences)
+
+    def fill_bank(self, sequences: SilhouetteSequences) -> None:
+        """Up to ``BANK_WINDOWS`` train windows of ``look_back`` + 4 s poses, evenly spread."""
+        length = self.hparams.look_back + round(BANK_SECONDS * self.config.fps)
+        starts = [
+            (s.video, t) for s in sequences.segments["train"] for t in range(s.start, s.stop - length + 1)
+        ]
+        if not starts:
+            log.warning("retrieval bank empty: no train sequence holds %d poses (look_back + 4 s)", length)
+            picks: list[tuple[int, int]] = []
+        else:
+            rows = np.unique(np.linspace(0, len(starts) - 1, min(BANK_WINDOWS, len(starts))).round())
+            picks = [starts[int(i)] for i in rows]
+        windows = [np.asarray(sequences.videos[v][t : t + length], dtype=np.float32) for v, t in picks]
+        genres = [sequences.genres[v] if v < len(sequences.genres) else None for v, _ in picks]
+        size = self.retrieval_windows.shape[-1]
+        bank = torch.as_tensor(np.stack(windows)) if windows else torch.zeros(0, length, size)
+        self.retrieval_windows = bank.to(self.retrieval_windows.device)
+        labels = [GENRES.index(g) if g in GENRES else -1 for g in genres]
+        self.retrieval_genres = torch.tensor(labels, dtype=torch.long, device=bank.device)
+
+    def _load_from_state_dict(
+        self,
+        state_dict: Mapping[str, Any],
+        prefix: str,
+        local_metadata: dict[str, Any],
+        strict: bool,
+        missing_keys: list[str],
+        unexpected_keys: list[str],
+        error_msgs: list[str],
+    ) -> None:
+        """A stored bank of any size is taken as it is; a checkpoint from before banks loads without one."""
+        for name in BANK_BUFFERS:
+            stored = state_dict.get(prefix + name)
+            if stored is not None:
+                current = self._buffers[name]
+                self._buffers[name] = torch.empty(stored.shape, dtype=current.dtype, device=current.device)
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
+        for name in BANK_BUFFERS:
+            if prefix + name in missing_keys:
+                missing_keys.remove(prefix + name)
 
     def make_evaluator(self) -> PoseRolloutEvaluator:
         return PoseRolloutEvaluator(self.dims)

@@ -92,7 +92,8 @@ POSE_CLASSIFIER = ModelFamily(
     short="skeleton genre classifier",
     target="deepdance.models.pose_module.PoseClassifier",
     description="skeleton genre classifier",
-    commands=("train", "eval", "predict"),
+    # recognizer_ckpt: grades a pose generator's dances (deepdance.score_generation)
+    commands=("train", "eval", "predict", "recognizer_ckpt"),
     reports=("deepdance.callbacks.ConfusionMatrixReport",),
     hint="train one with experiment=pose_gru",
 )
@@ -101,7 +102,7 @@ POSE_LSTM = ModelFamily(
     short="pose-space dance generator",
     target="deepdance.models.pose_lstm_module.PoseLSTMModule",
     description="pose-space dance generator (latent LSTM over keypoints)",
-    commands=("train", "eval", "generate"),
+    commands=("train", "eval", "generate", "score_generation"),
     hint="use the best_ckpt of experiment=pose_dance",
 )
 FAMILIES: dict[str, ModelFamily] = {

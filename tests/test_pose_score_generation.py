@@ -1,0 +1,200 @@
+"""``python -m deepdance.score_generation`` with a pose-space dance generator (``experiment=pose_dance``):
+end to end in this process on a tiny model fitted here (and saved as train saves it, retrieval bank
+included), with an untrained skeleton recognizer; a conditioned model steered to each seed's genre;
+an old checkpoint without a bank; and the refusals, each one line.
+
+The dancers are ``tests.helpers.poses``' (two genres, 6 s at 30 fps), read at 10 fps, so that a 4 s
+rollout is 40 poses."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from deepdance.config.pose_data import PoseDataConfig
+from deepdance.config.pose_model import POSE_CLASSIFIER, PoseClassifierConfig
+from deepdance.config.pose_motion import POSE_LSTM, PoseLSTMConfig, PoseMotionConfig
+from deepdance.data.aist.annotations import write_keypoints3d
+from deepdance.data.pose.motion import PoseMotionDataModule
+from deepdance.models.pose_lstm_module import PoseLSTMModule
+from deepdance.models.pose_module import PoseClassifier
+from tests.helpers.models import save_like_train
+from tests.helpers.poses import write_dance_folder
+from tests.helpers.runs import compose_config, run_task, user_error
+
+LOOK_BACK = 6
+FPS = 10.0
+STEPS = 40  # 4 s at FPS
+METRICS = ("liveliness_ratio", "fid_k", "fid_g", "div_k", "div_g", "novelty", "fdd", "genre_acc")
+METHODS = ("", "_repeat", "_ridge", "_retrieval")
+
+
+def fit(root: Path, condition: str | None = None) -> tuple[PoseLSTMModule, dict[str, Any]]:
+    """A PoseLSTMModule fitted for 20 steps on the folder's training windows at ``FPS``, and its data node."""
+    torch.manual_seed(0)
+    data_config = PoseMotionConfig(root=str(root), context_frames=LOOK_BACK, normalized_2d=False, fps=FPS)
+    data = PoseMotionDataModule(data_config)
+    config = PoseLSTMConfig(
+        optimizer={"_target_": "torch.optim.Adam", "lr": 0.01},
+        look_back=LOOK_BACK,
+        condition=condition,
+        net={"hidden_sizes": [16]},
+        fps=FPS,
+    )
+    model = PoseLSTMModule(config)
+    model.use_sequences(data.sequences(), fit=True)
+    optimizer = torch.optim.Adam(model.lstm.parameters(), lr=0.01)
+    loader = torch.utils.data.DataLoader(data.datasets["train"], batch_size=32, shuffle=True)
+    model.train()
+    for step, batch in enumerate(loader):
+        z = model.normalize(model.batch_latents(batch))
+        loss = torch.nn.functional.mse_loss(model.lstm(z[:, :-1], model.window_genres(batch)), z[:, -1])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if step >= 20:
+            break
+    return model.eval(), data_config.model_dump(mode="json", by_alias=True)
+
+
+def recognizer(root: Path, path: Path, kind: str = "2d") -> Path:
+    """An untrained skeleton genre classifier, saved as train saves it."""
+    torch.manual_seed(0)
+    config = PoseClassifierConfig(
+        optimizer={"_target_": "torch.optim.Adam", "lr": 0.01},
+        kind=kind,
+        class_names=["BR", "PO"],
+        encoder={"hidden": [16]},
+        head={"gru_sizes": [8], "dense": 8, "dropout": 0.0},
+    )
+    data = PoseDataConfig(root=str(root), kind=kind, num_frames=8).model_dump(mode="json", by_alias=True)
+    return save_like_train(PoseClassifier(config).eval(), path, POSE_CLASSIFIER, data)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    torch.set_num_threads(1)
+    base = tmp_path_factory.mktemp("pose_score")
+    root = write_dance_folder(base / "dances", ("BR", "PO"), dancers_per_genre=2, frames=180)
+    model, data = fit(root)
+    conditioned, conditioned_data = fit(root, "genre")
+    return {
+        "root": root,
+        "model": model,
+        "ckpt": save_like_train(model, base / "pose_dance.ckpt", POSE_LSTM, data),
+        "conditioned": save_like_train(conditioned, base / "conditioned.ckpt", POSE_LSTM, conditioned_data),
+        "recognizer": recognizer(root, base / "pose_gru.ckpt"),
+        "base": base,
+    }
+
+
+def score(tiny: dict[str, Any], out: Path, *overrides: str) -> dict[str, Any]:
+    from deepdance.score_generation import score as task
+
+    cfg = compose_config("score_generation", [*overrides, f"hydra.run.dir={out}"])
+    run_task(task, cfg)
+    return json.loads((out / "summary.json").read_text())
+
+
+def test_split_all_scores_every_method_and_its_baselines(tiny: dict[str, Any], tmp_path: Path) -> None:
+    # the bank is fitted with the ridge and stored: every train window fits 6 + 40 poses
+    assert tiny["model"].retrieval_windows.shape[1:] == (LOOK_BACK + STEPS, 34)
+    out = tmp_path / "all"
+    summary = score(
+        tiny,
+        out,
+        f"lstm_ckpt={tiny['ckpt']}",
+        f"data_root={tiny['root']}",
+        "split=all",
+        "rollouts=8",
+        f"recognizer_ckpt={tiny['recognizer']}",
+    )
+    for metric in METRICS:
+        for suffix in METHODS:
+            key = f"gen/{metric}{suffix}"
+            assert key in summary and math.isfinite(summary[key]), key
+    for key in ("gen/fid_k_floor", "gen/liveliness_real", "gen/genre_acc_real"):
+        assert math.isfinite(summary[key]), key
+    assert "gen/fid_k_floor_ridge" not in summary  # the real sequences' metrics are written once
+    assert summary["gen/liveliness_ratio_repeat"] == 0.0
+    # the retrieved window is a stored training window: no novelty; the LSTM's rollouts have some
+    assert summary["gen/novelty_retrieval"] == 0.0
+    assert summary["gen/novelty"] > 0
+    assert summary["gen/liveliness_ratio"] > 0
+    # 16 views (2 genres x 2 dancers x 2 musics x 2 views), 8 seeds
+    assert summary["gen/n_seeds"] == 8 and summary["gen/n_real"] == 16
+    assert summary["steps"] == STEPS and summary["split"] == "all"
+    assert (out / "run_info.json").is_file()
+
+
+def test_a_conditioned_model_is_steered_to_each_seeds_genre(
+    tiny: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deepdance.models.pose_generation_scoring import PoseScoringSettings, load_pose_scorer
+
+    scorer = load_pose_scorer(
+        str(tiny["conditioned"]), PoseScoringSettings(rollouts=8, split="all"), data_root=str(tiny["root"])
+    )
+    context, genres = scorer.seeds()
+    assert sorted(set(genres)) == ["BR", "PO"]
+    asked = []
+    original = PoseLSTMModule.rollout
+
+    def spy(self: PoseLSTMModule, *args: Any, **kwargs: Any) -> torch.Tensor:
+        asked.append(args[2] if len(args) > 2 else kwargs.get("genre"))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(PoseLSTMModule, "rollout", spy)
+    methods = scorer.methods(context, genres)
+    module = scorer.module
+    expected = torch.cat([module.genre_class(g) for g in genres])
+    assert len(asked) == 1 and torch.equal(asked[0].cpu(), expected)
+    # the retrieved continuation is a bank window of the seed's own genre
+    bank, bank_genres = module.retrieval_windows, module.retrieval_genres
+    continuations = bank[:, LOOK_BACK - 1 :].flatten(1)
+    for row, genre in enumerate(genres):
+        match = (continuations == methods["_retrieval"][row].flatten()).all(dim=1).nonzero()
+        assert len(match) and all(bank_genres[m].item() == ["BR", "PO"].index(genre) for m in match)
+
+
+def test_a_checkpoint_without_a_bank_is_scored_without_retrieval(
+    tiny: dict[str, Any], tmp_path: Path
+) -> None:
+    checkpoint = torch.load(tiny["ckpt"], weights_only=False)
+    for name in ("retrieval_windows", "retrieval_genres"):
+        del checkpoint["state_dict"][name]
+    old = tmp_path / "old.ckpt"
+    torch.save(checkpoint, old)
+    out = tmp_path / "old"
+    summary = score(tiny, out, f"lstm_ckpt={old}", f"data_root={tiny['root']}", "split=all", "rollouts=4")
+    assert "gen/fid_k_ridge" in summary and not any(k.endswith("_retrieval") for k in summary)
+    assert "no _retrieval keys" in (out / "score_generation.log").read_text()
+
+
+def test_refusals_are_one_line(tiny: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from deepdance.score_generation import score as task
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    only3d = tmp_path / "only3d"
+    write_keypoints3d(only3d / "keypoints3d" / "gBR_sBM_cAll_d01_mBR0_ch01.pkl", np.zeros((50, 17, 3)))
+    recognizer3d = recognizer(tiny["root"], tmp_path / "pose_gru3d.ckpt", kind="3d")
+    base = [f"lstm_ckpt={tiny['ckpt']}", "rollouts=4"]
+    here = [f"data_root={tiny['root']}", "split=all"]
+    cases = [
+        ([f"data_root={empty}", "split=all"], f"data_root={empty}: no keypoints2d/*.pkl"),
+        ([f"data_root={only3d}", "split=all"], "this pose generator dances in 2d (data.kind=2d)"),
+        ([*here, "steps=20"], "steps=20: pose rollouts are scored over at least 4 s, 40 steps"),
+        ([*here, f"recognizer_ckpt={recognizer3d}"], "recognizer_ckpt: a 3d skeleton classifier"),
+        (["split=all"], "split=all scores every sequence of data_root="),
+    ]
+    for extra, expected in cases:
+        cfg = compose_config("score_generation", [*base, *extra, f"hydra.run.dir={tmp_path / 'refused'}"])
+        message = user_error(lambda c: run_task(task, c), cfg, capsys)
+        assert expected in message, message
