@@ -139,7 +139,10 @@ def test_a_conditioned_model_is_steered_to_each_seeds_genre(
     from deepdance.models.pose_generation_scoring import PoseScoringSettings, load_pose_scorer
 
     scorer = load_pose_scorer(
-        str(tiny["conditioned"]), PoseScoringSettings(rollouts=8, split="all"), data_root=str(tiny["root"])
+        str(tiny["conditioned"]),
+        PoseScoringSettings(rollouts=8, split="all"),
+        uncond_ckpt=str(tiny["ckpt"]),
+        data_root=str(tiny["root"]),
     )
     context, genres = scorer.seeds()
     assert sorted(set(genres)) == ["BR", "PO"]
@@ -154,7 +157,9 @@ def test_a_conditioned_model_is_steered_to_each_seeds_genre(
     methods = scorer.methods(context, genres)
     module = scorer.module
     expected = torch.cat([module.genre_class(g) for g in genres])
-    assert len(asked) == 1 and torch.equal(asked[0].cpu(), expected)
+    # the conditioned model in each seed's genre, the unconditioned one in none
+    assert len(asked) == 2 and torch.equal(asked[0].cpu(), expected) and asked[1] is None
+    assert methods["_uncond"].shape == methods[""].shape == (len(genres), STEPS + 1, 34)
     # the retrieved continuation is a bank window of the seed's own genre
     bank, bank_genres = module.retrieval_windows, module.retrieval_genres
     continuations = bank[:, LOOK_BACK - 1 :].flatten(1)
@@ -198,3 +203,17 @@ def test_refusals_are_one_line(tiny: dict[str, Any], tmp_path: Path, capsys: pyt
         cfg = compose_config("score_generation", [*base, *extra, f"hydra.run.dir={tmp_path / 'refused'}"])
         message = user_error(lambda c: run_task(task, c), cfg, capsys)
         assert expected in message, message
+
+
+def test_noise_makes_the_next_step_stochastic_but_seeded(tiny: dict[str, Any]) -> None:
+    from deepdance.models.pose_generation_scoring import PoseScoringSettings, load_pose_scorer
+
+    def rollouts(noise: float, seed: int = 0) -> torch.Tensor:
+        settings = PoseScoringSettings(rollouts=4, split="all", noise=noise, seed=seed)
+        scorer = load_pose_scorer(str(tiny["ckpt"]), settings, data_root=str(tiny["root"]))
+        context, genres = scorer.seeds()
+        return scorer.roll(scorer.module, "", context, genres)
+
+    plain, noisy = rollouts(0.0), rollouts(0.5)
+    assert not torch.allclose(plain, noisy)
+    assert torch.equal(noisy, rollouts(0.5)) and not torch.equal(noisy, rollouts(0.5, seed=1))
