@@ -10,8 +10,10 @@ The checkpoint's family picks the scorer. A latent LSTM (``generation_scoring``)
 pose-space generator (``experiment=pose_dance``, ``pose_generation_scoring``): ``gen/<metric><method>``
 from seeds of every sequence of ``data_root`` (``split=all``) or of a held-out split, FID_k/g,
 Div_k/g, liveliness, foot skating, novelty, and with a pose_gru ``recognizer_ckpt`` the FDD and
-genre accuracy. Methods '' (the generator), ``_repeat``, ``_ridge``, ``_retrieval``, ``_uncond``:
-a study over seeds reads them with
+genre accuracy; a conditioned one is also graded on steering, ``gen_random/genre_acc*`` (random
+seeds steered to each of ``genres``; ``gen_random/chance``) and ``gen_cross/genre_acc*`` (held-out
+seeds steered to another genre). Methods '' (the generator), ``_repeat``, ``_ridge``, ``_retrieval``,
+``_uncond``: a study over seeds reads them with
 ``python -m deepdance.report --baselines _repeat,_ridge,_retrieval,_uncond``.
 """
 
@@ -90,6 +92,8 @@ def score_poses(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
         split=str(cfg.split),
         seed=int(cfg.seed),
         noise=float(cfg.get("noise") or 0.0),
+        random_rollouts=int(cfg.random_rollouts),
+        genres=tuple(cfg.genres) if cfg.get("genres") is not None else None,
     )
     scorer = load_pose_scorer(
         str(cfg.lstm_ckpt),

@@ -131,6 +131,90 @@ def test_split_all_scores_every_method_and_its_baselines(tiny: dict[str, Any], t
     assert summary["gen/n_seeds"] == 8 and summary["gen/n_real"] == 16
     assert summary["steps"] == STEPS and summary["split"] == "all"
     assert (out / "run_info.json").is_file()
+    # an unconditioned model is asked no genre: no steering keys
+    assert not any(k.startswith(("gen_random/", "gen_cross/")) for k in summary)
+
+
+def test_a_conditioned_model_is_graded_on_steering(tiny: dict[str, Any], tmp_path: Path) -> None:
+    summary = score(
+        tiny,
+        tmp_path / "steered",
+        f"lstm_ckpt={tiny['conditioned']}",
+        f"uncond_ckpt={tiny['ckpt']}",
+        f"data_root={tiny['root']}",
+        "split=all",
+        "rollouts=4",
+        "random_rollouts=2",
+        f"recognizer_ckpt={tiny['recognizer']}",
+    )
+    for key in ("gen_random/genre_acc", "gen_random/liveliness_ratio", "gen_cross/genre_acc"):
+        for suffix in ("", "_uncond"):
+            assert 0.0 <= summary[f"{key}{suffix}"] <= 1.0, key + suffix
+    assert math.isfinite(summary["gen_random/fid_k"]) and "gen_random/fid_k_floor" not in summary
+    # two genres asked, two random seeds each; each of the 4 held-out seeds asked its other genre
+    assert summary["gen_random/chance"] == 0.5
+    assert summary["gen_random/n_seeds"] == 4 and summary["gen_cross/n_seeds"] == 4
+
+
+def test_steering_accuracy_counts_the_genre_asked(
+    tiny: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deepdance.errors import DeepdanceError
+    from deepdance.models.pose_generation_scoring import PoseScoringSettings, load_pose_scorer
+
+    def steering(genres: tuple[str, ...] | None) -> Any:
+        settings = PoseScoringSettings(rollouts=8, random_rollouts=3, split="all", genres=genres)
+        scorer = load_pose_scorer(
+            str(tiny["conditioned"]),
+            settings,
+            recognizer_ckpt=str(tiny["recognizer"]),
+            uncond_ckpt=str(tiny["ckpt"]),
+            data_root=str(tiny["root"]),
+        )
+
+        # a recognizer that always answers PO
+        def always_po(clips: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+            logits = torch.zeros(len(clips), 2)
+            logits[:, 1] = 1.0
+            return torch.zeros(len(clips), 4), logits
+
+        monkeypatch.setattr(scorer.recognizer, "outputs", always_po)
+        return scorer
+
+    scorer = steering(None)
+    both = scorer.steering.accuracies(scorer.steering.random(), "gen_random")
+    assert both == {"gen_random/genre_acc": 0.5, "gen_random/genre_acc_uncond": 0.5}
+    only_po = steering(("PO",)).steering
+    assert only_po.accuracies(only_po.random(), "gen_random")["gen_random/genre_acc"] == 1.0
+    asked = []
+    original = PoseLSTMModule.rollout
+
+    def spy(self: PoseLSTMModule, *args: Any, **kwargs: Any) -> torch.Tensor:
+        asked.append(args[2] if len(args) > 2 else kwargs.get("genre"))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(PoseLSTMModule, "rollout", spy)
+    context, genres = scorer.seeds()
+    crossed = scorer.steering.cross(context, genres)
+    # each seed asked the genre it does not show, and the LSTM steered to it
+    other = ["PO" if g == "BR" else "BR" for g in genres]
+    assert crossed.genres == other and sorted(set(genres)) == ["BR", "PO"]
+    assert asked[0].tolist() == [["BR", "PO"].index(g) for g in other] and asked[1] is None
+    share = sum(g == "PO" for g in other) / len(other)
+    assert scorer.steering.accuracies(crossed, "gen_cross") == {
+        "gen_cross/genre_acc": share,
+        "gen_cross/genre_acc_uncond": share,
+    }
+    with pytest.raises(DeepdanceError, match="genres: XX not learned by lstm_ckpt; accepted: BR, PO"):
+        steering(("XX",))
+
+
+def test_cross_asks_take_turns_over_the_other_genres_up_to_the_cap() -> None:
+    from deepdance.models.pose_steering import cross_asks
+
+    assert cross_asks(["A", "B"], ["A", "B", "C"], 10) == ([0, 1, 0, 1], ["B", "C", "C", "A"])
+    assert cross_asks(["A", "B"], ["A", "B", "C"], 3) == ([0, 1, 0], ["B", "C", "C"])
+    assert cross_asks(["A", "A"], ["A"], 5) == ([], [])
 
 
 def test_a_conditioned_model_is_steered_to_each_seeds_genre(

@@ -21,13 +21,18 @@ really went on: novelty 0; left out, logged, for a checkpoint without a bank) an
 (``_floor``, ``_real``, ``n_real``) are written once. With a skeleton genre recognizer
 (``pose_generation_recognizer``): ``gen/fdd{suffix}``, the Fréchet distance between its pooled
 features of the first 4 s of rollouts and of real 4 s windows, ``gen/genre_acc{suffix}`` (rollouts
-recognised as their seed's genre) and ``gen/genre_acc_real``.
+recognised as their seed's genre) and ``gen/genre_acc_real``. A conditioned model with a recognizer
+is also graded on steering (``pose_steering``): ``gen_random/genre_acc{suffix}`` (rollouts from
+``generate seed=random``'s seed, ``random_rollouts`` per genre of ``genres``, recognised as the genre
+asked; '' and ``_uncond``), ``gen_random/chance``, ``gen_random/<motion metric>{suffix}`` and
+``gen_cross/genre_acc{suffix}`` (held-out seeds steered to each other learned genre).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -39,6 +44,7 @@ from deepdance.data.pose.scored import PoseSet, read_sequences
 from deepdance.errors import DeepdanceError
 from deepdance.metrics.motion import cut_windows, score_motion
 from deepdance.models.generation_metrics import frechet_distance, genre_accuracy
+from deepdance.models.pose_steering import PoseSteering
 from deepdance.models.rollout_evaluator import forecasters
 from deepdance.pose.skeleton import NUM_JOINTS
 
@@ -57,13 +63,16 @@ REAL_KEYS += ("foot_skating_real", "n_real", "n_floor")
 
 @dataclass(frozen=True)
 class PoseScoringSettings:
-    """What to score: ``steps`` None = 4 s at the model's fps; ``split`` all, val or test."""
+    """What to score: ``steps`` None = 4 s at the model's fps; ``split`` all, val or test;
+    ``random_rollouts`` per genre of ``genres`` (None: all learned) for ``gen_random/*``."""
 
     rollouts: int = 32
     steps: int | None = None
     split: str = "all"
     seed: int = 0
     noise: float = 0.0
+    random_rollouts: int = 8
+    genres: tuple[str, ...] | None = None
 
 
 def min_steps(fps: float) -> int:
@@ -104,6 +113,9 @@ class PoseGenerationScorer:
         self.unconditioned = check_unconditioned(module, unconditioned)
         self.scored = keep_learned(module, scored)
         self.look_back = max(m.hparams.look_back for m in (module, unconditioned) if m is not None)
+        # gen_random/* and gen_cross/*: a conditioned model graded by a recognizer (genres checked here)
+        steered = module.genre_condition is not None and recognizer is not None
+        self.steering = PoseSteering(self) if steered else None
 
     def seeds(self) -> tuple[torch.Tensor, list[str]]:
         """(N, look_back, J * D) seed poses spread over every view long enough, and their genres."""
@@ -201,34 +213,56 @@ class PoseGenerationScorer:
         bank = self.module.retrieval_windows.cpu()
         training = self.joints(bank) if len(bank) else None
         summary: dict[str, float] = {"gen/n_seeds": float(len(context))}
+        motion = partial(self.motion, real=real, groups=groups, training=training)
         rollouts = {}
         for suffix, rollout in self.methods(context, genres).items():
             rollouts[suffix] = self.joints(rollout)
-            scores = score_motion(
-                rollouts[suffix],
-                real,
-                self.fps,
-                training=training,
-                horizon_s=self.steps / self.fps,
-                training_stride_s=1 / self.fps,
-                real_groups=groups,
-                seed=self.settings.seed,
-            ).summary("gen")
-            for key, value in scores.items():
-                if key.split("/", 1)[1] not in REAL_KEYS:
-                    summary[f"{key}{suffix}"] = value
-                elif not suffix:
-                    summary[key] = value
+            summary.update(motion(rollouts[suffix], "gen", suffix))
         if self.recognizer is not None:
             summary.update(self.recognized(rollouts, real, genres))
+        if self.steering is not None:
+            summary.update(self.steering.score(context, genres, motion))
         return summary
+
+    def motion(
+        self,
+        clips: np.ndarray,
+        prefix: str,
+        suffix: str,
+        real: list[np.ndarray],
+        groups: np.ndarray,
+        training: np.ndarray | None,
+    ) -> dict[str, float]:
+        """``{prefix}/<metric>{suffix}`` of ``clips`` against ``real``; the real sequences' own metrics
+        only for the LSTM's ``gen`` keys (written once)."""
+        scores = score_motion(
+            clips,
+            real,
+            self.fps,
+            training=training,
+            horizon_s=self.steps / self.fps,
+            training_stride_s=1 / self.fps,
+            real_groups=groups,
+            seed=self.settings.seed,
+        ).summary(prefix)
+        summary = {}
+        for key, value in scores.items():
+            if key.split("/", 1)[1] not in REAL_KEYS:
+                summary[f"{key}{suffix}"] = value
+            elif not suffix and prefix == "gen":
+                summary[key] = value
+        return summary
+
+    def recognized_outputs(self, clips: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """The recognizer's features and logits of the first 4 s of each rollout's generated steps."""
+        return self.recognizer.outputs(clips[:, 1 : min_steps(self.fps) + 1])
 
     def recognized(
         self, rollouts: dict[str, np.ndarray], real: list[np.ndarray], genres: list[str]
     ) -> dict[str, float]:
         """``gen/fdd{suffix}`` and ``gen/genre_acc{suffix}`` on the first 4 s of each rollout's
         generated steps; ``gen/genre_acc_real`` on the real 4 s windows."""
-        recognizer, length = self.recognizer, min_steps(self.fps)
+        recognizer = self.recognizer
         windows = cut_windows(real, self.fps, MIN_SECONDS)
         real_features, real_logits = recognizer.outputs(windows.joints)
         summary = {}
@@ -239,7 +273,7 @@ class PoseGenerationScorer:
         if requested is None or real_classes is None:
             log.warning("no genre accuracy: a scored sequence's genre is not a class of recognizer_ckpt")
         for suffix, clips in rollouts.items():
-            features, logits = recognizer.outputs(clips[:, 1 : length + 1])
+            features, logits = self.recognized_outputs(clips)
             summary[f"gen/fdd{suffix}"] = frechet_distance(features, real_features)
             if requested is not None:
                 summary[f"gen/genre_acc{suffix}"] = genre_accuracy(logits, requested)
