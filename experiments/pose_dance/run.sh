@@ -3,7 +3,7 @@
 # (../shared/data/aist_annotations, CC BY 4.0: one real break dancer's keypoints2d, 9 views, plus
 # house, krump and middle hip-hop normalized_2d), 30 fps, whole sequences held out per genre.
 #
-#   experiments/pose_dance/run.sh [select|final|all]      (ROOT=<annotation folder>)
+#   experiments/pose_dance/run.sh [select|final|picture|all]      (ROOT=<annotation folder>)
 #   experiments/pose_dance/run.sh train NAME SEED         (one training run: two shells share the work)
 #
 # 1. select (validation only, seed 1): two training recipes, each a fixed EPOCHS of acLSTM
@@ -58,7 +58,7 @@ select_recipe() {
         train "$name" 1
         for noise in $NOISES; do score "$name" 1 val "$noise"; done
     done
-    PYTHONPATH=. $PY experiments/pose_dance/select.py "$STUDY_DIR/results/val" >"$STUDY_DIR/report/select.txt"
+    PYTHONPATH=. $PY experiments/pose_dance/choose.py "$STUDY_DIR/results/val" >"$STUDY_DIR/report/select.txt"
     cat "$STUDY_DIR/report/select.txt"
 }
 
@@ -82,11 +82,22 @@ final() {
         --pair "split=test noise=$noise retrieval" "split=test noise=$noise"
 }
 
+# The README's picture (docs/images/generated_dances.png): seed 1's final model, the chosen noise,
+# each genre's first test view (experiments/pose_dance/picture.py).
+picture() {
+    local name noise
+    read -r name noise <<<"$(sed -n 's/^selected: \([a-z_]*\)-noise\([0-9.]*\) .*/\1 \2/p' "$STUDY_DIR/report/select.txt")"
+    rm -f "$STUDY_DIR/results/picture/run_info.json"
+    PYTHONPATH=. $PY experiments/pose_dance/picture.py "$(best_ckpt "$OUT/runs/$name/seed1/summary.json")" "$noise" \
+        --png docs/images/generated_dances.png --record "$STUDY_DIR/results/picture"
+}
+
 mkdir -p "$STUDY_DIR/report"
 case ${1:-all} in
 train) train "$2" "$3" ;;
 select) select_recipe ;;
 final) final ;;
-all) select_recipe; final ;;
+picture) picture ;;
+all) select_recipe; final; picture ;;
 *) echo "unknown part $1; known: select, final, all"; exit 2 ;;
 esac
