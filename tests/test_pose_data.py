@@ -178,6 +178,44 @@ def test_keypoints3d_folders_read_one_sample_per_sequence(tmp_path: Path) -> Non
     assert data.datasets["train"][0]["poses"].shape == (4, feature_size(3, True))
 
 
+def test_normalized_2d_files_are_sequences_of_one_view(tmp_path: Path) -> None:
+    # break in keypoints2d (3 sequences, 2 views); house and krump only as AIST++'s z-scored .npy
+    write_dance_folder(tmp_path, genres=("BR",), dancers_per_genre=3, musics=1, views=2, frames=40)
+    (tmp_path / "normalized_2d").mkdir()
+    rng = np.random.default_rng(1)
+    names = [f"g{g}_sFM_cAll_d{d}_m{g}{m}_ch0{m + 1}" for g, d in (("HO", 19), ("KR", 28)) for m in range(3)]
+    # a break sequence that has a keypoints2d file is read from it, not twice
+    names.append("gBR_sBM_cAll_d01_mBR0_ch01")
+    for name in names:
+        # shifted off-centre: the classifier's normalisation puts the root back at 0
+        coords = dance(1.0, 30, rng) * 2.0 + 3.0
+        standardised = (coords - coords.mean((0, 1))) / coords.std((0, 1)) + 5.0
+        np.save(tmp_path / "normalized_2d" / f"{name}.npy", standardised.reshape(30, 2 * J))
+    data = PoseDataModule(config(tmp_path, split="sequence", num_frames=8))
+    data.setup()
+    manifest = data.manifest
+    assert set(manifest["genre"]) == {"BR", "HO", "KR"}
+    npy = manifest[manifest["path"].str.endswith(".npy")]
+    assert len(npy) == 6 and set(npy["camera"]) == {"std"} and set(npy["frames"]) == {30}
+    assert len(manifest) == 3 * 2 + 6
+    for genre in ("HO", "KR"):
+        assert set(manifest.loc[manifest["genre"] == genre, "split"]) == {"train", "val", "test"}
+    hips = [JOINT["left_hip"], JOINT["right_hip"]]
+    for split in ("train", "val", "test"):
+        dataset = data.datasets[split]
+        for i in np.flatnonzero(dataset.manifest["path"].str.endswith(".npy")):
+            item = dataset[int(i)]
+            poses = item["poses"].numpy().reshape(-1, item["poses"].shape[-1])
+            assert np.isfinite(poses).all()
+            joints = poses[:, : 2 * J].reshape(-1, J, 2)
+            np.testing.assert_allclose(joints[:, hips].mean(axis=1), 0, atol=1e-5)
+            # torso units, not the file's z-scores (every joint valid: confidence 1)
+            assert 0.3 < np.abs(joints).max() < 5 and np.all(poses[:, 4 * J :] == 1)
+    # data.normalized_2d=false keeps them out: break alone is one genre
+    with pytest.raises(DeepdanceError, match="one genre only"):
+        split_table(config(tmp_path, split="sequence", normalized_2d=False))
+
+
 # --------------------------------------------------------------------------------- refusals
 def test_one_genre_is_refused_in_one_line(tmp_path: Path) -> None:
     write_dance_folder(tmp_path, genres=("BR",), dancers_per_genre=3, views=1, frames=10)

@@ -16,17 +16,22 @@ POSE_DATA = "deepdance.data.pose.PoseDataModule"
 
 
 class PoseDataConfig(Schema, title="PoseDataModule"):
-    """Keypoint sequences under ``root`` (AIST++'s keypoints2d/ or keypoints3d/), one sample per
-    view, windows from the one ``ClipSampler``, split by dancer as ``data=aist`` splits videos."""
+    """Keypoint sequences under ``root`` (AIST++'s keypoints2d/ or keypoints3d/, and normalized_2d/),
+    one sample per view, windows from the one ``ClipSampler``, split by dancer as ``data=aist``
+    splits videos."""
 
     # data.genres names at least this many (a genre model needs two)
     min_genres: ClassVar[int] = 2
 
     target: Literal[POSE_DATA] = Field(POSE_DATA, alias="_target_")
-    # an AIST++ annotation folder (keypoints2d/, keypoints3d/), or extract_poses' out folder
+    # an AIST++ annotation folder (keypoints2d/, keypoints3d/, normalized_2d/), or extract_poses' out folder
     root: str = Field(min_length=1)
     # 2d: keypoints2d/ per view (pixels) | 3d: keypoints3d/ (one view, cm)
     kind: Literal["2d", "3d"] = "2d"
+    # also read root/normalized_2d/<seq>.npy (30 fps, confidence 1): per-coordinate z-scored
+    # coordinates, re-normalised here like every sequence (root-centred, torso-scaled), so only
+    # their x:y aspect may differ from keypoints2d's; false keeps them out (kind=3d never reads them)
+    normalized_2d: bool = True
     # 3d: read keypoints3d_optim (the optimised joints) rather than the raw triangulation
     optim: bool = True
     # e.g. [1, 2] or [c01, c02]: keep only these camera views (2d); null: every view

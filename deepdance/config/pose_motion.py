@@ -40,10 +40,6 @@ class PoseMotionConfig(PoseDataConfig, title="PoseMotionDataModule"):
     # poses a forecaster reads, and poses after them in each training window
     context_frames: int = Field(10, ge=2)
     target_frames: int = Field(1, ge=1)
-    # also read root/normalized_2d/<seq>.npy (30 fps, confidence 1): per-coordinate z-scored
-    # coordinates, re-normalised here like every sequence (root-centred, torso-scaled), so only
-    # their x:y aspect may differ from keypoints2d's; false keeps them out (kind=3d never reads them)
-    normalized_2d: bool = True
     # joints below min_confidence are filled in time from the same joint's valid frames
     # (linear), so a forecaster never reads a joint collapsed onto the root
     min_confidence: float = Field(0.1, ge=0, le=1)

@@ -1,16 +1,16 @@
 """Keypoint sequences as a LightningDataModule: the skeleton models' ``data=aist_pose``.
 
-The sequence table and its split come from the file names (``deepdance.data.pose.sequences``);
-setup reads every file once, keeps each view normalised in memory (AIST++'s 2-D keypoints of
-all 1408 sequences are about 2 GB as float32; a subset of views or genres, less), and the
-datasets cut windows from them (``deepdance.data.pose.windows``).
+The sequence table and its split come from the file names (``deepdance.data.pose.sequences``:
+the keypoint files, and in 2-D the ``normalized_2d/*.npy`` of sequences without one, listed as
+``data=pose_motion`` lists them); setup reads every file once, keeps each view normalised in memory
+(AIST++'s 2-D keypoints of all 1408 sequences are about 2 GB as float32; a subset of views or
+genres, less), and the datasets cut windows from them (``deepdance.data.pose.windows``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,22 +21,12 @@ from torch.utils.data import Dataset
 from deepdance.config.base import parse
 from deepdance.config.pose_data import PoseDataConfig
 from deepdance.data.pose.normalise import NormalisedSequence, feature_size, normalise_sequence
-from deepdance.data.pose.sequences import SPLITS, expand_views, split_table
+from deepdance.data.pose.sequences import SPLITS, expand_views, read_source, split_table
 from deepdance.data.pose.windows import PoseWindowDataset
 from deepdance.data.split_loaders import GenreSplitData
 from deepdance.errors import DeepdanceError
 
 log = logging.getLogger(__name__)
-
-
-def read_views(path: str | Path, kind: str, optim: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-    """One keypoint file as ``points`` (V, N, 17, D) and ``confidence`` (V, N, 17), None in 3-D."""
-    from deepdance.data.aist.annotations.keypoints import load_keypoints2d, load_keypoints3d
-
-    if kind == "3d":
-        return load_keypoints3d(path, optim=optim)[None], None
-    keypoints = load_keypoints2d(path).keypoints
-    return keypoints[..., :2], keypoints[..., 2]
 
 
 def normalise_views(
@@ -96,8 +86,10 @@ class PoseDataModule(GenreSplitData, pl.LightningDataModule):
         config = self.config
         table = split_table(config)
         views, counts = [], []
-        for path in table["path"]:
-            points, confidence = read_views(path, config.kind, config.optim)
+        for row in table.itertuples():
+            # a normalized_2d file: one view, confidence 1 (None); its 30 fps do not matter here, as
+            # the sampler spreads a window's frames over the whole sequence, whatever its rate
+            points, confidence, _, _ = read_source(row, config)
             views.append(normalise_views(points, confidence, config))
             counts.append(len(points))
         manifest = expand_views(table, counts, config.views, config.kind)

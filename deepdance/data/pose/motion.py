@@ -39,24 +39,19 @@ from deepdance.data.pose.normalise import normalise_sequence
 from deepdance.data.pose.sequences import (
     FOLDERS,
     SPLITS,
-    TABLE_COLUMNS,
+    STANDARDISED,
     assign_split,
     expand_views,
-    named_rows,
-    sequence_table,
+    read_source,
+    source_table,
 )
+from deepdance.data.pose.sequences import STANDARDISED_CAMERA as STANDARDISED_CAMERA
 from deepdance.data.silhouette.datamodule import SilhouetteSequences
 from deepdance.data.silhouette.datasets import Segment, SilhouetteWindows
 from deepdance.data.split_loaders import SplitLoaders
 from deepdance.errors import DeepdanceError
 
 log = logging.getLogger(__name__)
-
-STANDARDISED = "normalized_2d"
-# AIST++'s keypoints3d carry no timestamps; its keypoints2d are 60 fps
-AIST_FPS = 60.0
-# the camera of a normalized_2d file's one view (they name none): data.views never selects it
-STANDARDISED_CAMERA = "std"
 
 
 def resample_indices(
@@ -115,23 +110,6 @@ def motion_sequence(
     return np.ascontiguousarray(joints[keep].reshape(len(keep), -1), dtype=np.float32)
 
 
-def read_source(row: Any, config: PoseMotionConfig) -> tuple[np.ndarray, np.ndarray | None, float, Any]:
-    """One table row's file as (points (V, N, J, D), confidence (V, N, J) or None, its fps, timestamps)."""
-    from deepdance.data.aist.annotations import load_keypoints2d, load_keypoints3d, load_standardised_2d
-
-    path = Path(row.path)
-    if row.source == STANDARDISED:
-        standardised = load_standardised_2d(path)
-        return standardised.coords[None], None, standardised.fps, None
-    if row.source == FOLDERS["3d"]:
-        # the same sequence's keypoints2d file, beside this file's folder, gives the rate
-        twin = path.parent.parent / FOLDERS["2d"] / path.name
-        fps = load_keypoints2d(twin).fps() if twin.is_file() else AIST_FPS
-        return load_keypoints3d(path, optim=config.optim)[None], None, fps, None
-    keypoints = load_keypoints2d(path)
-    return keypoints.keypoints[..., :2], keypoints.keypoints[..., 2], keypoints.fps(), keypoints.timestamps
-
-
 def seed_poses(path: str | Path, view: int, settings: PoseMotionConfig) -> np.ndarray:
     """One view of one annotation file (a keypoints2d or, with ``kind=3d``, keypoints3d ``.pkl``, or a
     normalized_2d ``.npy``) as a generator's seed: normalised poses (T, J, D) at ``settings.fps``,
@@ -155,29 +133,7 @@ def seed_poses(path: str | Path, view: int, settings: PoseMotionConfig) -> np.nd
 
 def motion_table(config: PoseMotionConfig) -> pd.DataFrame:
     """One row per file (``source``: its folder), split by ``data.split`` from the names alone."""
-    root = Path(config.root)
-    if not root.is_dir():
-        raise DeepdanceError(f"data.root={root}: no such folder; expected an AIST++ annotation folder")
-    parts = []
-    folder = FOLDERS[config.kind]
-    if any((root / folder).glob("*.pkl")):
-        parts.append(sequence_table(root, config.kind).assign(source=folder))
-    standardised = sorted((root / STANDARDISED).glob("*.npy")) if config.kind == "2d" else []
-    if standardised and config.normalized_2d:
-        rows, _ = named_rows(standardised)
-        table = pd.DataFrame(rows, columns=TABLE_COLUMNS).assign(
-            source=STANDARDISED, camera=STANDARDISED_CAMERA
-        )
-        seen = set(parts[0]["sequence"]) if parts else set()
-        parts.append(table[~table["sequence"].isin(seen)])
-    if not parts or sum(len(part) for part in parts) == 0:
-        extra = f" or {STANDARDISED}/*.npy" if config.kind == "2d" and config.normalized_2d else ""
-        raise DeepdanceError(
-            f"data.root={root}: no {folder}/*.pkl{extra} files with AIST++ names (data.kind={config.kind}); "
-            "expected an AIST++ annotation folder or the out folder of python -m deepdance.extract_poses"
-        )
-    table = pd.concat(parts, ignore_index=True)
-    return assign_split(table, config, min_genres=1)
+    return assign_split(source_table(config.root, config.kind, config.normalized_2d), config, min_genres=1)
 
 
 class PoseMotionDataModule(SplitLoaders, pl.LightningDataModule):

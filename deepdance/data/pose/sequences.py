@@ -5,13 +5,18 @@ A ``keypoints2d/`` file is a whole sequence seen by every camera (``gBR_sBM_cAll
 V views, as AIST++ and the synthetic dancers' export write it) or one camera's video
 (``gBR_sBM_c01_d04_mBR0_ch01.pkl``, V = 1, as ``extract_poses`` writes it). Each view is one
 sample, as each camera's video is one sample of ``data=aist``; all views of a sequence share its
-split. ``keypoints3d/`` files are one sample per sequence.
+split. ``keypoints3d/`` files are one sample per sequence. In 2-D, ``normalized_2d/*.npy`` files
+(AIST++'s z-scored coordinates, one view, 30 fps, confidence 1) are sequences too, unless
+``data.normalized_2d=false``; a sequence with a keypoints2d file is never read twice. Both data
+groups (``data=aist_pose``, ``data=pose_motion``) list them with ``source_table`` and read them
+with ``read_source``.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +37,11 @@ from deepdance.errors import DeepdanceError
 log = logging.getLogger(__name__)
 
 FOLDERS = {"2d": "keypoints2d", "3d": "keypoints3d"}
+STANDARDISED = "normalized_2d"
+# the camera of a normalized_2d file's one view (they name none): data.views never selects it
+STANDARDISED_CAMERA = "std"
+# AIST++'s keypoints3d carry no timestamps; its keypoints2d are 60 fps
+AIST_FPS = 60.0
 SPLITS = ("train", "val", "test")
 # A file of a whole sequence names its camera cAll.
 ALL_VIEWS = "all"
@@ -90,10 +100,55 @@ def sequence_table(root: str | Path, kind: str) -> pd.DataFrame:
     return table
 
 
+def source_table(root: str | Path, kind: str, normalized_2d: bool = True) -> pd.DataFrame:
+    """One row per file (``source``: its folder): the keypoint files of ``kind``, then (2-D, unless
+    ``normalized_2d`` is false) the ``normalized_2d/*.npy`` of sequences without a keypoints2d file."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DeepdanceError(f"data.root={root}: no such folder; expected an AIST++ annotation folder")
+    parts = []
+    folder = FOLDERS[kind]
+    if any((root / folder).glob("*.pkl")):
+        parts.append(sequence_table(root, kind).assign(source=folder))
+    standardised = sorted((root / STANDARDISED).glob("*.npy")) if kind == "2d" else []
+    if standardised and normalized_2d:
+        rows, _ = named_rows(standardised)
+        table = pd.DataFrame(rows, columns=TABLE_COLUMNS).assign(
+            source=STANDARDISED, camera=STANDARDISED_CAMERA
+        )
+        seen = set(parts[0]["sequence"]) if parts else set()
+        parts.append(table[~table["sequence"].isin(seen)])
+    if not parts or sum(len(part) for part in parts) == 0:
+        extra = f" or {STANDARDISED}/*.npy" if kind == "2d" and normalized_2d else ""
+        raise DeepdanceError(
+            f"data.root={root}: no {folder}/*.pkl{extra} files with AIST++ names (data.kind={kind}); "
+            "expected an AIST++ annotation folder or the out folder of python -m deepdance.extract_poses"
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def read_source(row: Any, config: PoseDataConfig) -> tuple[np.ndarray, np.ndarray | None, float, Any]:
+    """One ``source_table`` row's file as (points (V, N, J, D), confidence (V, N, J) or None, its fps,
+    timestamps or None): a normalized_2d file is one view of confidence 1 (None) at 30 fps."""
+    from deepdance.data.aist.annotations import load_keypoints2d, load_keypoints3d, load_standardised_2d
+
+    path = Path(row.path)
+    if row.source == STANDARDISED:
+        standardised = load_standardised_2d(path)
+        return standardised.coords[None], None, standardised.fps, None
+    if row.source == FOLDERS["3d"]:
+        # the same sequence's keypoints2d file, beside this file's folder, gives the rate
+        twin = path.parent.parent / FOLDERS["2d"] / path.name
+        fps = load_keypoints2d(twin).fps() if twin.is_file() else AIST_FPS
+        return load_keypoints3d(path, optim=config.optim)[None], None, fps, None
+    keypoints = load_keypoints2d(path)
+    return keypoints.keypoints[..., :2], keypoints.keypoints[..., 2], keypoints.fps(), keypoints.timestamps
+
+
 def split_table(config: PoseDataConfig) -> pd.DataFrame:
-    """The sequence table of ``config.root``, filtered to ``data.genres`` and split by ``data.split``,
+    """The source table of ``config.root``, filtered to ``data.genres`` and split by ``data.split``,
     from the file names alone: an empty split or a single genre stops here, before any file is read."""
-    return assign_split(sequence_table(config.root, config.kind), config)
+    return assign_split(source_table(config.root, config.kind, config.normalized_2d), config)
 
 
 def assign_split(table: pd.DataFrame, config: PoseDataConfig, min_genres: int = 2) -> pd.DataFrame:
