@@ -70,6 +70,10 @@ class PoseDataConfig(Schema, title="PoseDataModule"):
     # the synthetic dancers' settings (deepdance.data.synthetic.SyntheticConfig): their annotations
     # are exported into root on first use; null: read root as it is
     synthetic: Any = None
+    # genre: training windows drawn with replacement, every genre equally often (as many per epoch as
+    # before; val/test unchanged), for folders where one genre holds most views (the shared sample:
+    # 9 views of break against 1 of each other genre, on which a plain shuffle learns break only)
+    balance: Literal["none", "genre"] = "none"
     batch_size: int = Field(16, ge=1)
     num_workers: int = Field(0, ge=0)
     pin_memory: bool | None = None

@@ -10,7 +10,7 @@ import functools
 from torch.utils.data import DataLoader, Dataset
 
 from deepdance.data.aist.names import GENRES
-from deepdance.data.resumable import ResumableTrainOrder
+from deepdance.data.resumable import ResumableSampler, ResumableTrainOrder
 from deepdance.data.video.bad_videos import collate_skipping_bad
 from deepdance.data.video.clip_sampling import ClipSampler
 
@@ -28,6 +28,21 @@ class SplitLoaders(ResumableTrainOrder):
             return bool(self.config.pin_memory)
         trainer = getattr(self, "trainer", None)
         return trainer is not None and trainer.strategy.root_device.type == "cuda"
+
+    def train_genres(self) -> list[int]:
+        """The genre label of every training window, in the train dataset's order (for
+        ``data.balance=genre``); a datamodule whose data has a ``balance`` setting says how."""
+        raise NotImplementedError(f"{type(self).__name__} does not list its training windows' genres")
+
+    def train_sampler(self, dataset: Dataset) -> ResumableSampler:
+        """The resumable training order; with ``data.balance=genre``, drawn by genre weight."""
+        sampler = super().train_sampler(dataset)
+        if getattr(self.config, "balance", "none") != "genre":
+            return sampler
+        # here: deepdance.data.pose's package imports its datamodule, which imports this module
+        from deepdance.data.pose.balance import GenreBalancedSampler
+
+        return GenreBalancedSampler.like(sampler, self.train_genres())
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         # here: deepdance.data.genre's package imports its datamodule, which imports this module

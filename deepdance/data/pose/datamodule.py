@@ -77,6 +77,10 @@ class PoseDataModule(GenreSplitData, pl.LightningDataModule):
         """Features per frame: what the skeleton model's ``in_features`` must be."""
         return feature_size(3 if self.config.kind == "3d" else 2, self.config.velocities)
 
+    def train_genres(self) -> list[int]:
+        """One training window per view: its label (``data.balance=genre``)."""
+        return [int(label) for label in self.datasets["train"].manifest["label"]]
+
     def prepare_data(self) -> None:
         ensure_annotations(self.config)
 

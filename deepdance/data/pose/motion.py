@@ -159,6 +159,11 @@ class PoseMotionDataModule(SplitLoaders, pl.LightningDataModule):
         """What a model trained on these poses must agree with (``PoseLSTMConfig`` stores the same)."""
         return {"kind": self.config.kind, "fps": float(self.config.fps), "normalise": self.config.normalise}
 
+    def train_genres(self) -> list[int]:
+        """The genre of each training window's view (``data.balance=genre``)."""
+        windows = self.datasets["train"]
+        return [windows.labels[video] for video, _ in windows.items]
+
     def prepare_data(self) -> None:
         """The synthetic dancers' annotations are exported on first use (``data.root=null``)."""
         if self.config.root is None:
