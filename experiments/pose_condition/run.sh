@@ -38,10 +38,20 @@ declare -A DATA=(
     [real]="data.root=$ROOT data.split=sequence"
     [synthetic]="data.root=null data.synthetic_root=$SYNTHETIC_ROOT ${SYNTHETIC[*]}"
 )
+# the real sample holds ~45 training views of break dance to one of each other genre: genre-balanced
+# windows, or the recognizer learns the majority class alone
 declare -A RECOGNIZER_DATA=(
-    [real]="data.root=$ROOT data.split=sequence"
+    [real]="data=aist_pose data.root=$ROOT data.split=sequence data.genres=[BR,HO,KR,MH] data.balance=genre"
     [synthetic]="data=synthetic_pose data.root=$SYNTHETIC_ROOT ${SYNTHETIC[*]}"
 )
+
+# The real unconditioned model is experiments/pose_dance's final run of the same seed (same recipe,
+# data and epochs), when its run directory is at hand (POSE_DANCE_OUT); else it is trained here.
+POSE_DANCE_OUT=${POSE_DANCE_OUT:-logs/studies/pose_dance}
+uncond_summary() {
+    local shared="$POSE_DANCE_OUT/runs/$RECIPE/seed$2/summary.json"
+    if [[ $1 == real && -f $shared ]]; then echo "$shared"; else echo "$OUT/runs/$1-unconditioned/seed$2/summary.json"; fi
+}
 
 # one PART NAME SEED: NAME is recognizer, conditioned or unconditioned
 one() {
@@ -50,7 +60,9 @@ one() {
     case $name in
     recognizer) study_run "$OUT" "$part-recognizer" "$seed" experiment=pose_gru ${RECOGNIZER_DATA[$part]} ;;
     conditioned) study_run "$OUT" "$part-conditioned" "$seed" "${GENERATOR[@]}" ${DATA[$part]} model.condition=genre ;;
-    unconditioned) study_run "$OUT" "$part-unconditioned" "$seed" "${GENERATOR[@]}" ${DATA[$part]} ;;
+    unconditioned)
+        [[ -f $(uncond_summary "$part" "$seed") ]] \
+            || study_run "$OUT" "$part-unconditioned" "$seed" "${GENERATOR[@]}" ${DATA[$part]} ;;
     *) echo "unknown run $name; known: recognizer, conditioned, unconditioned"; exit 2 ;;
     esac
 }
@@ -63,7 +75,7 @@ score() {
         echo "=== score $part seed=$seed"
         $PY -m deepdance.score_generation "seed=$seed" split=test "noise=$NOISE" \
             "lstm_ckpt=$(best_ckpt "$OUT/runs/$part-conditioned/seed$seed/summary.json")" \
-            "uncond_ckpt=$(best_ckpt "$OUT/runs/$part-unconditioned/seed$seed/summary.json")" \
+            "uncond_ckpt=$(best_ckpt "$(uncond_summary "$part" "$seed")")" \
             "recognizer_ckpt=$(best_ckpt "$OUT/runs/$part-recognizer/seed$seed/summary.json")" \
             "hydra.run.dir=$run_dir" >"$OUT/score-$part-seed$seed.log" 2>&1 \
             || { echo "failed: see $OUT/score-$part-seed$seed.log"; tail -3 "$OUT/score-$part-seed$seed.log"; exit 1; }
