@@ -39,13 +39,15 @@ train() {
     # shellcheck disable=SC2086  # the recipe's overrides, one word each
     study_run "$OUT" "$1" "$2" "${TRAIN[@]}" ${RECIPES[$1]}
 }
-# score NAME SEED SPLIT NOISE: score_generation of a finished run into results/<split>/NAME-noiseN
+# score NAME SEED SPLIT NOISE [override ...]: score_generation of a finished run into
+# results/<split>/NAME-noiseN
 score() {
     local name=$1 seed=$2 split=$3 noise=$4
+    shift 4
     local tag="$name-noise$noise" run_dir="$OUT/score/$3/$name-noise$noise/seed$seed"
     if [[ ! -f "$run_dir/summary.json" ]]; then
         echo "=== score $split $tag seed=$seed"
-        $PY -m deepdance.score_generation "seed=$seed" "split=$split" "noise=$noise" \
+        $PY -m deepdance.score_generation "seed=$seed" "split=$split" "noise=$noise" "$@" \
             "lstm_ckpt=$(best_ckpt "$OUT/runs/$name/seed$seed/summary.json")" "hydra.run.dir=$run_dir" \
             >"$OUT/score-$split-$tag-seed$seed.log" 2>&1 \
             || { echo "failed: see $OUT/score-$split-$tag-seed$seed.log"; tail -3 "$OUT/score-$split-$tag-seed$seed.log"; exit 1; }
@@ -69,7 +71,8 @@ final() {
     [[ -n "$name" ]] || { echo "no selection in $STUDY_DIR/report/select.txt: run select first"; exit 2; }
     for seed in $SEEDS; do
         train "$name" "$seed"
-        score "$name" "$seed" test "$noise"
+        # every test window a seed (rollouts caps them; 32 at selection): steadier Fréchet estimates
+        score "$name" "$seed" test "$noise" rollouts=96
     done
     local metrics="" m
     for m in liveliness_ratio fid_k fid_g div_k div_g foot_skating novelty; do metrics+="gen/$m,"; done
@@ -77,9 +80,9 @@ final() {
         --inputs lstm_ckpt --baselines _repeat,_ridge,_retrieval \
         --metrics "${metrics}gen/fid_k_floor,gen/fid_g_floor,gen/liveliness_real,gen/div_k_real,gen/div_g_real" \
         --lower-is-better gen/fid_k,gen/fid_g,gen/foot_skating \
-        --pair "split=test noise=$noise repeat" "split=test noise=$noise" \
-        --pair "split=test noise=$noise ridge" "split=test noise=$noise" \
-        --pair "split=test noise=$noise retrieval" "split=test noise=$noise"
+        --pair "split=test noise=$noise rollouts=96 repeat" "split=test noise=$noise rollouts=96" \
+        --pair "split=test noise=$noise rollouts=96 ridge" "split=test noise=$noise rollouts=96" \
+        --pair "split=test noise=$noise rollouts=96 retrieval" "split=test noise=$noise rollouts=96"
 }
 
 # The README's picture (docs/images/generated_dances.png): seed 1's final model, the chosen noise,
