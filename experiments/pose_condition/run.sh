@@ -73,7 +73,7 @@ score() {
     for name in recognizer conditioned unconditioned; do one "$part" "$name" "$seed"; done
     if [[ ! -f "$run_dir/summary.json" ]]; then
         echo "=== score $part seed=$seed"
-        $PY -m deepdance.score_generation "seed=$seed" split=test "noise=$NOISE" \
+        $PY -m deepdance.score_generation "seed=$seed" split=test "noise=$NOISE" rollouts=96 \
             "lstm_ckpt=$(best_ckpt "$OUT/runs/$part-conditioned/seed$seed/summary.json")" \
             "uncond_ckpt=$(best_ckpt "$(uncond_summary "$part" "$seed")")" \
             "recognizer_ckpt=$(best_ckpt "$OUT/runs/$part-recognizer/seed$seed/summary.json")" \
@@ -92,7 +92,7 @@ report() {
         [[ -d "$STUDY_DIR/results/$part" ]] || continue
         $PY -m deepdance.report "$STUDY_DIR/results/$part" --out "$STUDY_DIR/report/$part" \
             --inputs lstm_ckpt,uncond_ckpt,recognizer_ckpt --baselines _uncond --metrics "$metrics" \
-            --pair "split=test noise=$NOISE uncond" "split=test noise=$NOISE"
+            --pair "split=test noise=$NOISE rollouts=96 uncond" "split=test noise=$NOISE rollouts=96"
         $PY -m deepdance.report "$STUDY_DIR/results/$part-recognizer" --out "$STUDY_DIR/report/$part-recognizer" \
             --metrics test/acc,val/acc
     done
