@@ -44,7 +44,7 @@ train() {
 score() {
     local name=$1 seed=$2 split=$3 noise=$4
     shift 4
-    local tag="$name-noise$noise" run_dir="$OUT/score/$3/$name-noise$noise/seed$seed"
+    local tag="$name-noise$noise" run_dir="$OUT/score/$split/$name-noise$noise/seed$seed"
     if [[ ! -f "$run_dir/summary.json" ]]; then
         echo "=== score $split $tag seed=$seed"
         $PY -m deepdance.score_generation "seed=$seed" "split=$split" "noise=$noise" "$@" \
