@@ -92,7 +92,7 @@ report() {
         [[ -d "$STUDY_DIR/results/$part" ]] || continue
         $PY -m deepdance.report "$STUDY_DIR/results/$part" --out "$STUDY_DIR/report/$part" \
             --inputs lstm_ckpt,uncond_ckpt,recognizer_ckpt --baselines _uncond --metrics "$metrics" \
-            --pair "split=test noise=$NOISE rollouts=96 uncond" "split=test noise=$NOISE rollouts=96"
+            --pair "(defaults) uncond" "(defaults)"
         $PY -m deepdance.report "$STUDY_DIR/results/$part-recognizer" --out "$STUDY_DIR/report/$part-recognizer" \
             --metrics test/acc,val/acc
     done

@@ -80,9 +80,8 @@ final() {
         --inputs lstm_ckpt --baselines _repeat,_ridge,_retrieval \
         --metrics "${metrics}gen/fid_k_floor,gen/fid_g_floor,gen/liveliness_real,gen/div_k_real,gen/div_g_real" \
         --lower-is-better gen/fid_k,gen/fid_g,gen/foot_skating \
-        --pair "split=test noise=$noise rollouts=96 repeat" "split=test noise=$noise rollouts=96" \
-        --pair "split=test noise=$noise rollouts=96 ridge" "split=test noise=$noise rollouts=96" \
-        --pair "split=test noise=$noise rollouts=96 retrieval" "split=test noise=$noise rollouts=96"
+        --pair "(defaults) repeat" "(defaults)" --pair "(defaults) ridge" "(defaults)" \
+        --pair "(defaults) retrieval" "(defaults)"
 }
 
 # The README's picture (docs/images/generated_dances.png): seed 1's final model, the chosen noise,
