@@ -44,7 +44,7 @@ one() {
     # shellcheck disable=SC2086  # the data's overrides, one word each
     default)
         study_run "$OUT" "$data-default" "$seed" experiment=deep_dance ${DATA[$data]} \
-            "stages.ae.overrides=[trainer.max_epochs=$AE_EPOCHS]" ;;
+            "stages.ae.overrides=[\"trainer.max_epochs=$AE_EPOCHS\"]" ;;
     aclstm)
         one "$data" default "$seed"
         local ae
