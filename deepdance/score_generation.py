@@ -20,6 +20,7 @@ seeds steered to another genre). Methods '' (the generator), ``_repeat``, ``_rid
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import hydra
@@ -67,20 +68,28 @@ def score(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
             device=str(cfg.device),
         )
     metrics = scorer.score()
+    shown = ("gen/fdd", "gen/liveliness_ratio")
+    path = summarise(cfg, metrics, shown, split=settings.split, steps=settings.steps)
+    return metrics, {"scorer": scorer, "summary": path}
+
+
+def summarise(cfg: DictConfig, metrics: dict[str, Any], shown: tuple[str, ...], **settings: Any) -> Path:
+    """summary.json with the checkpoints read and the settings, and the headline keys printed."""
+    recognizer = cfg.get("recognizer_ckpt")
     path = write_summary(
         cfg.paths.output_dir,
         metrics,
         lstm_ckpt=str(cfg.lstm_ckpt),
-        recognizer_ckpt=str(cfg.recognizer_ckpt),
+        recognizer_ckpt=str(recognizer) if recognizer is not None else None,
         uncond_ckpt=cfg.get("uncond_ckpt"),
-        seed=settings.seed,
-        split=settings.split,
-        steps=settings.steps,
+        data_root=cfg.get("data_root"),
+        seed=int(cfg.seed),
+        **settings,
     )
     log.info("wrote %s: %d generation metrics", path, len(metrics))
-    for key in sorted(k for k in metrics if k.startswith("gen/fdd") or k.startswith("gen/liveliness_ratio")):
+    for key in sorted(k for k in metrics if k.startswith(shown)):
         print(f"{key}: {metrics[key]:.4g}")
-    return metrics, {"scorer": scorer, "summary": path}
+    return path
 
 
 def score_poses(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -104,22 +113,8 @@ def score_poses(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
         device=str(cfg.device),
     )
     metrics = scorer.score()
-    path = write_summary(
-        cfg.paths.output_dir,
-        metrics,
-        lstm_ckpt=str(cfg.lstm_ckpt),
-        recognizer_ckpt=str(recognizer) if recognizer is not None else None,
-        uncond_ckpt=cfg.get("uncond_ckpt"),
-        data_root=cfg.get("data_root"),
-        seed=settings.seed,
-        split=settings.split,
-        steps=scorer.steps,
-        noise=settings.noise,
-    )
-    log.info("wrote %s: %d generation metrics", path, len(metrics))
     shown = ("gen/fid_k", "gen/fid_g", "gen/liveliness_ratio", "gen/fdd")
-    for key in sorted(k for k in metrics if k.startswith(shown)):
-        print(f"{key}: {metrics[key]:.4g}")
+    path = summarise(cfg, metrics, shown, split=settings.split, steps=scorer.steps, noise=settings.noise)
     return metrics, {"scorer": scorer, "summary": path}
 
 

@@ -225,7 +225,7 @@ def test_scorer_refuses_what_it_cannot_grade_in_one_line(
         (["recognizer_fps=6", "steps=20"], "steps=20: expected an integer >= 30"),
         (["recognizer_fps=6", "steps=40"], "steps=40: no test segment holds 40 frames"),
         (["recognizer_fps=6", "genres=[WA]"], "genre=WA is not a genre this checkpoint learned"),
-        (["recognizer_fps=6", f"uncond_ckpt={_best(conditioned)}"], "uncond_ckpt: a genre-conditioned LSTM"),
+        (["recognizer_fps=6", f"uncond_ckpt={_best(conditioned)}"], "uncond_ckpt: a genre-conditioned"),
     ]
     for extra, expected in cases:
         cfg = compose_config("score_generation", [*base, *extra, f"hydra.run.dir={tmp_path / 'refused'}"])

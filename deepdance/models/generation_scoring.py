@@ -89,6 +89,20 @@ class Seeds:
     latents: dict[int, torch.Tensor]
 
 
+def check_unconditioned(module: Any, unconditioned: Any, differs: str) -> Any:
+    """``uncond_ckpt``'s model in eval mode (None stays None), refused in one line unless it is
+    unconditioned and reads what ``module`` reads (``differs`` says how, when it does not)."""
+    if unconditioned is None:
+        return None
+    if unconditioned.genre_condition is not None:
+        raise DeepdanceError(
+            "uncond_ckpt: a genre-conditioned generator; give one trained with model.condition=null"
+        )
+    if dict(unconditioned.hparams.preprocessing) != dict(module.hparams.preprocessing):
+        raise DeepdanceError(f"uncond_ckpt: {differs}; train both on the same data settings")
+    return unconditioned.eval()
+
+
 class GenerationScorer:
     """Roll out ``module`` (a ``LatentLSTMModule``) and its baselines from the same seeds, and
     score every method's clips with ``recognizer`` against real clips of ``sequences``."""
@@ -107,17 +121,9 @@ class GenerationScorer:
         self.settings = settings
         self.look_back = int(module.hparams.look_back)
         self.conditioned = module.genre_condition is not None
-        if unconditioned is not None:
-            if unconditioned.genre_condition is not None:
-                raise DeepdanceError(
-                    "uncond_ckpt: a genre-conditioned LSTM; give one trained with model.condition=null"
-                )
-            if dict(unconditioned.hparams.preprocessing) != dict(module.hparams.preprocessing):
-                raise DeepdanceError(
-                    "uncond_ckpt: its frames are preprocessed unlike lstm_ckpt's (data.fps, size, "
-                    "threshold); train both LSTMs on the same data settings"
-                )
-        self.unconditioned = unconditioned.eval() if unconditioned is not None else None
+        self.unconditioned = check_unconditioned(
+            module, unconditioned, "its frames differ from lstm_ckpt's (data.fps, size, threshold)"
+        )
         self.genres = self._requested_genres()
         # the held-out split must hold a whole rollout: refused now, not after the rollouts
         self._windows(settings.split, 1)

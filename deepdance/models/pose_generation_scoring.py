@@ -44,6 +44,7 @@ from deepdance.data.pose.scored import PoseSet, read_sequences
 from deepdance.errors import DeepdanceError
 from deepdance.metrics.motion import cut_windows, score_motion
 from deepdance.models.generation_metrics import frechet_distance, genre_accuracy
+from deepdance.models.generation_scoring import check_unconditioned
 from deepdance.models.pose_steering import PoseSteering
 from deepdance.models.rollout_evaluator import forecasters
 from deepdance.pose.skeleton import NUM_JOINTS
@@ -110,7 +111,9 @@ class PoseGenerationScorer:
         self.fps = float(module.config.fps)
         self.steps = scored_steps(settings.steps, self.fps)
         self.settings, self.recognizer = settings, recognizer
-        self.unconditioned = check_unconditioned(module, unconditioned)
+        self.unconditioned = check_unconditioned(
+            module, unconditioned, "its poses differ from lstm_ckpt's (data.kind, fps, normalise)"
+        )
         self.scored = keep_learned(module, scored)
         self.look_back = max(m.hparams.look_back for m in (module, unconditioned) if m is not None)
         # gen_random/* and gen_cross/*: a conditioned model graded by a recognizer (genres checked here)
@@ -278,24 +281,6 @@ class PoseGenerationScorer:
             if requested is not None:
                 summary[f"gen/genre_acc{suffix}"] = genre_accuracy(logits, requested)
         return summary
-
-
-def check_unconditioned(
-    module: PoseLSTMModule, unconditioned: PoseLSTMModule | None
-) -> PoseLSTMModule | None:
-    """``uncond_ckpt``'s generator, refused in one line unless unconditioned and on the same poses."""
-    if unconditioned is None:
-        return None
-    if unconditioned.genre_condition is not None:
-        raise DeepdanceError(
-            "uncond_ckpt: a genre-conditioned generator; give one trained with model.condition=null"
-        )
-    if dict(unconditioned.hparams.preprocessing) != dict(module.hparams.preprocessing):
-        raise DeepdanceError(
-            "uncond_ckpt: its poses differ from lstm_ckpt's (data.kind, fps, normalise); train both "
-            "generators on the same data settings"
-        )
-    return unconditioned.eval()
 
 
 def keep_learned(module: PoseLSTMModule, scored: PoseSet) -> PoseSet:
