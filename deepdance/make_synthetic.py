@@ -25,8 +25,8 @@ from deepdance.data.synthetic.dataset import SyntheticConfig, ensure_synthetic_d
 from deepdance.errors import DeepdanceError
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Console entry point: write a synthetic dance data set whose labels are known by construction."""
+def parse_args(argv: list[str] | None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+    """The parser (its ``exit`` prints a refusal) and the arguments, ``--size`` filled in."""
     defaults = SyntheticConfig()
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
@@ -77,42 +77,62 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.size is None:
         args.size = 256 if args.rgb else defaults.size
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return parser, args
+
+
+def synthetic_config(args: argparse.Namespace) -> SyntheticConfig:
+    """The data set's settings from the arguments (a bad value raises ``DeepdanceError``)."""
+    return SyntheticConfig(
+        seed=args.seed,
+        dancers_per_genre=args.dancers_per_genre,
+        cameras=args.cameras,
+        musics=args.musics,
+        seconds=args.seconds,
+        fps=args.fps,
+        size=args.size,
+        silhouette=args.silhouette,
+        dancer_tempo=args.dancer_tempo,
+        width=args.width,
+    )
+
+
+def write_annotations(args: argparse.Namespace, config: SyntheticConfig) -> None:
+    """``--annotations``: the dancers' AIST++ annotation files instead of videos."""
+    from deepdance.data.synthetic.annotations import ensure_synthetic_annotations, sequences
+
+    root = ensure_synthetic_annotations(args.root, config)
+    print(f"annotations of {len(sequences(config))} sequences in {root}")
+
+
+def write_rgb(args: argparse.Namespace, config: SyntheticConfig) -> None:
+    """``--rgb``: RGB renders with their ground truth, one folder per background kind."""
+    from deepdance.data.synthetic.rgb import BACKGROUNDS, write_rgb_videos
+
+    kinds = tuple(args.backgrounds or BACKGROUNDS)
+    paths = write_rgb_videos(args.root, config, kinds, workers=args.workers or 1)
+    print(f"{len(paths)} RGB videos with ground truth ({', '.join(kinds)}) in {args.root}")
+
+
+def write_videos(args: argparse.Namespace, config: SyntheticConfig) -> None:
+    """The default: the AIST++-named mp4 files and ``synthetic.json``, timed."""
     start = time.perf_counter()
-    try:
-        config = SyntheticConfig(
-            seed=args.seed,
-            dancers_per_genre=args.dancers_per_genre,
-            cameras=args.cameras,
-            musics=args.musics,
-            seconds=args.seconds,
-            fps=args.fps,
-            size=args.size,
-            silhouette=args.silhouette,
-            dancer_tempo=args.dancer_tempo,
-            width=args.width,
-        )
-        if args.annotations:
-            from deepdance.data.synthetic.annotations import ensure_synthetic_annotations, sequences
-
-            root = ensure_synthetic_annotations(args.root, config)
-            print(f"annotations of {len(sequences(config))} sequences in {root}")
-            return
-        if args.rgb:
-            from deepdance.data.synthetic.rgb import BACKGROUNDS, write_rgb_videos
-
-            kinds = tuple(args.backgrounds or BACKGROUNDS)
-            paths = write_rgb_videos(args.root, config, kinds, workers=args.workers or 1)
-            print(f"{len(paths)} RGB videos with ground truth ({', '.join(kinds)}) in {args.root}")
-            return
-        root = ensure_synthetic_dataset(args.root, config, args.workers)
-    except DeepdanceError as err:
-        parser.exit(2, f"error: {err}\n")
+    root = ensure_synthetic_dataset(args.root, config, args.workers)
     n = len(video_jobs(config))
     print(
         f"{n} videos ({config.num_frames} frames of {config.frame_width}x{config.size} at {config.fps} fps) "
         f"in {root} after {time.perf_counter() - start:.1f} s"
     )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: write a synthetic dance data set whose labels are known by construction."""
+    parser, args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    write = write_annotations if args.annotations else write_rgb if args.rgb else write_videos
+    try:
+        write(args, synthetic_config(args))
+    except DeepdanceError as err:
+        parser.exit(2, f"error: {err}\n")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
@@ -15,13 +15,18 @@ from omegaconf.errors import OmegaConfBaseException
 from pydantic import BaseModel
 
 from deepdance.config import commands, model, pose_model, pose_motion
-from deepdance.config.base import parse, plain
+from deepdance.config.base import parse
 from deepdance.config.data import GENRE_DATA, SILHOUETTE_DATA, GenreDataConfig, SilhouetteDataConfig
 from deepdance.config.pose_data import POSE_DATA, PoseDataConfig
+from deepdance.config.startup import check_family, existing, schema_of, top
 from deepdance.config.trainer import TrainerConfig
+
+# handed on, so that every entry point finds its check here
+from deepdance.config.validate_pose import validate_extract_poses as validate_extract_poses
+from deepdance.config.validate_pose import validate_score_generation as validate_score_generation
+from deepdance.config.validate_pose import validate_score_poses as validate_score_poses
 from deepdance.errors import DeepdanceError
 
-S = TypeVar("S", bound=BaseModel)
 DATA = {
     GENRE_DATA: GenreDataConfig,
     SILHOUETTE_DATA: SilhouetteDataConfig,
@@ -35,51 +40,7 @@ MODELS = {
     pose_model.POSE_CLASSIFIER: pose_model.PoseClassifierConfig,
     pose_motion.POSE_LSTM: pose_motion.PoseLSTMConfig,
 }
-KINDS = {"dir": ("folder", "no such folder"), "file": ("file", "no such file")}
 AE_HINT = "the best checkpoint of experiment=deep_dance_ae"
-
-
-def top(schema: type[S], cfg: DictConfig) -> S:
-    """The command's own top-level keys, each resolved alone (a ``???`` one is left out)."""
-    keys = [key for key in schema.model_fields if key in cfg]
-    try:
-        return parse(schema, {key: plain(cfg[key], key) for key in keys})
-    except OmegaConfBaseException as err:
-        raise DeepdanceError(
-            f"cannot read the command's settings ({' '.join(str(err).split())[:200]})"
-        ) from None
-
-
-def existing(value: str | None, key: str, kind: str = "any", hint: str = "") -> Path:
-    """A path that exists: ``kind`` file, dir or any."""
-    noun, missing = KINDS.get(kind, ("file or folder", "no such file or folder"))
-    hint, path = f"; {hint}" if hint else "", Path(value or "").expanduser()
-    if not value:
-        raise DeepdanceError(f"{key}={value}: expected a path to an existing {noun}{hint}")
-    if not (path.is_file() if kind == "file" else path.is_dir() if kind == "dir" else path.exists()):
-        missing = "a file, not a folder" if kind == "dir" and path.is_file() else missing
-        raise DeepdanceError(f"{key}={value}: {missing}{hint}")
-    return path
-
-
-def check_family(path: Path, command: str, key: str = "ckpt_path") -> dict[str, Any]:
-    """The checkpoint's metadata; one line when ``command`` does not take its model family."""
-    from deepdance.models.registry import require_family
-    from deepdance.utils.checkpoints import read_deepdance_metadata
-
-    metadata = read_deepdance_metadata(path, setting=key)
-    require_family(metadata, command, path, key)
-    return metadata
-
-
-def schema_of(node: Any, group: str, schemas: dict[str, type[S]]) -> type[S]:
-    """The schema of the class the group's ``_target_`` names (an old path read as today's)."""
-    from deepdance.utils.legacy_targets import current_target
-
-    target = current_target(str(node.get("_target_")))
-    if target not in schemas:
-        raise DeepdanceError(f"{group}._target_={target!r}: expected one of {', '.join(schemas)}")
-    return schemas[target]
 
 
 def check_data(node: Any) -> GenreDataConfig | SilhouetteDataConfig | PoseDataConfig:
@@ -296,92 +257,11 @@ def validate_generate(cfg: DictConfig) -> dict[str, Any]:
     return check_family(path, "generate")
 
 
-def validate_score_generation(cfg: DictConfig) -> dict[str, Any]:
-    """``python -m deepdance.score_generation``: a latent LSTM and a silhouette genre recognizer,
-    or a pose-space generator (and optionally a skeleton genre recognizer); the generator's metadata."""
-    from deepdance.models.registry import GENRE_CLASSIFIER, POSE_CLASSIFIER, POSE_LSTM, require_family
-
-    command = top(commands.ScoreGenerationCommand, cfg)
-    lstm = existing(command.lstm_ckpt, "lstm_ckpt", "file", "the latent LSTM's or pose generator's best_ckpt")
-    metadata = check_family(lstm, "score_generation", "lstm_ckpt")
-    pose = require_family(metadata, "score_generation", lstm, "lstm_ckpt") is POSE_LSTM
-    if command.recognizer_ckpt is None and not pose:
-        raise DeepdanceError(
-            "recognizer_ckpt is required for a latent LSTM: its dances are graded by a silhouette "
-            "genre recognizer (experiment=silhouette_genre)"
-        )
-    if command.recognizer_ckpt is not None:
-        recognizer = existing(
-            command.recognizer_ckpt, "recognizer_ckpt", "file", "a genre recognizer's best_ckpt"
-        )
-        stored = check_family(recognizer, "recognizer_ckpt", "recognizer_ckpt")
-        found = require_family(stored, "recognizer_ckpt", recognizer, "recognizer_ckpt")
-        wanted, generator = (POSE_CLASSIFIER, "pose") if pose else (GENRE_CLASSIFIER, "latent LSTM")
-        if found is not wanted:
-            raise DeepdanceError(
-                f"recognizer_ckpt={command.recognizer_ckpt}: a {found.short}; a {generator} "
-                f"generator's dances are graded by a {wanted.short} ({wanted.hint})"
-            )
-    if not pose:
-        check_silhouette_scoring(command)
-    if command.data_root is not None:
-        existing(command.data_root, "data_root")
-    if command.uncond_ckpt is not None:
-        uncond = check_family(
-            existing(command.uncond_ckpt, "uncond_ckpt", "file"), "score_generation", "uncond_ckpt"
-        )
-        if (require_family(uncond, "score_generation", command.uncond_ckpt) is POSE_LSTM) != pose:
-            raise DeepdanceError(
-                f"uncond_ckpt={command.uncond_ckpt}: not the same kind of generator as lstm_ckpt "
-                "(a latent LSTM and a pose-space generator are not compared)"
-            )
-    return metadata
-
-
-def check_silhouette_scoring(command: commands.ScoreGenerationCommand) -> None:
-    """The settings a latent LSTM's scorer takes (split=all and noise are the pose generator's)."""
-    if command.steps is not None and command.steps < commands.MIN_SCORED_STEPS:
-        raise DeepdanceError(f"steps={command.steps}: expected an integer >= {commands.MIN_SCORED_STEPS}")
-    if command.split == "all":
-        raise DeepdanceError("split=all: a latent LSTM is scored on a held-out split; expected val or test")
-    if command.noise:
-        raise DeepdanceError(f"noise={command.noise:g}: a pose generator's setting; a latent LSTM takes none")
-
-
 def validate_scan(cfg: DictConfig) -> None:
     """``python -m deepdance.scan``: an existing folder (or file) of videos."""
     existing(OmegaConf.select(cfg, "data.root"), "data.root", hint="data.root=<the folder of videos to scan>")
     parse(schema_of(cfg.data, "data", DATA), cfg.data, "data")
     top(commands.ScanCommand, cfg)
-
-
-def validate_extract_poses(cfg: DictConfig) -> tuple[commands.ExtractPosesCommand, Any, list[Path]]:
-    """``python -m deepdance.extract_poses``: the ``pose`` node, the videos (listed, none opened),
-    and an ``out`` and pose store that are not the videos' folder; returns the command, its
-    ``PoseConfig`` and the videos."""
-    from deepdance.pose.validate import check_extract_poses
-
-    return check_extract_poses(top(commands.ExtractPosesCommand, cfg), cfg.get("pose"))
-
-
-def validate_score_poses(cfg: DictConfig) -> tuple[commands.ScorePosesCommand, Any, dict[str, list[Path]]]:
-    """``python -m deepdance.score_poses``: the ``pose`` node (a backend it has) and the renders
-    under ``rgb_root``, each with its truth (listed, none opened); the command, its ``PoseConfig``
-    and the videos by background."""
-    from deepdance.config.pose import PoseConfig
-    from deepdance.pose.backends import check_backend
-    from deepdance.pose.scoring import find_renders
-
-    command = top(commands.ScorePosesCommand, cfg)
-    pose = cfg.get("pose")
-    config = parse(PoseConfig, pose if pose is not None else {}, "pose")
-    check_backend(config.backend)
-    hint = "python -m deepdance.make_synthetic --rgb writes one"
-    root = existing(command.rgb_root, "rgb_root", "dir", hint)
-    videos = find_renders(root, command.backgrounds)
-    if command.max_videos is not None:
-        videos = {kind: paths[: command.max_videos] for kind, paths in videos.items()}
-    return command, config, videos
 
 
 def validate_silhouettes(cfg: DictConfig) -> tuple[list[Path], Any]:

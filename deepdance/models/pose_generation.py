@@ -216,24 +216,57 @@ def with_bar(frames: np.ndarray, first_generated: int) -> np.ndarray:
     return frames
 
 
-def generate_poses(cfg: DictConfig, model: PoseLSTMModule, metadata: dict[str, Any]) -> tuple[dict, dict]:
-    """Seed, roll out, draw and write both videos; refusals come before anything is written."""
-    from deepdance.data.video.writer import write_mp4
-    from deepdance.utils.cache_io import atomic_write_bytes
-    from deepdance.utils.media import gif_bytes
-    from deepdance.utils.run_info import write_run_info
-
+def refuse_early(cfg: DictConfig, model: PoseLSTMModule) -> tuple[Path, Path]:
+    """The two videos' paths, after every refusal that needs no seed: a genre sheet, a genre the
+    checkpoint cannot dance, an output already there."""
     if cfg.get("grid"):
         raise DeepdanceError(
             "grid=true is the latent LSTM's genre sheet; for a pose-space generator run one genre= at a time"
         )
-    genre = cfg.get("genre")
     # refused before any seed is read: an unconditioned checkpoint, or a genre it never learned
-    model.genre_class(genre)
+    model.genre_class(cfg.get("genre"))
     out = Path(str(cfg.out))
     skeleton_out = skeleton_path(out)
     for path in (out, skeleton_out, *([out.with_suffix(".gif")] if cfg.get("gif") else [])):
         refuse_existing(path)
+    return out, skeleton_out
+
+
+def roll_out(
+    cfg: DictConfig, model: PoseLSTMModule, seed: np.ndarray, steps: int, per_step: int, rng: torch.Generator
+) -> np.ndarray:
+    """(frames, 17, D) poses: the seed and ``steps`` generated ones, interpolated to ``per_step``
+    frames a step and cut to ``num_frames``."""
+    generator = rng if model.config.head != "point" else None
+    poses = rollout_poses(
+        model, seed, steps, genre=cfg.get("genre"), generator=generator, noise=float(cfg.noise)
+    )
+    keys = torch.from_numpy(poses.reshape(len(poses), -1))
+    poses = interpolate_latents(keys, per_step, smooth=bool(cfg.interpolate)).numpy()
+    poses = poses.reshape(len(poses), NUM_JOINTS, model.dims)
+    return poses[: int(cfg.num_frames)] if cfg.num_frames else poses
+
+
+def write_dance(cfg: DictConfig, dance: Dance, bones: np.ndarray, out: Path, skeleton_out: Path) -> None:
+    """Both videos, and the gif and strip when asked for."""
+    from deepdance.data.video.writer import write_mp4
+    from deepdance.utils.cache_io import atomic_write_bytes
+    from deepdance.utils.media import gif_bytes
+
+    write_mp4(out, dance.frames, fps=dance.fps)
+    write_mp4(skeleton_out, bones, fps=dance.fps)
+    if cfg.get("gif"):
+        atomic_write_bytes(out.with_suffix(".gif"), gif_bytes(dance.frames, dance.fps), overwrite=False)
+    if cfg.get("strip"):
+        print(f"wrote {DanceGenerator.write_strip(dance, cfg.strip)}")
+
+
+def generate_poses(cfg: DictConfig, model: PoseLSTMModule, metadata: dict[str, Any]) -> tuple[dict, dict]:
+    """Seed, roll out, draw and write both videos; refusals come before anything is written."""
+    from deepdance.utils.run_info import write_run_info
+
+    out, skeleton_out = refuse_early(cfg, model)
+    genre = cfg.get("genre")
     rng = torch.Generator().manual_seed(int(cfg.rng_seed))
     seed = read_seed(cfg, model, metadata, rng)
     look_back = len(seed)
@@ -246,13 +279,7 @@ def generate_poses(cfg: DictConfig, model: PoseLSTMModule, metadata: dict[str, A
     )
     write_run_info(cfg.paths.output_dir, cfg)
     start = time.perf_counter()
-    generator = rng if model.config.head != "point" else None
-    poses = rollout_poses(model, seed, steps, genre=genre, generator=generator, noise=float(cfg.noise))
-    keys = torch.from_numpy(poses.reshape(len(poses), -1))
-    poses = interpolate_latents(keys, per_step, smooth=bool(cfg.interpolate)).numpy()
-    poses = poses.reshape(len(poses), NUM_JOINTS, model.dims)
-    if cfg.num_frames:
-        poses = poses[: int(cfg.num_frames)]
+    poses = roll_out(cfg, model, seed, steps, per_step, rng)
     first_generated = (look_back - 1) * per_step + 1
     mean = model.latent_mean.detach().cpu().numpy().reshape(NUM_JOINTS, model.dims)
     points = frame_points(poses, up_sign_of(mean))
@@ -261,12 +288,7 @@ def generate_poses(cfg: DictConfig, model: PoseLSTMModule, metadata: dict[str, A
     seconds = time.perf_counter() - start
     fps = model_fps * per_step
     dance = Dance(silhouettes, fps, first_generated, seconds)
-    write_mp4(out, silhouettes, fps=fps)
-    write_mp4(skeleton_out, bones, fps=fps)
-    if cfg.get("gif"):
-        atomic_write_bytes(out.with_suffix(".gif"), gif_bytes(silhouettes, fps), overwrite=False)
-    if cfg.get("strip"):
-        print(f"wrote {DanceGenerator.write_strip(dance, cfg.strip)}")
+    write_dance(cfg, dance, bones, out, skeleton_out)
     danced = f" in genre {genre}" if genre else ""
     h, w = FRAME_SIZE
     print(

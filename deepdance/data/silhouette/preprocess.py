@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -248,6 +248,36 @@ def dancer_crops(path: Path, settings: SilhouetteSettings, poses: Any, rate: flo
     return follow_boxes(boxes, window, settings.follow_margin, settings.width / settings.height)
 
 
+def _decoder(reader: Any, path: Path) -> Callable[[np.ndarray], np.ndarray]:
+    """Frames by index, (N, H, W, 3); a failed decode is one ``VideoError`` line naming them."""
+
+    def decode(chunk: np.ndarray) -> np.ndarray:
+        try:
+            return reader.get_batch(list(map(int, chunk))).asnumpy()
+        except Exception as err:
+            raise VideoError(
+                f"{path}: decoding frames {int(chunk[0])}..{int(chunk[-1])} failed ({str(err).strip()[:160]})"
+            ) from None
+
+    return decode
+
+
+def _frame_poses(
+    path: Path,
+    settings: SilhouetteSettings,
+    indices: np.ndarray,
+    estimator: PoseEstimator | None,
+    pose_store: str | Path | None,
+) -> Any:
+    """The poses of the sampled frames, refused when the front end answers for other frames."""
+    poses = video_poses(path, settings, indices, estimator, pose_store)
+    if len(poses.keypoints) != len(indices):
+        raise DeepdanceError(
+            f"{path}: the pose front end returned {len(poses.keypoints)} frames for {len(indices)} asked"
+        )
+    return poses
+
+
 def extract_silhouettes(
     path: str | Path,
     settings: SilhouetteSettings,
@@ -273,22 +303,11 @@ def extract_silhouettes(
             f"{path}: no frames left after data.start_seconds={settings.start_seconds} ({num_frames} frames "
             f"at {video_fps:g} fps)"
         )
-
-    def decode(chunk: np.ndarray) -> np.ndarray:
-        try:
-            return reader.get_batch(list(map(int, chunk))).asnumpy()
-        except Exception as err:
-            raise VideoError(
-                f"{path}: decoding frames {int(chunk[0])}..{int(chunk[-1])} failed ({str(err).strip()[:160]})"
-            ) from None
+    decode = _decoder(reader, path)
 
     boxes = None
     if settings.needs_poses:
-        poses = video_poses(path, settings, indices, estimator, pose_store)
-        if len(poses.keypoints) != len(indices):
-            raise DeepdanceError(
-                f"{path}: the pose front end returned {len(poses.keypoints)} frames for {len(indices)} asked"
-            )
+        poses = _frame_poses(path, settings, indices, estimator, pose_store)
         boxes = dancer_crops(path, settings, poses, settings.fps or video_fps)
         if settings.threshold_rule == "person":
             if poses.masks is None:

@@ -29,20 +29,16 @@ import numpy as np
 
 from deepdance.data.owned_folder import OwnedFolder, file_facts
 from deepdance.data.synthetic.annotations import coco_points, timestamps_us
-from deepdance.data.synthetic.body import Body
 from deepdance.data.synthetic.dataset import VideoJob, video_jobs
 from deepdance.data.synthetic.renderer import (
-    HAIR_COLOURS,
-    SHIFT,
-    SKIN_TONES,
     SUPERSAMPLE,
-    Appearance,
     _hsv_rgb,
     camera_view,
     dance_angles,
     figure_layout,
     pixel_points,
 )
+from deepdance.data.synthetic.rgb_person import RgbLook, draw_person
 from deepdance.data.synthetic.settings import SyntheticConfig
 from deepdance.data.video.writer import write_mp4
 from deepdance.errors import DeepdanceError
@@ -57,55 +53,6 @@ MIN_SIZE = 256
 # plain light studio, textured noise, a gradient wall cluttered with shapes
 BACKGROUNDS: tuple[str, ...] = ("studio", "texture", "clutter")
 TRUTH_SUFFIX = ".truth.npz"
-_ONE = 1 << SHIFT
-
-Colour = tuple[int, int, int]
-
-
-# --------------------------------------------------------------------------------------------
-# Look
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RgbLook:
-    """A dancer's RGB look: the genre videos' body (same dancer), any clothing colours."""
-
-    body: Body
-    # skin, hair, top, sleeve (top or skin), bottom, shin (bottom or skin), shoe and the face's parts
-    colours: dict[str, Colour]
-    far_shade: float = 0.85
-
-    @classmethod
-    def sample(cls, dancer_seed: int) -> RgbLook:
-        rng = np.random.default_rng([dancer_seed, 0xB6B])
-        skin = SKIN_TONES[rng.integers(len(SKIN_TONES))]
-        top = _hsv_rgb(rng, (0.1, 0.9), (0.2, 0.95))
-        bottom = (
-            _hsv_rgb(rng, (0.4, 0.7), (0.25, 0.55), hue=(100, 120))  # jeans
-            if rng.random() < 0.35
-            else _hsv_rgb(rng, (0.0, 0.8), (0.1, 0.9))
-        )
-        lip = tuple(int(c) for c in np.clip(np.array(skin) * [0.8, 0.45, 0.45] + [30, 0, 0], 0, 255))
-        colours = {
-            "skin": skin,
-            "hair": HAIR_COLOURS[rng.integers(len(HAIR_COLOURS))],
-            "top": top,
-            "sleeve": top if rng.random() < 0.6 else skin,
-            "bottom": bottom,
-            "shin": bottom if rng.random() < 0.75 else skin,
-            "shoe": (240, 240, 240) if rng.random() < 0.3 else _hsv_rgb(rng, (0.0, 0.5), (0.05, 0.3)),
-            "sclera": (245, 245, 240),
-            "iris": _hsv_rgb(rng, (0.3, 0.7), (0.15, 0.4), hue=(5, 110)),
-            "pupil": (10, 10, 10),
-            "lip": lip,
-            "shadow": tuple(int(c * 0.72) for c in skin),
-        }
-        return cls(body=Appearance.sample(dancer_seed).body, colours=colours)
-
-    def as_mask(self) -> RgbLook:
-        """The same shapes, every part white: what the mask canvas is drawn with."""
-        return RgbLook(self.body, dict.fromkeys(self.colours, (255, 255, 255)), far_shade=1.0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -163,79 +110,6 @@ def make_background(
 
 
 # --------------------------------------------------------------------------------------------
-# Drawing
-# --------------------------------------------------------------------------------------------
-
-
-def _fixed(p: np.ndarray) -> tuple[int, int]:
-    return int(round(float(p[0]) * _ONE)), int(round(float(p[1]) * _ONE))
-
-
-def _draw_person(canvas: np.ndarray, at: dict[str, np.ndarray], look: RgbLook, px: float) -> None:
-    """One pose (float canvas points) as filled, anti-aliased parts with a frontal face, far side first."""
-    b, col = look.body, look.colours
-
-    def shade(name: str, factor: float) -> Colour:
-        return tuple(int(c * factor) for c in col[name])
-
-    def limb(p: str, q: str, colour: Colour, width: float) -> None:
-        cv2.line(
-            canvas, _fixed(at[p]), _fixed(at[q]), colour, max(1, int(round(width * px))), cv2.LINE_AA, SHIFT
-        )
-
-    def disc(centre: np.ndarray, colour: Colour, radius: float) -> None:
-        cv2.circle(
-            canvas, _fixed(centre), max(1, int(round(radius * px * _ONE))), colour, -1, cv2.LINE_AA, SHIFT
-        )
-
-    def oval(centre: np.ndarray, axes: tuple[float, float], angle: float, colour: Colour) -> None:
-        size = (max(1, int(round(axes[0] * px * _ONE))), max(1, int(round(axes[1] * px * _ONE))))
-        cv2.ellipse(canvas, _fixed(centre), size, angle, 0, 360, colour, -1, cv2.LINE_AA, SHIFT)
-
-    for side, factor in (("l", look.far_shade), ("r", 1.0)):  # legs
-        limb(f"{side}_ankle", f"{side}_toe", shade("shoe", factor), 0.6 * b.leg_w)
-        limb(f"{side}_knee", f"{side}_ankle", shade("shin", factor), 0.8 * b.leg_w)
-        limb(f"{side}_hip", f"{side}_knee", shade("bottom", factor), b.leg_w)
-    limb("l_hip", "r_hip", col["bottom"], b.leg_w * 1.1)
-    quad = np.array([_fixed(at[f"torso_{k}"]) for k in range(4)], dtype=np.int32)
-    cv2.fillConvexPoly(canvas, quad, col["top"], cv2.LINE_AA, SHIFT)
-    limb("l_shoulder", "r_shoulder", col["top"], b.arm_w)
-    limb("neck", "head", col["skin"], 0.5 * b.arm_w + 0.01)
-    # the head: hair behind, ears, the face, then its parts (all in head radii r)
-    r = b.head_r
-    up = at["head"] - at["nose"]
-    up = up / max(float(np.hypot(*up)), 1e-6)
-    angle = float(np.degrees(np.arctan2(-up[0], -up[1]))) * -1.0
-    disc(at["hair"], col["hair"], r)
-    for ear in ("left_ear", "right_ear"):
-        oval(at[ear] + (at[ear] - at["head"]) * 0.2, (0.16 * r, 0.26 * r), angle, col["shadow"])
-    disc(at["face"], col["skin"], 0.9 * r)
-    for eye in ("left_eye", "right_eye"):
-        oval(at[eye] + up * 0.32 * r * px, (0.24 * r, 0.06 * r), angle, col["hair"])  # brow
-        oval(at[eye], (0.2 * r, 0.12 * r), angle, col["sclera"])
-        disc(at[eye], col["iris"], 0.1 * r)
-        disc(at[eye], col["pupil"], 0.05 * r)
-    mid_eyes = (at["left_eye"] + at["right_eye"]) / 2
-    limb_w = max(1, int(round(0.07 * r * px)))
-    cv2.line(
-        canvas,
-        _fixed(mid_eyes - up * 0.1 * r * px),
-        _fixed(at["nose"]),
-        col["shadow"],
-        limb_w,
-        cv2.LINE_AA,
-        SHIFT,
-    )
-    oval(at["nose"], (0.12 * r, 0.07 * r), angle, col["shadow"])
-    oval(at["nose"] - up * 0.3 * r * px, (0.25 * r, 0.08 * r), angle, col["lip"])  # mouth
-    # arms in front of the torso
-    for side, factor in (("l", look.far_shade), ("r", 1.0)):
-        limb(f"{side}_elbow", f"{side}_wrist", shade("sleeve", factor), 0.85 * b.arm_w)
-        limb(f"{side}_shoulder", f"{side}_elbow", shade("top", factor), b.arm_w)
-        disc(at[f"{side}_wrist"], shade("skin", factor), 0.6 * b.arm_w)
-
-
-# --------------------------------------------------------------------------------------------
 # Videos
 # --------------------------------------------------------------------------------------------
 
@@ -275,8 +149,8 @@ def render_rgb(job: VideoJob, config: SyntheticConfig, background: str) -> RgbRe
     for i in range(n):
         at = {name: p[i] for name, p in points.items()}
         canvas, silhouette = scene.copy(), np.zeros((sh, sw), np.uint8)
-        _draw_person(canvas, at, look, px)
-        _draw_person(silhouette, at, mask_look, px)
+        draw_person(canvas, at, look, px)
+        draw_person(silhouette, at, mask_look, px)
         small = cv2.resize(canvas, (width, height), interpolation=cv2.INTER_AREA).astype(np.float32)
         frames[i] = np.clip(small * gain + noise[i], 0, 255).astype(np.uint8)
         masks[i] = cv2.resize(silhouette, (width, height), interpolation=cv2.INTER_AREA) >= 128

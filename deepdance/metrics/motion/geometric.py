@@ -22,6 +22,7 @@ import warnings
 import numpy as np
 
 from deepdance.metrics.motion.joints import (
+    Up,
     as_windows,
     body_scale,
     check_fps,
@@ -90,6 +91,81 @@ def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
 
 
+def _point(joints: np.ndarray, name: str) -> np.ndarray:
+    """One joint's track, (..., D)."""
+    return joints[..., JOINT[name], :]
+
+
+def _limb_relations(joints: np.ndarray, h: np.ndarray, torso_up: np.ndarray) -> list[np.ndarray]:
+    """Wrists above the head and shoulders, elbows and knees bent, arms out and thighs raised."""
+    pose: list[np.ndarray] = []
+    for side in ("left", "right"):
+        value = h[..., JOINT[f"{side}_wrist"]] - h[..., JOINT["nose"]]
+        pose.append(_holds(value, value > 0))
+    for side in ("left", "right"):
+        value = h[..., JOINT[f"{side}_wrist"]] - h[..., JOINT[f"{side}_shoulder"]]
+        pose.append(_holds(value, value > 0))
+    for upper, middle, lower in (("shoulder", "elbow", "wrist"), ("hip", "knee", "ankle")):
+        for side in ("left", "right"):
+            centre = _point(joints, f"{side}_{middle}")
+            value = _angle(
+                _point(joints, f"{side}_{upper}") - centre, _point(joints, f"{side}_{lower}") - centre
+            )
+            pose.append(_holds(value, value < BENT_DEGREES))
+    for base, tip, limit in (("shoulder", "elbow", ARM_OUT_DEGREES), ("hip", "knee", THIGH_RAISED_DEGREES)):
+        for side in ("left", "right"):
+            value = _angle(-torso_up, _point(joints, f"{side}_{tip}") - _point(joints, f"{side}_{base}"))
+            pose.append(_holds(value, value > limit))
+    return pose
+
+
+def _spacing_relations(
+    joints: np.ndarray, h: np.ndarray, scale: np.ndarray, direction: Up
+) -> list[np.ndarray]:
+    """Hands wide or together, feet raised or wide, hands low, all in torso lengths."""
+    lowest = h.min(axis=-1)
+    hands = np.linalg.norm(_point(joints, "left_wrist") - _point(joints, "right_wrist"), axis=-1) / scale
+    pose = [_holds(hands, hands > HANDS_WIDE), _holds(hands, hands < HANDS_TOGETHER)]
+    for side in ("left", "right"):
+        value = (h[..., JOINT[f"{side}_ankle"]] - lowest) / scale
+        pose.append(_holds(value, value > FOOT_RAISED))
+    apart = horizontal(_point(joints, "left_ankle") - _point(joints, "right_ankle"), direction)
+    feet = np.linalg.norm(apart, axis=-1) / scale
+    pose.append(_holds(feet, feet > FEET_WIDE))
+    for side in ("left", "right"):
+        value = (h[..., JOINT[f"{side}_wrist"]] - lowest) / scale
+        pose.append(_holds(value, value < HAND_LOW))
+    return pose
+
+
+def _torso_relations(torso_up: np.ndarray, direction: Up) -> list[np.ndarray]:
+    """The hips-to-shoulders line lying down, or upside down."""
+    up_vector = np.zeros(torso_up.shape[-1])
+    up_vector[direction.axis] = direction.sign
+    tilt = _angle(torso_up, np.broadcast_to(up_vector, torso_up.shape))
+    low, high = TORSO_HORIZONTAL_DEGREES
+    return [_holds(tilt, (tilt > low) & (tilt < high)), _holds(tilt, tilt >= high)]
+
+
+def _speed_relations(
+    joints: np.ndarray, hip_mid: np.ndarray, fps: float, scale: np.ndarray
+) -> list[np.ndarray]:
+    """Wrists, ankles and the hips' midpoint moving fast, one value per step."""
+
+    # in torso lengths per second in torso lengths per second, one per step
+    def speed(track: np.ndarray) -> np.ndarray:
+        return np.linalg.norm(np.diff(track, axis=1), axis=-1) * fps / scale
+
+    fast: list[np.ndarray] = []
+    for name in ("wrist", "ankle"):
+        for side in ("left", "right"):
+            value = speed(_point(joints, f"{side}_{name}"))
+            fast.append(_holds(value, value > LIMB_FAST))
+    value = speed(hip_mid)
+    fast.append(_holds(value, value > ROOT_FAST))
+    return fast
+
+
 def geometric_features(windows: np.ndarray, fps: float, up: str | None = None) -> np.ndarray:
     """(N, T, 17, D) windows -> (N, 26) shares of frames in which each ``GEOMETRIC_FEATURES``
     relation holds (pose relations over the T frames, speeds over the T - 1 steps)."""
@@ -99,62 +175,14 @@ def geometric_features(windows: np.ndarray, fps: float, up: str | None = None) -
     # (N, 1): lengths below are divided by it
     scale = body_scale(joints)[:, None]
     h = height(joints, direction)
-    lowest = h.min(axis=-1)
-    shoulder_mid = joints[..., SHOULDERS, :].mean(-2)
     hip_mid = joints[..., HIPS, :].mean(-2)
-    torso_up = shoulder_mid - hip_mid
-    up_vector = np.zeros(joints.shape[-1])
-    up_vector[direction.axis] = direction.sign
-
-    def point(name: str) -> np.ndarray:
-        return joints[..., JOINT[name], :]
-
-    def lifted(name: str) -> np.ndarray:
-        return h[..., JOINT[name]]
-
-    pose: list[np.ndarray] = []
-    for side in ("left", "right"):
-        value = lifted(f"{side}_wrist") - lifted("nose")
-        pose.append(_holds(value, value > 0))
-    for side in ("left", "right"):
-        value = lifted(f"{side}_wrist") - lifted(f"{side}_shoulder")
-        pose.append(_holds(value, value > 0))
-    for upper, middle, lower in (("shoulder", "elbow", "wrist"), ("hip", "knee", "ankle")):
-        for side in ("left", "right"):
-            centre = point(f"{side}_{middle}")
-            value = _angle(point(f"{side}_{upper}") - centre, point(f"{side}_{lower}") - centre)
-            pose.append(_holds(value, value < BENT_DEGREES))
-    for base, tip, limit in (("shoulder", "elbow", ARM_OUT_DEGREES), ("hip", "knee", THIGH_RAISED_DEGREES)):
-        for side in ("left", "right"):
-            value = _angle(-torso_up, point(f"{side}_{tip}") - point(f"{side}_{base}"))
-            pose.append(_holds(value, value > limit))
-    hands = np.linalg.norm(point("left_wrist") - point("right_wrist"), axis=-1) / scale
-    pose.append(_holds(hands, hands > HANDS_WIDE))
-    pose.append(_holds(hands, hands < HANDS_TOGETHER))
-    for side in ("left", "right"):
-        value = (lifted(f"{side}_ankle") - lowest) / scale
-        pose.append(_holds(value, value > FOOT_RAISED))
-    feet = np.linalg.norm(horizontal(point("left_ankle") - point("right_ankle"), direction), axis=-1) / scale
-    pose.append(_holds(feet, feet > FEET_WIDE))
-    for side in ("left", "right"):
-        value = (lifted(f"{side}_wrist") - lowest) / scale
-        pose.append(_holds(value, value < HAND_LOW))
-    tilt = _angle(torso_up, np.broadcast_to(up_vector, torso_up.shape))
-    low, high = TORSO_HORIZONTAL_DEGREES
-    pose.append(_holds(tilt, (tilt > low) & (tilt < high)))
-    pose.append(_holds(tilt, tilt >= high))
-
-    # speeds in torso lengths per second, one per step
-    def speed(track: np.ndarray) -> np.ndarray:
-        return np.linalg.norm(np.diff(track, axis=1), axis=-1) * fps / scale
-
-    fast: list[np.ndarray] = []
-    for name in ("wrist", "ankle"):
-        for side in ("left", "right"):
-            value = speed(point(f"{side}_{name}"))
-            fast.append(_holds(value, value > LIMB_FAST))
-    value = speed(hip_mid)
-    fast.append(_holds(value, value > ROOT_FAST))
+    torso_up = joints[..., SHOULDERS, :].mean(-2) - hip_mid
+    pose = [
+        *_limb_relations(joints, h, torso_up),
+        *_spacing_relations(joints, h, scale, direction),
+        *_torso_relations(torso_up, direction),
+    ]
+    fast = _speed_relations(joints, hip_mid, fps, scale)
     # an all-NaN window keeps NaN features, without numpy's empty-slice warning
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)

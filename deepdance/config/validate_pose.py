@@ -1,0 +1,96 @@
+"""The start-up checks of the commands around pose-space models and the pose front end:
+``score_generation`` (a latent LSTM or a pose generator, each with its own recognizer family),
+``extract_poses`` and ``score_poses``. ``deepdance.config.validate`` hands them on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig
+
+from deepdance.config import commands
+from deepdance.config.base import parse
+from deepdance.config.startup import check_family, existing, top
+from deepdance.errors import DeepdanceError
+
+
+def validate_score_generation(cfg: DictConfig) -> dict[str, Any]:
+    """``python -m deepdance.score_generation``: a latent LSTM and a silhouette genre recognizer,
+    or a pose-space generator (and optionally a skeleton genre recognizer); the generator's metadata."""
+    from deepdance.models.registry import GENRE_CLASSIFIER, POSE_CLASSIFIER, POSE_LSTM, require_family
+
+    command = top(commands.ScoreGenerationCommand, cfg)
+    lstm = existing(command.lstm_ckpt, "lstm_ckpt", "file", "the latent LSTM's or pose generator's best_ckpt")
+    metadata = check_family(lstm, "score_generation", "lstm_ckpt")
+    pose = require_family(metadata, "score_generation", lstm, "lstm_ckpt") is POSE_LSTM
+    if command.recognizer_ckpt is None and not pose:
+        raise DeepdanceError(
+            "recognizer_ckpt is required for a latent LSTM: its dances are graded by a silhouette "
+            "genre recognizer (experiment=silhouette_genre)"
+        )
+    if command.recognizer_ckpt is not None:
+        recognizer = existing(
+            command.recognizer_ckpt, "recognizer_ckpt", "file", "a genre recognizer's best_ckpt"
+        )
+        stored = check_family(recognizer, "recognizer_ckpt", "recognizer_ckpt")
+        found = require_family(stored, "recognizer_ckpt", recognizer, "recognizer_ckpt")
+        wanted, generator = (POSE_CLASSIFIER, "pose") if pose else (GENRE_CLASSIFIER, "latent LSTM")
+        if found is not wanted:
+            raise DeepdanceError(
+                f"recognizer_ckpt={command.recognizer_ckpt}: a {found.short}; a {generator} "
+                f"generator's dances are graded by a {wanted.short} ({wanted.hint})"
+            )
+    if not pose:
+        check_silhouette_scoring(command)
+    if command.data_root is not None:
+        existing(command.data_root, "data_root")
+    if command.uncond_ckpt is not None:
+        uncond = check_family(
+            existing(command.uncond_ckpt, "uncond_ckpt", "file"), "score_generation", "uncond_ckpt"
+        )
+        if (require_family(uncond, "score_generation", command.uncond_ckpt) is POSE_LSTM) != pose:
+            raise DeepdanceError(
+                f"uncond_ckpt={command.uncond_ckpt}: not the same kind of generator as lstm_ckpt "
+                "(a latent LSTM and a pose-space generator are not compared)"
+            )
+    return metadata
+
+
+def check_silhouette_scoring(command: commands.ScoreGenerationCommand) -> None:
+    """The settings a latent LSTM's scorer takes (split=all and noise are the pose generator's)."""
+    if command.steps is not None and command.steps < commands.MIN_SCORED_STEPS:
+        raise DeepdanceError(f"steps={command.steps}: expected an integer >= {commands.MIN_SCORED_STEPS}")
+    if command.split == "all":
+        raise DeepdanceError("split=all: a latent LSTM is scored on a held-out split; expected val or test")
+    if command.noise:
+        raise DeepdanceError(f"noise={command.noise:g}: a pose generator's setting; a latent LSTM takes none")
+
+
+def validate_extract_poses(cfg: DictConfig) -> tuple[commands.ExtractPosesCommand, Any, list[Path]]:
+    """``python -m deepdance.extract_poses``: the ``pose`` node, the videos (listed, none opened),
+    and an ``out`` and pose store that are not the videos' folder; returns the command, its
+    ``PoseConfig`` and the videos."""
+    from deepdance.pose.validate import check_extract_poses
+
+    return check_extract_poses(top(commands.ExtractPosesCommand, cfg), cfg.get("pose"))
+
+
+def validate_score_poses(cfg: DictConfig) -> tuple[commands.ScorePosesCommand, Any, dict[str, list[Path]]]:
+    """``python -m deepdance.score_poses``: the ``pose`` node (a backend it has) and the renders
+    under ``rgb_root``, each with its truth (listed, none opened); the command, its ``PoseConfig``
+    and the videos by background."""
+    from deepdance.config.pose import PoseConfig
+    from deepdance.pose.backends import check_backend
+    from deepdance.pose.scoring import find_renders
+
+    command = top(commands.ScorePosesCommand, cfg)
+    pose = cfg.get("pose")
+    config = parse(PoseConfig, pose if pose is not None else {}, "pose")
+    check_backend(config.backend)
+    hint = "python -m deepdance.make_synthetic --rgb writes one"
+    root = existing(command.rgb_root, "rgb_root", "dir", hint)
+    videos = find_renders(root, command.backgrounds)
+    if command.max_videos is not None:
+        videos = {kind: paths[: command.max_videos] for kind, paths in videos.items()}
+    return command, config, videos
