@@ -78,8 +78,12 @@ class ResumableSampler(DistributedSampler):
         generator = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch + 1)
         return torch.randint(2**62, (len(self.dataset),), generator=generator)
 
+    def epoch_indices(self) -> list[int]:
+        """This rank's dataset indices for the epoch, before any resume skip."""
+        return [int(index) for index in super().__iter__()]
+
     def __iter__(self) -> Iterator[tuple[int, int]]:
-        indices = list(super().__iter__())
+        indices = self.epoch_indices()
         if self._start is not None:
             epoch, done = self._start
             self._start = None

@@ -5,7 +5,7 @@ shuffle teaches the majority class only; drawing each genre equally often does n
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence, Sized
+from collections.abc import Sequence, Sized
 
 import torch
 from torch.utils.data import WeightedRandomSampler
@@ -44,16 +44,10 @@ class GenreBalancedSampler(ResumableSampler):
             start=sampler._start,
         )
 
-    def __iter__(self) -> Iterator[tuple[int, int]]:
+    def epoch_indices(self) -> list[int]:
+        """This rank's share of the epoch's weighted draw (``ResumableSampler`` skips and seeds)."""
         generator = torch.Generator().manual_seed(self.seed + self.epoch)
         drawn = list(
             WeightedRandomSampler(self.weights, self.total_size, replacement=True, generator=generator)
         )
-        indices = drawn[self.rank : self.total_size : self.num_replicas]
-        if self._start is not None:
-            epoch, done = self._start
-            self._start = None
-            if epoch == self.epoch:
-                indices = indices[done:]
-        seeds = self.item_seeds()
-        return iter([(int(index), int(seeds[index])) for index in indices])
+        return [int(index) for index in drawn[self.rank : self.total_size : self.num_replicas]]
