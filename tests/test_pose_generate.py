@@ -18,13 +18,12 @@ import numpy as np
 import pytest
 import torch
 
-from deepdance.config.pose_motion import POSE_LSTM, PoseLSTMConfig, PoseMotionConfig
+from deepdance.config.pose_motion import POSE_LSTM, PoseMotionConfig
 from deepdance.data.aist.annotations import load_keypoints2d, write_keypoints3d
-from deepdance.data.pose.motion import PoseMotionDataModule
 from deepdance.models.pose_generation import skeleton_path
 from deepdance.models.pose_lstm_module import PoseLSTMModule
 from deepdance.pose import backends
-from tests.helpers.models import save_like_train
+from tests.helpers.models import fit_tiny_pose_lstm, save_like_train
 from tests.helpers.poses import write_dance_folder
 from tests.helpers.runs import compose_config, run_generate, user_error
 from tests.test_pose_predict import ReplayPose, plain_video
@@ -35,32 +34,8 @@ SIZE = (256, 256)
 
 
 def fit_tiny(root: Path, condition: str | None = None) -> tuple[PoseLSTMModule, dict[str, Any]]:
-    """A PoseLSTMModule fitted for 30 steps on the folder's training windows, and its data node."""
-    torch.manual_seed(0)
-    data_config = PoseMotionConfig(root=str(root), context_frames=LOOK_BACK, normalized_2d=False)
-    data = PoseMotionDataModule(data_config)
-    data.setup()
-    config = PoseLSTMConfig(
-        optimizer={"_target_": "torch.optim.Adam", "lr": 0.01},
-        look_back=LOOK_BACK,
-        condition=condition,
-        net={"hidden_sizes": [16]},
-    )
-    model = PoseLSTMModule(config)
-    model.use_sequences(data.sequences(), fit=True)
-    optimizer = torch.optim.Adam(model.lstm.parameters(), lr=0.01)
-    loader = torch.utils.data.DataLoader(data.datasets["train"], batch_size=32, shuffle=True)
-    model.train()
-    for step, batch in enumerate(loader):
-        z = model.normalize(model.batch_latents(batch))
-        genre = model.window_genres(batch)
-        loss = torch.nn.functional.mse_loss(model.lstm(z[:, :-1], genre), z[:, -1])
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        if step >= 30:
-            break
-    return model.eval(), data_config.model_dump(mode="json", by_alias=True)
+    """A tiny generator fitted for 30 steps at 30 fps, and its data node."""
+    return fit_tiny_pose_lstm(root, LOOK_BACK, 30, condition)
 
 
 @pytest.fixture(scope="module")

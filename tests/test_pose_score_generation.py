@@ -19,12 +19,11 @@ import torch
 
 from deepdance.config.pose_data import PoseDataConfig
 from deepdance.config.pose_model import POSE_CLASSIFIER, PoseClassifierConfig
-from deepdance.config.pose_motion import POSE_LSTM, PoseLSTMConfig, PoseMotionConfig
+from deepdance.config.pose_motion import POSE_LSTM
 from deepdance.data.aist.annotations import write_keypoints3d
-from deepdance.data.pose.motion import PoseMotionDataModule
 from deepdance.models.pose_lstm_module import PoseLSTMModule
 from deepdance.models.pose_module import PoseClassifier
-from tests.helpers.models import save_like_train
+from tests.helpers.models import fit_tiny_pose_lstm, save_like_train
 from tests.helpers.poses import write_dance_folder
 from tests.helpers.runs import compose_config, run_task, user_error
 
@@ -36,31 +35,8 @@ METHODS = ("", "_repeat", "_ridge", "_retrieval")
 
 
 def fit(root: Path, condition: str | None = None) -> tuple[PoseLSTMModule, dict[str, Any]]:
-    """A PoseLSTMModule fitted for 20 steps on the folder's training windows at ``FPS``, and its data node."""
-    torch.manual_seed(0)
-    data_config = PoseMotionConfig(root=str(root), context_frames=LOOK_BACK, normalized_2d=False, fps=FPS)
-    data = PoseMotionDataModule(data_config)
-    config = PoseLSTMConfig(
-        optimizer={"_target_": "torch.optim.Adam", "lr": 0.01},
-        look_back=LOOK_BACK,
-        condition=condition,
-        net={"hidden_sizes": [16]},
-        fps=FPS,
-    )
-    model = PoseLSTMModule(config)
-    model.use_sequences(data.sequences(), fit=True)
-    optimizer = torch.optim.Adam(model.lstm.parameters(), lr=0.01)
-    loader = torch.utils.data.DataLoader(data.datasets["train"], batch_size=32, shuffle=True)
-    model.train()
-    for step, batch in enumerate(loader):
-        z = model.normalize(model.batch_latents(batch))
-        loss = torch.nn.functional.mse_loss(model.lstm(z[:, :-1], model.window_genres(batch)), z[:, -1])
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        if step >= 20:
-            break
-    return model.eval(), data_config.model_dump(mode="json", by_alias=True)
+    """A tiny generator fitted for 20 steps at ``FPS``, and its data node."""
+    return fit_tiny_pose_lstm(root, LOOK_BACK, 20, condition, fps=FPS)
 
 
 def recognizer(root: Path, path: Path, kind: str = "2d") -> Path:
