@@ -47,8 +47,6 @@ log = logging.getLogger(__name__)
 METHODS = {"model": "", "repeat": "_repeat", "extrap": "_extrap", "ridge": "_ridge", "recon": "_recon"}
 # Free-running rollouts for val/liveliness: from evenly spaced windows of the split.
 VAL_ROLLOUTS = 8
-# The noise draws of evaluation rollouts with noise > 0: the same for every epoch and run.
-NOISE_SEED = 0
 # Liveliness sources with a ratio to real motion.
 RATIO_SOURCES = ("", "_ridge", "_extrap", "_repeat", "_recon")
 
@@ -79,18 +77,13 @@ class MeasuredModel(Protocol):
     def window_genres(self, batch: dict[str, torch.Tensor]) -> torch.Tensor | None: ...
 
 
-
 def forecasters(
-    model: MeasuredModel,
-    genre: torch.Tensor | None,
-    generator: torch.Generator | None = None,
-    noise: float = 0.0,
+    model: MeasuredModel, genre: torch.Tensor | None, generator: torch.Generator | None = None
 ) -> dict[str, Roll]:
-    """The rolled-out methods by suffix: the LSTM (its own ``rollout``, with ``noise`` on every
-    fed-back latent: a stochastic next step), the ridge and linear extrapolation, each in
-    ``genre`` where it reads one."""
+    """The rolled-out methods by suffix: the LSTM (its own ``rollout``), the ridge and linear
+    extrapolation, each in ``genre`` where it reads one."""
     return {
-        "": partial(model.rollout, genre=genre, generator=generator, noise=noise),
+        "": partial(model.rollout, genre=genre, generator=generator),
         "_ridge": lambda context, steps: rollout(partial(model.ridge_forecast, genre=genre), context, steps),
         "_extrap": lambda context, steps: rollout(extrapolate, context, steps),
     }
@@ -227,29 +220,21 @@ class RolloutEvaluator(nn.Module):
 
     # --------------------------------------------------------------------- rollouts
     def rollouts(
-        self,
-        model: MeasuredModel,
-        segments: Sequence[Segment],
-        count: int | None,
-        batch_size: int = 256,
-        noise: float = 0.0,
+        self, model: MeasuredModel, segments: Sequence[Segment], count: int | None, batch_size: int = 256
     ) -> Iterator[RolloutChunk]:
         """Every method rolled out over the longest horizon from ``count`` evenly spaced windows of
-        ``segments`` (every window with None), a conditioned model in the genre of each window's
-        video; ``noise`` perturbs each latent the LSTM feeds back (the baselines never)."""
+        ``segments`` (every window with None), a conditioned model in the genre of each window's video."""
         look_back, horizon = model.hparams.look_back, model.hparams.rollout_horizons[-1]
         starts = [(seg, list(range(max(seg.start, look_back), seg.stop))) for seg in segments]
         videos = model.data().videos
-        # a mixture head, or noise, draws from its own seed: comparable epochs, the training stream untouched
+        # a mixture head draws from its own seed: comparable epochs, the training stream untouched
         generator = model.sampling_generator()
-        if noise > 0 and generator is None:
-            generator = torch.Generator(device=model.device).manual_seed(NOISE_SEED)
         for seg, seg_starts in spread([(s, t) for s, t in starts if t], count):
             for i in range(0, len(seg_starts), batch_size):
                 chunk = torch.tensor(seg_starts[i : i + batch_size])
                 owner = torch.full((len(chunk),), seg.video)
                 context = model.table.windows(owner, chunk, look_back).to(model.device)
-                methods = forecasters(model, model.video_genres(owner), generator, noise)
+                methods = forecasters(model, model.video_genres(owner), generator)
                 predicted = {suffix: roll(context, horizon) for suffix, roll in methods.items()}
                 held = self.frames_at(model, seg.video, chunk - 1)
                 yield RolloutChunk(seg, videos[seg.video], chunk, held, predicted)
@@ -288,26 +273,23 @@ class RolloutEvaluator(nn.Module):
 
     @torch.no_grad()
     def liveliness(
-        self, model: MeasuredModel, split: str, count: int | None = VAL_ROLLOUTS, noise: float = 0.0
+        self, model: MeasuredModel, split: str, count: int | None = VAL_ROLLOUTS
     ) -> dict[str, float]:
         """``{split}/liveliness{suffix}`` and ``_ratio{suffix}`` of rollouts from ``count`` evenly
-        spaced windows of ``split`` (every window with None), the LSTM's with ``noise``."""
+        spaced windows of ``split`` (every window with None)."""
         segments = model.data().segments[split]
         motion = self._real_motion(model, segments)
-        for chunk in self.rollouts(model, segments, count, noise=noise):
+        for chunk in self.rollouts(model, segments, count):
             self.add_motion(model, motion, chunk)
         return motion.metrics(f"{split}/liveliness") if "" in motion.sums else {}
 
     @torch.no_grad()
-    def test_metrics(
-        self, model: MeasuredModel, segments: Sequence[Segment], noise: float = 0.0
-    ) -> dict[str, float]:
-        """Rollout errors and liveliness from every window of ``segments``, from the same rollouts
-        (the LSTM's with ``noise``)."""
+    def test_metrics(self, model: MeasuredModel, segments: Sequence[Segment]) -> dict[str, float]:
+        """Rollout errors and liveliness from every window of ``segments``, from the same rollouts."""
         horizons = model.hparams.rollout_horizons
         errors: dict[str, list[float]] = {}
         motion = self._real_motion(model, segments)
-        for chunk in self.rollouts(model, segments, None, noise=noise):
+        for chunk in self.rollouts(model, segments, None):
             self._add_errors(model, errors, chunk, horizons)
             self.add_motion(model, motion, chunk)
         metrics = {}

@@ -60,19 +60,6 @@ dataset() {
     for seed in $SEEDS; do one "$1" default "$seed"; one "$1" aclstm "$seed"; done
 }
 
-# The pose-space generator's stochastic next step on the silhouette LSTMs: noise on every fed-back
-# latent, chosen on val per candidate (the smallest whose mean ratio reaches 0.5), test beside it
-# (experiments/silhouette_motion/noise.py; results/motion-noise/, report/noise_choice.txt).
-NOISES=${NOISES:-"0 0.05 0.1"}
-noise() {
-    local data=${1:-motion}
-    mkdir -p "$STUDY_DIR/report" "$STUDY_DIR/results/$data-noise"
-    # shellcheck disable=SC2086  # one argument per noise
-    PYTHONPATH=. $PY experiments/silhouette_motion/noise.py "$STUDY_DIR/results" "$STUDY_DIR/results/$data-noise" \
-        "$data-aclstm" $NOISES
-    mv "$STUDY_DIR/results/$data-noise/choose.txt" "$STUDY_DIR/report/noise_choice.txt"
-}
-
 report() {
     local metrics=test/liveliness30_ratio,test/liveliness30,test/liveliness30_real,test/next_mse,val/liveliness_ratio
     for data in motion clips; do
@@ -85,7 +72,6 @@ report() {
 
 case ${1:-all} in
 run) one "$2" "$3" "$4" ;;
-noise) noise motion ;;
 motion | clips) dataset "$1"; report ;;
 report) report ;;
 all) dataset motion; dataset clips; report ;;
