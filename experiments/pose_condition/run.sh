@@ -84,10 +84,9 @@ score() {
 }
 
 report() {
-    local metrics="gen_random/chance,gen/genre_acc_real" m
-    for m in gen/genre_acc gen_cross/genre_acc gen_random/genre_acc gen/fdd gen/liveliness_ratio gen/fid_k; do
-        metrics+=",$m,${m}_uncond"
-    done
+    # each with its _uncond twin (--baselines _uncond)
+    local metrics="gen_random/chance,gen/genre_acc_real,gen/genre_acc,gen_cross/genre_acc,gen_random/genre_acc"
+    metrics+=",gen/fdd,gen/liveliness_ratio,gen/fid_k"
     for part in real synthetic; do
         [[ -d "$STUDY_DIR/results/$part" ]] || continue
         $PY -m deepdance.report "$STUDY_DIR/results/$part" --out "$STUDY_DIR/report/$part" \
