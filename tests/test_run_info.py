@@ -15,6 +15,7 @@ import pytest
 from omegaconf import DictConfig, open_dict
 
 from deepdance.errors import DeepdanceError
+from deepdance.models.registry import LATENT_LSTM
 from deepdance.utils import run_info
 from tests.helpers.runs import compose_config, run_eval, run_task, run_train
 
@@ -99,7 +100,8 @@ def test_score_generation_records_a_dirty_tree(
     what is tested here)."""
     import deepdance.score_generation as command
 
-    monkeypatch.setattr(command, "validate_score_generation", lambda cfg: None)
+    # the start-up checks would read the checkpoints; their verdict is the latent LSTM's metadata
+    monkeypatch.setattr(command, "validate_score_generation", lambda cfg: {"model_target": LATENT_LSTM.target})
     monkeypatch.setattr(command, "load_scorer", lambda *args, **kwargs: _Scorer())
     run_dir = tmp_path / "score"
     cfg = compose_config(
