@@ -101,7 +101,8 @@ def test_score_generation_records_a_dirty_tree(
     import deepdance.score_generation as command
 
     # the start-up checks would read the checkpoints; their verdict is the latent LSTM's metadata
-    monkeypatch.setattr(command, "validate_score_generation", lambda cfg: {"model_target": LATENT_LSTM.target})
+    latent_lstm = {"model_target": LATENT_LSTM.target}
+    monkeypatch.setattr(command, "validate_score_generation", lambda cfg: latent_lstm)
     monkeypatch.setattr(command, "load_scorer", lambda *args, **kwargs: _Scorer())
     run_dir = tmp_path / "score"
     cfg = compose_config(
