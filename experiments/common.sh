@@ -25,13 +25,20 @@ mkdir -p "$OUT"
 # train through study_run).
 source experiments/clean_tree.sh
 
-# study_copy RUN_DIR RESULTS: a finished run's summary.json, overrides, run_info.json and (dirty
-# runs) uncommitted.diff into the study's results.
+# study_copy RUN_DIR RESULTS: a finished run's summary.json, overrides, run_info.json (a staged
+# run's: STAGE/run_info.json) and (dirty runs) uncommitted.diff into the study's results.
 study_copy() {
     mkdir -p "$2/.hydra"
     cp "$1/summary.json" "$2/summary.json"
     cp "$1/.hydra/overrides.yaml" "$2/.hydra/overrides.yaml"
     if [[ -f "$1/run_info.json" ]]; then cp "$1/run_info.json" "$2/run_info.json"; fi
+    # a staged run (experiment=deep_dance) keeps one record per stage: each beside the results too
+    local stage
+    for stage in "$1"/*/run_info.json; do
+        [[ -f "$stage" ]] || continue
+        mkdir -p "$2/$(basename "$(dirname "$stage")")"
+        cp "$stage" "$2/$(basename "$(dirname "$stage")")/run_info.json"
+    done
     # a dirty run's diff beside its record; none from a clean run (nor a stale one of an earlier run)
     if [[ -f "$1/uncommitted.diff" ]]; then cp "$1/uncommitted.diff" "$2/uncommitted.diff"; else rm -f "$2/uncommitted.diff"; fi
 }
