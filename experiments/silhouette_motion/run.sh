@@ -62,11 +62,15 @@ dataset() {
 
 report() {
     local metrics=test/liveliness30_ratio,test/liveliness30,test/liveliness30_real,test/next_mse,val/liveliness_ratio
+    # the report's group names: each candidate's overrides, less the data's (common to every run)
+    local default="experiment=deep_dance stages.ae.overrides=[\"trainer.max_epochs=$AE_EPOCHS\"]"
+    local aclstm="experiment=deep_dance_lstm ${ACLSTM[*]}"
     for data in motion clips; do
         [[ -d "$STUDY_DIR/results/$data-default" ]] || continue
         $PY -m deepdance.report "$STUDY_DIR/results/$data-default" "$STUDY_DIR/results/$data-aclstm" \
             --out "$STUDY_DIR/report/$data" --inputs model.autoencoder_ckpt,data.root \
-            --metrics "$metrics" --baselines _repeat,_ridge,_recon
+            --metrics "$metrics" --baselines _repeat,_ridge,_recon \
+            --pair "$default" "$aclstm" --pair "$aclstm ridge" "$aclstm"
     done
 }
 
