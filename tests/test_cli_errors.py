@@ -577,11 +577,12 @@ CLI_ROWS = [
 
 @pytest.fixture(scope="module")
 def time_limit() -> float:
-    """10 s, the promise on an idle machine, stretched when merely importing the stack takes
-    longer than 5 s (a loaded test machine): the error itself must add at most 5 s."""
+    """10 s, the promise on an idle machine, stretched on a loaded one by how long merely importing
+    the stack takes: the error may cost half that again plus 2 s, because the load measured once
+    here moves while the module's rows run."""
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", "import pytorch_lightning, timm, hydra"], check=True)
-    return max(10.0, time.perf_counter() - start + 5.0)
+    return max(10.0, 1.5 * (time.perf_counter() - start) + 2.0)
 
 
 @pytest.mark.parametrize(("module", "args", "expected"), CLI_ROWS, ids=[m for m, _, _ in CLI_ROWS])
