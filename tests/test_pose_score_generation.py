@@ -78,6 +78,19 @@ def score(tiny: dict[str, Any], out: Path, *overrides: str) -> dict[str, Any]:
     return json.loads((out / "summary.json").read_text())
 
 
+def genres_asked_of_rollout(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every ``PoseLSTMModule.rollout`` call's genre argument, in call order (the rollout still runs)."""
+    asked: list[Any] = []
+    original = PoseLSTMModule.rollout
+
+    def spy(self: PoseLSTMModule, *args: Any, **kwargs: Any) -> torch.Tensor:
+        asked.append(args[2] if len(args) > 2 else kwargs.get("genre"))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(PoseLSTMModule, "rollout", spy)
+    return asked
+
+
 def test_split_all_scores_every_method_and_its_baselines(tiny: dict[str, Any], tmp_path: Path) -> None:
     # the bank is fitted with the ridge and stored: every train window fits 6 + 40 poses
     assert tiny["model"].retrieval_windows.shape[1:] == (LOOK_BACK + STEPS, 34)
@@ -162,14 +175,7 @@ def test_steering_accuracy_counts_the_genre_asked(
     assert both == {"gen_random/genre_acc": 0.5, "gen_random/genre_acc_uncond": 0.5}
     only_po = steering(("PO",)).steering
     assert only_po.accuracies(only_po.random(), "gen_random")["gen_random/genre_acc"] == 1.0
-    asked = []
-    original = PoseLSTMModule.rollout
-
-    def spy(self: PoseLSTMModule, *args: Any, **kwargs: Any) -> torch.Tensor:
-        asked.append(args[2] if len(args) > 2 else kwargs.get("genre"))
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(PoseLSTMModule, "rollout", spy)
+    asked = genres_asked_of_rollout(monkeypatch)
     context, genres = scorer.seeds()
     crossed = scorer.steering.cross(context, genres)
     # each seed asked the genre it does not show, and the LSTM steered to it
@@ -206,14 +212,7 @@ def test_a_conditioned_model_is_steered_to_each_seeds_genre(
     )
     context, genres = scorer.seeds()
     assert sorted(set(genres)) == ["BR", "PO"]
-    asked = []
-    original = PoseLSTMModule.rollout
-
-    def spy(self: PoseLSTMModule, *args: Any, **kwargs: Any) -> torch.Tensor:
-        asked.append(args[2] if len(args) > 2 else kwargs.get("genre"))
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(PoseLSTMModule, "rollout", spy)
+    asked = genres_asked_of_rollout(monkeypatch)
     methods = scorer.methods(context, genres)
     module = scorer.module
     expected = torch.cat([module.genre_class(g) for g in genres])
