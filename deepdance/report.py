@@ -18,7 +18,8 @@ import pandas as pd
 
 from deepdance.errors import DeepdanceError
 from deepdance.studies import collect_runs, group_table, paired_table, split_baselines, write_report
-from deepdance.utils.run_info import run_record
+from deepdance.studies.owned_dir import LEDGER
+from deepdance.utils.run_info import run_record, tracked_folders_holding
 
 
 def _names(text: str) -> list[str]:
@@ -110,7 +111,9 @@ def report(args: argparse.Namespace) -> list[Path]:
             ],
             ignore_index=True,
         )
-    record = run_record(inputs=[str(path) for path in args.dirs])
+    # the study's other reports (tracked folders with a report ledger) are regenerated outputs: a
+    # study that rewrites several stays clean for each of them
+    record = run_record(outputs=tracked_folders_holding(LEDGER), inputs=[str(path) for path in args.dirs])
     return write_report(args.out or args.dirs[0] / "report", groups, paired, record)
 
 

@@ -151,3 +151,22 @@ def test_bench_tables_name_the_code_that_made_them() -> None:
     assert _code_line(dirty) == "Code: commit `0123456789`, dirty (uncommitted diff SHA-256 fedcba987654)."
     assert _code_line({"commit": "0123456789abcdef", "dirty": False}).endswith(", clean.")
     assert _code_line(None) == "Code: no git record."
+
+
+def test_a_reports_record_leaves_out_the_studys_other_reports_but_not_code(dirty_repo: Path) -> None:
+    """A study rewrites several tracked reports in turn: one rewritten report must not mark the
+    next report's record dirty, while a changed code file still does."""
+    report = dirty_repo / "experiments" / "s" / "report" / "motion"
+    report.mkdir(parents=True)
+    (report / ".deepdance_report.json").write_text("{}\n")
+    (report / "report.md").write_text("old\n")
+    _git(dirty_repo, "add", "-A", "experiments")
+    _git(dirty_repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "report")
+    (report / "report.md").write_text("regenerated\n")
+    outputs = run_info.tracked_folders_holding(".deepdance_report.json")
+    assert outputs == ["experiments/s/report/motion"]
+    assert run_info.git_state(outputs=outputs)["dirty"] is False
+    assert run_info.git_state()["dirty"] is True
+    (dirty_repo / "model.py").write_text("lr = 0.3\n")
+    state = run_info.git_state(outputs=outputs)
+    assert state["dirty"] is True and "+lr = 0.3" in state["diff"] and "regenerated" not in state["diff"]

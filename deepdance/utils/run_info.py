@@ -15,6 +15,7 @@ import os
 import platform
 import subprocess
 import sys
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -69,16 +70,18 @@ def _git(repo: Path, *args: str) -> str | None:
     return result.stdout if result.returncode == 0 else None
 
 
-def git_state(repo: str | Path | None = None) -> dict[str, Any]:
+def git_state(repo: str | Path | None = None, outputs: Sequence[str] = ()) -> dict[str, Any]:
     """Commit, branch and dirty flag of the checkout (``None`` outside git). Dirty means a
     tracked file differs from the commit (``git status --porcelain --untracked-files=no``, the
     studies' rule); then ``diff`` holds ``git diff HEAD`` and ``diff_sha256`` its hash.
-    ``untracked`` names files git does not track: they are not in the diff."""
+    ``untracked`` names files git does not track: they are not in the diff. ``outputs`` (folders
+    from the repository's top) are the command's own regenerated outputs, not code: left out."""
     repo = Path(repo) if repo else CODE_DIR
     commit = _git(repo, "rev-parse", "HEAD")
     if commit is None:
         return {"commit": None, "dirty": None}
-    status = _git(repo, "status", "--porcelain", "--untracked-files=no") or ""
+    pathspec = ["--", ":(top)", *(f":(top,exclude){folder}" for folder in outputs)] if outputs else []
+    status = _git(repo, "status", "--porcelain", "--untracked-files=no", *pathspec) or ""
     untracked = (_git(repo, "ls-files", "--others", "--exclude-standard") or "").splitlines()
     state: dict[str, Any] = {
         "commit": commit.strip(),
@@ -87,7 +90,7 @@ def git_state(repo: str | Path | None = None) -> dict[str, Any]:
         "untracked": untracked,
     }
     if state["dirty"]:
-        diff = _git(repo, "diff", "HEAD", "--binary") or ""
+        diff = _git(repo, "diff", "HEAD", "--binary", *pathspec) or ""
         state["diff"] = diff
         state["diff_sha256"] = hashlib.sha256(diff.encode()).hexdigest()
     return state
@@ -138,12 +141,19 @@ def manifest_hash(manifest: pd.DataFrame) -> str:
     return hashlib.sha256(manifest.to_csv(index=False).encode()).hexdigest()
 
 
-def collect_run_info(cfg: DictConfig | None = None) -> dict[str, Any]:
-    """Record code, package and machine state, so a run's result can be traced and reproduced."""
+def tracked_folders_holding(name: str, repo: str | Path | None = None) -> list[str]:
+    """The tracked folders (from the repository's top) that hold a tracked file called ``name``."""
+    listed = _git(Path(repo) if repo else CODE_DIR, "ls-files", "--full-name", "--", f":(top,glob)**/{name}")
+    return sorted({str(Path(path).parent) for path in (listed or "").splitlines()})
+
+
+def collect_run_info(cfg: DictConfig | None = None, outputs: Sequence[str] = ()) -> dict[str, Any]:
+    """Record code, package and machine state, so a run's result can be traced and reproduced
+    (``outputs``: see ``git_state``)."""
     import torch
 
     info: dict[str, Any] = {
-        "git": git_state(),
+        "git": git_state(outputs=outputs),
         "packages": package_versions(),
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -157,11 +167,11 @@ def collect_run_info(cfg: DictConfig | None = None) -> dict[str, Any]:
     return info
 
 
-def run_record(cfg: DictConfig | None = None, **extra: Any) -> dict[str, str]:
+def run_record(cfg: DictConfig | None = None, outputs: Sequence[str] = (), **extra: Any) -> dict[str, str]:
     """The files of a fresh record: ``run_info.json``, and ``uncommitted.diff`` when the tree is
     dirty (only its hash and file name stay in the JSON). For writers with their own folder
-    rules, such as the report's owned folder."""
-    info = collect_run_info(cfg)
+    rules, such as the report's owned folder (``outputs``: see ``git_state``)."""
+    info = collect_run_info(cfg, outputs)
     git = info["git"]
     diff = git.pop("diff", None)
     files = {}
