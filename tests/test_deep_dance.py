@@ -143,6 +143,13 @@ def test_two_stage_experiment_then_generate(tmp_path: Path, capsys: pytest.Captu
         )
     )
     summary = json.loads((run_dir / "summary.json").read_text())
+    # the pipeline's own record beside its summary, and each stage's beside the stage's
+    records = [
+        json.loads((folder / "run_info.json").read_text())
+        for folder in (run_dir, run_dir / "ae", run_dir / "lstm")
+    ]
+    assert len({record["git"]["commit"] for record in records}) == 1 and records[0]["git"]["commit"]
+    assert [record["task_name"] for record in records] == ["deep_dance", "deep_dance_ae", "deep_dance_lstm"]
     for name in (
         "test/next_mse",
         "test/next_iou",

@@ -26,6 +26,7 @@ from deepdance.config.validate import validate_stages
 from deepdance.errors import DeepdanceError
 from deepdance.run.fit import fit_and_test
 from deepdance.utils.run import close_loggers, task_wrapper, write_summary
+from deepdance.utils.run_info import write_run_info
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,8 @@ def run_stages(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
         return hydra.compose(config_name="train", overrides=stage_overrides(name, stage))
 
     validate_stages(cfg, compose)
+    # the pipeline's own record, beside the summary.json that gathers every stage's metrics
+    write_run_info(out_dir, cfg)
     for index, name in enumerate(names):
         stage = cfg.stages[name]
         overrides = stage_overrides(name, stage)
