@@ -11,7 +11,7 @@ MEDIAPIPE := mediapipe==0.10.21
 export HF_HUB_OFFLINE ?= 1
 export WANDB_MODE ?= offline
 
-.PHONY: install train test test-fast lint clean
+.PHONY: install train test test-slow test-all lint clean
 
 install: $(STAMP)
 
@@ -29,11 +29,16 @@ train: $(STAMP)
 # that a module's fixture runs once. ARGS='-n 0' runs in this process.
 XDIST := -n 2 --dist loadfile
 
+# The two tiers, as in lightning-hydra-template: `test` is everything but the process tier (the
+# `slow` marker: real processes at length, signals, DDP, launchers, load); CI runs both.
 test: $(STAMP)
-	$(PY) -m pytest $(XDIST) $(ARGS)
-
-test-fast: $(STAMP)
 	$(PY) -m pytest $(XDIST) -m "not slow" $(ARGS)
+
+test-slow: $(STAMP)
+	$(PY) -m pytest $(XDIST) -m slow $(ARGS)
+
+test-all: $(STAMP)
+	$(PY) -m pytest $(XDIST) $(ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check deepdance tests hydra_plugins

@@ -18,8 +18,6 @@ import pytest
 from deepdance.data.silhouette import SilhouetteSequences
 from tests.helpers.runs import tiny_deep_dance, train_in_process
 
-pytestmark = pytest.mark.slow
-
 SEED = 1
 # A wider bottleneck than tiny_deep_dance's, unflipped frames (the mean frame is the unflipped
 # frames' mean) and a higher learning rate: enough steps, on one core, to get past the mean frame.

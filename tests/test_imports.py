@@ -44,11 +44,21 @@ def _absolute(module: str, is_package: bool, node: ast.ImportFrom) -> str:
 
 
 def imported_modules(module: str, path: Path, known: Iterable[str]) -> set[str]:
-    """The project modules ``module`` imports anywhere in its file (top level, functions, classes)."""
+    """The project modules ``module`` imports anywhere in its file (top level, functions, classes),
+    but for type checkers only (``if TYPE_CHECKING:``): those never run, so they close no cycle."""
     known = set(known)
     is_package = path.name == "__init__.py"
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+    tree = ast.parse(path.read_text(), filename=str(path))
+    typing_only = {
+        id(inner)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and ast.unparse(block.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING")
+        for inner in ast.walk(block)
+    }
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -221,7 +231,10 @@ def test_walker_finds_a_cycle_through_a_function_level_import(tmp_path: Path) ->
     (package / "sub" / "b.py").write_text("def f():\n    from ..c import g\n    return g\n")
     (package / "c.py").write_text("import deepdance.a\n")
     (package / "d.py").write_text("from deepdance import a\n")
+    typing_only = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from deepdance import d\n"
+    (package / "e.py").write_text(typing_only)
     graph = import_graph(tmp_path)
     assert graph["deepdance.sub.b"] == {"deepdance.c"}
     assert graph["deepdance.d"] == {"deepdance.a"}
+    assert graph["deepdance.e"] == set()
     assert import_cycles(graph) == [["deepdance.a", "deepdance.c", "deepdance.sub.b"]]

@@ -20,8 +20,6 @@ from deepdance.data.aist import names
 from deepdance.data.genre.manifest import build_manifest, one_manifest_per_run
 from tests.helpers.runs import compose_config, run_eval, run_predict, small_run, train_in_process
 
-pytestmark = pytest.mark.slow
-
 ONE_BATCH = [
     "trainer.max_epochs=1",
     "trainer.limit_train_batches=1",

@@ -249,9 +249,14 @@ def test_a_video_with_nobody_is_one_line(moving_video: Path, tmp_path: Path) -> 
         assert "\n" not in str(caught.value)
 
 
-def test_cache_key_follows_the_person_and_follow_settings(moving_video: Path) -> None:
+def test_cache_key_follows_the_person_and_follow_settings(
+    moving_video: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from deepdance.data.silhouette.cache import cache_key
+    from deepdance.pose import backends
 
+    # a second registered backend (pose.backend names one of the registry's)
+    monkeypatch.setitem(backends.BACKENDS, "other", lambda config: BlobEstimator())
     base = settings_of(threshold_rule="person")
     key = cache_key(moving_video, base)
     changed = [

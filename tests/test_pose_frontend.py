@@ -132,9 +132,12 @@ def test_missing_pose_extra_is_one_line_naming_it(monkeypatch: pytest.MonkeyPatc
         assert "make install" in message
 
 
-def test_an_unknown_backend_is_refused_in_one_line() -> None:
-    with pytest.raises(DeepdanceError, match="pose.backend='rtm': expected one of mediapipe"):
-        backends.build_estimator(PoseConfig(backend="rtm"))
+def test_an_unknown_backend_is_refused_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(DeepdanceError, match="^pose.backend='rtm': expected one of mediapipe$"):
+        parse(PoseConfig, {"backend": "rtm"}, "pose")
+    # a backend plugged into the registry is one the schema accepts
+    monkeypatch.setitem(backends.BACKENDS, "rtm", lambda config: "built")
+    assert backends.build_estimator(parse(PoseConfig, {"backend": "rtm"}, "pose")) == "built"
 
 
 # ---------------------------------------------------------------------------- tracking

@@ -27,6 +27,9 @@ from deepdance.data.aist import build_manifest, find_videos
 from deepdance.data.genre.datamodule import VideoClipDataset
 from deepdance.data.video.bad_videos import collate_skipping_bad, probe_videos
 
+# the process tier (make test-slow): 2 worker processes decode a few hundred clips per test
+pytestmark = pytest.mark.slow
+
 SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "reliability" / "load_test.py"
 CLIPS = 240
 # RSS while the workers start and the allocator settles is not growth.

@@ -251,6 +251,8 @@ class SilhouetteDataConfig(Schema, title="SilhouetteDataModule"):
                 "labelled dancers: python -m deepdance.make_synthetic --silhouette); the embedded "
                 "dance is one dancer"
             )
+        if self.threshold_rule == "person" and not self.pose.masks:
+            raise ValueError("$pose.masks=false: $threshold_rule=person needs the person masks")
         if self.follow and self.crop is not None:
             raise ValueError(
                 f"$follow=true: expected $crop=null, not {self.crop} (the box that follows the dancer "

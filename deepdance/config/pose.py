@@ -71,7 +71,7 @@ class TrackConfig(Schema, title="pose.track"):
 class PoseConfig(Schema, title="pose"):
     """The pose and person-mask front end (``deepdance.pose``)."""
 
-    # a name of deepdance.pose.backends.BACKENDS (checked by validate_extract_poses)
+    # a name of deepdance.pose.backends.BACKENDS
     backend: str = Field("mediapipe", min_length=1)
     # MediaPipe: 1 (full) is the model its wheel ships; 0 and 2 download theirs at run time
     model_complexity: Literal[0, 1, 2] = 1
@@ -92,6 +92,16 @@ class PoseConfig(Schema, title="pose"):
     smoothing: SmoothingConfig = SmoothingConfig()
     # the content-keyed pose store (deepdance.pose.store); never beside the videos
     store_dir: str = Field("data/poses", min_length=1)
+
+    @field_validator("backend")
+    @classmethod
+    def _registered(cls, backend: str) -> str:
+        # a registry: plugged-in backends (and the tests' fakes) are added to it at run time
+        from deepdance.pose.backends import BACKENDS
+
+        if backend not in BACKENDS:
+            raise ValueError(f"expected one of {', '.join(BACKENDS)}")
+        return backend
 
     def estimator_settings(self) -> dict:
         """The settings that change what the backend returns (the store's key), in words."""

@@ -43,27 +43,36 @@ MODELS = {
 AE_HINT = "the best checkpoint of experiment=deep_dance_ae"
 
 
+# per data schema: what a real ``data.root`` is, said in its refusal
+REAL_ROOTS = {
+    GenreDataConfig: ("any", "data=aist reads AIST++ videos from this folder"),
+    PoseDataConfig: ("dir", "data=aist_pose reads an AIST++ annotation folder"),
+    pose_motion.PoseMotionConfig: ("dir", "data=pose_motion reads an AIST++ annotation folder"),
+}
+
+
 def check_data(node: Any) -> GenreDataConfig | SilhouetteDataConfig | PoseDataConfig:
-    """``data``: its schema, its files, and (real videos) a split from the file names alone."""
+    """``data``: its schema, its files, and (real videos or keypoints) a split from the file names
+    alone: an empty split stops the run before hours of probing, feature extraction or training."""
     from deepdance.data.genre.manifest import build_manifest
+    from deepdance.data.pose.motion import motion_table
+    from deepdance.data.pose.sequences import split_table
 
     config = parse(schema_of(node, "data", DATA), node, "data")
+    if getattr(config, "split", None) == "files" or getattr(config, "split_dir", None) is not None:
+        existing(config.split_dir, "data.split_dir", "dir", "a folder of <split_set>_train/val/test.txt")
     if isinstance(config, SilhouetteDataConfig):
         if config.source == "annotations":
             return check_motion_silhouettes(config)
         if config.root is not None:
             existing(config.root, "data.root", hint="a silhouette video or a folder of them")
-        return check_silhouette_pose(config)
-    if isinstance(config, pose_motion.PoseMotionConfig):
-        return check_pose_motion(config)
-    if isinstance(config, PoseDataConfig):
-        return check_pose_data(config)
-    if config.split == "files" or config.split_dir is not None:
-        existing(config.split_dir, "data.split_dir", "dir", "a folder of <split_set>_train/val/test.txt")
-    if config.synthetic is None:
-        existing(config.root, "data.root", hint="data=aist reads AIST++ videos from this folder")
-        # an empty split stops the run before hours of probing or feature extraction
-        build_manifest(config)
+        return config
+    # the pose generator's root=null, and the others' synthetic settings, read the synthetic dancers
+    motion = isinstance(config, pose_motion.PoseMotionConfig)
+    if config.root is not None if motion else config.synthetic is None:
+        existing(config.root, "data.root", *REAL_ROOTS[type(config)])
+        split = {GenreDataConfig: build_manifest, PoseDataConfig: split_table}.get(type(config), motion_table)
+        split(config)
     return config
 
 
@@ -80,30 +89,6 @@ def check_motion_silhouettes(config: SilhouetteDataConfig) -> SilhouetteDataConf
         dancer_split(paths, config.seed, config.val_dancers, config.test_dancers)
     elif config.split == "sequence":
         sequence_split(paths, config.seed, config.val_sequences, config.test_sequences)
-    return check_silhouette_pose(config)
-
-
-def check_pose_data(config: PoseDataConfig) -> PoseDataConfig:
-    """``data=aist_pose``: its split files, and (a real folder) a split from the file names alone."""
-    from deepdance.data.pose.sequences import split_table
-
-    if config.split == "files":
-        existing(config.split_dir, "data.split_dir", "dir", "a folder of <split_set>_train/val/test.txt")
-    if config.synthetic is None:
-        existing(config.root, "data.root", "dir", "data=aist_pose reads an AIST++ annotation folder")
-        split_table(config)
-    return config
-
-
-def check_pose_motion(config: pose_motion.PoseMotionConfig) -> pose_motion.PoseMotionConfig:
-    """``data=pose_motion``: its split files, and (a real folder) a split from the file names alone."""
-    from deepdance.data.pose.motion import motion_table
-
-    if config.split == "files":
-        existing(config.split_dir, "data.split_dir", "dir", "a folder of <split_set>_train/val/test.txt")
-    if config.root is not None:
-        existing(config.root, "data.root", "dir", "data=pose_motion reads an AIST++ annotation folder")
-        motion_table(config)
     return config
 
 
@@ -267,30 +252,17 @@ def validate_scan(cfg: DictConfig) -> None:
 def validate_silhouettes(cfg: DictConfig) -> tuple[list[Path], Any]:
     """``python -m deepdance.silhouettes``: the silhouette data settings, the videos, and an ``out``
     that is a folder of its own (never beside or above the videos); the videos and that folder."""
+    from deepdance.data.silhouette.motion import annotation_views
     from deepdance.data.silhouette.preview import check_out, input_videos
 
     command = top(commands.SilhouettesCommand, cfg)
     schema = schema_of(cfg.data, "data", {SILHOUETTE_DATA: SilhouetteDataConfig})
-    config = check_silhouette_pose(parse(schema, cfg.data, "data"))
-    if config.source == "annotations":
-        from deepdance.data.silhouette.motion import annotation_views
-
-        # data=motion_silhouettes: video= is an annotation folder or a keypoints2d file, each view a video
-        video = existing(command.video, "video", hint="an AIST++ annotation folder or a keypoints2d .pkl")
-        videos = [view.path for view in annotation_views(video, config.motion.views)]
-        return videos, check_out(videos, video, Path(command.out))
-    video = existing(command.video, "video", hint="a video file or a folder of videos")
-    videos = input_videos(video)
+    config = parse(schema, cfg.data, "data")
+    # data=motion_silhouettes: video= is an annotation folder or a keypoints2d file, each view a video
+    drawn = config.source == "annotations"
+    hint = (
+        "an AIST++ annotation folder or a keypoints2d .pkl" if drawn else "a video file or a folder of videos"
+    )
+    video = existing(command.video, "video", hint=hint)
+    videos = [v.path for v in annotation_views(video, config.motion.views)] if drawn else input_videos(video)
     return videos, check_out(videos, video, Path(command.out))
-
-
-def check_silhouette_pose(config: SilhouetteDataConfig) -> SilhouetteDataConfig:
-    """Silhouettes from the pose front end (``threshold_rule=person``, ``follow``): a backend it has."""
-    from deepdance.pose.backends import BACKENDS
-
-    if (config.threshold_rule == "person" or config.follow) and config.pose.backend not in BACKENDS:
-        known = ", ".join(BACKENDS)
-        raise DeepdanceError(f"data.pose.backend={config.pose.backend!r}: expected one of {known}")
-    if config.threshold_rule == "person" and not config.pose.masks:
-        raise DeepdanceError("data.pose.masks=false: data.threshold_rule=person needs the person masks")
-    return config

@@ -18,43 +18,47 @@ from deepdance.errors import DeepdanceError
 def validate_score_generation(cfg: DictConfig) -> dict[str, Any]:
     """``python -m deepdance.score_generation``: a latent LSTM and a silhouette genre recognizer,
     or a pose-space generator (and optionally a skeleton genre recognizer); the generator's metadata."""
-    from deepdance.models.registry import GENRE_CLASSIFIER, POSE_CLASSIFIER, POSE_LSTM, require_family
+    from deepdance.models.registry import GENRE_CLASSIFIER, POSE_CLASSIFIER, POSE_LSTM
 
     command = top(commands.ScoreGenerationCommand, cfg)
-    lstm = existing(command.lstm_ckpt, "lstm_ckpt", "file", "the latent LSTM's or pose generator's best_ckpt")
-    metadata = check_family(lstm, "score_generation", "lstm_ckpt")
-    pose = require_family(metadata, "score_generation", lstm, "lstm_ckpt") is POSE_LSTM
+    hint = "the latent LSTM's or pose generator's best_ckpt"
+    metadata, generator = checkpoint(command.lstm_ckpt, "lstm_ckpt", "score_generation", hint)
+    pose = generator is POSE_LSTM
     if command.recognizer_ckpt is None and not pose:
         raise DeepdanceError(
             "recognizer_ckpt is required for a latent LSTM: its dances are graded by a silhouette "
             "genre recognizer (experiment=silhouette_genre)"
         )
     if command.recognizer_ckpt is not None:
-        recognizer = existing(
-            command.recognizer_ckpt, "recognizer_ckpt", "file", "a genre recognizer's best_ckpt"
-        )
-        stored = check_family(recognizer, "recognizer_ckpt", "recognizer_ckpt")
-        found = require_family(stored, "recognizer_ckpt", recognizer, "recognizer_ckpt")
-        wanted, generator = (POSE_CLASSIFIER, "pose") if pose else (GENRE_CLASSIFIER, "latent LSTM")
+        hint = "a genre recognizer's best_ckpt"
+        found = checkpoint(command.recognizer_ckpt, "recognizer_ckpt", "recognizer_ckpt", hint)[1]
+        wanted, kind = (POSE_CLASSIFIER, "pose") if pose else (GENRE_CLASSIFIER, "latent LSTM")
         if found is not wanted:
             raise DeepdanceError(
-                f"recognizer_ckpt={command.recognizer_ckpt}: a {found.short}; a {generator} "
+                f"recognizer_ckpt={command.recognizer_ckpt}: a {found.short}; a {kind} "
                 f"generator's dances are graded by a {wanted.short} ({wanted.hint})"
             )
     if not pose:
         check_silhouette_scoring(command)
     if command.data_root is not None:
         existing(command.data_root, "data_root")
-    if command.uncond_ckpt is not None:
-        uncond = check_family(
-            existing(command.uncond_ckpt, "uncond_ckpt", "file"), "score_generation", "uncond_ckpt"
+    uncond = command.uncond_ckpt
+    if uncond is not None and (checkpoint(uncond, "uncond_ckpt", "score_generation")[1] is POSE_LSTM) != pose:
+        raise DeepdanceError(
+            f"uncond_ckpt={uncond}: not the same kind of generator as lstm_ckpt (a latent LSTM and a "
+            "pose-space generator are not compared)"
         )
-        if (require_family(uncond, "score_generation", command.uncond_ckpt) is POSE_LSTM) != pose:
-            raise DeepdanceError(
-                f"uncond_ckpt={command.uncond_ckpt}: not the same kind of generator as lstm_ckpt "
-                "(a latent LSTM and a pose-space generator are not compared)"
-            )
     return metadata
+
+
+def checkpoint(value: str | None, key: str, command: str, hint: str = "") -> tuple[dict[str, Any], Any]:
+    """The checkpoint ``key`` names, which must exist and be of a family ``command`` takes: its
+    metadata and its family."""
+    from deepdance.models.registry import require_family
+
+    path = existing(value, key, "file", hint)
+    metadata = check_family(path, command, key)
+    return metadata, require_family(metadata, command, path, key)
 
 
 def check_silhouette_scoring(command: commands.ScoreGenerationCommand) -> None:
@@ -81,13 +85,11 @@ def validate_score_poses(cfg: DictConfig) -> tuple[commands.ScorePosesCommand, A
     under ``rgb_root``, each with its truth (listed, none opened); the command, its ``PoseConfig``
     and the videos by background."""
     from deepdance.config.pose import PoseConfig
-    from deepdance.pose.backends import check_backend
     from deepdance.pose.scoring import find_renders
 
     command = top(commands.ScorePosesCommand, cfg)
     pose = cfg.get("pose")
     config = parse(PoseConfig, pose if pose is not None else {}, "pose")
-    check_backend(config.backend)
     hint = "python -m deepdance.make_synthetic --rgb writes one"
     root = existing(command.rgb_root, "rgb_root", "dir", hint)
     videos = find_renders(root, command.backgrounds)

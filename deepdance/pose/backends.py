@@ -13,10 +13,14 @@ Backends that find several people get the dancer picked by ``deepdance.pose.trac
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from deepdance.config.pose import PoseConfig
 from deepdance.errors import DeepdanceError
 from deepdance.pose.estimator import PoseEstimator
+
+# the pose schema checks its backend against this registry, so this module imports it for types only
+if TYPE_CHECKING:
+    from deepdance.config.pose import PoseConfig
 
 
 def _mediapipe(config: PoseConfig) -> PoseEstimator:

@@ -58,11 +58,7 @@ def find_inputs(target: Path) -> list[Path]:
 
 def pose_config(node: Any) -> PoseConfig:
     """The ``pose`` node (conf/predict.yaml: the front end's defaults, store under paths.data_dir)."""
-    from deepdance.pose.backends import check_backend
-
-    config = parse(PoseConfig, node if node is not None else {}, "pose")
-    check_backend(config.backend)
-    return config
+    return parse(PoseConfig, node if node is not None else {}, "pose")
 
 
 def check_predict_inputs(metadata: Mapping[str, Any], ckpt_path: Path, video: Path, pose: Any) -> None:

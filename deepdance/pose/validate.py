@@ -9,6 +9,7 @@ from typing import Any
 from deepdance.config.base import parse
 from deepdance.config.commands import ExtractPosesCommand
 from deepdance.config.pose import PoseConfig
+from deepdance.config.startup import existing
 from deepdance.errors import DeepdanceError
 
 NEVER_BESIDE = "deepdance never writes beside the input videos; choose another folder"
@@ -20,16 +21,10 @@ def check_extract_poses(
     """The pose node, the videos named by ``video`` (listed, not opened), an ``out`` that holds
     none of them and none it did not write, one name per video stem, a store apart from the videos."""
     from deepdance.data.aist.names import find_videos
-    from deepdance.pose.backends import check_backend
     from deepdance.pose.outputs import owned_out, planned_files, refuse_foreign
 
     config = parse(PoseConfig, pose if pose is not None else {}, "pose")
-    check_backend(config.backend)
-    source = Path(command.video).expanduser()
-    if not source.exists():
-        raise DeepdanceError(
-            f"video={command.video}: no such file or folder; a video file or a folder of videos"
-        )
+    source = existing(command.video, "video", hint="a video file or a folder of videos")
     try:
         videos = [v.resolve() for v in find_videos(source)]
     except FileNotFoundError as err:
