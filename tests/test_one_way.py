@@ -18,7 +18,14 @@ import torch
 from deepdance.config.data import GenreDataConfig
 from deepdance.data.aist import names
 from deepdance.data.genre.manifest import build_manifest, one_manifest_per_run
-from tests.helpers.runs import compose_config, run_eval, run_predict, small_run, train_in_process
+from tests.helpers.runs import (
+    compose_config,
+    run_eval,
+    run_generate,
+    run_predict,
+    small_run,
+    train_in_process,
+)
 
 ONE_BATCH = [
     "trainer.max_epochs=1",
@@ -132,3 +139,26 @@ def test_eval_and_predict_read_their_checkpoint_once(
     )
     # before: 3 (the start-up check, the metadata again, Lightning's load)
     assert checkpoint_reads[best] == 1
+
+
+def test_generate_reads_its_checkpoint_once(tmp_path: Path, checkpoint_reads: Counter) -> None:
+    from deepdance.config.pose_motion import POSE_LSTM
+    from tests.helpers.models import fit_tiny_pose_lstm, save_like_train
+    from tests.helpers.poses import write_dance_folder
+
+    root = write_dance_folder(tmp_path / "dances", ("BR", "PO"), dancers_per_genre=2, frames=60)
+    model, data = fit_tiny_pose_lstm(root, 6, 30, None)
+    ckpt = str(save_like_train(model, tmp_path / "pose_dance.ckpt", POSE_LSTM, data).resolve())
+    checkpoint_reads.clear()
+    out = tmp_path / "generated" / "dance.mp4"
+    overrides = [
+        f"ckpt_path={ckpt}",
+        f"out={out}",
+        "steps=3",
+        "seed=random",
+        f"hydra.run.dir={tmp_path / 'run'}",
+    ]
+    run_generate(compose_config("generate", overrides))
+    assert out.is_file()
+    # the start-up check (its model family) and the model share one read
+    assert checkpoint_reads[ckpt] == 1, checkpoint_reads

@@ -151,6 +151,8 @@ def main() -> None:
     parser.add_argument("--results", type=Path, required=True)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
+    # the suites run in their own checkouts: every path absolute
+    args.out, args.results = args.out.resolve(), args.results.resolve()
     base, head = git(REPO, "rev-parse", args.base), git(REPO, "rev-parse", "HEAD")
     python = plain_python(args.out)
     trees = {"base": checkout(args.out, "base", base), "head": checkout(args.out, "head", head)}
