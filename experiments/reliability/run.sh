@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 STUDY_DIR=experiments/reliability
 source experiments/clean_tree.sh
-# a fresh record each run (write_run_info adds to an existing one)
+# a fresh record each run (write_run_info adds to an existing one), written before the results it
+# describes change the tree
 rm -f "$STUDY_DIR/results/run_info.json"
-${PY:-python} experiments/reliability/load_test.py --videos 1000 --workers 2 --out "$STUDY_DIR/results"
 PYTHONPATH=. ${PY:-python} -c 'import sys; from deepdance.utils.run_info import write_run_info; write_run_info(sys.argv[1], study="reliability", command="experiments/reliability/run.sh")' "$STUDY_DIR/results"
+${PY:-python} experiments/reliability/load_test.py --videos 1000 --workers 2 --out "$STUDY_DIR/results"
