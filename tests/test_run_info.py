@@ -170,3 +170,26 @@ def test_a_reports_record_leaves_out_the_studys_other_reports_but_not_code(dirty
     (dirty_repo / "model.py").write_text("lr = 0.3\n")
     state = run_info.git_state(outputs=outputs)
     assert state["dirty"] is True and "+lr = 0.3" in state["diff"] and "regenerated" not in state["diff"]
+
+
+def test_a_study_runs_record_leaves_out_the_studys_own_results_but_not_code(
+    dirty_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rerun rewrites the study's committed results seed by seed: the next seed's record must
+    not turn dirty for them (experiments/clean_tree.sh names them in $STUDY_OUTPUTS), while a
+    changed code file still makes it dirty."""
+    _git(dirty_repo, "checkout", "-q", "model.py")
+    results = dirty_repo / "experiments" / "s" / "results" / "seed1"
+    results.mkdir(parents=True)
+    (results / "summary.json").write_text('{"acc": 0.5}\n')
+    _git(dirty_repo, "add", "-A", "experiments")
+    _git(dirty_repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "results")
+    (results / "summary.json").write_text('{"acc": 0.6}\n')
+    assert run_info.collect_run_info()["git"]["dirty"] is True
+    monkeypatch.setenv(run_info.STUDY_OUTPUTS_ENV, "experiments/s/results:experiments/s/report")
+    git = run_info.collect_run_info()["git"]
+    assert git["dirty"] is False
+    assert git["outputs_left_out"] == ["experiments/s/results", "experiments/s/report"]
+    (dirty_repo / "model.py").write_text("lr = 0.3\n")
+    git = run_info.collect_run_info()["git"]
+    assert git["dirty"] is True and "+lr = 0.3" in git["diff"] and "0.6" not in git["diff"]

@@ -46,6 +46,8 @@ PACKAGES = (
 RUN_INFO = "run_info.json"
 RESOLVED_CONFIG = "resolved_config.yaml"
 UNCOMMITTED_DIFF = "uncommitted.diff"
+# a study script's own output folders (experiments/clean_tree.sh exports them): see study_outputs
+STUDY_OUTPUTS_ENV = "STUDY_OUTPUTS"
 # the checkout deepdance runs from; tests point it at a temporary repository
 CODE_DIR = Path(__file__).resolve().parents[2]
 
@@ -147,13 +149,21 @@ def tracked_folders_holding(name: str, repo: str | Path | None = None) -> list[s
     return sorted({str(Path(path).parent) for path in (listed or "").splitlines()})
 
 
+def study_outputs() -> list[str]:
+    """The folders a study script rewrites as it goes (``$STUDY_OUTPUTS``, colon-separated, from
+    the repository's top; set by experiments/clean_tree.sh): its own results, not code. Without
+    them, a rerun's second run would be recorded dirty by the first run's rewritten results."""
+    return [folder for folder in os.environ.get(STUDY_OUTPUTS_ENV, "").split(":") if folder]
+
+
 def collect_run_info(cfg: DictConfig | None = None, outputs: Sequence[str] = ()) -> dict[str, Any]:
     """Record code, package and machine state, so a run's result can be traced and reproduced
-    (``outputs``: see ``git_state``)."""
+    (``outputs``: see ``git_state``; a study's own outputs are left out too, and named)."""
     import torch
 
+    outputs = [*outputs, *study_outputs()]
     info: dict[str, Any] = {
-        "git": git_state(outputs=outputs),
+        "git": git_state(outputs=outputs) | ({"outputs_left_out": outputs} if outputs else {}),
         "packages": package_versions(),
         "python": platform.python_version(),
         "platform": platform.platform(),
