@@ -7,7 +7,7 @@
 STUDY_OUTPUTS=(":(exclude)$STUDY_DIR/results" ":(exclude)$STUDY_DIR/report" ":(exclude)$STUDY_DIR/uncommitted.diff")
 # The same folders for each run's run_info.json (deepdance.utils.run_info.study_outputs): a rerun's
 # later runs are not recorded dirty because its earlier runs rewrote their committed results.
-export STUDY_OUTPUTS="$STUDY_DIR/results:$STUDY_DIR/report"
+export DEEPDANCE_STUDY_OUTPUTS="$STUDY_DIR/results:$STUDY_DIR/report"
 # study_dirty: the tracked files that differ from the commit, outside the study's own outputs.
 study_dirty() {
     git status --porcelain --untracked-files=no -- . "${STUDY_OUTPUTS[@]}"

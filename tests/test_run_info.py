@@ -176,7 +176,7 @@ def test_a_study_runs_record_leaves_out_the_studys_own_results_but_not_code(
     dirty_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A rerun rewrites the study's committed results seed by seed: the next seed's record must
-    not turn dirty for them (experiments/clean_tree.sh names them in $STUDY_OUTPUTS), while a
+    not turn dirty for them (experiments/clean_tree.sh names them in $DEEPDANCE_STUDY_OUTPUTS), while a
     changed code file still makes it dirty."""
     _git(dirty_repo, "checkout", "-q", "model.py")
     results = dirty_repo / "experiments" / "s" / "results" / "seed1"
@@ -193,3 +193,27 @@ def test_a_study_runs_record_leaves_out_the_studys_own_results_but_not_code(
     (dirty_repo / "model.py").write_text("lr = 0.3\n")
     git = run_info.collect_run_info()["git"]
     assert git["dirty"] is True and "+lr = 0.3" in git["diff"] and "0.6" not in git["diff"]
+
+
+def test_clean_tree_sh_hands_the_studys_outputs_to_its_runs_and_still_ignores_them(tmp_path: Path) -> None:
+    """The real script, sourced as a study sources it: a resumed study (its committed results
+    rewritten) starts, and the runs it starts see the study's outputs in their environment."""
+    repo = tmp_path / "repo"
+    (repo / "experiments" / "s" / "results").mkdir(parents=True)
+    script = Path(__file__).resolve().parents[1] / "experiments" / "clean_tree.sh"
+    (repo / "experiments" / "clean_tree.sh").write_text(script.read_text())
+    (repo / "experiments" / "s" / "results" / "summary.json").write_text("{}\n")
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "study")
+    (repo / "experiments" / "s" / "results" / "summary.json").write_text('{"acc": 1}\n')
+    child = "python3 -c \"import os; print(os.environ['DEEPDANCE_STUDY_OUTPUTS'])\""
+    study = f"set -euo pipefail; STUDY_DIR=experiments/s; source experiments/clean_tree.sh; {child}"
+    done = subprocess.run(
+        ["bash", "-c", study],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "experiments/s/results:experiments/s/report"

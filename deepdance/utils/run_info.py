@@ -47,7 +47,7 @@ RUN_INFO = "run_info.json"
 RESOLVED_CONFIG = "resolved_config.yaml"
 UNCOMMITTED_DIFF = "uncommitted.diff"
 # a study script's own output folders (experiments/clean_tree.sh exports them): see study_outputs
-STUDY_OUTPUTS_ENV = "STUDY_OUTPUTS"
+STUDY_OUTPUTS_ENV = "DEEPDANCE_STUDY_OUTPUTS"
 # the checkout deepdance runs from; tests point it at a temporary repository
 CODE_DIR = Path(__file__).resolve().parents[2]
 
@@ -150,7 +150,7 @@ def tracked_folders_holding(name: str, repo: str | Path | None = None) -> list[s
 
 
 def study_outputs() -> list[str]:
-    """The folders a study script rewrites as it goes (``$STUDY_OUTPUTS``, colon-separated, from
+    """The folders a study script rewrites as it goes (``$DEEPDANCE_STUDY_OUTPUTS``, colon-separated, from
     the repository's top; set by experiments/clean_tree.sh): its own results, not code. Without
     them, a rerun's second run would be recorded dirty by the first run's rewritten results."""
     return [folder for folder in os.environ.get(STUDY_OUTPUTS_ENV, "").split(":") if folder]
