@@ -54,10 +54,6 @@ REAL_ROOTS = {
 def check_data(node: Any) -> GenreDataConfig | SilhouetteDataConfig | PoseDataConfig:
     """``data``: its schema, its files, and (real videos or keypoints) a split from the file names
     alone: an empty split stops the run before hours of probing, feature extraction or training."""
-    from deepdance.data.genre.manifest import build_manifest
-    from deepdance.data.pose.motion import motion_table
-    from deepdance.data.pose.sequences import split_table
-
     config = parse(schema_of(node, "data", DATA), node, "data")
     if getattr(config, "split", None) == "files" or getattr(config, "split_dir", None) is not None:
         existing(config.split_dir, "data.split_dir", "dir", "a folder of <split_set>_train/val/test.txt")
@@ -71,9 +67,25 @@ def check_data(node: Any) -> GenreDataConfig | SilhouetteDataConfig | PoseDataCo
     motion = isinstance(config, pose_motion.PoseMotionConfig)
     if config.root is not None if motion else config.synthetic is None:
         existing(config.root, "data.root", *REAL_ROOTS[type(config)])
-        split = {GenreDataConfig: build_manifest, PoseDataConfig: split_table}.get(type(config), motion_table)
-        split(config)
+        split_from_names(config)
     return config
+
+
+def split_from_names(config: GenreDataConfig | PoseDataConfig) -> None:
+    """The data schema's own split of a real folder, imported only for that schema (the pose
+    generator's module pulls Lightning and the silhouette datamodule into start-up)."""
+    if isinstance(config, pose_motion.PoseMotionConfig):
+        from deepdance.data.pose.motion import motion_table
+
+        motion_table(config)
+    elif isinstance(config, PoseDataConfig):
+        from deepdance.data.pose.sequences import split_table
+
+        split_table(config)
+    else:
+        from deepdance.data.genre.manifest import build_manifest
+
+        build_manifest(config)
 
 
 def check_motion_silhouettes(config: SilhouetteDataConfig) -> SilhouetteDataConfig:
