@@ -241,11 +241,11 @@ def test_config_errors_are_one_line_and_say_what_is_accepted() -> None:
     cases = [
         (
             lambda: classifier({"name": "resnet_999", "pretrained": False}),
-            "model.backbone.name='resnet_999' is not a timm model",
+            "model.backbone.name='resnet_999': expected a timm model name",
         ),
         (
             lambda: classifier({"name": "inception_v3", "pretrained": False}, img_size=64),
-            "data.img_size=64 is below inception_v3's minimum input size 75",
+            "model.img_size=64: expected an integer >= 75 (inception_v3's smallest input",
         ),
         (
             lambda: parse(GenreDataConfig, {"root": "/x", "num_frames": 0}, "data"),

@@ -159,12 +159,16 @@ BAD_COMMANDS: list[tuple[str, list[str], str]] = [
     ("train", ["model.head.dropout=1.0"], "model.head.dropout=1.0: expected a number in [0, 1)"),
     ("train", ["model.backbone.drop_rate=-0.5"], "model.backbone.drop_rate=-0.5"),
     ("train", ["data.img_size=8"], "data.img_size=8: expected an integer >= 16"),
-    ("train", ["experiment=genre_gru", "data.img_size=64"], "data.img_size=64: expected an integer >= 75"),
+    ("train", ["experiment=genre_gru", "data.img_size=64"], "img_size=64: expected an integer >= 75"),
     ("train", ["data.split=foo"], "data.split='foo': expected one of dancer, random, files"),
     ("train", ["data.sampling=foo"], "data.sampling='foo': expected one of exact, keyframe"),
     ("train", ["data.on_bad_video=ignore"], "data.on_bad_video='ignore'"),
     ("train", ["data.test_clips=0"], "data.test_clips=0"),
-    ("train", ["model.backbone.name=notamodel"], "model.backbone.name='notamodel': not a timm model"),
+    (
+        "train",
+        ["model.backbone.name=notamodel"],
+        "model.backbone.name='notamodel': expected a timm model name",
+    ),
     (
         "train",
         ["data.genres=[BR,XX]"],
@@ -336,6 +340,21 @@ BAD_COMMANDS: list[tuple[str, list[str], str]] = [
         "score_generation",
         ["lstm_ckpt={lstm}", "recognizer_ckpt={classifier}", "steps=10"],
         "steps=10: expected an integer >= 30",
+    ),
+    (
+        "score_generation",
+        ["lstm_ckpt={lstm}"],
+        "recognizer_ckpt=None: expected a silhouette genre recognizer (experiment=silhouette_genre)",
+    ),
+    (
+        "score_generation",
+        ["lstm_ckpt={lstm}", "recognizer_ckpt={classifier}", "split=all"],
+        "split='all': expected val or test (a held-out split)",
+    ),
+    (
+        "score_generation",
+        ["lstm_ckpt={lstm}", "recognizer_ckpt={classifier}", "noise=0.5"],
+        "noise=0.5: expected 0 (noise is a pose generator's setting)",
     ),
     (
         "score_generation",

@@ -151,7 +151,7 @@ def test_predict_runs_a_frame_diff_model_clip_by_clip(tiny_synthetic) -> None:
 
 
 def test_unknown_backbone_is_a_one_line_error() -> None:
-    with pytest.raises(DeepdanceError, match="not a timm model"):
+    with pytest.raises(DeepdanceError, match="expected a timm model name"):
         create_backbone("inception_v99", pretrained=False)
 
 
@@ -235,7 +235,7 @@ def test_missing_local_weights_file_names_the_path(tmp_path) -> None:
 
 
 def test_image_size_below_backbone_minimum_is_refused() -> None:
-    with pytest.raises(DeepdanceError, match="minimum input size 75"):
+    with pytest.raises(DeepdanceError, match="expected an integer >= 75"):
         GenreClassifier.from_hparams(
             {
                 "backbone": {"name": "inception_v3", "pretrained": False},

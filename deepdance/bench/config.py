@@ -15,6 +15,7 @@ from pydantic import Field, field_validator, model_validator
 
 from deepdance.config.base import Schema, parse
 from deepdance.config.data import Sampling
+from deepdance.config.model import TimmName
 from deepdance.data.aist.standin_format import StandInFormat
 from deepdance.errors import DeepdanceError
 
@@ -47,18 +48,9 @@ class StandInSpec:
 class BackboneSettings(Schema):
     """The backbone timed: a name timm knows, and optional weights that exist."""
 
-    name: str
+    name: TimmName
     pretrained: bool = False
     weights: str | None = None
-
-    @field_validator("name")
-    @classmethod
-    def _known_to_timm(cls, name: str) -> str:
-        import timm
-
-        if not timm.is_model(name):
-            raise ValueError("expected a timm model name (see timm.list_models())")
-        return name
 
     @field_validator("weights")
     @classmethod

@@ -47,11 +47,12 @@ def plain(node: Any, prefix: str) -> Any:
     return {k: v for k, v in values.items() if v != MISSING} if isinstance(values, dict) else values
 
 
-def parse(schema: type[S], node: Any, prefix: str = "") -> S:
-    """``node`` (DictConfig or dict) as a ``schema`` instance, or a one-line ``DeepdanceError``."""
+def parse(schema: type[S], node: Any, prefix: str = "", context: dict[str, Any] | None = None) -> S:
+    """``node`` (DictConfig or dict) as a ``schema`` instance, or a one-line ``DeepdanceError``;
+    ``context`` hands rules between groups the other groups (the latent LSTM's on its data)."""
     values = plain(node, prefix)
     try:
-        return schema.model_validate(values)
+        return schema.model_validate(values, context=context)
     except ValidationError as err:
         raise DeepdanceError(one_line(err.errors()[0], schema, prefix, values)) from None
 
@@ -64,7 +65,7 @@ def one_line(error: dict[str, Any], schema: type[BaseModel], prefix: str, value:
         value = value.get(part) if isinstance(value, dict) else error["input"]
     message = str(error.get("ctx", {}).get("error", ""))
     if error["type"] == "missing":
-        return f"{key} is required"
+        return f"{key} is required" + (f": {field.description}" if field and field.description else "")
     if error["type"] == "extra_forbidden":
         known = ", ".join(f.alias or n for n, f in owner.model_fields.items() if not f.alias)
         return f"{key}: not a setting of {owner.model_config.get('title') or owner.__name__}; known: {known}"

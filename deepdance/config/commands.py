@@ -138,6 +138,16 @@ class ScoreGenerationCommand(Schema, title="python -m deepdance.score_generation
     device: Device = "cpu"
 
 
+class LatentScoringCommand(ScoreGenerationCommand, title="score_generation of a latent LSTM"):
+    """A latent LSTM's dances are graded by a silhouette genre recognizer on a held-out split, over
+    at least ``MIN_SCORED_STEPS`` steps; ``split=all`` and ``noise`` are the pose generator's."""
+
+    recognizer_ckpt: Path = Field(description="a silhouette genre recognizer (experiment=silhouette_genre)")
+    split: Literal["val", "test"] = Field("test", description="val or test (a held-out split)")
+    steps: int | None = Field(None, ge=MIN_SCORED_STEPS)
+    noise: float = Field(0.0, ge=0, le=0, description="0 (noise is a pose generator's setting)")
+
+
 class ScanCommand(Schema, title="python -m deepdance.scan"):
     """List every video a run would skip as bad, with the reason."""
 

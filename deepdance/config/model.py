@@ -1,12 +1,12 @@
 """The ``model`` group: the genre classifier (``ClassifierConfig``), the silhouette autoencoder
-(``AutoencoderConfig``) and the latent LSTM (``LatentLSTMConfig``). A timm name and a
-checkpoint's family are not a schema's to know: ``deepdance.config.validate`` checks them."""
+(``AutoencoderConfig``) and the latent LSTM (``LatentLSTMConfig``). A timm name is checked here,
+by timm's own list; files and a checkpoint's family are ``deepdance.config.validate``'s."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from deepdance.config.base import Schema
 
@@ -18,6 +18,26 @@ Sizes = Annotated[
     Field(min_length=1, description="a non-empty list of integers >= 1"),
 ]
 Dropout = Annotated[float, Field(ge=0, lt=1)]
+# the smallest frame side a timm family takes, where above 16 (below it inception's feature map vanishes)
+MIN_INPUT_SIZE = {"inception_v3": 75, "inception": 75}
+
+
+def timm_model_name(name: str) -> str:
+    """A name timm can build (the model is not built); a wrong one lists timm's similar names."""
+    import timm
+
+    if not timm.is_model(name):
+        close = ", ".join(timm.list_models(f"*{name.split('_')[0]}*")[:6]) or "none"
+        raise ValueError(f"expected a timm model name (similar: {close})")
+    return name
+
+
+def min_input_size(name: str) -> int:
+    """The smallest frame side the backbone ``name`` takes."""
+    return MIN_INPUT_SIZE.get(name.split(".")[0], 16)
+
+
+TimmName = Annotated[str, Field(min_length=1), AfterValidator(timm_model_name)]
 
 
 class OptimizerConfig(Schema, title="model.optimizer"):
@@ -34,7 +54,7 @@ class OptimizerConfig(Schema, title="model.optimizer"):
 class BackboneConfig(Schema, title="model.backbone"):
     """A timm model per frame (deepdance.models.backbones.create_backbone)."""
 
-    name: str = Field("inception_v3", min_length=1)
+    name: TimmName = "inception_v3"
     # timm hub weights; offline, give weights=/path/to/file (a .safetensors or .pth state dict)
     pretrained: bool = True
     weights: str | None = None
@@ -60,7 +80,7 @@ class ClassifierConfig(Schema, title="GenreClassifier"):
     head: HeadConfig = HeadConfig()
     optimizer: OptimizerConfig
     scheduler: dict[str, Any] | None = None
-    # the data's frame size (its backbone's smallest input is checked with the name)
+    # the data's frame size (data.img_size), at least the backbone's smallest input
     img_size: int | None = Field(None, ge=1)
     # null = the ten AIST++ genres
     class_names: list[str] | None = None
@@ -69,6 +89,17 @@ class ClassifierConfig(Schema, title="GenreClassifier"):
     compile: bool = False
     # 6-channel input: frame + difference from the previous sampled frame
     frame_diff: bool = False
+
+    @field_validator("img_size")
+    @classmethod
+    def _backbone_takes(cls, size: int | None, info: ValidationInfo) -> int | None:
+        backbone = info.data.get("backbone")
+        if size is not None and backbone is not None and size < min_input_size(backbone.name):
+            minimum = min_input_size(backbone.name)
+            raise ValueError(
+                f"expected an integer >= {minimum} ({backbone.name}'s smallest input; set by data.img_size)"
+            )
+        return size
 
     @model_validator(mode="after")
     def _trainable(self) -> ClassifierConfig:
@@ -155,3 +186,24 @@ class LatentLSTMConfig(Schema, title="LatentLSTMModule"):
     context_dropout: float = Field(0.0, ge=0, le=1)
     optimizer: OptimizerConfig
     scheduler: dict[str, Any] | None = None
+    # a genre is read from each video's AIST++ name: the embedded dance (data.root=null) has none
+    genre_needs_root: ClassVar[bool] = True
+
+    @model_validator(mode="after")
+    def _fits_its_data(self, info: ValidationInfo) -> LatentLSTMConfig:
+        """Rules on the run's ``data`` group, given as context where a whole run is checked (start-up)."""
+        data = (info.context or {}).get("data")
+        if data is None:
+            return self
+        if self.genre_needs_root and self.condition == "genre" and data.get("root") is None:
+            raise ValueError(
+                "$condition=genre needs data.root=<folder of AIST++-named silhouette videos> (each "
+                "video's genre is read from its name); the embedded dance has no genre labels"
+            )
+        if data.get("target_frames", 1) != self.rollout_loss_steps:
+            raise ValueError(
+                f"data.target_frames={data.get('target_frames', 1)} must equal $rollout_loss_steps="
+                f"{self.rollout_loss_steps} (each training window holds that many targets; "
+                "experiment=deep_dance_lstm sets it)"
+            )
+        return self

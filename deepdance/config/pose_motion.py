@@ -64,6 +64,8 @@ class PoseLSTMConfig(LatentLSTMConfig, title="PoseLSTMModule"):
     target: Literal[POSE_LSTM] = Field(POSE_LSTM, alias="_target_")  # type: ignore[assignment]
     # no autoencoder stage: the latent is the pose
     autoencoder_ckpt: str | None = None  # type: ignore[assignment]
+    # the synthetic dancers' poses (data.root=null) have genres
+    genre_needs_root: ClassVar[bool] = False
     # the data's keypoints and rate (conf/model/pose_lstm.yaml follows data.kind and data.fps):
     # stored with the weights, so a seed is read and a rollout timed as in training
     kind: Literal["2d", "3d"] = "2d"

@@ -1,6 +1,6 @@
 """Each entry point's start-up check, first thing inside ``task_wrapper``: the schemas of its
-groups, then what no schema can know, said once here: a timm model name, a checkpoint's model
-family, files on disk, a split that needs the directory listing. A wrong value costs one
+groups, then what no schema can know, said once here: a checkpoint's model family, files on
+disk, a split that needs the directory listing (a timm name is the model schema's). A wrong value costs one
 ``error:`` line before any video is decoded, dataset generated or model built."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from deepdance.config.base import parse
 from deepdance.config.data import GENRE_DATA, SILHOUETTE_DATA, GenreDataConfig, SilhouetteDataConfig
 from deepdance.config.pose_data import POSE_DATA, PoseDataConfig
 from deepdance.config.startup import check_family, existing, schema_of, top
+from deepdance.config.stored import data_config
 from deepdance.config.trainer import TrainerConfig
 
 # handed on, so that every entry point finds its check here
@@ -105,30 +106,16 @@ def check_motion_silhouettes(config: SilhouetteDataConfig) -> SilhouetteDataConf
 
 
 def check_model(cfg: DictConfig, allow_missing: Iterable[str] = ()) -> BaseModel:
-    """``model``: its schema, a backbone timm knows, the LSTM's rules on its data and its
+    """``model``: its schema, a backbone's weights file, the LSTM's rules on its data and its
     autoencoder checkpoint (an earlier stage's, when ``allow_missing`` names it)."""
     unset = OmegaConf.is_missing(cfg.model, "autoencoder_ckpt")
     # required, but said after the rules between settings
     node = OmegaConf.merge(cfg.model, {"autoencoder_ckpt": "-"}) if unset else cfg.model
-    config = parse(schema_of(node, "model", MODELS), node, "model")
-    if isinstance(config, model.ClassifierConfig):
-        check_backbone(config)
-    if not isinstance(config, model.LatentLSTMConfig):
-        return config
-    # the pose-space LSTM: no autoencoder, and the synthetic dancers' poses (data.root=null) have genres
-    pose = isinstance(config, pose_motion.PoseLSTMConfig)
-    if not pose and config.condition == "genre" and OmegaConf.select(cfg, "data.root") is None:
-        raise DeepdanceError(
-            "model.condition=genre needs data.root=<folder of AIST++-named silhouette videos> (each "
-            "video's genre is read from its name); the embedded dance has no genre labels"
-        )
-    targets, steps = OmegaConf.select(cfg, "data.target_frames", default=1), config.rollout_loss_steps
-    if targets != steps:
-        raise DeepdanceError(
-            f"data.target_frames={targets} must equal model.rollout_loss_steps={steps} (each training "
-            "window holds that many targets; experiment=deep_dance_lstm sets it)"
-        )
-    if pose:
+    config = parse(schema_of(node, "model", MODELS), node, "model", context={"data": cfg.get("data") or {}})
+    if isinstance(config, model.ClassifierConfig) and config.backbone.weights is not None:
+        hint = f"a state dict of {config.backbone.name}"
+        existing(config.backbone.weights, "model.backbone.weights", "file", hint)
+    if not isinstance(config, model.LatentLSTMConfig) or isinstance(config, pose_motion.PoseLSTMConfig):
         return config
     if unset and "model.autoencoder_ckpt" not in allow_missing:
         raise DeepdanceError(f"model.autoencoder_ckpt is required: {AE_HINT}")
@@ -136,24 +123,6 @@ def check_model(cfg: DictConfig, allow_missing: Iterable[str] = ()) -> BaseModel
         path = existing(config.autoencoder_ckpt, "model.autoencoder_ckpt", "file", AE_HINT)
         check_family(path, "autoencoder_ckpt", "model.autoencoder_ckpt")
     return config
-
-
-def check_backbone(config: model.ClassifierConfig) -> None:
-    """A timm model name (not built), its weights file, its smallest input."""
-    import timm
-
-    from deepdance.models.backbones import _MIN_SIZE
-
-    name, minimum = config.backbone.name, _MIN_SIZE.get(config.backbone.name.split(".")[0], 16)
-    if not timm.is_model(name):
-        close = ", ".join(timm.list_models(f"*{name.split('_')[0]}*")[:6]) or "none"
-        raise DeepdanceError(f"model.backbone.name={name!r}: not a timm model; similar: {close}")
-    if config.backbone.weights is not None:
-        existing(config.backbone.weights, "model.backbone.weights", "file", f"a state dict of {name}")
-    if config.img_size is not None and config.img_size < minimum:
-        raise DeepdanceError(
-            f"data.img_size={config.img_size}: expected an integer >= {minimum} ({name}'s smallest input)"
-        )
 
 
 def validate_train(cfg: DictConfig, allow_missing: Iterable[str] = ()) -> None:
@@ -199,21 +168,6 @@ def validate_extract_features(cfg: DictConfig) -> None:
             "model.backbone.freeze=false: extract_features expected a frozen backbone (e.g. "
             "model=genre_gru); features of a backbone that trains change every step"
         )
-
-
-def data_config(stored: dict[str, Any], cfg: DictConfig) -> DictConfig:
-    """The stored data settings, with the ``data.*`` overrides of this command line on top."""
-    from hydra.core.hydra_config import HydraConfig
-
-    merged = OmegaConf.create(stored)
-    for override in HydraConfig.get().overrides.task if HydraConfig.initialized() else []:
-        key = override.split("=", 1)[0].lstrip("+~")
-        # a whole new data group replaces the stored one
-        if key == "data":
-            return cfg.data
-        if key.startswith("data."):
-            OmegaConf.update(merged, key[len("data.") :], OmegaConf.select(cfg, key), force_add=True)
-    return merged
 
 
 def validate_eval(cfg: DictConfig) -> tuple[dict[str, Any], DictConfig]:

@@ -24,11 +24,8 @@ def validate_score_generation(cfg: DictConfig) -> dict[str, Any]:
     hint = "the latent LSTM's or pose generator's best_ckpt"
     metadata, generator = checkpoint(command.lstm_ckpt, "lstm_ckpt", "score_generation", hint)
     pose = generator is POSE_LSTM
-    if command.recognizer_ckpt is None and not pose:
-        raise DeepdanceError(
-            "recognizer_ckpt is required for a latent LSTM: its dances are graded by a silhouette "
-            "genre recognizer (experiment=silhouette_genre)"
-        )
+    if not pose:
+        top(commands.LatentScoringCommand, cfg)
     if command.recognizer_ckpt is not None:
         hint = "a genre recognizer's best_ckpt"
         found = checkpoint(command.recognizer_ckpt, "recognizer_ckpt", "recognizer_ckpt", hint)[1]
@@ -38,8 +35,6 @@ def validate_score_generation(cfg: DictConfig) -> dict[str, Any]:
                 f"recognizer_ckpt={command.recognizer_ckpt}: a {found.short}; a {kind} "
                 f"generator's dances are graded by a {wanted.short} ({wanted.hint})"
             )
-    if not pose:
-        check_silhouette_scoring(command)
     if command.data_root is not None:
         existing(command.data_root, "data_root")
     uncond = command.uncond_ckpt
@@ -59,16 +54,6 @@ def checkpoint(value: str | None, key: str, command: str, hint: str = "") -> tup
     path = existing(value, key, "file", hint)
     metadata = check_family(path, command, key)
     return metadata, require_family(metadata, command, path, key)
-
-
-def check_silhouette_scoring(command: commands.ScoreGenerationCommand) -> None:
-    """The settings a latent LSTM's scorer takes (split=all and noise are the pose generator's)."""
-    if command.steps is not None and command.steps < commands.MIN_SCORED_STEPS:
-        raise DeepdanceError(f"steps={command.steps}: expected an integer >= {commands.MIN_SCORED_STEPS}")
-    if command.split == "all":
-        raise DeepdanceError("split=all: a latent LSTM is scored on a held-out split; expected val or test")
-    if command.noise:
-        raise DeepdanceError(f"noise={command.noise:g}: a pose generator's setting; a latent LSTM takes none")
 
 
 def validate_extract_poses(cfg: DictConfig) -> tuple[commands.ExtractPosesCommand, Any, list[Path]]:

@@ -16,6 +16,7 @@ from pathlib import Path
 import timm
 from torch import nn
 
+from deepdance.config.model import min_input_size, timm_model_name
 from deepdance.errors import DeepdanceError
 
 log = logging.getLogger(__name__)
@@ -29,10 +30,6 @@ class BackboneSpec:
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
     min_size: int
-
-
-# Smallest input each family accepts; below it the feature map vanishes.
-_MIN_SIZE = {"inception_v3": 75, "inception": 75}
 
 
 def _hub_reachable(timeout: float = 3.0) -> bool:
@@ -71,12 +68,10 @@ def create_backbone(
     in_chans: int = 3,
 ) -> nn.Module:
     """A timm model with its classifier removed: ``(N, in_chans, H, W) -> (N, num_features)``."""
-    if not timm.is_model(name):
-        close = timm.list_models(f"*{name.split('_')[0]}*")[:8]
-        raise DeepdanceError(
-            f"model.backbone.name={name!r} is not a timm model; similar names: {', '.join(close) or 'none'} "
-            "(see timm.list_models())"
-        )
+    try:
+        timm_model_name(name)
+    except ValueError as err:
+        raise DeepdanceError(f"model.backbone.name={name!r}: {err}") from None
     kwargs: dict = {"num_classes": 0, "drop_rate": drop_rate, "in_chans": in_chans}
     if weights:
         path = Path(weights).expanduser()
@@ -117,12 +112,11 @@ def create_backbone(
 def backbone_spec(model: nn.Module, name: str) -> BackboneSpec:
     """The backbone's feature width and the normalisation it was trained with (timm's data config)."""
     config = timm.data.resolve_model_data_config(model)
-    family = name.split(".")[0]
     return BackboneSpec(
         # With num_classes=0 timm returns pre-logits, wider than num_features for some
         # families (MobileNetV3, LCNet add a 1x1 conv head): head_hidden_size is that width.
         num_features=int(getattr(model, "head_hidden_size", None) or model.num_features),
         mean=tuple(float(m) for m in config["mean"]),
         std=tuple(float(s) for s in config["std"]),
-        min_size=_MIN_SIZE.get(family, 16),
+        min_size=min_input_size(name),
     )

@@ -55,18 +55,13 @@ class GenreClassifier(GenreRecognizer):
 
     def _build_network(self, weights_from_checkpoint: bool) -> None:
         """The backbone (its input statistics as buffers) and the GRU head, from the hyper-parameters."""
-        backbone, img_size, frame_diff = self.hparams.backbone, self.hparams.img_size, self.hparams.frame_diff
+        backbone, frame_diff = self.hparams.backbone, self.hparams.frame_diff
         # Loading a checkpoint brings its own weights: fetching pretrained ones first would be waste.
         backbone_args = (
             {**backbone, "pretrained": False, "weights": None} if weights_from_checkpoint else backbone
         )
         self.backbone = create_backbone(**backbone_args, in_chans=6 if frame_diff else 3)
         self.spec = backbone_spec(self.backbone, backbone["name"])
-        if img_size is not None and img_size < self.spec.min_size:
-            raise DeepdanceError(
-                f"data.img_size={img_size} is below {backbone['name']}'s minimum input size "
-                f"{self.spec.min_size}"
-            )
         self.frozen = bool(backbone.get("freeze", False))
         self.head = GRUHead(self.spec.num_features, len(self.hparams.class_names), **self.hparams.head)
         self.register_buffer("mean", torch.tensor(self.spec.mean).view(1, 3, 1, 1) * 255, persistent=False)
