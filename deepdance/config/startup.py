@@ -41,14 +41,13 @@ def existing(value: str | None, key: str, kind: str = "any", hint: str = "") -> 
     return path
 
 
-def check_family(path: Path, command: str, key: str = "ckpt_path") -> dict[str, Any]:
-    """The checkpoint's metadata; one line when ``command`` does not take its model family."""
+def check_family(path: Path, command: str, key: str = "ckpt_path") -> tuple[dict[str, Any], Any]:
+    """The checkpoint's metadata and model family; one line when ``command`` does not take it."""
     from deepdance.models.registry import require_family
     from deepdance.utils.checkpoints import read_deepdance_metadata
 
     metadata = read_deepdance_metadata(path, setting=key)
-    require_family(metadata, command, path, key)
-    return metadata
+    return metadata, require_family(metadata, command, path, key)
 
 
 def schema_of(node: Any, group: str, schemas: dict[str, type[S]]) -> type[S]:

@@ -177,7 +177,7 @@ def validate_eval(cfg: DictConfig) -> tuple[dict[str, Any], DictConfig]:
 
     command = top(commands.EvalCommand, cfg)
     path = existing(command.ckpt_path, "ckpt_path", "file", "a checkpoint written by deepdance.train")
-    metadata = check_family(path, "eval")
+    metadata = check_family(path, "eval")[0]
     data_cfg = data_config(metadata.get("data") or {}, cfg)
     check_data_target(metadata, data_cfg.get("_target_"), path)
     check_data(data_cfg)
@@ -193,7 +193,7 @@ def validate_predict(cfg: DictConfig) -> dict[str, Any]:
     command = top(commands.PredictCommand, cfg)
     path = existing(command.ckpt_path, "ckpt_path", "file")
     video = existing(command.video, "video", hint="a video file or a folder of videos")
-    metadata = check_family(path, "predict")
+    metadata = check_family(path, "predict")[0]
     check_predict_inputs(metadata, path, video, cfg.get("pose"))
     return metadata
 
@@ -205,7 +205,7 @@ def validate_generate(cfg: DictConfig) -> dict[str, Any]:
     if command.seed != "random":
         hint = "seed=random, a dance video to continue, or (pose_dance) a keypoints .pkl"
         existing(command.seed, "seed", "file", hint)
-    return check_family(path, "generate")
+    return check_family(path, "generate")[0]
 
 
 def validate_scan(cfg: DictConfig) -> None:

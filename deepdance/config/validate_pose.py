@@ -49,11 +49,7 @@ def validate_score_generation(cfg: DictConfig) -> dict[str, Any]:
 def checkpoint(value: str | None, key: str, command: str, hint: str = "") -> tuple[dict[str, Any], Any]:
     """The checkpoint ``key`` names, which must exist and be of a family ``command`` takes: its
     metadata and its family."""
-    from deepdance.models.registry import require_family
-
-    path = existing(value, key, "file", hint)
-    metadata = check_family(path, command, key)
-    return metadata, require_family(metadata, command, path, key)
+    return check_family(existing(value, key, "file", hint), command, key)
 
 
 def validate_extract_poses(cfg: DictConfig) -> tuple[commands.ExtractPosesCommand, Any, list[Path]]:
