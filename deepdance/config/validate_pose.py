@@ -69,8 +69,7 @@ def validate_score_poses(cfg: DictConfig) -> tuple[commands.ScorePosesCommand, A
     from deepdance.pose.scoring import find_renders
 
     command = top(commands.ScorePosesCommand, cfg)
-    pose = cfg.get("pose")
-    config = parse(PoseConfig, pose if pose is not None else {}, "pose")
+    config = parse(PoseConfig, cfg.get("pose") or {}, "pose")
     hint = "python -m deepdance.make_synthetic --rgb writes one"
     root = existing(command.rgb_root, "rgb_root", "dir", hint)
     videos = find_renders(root, command.backgrounds)

@@ -23,7 +23,7 @@ def check_extract_poses(
     from deepdance.data.aist.names import find_videos
     from deepdance.pose.outputs import owned_out, planned_files, refuse_foreign
 
-    config = parse(PoseConfig, pose if pose is not None else {}, "pose")
+    config = parse(PoseConfig, pose or {}, "pose")
     source = existing(command.video, "video", hint="a video file or a folder of videos")
     try:
         videos = [v.resolve() for v in find_videos(source)]
