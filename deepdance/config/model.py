@@ -94,8 +94,8 @@ class ClassifierConfig(Schema, title="GenreClassifier"):
     @classmethod
     def _backbone_takes(cls, size: int | None, info: ValidationInfo) -> int | None:
         backbone = info.data.get("backbone")
-        if size is not None and backbone is not None and size < min_input_size(backbone.name):
-            minimum = min_input_size(backbone.name)
+        minimum = min_input_size(backbone.name) if backbone is not None else 1
+        if size is not None and size < minimum:
             raise ValueError(
                 f"expected an integer >= {minimum} ({backbone.name}'s smallest input; set by data.img_size)"
             )
@@ -200,9 +200,10 @@ class LatentLSTMConfig(Schema, title="LatentLSTMModule"):
                 "$condition=genre needs data.root=<folder of AIST++-named silhouette videos> (each "
                 "video's genre is read from its name); the embedded dance has no genre labels"
             )
-        if data.get("target_frames", 1) != self.rollout_loss_steps:
+        targets = data.get("target_frames", 1)
+        if targets != self.rollout_loss_steps:
             raise ValueError(
-                f"data.target_frames={data.get('target_frames', 1)} must equal $rollout_loss_steps="
+                f"data.target_frames={targets} must equal $rollout_loss_steps="
                 f"{self.rollout_loss_steps} (each training window holds that many targets; "
                 "experiment=deep_dance_lstm sets it)"
             )
