@@ -362,11 +362,33 @@ BAD_COMMANDS: list[tuple[str, list[str], str]] = [
         "split='train': expected one of val, test",
     ),
     (
+        "score_generation",
+        ["lstm_ckpt={pose_dance}", "recognizer_ckpt={classifier}"],
+        "recognizer_ckpt={classifier}: a genre classifier; a pose-space dance generator's dances are graded "
+        "by a skeleton genre classifier",
+    ),
+    (
+        "score_generation",
+        ["lstm_ckpt={pose_dance}", "uncond_ckpt={lstm}"],
+        "uncond_ckpt={lstm}: not a pose-space dance generator, as lstm_ckpt is",
+    ),
+    (
+        "score_generation",
+        ["lstm_ckpt={lstm}", "recognizer_ckpt={missing}"],
+        "recognizer_ckpt={missing}: no such file; a genre recognizer's best_ckpt",
+    ),
+    (
+        "score_generation",
+        ["lstm_ckpt=''"],
+        "lstm_ckpt=: expected a path to an existing file; the latent LSTM's",
+    ),
+    (
         "extract_features",
         ["experiment=genre_gru", "model.backbone.freeze=false"],
         "model.backbone.freeze=false",
     ),
     ("extract_features", ["experiment=genre_gru", "splits=[train,dev]"], "splits=['train', 'dev']"),
+    ("extract_features", ["experiment=deep_dance_ae"], "data: expected a genre dataset"),
     ("extract_features", ["experiment=genre_gru", "data.features.clips=0"], "data.features.clips=0"),
     (
         "extract_features",

@@ -69,6 +69,9 @@ def one_line(error: dict[str, Any], schema: type[BaseModel], prefix: str, value:
     if error["type"] == "extra_forbidden":
         known = ", ".join(f.alias or n for n, f in owner.model_fields.items() if not f.alias)
         return f"{key}: not a setting of {owner.model_config.get('title') or owner.__name__}; known: {known}"
+    if error["type"] == "not_on_disk":
+        hint = f"; {field.description}" if field and field.description else ""
+        return f"{key}={value}: {error['msg']}{hint}"
     if "$" in message:
         return message.replace("$", f"{prefix}." if prefix else "")
     if message and not message.startswith("expected"):

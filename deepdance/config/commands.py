@@ -5,13 +5,33 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from deepdance.config.base import Schema
+from deepdance.config.startup import missing
 
 # a scored rollout needs this many steps: a labelled dancer's 8 s video holds 30 after the seed
 MIN_SCORED_STEPS = 30
 Path = Annotated[str, Field(min_length=1)]
+
+
+def on_disk(kind: str, *words: str) -> AfterValidator:
+    """A path that must exist (``kind`` file, dir or any), refused with the command's other keys;
+    ``words`` are values that name no path (``last``, ``random``)."""
+
+    def check(value: str | None) -> str | None:
+        reason = None if value is None or value in words else missing(value, kind)
+        if reason:
+            raise PydanticCustomError("not_on_disk", reason)
+        return value
+
+    return AfterValidator(check)
+
+
+File = Annotated[str, on_disk("file")]
+Folder = Annotated[str, on_disk("dir")]
+FileOrFolder = Annotated[str, on_disk("any")]
 Device = Annotated[str, Field(pattern=r"^(cpu|cuda(:\d+)?)$", description="cpu, cuda or cuda:N")]
 
 
@@ -30,7 +50,9 @@ class TrainCommand(Command, title="python -m deepdance.train"):
     test: bool = True
     print_config: bool = True
     # resume from this checkpoint ("last" = the run dir's last.ckpt)
-    ckpt_path: str | None = None
+    ckpt_path: Annotated[str, on_disk("file", "", "last")] | None = Field(
+        None, description="a checkpoint of this model, or last"
+    )
 
 
 class Stage(Schema, title="a stage"):
@@ -49,19 +71,36 @@ class ExtractFeaturesCommand(Command, title="python -m deepdance.extract_feature
         ["train", "val", "test"], min_length=1, description="a list of train, val, test"
     )
 
+    @model_validator(mode="after")
+    def _frozen_backbone_on_genre_data(self, info: ValidationInfo) -> ExtractFeaturesCommand:
+        """Only genre videos have clips to embed, and a backbone that trains changes its features
+        every step: the run's ``data`` and ``model`` groups, given as context at start-up."""
+        from deepdance.config.data import GENRE_DATA
+        from deepdance.utils.legacy_targets import current_target
+
+        run = info.context or {}
+        if current_target(str((run.get("data") or {}).get("_target_"))) != GENRE_DATA:
+            raise ValueError(f"$data: expected a genre dataset ({GENRE_DATA}: data=synthetic or data=aist)")
+        if ((run.get("model") or {}).get("backbone") or {}).get("freeze") is not True:
+            raise ValueError(
+                "$model.backbone.freeze=false: extract_features expected a frozen backbone (e.g. "
+                "model=genre_gru); features of a backbone that trains change every step"
+            )
+        return self
+
 
 class EvalCommand(Command, title="python -m deepdance.eval"):
     """Test a checkpoint on its stored data settings (data.* overrides win)."""
 
-    ckpt_path: Path
+    ckpt_path: File = Field(description="a checkpoint written by deepdance.train")
 
 
 class PredictCommand(Schema, title="python -m deepdance.predict"):
     """Rank the genres of a video or a folder of videos."""
 
-    ckpt_path: Path
-    # a video or a folder; a skeleton genre classifier also reads keypoints2d .pkl files (the pose node)
-    video: Path
+    ckpt_path: File
+    # a skeleton genre classifier also reads keypoints2d .pkl files (the pose node)
+    video: FileOrFolder = Field(description="a video file or a folder of videos")
     # write the ranked genres of every video as JSON here
     output: str | None = Field(None, min_length=1)
     # clips averaged per video; null = the checkpoint's data.test_clips
@@ -75,10 +114,11 @@ class PredictCommand(Schema, title="python -m deepdance.predict"):
 class GenerateCommand(Schema, title="python -m deepdance.generate"):
     """Roll a latent LSTM out into a dance video."""
 
-    ckpt_path: Path
-    # random: invent a dance from random latents; a video path: continue its last frames;
-    # a pose-space generator (experiment=pose_dance) also takes an annotation file (.pkl / .npy)
-    seed: Path = "random"
+    ckpt_path: File = Field(description="the latent LSTM's best_ckpt")
+    # random: invent a dance from random latents; a video path: continue its last frames
+    seed: Annotated[str, on_disk("file", "random")] = Field(
+        "random", description="seed=random, a dance video to continue, or (pose_dance) a keypoints .pkl"
+    )
     # a pose-space generator's annotation seed: the view (camera) of the file to continue
     seed_view: int = Field(0, ge=0)
     # a genre-conditioned checkpoint (model.condition=genre): the genre to dance, e.g. KR
@@ -108,15 +148,15 @@ class ScoreGenerationCommand(Schema, title="python -m deepdance.score_generation
     """Score a generator's rollouts and its baselines: a latent LSTM with a silhouette genre
     recognizer, or a pose-space generator in motion metrics (and a skeleton recognizer if given)."""
 
-    lstm_ckpt: Path
+    lstm_ckpt: File = Field(description="the latent LSTM's or pose generator's best_ckpt")
     # a silhouette genre recognizer (required for a latent LSTM), or a pose_gru (optional for a pose model)
-    recognizer_ckpt: Path | None = None
+    recognizer_ckpt: File | None = Field(None, description="a genre recognizer's best_ckpt")
     # a generator trained with model.condition=null on the same data: the _uncond keys
-    uncond_ckpt: str | None = None
+    uncond_ckpt: File | None = None
     # null: data.num_frames / seconds of the recognizer's synthetic videos
     recognizer_fps: float | None = Field(None, gt=0)
     # where the generator's data is now, if it moved since training; the folder scored with split=all
-    data_root: str | None = None
+    data_root: FileOrFolder | None = None
     # the held-out split whose windows seed the rollouts and give the real clips; all (pose models):
     # every sequence of data_root
     split: Literal["val", "test", "all"] = "test"
@@ -142,7 +182,7 @@ class LatentScoringCommand(ScoreGenerationCommand, title="score_generation of a 
     """A latent LSTM's dances are graded by a silhouette genre recognizer on a held-out split, over
     at least ``MIN_SCORED_STEPS`` steps; ``split=all`` and ``noise`` are the pose generator's."""
 
-    recognizer_ckpt: Path = Field(description="a silhouette genre recognizer (experiment=silhouette_genre)")
+    recognizer_ckpt: File = Field(description="a silhouette genre recognizer (experiment=silhouette_genre)")
     split: Literal["val", "test"] = Field("test", description="val or test (a held-out split)")
     steps: int | None = Field(None, ge=MIN_SCORED_STEPS)
     noise: float = Field(0.0, ge=0, le=0, description="0 (noise is a pose generator's setting)")
@@ -169,7 +209,7 @@ class ScanCommand(Schema, title="python -m deepdance.scan"):
 class ExtractPosesCommand(Schema, title="python -m deepdance.extract_poses"):
     """Keypoints and person masks of a video or a folder of videos (the ``pose`` node: how)."""
 
-    video: Path
+    video: FileOrFolder = Field(description="a video file or a folder of videos")
     # an owned folder: keypoints2d/<stem>.pkl, masks/<stem>.npz (and mmaction.pkl); never the videos' folder
     out: Path
     # aist: AIST++ keypoints2d pickles and masks | mmaction: also the MMAction2/pyskl skeleton pickle
@@ -179,8 +219,10 @@ class ExtractPosesCommand(Schema, title="python -m deepdance.extract_poses"):
 class SilhouettesCommand(Schema, title="python -m deepdance.silhouettes"):
     """Preview the silhouette frames a run would train on, under the same ``data.*`` settings."""
 
-    # a video file or a folder of videos
-    video: Path
+    # data=motion_silhouettes: each view of the annotations is a video
+    video: FileOrFolder = Field(
+        description="a video file or a folder of videos (motion_silhouettes: an annotation folder or a .pkl)"
+    )
     # a folder of its own (never the videos' folder): <stem>.mp4 and <stem>.png per video
     out: Path
     # frames in each video's PNG strip, evenly spaced
@@ -190,8 +232,8 @@ class SilhouettesCommand(Schema, title="python -m deepdance.silhouettes"):
 class ScorePosesCommand(Schema, title="python -m deepdance.score_poses"):
     """Score the pose front end (the ``pose`` node) against synthetic RGB renders' ground truth."""
 
-    # written by python -m deepdance.make_synthetic --rgb: <background>/<name>.mp4 and <name>.truth.npz
-    rgb_root: Path
+    # <background>/<name>.mp4 and <name>.truth.npz
+    rgb_root: Folder = Field(description="python -m deepdance.make_synthetic --rgb writes one")
     # a joint is correct within this many ground-truth torso lengths (PCK@alpha)
     alpha: float = Field(0.2, gt=0)
     # background folders to score; null = every one under rgb_root

@@ -4,7 +4,7 @@ conf/data/*.yaml inherit these defaults (``deepdance.config.store``) and set wha
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -73,6 +73,11 @@ def check_folds(config: Any) -> None:
 
 class GenreDataConfig(Schema, title="GenreDataModule"):
     """AIST++-named videos under ``root`` (or generated synthetic dancers), split by dancer."""
+
+    # a real root, as start-up checks it: the path's kind, what it holds, and the function that
+    # splits its listing by name (imported only then)
+    real_root: ClassVar[tuple[str, str]] = ("any", "data=aist reads AIST++ videos from this folder")
+    split_by_names: ClassVar[str] = "deepdance.data.genre.manifest.build_manifest"
 
     target: Literal[GENRE_DATA, "deepdance.data.genre_datamodule.GenreDataModule"] = Field(
         GENRE_DATA, alias="_target_"

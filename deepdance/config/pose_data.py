@@ -22,6 +22,9 @@ class PoseDataConfig(Schema, title="PoseDataModule"):
 
     # data.genres names at least this many (a genre model needs two)
     min_genres: ClassVar[int] = 2
+    # a real root, as start-up checks it (GenreDataConfig's)
+    real_root: ClassVar[tuple[str, str]] = ("dir", "data=aist_pose reads an AIST++ annotation folder")
+    split_by_names: ClassVar[str] = "deepdance.data.pose.sequences.split_table"
 
     target: Literal[POSE_DATA] = Field(POSE_DATA, alias="_target_")
     # an AIST++ annotation folder (keypoints2d/, keypoints3d/, normalized_2d/), or extract_poses' out folder

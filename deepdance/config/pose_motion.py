@@ -26,6 +26,8 @@ class PoseMotionConfig(PoseDataConfig, title="PoseMotionDataModule"):
 
     # a generator may dance one genre
     min_genres: ClassVar[int] = 1
+    real_root: ClassVar[tuple[str, str]] = ("dir", "data=pose_motion reads an AIST++ annotation folder")
+    split_by_names: ClassVar[str] = "deepdance.data.pose.motion.motion_table"
 
     target: Literal[POSE_MOTION] = Field(POSE_MOTION, alias="_target_")  # type: ignore[assignment]
     # an AIST++ annotation folder (keypoints2d/, keypoints3d/, normalized_2d/) or extract_poses' out

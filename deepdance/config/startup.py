@@ -19,26 +19,35 @@ KINDS = {"dir": ("folder", "no such folder"), "file": ("file", "no such file")}
 
 
 def top(schema: type[S], cfg: DictConfig) -> S:
-    """The command's own top-level keys, each resolved alone (a ``???`` one is left out)."""
+    """The command's own top-level keys, each resolved alone (a ``???`` one is left out); the
+    run's ``data`` and ``model`` groups are the context of its rules on them."""
     keys = [key for key in schema.model_fields if key in cfg]
+    context = {group: cfg.get(group) for group in ("data", "model")}
     try:
-        return parse(schema, {key: plain(cfg[key], key) for key in keys})
+        return parse(schema, {key: plain(cfg[key], key) for key in keys}, context=context)
     except OmegaConfBaseException as err:
         raise DeepdanceError(
             f"cannot read the command's settings ({' '.join(str(err).split())[:200]})"
         ) from None
 
 
-def existing(value: str | None, key: str, kind: str = "any", hint: str = "") -> Path:
-    """A path that exists: ``kind`` file, dir or any."""
-    noun, missing = KINDS.get(kind, ("file or folder", "no such file or folder"))
-    hint, path = f"; {hint}" if hint else "", Path(value or "").expanduser()
+def missing(value: str | None, kind: str = "any") -> str | None:
+    """Why ``value`` is not a path to an existing ``kind`` (file, dir or any); None when it is."""
+    noun, absent = KINDS.get(kind, ("file or folder", "no such file or folder"))
+    path = Path(value or "").expanduser()
     if not value:
-        raise DeepdanceError(f"{key}={value}: expected a path to an existing {noun}{hint}")
-    if not (path.is_file() if kind == "file" else path.is_dir() if kind == "dir" else path.exists()):
-        missing = "a file, not a folder" if kind == "dir" and path.is_file() else missing
-        raise DeepdanceError(f"{key}={value}: {missing}{hint}")
-    return path
+        return f"expected a path to an existing {noun}"
+    if path.is_file() if kind == "file" else path.is_dir() if kind == "dir" else path.exists():
+        return None
+    return "a file, not a folder" if kind == "dir" and path.is_file() else absent
+
+
+def existing(value: str | None, key: str, kind: str = "any", hint: str = "") -> Path:
+    """A path that exists: ``kind`` file, dir or any (a command's own paths are its schema's)."""
+    reason = missing(value, kind)
+    if reason:
+        raise DeepdanceError(f"{key}={value}: {reason}" + (f"; {hint}" if hint else ""))
+    return Path(str(value)).expanduser()
 
 
 def check_family(path: Path, command: str, key: str = "ckpt_path") -> tuple[dict[str, Any], Any]:

@@ -1,6 +1,7 @@
 """Each entry point's start-up check, first thing inside ``task_wrapper``: the schemas of its
-groups, then what no schema can know, said once here: a checkpoint's model family, files on
-disk, a split that needs the directory listing (a timm name is the model schema's). A wrong value costs one
+groups and its own keys (a timm name, a command's paths and its rules on the run's groups are
+theirs), then what no schema can know, said once here: a checkpoint's model family, the files a
+group's settings name, a split that needs the directory listing. A wrong value costs one
 ``error:`` line before any video is decoded, dataset generated or model built."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from hydra.errors import HydraException
+from hydra.utils import get_method
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from pydantic import BaseModel
@@ -21,11 +23,6 @@ from deepdance.config.pose_data import POSE_DATA, PoseDataConfig
 from deepdance.config.startup import check_family, existing, schema_of, top
 from deepdance.config.stored import data_config
 from deepdance.config.trainer import TrainerConfig
-
-# handed on, so that every entry point finds its check here
-from deepdance.config.validate_pose import validate_extract_poses as validate_extract_poses
-from deepdance.config.validate_pose import validate_score_generation as validate_score_generation
-from deepdance.config.validate_pose import validate_score_poses as validate_score_poses
 from deepdance.errors import DeepdanceError
 
 DATA = {
@@ -44,14 +41,6 @@ MODELS = {
 AE_HINT = "the best checkpoint of experiment=deep_dance_ae"
 
 
-# per data schema: what a real ``data.root`` is, said in its refusal
-REAL_ROOTS = {
-    GenreDataConfig: ("any", "data=aist reads AIST++ videos from this folder"),
-    PoseDataConfig: ("dir", "data=aist_pose reads an AIST++ annotation folder"),
-    pose_motion.PoseMotionConfig: ("dir", "data=pose_motion reads an AIST++ annotation folder"),
-}
-
-
 def check_data(node: Any) -> GenreDataConfig | SilhouetteDataConfig | PoseDataConfig:
     """``data``: its schema, its files, and (real videos or keypoints) a split from the file names
     alone: an empty split stops the run before hours of probing, feature extraction or training."""
@@ -67,41 +56,20 @@ def check_data(node: Any) -> GenreDataConfig | SilhouetteDataConfig | PoseDataCo
     # the pose generator's root=null, and the others' synthetic settings, read the synthetic dancers
     motion = isinstance(config, pose_motion.PoseMotionConfig)
     if config.root is not None if motion else config.synthetic is None:
-        existing(config.root, "data.root", *REAL_ROOTS[type(config)])
-        split_from_names(config)
+        existing(config.root, "data.root", *config.real_root)
+        get_method(config.split_by_names)(config)
     return config
-
-
-def split_from_names(config: GenreDataConfig | PoseDataConfig) -> None:
-    """The data schema's own split of a real folder, imported only for that schema (the pose
-    generator's module pulls Lightning and the silhouette datamodule into start-up)."""
-    if isinstance(config, pose_motion.PoseMotionConfig):
-        from deepdance.data.pose.motion import motion_table
-
-        motion_table(config)
-    elif isinstance(config, PoseDataConfig):
-        from deepdance.data.pose.sequences import split_table
-
-        split_table(config)
-    else:
-        from deepdance.data.genre.manifest import build_manifest
-
-        build_manifest(config)
 
 
 def check_motion_silhouettes(config: SilhouetteDataConfig) -> SilhouetteDataConfig:
     """``data.source=annotations``: an annotation folder whose keypoints2d views exist (read before
     any frame is drawn), split by name where ``data.split`` asks."""
-    from deepdance.data.silhouette.datamodule import dancer_split, sequence_split
+    from deepdance.data.silhouette.datamodule import named_splits
     from deepdance.data.silhouette.motion import annotation_views
 
     hint = "an AIST++ annotation folder (keypoints2d/<sequence>.pkl) or a keypoints2d .pkl"
     existing(config.root, "data.root", hint=hint)
-    paths = [view.path for view in annotation_views(config.root, config.motion.views)]
-    if config.split == "dancer":
-        dancer_split(paths, config.seed, config.val_dancers, config.test_dancers)
-    elif config.split == "sequence":
-        sequence_split(paths, config.seed, config.val_sequences, config.test_sequences)
+    named_splits([view.path for view in annotation_views(config.root, config.motion.views)], config)
     return config
 
 
@@ -136,7 +104,7 @@ def validate_train(cfg: DictConfig, allow_missing: Iterable[str] = ()) -> None:
         from deepdance.models.registry import check_model_target
         from deepdance.utils.checkpoints import read_deepdance_metadata
 
-        path = existing(command.ckpt_path, "ckpt_path", "file", "a checkpoint of this model, or last")
+        path = Path(command.ckpt_path).expanduser()
         check_model_target(read_deepdance_metadata(path), cfg.model._target_, path)
 
 
@@ -159,15 +127,9 @@ def validate_stages(cfg: DictConfig, compose: Callable[[str, DictConfig], DictCo
 def validate_extract_features(cfg: DictConfig) -> None:
     """``python -m deepdance.extract_features``: train's genre data and a frozen backbone."""
     top(commands.ExtractFeaturesCommand, cfg)
-    if not isinstance(check_data(cfg.data), GenreDataConfig):
-        raise DeepdanceError(f"data: expected a genre dataset ({GENRE_DATA}: data=synthetic or data=aist)")
-    config = check_model(cfg)
+    check_data(cfg.data)
+    check_model(cfg)
     parse(TrainerConfig, cfg.trainer, "trainer")
-    if not isinstance(config, model.ClassifierConfig) or not config.backbone.freeze:
-        raise DeepdanceError(
-            "model.backbone.freeze=false: extract_features expected a frozen backbone (e.g. "
-            "model=genre_gru); features of a backbone that trains change every step"
-        )
 
 
 def validate_eval(cfg: DictConfig) -> tuple[dict[str, Any], DictConfig]:
@@ -175,8 +137,7 @@ def validate_eval(cfg: DictConfig) -> tuple[dict[str, Any], DictConfig]:
     stored settings with this command's ``data.*`` on top): returns its metadata and that data."""
     from deepdance.models.registry import check_data_target
 
-    command = top(commands.EvalCommand, cfg)
-    path = existing(command.ckpt_path, "ckpt_path", "file", "a checkpoint written by deepdance.train")
+    path = Path(top(commands.EvalCommand, cfg).ckpt_path).expanduser()
     metadata = check_family(path, "eval")[0]
     data_cfg = data_config(metadata.get("data") or {}, cfg)
     check_data_target(metadata, data_cfg.get("_target_"), path)
@@ -191,8 +152,7 @@ def validate_predict(cfg: DictConfig) -> dict[str, Any]:
     from deepdance.pose.predict import check_predict_inputs
 
     command = top(commands.PredictCommand, cfg)
-    path = existing(command.ckpt_path, "ckpt_path", "file")
-    video = existing(command.video, "video", hint="a video file or a folder of videos")
+    path, video = Path(command.ckpt_path).expanduser(), Path(command.video).expanduser()
     metadata = check_family(path, "predict")[0]
     check_predict_inputs(metadata, path, video, cfg.get("pose"))
     return metadata
@@ -200,12 +160,7 @@ def validate_predict(cfg: DictConfig) -> dict[str, Any]:
 
 def validate_generate(cfg: DictConfig) -> dict[str, Any]:
     """``python -m deepdance.generate``: a latent LSTM checkpoint, a seed video if one is named."""
-    command = top(commands.GenerateCommand, cfg)
-    path = existing(command.ckpt_path, "ckpt_path", "file", "the latent LSTM's best_ckpt")
-    if command.seed != "random":
-        hint = "seed=random, a dance video to continue, or (pose_dance) a keypoints .pkl"
-        existing(command.seed, "seed", "file", hint)
-    return check_family(path, "generate")[0]
+    return check_family(Path(top(commands.GenerateCommand, cfg).ckpt_path).expanduser(), "generate")[0]
 
 
 def validate_scan(cfg: DictConfig) -> None:
@@ -219,16 +174,75 @@ def validate_silhouettes(cfg: DictConfig) -> tuple[list[Path], Any]:
     """``python -m deepdance.silhouettes``: the silhouette data settings, the videos, and an ``out``
     that is a folder of its own (never beside or above the videos); the videos and that folder."""
     from deepdance.data.silhouette.motion import annotation_views
-    from deepdance.data.silhouette.preview import check_out, input_videos
+    from deepdance.data.silhouette.preview import check_out
+    from deepdance.data.video_out import videos_by_name
 
     command = top(commands.SilhouettesCommand, cfg)
     schema = schema_of(cfg.data, "data", {SILHOUETTE_DATA: SilhouetteDataConfig})
     config = parse(schema, cfg.data, "data")
+    video = Path(command.video).expanduser()
     # data=motion_silhouettes: video= is an annotation folder or a keypoints2d file, each view a video
-    drawn = config.source == "annotations"
-    hint = (
-        "an AIST++ annotation folder or a keypoints2d .pkl" if drawn else "a video file or a folder of videos"
-    )
-    video = existing(command.video, "video", hint=hint)
-    videos = [v.path for v in annotation_views(video, config.motion.views)] if drawn else input_videos(video)
+    if config.source == "annotations":
+        videos = [view.path for view in annotation_views(video, config.motion.views)]
+    else:
+        videos = videos_by_name(video)
     return videos, check_out(videos, video, Path(command.out))
+
+
+def validate_score_generation(cfg: DictConfig) -> dict[str, Any]:
+    """``python -m deepdance.score_generation``: a latent LSTM and a silhouette genre recognizer,
+    or a pose-space generator (and optionally a skeleton genre recognizer); the generator's metadata."""
+    from deepdance.models.registry import FAMILIES
+
+    command = top(commands.ScoreGenerationCommand, cfg)
+    metadata, generator = check_family(Path(command.lstm_ckpt), "score_generation", "lstm_ckpt")
+    if generator.name == "latent_lstm":
+        top(commands.LatentScoringCommand, cfg)
+    recognizer = command.recognizer_ckpt
+    found = recognizer and check_family(Path(recognizer), "recognizer_ckpt", "recognizer_ckpt")[1]
+    if found and found.name != generator.recognizer:
+        wanted = FAMILIES[generator.recognizer]
+        raise DeepdanceError(
+            f"recognizer_ckpt={recognizer}: a {found.short}; a {generator.short}'s dances are graded by a "
+            f"{wanted.short} ({wanted.hint})"
+        )
+    uncond = command.uncond_ckpt
+    if uncond is not None and check_family(Path(uncond), "score_generation", "uncond_ckpt")[1] != generator:
+        raise DeepdanceError(f"uncond_ckpt={uncond}: not a {generator.short}, as lstm_ckpt is")
+    return metadata
+
+
+def validate_extract_poses(cfg: DictConfig) -> tuple[commands.ExtractPosesCommand, Any, list[Path]]:
+    """``python -m deepdance.extract_poses``: the ``pose`` node, the videos (listed, none opened), an
+    ``out`` that holds none of them and none it did not write, and a pose store apart from the
+    videos; returns the command, its ``PoseConfig`` and the videos."""
+    from deepdance.config.pose import PoseConfig
+    from deepdance.data.video_out import NEVER_BESIDE, out_apart, videos_by_name
+    from deepdance.pose.outputs import HINT, owned_out, planned_files, refuse_foreign
+
+    command = top(commands.ExtractPosesCommand, cfg)
+    config = parse(PoseConfig, cfg.get("pose") or {}, "pose")
+    videos = videos_by_name(Path(command.video).expanduser())
+    folder = owned_out(out_apart(videos, Path(command.out), HINT))
+    store = Path(config.store_dir).expanduser().resolve()
+    beside = next((video for video in videos if video.parent == store), None)
+    if beside is not None:
+        raise DeepdanceError(f"pose.store_dir={config.store_dir}: the folder of {beside}; {NEVER_BESIDE}")
+    stems = sorted(video.stem for video in videos)
+    refuse_foreign(folder, folder.audit(), planned_files(stems, command.format, config.masks))
+    return command, config, videos
+
+
+def validate_score_poses(cfg: DictConfig) -> tuple[commands.ScorePosesCommand, Any, dict[str, list[Path]]]:
+    """``python -m deepdance.score_poses``: the ``pose`` node (a backend it has) and the renders
+    under ``rgb_root``, each with its truth (listed, none opened); the command, its ``PoseConfig``
+    and the videos by background."""
+    from deepdance.config.pose import PoseConfig
+    from deepdance.pose.scoring import find_renders
+
+    command = top(commands.ScorePosesCommand, cfg)
+    config = parse(PoseConfig, cfg.get("pose") or {}, "pose")
+    videos = find_renders(Path(command.rgb_root).expanduser(), command.backgrounds)
+    if command.max_videos is not None:
+        videos = {kind: paths[: command.max_videos] for kind, paths in videos.items()}
+    return command, config, videos

@@ -33,6 +33,8 @@ class ModelFamily:
     reports: tuple[str, ...] = ()
     # How a user makes a checkpoint of it: named in errors.
     hint: str = ""
+    # A generator's: the family whose checkpoints grade its dances (score_generation's recognizer_ckpt).
+    recognizer: str = ""
 
     def model_class(self) -> type[pl.LightningModule]:
         import hydra
@@ -86,6 +88,7 @@ LATENT_LSTM = ModelFamily(
     description="Deep-Dance latent LSTM (generator family)",
     commands=("train", "eval", "generate", "score_generation"),
     hint="use the best_ckpt of experiment=deep_dance or deep_dance_lstm",
+    recognizer="genre_classifier",
 )
 POSE_CLASSIFIER = ModelFamily(
     name="pose_classifier",
@@ -104,6 +107,7 @@ POSE_LSTM = ModelFamily(
     description="pose-space dance generator (latent LSTM over keypoints)",
     commands=("train", "eval", "generate", "score_generation"),
     hint="use the best_ckpt of experiment=pose_dance",
+    recognizer="pose_classifier",
 )
 FAMILIES: dict[str, ModelFamily] = {
     f.name: f for f in (GENRE_CLASSIFIER, SILHOUETTE_AE, LATENT_LSTM, POSE_CLASSIFIER, POSE_LSTM)

@@ -150,6 +150,16 @@ def dancer_split(paths: list[Path], seed: int = 0, val_dancers: int = 1, test_da
     return list(manifest["split"])
 
 
+def named_splits(paths: list[Path], config: SilhouetteDataConfig) -> list[str] | None:
+    """Each video's split where its name decides it (``split=dancer`` or ``sequence``), for setup
+    and the start-up check alike; None where the split is in time."""
+    if config.split == "dancer":
+        return dancer_split(paths, config.seed, config.val_dancers, config.test_dancers)
+    if config.split == "sequence":
+        return sequence_split(paths, config.seed, config.val_sequences, config.test_sequences)
+    return None
+
+
 class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
     """Silhouettes of ``root`` (a video file or a folder of videos), or of a generated
     synthetic dance when ``root`` is null, cached once and split chronologically."""
@@ -210,15 +220,8 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
         self.paths = self.video_paths()
         self.genres = [parse_genre(path)[0] for path in self.paths]
         self.videos = [self.frames(path, self.settings) for path in self.paths]
-        if self.config.split == "dancer":
-            self.segments = self._segments_by_dancer()
-        elif self.config.split == "sequence":
-            config = self.config
-            self.segments = self._segments_whole(
-                sequence_split(self.paths, config.seed, config.val_sequences, config.test_sequences)
-            )
-        else:
-            self.segments = self._segments_in_time()
+        splits = named_splits(self.paths, self.config)
+        self.segments = self._segments_in_time() if splits is None else self._segments_whole(splits)
         self._add_phases()
         context = self.config.context_frames
         mirrors = self._add_mirrors() if context and self.config.flip else {}
@@ -297,12 +300,6 @@ class SilhouetteDataModule(ResumableTrainOrder, pl.LightningDataModule):
             for split, (start, stop) in parts.items():
                 segments[split].append(Segment(v, start, stop))
         return segments
-
-    def _segments_by_dancer(self) -> dict[str, list[Segment]]:
-        """Every video whole in the split of its dancer."""
-        return self._segments_whole(
-            dancer_split(self.paths, self.config.seed, self.config.val_dancers, self.config.test_dancers)
-        )
 
     def _segments_whole(self, splits: list[str]) -> dict[str, list[Segment]]:
         """Every video whole in its split."""

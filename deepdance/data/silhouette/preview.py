@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from deepdance.data.aist.names import find_videos
 from deepdance.data.owned_folder import OwnedFolder, Record, file_facts
+from deepdance.data.video_out import out_apart
 from deepdance.errors import DeepdanceError
 
 if TYPE_CHECKING:
@@ -34,36 +34,10 @@ HINT = "give out= a new or empty folder of its own (e.g. out=previews/<name>)"
 STRIP_MIN_HEIGHT = 96
 
 
-def input_videos(video: Path) -> list[Path]:
-    """The videos ``video=`` names (a file, or every video under a folder); one line if none."""
-    try:
-        videos = find_videos(video)
-    except FileNotFoundError as err:
-        raise DeepdanceError(f"video={video}: {err}") from None
-    stems: dict[str, Path] = {}
-    for path in videos:
-        if path.stem in stems:
-            raise DeepdanceError(
-                f"video={video}: {stems[path.stem]} and {path} would both be previewed as "
-                f"<out>/{path.stem}.mp4; preview them one folder at a time"
-            )
-        stems[path.stem] = path
-    return videos
-
-
 def check_out(videos: Sequence[Path], video: Path, out: Path) -> OwnedFolder:
     """Refuse, creating nothing, an ``out`` beside or above the input videos, inside a video folder,
     a file, or a folder holding videos it did not write; the owned folder otherwise."""
-    target = out.expanduser().resolve()
-    if target.is_file():
-        raise DeepdanceError(f"out={out}: a file, not a folder; {HINT}")
-    for path in videos:
-        folder = path.resolve().parent
-        if target == folder or target in folder.parents:
-            raise DeepdanceError(
-                f"out={out}: holds the input video {path}; previews are never written beside the "
-                f"videos: {HINT}"
-            )
+    target = out_apart(videos, out, HINT)
     source = video.expanduser().resolve()
     if source.is_dir() and source in target.parents:
         raise DeepdanceError(
