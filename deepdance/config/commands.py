@@ -78,7 +78,9 @@ class ExtractFeaturesCommand(Command, title="python -m deepdance.extract_feature
         from deepdance.config.data import GENRE_DATA
         from deepdance.utils.legacy_targets import current_target
 
-        run = info.context or {}
+        run = info.context
+        if run is None:
+            return self
         if current_target(str((run.get("data") or {}).get("_target_"))) != GENRE_DATA:
             raise ValueError(f"$data: expected a genre dataset ({GENRE_DATA}: data=synthetic or data=aist)")
         if ((run.get("model") or {}).get("backbone") or {}).get("freeze") is not True:
