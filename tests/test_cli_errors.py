@@ -527,6 +527,15 @@ def test_good_commands_pass_the_same_checks(
     VALIDATORS[entry](cfg)
 
 
+def test_a_command_path_under_home_is_read_where_it_was_checked(
+    files: dict[str, str], composed: Callable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the schema checks ~/lstm.ckpt with ~ expanded; the family checks after it read the same file
+    monkeypatch.setenv("HOME", files["dir"])
+    cfg = composed("score_generation", ["lstm_ckpt='~/lstm.ckpt'", "recognizer_ckpt='~/classifier.ckpt'"])
+    assert VALIDATORS["score_generation"](cfg)["model_target"] == LSTM
+
+
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [

@@ -3,6 +3,7 @@ schemas. Keys of other groups (``data``, ``paths``, ...) pass through untouched.
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
@@ -17,14 +18,17 @@ Path = Annotated[str, Field(min_length=1)]
 
 
 def on_disk(kind: str, *words: str) -> AfterValidator:
-    """A path that must exist (``kind`` file, dir or any), refused with the command's other keys;
-    ``words`` are values that name no path (``last``, ``random``)."""
+    """A path that must exist (``kind`` file, dir or any), refused with the command's other keys
+    and kept with ``~`` expanded, as it was checked; ``words`` are values that name no path
+    (``last``, ``random``)."""
 
     def check(value: str | None) -> str | None:
-        reason = None if value is None or value in words else missing(value, kind)
+        if value is None or value in words:
+            return value
+        reason = missing(value, kind)
         if reason:
             raise PydanticCustomError("not_on_disk", reason)
-        return value
+        return os.path.expanduser(value)
 
     return AfterValidator(check)
 

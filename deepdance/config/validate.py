@@ -104,7 +104,7 @@ def validate_train(cfg: DictConfig, allow_missing: Iterable[str] = ()) -> None:
         from deepdance.models.registry import check_model_target
         from deepdance.utils.checkpoints import read_deepdance_metadata
 
-        path = Path(command.ckpt_path).expanduser()
+        path = Path(command.ckpt_path)
         check_model_target(read_deepdance_metadata(path), cfg.model._target_, path)
 
 
@@ -137,7 +137,7 @@ def validate_eval(cfg: DictConfig) -> tuple[dict[str, Any], DictConfig]:
     stored settings with this command's ``data.*`` on top): returns its metadata and that data."""
     from deepdance.models.registry import check_data_target
 
-    path = Path(top(commands.EvalCommand, cfg).ckpt_path).expanduser()
+    path = Path(top(commands.EvalCommand, cfg).ckpt_path)
     metadata = check_family(path, "eval")[0]
     data_cfg = data_config(metadata.get("data") or {}, cfg)
     check_data_target(metadata, data_cfg.get("_target_"), path)
@@ -152,7 +152,7 @@ def validate_predict(cfg: DictConfig) -> dict[str, Any]:
     from deepdance.pose.predict import check_predict_inputs
 
     command = top(commands.PredictCommand, cfg)
-    path, video = Path(command.ckpt_path).expanduser(), Path(command.video).expanduser()
+    path, video = Path(command.ckpt_path), Path(command.video)
     metadata = check_family(path, "predict")[0]
     check_predict_inputs(metadata, path, video, cfg.get("pose"))
     return metadata
@@ -160,7 +160,7 @@ def validate_predict(cfg: DictConfig) -> dict[str, Any]:
 
 def validate_generate(cfg: DictConfig) -> dict[str, Any]:
     """``python -m deepdance.generate``: a latent LSTM checkpoint, a seed video if one is named."""
-    return check_family(Path(top(commands.GenerateCommand, cfg).ckpt_path).expanduser(), "generate")[0]
+    return check_family(Path(top(commands.GenerateCommand, cfg).ckpt_path), "generate")[0]
 
 
 def validate_scan(cfg: DictConfig) -> None:
@@ -180,7 +180,7 @@ def validate_silhouettes(cfg: DictConfig) -> tuple[list[Path], Any]:
     command = top(commands.SilhouettesCommand, cfg)
     schema = schema_of(cfg.data, "data", {SILHOUETTE_DATA: SilhouetteDataConfig})
     config = parse(schema, cfg.data, "data")
-    video = Path(command.video).expanduser()
+    video = Path(command.video)
     # data=motion_silhouettes: video= is an annotation folder or a keypoints2d file, each view a video
     if config.source == "annotations":
         videos = [view.path for view in annotation_views(video, config.motion.views)]
@@ -192,20 +192,21 @@ def validate_silhouettes(cfg: DictConfig) -> tuple[list[Path], Any]:
 def validate_score_generation(cfg: DictConfig) -> dict[str, Any]:
     """``python -m deepdance.score_generation``: a latent LSTM and a silhouette genre recognizer,
     or a pose-space generator (and optionally a skeleton genre recognizer); the generator's metadata."""
-    from deepdance.models.registry import FAMILIES
+    from deepdance.models.registry import FAMILIES, LATENT_LSTM
 
     command = top(commands.ScoreGenerationCommand, cfg)
     metadata, generator = check_family(Path(command.lstm_ckpt), "score_generation", "lstm_ckpt")
-    if generator.name == "latent_lstm":
+    if generator is LATENT_LSTM:
         top(commands.LatentScoringCommand, cfg)
     recognizer = command.recognizer_ckpt
-    found = recognizer and check_family(Path(recognizer), "recognizer_ckpt", "recognizer_ckpt")[1]
-    if found and found.name != generator.recognizer:
-        wanted = FAMILIES[generator.recognizer]
-        raise DeepdanceError(
-            f"recognizer_ckpt={recognizer}: a {found.short}; a {generator.short}'s dances are graded by a "
-            f"{wanted.short} ({wanted.hint})"
-        )
+    if recognizer is not None:
+        found = check_family(Path(recognizer), "recognizer_ckpt", "recognizer_ckpt")[1]
+        if found.name != generator.recognizer:
+            wanted = FAMILIES[generator.recognizer]
+            raise DeepdanceError(
+                f"recognizer_ckpt={recognizer}: a {found.short}; a {generator.short}'s dances are graded "
+                f"by a {wanted.short} ({wanted.hint})"
+            )
     uncond = command.uncond_ckpt
     if uncond is not None and check_family(Path(uncond), "score_generation", "uncond_ckpt")[1] != generator:
         raise DeepdanceError(f"uncond_ckpt={uncond}: not a {generator.short}, as lstm_ckpt is")
@@ -222,7 +223,7 @@ def validate_extract_poses(cfg: DictConfig) -> tuple[commands.ExtractPosesComman
 
     command = top(commands.ExtractPosesCommand, cfg)
     config = parse(PoseConfig, cfg.get("pose") or {}, "pose")
-    videos = videos_by_name(Path(command.video).expanduser())
+    videos = videos_by_name(Path(command.video))
     folder = owned_out(out_apart(videos, Path(command.out), HINT))
     store = Path(config.store_dir).expanduser().resolve()
     beside = next((video for video in videos if video.parent == store), None)
@@ -242,7 +243,7 @@ def validate_score_poses(cfg: DictConfig) -> tuple[commands.ScorePosesCommand, A
 
     command = top(commands.ScorePosesCommand, cfg)
     config = parse(PoseConfig, cfg.get("pose") or {}, "pose")
-    videos = find_renders(Path(command.rgb_root).expanduser(), command.backgrounds)
+    videos = find_renders(Path(command.rgb_root), command.backgrounds)
     if command.max_videos is not None:
         videos = {kind: paths[: command.max_videos] for kind, paths in videos.items()}
     return command, config, videos
